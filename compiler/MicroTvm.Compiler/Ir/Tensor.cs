@@ -1,0 +1,53 @@
+namespace MicroTvm.Compiler.Ir;
+
+/// <summary>
+/// A tensor of the graph: an activation (produced by a node or fed as a graph input) or a constant
+/// (weights, biases: <see cref="Data"/> is set). Shapes are row-major, NHWC for images, as in TFLite.
+/// </summary>
+public sealed class Tensor
+{
+    public Tensor(int id, string name, ElementType type, int[] shape, QuantizationParameters? quantization = null, byte[]? data = null)
+    {
+        Id = id;
+        Name = name;
+        Type = type;
+        Shape = shape;
+        Quantization = quantization;
+        Data = data;
+    }
+
+    /// <summary>Index of the tensor in the source model's subgraph (TFLite tensor index), unique in a graph.</summary>
+    public int Id { get; }
+
+    public string Name { get; }
+
+    public ElementType Type { get; }
+
+    /// <summary>The static shape. Shape inference may replace it (it never changes the element count of a constant).</summary>
+    public int[] Shape { get; set; }
+
+    public QuantizationParameters? Quantization { get; }
+
+    /// <summary>Little-endian element bytes of a constant tensor; null for activations.</summary>
+    public byte[]? Data { get; }
+
+    public bool IsConstant => Data is not null;
+
+    public int Rank => Shape.Length;
+
+    public long ElementCount
+    {
+        get
+        {
+            long count = 1;
+            foreach (var dim in Shape) count = checked(count * dim);
+            return count;
+        }
+    }
+
+    public long ByteSize => checked(ElementCount * Type.SizeInBytes());
+
+    public string ShapeText => "[" + string.Join(",", Shape) + "]";
+
+    public override string ToString() => $"t{Id} '{Name}' {Type.DisplayName()}{ShapeText}";
+}
