@@ -33,7 +33,8 @@ public static class FixedPoint
         return ((int)qFixed, shift);
     }
 
-    /// <summary>(a * b * 2) / 2^32 rounded to nearest (ties away from zero), saturating the one overflow case.</summary>
+    /// <summary>(a * b * 2) / 2^32 rounded to nearest (gemmlowp's nudge: a positive tie rounds up, a negative tie
+    /// toward zero), saturating the one overflow case.</summary>
     public static int SaturatingRoundingDoublingHighMul(int a, int b)
     {
         if (a == b && a == int.MinValue) return int.MaxValue;
