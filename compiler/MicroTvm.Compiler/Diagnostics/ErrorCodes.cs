@@ -6,6 +6,39 @@ namespace MicroTvm.Compiler.Diagnostics;
 /// </summary>
 public static class ErrorCodes
 {
+    /// <summary>The model file cannot be read (missing, unreadable, too large).</summary>
+    public const string ModelFileUnreadable = "MTVM1001";
+
+    /// <summary>The file is not a well-formed FlatBuffer: truncated, or an offset, length or vtable entry points outside it.</summary>
+    public const string MalformedModel = "MTVM1002";
+
+    /// <summary>The file is not a TFLite model this compiler reads: wrong file identifier or schema version, no subgraph.</summary>
+    public const string NotATfliteModel = "MTVM1003";
+
+    /// <summary>The model uses an operator the compiler does not support (builtin or custom).</summary>
+    public const string UnsupportedOperator = "MTVM1004";
+
+    /// <summary>An operator is used with an element type (or combination of types) the compiler does not support for it.</summary>
+    public const string UnsupportedElementType = "MTVM1005";
+
     /// <summary>The operator graph is inconsistent: dangling or cyclic tensor references, a tensor written twice.</summary>
     public const string InvalidGraph = "MTVM1006";
+
+    /// <summary>A tensor's shape is invalid: negative or dynamic dimensions, a size that overflows, or a declared shape that disagrees with the inferred one.</summary>
+    public const string InvalidShape = "MTVM1007";
+
+    /// <summary>An operator's options or operands are invalid: wrong operand count, bad stride/dilation/axis, a non-constant operand that must be constant.</summary>
+    public const string InvalidOperator = "MTVM1008";
+
+    /// <summary>A tensor's quantization parameters are invalid or missing where the operator needs them.</summary>
+    public const string InvalidQuantization = "MTVM1009";
+
+    /// <summary>A tensor's constant data is invalid: buffer index out of range, data outside the file, size not matching the shape.</summary>
+    public const string InvalidConstantData = "MTVM1010";
+
+    /// <summary>The model uses a TFLite feature the compiler does not support (sparse or variable tensors, shuffled weights, custom quantization).</summary>
+    public const string UnsupportedFeature = "MTVM1011";
+
+    /// <summary>A bug in the compiler (an unexpected exception while reading a model). Please report it with the model.</summary>
+    public const string InternalError = "MTVM1999";
 }
