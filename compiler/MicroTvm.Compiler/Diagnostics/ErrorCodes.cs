@@ -41,4 +41,10 @@ public static class ErrorCodes
 
     /// <summary>A bug in the compiler (an unexpected exception while reading a model). Please report it with the model.</summary>
     public const string InternalError = "MTVM1999";
+
+    /// <summary>An operator is used with element types (or a fused activation) the compiler does not implement.</summary>
+    public const string UnsupportedOperatorType = "MTVM2001";
+
+    /// <summary>Input data given to the reference evaluator does not match the graph's inputs (count or byte size).</summary>
+    public const string InvalidInputData = "MTVM2002";
 }

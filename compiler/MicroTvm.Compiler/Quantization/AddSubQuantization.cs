@@ -1,0 +1,67 @@
+using MicroTvm.Compiler.Ir;
+
+namespace MicroTvm.Compiler.Quantization;
+
+/// <summary>
+/// Requantization of quantized ADD and SUB (int8 and int16): both operands are offset by their zero points,
+/// shifted left by <see cref="LeftShift"/> (20 for int8, 15 for int16), scaled by their own multipliers onto a
+/// common scale (twice the larger input scale), combined, and scaled by the output multiplier:
+/// out = clamp(MBQM(MBQM(a·2^L, M1, S1) ± MBQM(b·2^L, M2, S2), Mo, So) + OutputOffset).
+/// </summary>
+public sealed record AddSubQuantization(
+    int Input1Offset, int Input2Offset, int OutputOffset, int LeftShift,
+    int Input1Multiplier, int Input1Shift, int Input2Multiplier, int Input2Shift,
+    int OutputMultiplier, int OutputShift, QuantizedRange Activation)
+{
+    /// <summary>ADD: TFLite Micro derives the real multipliers in double precision.</summary>
+    public static AddSubQuantization ForAdd(Tensor input1, Tensor input2, Tensor output, FusedActivation activation)
+    {
+        var (q1, q2, qo) = (ConvQuantization.Require(input1), ConvQuantization.Require(input2), ConvQuantization.Require(output));
+        int leftShift = LeftShiftFor(output);
+        double twiceMaxInputScale = 2 * (double)Math.Max(q1.Scale, q2.Scale);
+        double real1 = q1.Scale / twiceMaxInputScale;
+        double real2 = q2.Scale / twiceMaxInputScale;
+        double realOutput = twiceMaxInputScale / ((1 << leftShift) * (double)qo.Scale);
+        return Create(q1, q2, qo, leftShift, real1, real2, realOutput, activation, output);
+    }
+
+    /// <summary>SUB: TFLite Micro derives the same quantities in single precision, widening only the final ratios.</summary>
+    public static AddSubQuantization ForSub(Tensor input1, Tensor input2, Tensor output, FusedActivation activation)
+    {
+        var (q1, q2, qo) = (ConvQuantization.Require(input1), ConvQuantization.Require(input2), ConvQuantization.Require(output));
+        int leftShift = LeftShiftFor(output);
+        float twiceMaxInputScale = 2 * Math.Max(q1.Scale, q2.Scale);
+        double real1 = q1.Scale / twiceMaxInputScale;
+        double real2 = q2.Scale / twiceMaxInputScale;
+        double realOutput = twiceMaxInputScale / ((1 << leftShift) * qo.Scale);
+        return Create(q1, q2, qo, leftShift, real1, real2, realOutput, activation, output);
+    }
+
+    private static int LeftShiftFor(Tensor output) => output.Type == ElementType.Int16 ? 15 : 20;
+
+    private static AddSubQuantization Create(
+        QuantizationParameters q1, QuantizationParameters q2, QuantizationParameters qo, int leftShift,
+        double real1, double real2, double realOutput, FusedActivation activation, Tensor output)
+    {
+        var (m1, s1) = FixedPoint.QuantizeMultiplier(real1);
+        var (m2, s2) = FixedPoint.QuantizeMultiplier(real2);
+        var (mo, so) = FixedPoint.QuantizeMultiplier(realOutput);
+        return new AddSubQuantization(-q1.ZeroPoint, -q2.ZeroPoint, qo.ZeroPoint, leftShift, m1, s1, m2, s2, mo, so,
+            ActivationRange.Quantized(activation, output));
+    }
+}
+
+/// <summary>
+/// Requantization of quantized MUL: out = clamp(MBQM((a + Input1Offset)·(b + Input2Offset), Multiplier, Shift) + OutputOffset),
+/// with the real multiplier input1_scale·input2_scale/output_scale computed in double.
+/// </summary>
+public sealed record MulQuantization(int Input1Offset, int Input2Offset, int OutputOffset, int OutputMultiplier, int OutputShift, QuantizedRange Activation)
+{
+    public static MulQuantization Derive(Tensor input1, Tensor input2, Tensor output, FusedActivation activation)
+    {
+        var (q1, q2, qo) = (ConvQuantization.Require(input1), ConvQuantization.Require(input2), ConvQuantization.Require(output));
+        double real = (double)q1.Scale * q2.Scale / qo.Scale;
+        var (m, s) = FixedPoint.QuantizeMultiplier(real);
+        return new MulQuantization(-q1.ZeroPoint, -q2.ZeroPoint, qo.ZeroPoint, m, s, ActivationRange.Quantized(activation, output));
+    }
+}

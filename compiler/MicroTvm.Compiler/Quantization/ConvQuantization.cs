@@ -1,0 +1,40 @@
+using MicroTvm.Compiler.Diagnostics;
+using MicroTvm.Compiler.Ir;
+
+namespace MicroTvm.Compiler.Quantization;
+
+/// <summary>
+/// Requantization of a convolution-like operator (CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV, FULLY_CONNECTED):
+/// accumulator = Σ (input + InputOffset) * (filter + FilterOffset) + bias; output = clamp(
+/// MultiplyByQuantizedMultiplier(accumulator, OutputMultipliers[c], OutputShifts[c]) + OutputOffset).
+/// One multiplier/shift per output channel (all equal when the filter is quantized per tensor).
+/// </summary>
+public sealed record ConvQuantization(
+    int InputOffset, int FilterOffset, int OutputOffset, int[] OutputMultipliers, int[] OutputShifts, QuantizedRange Activation)
+{
+    /// <summary>
+    /// Derives the parameters as TFLite does at prepare time: per channel, the effective scale
+    /// input_scale * filter_scale / output_scale is computed in double from the float32 scales and split into a
+    /// Q31 multiplier and a shift.
+    /// </summary>
+    public static ConvQuantization Derive(Tensor input, Tensor filter, Tensor output, int outputChannels, FusedActivation activation)
+    {
+        var inputQ = Require(input);
+        var filterQ = Require(filter);
+        var outputQ = Require(output);
+        var multipliers = new int[outputChannels];
+        var shifts = new int[outputChannels];
+        for (int c = 0; c < outputChannels; c++)
+        {
+            double effectiveScale = (double)inputQ.Scale * filterQ.ScaleOf(c) / outputQ.Scale;
+            (multipliers[c], shifts[c]) = FixedPoint.QuantizeMultiplier(effectiveScale);
+        }
+
+        return new ConvQuantization(
+            -inputQ.ZeroPoint, -filterQ.ZeroPoint, outputQ.ZeroPoint, multipliers, shifts,
+            ActivationRange.Quantized(activation, output));
+    }
+
+    internal static QuantizationParameters Require(Tensor tensor) =>
+        tensor.Quantization ?? throw new CompilerException(ErrorCodes.UnsupportedOperatorType, $"{tensor} is {tensor.Type.DisplayName()} but has no quantization parameters");
+}

@@ -1,0 +1,115 @@
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Quantization;
+
+namespace MicroTvm.Compiler.Reference;
+
+/// <summary>Binary elementwise operators with broadcasting: ADD, SUB, MUL, MAXIMUM, MINIMUM.</summary>
+internal static class ElementwiseKernels
+{
+    private static bool IsQuantizedType(ElementType t) => t is ElementType.Int8 or ElementType.Int16;
+
+    /// <summary>Reads both operands broadcast to the output shape.</summary>
+    private static (int[] Left, int[] Right) BroadcastInts(Node node, TensorValues values)
+    {
+        var (a, b) = (values.Ints(node.Input(0)), values.Ints(node.Input(1)));
+        var outShape = node.Output.Shape;
+        var ia = Broadcast.SourceIndices(node.Input(0).Shape, outShape);
+        var ib = Broadcast.SourceIndices(node.Input(1).Shape, outShape);
+        return (Array.ConvertAll(ia, i => a[i]), Array.ConvertAll(ib, i => b[i]));
+    }
+
+    private static (float[] Left, float[] Right) BroadcastFloats(Node node, TensorValues values)
+    {
+        var (a, b) = (values.Floats(node.Input(0)), values.Floats(node.Input(1)));
+        var outShape = node.Output.Shape;
+        var ia = Broadcast.SourceIndices(node.Input(0).Shape, outShape);
+        var ib = Broadcast.SourceIndices(node.Input(1).Shape, outShape);
+        return (Array.ConvertAll(ia, i => a[i]), Array.ConvertAll(ib, i => b[i]));
+    }
+
+    private static bool AllTypes(Node node, ElementType type) =>
+        node.Input(0).Type == type && node.Input(1).Type == type && node.Output.Type == type;
+
+    public static void AddOrSub(Node node, TensorValues values, bool subtract)
+    {
+        var activation = node.AttributesAs<ElementwiseAttributes>().Activation;
+        var output = node.Output;
+        if (AllTypes(node, ElementType.Float32))
+        {
+            var range = ActivationRange.Float(activation);
+            var (a, b) = BroadcastFloats(node, values);
+            var y = new float[a.Length];
+            for (int i = 0; i < y.Length; i++) y[i] = range.Clamp(subtract ? a[i] - b[i] : a[i] + b[i]);
+            values.SetFloats(output, y);
+            return;
+        }
+
+        if (!IsQuantizedType(output.Type) || !AllTypes(node, output.Type)) throw Kernels.Unsupported(node);
+        var q = subtract
+            ? AddSubQuantization.ForSub(node.Input(0), node.Input(1), output, activation)
+            : AddSubQuantization.ForAdd(node.Input(0), node.Input(1), output, activation);
+        var (x1, x2) = BroadcastInts(node, values);
+        var result = new int[x1.Length];
+        for (int i = 0; i < result.Length; i++)
+        {
+            int shifted1 = (x1[i] + q.Input1Offset) * (1 << q.LeftShift);
+            int shifted2 = (x2[i] + q.Input2Offset) * (1 << q.LeftShift);
+            int scaled1 = FixedPoint.MultiplyByQuantizedMultiplier(shifted1, q.Input1Multiplier, q.Input1Shift);
+            int scaled2 = FixedPoint.MultiplyByQuantizedMultiplier(shifted2, q.Input2Multiplier, q.Input2Shift);
+            int raw = subtract ? scaled1 - scaled2 : scaled1 + scaled2;
+            int scaled = FixedPoint.MultiplyByQuantizedMultiplier(raw, q.OutputMultiplier, q.OutputShift) + q.OutputOffset;
+            result[i] = q.Activation.Clamp(scaled);
+        }
+
+        values.SetInts(output, result);
+    }
+
+    public static void Mul(Node node, TensorValues values)
+    {
+        var activation = node.AttributesAs<ElementwiseAttributes>().Activation;
+        var output = node.Output;
+        if (AllTypes(node, ElementType.Float32))
+        {
+            var range = ActivationRange.Float(activation);
+            var (a, b) = BroadcastFloats(node, values);
+            var y = new float[a.Length];
+            for (int i = 0; i < y.Length; i++) y[i] = range.Clamp(a[i] * b[i]);
+            values.SetFloats(output, y);
+            return;
+        }
+
+        if (!IsQuantizedType(output.Type) || !AllTypes(node, output.Type)) throw Kernels.Unsupported(node);
+        var q = MulQuantization.Derive(node.Input(0), node.Input(1), output, activation);
+        var (x1, x2) = BroadcastInts(node, values);
+        var result = new int[x1.Length];
+        for (int i = 0; i < result.Length; i++)
+        {
+            int product = (x1[i] + q.Input1Offset) * (x2[i] + q.Input2Offset);
+            int scaled = FixedPoint.MultiplyByQuantizedMultiplier(product, q.OutputMultiplier, q.OutputShift) + q.OutputOffset;
+            result[i] = q.Activation.Clamp(scaled);
+        }
+
+        values.SetInts(output, result);
+    }
+
+    /// <summary>MAXIMUM and MINIMUM compare stored values directly (TFLite requires equal quantization of inputs and output).</summary>
+    public static void MaximumOrMinimum(Node node, TensorValues values, bool maximum)
+    {
+        var output = node.Output;
+        if (AllTypes(node, ElementType.Float32))
+        {
+            var (a, b) = BroadcastFloats(node, values);
+            var y = new float[a.Length];
+            for (int i = 0; i < y.Length; i++) y[i] = maximum ? (a[i] < b[i] ? b[i] : a[i]) : (b[i] < a[i] ? b[i] : a[i]);
+            values.SetFloats(output, y);
+            return;
+        }
+
+        if (output.Type is not (ElementType.Int8 or ElementType.Int16 or ElementType.Int32) || !AllTypes(node, output.Type))
+            throw Kernels.Unsupported(node);
+        var (x1, x2) = BroadcastInts(node, values);
+        var result = new int[x1.Length];
+        for (int i = 0; i < result.Length; i++) result[i] = maximum ? Math.Max(x1[i], x2[i]) : Math.Min(x1[i], x2[i]);
+        values.SetInts(output, result);
+    }
+}

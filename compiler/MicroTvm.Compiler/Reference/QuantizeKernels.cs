@@ -1,0 +1,51 @@
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Quantization;
+
+namespace MicroTvm.Compiler.Reference;
+
+/// <summary>QUANTIZE (float → int8/int16, or int → int requantization) and DEQUANTIZE (int8/int16 → float).</summary>
+internal static class QuantizeKernels
+{
+    public static void Quantize(Node node, TensorValues values)
+    {
+        var (input, output) = (node.Input(0), node.Output);
+        if (output.Type is not (ElementType.Int8 or ElementType.Int16)) throw Kernels.Unsupported(node);
+        var range = QuantizedRange.Of(output.Type);
+        var qo = ConvQuantization.Require(output);
+        var result = new int[output.ElementCount];
+
+        if (input.Type == ElementType.Float32)
+        {
+            // TFLite divides in single precision (the scale narrowed to float) and rounds half away from zero.
+            float scale = qo.Scale;
+            var x = values.Floats(input);
+            for (int i = 0; i < x.Length; i++)
+                result[i] = range.Clamp((int)MathF.Round(x[i] / scale, MidpointRounding.AwayFromZero) + qo.ZeroPoint);
+        }
+        else if (input.Type is ElementType.Int8 or ElementType.Int16)
+        {
+            var q = RequantizeQuantization.Derive(input, output);
+            var x = values.Ints(input);
+            for (int i = 0; i < x.Length; i++) result[i] = range.Clamp(q.Apply(x[i]));
+        }
+        else
+        {
+            throw Kernels.Unsupported(node);
+        }
+
+        values.SetInts(output, result);
+    }
+
+    public static void Dequantize(Node node, TensorValues values)
+    {
+        var (input, output) = (node.Input(0), node.Output);
+        if (input.Type is not (ElementType.Int8 or ElementType.Int16) || output.Type != ElementType.Float32)
+            throw Kernels.Unsupported(node);
+        var qi = ConvQuantization.Require(input);
+        double scale = qi.Scale;
+        var x = values.Ints(input);
+        var y = new float[x.Length];
+        for (int i = 0; i < x.Length; i++) y[i] = (float)(scale * (x[i] - qi.ZeroPoint));
+        values.SetFloats(output, y);
+    }
+}
