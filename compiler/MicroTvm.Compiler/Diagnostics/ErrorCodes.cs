@@ -47,4 +47,18 @@ public static class ErrorCodes
 
     /// <summary>Input data given to the reference evaluator does not match the graph's inputs (count or byte size).</summary>
     public const string InvalidInputData = "MTVM2002";
+
+    // MTVM21xx: code generation and memory planning (MTVM20xx belongs to the reference evaluator).
+
+    /// <summary>The target name is not one of <see cref="Codegen.Targets.All"/>.</summary>
+    public const string UnknownTarget = "MTVM2101";
+
+    /// <summary>The code generator has no kernel for this operator with these element types or attributes.</summary>
+    public const string UnsupportedOperatorCodegen = "MTVM2102";
+
+    /// <summary>The model name cannot be turned into a C identifier prefix.</summary>
+    public const string InvalidModelName = "MTVM2103";
+
+    /// <summary>A constant cannot be written as C data (e.g. a float weight that is infinite or NaN).</summary>
+    public const string UnrepresentableConstant = "MTVM2104";
 }

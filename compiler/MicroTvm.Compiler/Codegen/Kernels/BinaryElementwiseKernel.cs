@@ -1,0 +1,174 @@
+using MicroTvm.Compiler.Ir;
+using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
+
+namespace MicroTvm.Compiler.Codegen.Kernels;
+
+/// <summary>ADD, SUB, MUL, MAXIMUM, MINIMUM with TFLite broadcasting; int8 and float32. Dimensions that are
+/// contiguous in all operands are merged, so the common same-shape case is one flat loop.</summary>
+internal sealed class BinaryElementwiseKernel : Kernel
+{
+    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Add, OpKind.Sub, OpKind.Mul, OpKind.Maximum, OpKind.Minimum };
+
+    public override string? Unsupported(Node node)
+    {
+        var a = node.Input(0);
+        var b = node.Input(1);
+        var output = node.Output;
+        if (a.Type != b.Type || a.Type != output.Type) return "inputs and output must have the same element type";
+        if (Broadcast(a.Shape, b.Shape, output.Shape) is null) return $"shapes {a.ShapeText} and {b.ShapeText} do not broadcast to {output.ShapeText}";
+        var activation = node.Attributes is ElementwiseAttributes e ? e.Activation : FusedActivation.None;
+        if (ExpectFusedActivation(activation) is { } act) return act;
+        if (a.Type == ElementType.Float32) return null;
+        if (a.Type == ElementType.Int8)
+        {
+            foreach (var (t, role) in new[] { (a, "first input"), (b, "second input"), (output, "output") })
+                if (ExpectQuantized(t, role, ElementType.Int8) is { } q) return q;
+            if (node.Kind is OpKind.Maximum or OpKind.Minimum &&
+                (a.Quantization!.Scale != output.Quantization!.Scale || b.Quantization!.Scale != output.Quantization.Scale ||
+                 a.Quantization.ZeroPoint != output.Quantization.ZeroPoint || b.Quantization.ZeroPoint != output.Quantization.ZeroPoint))
+                return "MAXIMUM/MINIMUM need the same quantization on inputs and output";
+            return null;
+        }
+
+        return $"element type {a.Type.DisplayName()} is not supported (int8, float32 are)";
+    }
+
+    public override bool CanWriteOver(Node node, int inputIndex) =>
+        node.Input(inputIndex).Shape.SequenceEqual(node.Output.Shape) && node.Input(inputIndex).Type == node.Output.Type;
+
+    /// <summary>Per output dimension, each operand's element stride (0 where it is broadcast); null when the shapes
+    /// do not broadcast to the output.</summary>
+    private static (int[] Dims, long[] StrideA, long[] StrideB)? Broadcast(int[] a, int[] b, int[] output)
+    {
+        int rank = output.Length;
+        if (a.Length > rank || b.Length > rank) return null;
+        long[] Strides(int[] shape)
+        {
+            var strides = new long[rank];
+            long stride = 1;
+            for (int i = rank - 1; i >= 0; i--)
+            {
+                int k = i - (rank - shape.Length);
+                int dim = k >= 0 ? shape[k] : 1;
+                if (dim != output[i] && dim != 1) return null!;
+                strides[i] = dim == 1 && output[i] != 1 ? 0 : stride;
+                stride *= dim;
+            }
+
+            return strides;
+        }
+
+        var sa = Strides(a);
+        var sb = Strides(b);
+        if (sa is null || sb is null) return null;
+
+        // Merge dimension i into i+1 when both operands are contiguous across them.
+        var dims = new List<int>();
+        var ma = new List<long>();
+        var mb = new List<long>();
+        for (int i = 0; i < rank; i++)
+        {
+            if (output[i] == 1) continue;
+            if (dims.Count > 0 &&
+                ma[^1] == sa[i] * output[i] && mb[^1] == sb[i] * output[i])
+            {
+                dims[^1] *= output[i];
+                ma[^1] = sa[i];
+                mb[^1] = sb[i];
+                continue;
+            }
+
+            dims.Add(output[i]);
+            ma.Add(sa[i]);
+            mb.Add(sb[i]);
+        }
+
+        if (dims.Count == 0) { dims.Add(1); ma.Add(0); mb.Add(0); }
+        return (dims.ToArray(), ma.ToArray(), mb.ToArray());
+    }
+
+    public override void Emit(EmitContext c)
+    {
+        var node = c.Node;
+        var output = node.Output;
+        var (dims, sa, sb) = Broadcast(node.Input(0).Shape, node.Input(1).Shape, output.Shape)!.Value;
+        var activation = node.Attributes is ElementwiseAttributes e ? e.Activation : FusedActivation.None;
+        var body = c.Body;
+        bool isFloat = output.Type == ElementType.Float32;
+        string inA = c.Input(0), inB = c.Input(1);
+
+        // Prologue: constants of the quantized arithmetic.
+        Action<string, string, string> element;
+        if (isFloat)
+        {
+            c.Support.Use("min_max");
+            element = (x, y, o) =>
+            {
+                string value = node.Kind switch
+                {
+                    OpKind.Add => $"{x} + {y}",
+                    OpKind.Sub => $"{x} - {y}",
+                    OpKind.Mul => $"{x} * {y}",
+                    OpKind.Maximum => $"({x} > {y} ? {x} : {y})",
+                    _ => $"({x} < {y} ? {x} : {y})",
+                };
+                body.Line(node.Kind is OpKind.Maximum or OpKind.Minimum ? $"{o} = {value};" : $"{o} = {FloatClamp(value, activation)};");
+            };
+        }
+        else if (node.Kind is OpKind.Maximum or OpKind.Minimum)
+        {
+            string op = node.Kind == OpKind.Maximum ? ">" : "<";
+            element = (x, y, o) => body.Line($"{o} = {x} {op} {y} ? {x} : {y};");
+        }
+        else if (node.Kind == OpKind.Mul)
+        {
+            c.Support.Use("mbqm");
+            var (mult, shift) = Quantization.FixedPoint.QuantizeMultiplier(
+                (double)node.Input(0).Quantization!.Scale * node.Input(1).Quantization!.Scale / output.Quantization!.Scale);
+            var (min, max) = Derivations.ActivationRange(activation, output);
+            element = (x, y, o) =>
+            {
+                using (body.Block(""))
+                {
+                    body.Line($"int32_t acc = mbqm(((int32_t){x} - {node.Input(0).Quantization!.ZeroPoint}) * ((int32_t){y} - {node.Input(1).Quantization!.ZeroPoint}), {mult}, {shift}) + {output.Quantization.ZeroPoint};");
+                    Clamp(body, "acc", min, max);
+                    body.Line($"{o} = (int8_t)acc;");
+                }
+            };
+        }
+        else
+        {
+            c.Support.Use("mbqm");
+            var p = Derivations.AddParams(node.Input(0), node.Input(1), output);
+            var (min, max) = Derivations.ActivationRange(activation, output);
+            string sign = node.Kind == OpKind.Add ? "+" : "-";
+            element = (x, y, o) =>
+            {
+                using (body.Block(""))
+                {
+                    body.Line($"const int32_t a = mbqm(((int32_t){x} + {p.InputOffset1}) * {1 << p.LeftShift}, {p.Multiplier1}, {p.Shift1});");
+                    body.Line($"const int32_t b = mbqm(((int32_t){y} + {p.InputOffset2}) * {1 << p.LeftShift}, {p.Multiplier2}, {p.Shift2});");
+                    body.Line($"int32_t acc = mbqm(a {sign} b, {p.OutputMultiplier}, {p.OutputShift}) + {p.OutputOffset};");
+                    Clamp(body, "acc", min, max);
+                    body.Line($"{o} = (int8_t)acc;");
+                }
+            };
+        }
+
+        // Nested loops over the merged dimensions, with running offsets.
+        body.Line("size_t o = 0;");
+        string ia = "0", ib = "0";
+        var disposables = new Stack<IDisposable>();
+        for (int d = 0; d < dims.Length; d++)
+        {
+            disposables.Push(body.Block($"for (int i{d} = 0; i{d} < {dims[d]}; ++i{d})"));
+            ia = sa[d] == 0 ? ia : $"{ia} + (size_t)i{d} * {sa[d]}";
+            ib = sb[d] == 0 ? ib : $"{ib} + (size_t)i{d} * {sb[d]}";
+        }
+
+        element($"{inA}[{Simplify(ia)}]", $"{inB}[{Simplify(ib)}]", $"{c.Output()}[o++]");
+        while (disposables.Count > 0) disposables.Pop().Dispose();
+    }
+
+    private static string Simplify(string index) => index.StartsWith("0 + ", StringComparison.Ordinal) ? index[4..] : index;
+}

@@ -1,0 +1,227 @@
+using MicroTvm.Compiler.Ir;
+using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
+
+namespace MicroTvm.Compiler.Codegen.Kernels;
+
+/// <summary>
+/// CONV_2D (filter OHWI) and DEPTHWISE_CONV_2D (filter 1HW(I*M)), int8 with per-channel weights and float32, NHWC.
+/// Taps outside the image are skipped by clamping the filter window per output row and column (no per-tap test).
+/// For int8 the input zero point's contribution, sum over valid taps of -zx * w, is folded with the bias at compile
+/// time for each distinct clamped window, so the inner loop is a plain multiply-accumulate.
+/// </summary>
+internal sealed class ConvolutionKernel : Kernel
+{
+    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Conv2D, OpKind.DepthwiseConv2D };
+
+    private sealed record Geometry(
+        int Batches, int InH, int InW, int InC, int OutH, int OutW, int OutC, int FilterH, int FilterW,
+        int StrideH, int StrideW, int DilationH, int DilationW, int PadH, int PadW, int Multiplier, bool Depthwise,
+        FusedActivation Activation);
+
+    private static Geometry GeometryOf(Node node)
+    {
+        var input = node.Input(0);
+        var filter = node.Input(1);
+        var output = node.Output;
+        if (node.Kind == OpKind.Conv2D)
+        {
+            var a = node.AttributesAs<Conv2DAttributes>();
+            return Make(a.StrideH, a.StrideW, a.DilationH, a.DilationW, 1, false, a.Activation);
+        }
+
+        var d = node.AttributesAs<DepthwiseConv2DAttributes>();
+        return Make(d.StrideH, d.StrideW, d.DilationH, d.DilationW, output.Shape[3] / Math.Max(1, input.Shape[3]), true, d.Activation);
+
+        Geometry Make(int sh, int sw, int dh, int dw, int multiplier, bool depthwise, FusedActivation activation)
+        {
+            int fh = filter.Shape[1], fw = filter.Shape[2];
+            return new Geometry(input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3],
+                output.Shape[1], output.Shape[2], output.Shape[3], fh, fw, sh, sw, dh, dw,
+                PaddingBefore(input.Shape[1], fh, sh, dh, output.Shape[1]), PaddingBefore(input.Shape[2], fw, sw, dw, output.Shape[2]),
+                multiplier, depthwise, activation);
+        }
+    }
+
+    public override string? Unsupported(Node node)
+    {
+        var input = node.Input(0);
+        var filter = node.Input(1);
+        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        var output = node.Output;
+        if (input.Rank != 4 || output.Rank != 4 || filter.Rank != 4) return "input, filter and output must have rank 4 (NHWC)";
+        if (!filter.IsConstant) return "the filter must be constant";
+        if (bias is not null && !bias.IsConstant) return "the bias must be constant";
+        var g = GeometryOf(node);
+        if (ExpectFusedActivation(g.Activation) is { } act) return act;
+        if (g.StrideH < 1 || g.StrideW < 1 || g.DilationH < 1 || g.DilationW < 1) return "strides and dilations must be positive";
+        if (g.Depthwise)
+        {
+            if (filter.Shape[0] != 1 || filter.Shape[3] != g.OutC) return "depthwise filter must be [1, H, W, output channels]";
+            if (g.OutC != g.InC * g.Multiplier) return "output channels must be input channels x depth multiplier";
+        }
+        else
+        {
+            if (filter.Shape[0] != g.OutC) return "filter must be [output channels, H, W, input channels]";
+            if (filter.Shape[3] != g.InC) return "grouped convolution (filter input channels != input channels) is not supported";
+        }
+
+        if (output.Shape[0] != g.Batches) return "batch of output and input differ";
+        if (input.Type == ElementType.Float32)
+        {
+            if (filter.Type != ElementType.Float32 || output.Type != ElementType.Float32) return "float32 input needs float32 filter and output";
+            if (bias is not null && bias.Type != ElementType.Float32) return "bias must be float32";
+            return null;
+        }
+
+        if (input.Type == ElementType.Int8)
+        {
+            if (ExpectQuantized(input, "input", ElementType.Int8) is { } e1) return e1;
+            if (ExpectQuantized(output, "output", ElementType.Int8) is { } e2) return e2;
+            if (filter.Type != ElementType.Int8 || filter.Quantization is null) return "int8 input needs a quantized int8 filter";
+            if (filter.Quantization.IsPerChannel && filter.Quantization.Scales.Count != g.OutC) return "per-channel filter needs one scale per output channel";
+            if (filter.Quantization.ZeroPoints.Any(z => z != 0)) return "int8 filter must have zero point 0";
+            if (bias is not null && bias.Type != ElementType.Int32) return "bias must be int32";
+            return null;
+        }
+
+        return $"input type {input.Type.DisplayName()} is not supported (int8, float32 are)";
+    }
+
+    public override void Emit(EmitContext c)
+    {
+        var node = c.Node;
+        var g = GeometryOf(node);
+        var filter = node.Input(1);
+        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        bool isFloat = node.Input(0).Type == ElementType.Float32;
+        var body = c.Body;
+        string f = c.Constants.Tensor($"{c.Prefix}_filter", filter, $"operator {node.Index} filter {filter.Name} {Dims(filter)}");
+        string t = isFloat ? "float" : "int8_t";
+
+        // Distinct clamped windows per output row / column.
+        var rowWindows = Enumerable.Range(0, g.OutH).Select(oy => ValidTaps(oy * g.StrideH - g.PadH, g.FilterH, g.DilationH, g.InH)).ToArray();
+        var colWindows = Enumerable.Range(0, g.OutW).Select(ox => ValidTaps(ox * g.StrideW - g.PadW, g.FilterW, g.DilationW, g.InW)).ToArray();
+        var rowClasses = rowWindows.Distinct().ToList();
+        var colClasses = colWindows.Distinct().ToList();
+
+        string biasRow = "";
+        string? floatBias = null;
+        if (isFloat)
+        {
+            c.Support.Use("min_max");
+            if (bias is not null) floatBias = c.Constants.Tensor($"{c.Prefix}_bias", bias, $"operator {node.Index} bias {bias.Name}");
+        }
+        else
+        {
+            var folded = FoldedBias(g, filter, bias, -node.Input(0).Quantization!.ZeroPoint, rowClasses, colClasses);
+            string table = c.Constants.Int32($"{c.Prefix}_bias", folded,
+                $"operator {node.Index} bias + input zero point correction per output channel, for {rowClasses.Count}x{colClasses.Count} distinct clamped filter windows");
+            string rowIndex = "0", colIndex = "0";
+            if (rowClasses.Count > 1)
+            {
+                string rc = c.Constants.UInt8($"{c.Prefix}_row_window", rowWindows.Select(w => (byte)rowClasses.IndexOf(w)).ToArray(), $"operator {node.Index} window class per output row");
+                rowIndex = $"{rc}[oy]";
+            }
+
+            if (colClasses.Count > 1)
+            {
+                string cc = c.Constants.UInt8($"{c.Prefix}_col_window", colWindows.Select(w => (byte)colClasses.IndexOf(w)).ToArray(), $"operator {node.Index} window class per output column");
+                colIndex = $"{cc}[ox]";
+            }
+
+            biasRow = rowClasses.Count * colClasses.Count == 1 ? table : $"{table} + ({rowIndex} * {colClasses.Count} + {colIndex}) * {g.OutC}";
+        }
+
+        using (body.Block($"for (int n = 0; n < {g.Batches}; ++n)"))
+        using (body.Block($"for (int oy = 0; oy < {g.OutH}; ++oy)"))
+        {
+            body.Line($"const int iy0 = oy * {g.StrideH} - {g.PadH};");
+            body.Line($"const int fy0 = iy0 < 0 ? (-iy0 + {g.DilationH - 1}) / {g.DilationH} : 0;");
+            body.Line($"const int fy1 = ({g.InH} - iy0 + {g.DilationH - 1}) / {g.DilationH} < {g.FilterH} ? ({g.InH} - iy0 + {g.DilationH - 1}) / {g.DilationH} : {g.FilterH};");
+            using (body.Block($"for (int ox = 0; ox < {g.OutW}; ++ox)"))
+            {
+                body.Line($"const int ix0 = ox * {g.StrideW} - {g.PadW};");
+                body.Line($"const int fx0 = ix0 < 0 ? (-ix0 + {g.DilationW - 1}) / {g.DilationW} : 0;");
+                body.Line($"const int fx1 = ({g.InW} - ix0 + {g.DilationW - 1}) / {g.DilationW} < {g.FilterW} ? ({g.InW} - ix0 + {g.DilationW - 1}) / {g.DilationW} : {g.FilterW};");
+                body.Line($"const {t}* image = {c.Input(0)} + (size_t)n * {g.InH * g.InW * g.InC};");
+                body.Line($"{t}* o = {c.Output()} + (((size_t)n * {g.OutH} + oy) * {g.OutW} + ox) * {g.OutC};");
+                if (!isFloat) body.Line($"const int32_t* bias = {biasRow};");
+                using (body.Block($"for (int oc = 0; oc < {g.OutC}; ++oc)"))
+                {
+                    body.Line(isFloat ? "float acc = 0.0f;" : "int32_t acc = bias[oc];");
+                    if (g.Depthwise && g.Multiplier != 1) body.Line($"const int ic = oc / {g.Multiplier};");
+                    string ic = g.Depthwise ? (g.Multiplier == 1 ? "oc" : "ic") : "";
+                    using (body.Block("for (int fy = fy0; fy < fy1; ++fy)"))
+                    {
+                        body.Line($"const {t}* row = image + (size_t)(iy0 + fy * {g.DilationH}) * {g.InW * g.InC};");
+                        using (body.Block("for (int fx = fx0; fx < fx1; ++fx)"))
+                        {
+                            body.Line($"const {t}* x = row + (ix0 + fx * {g.DilationW}) * {g.InC};");
+                            string mul = isFloat ? "x[{0}] * w[{1}]" : "(int32_t)x[{0}] * (int32_t)w[{1}]";
+                            if (g.Depthwise)
+                            {
+                                body.Line($"const {t}* w = {f} + (fy * {g.FilterW} + fx) * {g.OutC};");
+                                body.Line($"acc += {string.Format(mul, ic, "oc")};");
+                            }
+                            else
+                            {
+                                body.Line($"const {t}* w = {f} + ((size_t)oc * {g.FilterH} + fy) * {g.FilterW * g.InC} + fx * {g.InC};");
+                                body.Line($"for (int i = 0; i < {g.InC}; ++i) acc += {string.Format(mul, "i", "i")};");
+                            }
+                        }
+                    }
+
+                    if (isFloat)
+                    {
+                        if (floatBias is not null) body.Line($"acc += {floatBias}[oc];");
+                        body.Line($"o[oc] = {FloatClamp("acc", g.Activation)};");
+                    }
+                    else
+                    {
+                        EmitRequantize(c, g, body);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void EmitRequantize(EmitContext c, Geometry g, CodeWriter body)
+    {
+        var node = c.Node;
+        var output = node.Output;
+        var (mults, shifts) = Derivations.ConvolutionMultipliers(node.Input(0), node.Input(1), output, g.OutC);
+        var (mult, shift) = FullyConnectedKernel.Requantization(c, mults, shifts, "oc");
+        var (min, max) = Derivations.ActivationRange(g.Activation, output);
+        c.Support.Use("mbqm");
+        body.Line($"acc = mbqm(acc, {mult}, {shift}) + {output.Quantization!.ZeroPoint};");
+        Clamp(body, "acc", min, max);
+        body.Line("o[oc] = (int8_t)acc;");
+    }
+
+    /// <summary>bias[oc] + inputOffset * (sum of the filter taps of channel oc inside the window), for every
+    /// (row window, column window, oc), row-major.</summary>
+    private static int[] FoldedBias(Geometry g, Tensor filter, Tensor? bias, int inputOffset,
+        List<(int First, int End)> rows, List<(int First, int End)> cols)
+    {
+        var w = Decode.Int8(filter.Data!);
+        var b = bias is null ? new int[g.OutC] : Decode.Int32(bias.Data!);
+        var table = new int[rows.Count * cols.Count * g.OutC];
+        for (int r = 0; r < rows.Count; r++)
+            for (int k = 0; k < cols.Count; k++)
+                for (int oc = 0; oc < g.OutC; oc++)
+                {
+                    long sum = 0;
+                    for (int fy = rows[r].First; fy < rows[r].End; fy++)
+                        for (int fx = cols[k].First; fx < cols[k].End; fx++)
+                        {
+                            if (g.Depthwise) sum += w[(fy * g.FilterW + fx) * g.OutC + oc];
+                            else
+                                for (int i = 0; i < g.InC; i++) sum += w[((oc * g.FilterH + fy) * g.FilterW + fx) * g.InC + i];
+                        }
+
+                    table[(r * cols.Count + k) * g.OutC + oc] = unchecked((int)(b[oc] + inputOffset * sum));
+                }
+
+        return table;
+    }
+}

@@ -1,0 +1,118 @@
+using MicroTvm.Compiler.Ir;
+using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
+
+namespace MicroTvm.Compiler.Codegen.Kernels;
+
+/// <summary>FULLY_CONNECTED: int8 (per-tensor or per-channel weights) and float32. Weights [units, depth].</summary>
+internal sealed class FullyConnectedKernel : Kernel
+{
+    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.FullyConnected };
+
+    public override string? Unsupported(Node node)
+    {
+        var a = node.AttributesAs<FullyConnectedAttributes>();
+        var input = node.Input(0);
+        var weights = node.Input(1);
+        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        if (!weights.IsConstant) return "weights must be constant";
+        if (bias is not null && !bias.IsConstant) return "bias must be constant";
+        if (weights.Rank != 2) return "weights must have rank 2";
+        if (input.ElementCount % weights.Shape[1] != 0) return "input size is not a multiple of the weights' depth";
+        if (ExpectFusedActivation(a.Activation) is { } act) return act;
+        if (input.Type == ElementType.Float32)
+        {
+            if (weights.Type != ElementType.Float32 || node.Output.Type != ElementType.Float32) return "float32 input needs float32 weights and output";
+            if (bias is not null && bias.Type != ElementType.Float32) return "bias must be float32";
+            return null;
+        }
+
+        if (input.Type == ElementType.Int8)
+        {
+            if (ExpectQuantized(input, "input", ElementType.Int8) is { } e1) return e1;
+            if (ExpectQuantized(node.Output, "output", ElementType.Int8) is { } e2) return e2;
+            if (weights.Type != ElementType.Int8 || weights.Quantization is null) return "int8 input needs quantized int8 weights";
+            if (weights.Quantization.IsPerChannel && weights.Quantization.Scales.Count != weights.Shape[0]) return "per-channel weights need one scale per unit";
+            if (weights.Quantization.ZeroPoints.Any(z => z != 0)) return "int8 weights must have zero point 0";
+            if (bias is not null && bias.Type != ElementType.Int32) return "bias must be int32";
+            return null;
+        }
+
+        return $"input type {input.Type.DisplayName()} is not supported (int8, float32 are)";
+    }
+
+    public override void Emit(EmitContext c)
+    {
+        var node = c.Node;
+        var a = node.AttributesAs<FullyConnectedAttributes>();
+        var weights = node.Input(1);
+        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        int units = weights.Shape[0], depth = weights.Shape[1];
+        long batches = node.Input(0).ElementCount / depth;
+        var body = c.Body;
+        string w = c.Constants.Tensor($"{c.Prefix}_weights", weights, $"operator {node.Index} weights {weights.Name} {Dims(weights)}");
+
+        if (node.Input(0).Type == ElementType.Float32)
+        {
+            c.Support.Use("min_max");
+            string? b = bias is null ? null : c.Constants.Tensor($"{c.Prefix}_bias", bias, $"operator {node.Index} bias {bias.Name}");
+            using (body.Block($"for (int b = 0; b < {batches}; ++b)"))
+            {
+                body.Line($"const float* x = {c.Input(0)} + b * {depth};");
+                using (body.Block($"for (int o = 0; o < {units}; ++o)"))
+                {
+                    body.Line($"const float* w = {w} + o * {depth};");
+                    body.Line("float acc = 0.0f;");
+                    body.Line($"for (int d = 0; d < {depth}; ++d) acc += x[d] * w[d];");
+                    if (b is not null) body.Line($"acc += {b}[o];");
+                    body.Line($"{c.Output()}[b * {units} + o] = {FloatClamp("acc", a.Activation)};");
+                }
+            }
+
+            return;
+        }
+
+        // int8: acc = sum((x - zx) * w) + bias = sum(x * w) + (bias - zx * sum(w)), the bracket folded per unit.
+        var input = node.Input(0);
+        var output = node.Output;
+        int inputOffset = -input.Quantization!.ZeroPoint;
+        var wv = Decode.Int8(weights.Data!);
+        var bv = bias is null ? new int[units] : Decode.Int32(bias.Data!);
+        var folded = new int[units];
+        for (int o = 0; o < units; o++)
+        {
+            long sum = 0;
+            for (int d = 0; d < depth; d++) sum += wv[o * depth + d];
+            folded[o] = unchecked((int)(bv[o] + inputOffset * sum));
+        }
+
+        string corr = c.Constants.Int32($"{c.Prefix}_bias", folded, $"operator {node.Index} bias + input zero point correction per unit");
+        var (mults, shifts) = Derivations.ConvolutionMultipliers(input, weights, output, units);
+        var (mult, shift) = Requantization(c, mults, shifts);
+        var (min, max) = Derivations.ActivationRange(a.Activation, output);
+        c.Support.Use("mbqm");
+        using (body.Block($"for (int b = 0; b < {batches}; ++b)"))
+        {
+            body.Line($"const int8_t* x = {c.Input(0)} + b * {depth};");
+            using (body.Block($"for (int o = 0; o < {units}; ++o)"))
+            {
+                body.Line($"const int8_t* w = {w} + o * {depth};");
+                body.Line($"int32_t acc = {corr}[o];");
+                body.Line($"for (int d = 0; d < {depth}; ++d) acc += (int32_t)x[d] * (int32_t)w[d];");
+                body.Line($"acc = mbqm(acc, {mult}, {shift}) + {output.Quantization!.ZeroPoint};");
+                Clamp(body, "acc", min, max);
+                body.Line($"{c.Output()}[b * {units} + o] = (int8_t)acc;");
+            }
+        }
+    }
+
+    /// <summary>The multiplier and shift as C expressions indexed by <c>o</c>: literals when every channel has the
+    /// same, else arrays.</summary>
+    internal static (string Multiplier, string Shift) Requantization(EmitContext c, int[] multipliers, int[] shifts, string index = "o")
+    {
+        if (multipliers.Distinct().Count() == 1 && shifts.Distinct().Count() == 1)
+            return (CLiteral.Int(multipliers[0]), CLiteral.Int(shifts[0]));
+        string m = c.Constants.Int32($"{c.Prefix}_multiplier", multipliers, $"operator {c.Node.Index} requantization multiplier per channel");
+        string s = c.Constants.Int8($"{c.Prefix}_shift", shifts.Select(v => (sbyte)v).ToArray(), $"operator {c.Node.Index} requantization shift per channel");
+        return ($"{m}[{index}]", $"{s}[{index}]");
+    }
+}

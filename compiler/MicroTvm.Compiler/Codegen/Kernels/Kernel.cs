@@ -1,0 +1,70 @@
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Planning;
+
+namespace MicroTvm.Compiler.Codegen.Kernels;
+
+/// <summary>
+/// Generates the C for one kind of operator. A kernel is asked first whether it supports a node (types,
+/// attributes); then it writes the body of <c>static void op&lt;index&gt;_&lt;kind&gt;(…)</c>, whose parameters are
+/// the node's non-constant inputs (<c>in&lt;i&gt;</c>, const) and its outputs (<c>out&lt;j&gt;</c>).
+/// </summary>
+internal abstract class Kernel
+{
+    public abstract IReadOnlyCollection<OpKind> Kinds { get; }
+
+    /// <summary>Null when the node is supported; otherwise what is missing, for the error message.</summary>
+    public abstract string? Unsupported(Node node);
+
+    public abstract void Emit(EmitContext context);
+
+    /// <summary>The output is the first input's bytes, reinterpreted: no function, no copy.</summary>
+    public virtual bool IsAlias(Node node) => false;
+
+    /// <summary>The kernel reads element i of input <paramref name="inputIndex"/> before it writes element i of the
+    /// output and never reads an element it has written, so the two may share memory.</summary>
+    public virtual bool CanWriteOver(Node node, int inputIndex) => false;
+}
+
+/// <summary>Everything a kernel needs while it writes one operator.</summary>
+internal sealed class EmitContext
+{
+    public EmitContext(Node node, string function, ConstantPool constants, SupportLibrary support, MemoryPlan plan)
+    {
+        Node = node;
+        Function = function;
+        Constants = constants;
+        Support = support;
+        Plan = plan;
+    }
+
+    public Node Node { get; }
+
+    public string Function { get; }
+
+    public ConstantPool Constants { get; }
+
+    public SupportLibrary Support { get; }
+
+    public MemoryPlan Plan { get; }
+
+    /// <summary>The function body (the framework writes signature and braces).</summary>
+    public CodeWriter Body { get; } = new();
+
+    /// <summary>Prefix for this operator's constant arrays.</summary>
+    public string Prefix => $"op{Node.Index}";
+
+    private readonly Dictionary<int, string> _constantInputs = new();
+
+    /// <summary>The C expression that points at input <paramref name="i"/>: the parameter, or for a constant input its
+    /// data as a static const array.</summary>
+    public string Input(int i)
+    {
+        var tensor = Node.Input(i);
+        if (!tensor.IsConstant) return $"in{i}";
+        if (!_constantInputs.TryGetValue(i, out var name))
+            _constantInputs[i] = name = Constants.Tensor($"{Prefix}_input{i}", tensor, $"operator {Node.Index} input {i}: {tensor.Name} {tensor.Type.DisplayName()}{tensor.ShapeText}");
+        return name;
+    }
+
+    public string Output(int j = 0) => $"out{j}";
+}

@@ -1,0 +1,59 @@
+using MicroTvm.Compiler.Ir;
+
+namespace MicroTvm.Compiler.Codegen.Kernels;
+
+internal static class KernelHelpers
+{
+    /// <summary>Element type and per-tensor quantization as a kernel expects; null when fine.</summary>
+    public static string? ExpectQuantized(Tensor tensor, string role, ElementType type)
+    {
+        if (tensor.Type != type) return $"{role} must be {type.DisplayName()}, is {tensor.Type.DisplayName()}";
+        if (tensor.Quantization is null) return $"{role} has no quantization parameters";
+        if (tensor.Quantization.IsPerChannel) return $"{role} must be quantized per tensor";
+        return null;
+    }
+
+    public static string? ExpectFusedActivation(FusedActivation activation) =>
+        activation is FusedActivation.None or FusedActivation.Relu or FusedActivation.Relu6 or FusedActivation.ReluN1To1
+            ? null
+            : $"fused activation {activation} is not supported";
+
+    /// <summary>Statements clamping int32 <paramref name="variable"/> to [min, max].</summary>
+    public static void Clamp(CodeWriter body, string variable, int min, int max)
+    {
+        body.Line($"if ({variable} < {CLiteral.Int(min)}) {variable} = {CLiteral.Int(min)};");
+        body.Line($"if ({variable} > {CLiteral.Int(max)}) {variable} = {CLiteral.Int(max)};");
+    }
+
+    /// <summary>Clamp for float values exactly as TFLite's ActivationFunctionWithMinMax (max first, then min).</summary>
+    public static string FloatClamp(string value, FusedActivation activation)
+    {
+        var (min, max) = Derivations.FloatActivationRange(activation);
+        return $"min_f32(max_f32({value}, {CLiteral.Float(min)}), {CLiteral.Float(max)})";
+    }
+
+    /// <summary>TFLite's output size and leading padding for one spatial dimension.</summary>
+    public static int PaddingBefore(int inputSize, int filterSize, int stride, int dilation, int outputSize)
+    {
+        int effectiveFilter = (filterSize - 1) * dilation + 1;
+        int total = (outputSize - 1) * stride + effectiveFilter - inputSize;
+        return Math.Max(total, 0) / 2;
+    }
+
+    /// <summary>TFLite's output size for one spatial dimension.</summary>
+    public static int OutputSize(Padding padding, int inputSize, int filterSize, int stride, int dilation)
+    {
+        int effectiveFilter = (filterSize - 1) * dilation + 1;
+        return padding == Padding.Same ? (inputSize + stride - 1) / stride : (inputSize + stride - effectiveFilter) / stride;
+    }
+
+    /// <summary>Taps [first, end) of a filter whose origin is <paramref name="origin"/> that fall inside [0, size).</summary>
+    public static (int First, int End) ValidTaps(int origin, int filterSize, int dilation, int size)
+    {
+        int first = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
+        int end = Math.Min(filterSize, (size - origin + dilation - 1) / dilation);
+        return (Math.Min(first, filterSize), Math.Max(end, 0));
+    }
+
+    public static string Dims(Tensor t) => t.Type.DisplayName() + t.ShapeText;
+}

@@ -1,0 +1,29 @@
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Planning;
+
+namespace MicroTvm.Compiler.Codegen.Kernels;
+
+/// <summary>All kernels, by operator kind; also answers the planner's questions about them.</summary>
+internal sealed class KernelRegistry : IKernelMemoryTraits
+{
+    public static KernelRegistry Instance { get; } = new();
+
+    private readonly Dictionary<OpKind, Kernel> _byKind = new();
+
+    private KernelRegistry()
+    {
+        Kernel[] kernels =
+        {
+            new FullyConnectedKernel(), new ConvolutionKernel(), new PoolingKernel(), new ReshapeKernel(),
+            new SoftmaxKernel(), new BinaryElementwiseKernel(), new QuantizeKernel(), new DequantizeKernel(),
+        };
+        foreach (var kernel in kernels)
+            foreach (var kind in kernel.Kinds) _byKind.Add(kind, kernel);
+    }
+
+    public Kernel? Find(OpKind kind) => _byKind.GetValueOrDefault(kind);
+
+    public bool IsAlias(Node node) => Find(node.Kind)?.IsAlias(node) ?? false;
+
+    public bool CanWriteOver(Node node, int inputIndex) => Find(node.Kind)?.CanWriteOver(node, inputIndex) ?? false;
+}

@@ -1,0 +1,105 @@
+using System.Text;
+using MicroTvm.Compiler.Codegen.Kernels;
+using MicroTvm.Compiler.Diagnostics;
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Planning;
+
+namespace MicroTvm.Compiler.Codegen;
+
+/// <summary>What to compile for.</summary>
+/// <param name="Target">A <see cref="Targets"/> name (cortex-m7, host, …).</param>
+/// <param name="Name">The C prefix (<c>&lt;name&gt;_run</c>, <c>&lt;name&gt;.h</c>); defaults to the graph's name. Made a
+/// valid C identifier: characters other than letters, digits and '_' become '_'.</param>
+public sealed record CompileOptions(string Target = "host", string? Name = null);
+
+/// <summary>The generated files (file name → content) and the facts about them.</summary>
+public sealed class GeneratedModel
+{
+    internal GeneratedModel(string name, IReadOnlyDictionary<string, string> files, ModelMetadata metadata)
+    {
+        Name = name;
+        Files = files;
+        Metadata = metadata;
+    }
+
+    /// <summary>The C prefix; file names are <c>Name.c</c>, <c>Name.h</c>, <c>Name.json</c>.</summary>
+    public string Name { get; }
+
+    public IReadOnlyDictionary<string, string> Files { get; }
+
+    public ModelMetadata Metadata { get; }
+
+    public string SourceFile => Name + ".c";
+
+    public string HeaderFile => Name + ".h";
+
+    public string MetadataFile => Name + ".json";
+
+    /// <summary>Writes every file into <paramref name="directory"/> (created if needed). Each file is written to a
+    /// temporary name first and then moved, so a failure never leaves half a file.</summary>
+    public void WriteTo(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        foreach (var (file, content) in Files.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            var path = Path.Combine(directory, file);
+            var temporary = path + ".tmp";
+            File.WriteAllText(temporary, content, new UTF8Encoding(false));
+            File.Move(temporary, path, overwrite: true);
+        }
+    }
+}
+
+/// <summary>
+/// Turns a graph into C: one function per operator, one entry point <c>&lt;name&gt;_run</c>, constants as
+/// <c>static const</c> data, activations at planned offsets in one caller-supplied workspace.
+/// </summary>
+public static class ModelCompiler
+{
+    public static GeneratedModel Compile(Graph graph, CompileOptions options)
+    {
+        var target = Targets.Find(options.Target);
+        string name = CIdentifier(options.Name ?? graph.Name, graph.SourcePath);
+        graph.Validate();
+        var kernels = KernelRegistry.Instance;
+
+        foreach (var node in graph.Nodes)
+        {
+            var kernel = kernels.Find(node.Kind);
+            string? reason = kernel is null ? "the code generator has no kernel for this operator" : kernel.Unsupported(node);
+            if (node.Outputs.Count != 1) reason ??= "operators with several outputs are not supported";
+            if (reason is not null)
+                throw new CompilerException(ErrorCodes.UnsupportedOperatorCodegen,
+                    $"operator {node.Index} ({node.Kind.TfliteName()}) with input {node.Inputs.FirstOrDefault()?.ToString() ?? "none"} cannot be compiled: {reason}")
+                {
+                    File = graph.SourcePath, OperatorIndex = node.Index, OperatorName = node.Kind.TfliteName(),
+                };
+        }
+
+        foreach (var tensor in graph.Inputs.Concat(graph.Outputs))
+            if (tensor.IsConstant)
+                throw new CompilerException(ErrorCodes.UnsupportedOperatorCodegen, $"graph input/output {tensor} is a constant") { File = graph.SourcePath };
+
+        var plan = MemoryPlanner.Plan(graph, kernels, target.Alignment);
+        try
+        {
+            return new SourceEmitter(graph, name, target, plan).Emit();
+        }
+        catch (CompilerException e)
+        {
+            throw e.WithFile(graph.SourcePath ?? graph.Name);
+        }
+    }
+
+    /// <summary>The model name as a C identifier (letters, digits, '_'; not starting with a digit).</summary>
+    public static string CIdentifier(string name, string? file = null)
+    {
+        var sb = new StringBuilder();
+        foreach (char ch in name) sb.Append(ch is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_' ? ch : '_');
+        if (sb.Length > 0 && char.IsAsciiDigit(sb[0])) sb.Insert(0, "m_");
+        string result = sb.ToString();
+        if (result.Length == 0 || result.All(ch => ch == '_'))
+            throw new CompilerException(ErrorCodes.InvalidModelName, $"model name '{name}' has no letter or digit to build a C identifier from; give a name") { File = file };
+        return result;
+    }
+}

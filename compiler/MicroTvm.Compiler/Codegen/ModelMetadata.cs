@@ -1,0 +1,50 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace MicroTvm.Compiler.Codegen;
+
+/// <summary>What <c>&lt;name&gt;.json</c> holds: the model's interface, operators and memory plan (the equivalent of
+/// microTVM's Model Library Format metadata).</summary>
+public sealed record ModelMetadata(
+    string Name,
+    string Target,
+    string? Source,
+    long WorkspaceBytes,
+    int WorkspaceAlignment,
+    long WorkspaceLowerBoundBytes,
+    long GreedyBySizeBytes,
+    string PlannerStrategy,
+    long WeightsBytes,
+    IReadOnlyList<IoMetadata> Inputs,
+    IReadOnlyList<IoMetadata> Outputs,
+    IReadOnlyList<OperatorMetadata> Operators,
+    IReadOnlyList<TensorMetadata> MemoryPlan)
+{
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Options).Replace("\r\n", "\n") + "\n";
+
+    public static ModelMetadata FromJson(string json) => JsonSerializer.Deserialize<ModelMetadata>(json, Options)
+        ?? throw new JsonException("empty metadata");
+}
+
+/// <summary>A graph input or output as the C API exposes it.</summary>
+public sealed record IoMetadata(int Index, int Tensor, string Name, string Type, int[] Shape, long Bytes, double? Scale, long? ZeroPoint);
+
+/// <summary>One operator in execution order.</summary>
+/// <param name="Function">The generated C function; null for an alias (RESHAPE …) that runs no code.</param>
+public sealed record OperatorMetadata(int Step, int Index, string Kind, string? Function, int[] Inputs, int[] Outputs, long? Macs);
+
+/// <summary>Where one activation lives.</summary>
+/// <param name="Storage">workspace, input, output.</param>
+/// <param name="Offset">Byte offset in the workspace (workspace storage only).</param>
+/// <param name="FirstStep">Execution step that writes it (-1: a graph input).</param>
+/// <param name="LastStep">Last step that reads it (null: a graph output, read by the caller).</param>
+/// <param name="SharesWith">Tensor ids sharing the same bytes (aliases, in-place operators).</param>
+public sealed record TensorMetadata(int Tensor, string Name, string Type, int[] Shape, long Bytes, string Storage, long? Offset, int FirstStep, int? LastStep, int[]? SharesWith);

@@ -1,0 +1,213 @@
+namespace MicroTvm.Compiler.Codegen;
+
+/// <summary>
+/// Small C helpers the kernels share (TFLite's fixed-point arithmetic, rounding). Each generated model gets the
+/// ones it uses as <c>static</c> functions, so the source stays self-contained and models never clash.
+/// The arithmetic mirrors <see cref="Quantization.FixedPoint"/> exactly.
+/// </summary>
+internal sealed class SupportLibrary
+{
+    private readonly SortedSet<string> _used = new(StringComparer.Ordinal);
+
+    public void Use(string helper)
+    {
+        if (!Definitions.ContainsKey(helper)) throw new ArgumentException($"unknown helper {helper}", nameof(helper));
+        if (!_used.Add(helper)) return;
+        foreach (var dependency in Dependencies.GetValueOrDefault(helper, Array.Empty<string>())) Use(dependency);
+    }
+
+    public bool Uses(string helper) => _used.Contains(helper);
+
+    /// <summary>The definitions in dependency order (fixed order: deterministic output).</summary>
+    public string Code()
+    {
+        var writer = new CodeWriter();
+        foreach (var name in Order.Where(_used.Contains))
+        {
+            writer.Lines(Definitions[name]);
+            writer.Line();
+        }
+
+        return writer.ToString();
+    }
+
+    private static readonly string[] Order =
+    {
+        "min_max", "srdhm", "rdbpot", "mbqm", "mbqm_gt_one", "sat_shift_left", "round_half_away_f", "round_half_away_d",
+        "clz32", "exp_neg_quarter", "exp_on_negative_values", "one_over_one_plus_x", "softmax_int8",
+    };
+
+    private static readonly Dictionary<string, string[]> Dependencies = new()
+    {
+        ["mbqm"] = new[] { "srdhm", "rdbpot" },
+        ["mbqm_gt_one"] = new[] { "srdhm" },
+        ["exp_neg_quarter"] = new[] { "srdhm", "rdbpot" },
+        ["exp_on_negative_values"] = new[] { "exp_neg_quarter", "sat_shift_left", "srdhm" },
+        ["one_over_one_plus_x"] = new[] { "srdhm", "sat_shift_left" },
+        ["softmax_int8"] = new[] { "clz32", "exp_on_negative_values", "one_over_one_plus_x", "mbqm_gt_one", "rdbpot" },
+    };
+
+    private static readonly Dictionary<string, string> Definitions = new()
+    {
+        ["min_max"] = """
+            static inline int32_t min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
+            static inline int32_t max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
+            static inline float min_f32(float a, float b) { return a < b ? a : b; }
+            static inline float max_f32(float a, float b) { return a > b ? a : b; }
+            """,
+        ["srdhm"] = """
+            /* (a * b * 2) / 2^32, rounded to nearest; saturates the single overflow case. */
+            static inline int32_t srdhm(int32_t a, int32_t b) {
+                if (a == b && a == INT32_MIN) return INT32_MAX;
+                const int64_t ab = (int64_t)a * (int64_t)b;
+                const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+                return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+            }
+            """,
+        ["rdbpot"] = """
+            /* x / 2^exponent rounded to nearest, ties away from zero. */
+            static inline int32_t rdbpot(int32_t x, int exponent) {
+                const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+                const int32_t remainder = x & mask;
+                const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+                return (x >> exponent) + (remainder > threshold ? 1 : 0);
+            }
+            """,
+        ["mbqm"] = """
+            /* x * multiplier * 2^(shift - 31), TFLite's requantization. */
+            static inline int32_t mbqm(int32_t x, int32_t multiplier, int shift) {
+                const int left = shift > 0 ? shift : 0;
+                const int right = shift > 0 ? 0 : -shift;
+                return rdbpot(srdhm((int32_t)((uint32_t)x << left), multiplier), right);
+            }
+            """,
+        ["mbqm_gt_one"] = """
+            static inline int32_t mbqm_gt_one(int32_t x, int32_t multiplier, int left_shift) {
+                return srdhm((int32_t)((uint32_t)x << left_shift), multiplier);
+            }
+            """,
+        ["sat_shift_left"] = """
+            /* x * 2^exponent saturated to int32 (exponent in 1..30). */
+            static inline int32_t sat_shift_left(int32_t x, int exponent) {
+                const int32_t threshold = (int32_t)(((int32_t)1 << (31 - exponent)) - 1);
+                if (x > threshold) return INT32_MAX;
+                if (x < -threshold) return INT32_MIN;
+                return (int32_t)((uint32_t)x << exponent);
+            }
+            """,
+        ["round_half_away_f"] = """
+            /* round(x) for |x| < 2^31 without libm: nearest integer, ties away from zero. */
+            static inline int32_t round_half_away_f(float x) {
+                const int32_t t = (int32_t)x;
+                const float frac = x - (float)t;
+                if (frac >= 0.5f) return t + 1;
+                if (frac <= -0.5f) return t - 1;
+                return t;
+            }
+            """,
+        ["round_half_away_d"] = """
+            static inline int32_t round_half_away_d(double x) {
+                const int32_t t = (int32_t)x;
+                const double frac = x - (double)t;
+                if (frac >= 0.5) return t + 1;
+                if (frac <= -0.5) return t - 1;
+                return t;
+            }
+            """,
+        ["clz32"] = """
+            /* Number of leading zero bits (32 for 0); portable, no compiler builtin. */
+            static inline int clz32(uint32_t x) {
+                int n = 0;
+                if (x == 0) return 32;
+                while (!(x & 0x80000000u)) { x <<= 1; ++n; }
+                return n;
+            }
+            """,
+        ["exp_neg_quarter"] = """
+            /* exp(a) for a in [-1/4, 0), a and the result in Q0.31. */
+            static inline int32_t exp_neg_quarter(int32_t a) {
+                const int32_t constant_term = 1895147668;   /* exp(-1/8) */
+                const int32_t one_third = 715827883;
+                const int32_t x = a + (1 << 28);             /* a + 1/8 */
+                const int32_t x2 = srdhm(x, x);
+                const int32_t x3 = srdhm(x2, x);
+                const int32_t x4 = srdhm(x2, x2);
+                const int32_t x4_over_4 = rdbpot(x4, 2);
+                const int32_t poly = rdbpot(srdhm(x4_over_4 + x3, one_third) + x2, 1);
+                return constant_term + srdhm(constant_term, x + poly);
+            }
+            """,
+        ["exp_on_negative_values"] = """
+            /* exp(a) for a <= 0 given with 5 integer bits (Q5.26); result in Q0.31. */
+            static inline int32_t exp_on_negative_values(int32_t a) {
+                const int32_t one_quarter = (int32_t)1 << 24;
+                const int32_t mask = one_quarter - 1;
+                const int32_t a_mod_quarter_minus_one_quarter = (a & mask) - one_quarter;
+                int32_t result = exp_neg_quarter(sat_shift_left(a_mod_quarter_minus_one_quarter, 5));
+                const int32_t remainder = a_mod_quarter_minus_one_quarter - a;
+                if (remainder & ((int32_t)1 << 24)) result = srdhm(result, 1672461947); /* exp(-1/4) */
+                if (remainder & ((int32_t)1 << 25)) result = srdhm(result, 1302514674); /* exp(-1/2) */
+                if (remainder & ((int32_t)1 << 26)) result = srdhm(result, 790015084);  /* exp(-1) */
+                if (remainder & ((int32_t)1 << 27)) result = srdhm(result, 290630308);  /* exp(-2) */
+                if (remainder & ((int32_t)1 << 28)) result = srdhm(result, 39332535);   /* exp(-4) */
+                if (remainder & ((int32_t)1 << 29)) result = srdhm(result, 720401);     /* exp(-8) */
+                if (remainder & ((int32_t)1 << 30)) result = srdhm(result, 242);        /* exp(-16) */
+                return a == 0 ? INT32_MAX : result;
+            }
+            """,
+        ["one_over_one_plus_x"] = """
+            /* 1 / (1 + x) for x in [0, 1), x and the result in Q0.31 (Newton-Raphson, three steps). */
+            static inline int32_t one_over_one_plus_x(int32_t a) {
+                const int64_t sum = (int64_t)a + INT32_MAX;
+                const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+                const int32_t constant_48_over_17 = 1515870810;    /* Q2.29 */
+                const int32_t constant_neg_32_over_17 = -1010580540; /* Q2.29 */
+                int32_t x = constant_48_over_17 + srdhm(half_denominator, constant_neg_32_over_17);
+                int i;
+                for (i = 0; i < 3; ++i) {
+                    const int32_t half_denominator_times_x = srdhm(half_denominator, x);
+                    const int32_t one_minus = ((int32_t)1 << 29) - half_denominator_times_x;
+                    x = x + sat_shift_left(srdhm(x, one_minus), 2);
+                }
+                return sat_shift_left(x, 1);
+            }
+            """,
+        ["softmax_int8"] = """
+            /* TFLite's quantized softmax over one row of int8 values (output scale 1/256, zero point -128). */
+            static void softmax_int8_row(const int8_t* input, int8_t* output, int depth,
+                                         int32_t beta_multiplier, int beta_left_shift, int32_t diff_min) {
+                int32_t max_in_row = -128;
+                int32_t sum_of_exps = 0; /* Q12.19 */
+                int c;
+                for (c = 0; c < depth; ++c) if (input[c] > max_in_row) max_in_row = input[c];
+                for (c = 0; c < depth; ++c) {
+                    const int32_t diff = (int32_t)input[c] - max_in_row;
+                    if (diff >= diff_min) {
+                        const int32_t scaled_diff = mbqm_gt_one(diff, beta_multiplier, beta_left_shift);
+                        sum_of_exps += rdbpot(exp_on_negative_values(scaled_diff), 12);
+                    }
+                }
+                {
+                    const int headroom_plus_one = clz32((uint32_t)sum_of_exps);
+                    const int num_bits_over_unit = 12 - headroom_plus_one;
+                    const int32_t shifted_sum_minus_one =
+                        (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - ((uint32_t)1 << 31));
+                    const int32_t shifted_scale = one_over_one_plus_x(shifted_sum_minus_one);
+                    for (c = 0; c < depth; ++c) {
+                        const int32_t diff = (int32_t)input[c] - max_in_row;
+                        if (diff >= diff_min) {
+                            const int32_t scaled_diff = mbqm_gt_one(diff, beta_multiplier, beta_left_shift);
+                            const int32_t exp_in_0 = exp_on_negative_values(scaled_diff);
+                            int32_t out = rdbpot(srdhm(shifted_scale, exp_in_0), num_bits_over_unit + 31 - 8) - 128;
+                            if (out < -128) out = -128;
+                            if (out > 127) out = 127;
+                            output[c] = (int8_t)out;
+                        } else {
+                            output[c] = -128;
+                        }
+                    }
+                }
+            }
+            """,
+    };
+}

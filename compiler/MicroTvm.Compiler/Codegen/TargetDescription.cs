@@ -1,0 +1,35 @@
+using MicroTvm.Compiler.Diagnostics;
+
+namespace MicroTvm.Compiler.Codegen;
+
+/// <summary>
+/// What the code generator needs to know about a CPU: the gcc flags that select it, the alignment activations
+/// get inside the workspace, and which SIMD extensions exist (for target-specific kernels; every target also has
+/// the portable C path, which is what all targets use today).
+/// </summary>
+/// <param name="Name">The name users write (<c>Target="cortex-m7"</c>).</param>
+/// <param name="GccFlags">arm-none-eabi-gcc flags selecting the CPU and its FPU/ABI; empty for the host.</param>
+/// <param name="Alignment">Byte alignment of every workspace offset (and of the workspace itself).</param>
+/// <param name="HasDsp">Armv7E-M/Armv8-M DSP extension (SMLAD and friends).</param>
+/// <param name="HasMve">Armv8.1-M M-profile vector extension (Helium).</param>
+public sealed record TargetDescription(string Name, string GccFlags, int Alignment, bool HasDsp, bool HasMve);
+
+/// <summary>The one list of targets.</summary>
+public static class Targets
+{
+    public static IReadOnlyList<TargetDescription> All { get; } = new[]
+    {
+        new TargetDescription("cortex-m0plus", "-mcpu=cortex-m0plus -mthumb -mfloat-abi=soft", 4, HasDsp: false, HasMve: false),
+        new TargetDescription("cortex-m3", "-mcpu=cortex-m3 -mthumb -mfloat-abi=soft", 4, HasDsp: false, HasMve: false),
+        new TargetDescription("cortex-m4", "-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard", 4, HasDsp: true, HasMve: false),
+        new TargetDescription("cortex-m7", "-mcpu=cortex-m7 -mthumb -mfpu=fpv5-d16 -mfloat-abi=hard", 8, HasDsp: true, HasMve: false),
+        new TargetDescription("cortex-m33", "-mcpu=cortex-m33 -mthumb -mfpu=fpv5-sp-d16 -mfloat-abi=hard", 4, HasDsp: true, HasMve: false),
+        new TargetDescription("cortex-m55", "-mcpu=cortex-m55 -mthumb -mfloat-abi=hard", 16, HasDsp: true, HasMve: true),
+        new TargetDescription("host", "", 16, HasDsp: false, HasMve: false),
+    };
+
+    public static TargetDescription Find(string name) =>
+        All.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new CompilerException(ErrorCodes.UnknownTarget,
+            $"unknown target '{name}'; supported targets: {string.Join(", ", All.Select(t => t.Name))}");
+}

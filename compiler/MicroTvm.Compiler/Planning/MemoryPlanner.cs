@@ -1,0 +1,131 @@
+using MicroTvm.Compiler.Ir;
+
+namespace MicroTvm.Compiler.Planning;
+
+/// <summary>How the kernels use memory; the code generator answers, the planner decides.</summary>
+public interface IKernelMemoryTraits
+{
+    /// <summary>The operator's output is its first input reinterpreted (RESHAPE and friends): no copy, same bytes.</summary>
+    bool IsAlias(Node node);
+
+    /// <summary>The kernel stays correct when its output occupies the same bytes as input <paramref name="inputIndex"/>.</summary>
+    bool CanWriteOver(Node node, int inputIndex);
+}
+
+/// <summary>
+/// Plans where every activation lives. Graph inputs stay in the caller's input buffers and graph outputs are
+/// written straight to the caller's output buffers; every other activation gets an offset in one workspace.
+/// Aliases share their input's storage; an operator that allows it writes over an input whose lifetime ends at that
+/// operator; the remaining buffers are packed by <see cref="BufferPacker"/>.
+/// </summary>
+public static class MemoryPlanner
+{
+    public static MemoryPlan Plan(Graph graph, IKernelMemoryTraits traits, int alignment)
+    {
+        var nodes = graph.Nodes;
+        var step = new Dictionary<Node, int>();
+        for (int i = 0; i < nodes.Count; i++) step[nodes[i]] = i;
+
+        // Union-find over tensors: tensors in one set share storage.
+        var parent = new Dictionary<Tensor, Tensor>();
+        Tensor Root(Tensor t)
+        {
+            while (parent.TryGetValue(t, out var p) && p != t) t = p;
+            return t;
+        }
+
+        var inputIndex = new Dictionary<Tensor, int>();
+        for (int i = 0; i < graph.Inputs.Count; i++) inputIndex.TryAdd(graph.Inputs[i], i);
+        var outputIndex = new Dictionary<Tensor, int>();
+        for (int i = 0; i < graph.Outputs.Count; i++) outputIndex.TryAdd(graph.Outputs[i], i);
+
+        // Last step at which each tensor is read.
+        var lastRead = new Dictionary<Tensor, int>();
+        foreach (var node in nodes)
+            foreach (var input in node.Inputs)
+                if (input is not null && !input.IsConstant) lastRead[input] = step[node];
+
+        bool IsExternal(Tensor root) => root.IsConstant || inputIndex.ContainsKey(root) || outputIndex.ContainsKey(root);
+
+        int SetLastUse(Tensor root) => parent.Keys.Append(root).Where(t => Root(t) == root)
+            .Select(t => lastRead.TryGetValue(t, out var s) ? s : -1).DefaultIfEmpty(-1).Max();
+
+        foreach (var node in nodes)
+        {
+            var output = node.Output;
+            if (outputIndex.ContainsKey(output) || node.Outputs.Count != 1) continue;
+            var first = node.Inputs.Count > 0 ? node.Inputs[0] : null;
+            if (traits.IsAlias(node) && first is not null)
+            {
+                parent[output] = Root(first);
+                continue;
+            }
+
+            for (int i = 0; i < node.Inputs.Count; i++)
+            {
+                var input = node.Inputs[i];
+                if (input is null || input.IsConstant || !traits.CanWriteOver(node, i)) continue;
+                var root = Root(input);
+                if (IsExternal(root) || input.ByteSize != output.ByteSize) continue;
+                if (SetLastUse(root) != step[node]) continue;
+                parent[output] = root;
+                break;
+            }
+        }
+
+        // Collect storage sets and their lifetimes.
+        var members = new Dictionary<Tensor, List<Tensor>>();
+        foreach (var tensor in graph.Tensors)
+        {
+            if (tensor.IsConstant) continue;
+            var root = Root(tensor);
+            if (!members.TryGetValue(root, out var list)) members[root] = list = new List<Tensor>();
+            list.Add(tensor);
+        }
+
+        var producerStep = new Dictionary<Tensor, int>();
+        foreach (var node in nodes)
+            foreach (var output in node.Outputs) producerStep[output] = step[node];
+
+        var placements = new Dictionary<Tensor, TensorPlacement>();
+        var requests = new List<BufferRequest>();
+        var rootOfBuffer = new List<Tensor>();
+        foreach (var (root, list) in members.OrderBy(kv => kv.Key.Id))
+        {
+            bool used = list.Any(t => producerStep.ContainsKey(t) || inputIndex.ContainsKey(t) || outputIndex.ContainsKey(t));
+            if (!used) continue;
+            int firstStep = list.Select(t => producerStep.TryGetValue(t, out var s) ? s : -1).Min();
+            int lastStep = list.Select(t => Math.Max(lastRead.TryGetValue(t, out var r) ? r : -1, producerStep.TryGetValue(t, out var p) ? p : -1)).Max();
+            int buffer = requests.Count;
+            if (!IsExternal(root))
+            {
+                requests.Add(new BufferRequest(buffer, root.ByteSize, firstStep, lastStep));
+                rootOfBuffer.Add(root);
+            }
+            else
+            {
+                buffer = -2 - rootOfBuffer.Count; // external storage sets get negative ids
+                rootOfBuffer.Add(root);
+            }
+
+            foreach (var t in list)
+            {
+                var (kind, io) = inputIndex.TryGetValue(root, out var ii) ? (StorageKind.Input, ii)
+                    : outputIndex.TryGetValue(root, out var oi) ? (StorageKind.Output, oi)
+                    : (StorageKind.Workspace, -1);
+                if (outputIndex.ContainsKey(root)) lastStep = int.MaxValue;
+                placements[t] = new TensorPlacement(t, kind, io, 0, t.ByteSize, buffer, firstStep, lastStep);
+            }
+        }
+
+        var packing = BufferPacker.Pack(requests, alignment);
+        foreach (var (tensor, placement) in placements.ToList())
+            if (placement.Kind == StorageKind.Workspace)
+                placements[tensor] = placement with { Offset = packing.Offsets[placement.Buffer] };
+
+        foreach (var tensor in graph.Tensors.Where(t => t.IsConstant))
+            placements[tensor] = new TensorPlacement(tensor, StorageKind.Constant, -1, 0, tensor.ByteSize, -1, -1, int.MaxValue);
+
+        return new MemoryPlan(placements, requests, packing, alignment);
+    }
+}
