@@ -1,0 +1,159 @@
+using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Planning;
+using MicroTvm.Compiler.Tflite;
+
+namespace MicroTvm.Compiler.Tests.Codegen;
+
+/// <summary>
+/// Checks memory plans without trusting the planner: lifetimes are recomputed from the graph, placements are read
+/// back from the generated JSON metadata, and any two workspace tensors live at the same time whose bytes
+/// overlap must be a legitimate share — a RESHAPE-like alias, or an operator's output written over an input whose
+/// last reader is that operator, at the same offset.
+/// </summary>
+public class MemoryPlanTests
+{
+    public static IEnumerable<object[]> Models() => TestModels.All();
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void NoTwoLiveTensorsOverlap(string modelName)
+    {
+        var graph = TfliteImporter.Load(TestModels.ModelPath(modelName));
+        foreach (var target in new[] { "host", "cortex-m7", "cortex-m0plus" })
+        {
+            var metadata = ModelMetadata.FromJson(ModelCompiler.Compile(graph, new CompileOptions(target, modelName)).Files[modelName + ".json"]);
+            CheckPlan(graph, metadata);
+        }
+    }
+
+    internal static void CheckPlan(Graph graph, ModelMetadata metadata)
+    {
+        var tensors = graph.Tensors.ToDictionary(t => t.Id);
+        var step = graph.Nodes.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i);
+        var producer = graph.Producers();
+        int Produced(Tensor t) => producer.TryGetValue(t, out var n) ? step[n] : -1;
+        int LastUse(Tensor t) => graph.Nodes.Where(n => n.Inputs.Contains(t)).Select(n => step[n]).DefaultIfEmpty(Produced(t)).Max();
+
+        // Alias groups: RESHAPE/SQUEEZE/EXPAND_DIMS output and input are the same bytes.
+        var group = graph.Tensors.ToDictionary(t => t, t => t);
+        Tensor Find(Tensor t) => group[t] == t ? t : Find(group[t]);
+        foreach (var n in graph.Nodes.Where(n => n.Kind is OpKind.Reshape or OpKind.Squeeze or OpKind.ExpandDims))
+            group[Find(n.Output)] = Find(n.Input(0));
+
+        var workspace = metadata.MemoryPlan.Where(p => p.Storage == "workspace").ToList();
+        Assert.All(workspace, p =>
+        {
+            Assert.NotNull(p.Offset);
+            Assert.True(p.Offset >= 0 && p.Offset + p.Bytes <= metadata.WorkspaceBytes, $"t{p.Tensor} [{p.Offset}, +{p.Bytes}) is outside the {metadata.WorkspaceBytes}-byte workspace");
+            Assert.True(p.Offset % metadata.WorkspaceAlignment == 0, $"t{p.Tensor} offset {p.Offset} is not aligned to {metadata.WorkspaceAlignment}");
+            Assert.Equal(tensors[p.Tensor].ByteSize, p.Bytes);
+        });
+
+        (int First, int Last) GroupLifetime(Tensor root)
+        {
+            var members = graph.Tensors.Where(t => !t.IsConstant && Find(t) == root).ToList();
+            return (members.Min(Produced), members.Max(LastUse));
+        }
+
+        for (int i = 0; i < workspace.Count; i++)
+        {
+            for (int j = i + 1; j < workspace.Count; j++)
+            {
+                var a = workspace[i];
+                var b = workspace[j];
+                bool bytesOverlap = a.Offset < b.Offset + b.Bytes && b.Offset < a.Offset + a.Bytes;
+                if (!bytesOverlap) continue;
+                var ta = tensors[a.Tensor];
+                var tb = tensors[b.Tensor];
+                var ra = Find(ta);
+                var rb = Find(tb);
+                if (ra == rb)
+                {
+                    Assert.True(a.Offset == b.Offset, $"aliases t{a.Tensor} and t{b.Tensor} must start at the same offset");
+                    continue;
+                }
+
+                var la = GroupLifetime(ra);
+                var lb = GroupLifetime(rb);
+                bool live = la.First <= lb.Last && lb.First <= la.Last;
+                if (!live) continue;
+
+                // Allowed only as an in-place write: the later group starts at the step where the earlier one ends,
+                // the operator at that step reads the earlier group and writes the later one, at the same offset.
+                var (early, late, lEarly, lLate) = la.First <= lb.First ? (ra, rb, la, lb) : (rb, ra, lb, la);
+                bool inPlace = lEarly.Last == lLate.First && a.Offset == b.Offset &&
+                    graph.Nodes[lLate.First].Inputs.Any(t => t is not null && !t.IsConstant && Find(t) == early) &&
+                    graph.Nodes[lLate.First].Outputs.Any(t => Find(t) == late);
+                Assert.True(inPlace,
+                    $"t{a.Tensor} [{a.Offset}, +{a.Bytes}) steps {la.First}..{la.Last} and t{b.Tensor} [{b.Offset}, +{b.Bytes}) steps {lb.First}..{lb.Last} overlap while both are live");
+            }
+        }
+
+        // The plan must fit the workspace and cannot beat the bound (sanity of the reported figures).
+        Assert.True(metadata.WorkspaceBytes >= metadata.WorkspaceLowerBoundBytes);
+        Assert.True(metadata.WorkspaceBytes <= metadata.GreedyBySizeBytes);
+    }
+
+    [Fact]
+    public void PackerNeverOverlapsAndNeverLosesToGreedyBySize()
+    {
+        var random = new Random(4);
+        for (int problem = 0; problem < 300; problem++)
+        {
+            int count = random.Next(1, 40);
+            var requests = Enumerable.Range(0, count).Select(id =>
+            {
+                int first = random.Next(0, 30);
+                return new BufferRequest(id, random.Next(1, 5000), first, first + random.Next(0, 8));
+            }).ToList();
+            int alignment = new[] { 1, 4, 8, 16 }[random.Next(4)];
+            var result = BufferPacker.Pack(requests, alignment);
+            Assert.True(result.TotalBytes >= result.LowerBoundBytes);
+            Assert.True(result.TotalBytes <= result.GreedyBySizeBytes);
+            foreach (var r in requests)
+            {
+                long offset = result.Offsets[r.Id];
+                Assert.True(offset % alignment == 0);
+                Assert.True(offset + r.Bytes <= result.TotalBytes);
+                foreach (var s in requests.Where(s => s.Id > r.Id && s.OverlapsInTime(r)))
+                {
+                    long o2 = result.Offsets[s.Id];
+                    Assert.False(offset < o2 + s.Bytes && o2 < offset + r.Bytes, $"problem {problem}: buffers {r.Id} and {s.Id} overlap");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void PackerBeatsGreedyBySizeOnSomeProblems()
+    {
+        // Chains of activations like a network's: greedy-by-size is often optimal, but not always.
+        var random = new Random(7);
+        int better = 0, problems = 200;
+        for (int problem = 0; problem < problems; problem++)
+        {
+            var requests = Enumerable.Range(0, 12).Select(id =>
+            {
+                int first = random.Next(0, 10);
+                return new BufferRequest(id, 16 * random.Next(1, 64), first, first + random.Next(1, 3));
+            }).ToList();
+            var result = BufferPacker.Pack(requests, 16);
+            if (result.TotalBytes < result.GreedyBySizeBytes) better++;
+        }
+
+        Assert.True(better > 0, "the packer never beat greedy-by-size");
+    }
+
+    [Fact]
+    public void ReshapeSharesItsInputsBytes()
+    {
+        var graph = TfliteImporter.Load(TestModels.ModelPath("kws_dscnn"));
+        var metadata = ModelMetadata.FromJson(ModelCompiler.Compile(graph, new CompileOptions("host", "kws")).Files["kws.json"]);
+        var reshape = graph.Nodes.Single(n => n.Kind == OpKind.Reshape);
+        var input = metadata.MemoryPlan.Single(p => p.Tensor == reshape.Input(0).Id);
+        var output = metadata.MemoryPlan.Single(p => p.Tensor == reshape.Output.Id);
+        Assert.Equal(input.Offset, output.Offset);
+        Assert.Null(metadata.Operators.Single(o => o.Index == reshape.Index).Function);
+    }
+}

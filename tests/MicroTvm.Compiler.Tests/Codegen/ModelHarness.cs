@@ -1,0 +1,60 @@
+using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Ir;
+
+namespace MicroTvm.Compiler.Tests.Codegen;
+
+/// <summary>
+/// A test main for one generated model: reads each input from a file, runs the model once, writes each output to a
+/// file, and (built with -DMICROTVM_TRACE) writes every operator's output to &lt;trace dir&gt;/t&lt;id&gt;.bin the moment it
+/// is produced — so intermediates are seen even when the plan later reuses their memory.
+/// Usage: prog &lt;trace dir or -&gt; &lt;input files…&gt; &lt;output files…&gt;. Buffers are malloc'd at their exact sizes, so
+/// AddressSanitizer catches any access outside a buffer or the workspace.
+/// </summary>
+public static class ModelHarness
+{
+    public static string MainSource(GeneratedModel model, Graph graph)
+    {
+        string n = model.Name, m = n.ToUpperInvariant();
+        var w = new System.Text.StringBuilder();
+        w.AppendLine($"#include \"{model.HeaderFile}\"");
+        w.AppendLine("#include <stdio.h>");
+        w.AppendLine("#include <stdlib.h>");
+        w.AppendLine("static const char* trace_dir;");
+        w.AppendLine("void microtvm_trace(int operator_index, int tensor_id, const void* data, size_t bytes);");
+        w.AppendLine("void microtvm_trace(int operator_index, int tensor_id, const void* data, size_t bytes) {");
+        w.AppendLine("    char path[4096]; FILE* f;");
+        w.AppendLine("    (void)operator_index;");
+        w.AppendLine("    if (trace_dir == NULL) return;");
+        w.AppendLine("    snprintf(path, sizeof path, \"%s/t%d.bin\", trace_dir, tensor_id);");
+        w.AppendLine("    f = fopen(path, \"wb\");");
+        w.AppendLine("    if (f == NULL || fwrite(data, 1, bytes, f) != bytes) { fprintf(stderr, \"cannot write %s\\n\", path); exit(3); }");
+        w.AppendLine("    fclose(f);");
+        w.AppendLine("}");
+        w.AppendLine("static void* load(const char* path, size_t bytes) {");
+        w.AppendLine("    unsigned char* data = (unsigned char*)malloc(bytes ? bytes : 1); FILE* f = fopen(path, \"rb\");");
+        w.AppendLine("    if (data == NULL || f == NULL || fread(data, 1, bytes, f) != bytes || fgetc(f) != EOF) { fprintf(stderr, \"bad input %s\\n\", path); exit(2); }");
+        w.AppendLine("    fclose(f); return data;");
+        w.AppendLine("}");
+        w.AppendLine("static void save(const char* path, const void* data, size_t bytes) {");
+        w.AppendLine("    FILE* f = fopen(path, \"wb\");");
+        w.AppendLine("    if (f == NULL || fwrite(data, 1, bytes, f) != bytes) { fprintf(stderr, \"cannot write %s\\n\", path); exit(3); }");
+        w.AppendLine("    fclose(f);");
+        w.AppendLine("}");
+        w.AppendLine("int main(int argc, char** argv) {");
+        w.AppendLine($"    {n}_inputs inputs; {n}_outputs outputs; void* workspace; int status;");
+        w.AppendLine($"    if (argc != 2 + {m}_INPUT_COUNT + {m}_OUTPUT_COUNT) {{ fprintf(stderr, \"usage\\n\"); return 1; }}");
+        w.AppendLine("    trace_dir = argv[1][0] == '-' ? NULL : argv[1];");
+        for (int k = 0; k < graph.Inputs.Count; k++)
+            w.AppendLine($"    inputs.input{k} = ({n}_input{k}_t*)load(argv[{2 + k}], {m}_INPUT{k}_SIZE);");
+        for (int k = 0; k < graph.Outputs.Count; k++)
+            w.AppendLine($"    outputs.output{k} = ({n}_output{k}_t*)malloc({m}_OUTPUT{k}_SIZE);");
+        w.AppendLine($"    workspace = malloc({m}_WORKSPACE_SIZE ? {m}_WORKSPACE_SIZE : 1);");
+        w.AppendLine($"    status = {n}_run(&inputs, &outputs, workspace);");
+        w.AppendLine("    if (status != 0) { fprintf(stderr, \"run returned %d\\n\", status); return 4; }");
+        for (int k = 0; k < graph.Outputs.Count; k++)
+            w.AppendLine($"    save(argv[{2 + graph.Inputs.Count + k}], outputs.output{k}, {m}_OUTPUT{k}_SIZE);");
+        w.AppendLine("    return 0;");
+        w.AppendLine("}");
+        return w.ToString();
+    }
+}

@@ -1,0 +1,105 @@
+using System.Globalization;
+using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Tflite;
+
+namespace MicroTvm.Compiler.Tests.Codegen;
+
+/// <summary>
+/// Every model in tests/models: generate C, build it with the host gcc (C99, -Wall -Wextra -Werror, ASan+UBSan),
+/// run it on the stored inputs and compare with TensorFlow Lite Micro's outputs and, for input 0, every stored
+/// intermediate tensor. Integer tensors must match byte for byte; float32 tensors computed in float arithmetic
+/// must agree within <see cref="FloatTolerance"/> (absolute plus relative) — TFLM's own float32 outputs differ
+/// between x86-64 and Cortex-M in the last bits.
+/// </summary>
+public class WholeModelTests
+{
+    /// <summary>Absolute and relative tolerance for float32 results of float arithmetic.</summary>
+    public const float FloatTolerance = 1e-5f;
+
+    public static IEnumerable<object[]> Models() => TestModels.All();
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void GeneratedCMatchesTfliteMicroOnHost(string modelName)
+    {
+        var graph = TfliteImporter.Load(TestModels.ModelPath(modelName));
+        var model = ModelCompiler.Compile(graph, new CompileOptions("host", modelName));
+        var dir = Gcc.TemporaryDirectory("model-" + modelName);
+        model.WriteTo(dir);
+        File.WriteAllText(Path.Combine(dir, "main.c"), ModelHarness.MainSource(model, graph));
+        Gcc.Build("gcc", Gcc.HostFlags + " -DMICROTVM_TRACE", new[] { model.SourceFile, "main.c" }, "model", dir);
+
+        var folder = TestModels.Folder(modelName);
+        var traceDir = Path.Combine(dir, "trace");
+        Directory.CreateDirectory(traceDir);
+        for (int k = 0; k < 3; k++)
+        {
+            var outputFile = Path.Combine(dir, $"ours{k}.bin");
+            var (code, text) = Gcc.Run(Path.Combine(dir, "model"), $"{(k == 0 ? traceDir : "-")} {Path.Combine(folder, $"input{k}.bin")} {outputFile}", dir);
+            Assert.True(code == 0, $"{modelName} input {k}: the generated program failed ({code}):\n{text}");
+            if (k == 0) CompareIntermediates(graph, folder, traceDir);
+            var expected = File.ReadAllBytes(Path.Combine(folder, $"output{k}.bin"));
+            var actual = File.ReadAllBytes(outputFile);
+            var output = graph.Outputs[0];
+            string? difference = Difference(output, expected, actual, ProducedByFloatArithmetic(graph, output));
+            Assert.True(difference is null, $"{modelName} output for input {k}: {difference}");
+        }
+    }
+
+    /// <summary>Compares intermediates in execution order and names the first operator whose output differs.</summary>
+    private static void CompareIntermediates(Graph graph, string folder, string traceDir)
+    {
+        var stored = File.ReadAllLines(Path.Combine(folder, "intermediates0", "index.csv")).Skip(1)
+            .Select(line => int.Parse(line.Split(',')[0], CultureInfo.InvariantCulture)).ToHashSet();
+        int compared = 0;
+        foreach (var node in graph.Nodes)
+        {
+            foreach (var tensor in node.Outputs.Where(t => stored.Contains(t.Id)))
+            {
+                var ours = Path.Combine(traceDir, $"t{tensor.Id}.bin");
+                Assert.True(File.Exists(ours), $"operator {node.Index} ({node.Kind.TfliteName()}) did not trace its output t{tensor.Id}");
+                var expected = File.ReadAllBytes(Path.Combine(folder, "intermediates0", $"t{tensor.Id}.bin"));
+                string? difference = Difference(tensor, expected, File.ReadAllBytes(ours), ProducedByFloatArithmetic(graph, tensor));
+                Assert.True(difference is null,
+                    $"first differing operator: {node.Index} ({node.Kind.TfliteName()}), output t{tensor.Id} '{tensor.Name}': {difference}");
+                compared++;
+            }
+        }
+
+        Assert.True(compared > 0, "no intermediate tensor was compared");
+    }
+
+    private static bool ProducedByFloatArithmetic(Graph graph, Tensor tensor) =>
+        tensor.Type == ElementType.Float32 && graph.Producers().TryGetValue(tensor, out var node) && node.Kind != OpKind.Dequantize;
+
+    /// <summary>Null when equal (within tolerance for float arithmetic), else a description of the first difference.</summary>
+    public static string? Difference(Tensor tensor, byte[] expected, byte[] actual, bool tolerant)
+    {
+        if (expected.Length != actual.Length) return $"{actual.Length} bytes, expected {expected.Length}";
+        if (tolerant)
+        {
+            for (int i = 0; i < expected.Length / 4; i++)
+            {
+                float e = BitConverter.ToSingle(expected, i * 4), a = BitConverter.ToSingle(actual, i * 4);
+                if (!(Math.Abs(e - a) <= FloatTolerance * (1 + Math.Abs(e))))
+                    return $"element {i}: {a:R}, expected {e:R} (tolerance {FloatTolerance})";
+            }
+
+            return null;
+        }
+
+        int size = tensor.Type.SizeInBytes();
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (expected[i] == actual[i]) continue;
+            int element = i / size;
+            int count = Enumerable.Range(0, expected.Length / size).Count(e => !expected.AsSpan(e * size, size).SequenceEqual(actual.AsSpan(e * size, size)));
+            return tensor.Type == ElementType.Int8
+                ? $"element {element}: {(sbyte)actual[i]}, expected {(sbyte)expected[i]} ({count} of {expected.Length / size} elements differ)"
+                : $"element {element} differs ({count} of {expected.Length / size} elements differ)";
+        }
+
+        return null;
+    }
+}
