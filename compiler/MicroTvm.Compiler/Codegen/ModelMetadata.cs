@@ -5,6 +5,12 @@ namespace MicroTvm.Compiler.Codegen;
 
 /// <summary>What <c>&lt;name&gt;.json</c> holds: the model's interface, operators and memory plan (the equivalent of
 /// microTVM's Model Library Format metadata).</summary>
+/// <param name="WorkspaceBytes">Size of the caller-supplied workspace (graph inputs and outputs live in the caller's own buffers).</param>
+/// <param name="WorkspaceLowerBoundBytes">No packing of the workspace buffers (after aliasing and in-place sharing) can be smaller.</param>
+/// <param name="GreedyBySizeBytes">What the classic greedy-by-size placement would need, for comparison.</param>
+/// <param name="InputOutputBytes">Bytes of the graph's input and output buffers (outside the workspace).</param>
+/// <param name="ActivationLowerBoundBytes">The analysis' activation lower bound: the most activation bytes live at one operator, graph inputs and outputs included, without in-place reuse (compare with WorkspaceBytes + InputOutputBytes).</param>
+/// <param name="WeightsBytes">Bytes of all constant data in the generated C (weights, folded biases, multipliers, tables).</param>
 public sealed record ModelMetadata(
     string Name,
     string Target,
@@ -14,7 +20,10 @@ public sealed record ModelMetadata(
     long WorkspaceLowerBoundBytes,
     long GreedyBySizeBytes,
     string PlannerStrategy,
+    long InputOutputBytes,
+    long ActivationLowerBoundBytes,
     long WeightsBytes,
+    long Macs,
     IReadOnlyList<IoMetadata> Inputs,
     IReadOnlyList<IoMetadata> Outputs,
     IReadOnlyList<OperatorMetadata> Operators,

@@ -1,3 +1,4 @@
+using MicroTvm.Compiler.Analysis;
 using MicroTvm.Compiler.Codegen.Kernels;
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Planning;
@@ -277,7 +278,7 @@ internal sealed class SourceEmitter
         var operators = _graph.Nodes.Select((node, step) => new OperatorMetadata(
             step, node.Index, node.Kind.TfliteName(), functionNames.GetValueOrDefault(node),
             node.Inputs.Where(t => t is not null).Select(t => t!.Id).ToArray(), node.Outputs.Select(t => t.Id).ToArray(),
-            Macs: null)).ToList();
+            GraphStats.Macs(node))).ToList();
 
         IoMetadata Io(Tensor t, int k) => new(k, t.Id, t.Name, t.Type.DisplayName(), t.Shape, t.ByteSize,
             t.Quantization is not null && t.Type != ElementType.Float32 ? t.Quantization.Scale : null,
@@ -294,7 +295,9 @@ internal sealed class SourceEmitter
         }).ToList();
 
         return new ModelMetadata(_name, _target.Name, SourceName, _plan.WorkspaceBytes, _plan.Alignment,
-            _plan.Packing.LowerBoundBytes, _plan.Packing.GreedyBySizeBytes, _plan.Packing.Strategy, weightsBytes,
+            _plan.Packing.LowerBoundBytes, _plan.Packing.GreedyBySizeBytes, _plan.Packing.Strategy,
+            _graph.Inputs.Concat(_graph.Outputs).Distinct().Sum(t => t.ByteSize), GraphStats.ActivationLowerBound(_graph),
+            weightsBytes, operators.Sum(o => o.Macs ?? 0),
             _graph.Inputs.Select(Io).ToList(), _graph.Outputs.Select(Io).ToList(), operators, tensors);
     }
 }

@@ -1,4 +1,5 @@
 using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Quantization;
 using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
 
 namespace MicroTvm.Compiler.Codegen.Kernels;
@@ -123,15 +124,13 @@ internal sealed class BinaryElementwiseKernel : Kernel
         else if (node.Kind == OpKind.Mul)
         {
             c.Support.Use("mbqm");
-            var (mult, shift) = Quantization.FixedPoint.QuantizeMultiplier(
-                (double)node.Input(0).Quantization!.Scale * node.Input(1).Quantization!.Scale / output.Quantization!.Scale);
-            var (min, max) = Derivations.ActivationRange(activation, output);
+            var q = MulQuantization.Derive(node.Input(0), node.Input(1), output, activation);
             element = (x, y, o) =>
             {
                 using (body.Block(""))
                 {
-                    body.Line($"int32_t acc = mbqm(((int32_t){x} - {node.Input(0).Quantization!.ZeroPoint}) * ((int32_t){y} - {node.Input(1).Quantization!.ZeroPoint}), {mult}, {shift}) + {output.Quantization.ZeroPoint};");
-                    Clamp(body, "acc", min, max);
+                    body.Line($"int32_t acc = mbqm(((int32_t){x} + {q.Input1Offset}) * ((int32_t){y} + {q.Input2Offset}), {q.OutputMultiplier}, {q.OutputShift}) + {q.OutputOffset};");
+                    Clamp(body, "acc", q.Activation);
                     body.Line($"{o} = (int8_t)acc;");
                 }
             };
@@ -139,17 +138,18 @@ internal sealed class BinaryElementwiseKernel : Kernel
         else
         {
             c.Support.Use("mbqm");
-            var p = Derivations.AddParams(node.Input(0), node.Input(1), output);
-            var (min, max) = Derivations.ActivationRange(activation, output);
+            var p = node.Kind == OpKind.Add
+                ? AddSubQuantization.ForAdd(node.Input(0), node.Input(1), output, activation)
+                : AddSubQuantization.ForSub(node.Input(0), node.Input(1), output, activation);
             string sign = node.Kind == OpKind.Add ? "+" : "-";
             element = (x, y, o) =>
             {
                 using (body.Block(""))
                 {
-                    body.Line($"const int32_t a = mbqm(((int32_t){x} + {p.InputOffset1}) * {1 << p.LeftShift}, {p.Multiplier1}, {p.Shift1});");
-                    body.Line($"const int32_t b = mbqm(((int32_t){y} + {p.InputOffset2}) * {1 << p.LeftShift}, {p.Multiplier2}, {p.Shift2});");
+                    body.Line($"const int32_t a = mbqm(((int32_t){x} + {p.Input1Offset}) * {1 << p.LeftShift}, {p.Input1Multiplier}, {p.Input1Shift});");
+                    body.Line($"const int32_t b = mbqm(((int32_t){y} + {p.Input2Offset}) * {1 << p.LeftShift}, {p.Input2Multiplier}, {p.Input2Shift});");
                     body.Line($"int32_t acc = mbqm(a {sign} b, {p.OutputMultiplier}, {p.OutputShift}) + {p.OutputOffset};");
-                    Clamp(body, "acc", min, max);
+                    Clamp(body, "acc", p.Activation);
                     body.Line($"{o} = (int8_t)acc;");
                 }
             };

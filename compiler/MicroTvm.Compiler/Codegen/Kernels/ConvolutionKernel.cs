@@ -1,4 +1,6 @@
 using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Quantization;
+using MicroTvm.Compiler.Reference;
 using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
 
 namespace MicroTvm.Compiler.Codegen.Kernels;
@@ -26,18 +28,18 @@ internal sealed class ConvolutionKernel : Kernel
         if (node.Kind == OpKind.Conv2D)
         {
             var a = node.AttributesAs<Conv2DAttributes>();
-            return Make(a.StrideH, a.StrideW, a.DilationH, a.DilationW, 1, false, a.Activation);
+            return Make(a.Padding, a.StrideH, a.StrideW, a.DilationH, a.DilationW, 1, false, a.Activation);
         }
 
         var d = node.AttributesAs<DepthwiseConv2DAttributes>();
-        return Make(d.StrideH, d.StrideW, d.DilationH, d.DilationW, output.Shape[3] / Math.Max(1, input.Shape[3]), true, d.Activation);
+        return Make(d.Padding, d.StrideH, d.StrideW, d.DilationH, d.DilationW, output.Shape[3] / Math.Max(1, input.Shape[3]), true, d.Activation);
 
-        Geometry Make(int sh, int sw, int dh, int dw, int multiplier, bool depthwise, FusedActivation activation)
+        Geometry Make(Padding padding, int sh, int sw, int dh, int dw, int multiplier, bool depthwise, FusedActivation activation)
         {
             int fh = filter.Shape[1], fw = filter.Shape[2];
             return new Geometry(input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3],
                 output.Shape[1], output.Shape[2], output.Shape[3], fh, fw, sh, sw, dh, dw,
-                PaddingBefore(input.Shape[1], fh, sh, dh, output.Shape[1]), PaddingBefore(input.Shape[2], fw, sw, dw, output.Shape[2]),
+                ConvGeometry.PaddingBefore(padding, input.Shape[1], fh, sh, dh), ConvGeometry.PaddingBefore(padding, input.Shape[2], fw, sw, dw),
                 multiplier, depthwise, activation);
         }
     }
@@ -189,12 +191,11 @@ internal sealed class ConvolutionKernel : Kernel
     {
         var node = c.Node;
         var output = node.Output;
-        var (mults, shifts) = Derivations.ConvolutionMultipliers(node.Input(0), node.Input(1), output, g.OutC);
-        var (mult, shift) = FullyConnectedKernel.Requantization(c, mults, shifts, "oc");
-        var (min, max) = Derivations.ActivationRange(g.Activation, output);
+        var q = ConvQuantization.Derive(node.Input(0), node.Input(1), output, g.OutC, g.Activation);
+        var (mult, shift) = FullyConnectedKernel.Requantization(c, q.OutputMultipliers, q.OutputShifts, "oc");
         c.Support.Use("mbqm");
-        body.Line($"acc = mbqm(acc, {mult}, {shift}) + {output.Quantization!.ZeroPoint};");
-        Clamp(body, "acc", min, max);
+        body.Line($"acc = mbqm(acc, {mult}, {shift}) + {q.OutputOffset};");
+        Clamp(body, "acc", q.Activation);
         body.Line("o[oc] = (int8_t)acc;");
     }
 

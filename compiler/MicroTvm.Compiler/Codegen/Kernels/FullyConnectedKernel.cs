@@ -1,4 +1,5 @@
 using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Quantization;
 using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
 
 namespace MicroTvm.Compiler.Codegen.Kernels;
@@ -86,9 +87,8 @@ internal sealed class FullyConnectedKernel : Kernel
         }
 
         string corr = c.Constants.Int32($"{c.Prefix}_bias", folded, $"operator {node.Index} bias + input zero point correction per unit");
-        var (mults, shifts) = Derivations.ConvolutionMultipliers(input, weights, output, units);
-        var (mult, shift) = Requantization(c, mults, shifts);
-        var (min, max) = Derivations.ActivationRange(a.Activation, output);
+        var q = ConvQuantization.Derive(input, weights, output, units, a.Activation);
+        var (mult, shift) = Requantization(c, q.OutputMultipliers, q.OutputShifts);
         c.Support.Use("mbqm");
         using (body.Block($"for (int b = 0; b < {batches}; ++b)"))
         {
@@ -98,8 +98,8 @@ internal sealed class FullyConnectedKernel : Kernel
                 body.Line($"const int8_t* w = {w} + o * {depth};");
                 body.Line($"int32_t acc = {corr}[o];");
                 body.Line($"for (int d = 0; d < {depth}; ++d) acc += (int32_t)x[d] * (int32_t)w[d];");
-                body.Line($"acc = mbqm(acc, {mult}, {shift}) + {output.Quantization!.ZeroPoint};");
-                Clamp(body, "acc", min, max);
+                body.Line($"acc = mbqm(acc, {mult}, {shift}) + {q.OutputOffset};");
+                Clamp(body, "acc", q.Activation);
                 body.Line($"{c.Output()}[b * {units} + o] = (int8_t)acc;");
             }
         }

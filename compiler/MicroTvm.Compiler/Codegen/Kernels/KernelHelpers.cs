@@ -1,4 +1,5 @@
 using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Quantization;
 
 namespace MicroTvm.Compiler.Codegen.Kernels;
 
@@ -19,6 +20,8 @@ internal static class KernelHelpers
             : $"fused activation {activation} is not supported";
 
     /// <summary>Statements clamping int32 <paramref name="variable"/> to [min, max].</summary>
+    public static void Clamp(CodeWriter body, string variable, QuantizedRange range) => Clamp(body, variable, range.Min, range.Max);
+
     public static void Clamp(CodeWriter body, string variable, int min, int max)
     {
         body.Line($"if ({variable} < {CLiteral.Int(min)}) {variable} = {CLiteral.Int(min)};");
@@ -28,23 +31,8 @@ internal static class KernelHelpers
     /// <summary>Clamp for float values exactly as TFLite's ActivationFunctionWithMinMax (max first, then min).</summary>
     public static string FloatClamp(string value, FusedActivation activation)
     {
-        var (min, max) = Derivations.FloatActivationRange(activation);
-        return $"min_f32(max_f32({value}, {CLiteral.Float(min)}), {CLiteral.Float(max)})";
-    }
-
-    /// <summary>TFLite's output size and leading padding for one spatial dimension.</summary>
-    public static int PaddingBefore(int inputSize, int filterSize, int stride, int dilation, int outputSize)
-    {
-        int effectiveFilter = (filterSize - 1) * dilation + 1;
-        int total = (outputSize - 1) * stride + effectiveFilter - inputSize;
-        return Math.Max(total, 0) / 2;
-    }
-
-    /// <summary>TFLite's output size for one spatial dimension.</summary>
-    public static int OutputSize(Padding padding, int inputSize, int filterSize, int stride, int dilation)
-    {
-        int effectiveFilter = (filterSize - 1) * dilation + 1;
-        return padding == Padding.Same ? (inputSize + stride - 1) / stride : (inputSize + stride - effectiveFilter) / stride;
+        var range = ActivationRange.Float(activation);
+        return $"min_f32(max_f32({value}, {CLiteral.Float(range.Min)}), {CLiteral.Float(range.Max)})";
     }
 
     /// <summary>Taps [first, end) of a filter whose origin is <paramref name="origin"/> that fall inside [0, size).</summary>

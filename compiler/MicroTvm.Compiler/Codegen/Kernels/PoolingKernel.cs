@@ -1,4 +1,6 @@
 using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Quantization;
+using MicroTvm.Compiler.Reference;
 using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
 
 namespace MicroTvm.Compiler.Codegen.Kernels;
@@ -36,7 +38,7 @@ internal sealed class PoolingKernel : Kernel
         var output = node.Output;
         int n = input.Shape[0], ih = input.Shape[1], iw = input.Shape[2], ch = input.Shape[3];
         int oh = output.Shape[1], ow = output.Shape[2];
-        int ph = PaddingBefore(ih, a.FilterH, a.StrideH, 1, oh), pw = PaddingBefore(iw, a.FilterW, a.StrideW, 1, ow);
+        int ph = ConvGeometry.PaddingBefore(a.Padding, ih, a.FilterH, a.StrideH), pw = ConvGeometry.PaddingBefore(a.Padding, iw, a.FilterW, a.StrideW);
         bool isFloat = input.Type == ElementType.Float32;
         bool isAverage = node.Kind == OpKind.AveragePool2D;
         string t = input.Type.CType();
@@ -58,7 +60,7 @@ internal sealed class PoolingKernel : Kernel
                 using (body.Block($"for (int ch = 0; ch < {ch}; ++ch)"))
                 {
                     string acc = isFloat ? "float" : "int32_t";
-                    string init = isAverage ? (isFloat ? "0.0f" : "0") : (isFloat ? CLiteral.Float(float.MinValue) : CLiteral.Int(Derivations.TypeRange(input.Type).Min));
+                    string init = isAverage ? (isFloat ? "0.0f" : "0") : (isFloat ? CLiteral.Float(float.MinValue) : CLiteral.Int(QuantizedRange.Of(input.Type).Min));
                     body.Line($"{acc} acc = {init};");
                     using (body.Block("for (int fy = fy0; fy < fy1; ++fy)"))
                     using (body.Block("for (int fx = fx0; fx < fx1; ++fx)"))
@@ -76,8 +78,7 @@ internal sealed class PoolingKernel : Kernel
                     {
                         if (isAverage)
                             body.Line("acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;");
-                        var (min, max) = Derivations.ActivationRange(a.Activation, output);
-                        Clamp(body, "acc", min, max);
+                        Clamp(body, "acc", ActivationRange.Quantized(a.Activation, output));
                         body.Line($"o[ch] = ({t})acc;");
                     }
                 }

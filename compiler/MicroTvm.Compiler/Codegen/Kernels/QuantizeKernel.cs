@@ -1,4 +1,5 @@
 using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Quantization;
 using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
 
 namespace MicroTvm.Compiler.Codegen.Kernels;
@@ -27,7 +28,7 @@ internal sealed class QuantizeKernel : Kernel
         var node = c.Node;
         var input = node.Input(0);
         var output = node.Output;
-        var (min, max) = Derivations.TypeRange(output.Type);
+        var range = QuantizedRange.Of(output.Type);
         string t = output.Type.CType();
         var body = c.Body;
         using (body.Block($"for (size_t i = 0; i < {output.ElementCount}; ++i)"))
@@ -44,11 +45,11 @@ internal sealed class QuantizeKernel : Kernel
             else
             {
                 c.Support.Use("mbqm");
-                var (mult, shift) = Derivations.RequantizeParams(input, output);
-                body.Line($"int32_t q = mbqm((int32_t){c.Input(0)}[i] - {input.Quantization!.ZeroPoint}, {mult}, {shift}) + {output.Quantization!.ZeroPoint};");
+                var q = RequantizeQuantization.Derive(input, output);
+                body.Line($"int32_t q = mbqm((int32_t){c.Input(0)}[i] - {q.InputZeroPoint}, {q.Multiplier}, {q.Shift}) + {q.OutputZeroPoint};");
             }
 
-            Clamp(body, "q", min, max);
+            Clamp(body, "q", range);
             body.Line($"{c.Output()}[i] = ({t})q;");
         }
     }

@@ -1,4 +1,5 @@
 using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Quantization;
 using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
 
 namespace MicroTvm.Compiler.Codegen.Kernels;
@@ -35,9 +36,9 @@ internal sealed class SoftmaxKernel : Kernel
         var input = node.Input(0);
         int depth = input.Shape[^1];
         long rows = input.ElementCount / Math.Max(1, depth);
-        var (multiplier, shift, diffMin) = Derivations.SoftmaxParams(node.AttributesAs<SoftmaxAttributes>().Beta, input);
+        var q = SoftmaxQuantization.Derive(input, node.AttributesAs<SoftmaxAttributes>().Beta);
         c.Support.Use("softmax_int8");
         using (c.Body.Block($"for (int r = 0; r < {rows}; ++r)"))
-            c.Body.Line($"softmax_int8_row({c.Input(0)} + (size_t)r * {depth}, {c.Output()} + (size_t)r * {depth}, {depth}, {multiplier}, {shift}, {diffMin});");
+            c.Body.Line($"softmax_int8_row({c.Input(0)} + (size_t)r * {depth}, {c.Output()} + (size_t)r * {depth}, {depth}, {q.InputMultiplier}, {q.InputLeftShift}, {q.DiffMin});");
     }
 }
