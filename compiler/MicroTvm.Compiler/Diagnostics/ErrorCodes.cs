@@ -39,6 +39,9 @@ public static class ErrorCodes
     /// <summary>The model uses a TFLite feature the compiler does not support (sparse or variable tensors, shuffled weights, custom quantization).</summary>
     public const string UnsupportedFeature = "MTVM1011";
 
+    /// <summary>An output file or directory (of <c>microtvm run</c>) cannot be written.</summary>
+    public const string OutputUnwritable = "MTVM1012";
+
     /// <summary>A bug in the compiler (an unexpected exception while reading a model). Please report it with the model.</summary>
     public const string InternalError = "MTVM1999";
 

@@ -1,0 +1,65 @@
+using System.CommandLine;
+using MicroTvm.Cli.Commands;
+using MicroTvm.Compiler.Diagnostics;
+
+namespace MicroTvm.Cli;
+
+/// <summary>
+/// The <c>microtvm</c> tool: parses the command line and dispatches to one class per subcommand
+/// (<see cref="Commands"/>). Subcommands stay thin: they call the compiler library and format its results.
+/// </summary>
+public static class CliApp
+{
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var console = new CliConsole(output, error);
+        var root = new RootCommand("microtvm: inspect, run and compile TensorFlow Lite models for microcontrollers.");
+        foreach (var command in Commands(console))
+            root.Subcommands.Add(command);
+        var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        return console.Guard(null, () => root.Parse(args).Invoke(configuration));
+    }
+
+    /// <summary>Every subcommand. To add one, write a class with a <c>Create(CliConsole)</c> method and list it here.</summary>
+    private static IEnumerable<Command> Commands(CliConsole console) => new[]
+    {
+        InspectCommand.Create(console),
+        RunCommand.Create(console),
+    };
+}
+
+/// <summary>Where a subcommand writes, and the one rule for reporting errors.</summary>
+public sealed class CliConsole
+{
+    public CliConsole(TextWriter output, TextWriter error)
+    {
+        Output = output;
+        Error = error;
+    }
+
+    public TextWriter Output { get; }
+
+    public TextWriter Error { get; }
+
+    /// <summary>
+    /// Runs <paramref name="action"/>; a <see cref="CompilerException"/> is printed as "file: error MTVMxxxx: message"
+    /// and anything else as an internal error, both with exit code 1 and never a stack trace.
+    /// </summary>
+    public int Guard(string? file, Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (CompilerException e)
+        {
+            Error.WriteLine(file is null ? e.ToString() : e.WithFile(file).ToString());
+            return 1;
+        }
+        catch (Exception e)
+        {
+            Error.WriteLine($"{file ?? "microtvm"}: error {ErrorCodes.InternalError}: internal compiler error ({e.GetType().Name}: {e.Message}); please report it with the model");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using System.CommandLine;
+using System.Globalization;
+using MicroTvm.Compiler.Analysis;
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Tflite;
+
+namespace MicroTvm.Cli.Commands;
+
+/// <summary><c>microtvm inspect model.tflite</c>: the operator table and the model's cost figures.</summary>
+public static class InspectCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var model = new Argument<string>("model") { Description = "The .tflite model file." };
+        var command = new Command("inspect", "Print the model's operators (shapes, types, quantization, MACs) and its parameter bytes, MACs and activation-memory lower bound.")
+        {
+            model,
+        };
+        command.SetAction(parse =>
+        {
+            string path = parse.GetValue(model)!;
+            return console.Guard(path, () =>
+            {
+                var graph = TfliteImporter.Load(path);
+                var header = TfliteModel.Read(File.ReadAllBytes(path));
+                Write(graph, header, console.Output);
+                return 0;
+            });
+        });
+        return command;
+    }
+
+    /// <summary>Writes the report for <paramref name="graph"/>; <paramref name="header"/> adds the file's version and description.</summary>
+    public static void Write(Graph graph, TfliteModel? header, TextWriter output)
+    {
+        var stats = GraphStats.Compute(graph);
+        output.WriteLine($"model '{graph.Name}'" + (graph.SourcePath is null ? "" : $" from {graph.SourcePath}"));
+        if (header is not null)
+            output.WriteLine($"TFLite schema {header.Version}, {header.SubGraphs.Count} subgraph(s), description \"{header.Description}\"" +
+                (header.Metadata.Count == 0 ? "" : ", metadata: " + string.Join(", ", header.Metadata.Select(m => m.Name))));
+        output.WriteLine($"{graph.Nodes.Count} operators, {graph.Tensors.Count} tensors ({graph.Tensors.Count(t => t.IsConstant)} constant; operands folded into options not counted)");
+        foreach (var input in graph.Inputs) output.WriteLine($"input  {Describe(input)}");
+        foreach (var result in graph.Outputs) output.WriteLine($"output {Describe(result)}");
+        output.WriteLine();
+
+        var table = new TextTable("#", "operator", "options", "input", "weights / constants", "output", "output quantization", "MACs");
+        foreach (var op in stats.Operators)
+        {
+            var node = op.Node;
+            var activations = node.Inputs.Where(t => t is { IsConstant: false }).Select(t => Shape(t!));
+            var constants = node.Inputs.Select(t => t is null ? "-" : t.IsConstant ? Shape(t) + PerChannel(t) : null).Where(s => s is not null);
+            table.Add(
+                node.Index.ToString(CultureInfo.InvariantCulture),
+                node.Kind.TfliteName(),
+                Options(node.Attributes),
+                string.Join(", ", activations),
+                string.Join(", ", constants),
+                string.Join(", ", node.Outputs.Select(Shape)),
+                Quantization(node.Output.Quantization),
+                op.Macs == 0 ? "" : Number(op.Macs));
+        }
+
+        table.Write(output, rightAligned: new[] { 0, 7 });
+        output.WriteLine();
+        output.WriteLine($"parameter bytes:         {Number(stats.ParameterBytes),12}");
+        output.WriteLine($"MACs:                    {Number(stats.TotalMacs),12}");
+        output.WriteLine($"activation lower bound:  {Number(stats.ActivationLowerBound),12} bytes (largest sum of live activations at one operator)");
+    }
+
+    private static string Describe(Tensor tensor) =>
+        $"t{tensor.Id} '{tensor.Name}' {Shape(tensor)}" + (tensor.Quantization is null ? "" : " " + Quantization(tensor.Quantization));
+
+    private static string Shape(Tensor tensor) => tensor.Type.DisplayName() + tensor.ShapeText;
+
+    private static string PerChannel(Tensor tensor) =>
+        tensor.Quantization is { IsPerChannel: true } ? " per-ch" : "";
+
+    private static string Quantization(QuantizationParameters? q) => q switch
+    {
+        null => "",
+        { IsPerChannel: true } => $"per-channel dim {q.QuantizedDimension} x{q.Scales.Count}",
+        _ => $"scale {q.Scale.ToString("G6", CultureInfo.InvariantCulture)} zp {q.ZeroPoints[0]}",
+    };
+
+    private static string Options(OpAttributes attributes) => attributes switch
+    {
+        Conv2DAttributes a => Join(Window(a.StrideH, a.StrideW, a.Padding), Dilation(a.DilationH, a.DilationW), Activation(a.Activation)),
+        DepthwiseConv2DAttributes a => Join(Window(a.StrideH, a.StrideW, a.Padding), Dilation(a.DilationH, a.DilationW),
+            a.DepthMultiplier == 1 ? "" : $"multiplier {a.DepthMultiplier}", Activation(a.Activation)),
+        TransposeConvAttributes a => Join(Window(a.StrideH, a.StrideW, a.Padding), Activation(a.Activation)),
+        Pool2DAttributes a => Join($"{a.FilterH}x{a.FilterW}", Window(a.StrideH, a.StrideW, a.Padding), Activation(a.Activation)),
+        FullyConnectedAttributes a => Join(a.KeepNumDims ? "keep dims" : "", Activation(a.Activation)),
+        ElementwiseAttributes a => Activation(a.Activation),
+        ConcatenationAttributes a => Join($"axis {a.Axis}", Activation(a.Activation)),
+        SoftmaxAttributes a => $"beta {a.Beta.ToString(CultureInfo.InvariantCulture)}",
+        LeakyReluAttributes a => $"alpha {a.Alpha.ToString(CultureInfo.InvariantCulture)}",
+        MeanAttributes a => Join($"axes {string.Join(",", a.Axes)}", a.KeepDims ? "keep dims" : ""),
+        PadAttributes a => "pad " + string.Join(",", a.Before.Zip(a.After, (b, e) => $"{b}/{e}")),
+        TransposeAttributes a => $"perm {string.Join(",", a.Permutation)}",
+        StridedSliceAttributes a => $"begin {string.Join(",", a.Begin)} end {string.Join(",", a.End)} strides {string.Join(",", a.Strides)}",
+        _ => "",
+    };
+
+    private static string Window(int strideH, int strideW, Padding padding) => $"stride {strideH}x{strideW} {padding.ToString().ToUpperInvariant()}";
+
+    private static string Dilation(int h, int w) => h == 1 && w == 1 ? "" : $"dilation {h}x{w}";
+
+    private static string Activation(FusedActivation activation) => activation == FusedActivation.None ? "" : activation.ToString().ToLowerInvariant();
+
+    private static string Join(params string[] parts) => string.Join(" ", parts.Where(p => p.Length > 0));
+
+    private static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,1 @@
+return MicroTvm.Cli.CliApp.Run(args, Console.Out, Console.Error);

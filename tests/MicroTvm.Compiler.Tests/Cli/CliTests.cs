@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using MicroTvm.Cli;
+using MicroTvm.Compiler.Tests.Frontend;
+
+namespace MicroTvm.Compiler.Tests.Cli;
+
+public class CliTests
+{
+    private static (int Exit, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = CliApp.Run(args, output, error);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void InspectKws()
+    {
+        var (exit, output, error) = Run("inspect", TestModels.ModelPath("kws_dscnn"));
+        Assert.Equal(0, exit);
+        Assert.Equal("", error);
+        var lines = output.Split('\n');
+        Assert.Equal(5, lines.Count(l => l.Contains(" CONV_2D ")));
+        Assert.Equal(4, lines.Count(l => l.Contains(" DEPTHWISE_CONV_2D ")));
+        Assert.Contains(lines, l => l.Contains(" CONV_2D ") && l.Contains("int8[64,10,4,1] per-ch") && l.TrimEnd().EndsWith("320,000"));
+        Assert.Matches(@"MACs:\s+2,656,768", output);
+        Assert.Matches(@"activation lower bound:\s+16,000 bytes", output);
+        Assert.Matches(@"parameter bytes:\s+[0-9,]+", output);
+        Assert.Contains("input  t0 'input_1' int8[1,49,10,1] scale 0.584703 zp 83", output);
+    }
+
+    [Fact]
+    public void InspectBadModelPrintsOneErrorLine()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"microtvm-cli-{Guid.NewGuid():N}.tflite");
+        File.WriteAllBytes(path, File.ReadAllBytes(TestModels.ModelPath("kws_dscnn"))[..1000]);
+        try
+        {
+            var (exit, output, error) = Run("inspect", path);
+            Assert.Equal(1, exit);
+            Assert.Equal("", output);
+            Assert.StartsWith($"{path}: error MTVM1002: ", error);
+            Assert.Single(error.TrimEnd().Split('\n'));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void InspectUnsupportedOperatorNamesItsIndex()
+    {
+        var b = new TfliteModelBuilder();
+        int x = b.AddTensor("x", Ir.ElementType.Float32, new[] { 4 });
+        int y = b.AddTensor("y", Ir.ElementType.Float32, new[] { 4 });
+        b.AddOperator(TfliteModelBuilder.Builtin.Div, new[] { x, x }, new[] { y });
+        b.Inputs.Add(x);
+        b.Outputs.Add(y);
+        string path = Path.Combine(Path.GetTempPath(), $"microtvm-cli-{Guid.NewGuid():N}.tflite");
+        File.WriteAllBytes(path, b.Build());
+        try
+        {
+            var (exit, _, error) = Run("inspect", path);
+            Assert.Equal(1, exit);
+            Assert.StartsWith($"{path}: error MTVM1004: operator 0 (DIV): DIV is not supported. Supported operators: ADD, ", error);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void RunWritesOutputsEqualToTflm()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"microtvm-cli-{Guid.NewGuid():N}");
+        try
+        {
+            var folder = TestModels.Folder("ic_resnet8");
+            var (exit, output, error) = Run("run", TestModels.ModelPath("ic_resnet8"), "--input", Path.Combine(folder, "input1.bin"), "-o", dir, "--all-tensors");
+            Assert.Equal("", error);
+            Assert.Equal(0, exit);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(folder, "output1.bin")), File.ReadAllBytes(Path.Combine(dir, "output0.bin")));
+            Assert.Contains("output0.bin", output);
+            Assert.True(File.Exists(Path.Combine(dir, "t0.bin")));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void RunWithWrongInputSizeWritesNothing()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"microtvm-cli-{Guid.NewGuid():N}");
+        var (exit, _, error) = Run("run", TestModels.ModelPath("kws_dscnn"), "--input", TestModels.ModelPath("hello_world_int8"), "-o", dir);
+        Assert.Equal(1, exit);
+        Assert.StartsWith($"{TestModels.ModelPath("kws_dscnn")}: error MTVM2002: ", error);
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public void MissingArgumentsFailWithUsage()
+    {
+        var (exit, _, error) = Run("run", TestModels.ModelPath("kws_dscnn"));
+        Assert.Equal(1, exit);
+        Assert.Contains("--input", error);
+    }
+
+    /// <summary>The real tool as a process: exit code and the one-line error format, no stack trace.</summary>
+    [Fact]
+    public void ToolProcessReportsErrorsWithoutStackTrace()
+    {
+        string tool = typeof(CliApp).Assembly.Location;
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in new[] { tool, "inspect", "/no/such/model.tflite" }) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        string error = process.StandardError.ReadToEnd();
+        process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(60_000));
+        Assert.Equal(1, process.ExitCode);
+        Assert.StartsWith("/no/such/model.tflite: error MTVM1001: ", error);
+        Assert.DoesNotContain("   at ", error);
+    }
+}
