@@ -1,0 +1,286 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+
+namespace MicroTvm.Build.Tasks
+{
+    /// <summary>
+    /// Compiles C and assembler sources with gcc, one object per source, in parallel (bounded to the cores,
+    /// cancellable). A source is recompiled only when its object is missing or older than the source or any
+    /// header its gcc dependency file (-MMD -MP) lists, or when the effective command line changed (its hash is
+    /// kept in <see cref="HashFile"/>, written only when different). A build with nothing to do runs no gcc and
+    /// writes no file.
+    /// </summary>
+    public sealed class MicroTvmCompileC : Task, ICancelableTask
+    {
+        private readonly CancellationTokenSource cancellation = new CancellationTokenSource();
+
+        /// <summary>Sources; optional metadata ObjectFile overrides the object path.</summary>
+        [Required]
+        public ITaskItem[] Sources { get; set; } = Array.Empty<ITaskItem>();
+
+        [Required]
+        public string CompilerPath { get; set; } = "";
+
+        /// <summary>Flags shared by every source; each entry may hold several space-separated flags.</summary>
+        public string[] Options { get; set; } = Array.Empty<string>();
+
+        public string[] Defines { get; set; } = Array.Empty<string>();
+
+        public string[] IncludeDirectories { get; set; } = Array.Empty<string>();
+
+        [Required]
+        public string ProjectDirectory { get; set; } = "";
+
+        /// <summary>Objects and dependency files go below this folder, mirroring the sources' folders.</summary>
+        [Required]
+        public string IntermediateDirectory { get; set; } = "";
+
+        /// <summary>Hash of the effective command line of the last successful compile.</summary>
+        [Required]
+        public string HashFile { get; set; } = "";
+
+        /// <summary>Anything else that should force a full rebuild when it changes (e.g. the SDK version).</summary>
+        public string? Identity { get; set; }
+
+        public int MaxParallelism { get; set; }
+
+        [Output]
+        public ITaskItem[] ObjectFiles { get; set; } = Array.Empty<ITaskItem>();
+
+        [Output]
+        public ITaskItem[] CompiledSources { get; set; } = Array.Empty<ITaskItem>();
+
+        [Output]
+        public ITaskItem[] FileWrites { get; set; } = Array.Empty<ITaskItem>();
+
+        public void Cancel() => cancellation.Cancel();
+
+        private sealed class Unit
+        {
+            public Unit(ITaskItem item, string source, string objectFile)
+            {
+                Item = item;
+                Source = source;
+                ObjectFile = objectFile;
+                DependencyFile = Path.ChangeExtension(objectFile, ".d");
+            }
+
+            public ITaskItem Item { get; }
+            public string Source { get; }
+            public string ObjectFile { get; }
+            public string DependencyFile { get; }
+            public string Display { get; set; } = "";
+        }
+
+        public override bool Execute()
+        {
+            var units = PlanUnits();
+            if (units == null)
+            {
+                return false;
+            }
+
+            var commonArguments = BuildCommonArguments();
+            string compilerStamp = File.Exists(CompilerPath) ? File.GetLastWriteTimeUtc(CompilerPath).Ticks.ToString() : "";
+            string hash = PathUtil.Sha256Hex(string.Join("\n", new[] { CompilerPath, compilerStamp, Identity ?? "" }.Concat(commonArguments)));
+            string? previousHash = File.Exists(HashFile) ? File.ReadAllText(HashFile).Trim() : null;
+            bool flagsChanged = previousHash != hash;
+
+            var stale = units.Where(u => flagsChanged || IsStale(u)).ToList();
+            if (flagsChanged && previousHash != null)
+            {
+                Log.LogMessage(MessageImportance.Normal, "MicroTvmCompileC: the command line changed; recompiling all {0} sources.", units.Count);
+            }
+            if (flagsChanged && File.Exists(HashFile))
+            {
+                // Until every source compiled with the new flags, no hash on disk may claim they did.
+                File.Delete(HashFile);
+            }
+
+            bool success = Compile(stale, commonArguments);
+
+            if (success && flagsChanged)
+            {
+                PathUtil.WriteIfDifferent(HashFile, hash + "\n");
+            }
+
+            ObjectFiles = units.Select(u =>
+            {
+                var item = new TaskItem(u.ObjectFile);
+                item.SetMetadata("Source", u.Source);
+                return (ITaskItem)item;
+            }).ToArray();
+            CompiledSources = stale.Select(u => (ITaskItem)new TaskItem(u.Source)).ToArray();
+            FileWrites = units.SelectMany(u => new[] { u.ObjectFile, u.DependencyFile })
+                .Concat(new[] { HashFile })
+                .Select(p => (ITaskItem)new TaskItem(p)).ToArray();
+            return success && !Log.HasLoggedErrors;
+        }
+
+        private List<Unit>? PlanUnits()
+        {
+            var units = new List<Unit>();
+            var byObject = new Dictionary<string, Unit>(StringComparer.OrdinalIgnoreCase);
+            foreach (var item in Sources)
+            {
+                string source = Path.GetFullPath(Path.Combine(ProjectDirectory, item.ItemSpec));
+                if (!File.Exists(source))
+                {
+                    Log.LogError("MicroTvm", ErrorCodes.SourceNotFound, ErrorCodes.HelpLink, BuildEngine.ProjectFileOfTaskNode, 0, 0, 0, 0,
+                        "The C source '{0}' does not exist (listed as '{1}').", source, item.ItemSpec);
+                    continue;
+                }
+                string objectFile = item.GetMetadata("ObjectFile");
+                string? relative = PathUtil.RelativeInside(ProjectDirectory, source);
+                if (string.IsNullOrEmpty(objectFile))
+                {
+                    string stem = relative != null
+                        ? relative
+                        : Path.Combine("external", Path.GetFileName(Path.GetDirectoryName(source)) ?? "", Path.GetFileName(source));
+                    objectFile = Path.Combine(IntermediateDirectory, Path.ChangeExtension(stem, ".o"));
+                }
+                objectFile = Path.GetFullPath(Path.Combine(ProjectDirectory, objectFile));
+                var unit = new Unit(item, source, objectFile) { Display = relative ?? source };
+                if (byObject.TryGetValue(objectFile, out var clash))
+                {
+                    Log.LogError("MicroTvm", ErrorCodes.SourceNotFound, ErrorCodes.HelpLink, BuildEngine.ProjectFileOfTaskNode, 0, 0, 0, 0,
+                        "'{0}' and '{1}' would both compile to '{2}'; rename one or give it ObjectFile metadata.", clash.Source, source, objectFile);
+                    continue;
+                }
+                byObject[objectFile] = unit;
+                units.Add(unit);
+            }
+            return Log.HasLoggedErrors ? null : units;
+        }
+
+        private List<string> BuildCommonArguments()
+        {
+            var arguments = new List<string>();
+            foreach (var option in Options)
+            {
+                arguments.AddRange(ProcessRunner.SplitFlags(option));
+            }
+            arguments.AddRange(Defines.Where(d => !string.IsNullOrWhiteSpace(d)).Select(d => "-D" + d.Trim()));
+            arguments.AddRange(IncludeDirectories.Where(d => !string.IsNullOrWhiteSpace(d))
+                .Select(d => "-I" + Path.GetFullPath(Path.Combine(ProjectDirectory, d.Trim()))));
+            // Diagnostics as plain "file:line:col: kind: text" lines, which ParseDiagnostics reads.
+            arguments.Add("-fdiagnostics-plain-output");
+            arguments.Add("-fdiagnostics-color=never");
+            return arguments;
+        }
+
+        private bool IsStale(Unit unit)
+        {
+            if (!File.Exists(unit.ObjectFile) || !File.Exists(unit.DependencyFile))
+            {
+                return true;
+            }
+            var objectTime = File.GetLastWriteTimeUtc(unit.ObjectFile);
+            var prerequisites = DependencyFile.ParsePrerequisites(File.ReadAllText(unit.DependencyFile));
+            if (prerequisites.Count == 0)
+            {
+                return true;
+            }
+            foreach (var prerequisite in prerequisites.Append(unit.Source))
+            {
+                string path = Path.GetFullPath(Path.Combine(ProjectDirectory, prerequisite));
+                if (!File.Exists(path) || File.GetLastWriteTimeUtc(path) > objectTime)
+                {
+                    Log.LogMessage(MessageImportance.Low, "{0} is out of date: {1} changed.", unit.Display, path);
+                    return true;
+                }
+            }
+            Log.LogMessage(MessageImportance.Low, "{0} is up to date ({1} dependencies).", unit.Display, prerequisites.Count);
+            return false;
+        }
+
+        private bool Compile(List<Unit> stale, List<string> commonArguments)
+        {
+            if (stale.Count == 0)
+            {
+                return true;
+            }
+            int parallelism = MaxParallelism > 0 ? MaxParallelism : Environment.ProcessorCount;
+            using (var gate = new SemaphoreSlim(parallelism))
+            {
+                var jobs = new List<(Unit Unit, List<string> Arguments, System.Threading.Tasks.Task<ProcessResult> Run)>();
+                foreach (var unit in stale)
+                {
+                    Directory.CreateDirectory(Path.GetDirectoryName(unit.ObjectFile)!);
+                    var arguments = new List<string>(commonArguments)
+                    {
+                        "-MMD", "-MP", "-MF", unit.DependencyFile, "-c", unit.Source, "-o", unit.ObjectFile,
+                    };
+                    var run = System.Threading.Tasks.Task.Run(() =>
+                    {
+                        gate.Wait(cancellation.Token);
+                        try
+                        {
+                            return ProcessRunner.Run(CompilerPath, arguments, ProjectDirectory, cancellation.Token);
+                        }
+                        finally
+                        {
+                            gate.Release();
+                        }
+                    });
+                    jobs.Add((unit, arguments, run));
+                }
+
+                bool success = true;
+                foreach (var job in jobs)
+                {
+                    Log.LogMessage(MessageImportance.Normal, "MicroTvmCompileC: compiling {0}", job.Unit.Display);
+                    Log.LogCommandLine(MessageImportance.Low, CompilerPath + " " + ProcessRunner.JoinArguments(job.Arguments));
+                    ProcessResult result;
+                    try
+                    {
+                        result = job.Run.GetAwaiter().GetResult();
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return false;
+                    }
+                    if (result.Cancelled)
+                    {
+                        return false;
+                    }
+                    success &= ReportDiagnostics(job.Unit, result);
+                }
+                return success;
+            }
+        }
+
+        private bool ReportDiagnostics(Unit unit, ProcessResult result)
+        {
+            bool loggedError = false;
+            foreach (var diagnostic in GccDiagnostics.Parse(result.Output))
+            {
+                string file = diagnostic.File != null ? Path.GetFullPath(Path.Combine(ProjectDirectory, diagnostic.File)) : unit.Source;
+                if (diagnostic.Kind == DiagnosticKind.Warning)
+                {
+                    Log.LogWarning("gcc", diagnostic.Option ?? ErrorCodes.CompilerWarning, ErrorCodes.HelpLink, file,
+                        diagnostic.Line, diagnostic.Column, 0, 0, "{0}", diagnostic.Message);
+                }
+                else
+                {
+                    Log.LogError("gcc", ErrorCodes.CompilerError, ErrorCodes.HelpLink, file,
+                        diagnostic.Line, diagnostic.Column, 0, 0, "{0}", diagnostic.Message);
+                    loggedError = true;
+                }
+            }
+            if (result.ExitCode != 0 && !loggedError)
+            {
+                Log.LogError("gcc", ErrorCodes.CompilerFailed, ErrorCodes.HelpLink, unit.Source, 0, 0, 0, 0,
+                    "gcc failed with exit code {0} compiling this file: {1}", result.ExitCode, result.Output.Trim());
+                loggedError = true;
+            }
+            return result.ExitCode == 0 && !loggedError;
+        }
+    }
+}

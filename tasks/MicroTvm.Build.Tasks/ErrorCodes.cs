@@ -1,0 +1,21 @@
+namespace MicroTvm.Build.Tasks
+{
+    /// <summary>Codes of the errors the SDK reports; each is documented once in docs/errors.md.</summary>
+    internal static class ErrorCodes
+    {
+        public const string HelpLink = "https://github.com/microtvm/microtvm-sdk/blob/main/docs/errors.md";
+
+        public const string SourceNotFound = "MTVM0002";
+        public const string ToolNotFound = "MTVM3001";
+        public const string CompilerError = "MTVM3101";
+        public const string CompilerWarning = "MTVM3102";
+        public const string CompilerFailed = "MTVM3103";
+        public const string RegionOverflow = "MTVM3201";
+        public const string LinkerError = "MTVM3202";
+        public const string ObjcopyFailed = "MTVM3203";
+        public const string FirmwareExitCode = "MTVM4001";
+        public const string FirmwareFault = "MTVM4002";
+        public const string FirmwareTimeout = "MTVM4003";
+        public const string EmulatorFailed = "MTVM4004";
+    }
+}

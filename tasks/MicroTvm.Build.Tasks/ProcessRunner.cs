@@ -1,0 +1,193 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Text;
+using System.Threading;
+
+namespace MicroTvm.Build.Tasks
+{
+    /// <summary>Result of one external tool run.</summary>
+    internal sealed class ProcessResult
+    {
+        public ProcessResult(int exitCode, string output, bool timedOut, bool cancelled)
+        {
+            ExitCode = exitCode;
+            Output = output;
+            TimedOut = timedOut;
+            Cancelled = cancelled;
+        }
+
+        public int ExitCode { get; }
+        /// <summary>stdout and stderr interleaved in arrival order.</summary>
+        public string Output { get; }
+        public bool TimedOut { get; }
+        public bool Cancelled { get; }
+    }
+
+    /// <summary>Runs tools with an argument list (quoted for the platform), stdin closed, output captured.</summary>
+    internal static class ProcessRunner
+    {
+        public static ProcessResult Run(
+            string fileName,
+            IReadOnlyList<string> arguments,
+            string workingDirectory,
+            CancellationToken cancellation,
+            Action<string>? onLine = null,
+            TimeSpan? timeout = null)
+        {
+            var startInfo = new ProcessStartInfo(fileName, JoinArguments(arguments))
+            {
+                UseShellExecute = false,
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                CreateNoWindow = true,
+                WorkingDirectory = workingDirectory,
+            };
+            // Plain, untranslated diagnostics whatever the user's locale.
+            startInfo.Environment["LC_ALL"] = "C";
+
+            var output = new StringBuilder();
+            using (var process = new Process { StartInfo = startInfo })
+            {
+                DataReceivedEventHandler handler = (_, e) =>
+                {
+                    if (e.Data == null)
+                    {
+                        return;
+                    }
+                    lock (output)
+                    {
+                        output.AppendLine(e.Data);
+                        onLine?.Invoke(e.Data);
+                    }
+                };
+                process.OutputDataReceived += handler;
+                process.ErrorDataReceived += handler;
+                process.Start();
+                process.StandardInput.Close();
+                process.BeginOutputReadLine();
+                process.BeginErrorReadLine();
+
+                var deadline = timeout.HasValue ? DateTime.UtcNow + timeout.Value : DateTime.MaxValue;
+                bool timedOut = false, cancelled = false;
+                while (!process.WaitForExit(50))
+                {
+                    if (cancellation.IsCancellationRequested)
+                    {
+                        cancelled = true;
+                    }
+                    else if (DateTime.UtcNow > deadline)
+                    {
+                        timedOut = true;
+                    }
+                    else
+                    {
+                        continue;
+                    }
+                    try
+                    {
+                        process.Kill();
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        // Exited meanwhile.
+                    }
+                    process.WaitForExit();
+                    break;
+                }
+                // Drains the asynchronous readers.
+                process.WaitForExit();
+                lock (output)
+                {
+                    return new ProcessResult(process.ExitCode, output.ToString(), timedOut, cancelled);
+                }
+            }
+        }
+
+        /// <summary>Quotes arguments the way both .NET on Unix and the Windows C runtime split them.</summary>
+        public static string JoinArguments(IEnumerable<string> arguments)
+        {
+            var builder = new StringBuilder();
+            foreach (var argument in arguments)
+            {
+                if (builder.Length > 0)
+                {
+                    builder.Append(' ');
+                }
+                AppendQuoted(builder, argument);
+            }
+            return builder.ToString();
+        }
+
+        private static void AppendQuoted(StringBuilder builder, string argument)
+        {
+            if (argument.Length > 0 && argument.IndexOfAny(new[] { ' ', '\t', '"', '\'', '\n' }) < 0)
+            {
+                builder.Append(argument);
+                return;
+            }
+            builder.Append('"');
+            int backslashes = 0;
+            foreach (char c in argument)
+            {
+                if (c == '\\')
+                {
+                    backslashes++;
+                    continue;
+                }
+                if (c == '"')
+                {
+                    builder.Append('\\', backslashes * 2 + 1);
+                }
+                else
+                {
+                    builder.Append('\\', backslashes);
+                }
+                backslashes = 0;
+                builder.Append(c);
+            }
+            builder.Append('\\', backslashes * 2);
+            builder.Append('"');
+        }
+
+        /// <summary>Splits a flags property ("-mcpu=x -mthumb") into arguments; double quotes group.</summary>
+        public static List<string> SplitFlags(string? flags)
+        {
+            var result = new List<string>();
+            if (string.IsNullOrWhiteSpace(flags))
+            {
+                return result;
+            }
+            var current = new StringBuilder();
+            bool quoted = false, any = false;
+            foreach (char c in flags!)
+            {
+                if (c == '"')
+                {
+                    quoted = !quoted;
+                    any = true;
+                }
+                else if (!quoted && char.IsWhiteSpace(c))
+                {
+                    if (any)
+                    {
+                        result.Add(current.ToString());
+                        current.Clear();
+                        any = false;
+                    }
+                }
+                else
+                {
+                    current.Append(c);
+                    any = true;
+                }
+            }
+            if (any)
+            {
+                result.Add(current.ToString());
+            }
+            return result;
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace MicroTvm.Build.Tasks
+{
+    /// <summary>
+    /// Reports how much of each memory region of the linked firmware is used ("Flash: 0.2% (9,040 of 4,194,304
+    /// bytes)"), from the ELF sections and the regions the linker lists in the map file, plus text/data/bss.
+    /// </summary>
+    public sealed class MicroTvmReportSize : Task
+    {
+        [Required]
+        public string ElfFile { get; set; } = "";
+
+        [Required]
+        public string MapFile { get; set; } = "";
+
+        /// <summary>One item per region: Name; metadata Origin, Length, Used (bytes).</summary>
+        [Output]
+        public ITaskItem[] Regions { get; set; } = Array.Empty<ITaskItem>();
+
+        [Output]
+        public long Text { get; set; }
+
+        [Output]
+        public long Data { get; set; }
+
+        [Output]
+        public long Bss { get; set; }
+
+        public override bool Execute()
+        {
+            List<ElfSection> sections;
+            List<MemoryRegion> regions;
+            try
+            {
+                sections = ElfImage.ReadSections(ElfFile);
+                regions = ElfImage.ReadMemoryRegions(MapFile);
+            }
+            catch (Exception e) when (e is IOException || e is InvalidDataException || e is IndexOutOfRangeException || e is OverflowException)
+            {
+                Log.LogError("MicroTvm", ErrorCodes.LinkerError, ErrorCodes.HelpLink, ElfFile, 0, 0, 0, 0,
+                    "Cannot read the linked firmware for the size report: {0}", e.Message);
+                return false;
+            }
+
+            foreach (var section in sections.Where(s => s.Size > 0))
+            {
+                AddUsage(regions, section.Address, section.Size);
+                // Initial values of .data live in flash as well as in RAM.
+                if (!section.NoBits && section.LoadAddress != section.Address)
+                {
+                    AddUsage(regions, section.LoadAddress, section.Size);
+                }
+            }
+            Text = (long)sections.Where(s => !s.NoBits && !s.Writable).Sum(s => (decimal)s.Size);
+            Data = (long)sections.Where(s => !s.NoBits && s.Writable).Sum(s => (decimal)s.Size);
+            Bss = (long)sections.Where(s => s.NoBits).Sum(s => (decimal)s.Size);
+
+            var culture = CultureInfo.InvariantCulture;
+            foreach (var region in regions)
+            {
+                double percent = region.Length == 0 ? 0 : 100.0 * region.Used / region.Length;
+                Log.LogMessage(MessageImportance.High, "  {0}: {1}% ({2} of {3} bytes)",
+                    DisplayName(region.Name), percent.ToString("0.0", culture), region.Used.ToString("N0", culture), region.Length.ToString("N0", culture));
+            }
+            Log.LogMessage(MessageImportance.High, "  text {0}, data {1}, bss {2} bytes ({3})",
+                Text.ToString("N0", culture), Data.ToString("N0", culture), Bss.ToString("N0", culture), Path.GetFileName(ElfFile));
+
+            Regions = regions.Select(r =>
+            {
+                var item = new TaskItem(r.Name);
+                item.SetMetadata("Origin", "0x" + r.Origin.ToString("x8", culture));
+                item.SetMetadata("Length", r.Length.ToString(culture));
+                item.SetMetadata("Used", r.Used.ToString(culture));
+                return (ITaskItem)item;
+            }).ToArray();
+            return true;
+        }
+
+        private static void AddUsage(List<MemoryRegion> regions, ulong address, ulong size)
+        {
+            var region = regions.FirstOrDefault(r => r.Contains(address));
+            if (region != null)
+            {
+                region.Used += size;
+            }
+        }
+
+        private static string DisplayName(string region) =>
+            string.Equals(region, "FLASH", StringComparison.OrdinalIgnoreCase) ? "Flash" : region;
+    }
+}

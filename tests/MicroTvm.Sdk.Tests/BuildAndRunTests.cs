@@ -1,0 +1,227 @@
+using System.Text.RegularExpressions;
+using MicroTvm.Sdk.Tests.Infrastructure;
+
+namespace MicroTvm.Sdk.Tests;
+
+/// <summary>Builds and runs firmware in QEMU; checks console, exit codes, diagnostics and errors.</summary>
+[Collection(SdkCollection.Name)]
+public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
+{
+    [Fact]
+    public void RunPrintsTheFirmwareConsoleAndReportsSize()
+    {
+        var project = sdk.CreateProject("hello", "", Projects.ThreeSources());
+
+        var run = project.Build("-t:Run");
+
+        Assert.True(run.Succeeded, run.ToString());
+        Assert.Contains("| answer=42", run.Output);
+        Assert.Matches(SizeLine("Flash", "4,194,304"), run.Output);
+        Assert.Matches(SizeLine("RAM", "4,194,304"), run.Output);
+        Assert.Matches(@"text [\d,]+, data [\d,]+, bss [\d,]+ bytes", run.Output);
+        Assert.Contains("MicroTvmRunFirmware", run.TasksRun);
+    }
+
+    [Fact]
+    public void FirmwareExitingWithOneFailsTheRun()
+    {
+        var project = sdk.CreateProject("exits1", "", Projects.SingleMain("""
+            int main(void)
+            {
+                printf("about to fail\n");
+                return 1;
+            }
+            """));
+
+        var run = project.Build("-t:Run");
+
+        Assert.False(run.Succeeded);
+        Assert.Contains("| about to fail", run.Output);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("MTVM4001", error.Code);
+        Assert.Contains("exited with code 1", error.Text);
+    }
+
+    [Fact]
+    public void FaultingFirmwareIsReportedAsACrash()
+    {
+        var project = sdk.CreateProject("faults", "", Projects.SingleMain("""
+            int main(void)
+            {
+                /* Executing from an address with no memory behind it faults. */
+                void (*nowhere)(void) = (void (*)(void))0xF0000001u;
+                nowhere();
+                return 0;
+            }
+            """));
+
+        var run = project.Build("-t:Run");
+
+        Assert.False(run.Succeeded);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("MTVM4002", error.Code);
+        Assert.Contains("MicroTvm fault", error.Text);
+    }
+
+    [Fact]
+    public void FirmwareThatNeverEndsHitsTheTimeLimit()
+    {
+        var project = sdk.CreateProject("forever", "", Projects.SingleMain("""
+            int main(void)
+            {
+                for (;;) {
+                }
+            }
+            """));
+
+        var run = project.Build("-t:Run", "-p:RunTimeout=2");
+
+        Assert.False(run.Succeeded);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("MTVM4003", error.Code);
+    }
+
+    [Fact]
+    public void GccErrorsBecomeMSBuildErrorsWithFileLineAndColumn()
+    {
+        var project = sdk.CreateProject("broken", "", new Dictionary<string, string>
+        {
+            ["src/broken.c"] = "int f(void)\n{\n    return undeclared_name;\n}\n",
+            ["src/warns.c"] = "int g(void)\n{\n    int unused;\n    return 0;\n}\n",
+        });
+
+        var build = project.Build();
+
+        Assert.False(build.Succeeded);
+        var error = Assert.Single(build.Errors);
+        Assert.Equal("MTVM3101", error.Code);
+        Assert.Equal(project.PathOf("src/broken.c"), error.File);
+        Assert.Equal(3, error.Line);
+        Assert.Equal(12, error.Column);
+        Assert.Contains("undeclared_name", error.Text);
+        // The canonical form IDEs parse: file(line,col): error CODE: text
+        Assert.Contains("src/broken.c(3,12): error MTVM3101:", build.Output.Replace('\\', '/'));
+        var warning = Assert.Single(build.Warnings, w => w.Code == "Wunused-variable");
+        Assert.Equal(3, warning.Line);
+        Assert.False(File.Exists(project.PathOf("bin/Debug/broken.elf")));
+    }
+
+    [Fact]
+    public void MissingToolchainIsACodedErrorThatSaysHowToInstallIt()
+    {
+        var project = sdk.CreateProject("notoolchain", "", Projects.ThreeSources());
+
+        // Nothing on PATH but the dotnet host's folder: no arm-none-eabi-gcc anywhere.
+        var fromPath = project.Run("build", [], new Dictionary<string, string?>
+        {
+            ["PATH"] = Path.GetDirectoryName(DotNet.Executable) ?? "/nonexistent",
+            ["ARM_GCC_PATH"] = null,
+        });
+        var fromProperty = project.Build("-p:ArmGccPath=/opt/no-such-toolchain");
+
+        foreach (var result in new[] { fromPath, fromProperty })
+        {
+            Assert.False(result.Succeeded);
+            var error = Assert.Single(result.Errors);
+            Assert.Equal("MTVM3001", error.Code);
+            Assert.Contains("apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi", error.Text);
+        }
+        Assert.Contains("/opt/no-such-toolchain", fromProperty.Errors[0].Text);
+        Assert.Contains("PATH", fromPath.Errors[0].Text);
+    }
+
+    [Fact]
+    public void ProjectPathAndSourceNamesWithSpacesWork()
+    {
+        var project = sdk.CreateProject("spaced", "", new Dictionary<string, string>
+        {
+            ["my sources/main file.c"] = "#include <stdio.h>\n#include \"my header.h\"\nint main(void) { printf(\"%s\\n\", GREETING); return 0; }\n",
+            ["my sources/my header.h"] = "#define GREETING \"spaces are fine\"\n",
+        }, folderName: "folder with spaces");
+
+        var run = project.Build("-t:Run");
+        project.Touch("my sources/my header.h");
+        var afterHeader = project.Build();
+
+        Assert.True(run.Succeeded, run.ToString());
+        Assert.Contains("| spaces are fine", run.Output);
+        Assert.Equal(["my sources/main file.c"], afterHeader.CompiledSources);
+    }
+
+    [Fact]
+    public void FirmwareTooBigForTheBoardIsARegionOverflowError()
+    {
+        var project = sdk.CreateProject("toobig", "", Projects.SingleMain("""
+            static volatile char big[5 * 1024 * 1024];
+            int main(void)
+            {
+                big[0] = 1;
+                return big[0] - 1;
+            }
+            """));
+
+        var build = project.Build();
+
+        Assert.False(build.Succeeded);
+        var error = Assert.Single(build.Errors);
+        Assert.Equal("MTVM3201", error.Code);
+        Assert.Contains("region RAM overflowed", error.Text);
+        Assert.False(File.Exists(project.PathOf("bin/Debug/toobig.elf")));
+    }
+
+    [Fact]
+    public void UnknownBoardListsTheKnownOnes()
+    {
+        var project = sdk.CreateProject("noboard", "<PropertyGroup><Board>no-such-board</Board></PropertyGroup>", Projects.ThreeSources());
+
+        var build = project.Build();
+
+        Assert.False(build.Succeeded);
+        var error = Assert.Single(build.Errors);
+        Assert.Equal("MTVM0001", error.Code);
+        Assert.Contains("mps2-an500", error.Text);
+        Assert.Contains("mps3-an547", error.Text);
+    }
+
+    /// <summary>
+    /// On each emulated board, the timer measures a loop of known length: N iterations of a two-instruction
+    /// loop are 2N instructions, and under QEMU -icount shift=0 an instruction is one nanosecond.
+    /// </summary>
+    [Theory]
+    [InlineData("mps2-an500")]
+    [InlineData("mps2-an386")]
+    [InlineData("mps3-an547")]
+    public void EveryEmulatedBoardRunsAndItsTimerCountsInstructions(string board)
+    {
+        var project = sdk.CreateProject("timer", $"<PropertyGroup><Board>{board}</Board></PropertyGroup>", Projects.SingleMain("""
+            static void spin(unsigned iterations)
+            {
+                __asm volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(iterations) :: "cc");
+            }
+
+            int main(void)
+            {
+                microtvm_timer_start();
+                spin(1000000u);
+                uint64_t ticks = microtvm_timer_stop();
+                printf("ns=%lu\n", (unsigned long)microtvm_timer_ticks_to_ns(ticks));
+                return 0;
+            }
+            """));
+
+        var run = project.Build("-t:Run");
+
+        Assert.True(run.Succeeded, run.ToString());
+        var match = NanosecondsLine().Match(run.Output);
+        Assert.True(match.Success, run.Output);
+        long nanoseconds = long.Parse(match.Groups[1].Value);
+        // 2,000,000 loop instructions plus the few around them, within one timer tick (40 ns at 25 MHz).
+        Assert.InRange(nanoseconds, 2_000_000 - 100, 2_000_000 + 200);
+    }
+
+    private static Regex SizeLine(string region, string total) =>
+        new($@"{region}: \d+\.\d% \([\d,]+ of {Regex.Escape(total)} bytes\)");
+
+    [GeneratedRegex(@"\| ns=(\d+)")]
+    private static partial Regex NanosecondsLine();
+}

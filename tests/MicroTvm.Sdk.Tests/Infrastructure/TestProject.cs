@@ -1,0 +1,120 @@
+using Microsoft.Build.Logging.StructuredLogger;
+using LoggedTask = Microsoft.Build.Logging.StructuredLogger.Task;
+
+namespace MicroTvm.Sdk.Tests.Infrastructure;
+
+/// <summary>A firmware project in a temporary folder, built with the real dotnet CLI.</summary>
+public sealed class TestProject(SdkPackageFixture sdk, string directory, string name)
+{
+    private int buildCount;
+
+    public string Directory { get; } = directory;
+
+    public string Name { get; } = name;
+
+    public string ProjectFile => Path.Combine(Directory, Name + ".csproj");
+
+    public string PathOf(string relativePath) => Path.Combine(Directory, relativePath);
+
+    public void WriteFile(string relativePath, string content) => File.WriteAllText(PathOf(relativePath), content);
+
+    /// <summary>Moves a file's timestamp forward, as an editor saving it would.</summary>
+    public void Touch(string relativePath) =>
+        File.SetLastWriteTimeUtc(PathOf(relativePath), DateTime.UtcNow.AddSeconds(2 + buildCount));
+
+    /// <summary>dotnet build (or another command) with a binary log, analysed into a <see cref="BuildResult"/>.</summary>
+    public BuildResult Build(params string[] arguments) => Run("build", arguments, environment: null);
+
+    public BuildResult Run(string command, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment)
+    {
+        buildCount++;
+        string binlog = Path.Combine(sdk.Root, "logs", $"{Path.GetFileName(Directory)}-{buildCount}-{command}.binlog");
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(binlog)!);
+        var allArguments = new List<string> { command, ProjectFile, "-nodeReuse:false", "-tl:off", "-v:n", "-bl:" + binlog };
+        allArguments.AddRange(arguments);
+        var env = new Dictionary<string, string?> { ["NUGET_PACKAGES"] = sdk.PackagesDirectory };
+        if (environment != null)
+        {
+            foreach (var (key, value) in environment)
+            {
+                env[key] = value;
+            }
+        }
+        var result = DotNet.Run(Directory, allArguments, env, TimeSpan.FromMinutes(5));
+        return new BuildResult(result.ExitCode, result.Output, File.Exists(binlog) ? BinaryLog.ReadBuild(binlog) : null);
+    }
+
+    /// <summary>Every file under obj/ and bin/ with its last write time.</summary>
+    public Dictionary<string, DateTime> SnapshotOutputs()
+    {
+        var snapshot = new Dictionary<string, DateTime>();
+        foreach (var folder in new[] { "obj", "bin" })
+        {
+            string root = PathOf(folder);
+            if (!System.IO.Directory.Exists(root))
+            {
+                continue;
+            }
+            foreach (var file in System.IO.Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+            {
+                snapshot[Path.GetRelativePath(Directory, file)] = File.GetLastWriteTimeUtc(file);
+            }
+        }
+        return snapshot;
+    }
+}
+
+public sealed record LoggedError(string Code, string File, int Line, int Column, string Text);
+
+/// <summary>What one build did, read from its binary log.</summary>
+public sealed class BuildResult
+{
+    private const string CompileMarker = "MicroTvmCompileC: compiling ";
+
+    public BuildResult(int exitCode, string output, Build? log)
+    {
+        ExitCode = exitCode;
+        Output = output;
+        Log = log;
+        if (log == null)
+        {
+            return;
+        }
+        var tasks = log.FindChildrenRecursive<LoggedTask>();
+        TasksRun = tasks.Select(t => t.Name).ToList();
+        CompiledSources = tasks.Where(t => t.Name == "MicroTvmCompileC")
+            .SelectMany(t => t.FindChildrenRecursive<Message>())
+            .Select(m => m.Text)
+            .Where(text => text.StartsWith(CompileMarker, StringComparison.Ordinal))
+            .Select(text => text[CompileMarker.Length..].Replace('\\', '/'))
+            .ToList();
+        Errors = log.FindChildrenRecursive<Error>()
+            .Select(e => new LoggedError(e.Code ?? "", e.File ?? "", e.LineNumber, e.ColumnNumber, e.Text ?? ""))
+            .ToList();
+        Warnings = log.FindChildrenRecursive<Warning>()
+            .Select(e => new LoggedError(e.Code ?? "", e.File ?? "", e.LineNumber, e.ColumnNumber, e.Text ?? ""))
+            .ToList();
+    }
+
+    public int ExitCode { get; }
+
+    public string Output { get; }
+
+    public Build? Log { get; }
+
+    public bool Succeeded => ExitCode == 0;
+
+    /// <summary>Names of the MSBuild tasks that executed (skipped targets run no task).</summary>
+    public IReadOnlyList<string> TasksRun { get; } = [];
+
+    /// <summary>Sources gcc compiled in this build, as the compile task names them (relative to the project).</summary>
+    public IReadOnlyList<string> CompiledSources { get; } = [];
+
+    public bool Linked => TasksRun.Contains("MicroTvmLink");
+
+    public IReadOnlyList<LoggedError> Errors { get; } = [];
+
+    public IReadOnlyList<LoggedError> Warnings { get; } = [];
+
+    public override string ToString() => $"exit {ExitCode}\n{Output}";
+}
