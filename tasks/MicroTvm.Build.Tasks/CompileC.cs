@@ -132,7 +132,7 @@ namespace MicroTvm.Build.Tasks
                 string source = Path.GetFullPath(Path.Combine(ProjectDirectory, item.ItemSpec));
                 if (!File.Exists(source))
                 {
-                    Log.LogError("MicroTvm", ErrorCodes.SourceNotFound, ErrorCodes.HelpLink, BuildEngine.ProjectFileOfTaskNode, 0, 0, 0, 0,
+                    Log.LogError(null, ErrorCodes.SourceNotFound, ErrorCodes.HelpLink, BuildEngine.ProjectFileOfTaskNode, 0, 0, 0, 0,
                         "The C source '{0}' does not exist (listed as '{1}').", source, item.ItemSpec);
                     continue;
                 }
@@ -149,7 +149,7 @@ namespace MicroTvm.Build.Tasks
                 var unit = new Unit(item, source, objectFile) { Display = relative ?? source };
                 if (byObject.TryGetValue(objectFile, out var clash))
                 {
-                    Log.LogError("MicroTvm", ErrorCodes.SourceNotFound, ErrorCodes.HelpLink, BuildEngine.ProjectFileOfTaskNode, 0, 0, 0, 0,
+                    Log.LogError(null, ErrorCodes.SourceNotFound, ErrorCodes.HelpLink, BuildEngine.ProjectFileOfTaskNode, 0, 0, 0, 0,
                         "'{0}' and '{1}' would both compile to '{2}'; rename one or give it ObjectFile metadata.", clash.Source, source, objectFile);
                     continue;
                 }
@@ -264,19 +264,19 @@ namespace MicroTvm.Build.Tasks
                 string file = diagnostic.File != null ? Path.GetFullPath(Path.Combine(ProjectDirectory, diagnostic.File)) : unit.Source;
                 if (diagnostic.Kind == DiagnosticKind.Warning)
                 {
-                    Log.LogWarning("gcc", diagnostic.Option ?? ErrorCodes.CompilerWarning, ErrorCodes.HelpLink, file,
+                    Log.LogWarning(null, diagnostic.Option ?? ErrorCodes.CompilerWarning, ErrorCodes.HelpLink, file,
                         diagnostic.Line, diagnostic.Column, 0, 0, "{0}", diagnostic.Message);
                 }
                 else
                 {
-                    Log.LogError("gcc", ErrorCodes.CompilerError, ErrorCodes.HelpLink, file,
+                    Log.LogError(null, ErrorCodes.CompilerError, ErrorCodes.HelpLink, file,
                         diagnostic.Line, diagnostic.Column, 0, 0, "{0}", diagnostic.Message);
                     loggedError = true;
                 }
             }
             if (result.ExitCode != 0 && !loggedError)
             {
-                Log.LogError("gcc", ErrorCodes.CompilerFailed, ErrorCodes.HelpLink, unit.Source, 0, 0, 0, 0,
+                Log.LogError(null, ErrorCodes.CompilerFailed, ErrorCodes.HelpLink, unit.Source, 0, 0, 0, 0,
                     "gcc failed with exit code {0} compiling this file: {1}", result.ExitCode, result.Output.Trim());
                 loggedError = true;
             }

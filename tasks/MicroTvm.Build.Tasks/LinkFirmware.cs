@@ -94,7 +94,7 @@ namespace MicroTvm.Build.Tasks
             }
             foreach (var line in SplitLines(result.Output))
             {
-                Log.LogWarning("ld", ErrorCodes.LinkerError, ErrorCodes.HelpLink, OutputFile, 0, 0, 0, 0, "{0}", line);
+                Log.LogWarning(null, ErrorCodes.LinkerError, ErrorCodes.HelpLink, OutputFile, 0, 0, 0, 0, "{0}", line);
             }
 
             return Objcopy("binary", BinFile) && Objcopy("ihex", HexFile);
@@ -111,7 +111,7 @@ namespace MicroTvm.Build.Tasks
             var result = ProcessRunner.Run(ObjcopyPath, arguments, ProjectDirectory, cancellation.Token);
             if (result.ExitCode != 0)
             {
-                Log.LogError("objcopy", ErrorCodes.ObjcopyFailed, ErrorCodes.HelpLink, OutputFile, 0, 0, 0, 0,
+                Log.LogError(null, ErrorCodes.ObjcopyFailed, ErrorCodes.HelpLink, OutputFile, 0, 0, 0, 0,
                     "objcopy could not write {0}: {1}", output, result.Output.Trim());
                 File.Delete(output!);
                 return false;
@@ -126,7 +126,7 @@ namespace MicroTvm.Build.Tasks
             {
                 foreach (var overflow in overflows)
                 {
-                    Log.LogError("ld", ErrorCodes.RegionOverflow, ErrorCodes.HelpLink, OutputFile, 0, 0, 0, 0,
+                    Log.LogError(null, ErrorCodes.RegionOverflow, ErrorCodes.HelpLink, OutputFile, 0, 0, 0, 0,
                         "The firmware does not fit the board{0}: memory region {1} overflowed by {2} bytes. Make code or data smaller (e.g. OptimizationLevel s) or choose a board with more memory.",
                         string.IsNullOrEmpty(Board) ? "" : " " + Board, overflow.Groups["region"].Value, overflow.Groups["bytes"].Value);
                 }
@@ -142,18 +142,18 @@ namespace MicroTvm.Build.Tasks
                 var match = Located.Match(line);
                 if (match.Success && File.Exists(match.Groups["file"].Value))
                 {
-                    Log.LogError("ld", ErrorCodes.LinkerError, ErrorCodes.HelpLink, Path.GetFullPath(match.Groups["file"].Value),
+                    Log.LogError(null, ErrorCodes.LinkerError, ErrorCodes.HelpLink, Path.GetFullPath(match.Groups["file"].Value),
                         int.Parse(match.Groups["line"].Value), 0, 0, 0, "{0}", match.Groups["message"].Value.Trim());
                 }
                 else
                 {
-                    Log.LogError("ld", ErrorCodes.LinkerError, ErrorCodes.HelpLink, OutputFile, 0, 0, 0, 0, "{0}", StripToolPrefix(line));
+                    Log.LogError(null, ErrorCodes.LinkerError, ErrorCodes.HelpLink, OutputFile, 0, 0, 0, 0, "{0}", StripToolPrefix(line));
                 }
                 reported = true;
             }
             if (!reported)
             {
-                Log.LogError("ld", ErrorCodes.LinkerError, ErrorCodes.HelpLink, OutputFile, 0, 0, 0, 0, "The link failed: {0}", output.Trim());
+                Log.LogError(null, ErrorCodes.LinkerError, ErrorCodes.HelpLink, OutputFile, 0, 0, 0, 0, "The link failed: {0}", output.Trim());
             }
         }
 

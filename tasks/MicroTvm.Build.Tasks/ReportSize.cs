@@ -44,7 +44,7 @@ namespace MicroTvm.Build.Tasks
             }
             catch (Exception e) when (e is IOException || e is InvalidDataException || e is IndexOutOfRangeException || e is OverflowException)
             {
-                Log.LogError("MicroTvm", ErrorCodes.LinkerError, ErrorCodes.HelpLink, ElfFile, 0, 0, 0, 0,
+                Log.LogError(null, ErrorCodes.LinkerError, ErrorCodes.HelpLink, ElfFile, 0, 0, 0, 0,
                     "Cannot read the linked firmware for the size report: {0}", e.Message);
                 return false;
             }

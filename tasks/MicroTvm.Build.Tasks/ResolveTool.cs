@@ -74,7 +74,7 @@ namespace MicroTvm.Build.Tasks
 
         private bool Fail(string what)
         {
-            Log.LogError("toolchain", ErrorCodes.ToolNotFound, ErrorCodes.HelpLink, BuildEngine.ProjectFileOfTaskNode, 0, 0, 0, 0,
+            Log.LogError(null, ErrorCodes.ToolNotFound, ErrorCodes.HelpLink, BuildEngine.ProjectFileOfTaskNode, 0, 0, 0, 0,
                 "{0} Install it: {1}", what, InstallHint ?? "see docs/errors.md");
             return false;
         }

@@ -49,7 +49,7 @@ namespace MicroTvm.Build.Tasks
         {
             if (!File.Exists(FirmwareFile))
             {
-                Log.LogError("MicroTvm", ErrorCodes.EmulatorFailed, ErrorCodes.HelpLink, FirmwareFile, 0, 0, 0, 0,
+                Log.LogError(null, ErrorCodes.EmulatorFailed, ErrorCodes.HelpLink, FirmwareFile, 0, 0, 0, 0,
                     "There is no firmware to run at {0}; build the project first.", FirmwareFile);
                 return false;
             }
@@ -83,7 +83,7 @@ namespace MicroTvm.Build.Tasks
                 }
                 catch (System.ComponentModel.Win32Exception e)
                 {
-                    Log.LogError("MicroTvm", ErrorCodes.EmulatorFailed, ErrorCodes.HelpLink, FirmwareFile, 0, 0, 0, 0,
+                    Log.LogError(null, ErrorCodes.EmulatorFailed, ErrorCodes.HelpLink, FirmwareFile, 0, 0, 0, 0,
                         "Could not start {0}: {1}", EmulatorPath, e.Message);
                     return false;
                 }
@@ -141,25 +141,25 @@ namespace MicroTvm.Build.Tasks
             }
             if (timedOut)
             {
-                Log.LogError("MicroTvm", ErrorCodes.FirmwareTimeout, ErrorCodes.HelpLink, FirmwareFile, 0, 0, 0, 0,
+                Log.LogError(null, ErrorCodes.FirmwareTimeout, ErrorCodes.HelpLink, FirmwareFile, 0, 0, 0, 0,
                     "The firmware did not finish within {0} s (RunTimeout); it was stopped. Does main() return or call microtvm_exit()?", TimeoutSeconds);
                 return false;
             }
             if (fault != null)
             {
-                Log.LogError("MicroTvm", ErrorCodes.FirmwareFault, ErrorCodes.HelpLink, FirmwareFile, 0, 0, 0, 0,
+                Log.LogError(null, ErrorCodes.FirmwareFault, ErrorCodes.HelpLink, FirmwareFile, 0, 0, 0, 0,
                     "The firmware crashed: {0}", fault);
                 return false;
             }
             if (emulatorError != null && ExitCode != 0)
             {
-                Log.LogError("MicroTvm", ErrorCodes.EmulatorFailed, ErrorCodes.HelpLink, FirmwareFile, 0, 0, 0, 0,
+                Log.LogError(null, ErrorCodes.EmulatorFailed, ErrorCodes.HelpLink, FirmwareFile, 0, 0, 0, 0,
                     "The emulator could not run the firmware: {0}", emulatorError);
                 return false;
             }
             if (ExitCode != 0)
             {
-                Log.LogError("MicroTvm", ErrorCodes.FirmwareExitCode, ErrorCodes.HelpLink, FirmwareFile, 0, 0, 0, 0,
+                Log.LogError(null, ErrorCodes.FirmwareExitCode, ErrorCodes.HelpLink, FirmwareFile, 0, 0, 0, 0,
                     "The firmware exited with code {0}{1}.", ExitCode, abort != null ? $" (abort: {abort})" : "");
                 return false;
             }
