@@ -3,7 +3,8 @@ namespace MicroTvm.Build.Tasks
     /// <summary>Codes of the errors the SDK reports; each is documented once in docs/errors.md.</summary>
     internal static class ErrorCodes
     {
-        public const string HelpLink = "https://github.com/microtvm/microtvm-sdk/blob/main/docs/errors.md";
+        /// <summary>Help keyword of every SDK diagnostic; the codes are documented in docs/errors.md.</summary>
+        public const string HelpLink = "MicroTvm.Sdk.Errors";
 
         public const string SourceNotFound = "MTVM0002";
         public const string ToolNotFound = "MTVM3001";
