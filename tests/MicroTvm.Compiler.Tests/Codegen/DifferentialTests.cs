@@ -1,0 +1,111 @@
+using System.Text;
+using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Reference;
+
+namespace MicroTvm.Compiler.Tests.Codegen;
+
+/// <summary>
+/// Generated C against the C# reference evaluator on seeded random operators (shapes, strides, paddings,
+/// dilations, quantization, broadcasting, activations): integer outputs bit-exact, float32 within
+/// <see cref="WholeModelTests.FloatTolerance"/>. All cases of a test share one gcc invocation and one process.
+/// </summary>
+public class DifferentialTests
+{
+    private const int CasesPerKind = 12;
+
+    [Fact]
+    public void ConvolutionsMatchTheReferenceEvaluator() => Check(1, r => new[]
+    {
+        Enumerable.Range(0, CasesPerKind).Select(_ => r.Convolution(ElementType.Int8, depthwise: false)),
+        Enumerable.Range(0, CasesPerKind).Select(_ => r.Convolution(ElementType.Int8, depthwise: true)),
+        Enumerable.Range(0, CasesPerKind / 2).Select(_ => r.Convolution(ElementType.Float32, depthwise: false)),
+        Enumerable.Range(0, CasesPerKind / 2).Select(_ => r.Convolution(ElementType.Float32, depthwise: true)),
+        Enumerable.Range(0, CasesPerKind).Select(_ => r.FullyConnected(ElementType.Int8)),
+        Enumerable.Range(0, CasesPerKind / 2).Select(_ => r.FullyConnected(ElementType.Float32)),
+    }.SelectMany(c => c).ToList());
+
+    [Fact]
+    public void PoolingSoftmaxQuantizeMatchTheReferenceEvaluator() => Check(2, r => new[]
+    {
+        Enumerable.Range(0, CasesPerKind).Select(i => r.Pool(PoolTypes[i % 3], average: true)),
+        Enumerable.Range(0, CasesPerKind).Select(i => r.Pool(PoolTypes[i % 3], average: false)),
+        Enumerable.Range(0, CasesPerKind).Select(_ => r.Softmax(ElementType.Int8)),
+        Enumerable.Range(0, CasesPerKind / 2).Select(_ => r.Quantize(ElementType.Float32, ElementType.Int8)),
+        Enumerable.Range(0, CasesPerKind / 2).Select(_ => r.Quantize(ElementType.Int8, ElementType.Int8)),
+        Enumerable.Range(0, CasesPerKind / 2).Select(_ => r.Quantize(ElementType.Int8, ElementType.Float32)),
+        Enumerable.Range(0, CasesPerKind / 2).Select(_ => r.Chain()),
+    }.SelectMany(c => c).ToList());
+
+    private static readonly ElementType[] PoolTypes = { ElementType.Float32, ElementType.Int8, ElementType.Int16 };
+
+    [Fact]
+    public void ElementwiseOperatorsMatchTheReferenceEvaluator() => Check(3, r =>
+        new[] { OpKind.Add, OpKind.Sub, OpKind.Mul, OpKind.Maximum, OpKind.Minimum }
+            .SelectMany(kind => new[] { ElementType.Int8, ElementType.Float32 }
+                .SelectMany(type => Enumerable.Range(0, CasesPerKind / 2).Select(_ => r.Binary(kind, type))))
+            .ToList());
+
+    private static void Check(int seed, Func<RandomGraphs, List<RandomGraphs.Case>> generate)
+    {
+        var cases = generate(new RandomGraphs(seed));
+        var dir = Gcc.TemporaryDirectory($"diff{seed}");
+        var main = new StringBuilder();
+        main.AppendLine("#include <stdio.h>\n#include <stdlib.h>");
+        var sources = new List<string>();
+        var calls = new StringBuilder();
+        for (int i = 0; i < cases.Count; i++)
+        {
+            var c = cases[i];
+            string name = $"case{i}";
+            var model = ModelCompiler.Compile(c.Graph, new CompileOptions("host", name));
+            model.WriteTo(dir);
+            sources.Add(model.SourceFile);
+            main.AppendLine($"#include \"{model.HeaderFile}\"");
+            for (int k = 0; k < c.Inputs.Length; k++) File.WriteAllBytes(Path.Combine(dir, $"{name}_in{k}.bin"), c.Inputs[k]);
+            string m = name.ToUpperInvariant();
+            calls.AppendLine("    {");
+            calls.AppendLine($"        {name}_inputs in; {name}_outputs out; void* ws = malloc({m}_WORKSPACE_SIZE ? {m}_WORKSPACE_SIZE : 1);");
+            for (int k = 0; k < c.Inputs.Length; k++)
+                calls.AppendLine($"        in.input{k} = ({name}_input{k}_t*)load(\"{name}_in{k}.bin\", {m}_INPUT{k}_SIZE);");
+            calls.AppendLine($"        out.output0 = ({name}_output0_t*)malloc({m}_OUTPUT0_SIZE);");
+            calls.AppendLine($"        if ({name}_run(&in, &out, ws) != 0) return 4;");
+            calls.AppendLine($"        save(\"{name}_out.bin\", out.output0, {m}_OUTPUT0_SIZE);");
+            calls.AppendLine("    }");
+        }
+
+        main.AppendLine("""
+            static void* load(const char* path, size_t bytes) {
+                unsigned char* data = (unsigned char*)malloc(bytes ? bytes : 1); FILE* f = fopen(path, "rb");
+                if (data == NULL || f == NULL || fread(data, 1, bytes, f) != bytes) { fprintf(stderr, "bad input %s\n", path); exit(2); }
+                fclose(f); return data;
+            }
+            static void save(const char* path, const void* data, size_t bytes) {
+                FILE* f = fopen(path, "wb");
+                if (f == NULL || fwrite(data, 1, bytes, f) != bytes) { fprintf(stderr, "cannot write %s\n", path); exit(3); }
+                fclose(f);
+            }
+            int main(void) {
+            """);
+        main.Append(calls);
+        main.AppendLine("    return 0;\n}");
+        File.WriteAllText(Path.Combine(dir, "main.c"), main.ToString());
+        Gcc.Build("gcc", Gcc.HostFlags, sources.Append("main.c"), "cases", dir);
+        var (code, output) = Gcc.Run(Path.Combine(dir, "cases"), "", dir);
+        Assert.True(code == 0, $"the generated program failed ({code}):\n{output}");
+
+        var failures = new List<string>();
+        for (int i = 0; i < cases.Count; i++)
+        {
+            var c = cases[i];
+            var expected = ReferenceEvaluator.Run(c.Graph, c.Inputs)[c.Graph.Outputs[0]];
+            var actual = File.ReadAllBytes(Path.Combine(dir, $"case{i}_out.bin"));
+            var outputTensor = c.Graph.Outputs[0];
+            string? difference = WholeModelTests.Difference(outputTensor, expected, actual,
+                tolerant: outputTensor.Type == ElementType.Float32 && c.Graph.Nodes.Any(n => n.Kind != OpKind.Dequantize));
+            if (difference is not null) failures.Add($"case{i} (seed {seed}) {c.Description}: {difference}");
+        }
+
+        Assert.True(failures.Count == 0, $"{failures.Count} of {cases.Count} cases differ (sources in {dir}):\n" + string.Join("\n", failures));
+    }
+}

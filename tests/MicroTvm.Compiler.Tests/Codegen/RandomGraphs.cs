@@ -1,0 +1,213 @@
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Tests.Reference;
+using static MicroTvm.Compiler.Tests.Reference.GraphBuilder;
+
+namespace MicroTvm.Compiler.Tests.Codegen;
+
+/// <summary>Seeded random single-operator (and small chain) graphs with random inputs, for differential tests.</summary>
+internal sealed class RandomGraphs
+{
+    private readonly Random _random;
+
+    public RandomGraphs(int seed) => _random = new Random(seed);
+
+    public sealed record Case(string Description, Graph Graph, byte[][] Inputs);
+
+    private int Next(int min, int maxInclusive) => _random.Next(min, maxInclusive + 1);
+
+    private T Pick<T>(params T[] items) => items[_random.Next(items.Length)];
+
+    private float Scale(double low, double high) => (float)(low * Math.Pow(high / low, _random.NextDouble()));
+
+    private FusedActivation Activation() => Pick(FusedActivation.None, FusedActivation.Relu, FusedActivation.Relu6, FusedActivation.ReluN1To1);
+
+    private QuantizationParameters ActivationQ(ElementType type, float scale) =>
+        type == ElementType.Int16 ? Q(scale, 0) : Q(scale, Next(-128, 127));
+
+    private byte[] RandomData(ElementType type, long count, double floatRange = 4.0) => type switch
+    {
+        ElementType.Float32 => Bytes(type, Enumerable.Range(0, (int)count).Select(_ => (_random.NextDouble() * 2 - 1) * floatRange)),
+        ElementType.Int8 => Bytes(type, Enumerable.Range(0, (int)count).Select(_ => (double)Next(-128, 127))),
+        ElementType.Int16 => Bytes(type, Enumerable.Range(0, (int)count).Select(_ => (double)Next(-32768, 32767))),
+        ElementType.Int32 => Bytes(type, Enumerable.Range(0, (int)count).Select(_ => (double)Next(-100000, 100000))),
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
+    private Case Make(string description, GraphBuilder b, Tensor output)
+    {
+        var graph = b.Build(output);
+        var inputs = graph.Inputs.Select(t => RandomData(t.Type, t.ElementCount)).ToArray();
+        return new Case(description, graph, inputs);
+    }
+
+    /// <summary>Weights and bias of a layer with <paramref name="outputs"/> channels; quantized per channel or per tensor.</summary>
+    private (Tensor Weights, Tensor? Bias) Parameters(GraphBuilder b, ElementType inputType, int[] shape, int outputs, int taps, int quantizedDimension)
+    {
+        long count = shape.Aggregate(1L, (x, y) => x * y);
+        if (inputType == ElementType.Float32)
+        {
+            var w = b.Tensor(ElementType.Float32, shape, null, RandomData(ElementType.Float32, count, 1.0));
+            var bias = _random.Next(4) == 0 ? null : b.Tensor(ElementType.Float32, new[] { outputs }, null, RandomData(ElementType.Float32, outputs, 2.0));
+            return (w, bias);
+        }
+
+        bool perChannel = _random.Next(3) != 0;
+        var scales = Enumerable.Range(0, perChannel ? outputs : 1).Select(_ => Scale(0.002, 0.05)).ToArray();
+        var q = perChannel ? new QuantizationParameters(scales, scales.Select(_ => 0L).ToArray(), quantizedDimension) : Q(scales[0]);
+        var weights = b.Tensor(ElementType.Int8, shape, q, Bytes(ElementType.Int8, Enumerable.Range(0, (int)count).Select(_ => (double)Next(-127, 127))));
+        Tensor? biasTensor = null;
+        if (_random.Next(4) != 0)
+        {
+            var biasType = inputType == ElementType.Int16 ? Pick(ElementType.Int64, ElementType.Int32) : ElementType.Int32;
+            int range = 50 * taps;
+            biasTensor = b.Tensor(biasType, new[] { outputs }, null, Bytes(biasType, Enumerable.Range(0, outputs).Select(_ => (double)Next(-range, range))));
+        }
+
+        return (weights, biasTensor);
+    }
+
+    private float OutputScale(float inputScale, Tensor weights, int taps, ElementType type) =>
+        (float)(inputScale * (weights.Quantization?.Scale ?? 1) * (type == ElementType.Int16 ? 256 : 1) * 30 * Math.Sqrt(taps) / 128 * Scale(0.3, 3));
+
+    public Case FullyConnected(ElementType type)
+    {
+        var b = new GraphBuilder();
+        int batches = Next(1, 3), depth = Next(1, 40), units = Next(1, 20);
+        float inScale = Scale(0.005, 0.1);
+        var input = b.Input(type, new[] { batches, depth }, type == ElementType.Float32 ? null : ActivationQ(type, inScale));
+        var (w, bias) = Parameters(b, type, new[] { units, depth }, units, depth, 0);
+        var output = b.Tensor(type, new[] { batches, units }, type == ElementType.Float32 ? null : ActivationQ(type, OutputScale(inScale, w, depth, type)));
+        var activation = Activation();
+        b.Op(OpKind.FullyConnected, new FullyConnectedAttributes(activation, false), new[] { input, w, bias }, output);
+        return Make($"FULLY_CONNECTED {type.DisplayName()} [{batches},{depth}]x[{units},{depth}] {activation}", b, output);
+    }
+
+    public Case Convolution(ElementType type, bool depthwise)
+    {
+        while (true)
+        {
+            int n = Next(1, 2), h = Next(1, 10), w = Next(1, 10), c = Next(1, 6);
+            int fh = Next(1, 4), fw = Next(1, 4), sh = Next(1, 3), sw = Next(1, 3), dh = Next(1, 2), dw = Next(1, 2);
+            int multiplier = depthwise ? Next(1, 3) : 1;
+            int oc = depthwise ? c * multiplier : Next(1, 8);
+            var padding = Pick(Padding.Same, Padding.Valid);
+            int oh = MicroTvm.Compiler.Reference.ConvGeometry.OutputSize(padding, h, fh, sh, dh);
+            int ow = MicroTvm.Compiler.Reference.ConvGeometry.OutputSize(padding, w, fw, sw, dw);
+            if (oh < 1 || ow < 1) continue;
+            var b = new GraphBuilder();
+            float inScale = Scale(0.005, 0.1);
+            var input = b.Input(type, new[] { n, h, w, c }, type == ElementType.Float32 ? null : ActivationQ(type, inScale));
+            int taps = fh * fw * (depthwise ? 1 : c);
+            var (filter, bias) = depthwise
+                ? Parameters(b, type, new[] { 1, fh, fw, oc }, oc, taps, 3)
+                : Parameters(b, type, new[] { oc, fh, fw, c }, oc, taps, 0);
+            var output = b.Tensor(type, new[] { n, oh, ow, oc }, type == ElementType.Float32 ? null : ActivationQ(type, OutputScale(inScale, filter, taps, type)));
+            var activation = Activation();
+            OpAttributes attributes = depthwise
+                ? new DepthwiseConv2DAttributes(padding, sh, sw, dh, dw, multiplier, activation)
+                : new Conv2DAttributes(padding, sh, sw, dh, dw, activation);
+            b.Op(depthwise ? OpKind.DepthwiseConv2D : OpKind.Conv2D, attributes, new[] { input, filter, bias }, output);
+            return Make($"{(depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D")} {type.DisplayName()} in [{n},{h},{w},{c}] filter {fh}x{fw} out {oc} stride {sh}x{sw} dilation {dh}x{dw} {padding} {activation}", b, output);
+        }
+    }
+
+    public Case Pool(ElementType type, bool average)
+    {
+        while (true)
+        {
+            int n = Next(1, 2), h = Next(1, 9), w = Next(1, 9), c = Next(1, 5);
+            int fh = Next(1, 4), fw = Next(1, 4), sh = Next(1, 3), sw = Next(1, 3);
+            var padding = Pick(Padding.Same, Padding.Valid);
+            int oh = MicroTvm.Compiler.Reference.ConvGeometry.OutputSize(padding, h, fh, sh);
+            int ow = MicroTvm.Compiler.Reference.ConvGeometry.OutputSize(padding, w, fw, sw);
+            if (oh < 1 || ow < 1) continue;
+            var b = new GraphBuilder();
+            var q = type == ElementType.Float32 ? null : ActivationQ(type, Scale(0.01, 0.1));
+            var input = b.Input(type, new[] { n, h, w, c }, q);
+            var output = b.Tensor(type, new[] { n, oh, ow, c }, q);
+            var activation = Activation();
+            b.Op(average ? OpKind.AveragePool2D : OpKind.MaxPool2D, new Pool2DAttributes(padding, sh, sw, fh, fw, activation), new[] { input }, output);
+            return Make($"{(average ? "AVERAGE" : "MAX")}_POOL_2D {type.DisplayName()} [{n},{h},{w},{c}] filter {fh}x{fw} stride {sh}x{sw} {padding} {activation}", b, output);
+        }
+    }
+
+    private int[] RandomShape(int rank) => Enumerable.Range(0, rank).Select(_ => Next(1, 5)).ToArray();
+
+    /// <summary>Second operand shape broadcasting against <paramref name="shape"/>: same, some dims 1, or lower rank.</summary>
+    private int[] BroadcastShape(int[] shape)
+    {
+        int mode = _random.Next(4);
+        if (mode == 0) return shape;
+        if (mode == 1) return new[] { 1 };
+        var other = shape.Select(d => _random.Next(2) == 0 ? 1 : d).ToArray();
+        return mode == 2 ? other : other.Skip(Next(0, other.Length - 1)).ToArray();
+    }
+
+    public Case Binary(OpKind kind, ElementType type)
+    {
+        var b = new GraphBuilder();
+        var shape = RandomShape(Next(1, 4));
+        var other = BroadcastShape(shape);
+        if (_random.Next(2) == 0) (shape, other) = (other, shape);
+        var outShape = Enumerable.Range(0, Math.Max(shape.Length, other.Length)).Select(i =>
+        {
+            int r = Math.Max(shape.Length, other.Length);
+            int a = i - (r - shape.Length) >= 0 ? shape[i - (r - shape.Length)] : 1;
+            int c = i - (r - other.Length) >= 0 ? other[i - (r - other.Length)] : 1;
+            return Math.Max(a, c);
+        }).ToArray();
+        bool sameQ = kind is OpKind.Maximum or OpKind.Minimum;
+        var qa = type is ElementType.Float32 or ElementType.Int32 ? null : ActivationQ(type, Scale(0.01, 0.1));
+        var qb = sameQ || qa is null ? qa : ActivationQ(type, Scale(0.01, 0.1));
+        var qo = sameQ || qa is null ? qa : ActivationQ(type, kind == OpKind.Mul ? Scale(0.0005, 0.01) : Scale(0.01, 0.2));
+        var x = b.Input(type, shape, qa);
+        var y = _random.Next(5) == 0 ? b.Tensor(type, other, qb, RandomData(type, other.Aggregate(1L, (p, d) => p * d))) : b.Input(type, other, qb);
+        var output = b.Tensor(type, outShape, qo);
+        var activation = sameQ ? FusedActivation.None : Activation();
+        b.Op(kind, new ElementwiseAttributes(activation), new[] { x, y }, output);
+        return Make($"{kind.TfliteName()} {type.DisplayName()} [{string.Join(",", shape)}] [{string.Join(",", other)}]{(y.IsConstant ? " const" : "")} {activation}", b, output);
+    }
+
+    public Case Softmax(ElementType outputType)
+    {
+        var b = new GraphBuilder();
+        var shape = new[] { Next(1, 3), Next(1, 30) };
+        float beta = Pick(1f, Scale(0.3, 3));
+        var input = b.Input(ElementType.Int8, shape, ActivationQ(ElementType.Int8, Scale(0.01, 0.5)));
+        var output = b.Tensor(outputType, shape, outputType == ElementType.Int8 ? Q(1f / 256, -128) : Q(1f / 32768, 0));
+        b.Op(OpKind.Softmax, new SoftmaxAttributes(beta), new[] { input }, output);
+        return Make($"SOFTMAX int8->{outputType.DisplayName()} [{shape[0]},{shape[1]}] beta {beta}", b, output);
+    }
+
+    public Case Quantize(ElementType from, ElementType to)
+    {
+        var b = new GraphBuilder();
+        var shape = RandomShape(Next(1, 3));
+        var input = b.Input(from, shape, from == ElementType.Float32 ? null : ActivationQ(from, Scale(0.01, 0.2)));
+        var output = b.Tensor(to, shape, to == ElementType.Float32 ? null : ActivationQ(to, Scale(0.01, 0.2)));
+        b.Op(to == ElementType.Float32 ? OpKind.Dequantize : OpKind.Quantize, NoAttributes.Instance, new[] { input }, output);
+        return Make($"{(to == ElementType.Float32 ? "DEQUANTIZE" : "QUANTIZE")} {from.DisplayName()}->{to.DisplayName()} [{string.Join(",", shape)}]", b, output);
+    }
+
+    /// <summary>A chain that exercises the planner: reshape aliases, in-place element-wise operators, a reshape as
+    /// the graph output (copied into the caller's buffer).</summary>
+    public Case Chain()
+    {
+        var b = new GraphBuilder();
+        int rows = Next(1, 3), depth = Next(2, 16);
+        var q = ActivationQ(ElementType.Int8, Scale(0.02, 0.1));
+        var x = b.Input(ElementType.Int8, new[] { rows, depth }, q);
+        var (w, bias) = Parameters(b, ElementType.Int8, new[] { depth, depth }, depth, depth, 0);
+        var fc = b.Tensor(ElementType.Int8, new[] { rows, depth }, ActivationQ(ElementType.Int8, OutputScale(q.Scale, w, depth, ElementType.Int8)));
+        b.Op(OpKind.FullyConnected, new FullyConnectedAttributes(FusedActivation.None, false), new[] { x, w, bias }, fc);
+        var reshaped = b.Tensor(ElementType.Int8, new[] { 1, rows, depth }, fc.Quantization);
+        b.Op(OpKind.Reshape, new ReshapeAttributes(new[] { 1, rows, depth }), new[] { fc }, reshaped);
+        var sum = b.Tensor(ElementType.Int8, new[] { 1, rows, depth }, ActivationQ(ElementType.Int8, Scale(0.02, 0.2)));
+        b.Op(OpKind.Add, new ElementwiseAttributes(Activation()), new[] { reshaped, reshaped }, sum);
+        var soft = b.Tensor(ElementType.Int8, new[] { 1, rows, depth }, Q(1f / 256, -128));
+        b.Op(OpKind.Softmax, new SoftmaxAttributes(1f), new[] { sum }, soft);
+        var flat = b.Tensor(ElementType.Int8, new[] { rows * depth }, soft.Quantization);
+        b.Op(OpKind.Reshape, new ReshapeAttributes(new[] { rows * depth }), new[] { soft }, flat);
+        return Make($"chain FULLY_CONNECTED>RESHAPE>ADD>SOFTMAX>RESHAPE [{rows},{depth}]", b, flat);
+    }
+}
