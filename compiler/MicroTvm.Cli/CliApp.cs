@@ -25,6 +25,7 @@ public static class CliApp
     {
         InspectCommand.Create(console),
         RunCommand.Create(console),
+        CompileCommand.Create(console),
     };
 }
 

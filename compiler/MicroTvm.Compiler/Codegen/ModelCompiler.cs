@@ -35,17 +35,30 @@ public sealed class GeneratedModel
 
     public string MetadataFile => Name + ".json";
 
-    /// <summary>Writes every file into <paramref name="directory"/> (created if needed). Each file is written to a
-    /// temporary name first and then moved, so a failure never leaves half a file.</summary>
+    /// <summary>Writes every file into <paramref name="directory"/> (created if needed). All files are written to
+    /// temporary names first and only then renamed, so a failure never leaves half a file or a mixed set; files whose
+    /// content is already identical are left untouched (their timestamps too, for incremental builds).</summary>
     public void WriteTo(string directory)
     {
         Directory.CreateDirectory(directory);
-        foreach (var (file, content) in Files.OrderBy(f => f.Key, StringComparer.Ordinal))
+        var pending = new List<(string Temporary, string Path)>();
+        try
         {
-            var path = Path.Combine(directory, file);
-            var temporary = path + ".tmp";
-            File.WriteAllText(temporary, content, new UTF8Encoding(false));
-            File.Move(temporary, path, overwrite: true);
+            foreach (var (file, content) in Files.OrderBy(f => f.Key, StringComparer.Ordinal))
+            {
+                var path = Path.Combine(directory, file);
+                if (File.Exists(path) && File.ReadAllText(path) == content) continue;
+                var temporary = path + ".tmp";
+                File.WriteAllText(temporary, content, new UTF8Encoding(false));
+                pending.Add((temporary, path));
+            }
+
+            foreach (var (temporary, path) in pending) File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            foreach (var (temporary, _) in pending)
+                if (File.Exists(temporary)) File.Delete(temporary);
         }
     }
 }

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using System.Globalization;
+using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Diagnostics;
+using MicroTvm.Compiler.Tflite;
+
+namespace MicroTvm.Cli.Commands;
+
+/// <summary>
+/// <c>microtvm compile model.tflite --target cortex-m7 [--name kws] -o outdir</c>: generates &lt;name&gt;.c, &lt;name&gt;.h
+/// and &lt;name&gt;.json and prints the memory figures. Nothing is written unless compilation succeeds.
+/// </summary>
+public static class CompileCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var model = new Argument<string>("model") { Description = "The .tflite model file." };
+        var target = new Option<string>("--target", "-t")
+        {
+            Description = "Target CPU: " + string.Join(", ", Targets.All.Select(t => t.Name)) + ".",
+            DefaultValueFactory = _ => "host",
+        };
+        var name = new Option<string?>("--name", "-n") { Description = "C prefix and file name (default: the model file name)." };
+        var outputDirectory = new Option<string>("--output", "-o") { Description = "Directory for the generated files.", Required = true };
+        var command = new Command("compile", "Compile the model to C: an ahead-of-time entry point, a static memory plan and weights as const data.")
+        {
+            model, target, name, outputDirectory,
+        };
+        command.SetAction(parse =>
+        {
+            string path = parse.GetValue(model)!;
+            return console.Guard(path, () =>
+            {
+                var graph = TfliteImporter.Load(path);
+                var generated = ModelCompiler.Compile(graph, new CompileOptions(parse.GetValue(target)!, parse.GetValue(name)));
+                string directory = parse.GetValue(outputDirectory)!;
+                try
+                {
+                    generated.WriteTo(directory);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+                {
+                    throw new CompilerException(ErrorCodes.OutputUnwritable, $"cannot write the generated files: {e.Message}") { File = directory };
+                }
+
+                var m = generated.Metadata;
+                string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
+                foreach (var file in generated.Files.Keys.Order(StringComparer.Ordinal))
+                    console.Output.WriteLine(Path.Combine(directory, file));
+                console.Output.WriteLine($"target            {m.Target}");
+                console.Output.WriteLine($"operators         {m.Operators.Count}, {N(m.Macs)} MACs");
+                console.Output.WriteLine($"workspace         {N(m.WorkspaceBytes)} bytes (lower bound {N(m.WorkspaceLowerBoundBytes)}, greedy-by-size {N(m.GreedyBySizeBytes)}; {m.PlannerStrategy})");
+                console.Output.WriteLine($"inputs + outputs  {N(m.InputOutputBytes)} bytes (caller's buffers)");
+                console.Output.WriteLine($"activation bound  {N(m.ActivationLowerBoundBytes)} bytes (inputs and outputs included, no in-place reuse)");
+                console.Output.WriteLine($"constant data     {N(m.WeightsBytes)} bytes");
+                return 0;
+            });
+        });
+        return command;
+    }
+}

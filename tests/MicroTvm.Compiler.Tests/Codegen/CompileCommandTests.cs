@@ -1,0 +1,62 @@
+using MicroTvm.Cli;
+using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Tflite;
+
+namespace MicroTvm.Compiler.Tests.Codegen;
+
+public class CompileCommandTests
+{
+    private static (int Exit, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = CliApp.Run(args, output, error);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void CompileWritesSourcesHeaderAndMetadata()
+    {
+        var dir = Gcc.TemporaryDirectory("cli");
+        var (exit, output, error) = Run("compile", TestModels.ModelPath("kws_dscnn"), "--target", "cortex-m7", "--name", "kws", "-o", dir);
+        Assert.Equal("", error);
+        Assert.Equal(0, exit);
+        Assert.Equal(new[] { "kws.c", "kws.h", "kws.json" }, Directory.GetFiles(dir).Select(Path.GetFileName).Order().ToArray());
+        Assert.Matches(@"workspace\s+16,000 bytes \(lower bound 16,000", output);
+        Assert.Matches(@"activation bound\s+16,000 bytes", output);
+        var metadata = ModelMetadata.FromJson(File.ReadAllText(Path.Combine(dir, "kws.json")));
+        Assert.Equal("cortex-m7", metadata.Target);
+        Assert.Equal(2_656_768, metadata.Macs);
+        Assert.Equal(13, metadata.Operators.Count);
+        Assert.Contains("#define KWS_WORKSPACE_SIZE 16000", File.ReadAllText(Path.Combine(dir, "kws.h")));
+    }
+
+    [Fact]
+    public void OutputIsDeterministic()
+    {
+        var graph = TfliteImporter.Load(TestModels.ModelPath("ic_resnet8"));
+        var first = ModelCompiler.Compile(graph, new CompileOptions("cortex-m7", "ic"));
+        var second = ModelCompiler.Compile(TfliteImporter.Load(TestModels.ModelPath("ic_resnet8")), new CompileOptions("cortex-m7", "ic"));
+        Assert.Equal(first.Files.Keys, second.Files.Keys);
+        foreach (var (file, content) in first.Files) Assert.Equal(content, second.Files[file]);
+    }
+
+    [Fact]
+    public void UnknownTargetIsAnErrorAndWritesNothing()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "microtvm-tests", $"none-{Guid.NewGuid():N}");
+        var (exit, output, error) = Run("compile", TestModels.ModelPath("hello_world_int8"), "--target", "cortex-a53", "-o", dir);
+        Assert.Equal(1, exit);
+        Assert.Equal("", output);
+        Assert.Contains("error MTVM2101: unknown target 'cortex-a53'", error);
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public void BadModelNameIsAnError()
+    {
+        var (exit, _, error) = Run("compile", TestModels.ModelPath("hello_world_int8"), "--name", "---", "-o", Path.GetTempPath());
+        Assert.Equal(1, exit);
+        Assert.Contains("error MTVM2103", error);
+    }
+}
