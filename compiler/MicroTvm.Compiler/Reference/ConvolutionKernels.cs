@@ -237,4 +237,66 @@ internal static class ConvolutionKernels
 
         values.SetInts(output, outI);
     }
+
+    /// <summary>
+    /// TRANSPOSE_CONV as a scatter: every input element adds input·filter into the output window it influences
+    /// (in input order, as TFLite does), then the bias, rescaling and clamp are applied per output element.
+    /// </summary>
+    public static void TransposeConv(Node node, TensorValues values)
+    {
+        var p = node.AttributesAs<TransposeConvAttributes>();
+        var (input, filter, output) = (node.Input(0), node.Input(1), node.Output);
+        int batches = input.Shape[0], inH = input.Shape[1], inW = input.Shape[2], inC = input.Shape[3];
+        int outC = filter.Shape[0], kH = filter.Shape[1], kW = filter.Shape[2];
+        int outH = output.Shape[1], outW = output.Shape[2];
+        // Padding is derived from the output size, as if the output were a convolution's input.
+        int padTop = ConvGeometry.PaddingBefore(p.Padding, outH, kH, p.StrideH);
+        int padLeft = ConvGeometry.PaddingBefore(p.Padding, outW, kW, p.StrideW);
+        var a = Prepare(node, values, outC, p.Activation);
+
+        int InputIndex(int b, int y, int x, int c) => ((b * inH + y) * inW + x) * inC + c;
+        int FilterIndex(int o, int y, int x, int c) => ((o * kH + y) * kW + x) * inC + c;
+        int OutputIndex(int b, int y, int x, int c) => ((b * outH + y) * outW + x) * outC + c;
+
+        bool isFloat = a.Kind == NumericKind.Float;
+        var inF = isFloat ? values.Floats(input) : null;
+        var fF = isFloat ? values.Floats(filter) : null;
+        var inI = isFloat ? null : values.Ints(input);
+        var fI = isFloat ? null : values.Ints(filter);
+        var sumF = new float[output.ElementCount];
+        var sumI = new long[output.ElementCount];
+
+        for (int b = 0; b < batches; b++)
+        for (int iy = 0; iy < inH; iy++)
+        for (int ix = 0; ix < inW; ix++)
+        for (int ic = 0; ic < inC; ic++)
+        {
+            int originY = iy * p.StrideH - padTop, originX = ix * p.StrideW - padLeft;
+            for (int ky = 0; ky < kH; ky++)
+            for (int kx = 0; kx < kW; kx++)
+            for (int oc = 0; oc < outC; oc++)
+            {
+                int oy = originY + ky, ox = originX + kx;
+                if (oy < 0 || oy >= outH || ox < 0 || ox >= outW) continue;
+                int o = OutputIndex(b, oy, ox, oc);
+                if (isFloat)
+                    sumF[o] += inF![InputIndex(b, iy, ix, ic)] * fF![FilterIndex(oc, ky, kx, ic)];
+                else
+                    sumI[o] += (long)(inI![InputIndex(b, iy, ix, ic)] + a.Quantization!.InputOffset) * (fI![FilterIndex(oc, ky, kx, ic)] + a.Quantization.FilterOffset);
+            }
+        }
+
+        if (isFloat)
+        {
+            var outF = new float[output.ElementCount];
+            for (int i = 0; i < outF.Length; i++) outF[i] = Finish(a, sumF[i], i % outC);
+            values.SetFloats(output, outF);
+        }
+        else
+        {
+            var outI = new int[output.ElementCount];
+            for (int i = 0; i < outI.Length; i++) outI[i] = Finish(a, sumI[i], i % outC);
+            values.SetInts(output, outI);
+        }
+    }
 }

@@ -26,6 +26,19 @@ internal static class Kernels
             case OpKind.Minimum: ElementwiseKernels.MaximumOrMinimum(node, values, maximum: false); break;
             case OpKind.Quantize: QuantizeKernels.Quantize(node, values); break;
             case OpKind.Dequantize: QuantizeKernels.Dequantize(node, values); break;
+            case OpKind.TransposeConv: ConvolutionKernels.TransposeConv(node, values); break;
+            case OpKind.Relu: ActivationKernels.Relu(node, values); break;
+            case OpKind.Relu6: ActivationKernels.Relu6(node, values); break;
+            case OpKind.LeakyRelu: ActivationKernels.LeakyRelu(node, values); break;
+            case OpKind.HardSwish: ActivationKernels.HardSwish(node, values); break;
+            case OpKind.Logistic: ActivationKernels.Logistic(node, values); break;
+            case OpKind.Tanh: ActivationKernels.Tanh(node, values); break;
+            case OpKind.Transpose: LayoutKernels.Transpose(node, values); break;
+            case OpKind.Concatenation: LayoutKernels.Concatenation(node, values); break;
+            case OpKind.Pad:
+            case OpKind.PadV2: LayoutKernels.Pad(node, values); break;
+            case OpKind.StridedSlice: LayoutKernels.StridedSlice(node, values); break;
+            case OpKind.Mean: MeanKernel.Mean(node, values); break;
             default: throw Unsupported(node);
         }
     }
@@ -42,4 +55,8 @@ internal static class Kernels
             OperatorName = node.Kind.TfliteName(),
         };
     }
+
+    /// <summary>The error for an operator whose operands contradict its attributes (a graph the importer should not produce).</summary>
+    public static CompilerException Invalid(Node node, string message) =>
+        new(ErrorCodes.InvalidOperator, $"{node}: {message}") { OperatorIndex = node.Index, OperatorName = node.Kind.TfliteName() };
 }

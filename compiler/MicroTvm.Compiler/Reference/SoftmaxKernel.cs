@@ -42,7 +42,53 @@ internal static class SoftmaxKernel
             return;
         }
 
+        if (input.Type == ElementType.Int16 && output.Type == ElementType.Int16)
+        {
+            values.SetInts(output, Int16Softmax(values.Ints(input), rows, depth, SoftmaxInt16Quantization.Derive(input, beta)));
+            return;
+        }
+
         throw Kernels.Unsupported(node);
+    }
+
+    /// <summary>
+    /// The table-based int16 softmax: exp of the scaled differences from a table (Q0.15), their sum in Q16.15,
+    /// a normalised reciprocal from a second table, and a rounding shift back to Q0.15.
+    /// </summary>
+    private static int[] Int16Softmax(int[] x, int rows, int depth, SoftmaxInt16Quantization q)
+    {
+        var y = new int[x.Length];
+        var exps = new int[depth];
+        for (int r = 0; r < rows; r++)
+        {
+            int max = short.MinValue;
+            for (int c = 0; c < depth; c++) max = Math.Max(max, x[r * depth + c]);
+
+            int sumOfExps = 0;
+            for (int c = 0; c < depth; c++)
+            {
+                int scaled = FixedPoint.MultiplyByQuantizedMultiplier(x[r * depth + c] - max, q.InputMultiplier, q.InputShift);
+                int centred = Math.Clamp(scaled + 32767, short.MinValue, short.MaxValue);   // [-65535, 0] → [-32768, 32767]
+                exps[c] = LookupTable.Lookup(centred, q.ExpTable);
+                sumOfExps += exps[c];
+            }
+
+            int headroomPlusOne = FixedPoint.CountLeadingZeros((uint)sumOfExps);
+            int shiftedSum = (int)((((long)sumOfExps << (headroomPlusOne - 1)) + (1 << 13)) >> 14);
+            // The table computes 1/(1 + t) for t in [0, 1] laid out over [-32768, 32767]: t = normalised sum - 1.
+            int centredSum = Math.Clamp(shiftedSum - ((1 << 15) + (1 << 16)), short.MinValue, short.MaxValue);
+            int reciprocal = LookupTable.Lookup(centredSum, q.OneOverOnePlusXTable);
+
+            int rightShift = 31 - headroomPlusOne;
+            long round = 1L << (rightShift - 1);
+            for (int c = 0; c < depth; c++)
+            {
+                int result = (int)(((long)exps[c] * reciprocal + round) >> rightShift);
+                y[r * depth + c] = Math.Clamp(result, 0, short.MaxValue);
+            }
+        }
+
+        return y;
     }
 
     /// <summary>

@@ -93,4 +93,56 @@ public class ElementwiseQuantizeTests
         g.Op(OpKind.Reshape, new ReshapeAttributes([3, 2]), [input], output);
         Assert.Equal(new double[] { 1, 2, 3, 4, 5, 6 }, RunSingle(g.Build(output), new[] { 1, 2, 3, 4, 5, 6 }));
     }
+
+    [Fact]
+    public void Sub_int8_same_scale_is_exact()
+    {
+        // real = 0.5(a - 1) - 0.5(b + 2) on scale 0.5 zp 0: q = a - b - 3
+        var g = Binary(OpKind.Sub, ElementType.Int8, [3], [3], [3], (0.5f, 1), (0.5f, -2), (0.5f, 0));
+        Assert.Equal(new double[] { -3, 7, -128 }, RunSingle(g, new[] { 5, 0, -100 }, new[] { 5, -10, 100 }));
+    }
+
+    [Fact]
+    public void Sub_float_broadcasts_the_second_operand()
+    {
+        var g = Binary(OpKind.Sub, ElementType.Float32, [2, 2], [2, 1], [2, 2], default, default, default);
+        Assert.Equal(new double[] { 0, 1, -7, -6 }, RunSingle(g, new double[] { 1, 2, 3, 4 }, new double[] { 1, 10 }));
+    }
+
+    [Fact]
+    public void Mul_int8_rescales_the_product()
+    {
+        // scales 0.5·0.5/0.25 = 1: q = (a - 1)(b + 1) + 3, clamped; with Relu the floor is the zero point 3.
+        var g = Binary(OpKind.Mul, ElementType.Int8, [4], [4], [4], (0.5f, 1), (0.5f, -1), (0.25f, 3));
+        Assert.Equal(new double[] { 11, -3, 127, 3 }, RunSingle(g, new[] { 3, 4, 100, 1 }, new[] { 3, -3, 100, 50 }));
+        var relu = Binary(OpKind.Mul, ElementType.Int8, [4], [4], [4], (0.5f, 1), (0.5f, -1), (0.25f, 3), FusedActivation.Relu);
+        Assert.Equal(new double[] { 11, 3, 127, 3 }, RunSingle(relu, new[] { 3, 4, 100, 1 }, new[] { 3, -3, 100, 50 }));
+    }
+
+    [Fact]
+    public void Mul_int16_and_float()
+    {
+        // int16: 0.25·0.5/0.125 = 1 → q = a·b (zero points 0)
+        var g = Binary(OpKind.Mul, ElementType.Int16, [3], [1], [3], (0.25f, 0), (0.5f, 0), (0.125f, 0));
+        Assert.Equal(new double[] { 300, -600, 32767 }, RunSingle(g, new[] { 100, -200, 30000 }, new[] { 3 }));
+        var f = Binary(OpKind.Mul, ElementType.Float32, [2], [2], [2], default, default, default);
+        Assert.Equal(new double[] { -2, 7.5 }, RunSingle(f, new double[] { 1, 2.5 }, new double[] { -2, 3 }));
+    }
+
+    [Fact]
+    public void Add_int16_uses_left_shift_15()
+    {
+        // Equal scales 1/64, zero points 0: q = a + b, saturating at the int16 range.
+        var g = Binary(OpKind.Add, ElementType.Int16, [3], [3], [3], (1f / 64, 0), (1f / 64, 0), (1f / 64, 0));
+        Assert.Equal(new double[] { 3000, -32768, 32767 }, RunSingle(g, new[] { 1000, -30000, 30000 }, new[] { 2000, -30000, 30000 }));
+    }
+
+    [Fact]
+    public void Maximum_and_Minimum_broadcast_on_stored_values()
+    {
+        var max = Binary(OpKind.Maximum, ElementType.Int8, [2, 2], [2], [2, 2], (1f, 0), (1f, 0), (1f, 0));
+        Assert.Equal(new double[] { 5, 2, 5, 4 }, RunSingle(max, new[] { 1, 2, 3, 4 }, new[] { 5, 0 }));
+        var min = Binary(OpKind.Minimum, ElementType.Float32, [3], [1], [3], default, default, default);
+        Assert.Equal(new double[] { -1, 0.5, 0.5 }, RunSingle(min, new double[] { -1, 0.5, 9 }, new double[] { 0.5 }));
+    }
 }

@@ -105,4 +105,35 @@ public class PoolingSoftmaxTests
         var e = new[] { Math.Exp(-4), Math.Exp(-2), 1.0 };
         for (int i = 0; i < 3; i++) Assert.True(Math.Abs(y[i] - e[i] / e.Sum()) < 1e-6);
     }
+
+    [Fact]
+    public void Softmax_int16_is_within_a_few_Q15_steps_of_the_real_softmax()
+    {
+        var random = new Random(9);
+        const float scale = 0.001f;
+        var g = new GraphBuilder();
+        var input = g.Input(ElementType.Int16, [3, 6], Q(scale, 0));
+        var output = g.Tensor(ElementType.Int16, [3, 6], Q(1f / 32768, 0));
+        g.Op(OpKind.Softmax, new SoftmaxAttributes(1f), [input], output);
+        var graph = g.Build(output);
+        for (int trial = 0; trial < 10; trial++)
+        {
+            var x = Enumerable.Range(0, 18).Select(_ => random.Next(-6000, 6000)).ToArray();
+            var y = RunSingle(graph, x);
+            for (int r = 0; r < 3; r++)
+            {
+                var row = x.Skip(6 * r).Take(6).ToArray();
+                var exps = row.Select(v => Math.Exp((v - row.Max()) * scale)).ToArray();
+                for (int c = 0; c < 6; c++)
+                    Assert.True(Math.Abs(y[6 * r + c] - 32768 * exps[c] / exps.Sum()) <= 8, $"{y[6 * r + c]} vs {32768 * exps[c] / exps.Sum()}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Softmax_int8_to_int16_output()
+    {
+        // Equal inputs: 1/4 on scale 1/65536 with zero point -32768 → 16384 - 32768 = -16384.
+        Assert.Equal(new double[] { -16384, -16384, -16384, -16384 }, RunSingle(Softmax([1, 4], 0.1f, 0, ElementType.Int16), new[] { 9, 9, 9, 9 }));
+    }
 }

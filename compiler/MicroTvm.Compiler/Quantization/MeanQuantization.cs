@@ -1,0 +1,29 @@
+using MicroTvm.Compiler.Ir;
+
+namespace MicroTvm.Compiler.Quantization;
+
+/// <summary>
+/// Quantized MEAN. With equal input and output quantization the integer sum is divided by the element count
+/// (truncating). Otherwise the sum minus count·input zero point is rescaled by input_scale/(output_scale·count):
+/// the Q31 multiplier of input_scale/output_scale absorbs 1/count as ((m &lt;&lt; s) / count, shift - s) with
+/// s = min(floor(log2 count), 32, 31 + shift).
+/// </summary>
+public sealed record MeanQuantization(bool SameQuantization, int InputZeroPoint, int OutputZeroPoint, int Multiplier, int Shift, int Count)
+{
+    public static MeanQuantization Derive(Tensor input, Tensor output, int count)
+    {
+        var (qi, qo) = (ConvQuantization.Require(input), ConvQuantization.Require(output));
+        bool same = qi.ZeroPoint == qo.ZeroPoint && qi.Scale == qo.Scale;
+        var (m, s) = FixedPoint.QuantizeMultiplier((double)qi.Scale / qo.Scale);
+        if (count > 0)
+        {
+            int shift = 63 - System.Numerics.BitOperations.LeadingZeroCount((ulong)count);
+            shift = Math.Min(shift, 32);
+            shift = Math.Min(shift, 31 + s);
+            m = (int)(((long)m << shift) / count);
+            s -= shift;
+        }
+
+        return new MeanQuantization(same, qi.ZeroPoint, qo.ZeroPoint, m, s, count);
+    }
+}
