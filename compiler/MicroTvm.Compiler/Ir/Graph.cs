@@ -51,13 +51,14 @@ public sealed class Graph
     public void Validate()
     {
         var produced = new Dictionary<Tensor, Node>();
+        var graphInputs = new HashSet<Tensor>(Inputs); // sets, not list scans: validation must stay linear in the model size
         foreach (var node in Nodes)
         {
             foreach (var output in node.Outputs)
             {
                 if (output.IsConstant)
                     throw Error(ErrorCodes.InvalidGraph, node, $"writes constant tensor {output}");
-                if (Inputs.Contains(output))
+                if (graphInputs.Contains(output))
                     throw Error(ErrorCodes.InvalidGraph, node, $"writes graph input {output}");
                 if (!produced.TryAdd(output, node))
                     throw Error(ErrorCodes.InvalidGraph, node, $"writes {output}, which {produced[output]} writes too");
@@ -66,11 +67,11 @@ public sealed class Graph
 
         foreach (var node in Nodes)
             foreach (var input in node.Inputs)
-                if (input is not null && !input.IsConstant && !Inputs.Contains(input) && !produced.ContainsKey(input))
+                if (input is not null && !input.IsConstant && !graphInputs.Contains(input) && !produced.ContainsKey(input))
                     throw Error(ErrorCodes.InvalidGraph, node, $"reads {input}, which no operator produces and which is not a graph input");
 
         foreach (var output in Outputs)
-            if (!output.IsConstant && !Inputs.Contains(output) && !produced.ContainsKey(output))
+            if (!output.IsConstant && !graphInputs.Contains(output) && !produced.ContainsKey(output))
                 throw new CompilerException(ErrorCodes.InvalidGraph, $"graph output {output} is not produced by any operator") { File = SourcePath };
 
         Nodes = TopologicalOrder(produced);
@@ -107,7 +108,8 @@ public sealed class Graph
 
         if (order.Count != Nodes.Count)
         {
-            var stuck = Nodes.First(n => !order.Contains(n));
+            var ordered = new HashSet<Node>(order);
+            var stuck = Nodes.First(n => !ordered.Contains(n));
             throw Error(ErrorCodes.InvalidGraph, stuck, "is part of a cycle: its inputs depend on its own outputs");
         }
 

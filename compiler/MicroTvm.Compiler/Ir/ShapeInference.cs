@@ -33,14 +33,13 @@ public static class ShapeInference
     /// <summary>Checks that a shape has non-negative dimensions, a supported rank, and a byte size that fits in an int.</summary>
     public static void CheckShape(Tensor tensor, string? file, Node? node)
     {
-        string where = tensor.ToString();
         if (tensor.Shape.Length > MaxRank)
-            throw Error(ErrorCodes.InvalidShape, file, node, $"{where} has rank {tensor.Shape.Length}; at most {MaxRank} is supported");
+            throw Error(ErrorCodes.InvalidShape, file, node, $"{tensor} has rank {tensor.Shape.Length}; at most {MaxRank} is supported");
         long count = 1;
         foreach (int dim in tensor.Shape)
         {
             if (dim < 0)
-                throw Error(ErrorCodes.InvalidShape, file, node, $"{where} has a negative (dynamic) dimension; only static shapes are supported");
+                throw Error(ErrorCodes.InvalidShape, file, node, $"{tensor} has a negative (dynamic) dimension; only static shapes are supported");
             count *= dim;
             if (count > int.MaxValue)
                 throw Error(ErrorCodes.InvalidShape, file, node, $"tensor t{tensor.Id} '{tensor.Name}' has more than {int.MaxValue} elements (shape overflows)");
