@@ -44,18 +44,29 @@ internal static class ConvolutionKernels
 
         bool int8 = input.Type == ElementType.Int8 && output.Type == ElementType.Int8 && (bias is null || bias.Type == ElementType.Int32);
         bool int16x8 = input.Type == ElementType.Int16 && output.Type == ElementType.Int16
-            && (bias is null || bias.Type is ElementType.Int64 or ElementType.Int32);
+            && (bias is null || Int16x8BiasTypes(node.Kind).Contains(bias.Type));
         if (filter.Type != ElementType.Int8 || !(int8 || int16x8))
             throw Kernels.Unsupported(node);
 
+        // 16x8: TFLite Micro accumulates in int64 (and rescales with the 64-bit multiply) for DEPTHWISE_CONV_2D and
+        // TRANSPOSE_CONV always, for CONV_2D and FULLY_CONNECTED only with an int64 bias (int32 or no bias: int32).
+        bool wide = int16x8 && (node.Kind is OpKind.DepthwiseConv2D or OpKind.TransposeConv || bias?.Type == ElementType.Int64);
         return new Accumulation
         {
             Kind = NumericKind.Quantized,
             Quantization = ConvQuantization.Derive(input, filter, output, outputChannels, activation),
             IntBias = bias is null ? null : values.Longs(bias),
-            Wide = int16x8 && (bias is null || bias.Type == ElementType.Int64),
+            Wide = wide,
         };
     }
+
+    /// <summary>Bias types TFLite Micro accepts for int16 activations with int8 weights.</summary>
+    private static ElementType[] Int16x8BiasTypes(OpKind kind) => kind switch
+    {
+        OpKind.DepthwiseConv2D => [ElementType.Int64],
+        OpKind.TransposeConv => [ElementType.Int64, ElementType.Int16],
+        _ => [ElementType.Int64, ElementType.Int32],
+    };
 
     /// <summary>Adds the bias, rescales and clamps an integer accumulator of output channel <paramref name="channel"/>.</summary>
     private static int Finish(Accumulation a, long accumulator, int channel)

@@ -82,4 +82,30 @@ public class MoreConvolutionTests
             Assert.Equal(Math.Clamp(Math.Floor(real / 0.5 + 0.5), -32768, 32767), y[u]);
         }
     }
+
+    [Theory]
+    [InlineData(null, 1)]                  // no bias: int32 accumulator, double rounding: 3·0.125 → 2 (1.5 rounded) → 0.5 → 1
+    [InlineData(ElementType.Int32, 1)]
+    [InlineData(ElementType.Int64, 0)]     // int64 bias: single rounding: 0.375 → 0
+    public void Conv2D_16x8_accumulator_width_follows_the_bias_type(ElementType? biasType, int expected)
+    {
+        var g = new GraphBuilder();
+        var input = g.Input(ElementType.Int16, [1, 1, 1, 2], Q(1f));
+        var filter = g.Constant(ElementType.Int8, [1, 1, 1, 2], new[] { 1, 1 }, PerChannel([0.125f]));
+        var bias = biasType is null ? null : g.Constant(biasType.Value, [1], new[] { 0 }, PerChannel([0.125f]));
+        var output = g.Tensor(ElementType.Int16, [1, 1, 1, 1], Q(1f));
+        g.Op(OpKind.Conv2D, new Conv2DAttributes(Padding.Valid, 1, 1, 1, 1, FusedActivation.None), [input, filter, bias], output);
+        Assert.Equal(new double[] { expected }, RunSingle(g.Build(output), new[] { 3, 0 }));
+    }
+
+    [Fact]
+    public void DepthwiseConv2D_16x8_always_accumulates_in_int64()
+    {
+        var g = new GraphBuilder();
+        var input = g.Input(ElementType.Int16, [1, 1, 1, 1], Q(1f));
+        var filter = g.Constant(ElementType.Int8, [1, 1, 1, 1], new[] { 1 }, PerChannel([0.125f], 3));
+        var output = g.Tensor(ElementType.Int16, [1, 1, 1, 1], Q(1f));
+        g.Op(OpKind.DepthwiseConv2D, new DepthwiseConv2DAttributes(Padding.Valid, 1, 1, 1, 1, 1, FusedActivation.None), [input, filter, null], output);
+        Assert.Equal(new double[] { 0 }, RunSingle(g.Build(output), new[] { 3 }));
+    }
 }
