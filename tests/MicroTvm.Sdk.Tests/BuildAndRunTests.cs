@@ -23,6 +23,42 @@ public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
     }
 
     [Fact]
+    public void ReleaseBuildsOptimisedWithoutAssertsIntoItsOwnFolder()
+    {
+        var project = sdk.CreateProject("release", "", Projects.SingleMain("""
+            #include <assert.h>
+            int main(void)
+            {
+            #ifdef NDEBUG
+                printf("release build\n");
+            #endif
+                assert(0 && "asserts are off in Release");
+                return 0;
+            }
+            """));
+
+        var run = project.Build("-t:Run", "-c", "Release", "-v:d");
+
+        Assert.True(run.Succeeded, run.ToString());
+        Assert.Contains("| release build", run.Output);
+        Assert.True(File.Exists(project.PathOf("bin/Release/release.elf")));
+        Assert.Contains(" -O2 ", run.Output);
+        Assert.DoesNotContain(" -Og ", run.Output);
+    }
+
+    [Fact]
+    public void FlashOnAnEmulatedBoardRunsTheFirmware()
+    {
+        var project = sdk.CreateProject("flash", "", Projects.ThreeSources());
+
+        var flash = project.Build("-t:Flash");
+
+        Assert.True(flash.Succeeded, flash.ToString());
+        Assert.Contains("flashing it means running", flash.Output);
+        Assert.Contains("| answer=42", flash.Output);
+    }
+
+    [Fact]
     public void FirmwareExitingWithOneFailsTheRun()
     {
         var project = sdk.CreateProject("exits1", "", Projects.SingleMain("""

@@ -1,5 +1,6 @@
 using Microsoft.Build.Logging.StructuredLogger;
 using LoggedTask = Microsoft.Build.Logging.StructuredLogger.Task;
+using LoggedBuild = Microsoft.Build.Logging.StructuredLogger.Build;
 
 namespace MicroTvm.Sdk.Tests.Infrastructure;
 
@@ -71,7 +72,7 @@ public sealed class BuildResult
 {
     private const string CompileMarker = "MicroTvmCompileC: compiling ";
 
-    public BuildResult(int exitCode, string output, Build? log)
+    public BuildResult(int exitCode, string output, LoggedBuild? log)
     {
         ExitCode = exitCode;
         Output = output;
@@ -100,7 +101,7 @@ public sealed class BuildResult
 
     public string Output { get; }
 
-    public Build? Log { get; }
+    public LoggedBuild? Log { get; }
 
     public bool Succeeded => ExitCode == 0;
 
