@@ -50,6 +50,12 @@ namespace MicroTvm.Build.Tasks
 
         public int MaxParallelism { get; set; }
 
+        /// <summary>Sources generated below this folder (e.g. obj/Debug/) get objects under generated/.</summary>
+        public string? GeneratedSourcesDirectory { get; set; }
+
+        /// <summary>Where to write a JSON compilation database (clangd, VS Code); written only when different.</summary>
+        public string? CompileCommandsFile { get; set; }
+
         [Output]
         public ITaskItem[] ObjectFiles { get; set; } = Array.Empty<ITaskItem>();
 
@@ -109,6 +115,10 @@ namespace MicroTvm.Build.Tasks
             {
                 PathUtil.WriteIfDifferent(HashFile, hash + "\n");
             }
+            if (!string.IsNullOrEmpty(CompileCommandsFile))
+            {
+                PathUtil.WriteIfDifferent(CompileCommandsFile!, CompilationDatabase(units, commonArguments));
+            }
 
             ObjectFiles = units.Select(u =>
             {
@@ -119,6 +129,7 @@ namespace MicroTvm.Build.Tasks
             CompiledSources = stale.Select(u => (ITaskItem)new TaskItem(u.Source)).ToArray();
             FileWrites = units.SelectMany(u => new[] { u.ObjectFile, u.DependencyFile })
                 .Concat(new[] { HashFile })
+                .Concat(string.IsNullOrEmpty(CompileCommandsFile) ? Array.Empty<string>() : new[] { CompileCommandsFile! })
                 .Select(p => (ITaskItem)new TaskItem(p)).ToArray();
             return success && !Log.HasLoggedErrors;
         }
@@ -140,9 +151,12 @@ namespace MicroTvm.Build.Tasks
                 string? relative = PathUtil.RelativeInside(ProjectDirectory, source);
                 if (string.IsNullOrEmpty(objectFile))
                 {
-                    string stem = relative != null
-                        ? relative
-                        : Path.Combine("external", Path.GetFileName(Path.GetDirectoryName(source)) ?? "", Path.GetFileName(source));
+                    string? generated = string.IsNullOrEmpty(GeneratedSourcesDirectory)
+                        ? null
+                        : PathUtil.RelativeInside(Path.Combine(ProjectDirectory, GeneratedSourcesDirectory), source);
+                    string stem = generated != null
+                        ? Path.Combine("generated", generated)
+                        : relative ?? Path.Combine("external", Path.GetFileName(Path.GetDirectoryName(source)) ?? "", Path.GetFileName(source));
                     objectFile = Path.Combine(IntermediateDirectory, Path.ChangeExtension(stem, ".o"));
                 }
                 objectFile = Path.GetFullPath(Path.Combine(ProjectDirectory, objectFile));
@@ -173,6 +187,53 @@ namespace MicroTvm.Build.Tasks
             arguments.Add("-fdiagnostics-plain-output");
             arguments.Add("-fdiagnostics-color=never");
             return arguments;
+        }
+
+        private List<string> SourceArguments(Unit unit, List<string> commonArguments) =>
+            new List<string>(commonArguments) { "-MMD", "-MP", "-MF", unit.DependencyFile, "-c", unit.Source, "-o", unit.ObjectFile };
+
+        /// <summary>compile_commands.json (clang.llvm.org/docs/JSONCompilationDatabase.html) from the same command lines.</summary>
+        private string CompilationDatabase(List<Unit> units, List<string> commonArguments)
+        {
+            var json = new System.Text.StringBuilder("[\n");
+            for (int i = 0; i < units.Count; i++)
+            {
+                var unit = units[i];
+                var arguments = new[] { CompilerPath }.Concat(SourceArguments(unit, commonArguments)).Select(JsonString);
+                json.Append("  {\n    \"directory\": ").Append(JsonString(ProjectDirectory))
+                    .Append(",\n    \"file\": ").Append(JsonString(unit.Source))
+                    .Append(",\n    \"output\": ").Append(JsonString(unit.ObjectFile))
+                    .Append(",\n    \"arguments\": [").Append(string.Join(", ", arguments)).Append("]\n  }")
+                    .Append(i + 1 < units.Count ? ",\n" : "\n");
+            }
+            return json.Append("]\n").ToString();
+        }
+
+        private static string JsonString(string text)
+        {
+            var builder = new System.Text.StringBuilder("\"");
+            foreach (char c in text)
+            {
+                switch (c)
+                {
+                    case '"': builder.Append("\\\""); break;
+                    case '\\': builder.Append("\\\\"); break;
+                    case '\n': builder.Append("\\n"); break;
+                    case '\r': builder.Append("\\r"); break;
+                    case '\t': builder.Append("\\t"); break;
+                    default:
+                        if (c < ' ')
+                        {
+                            builder.Append("\\u").Append(((int)c).ToString("x4"));
+                        }
+                        else
+                        {
+                            builder.Append(c);
+                        }
+                        break;
+                }
+            }
+            return builder.Append('"').ToString();
         }
 
         private bool IsStale(Unit unit)
@@ -213,10 +274,7 @@ namespace MicroTvm.Build.Tasks
                 foreach (var unit in stale)
                 {
                     Directory.CreateDirectory(Path.GetDirectoryName(unit.ObjectFile)!);
-                    var arguments = new List<string>(commonArguments)
-                    {
-                        "-MMD", "-MP", "-MF", unit.DependencyFile, "-c", unit.Source, "-o", unit.ObjectFile,
-                    };
+                    var arguments = SourceArguments(unit, commonArguments);
                     var run = System.Threading.Tasks.Task.Run(() =>
                     {
                         gate.Wait(cancellation.Token);

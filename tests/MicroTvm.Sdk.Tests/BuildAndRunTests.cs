@@ -206,6 +206,86 @@ public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
     }
 
     [Fact]
+    public void ABoardDescribedInTheProjectFolderNeedsNoChangeToTheSdk()
+    {
+        // A board is data: this one reuses the MPS2 support code with its own memory map and a define.
+        var project = sdk.CreateProject("customboard", """
+              <PropertyGroup>
+                <MicroTvmBoardDirectory>$(MSBuildProjectDirectory)/boards/tiny-an500</MicroTvmBoardDirectory>
+                <EnableDefaultCSourceItems>false</EnableDefaultCSourceItems>
+              </PropertyGroup>
+              <ItemGroup>
+                <Compile Include="main.c" />
+              </ItemGroup>
+            """, new Dictionary<string, string>
+        {
+            ["main.c"] = "#include <stdio.h>\nint main(void) { printf(\"board says %d\\n\", TINY_BOARD); return 0; }\n",
+            ["boards/tiny-an500/board.props"] = """
+                <Project>
+                  <PropertyGroup>
+                    <MicroTvmCpuFlags>-mcpu=cortex-m7 -mthumb -mfpu=fpv5-d16 -mfloat-abi=hard</MicroTvmCpuFlags>
+                    <MicroTvmLinkerScript>$(MSBuildThisFileDirectory)tiny.ld</MicroTvmLinkerScript>
+                    <MicroTvmEmulator>qemu-system-arm</MicroTvmEmulator>
+                    <MicroTvmEmulatorArguments>-machine mps2-an500 -nographic -monitor none -serial stdio -semihosting-config enable=on,target=native -icount shift=0</MicroTvmEmulatorArguments>
+                    <MicroTvmBoardFlashRunner>emulator</MicroTvmBoardFlashRunner>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <MicroTvmBoardSource Include="$(MicroTvmBoardsDirectory)common/*.c" />
+                    <MicroTvmBoardDefine Include="MICROTVM_UART_BASE=0x40004000u;MICROTVM_UART_CLOCK_HZ=25000000u;MICROTVM_CPU_CLOCK_HZ=25000000u;TINY_BOARD=7" />
+                    <MicroTvmBoardLibraryDirectory Include="$(MicroTvmBoardsDirectory)common" />
+                  </ItemGroup>
+                </Project>
+                """,
+            ["boards/tiny-an500/tiny.ld"] = """
+                MEMORY
+                {
+                    FLASH (rx)  : ORIGIN = 0x00000000, LENGTH = 256K
+                    RAM   (rwx) : ORIGIN = 0x20000000, LENGTH = 64K
+                }
+                __stack_size = 0x2000;
+                INCLUDE cortexm_sections.ld
+                """,
+        });
+
+        var run = project.Build("-t:Run");
+
+        Assert.True(run.Succeeded, run.ToString());
+        Assert.Contains("| board says 7", run.Output);
+        Assert.Matches(SizeLine("Flash", "262,144"), run.Output);
+        Assert.Matches(SizeLine("RAM", "65,536"), run.Output);
+    }
+
+    [Fact]
+    public void SourcesGeneratedDuringTheBuildAreCompiledLikeAnyOther()
+    {
+        // The hook model compilation uses: a target before MicroTvmPrepareCompile adds MicroTvmCSource items.
+        var project = sdk.CreateProject("generated", """
+              <Target Name="GenerateTable" BeforeTargets="MicroTvmPrepareCompile">
+                <WriteLinesToFile File="$(IntermediateOutputPath)gen/table.c" Lines="int generated_value(void) { return 1234%3B }" Overwrite="true" WriteOnlyWhenDifferent="true" />
+                <ItemGroup>
+                  <MicroTvmCSource Include="$(IntermediateOutputPath)gen/table.c" />
+                  <FileWrites Include="$(IntermediateOutputPath)gen/table.c" />
+                </ItemGroup>
+              </Target>
+            """, Projects.SingleMain("""
+            int generated_value(void);
+            int main(void)
+            {
+                printf("generated=%d\n", generated_value());
+                return 0;
+            }
+            """));
+
+        var run = project.Build("-t:Run");
+        var again = project.Build();
+
+        Assert.True(run.Succeeded, run.ToString());
+        Assert.Contains("| generated=1234", run.Output);
+        Assert.True(File.Exists(project.PathOf("obj/Debug/c/generated/gen/table.o")));
+        Assert.Empty(again.CompiledSources);
+    }
+
+    [Fact]
     public void UnknownBoardListsTheKnownOnes()
     {
         var project = sdk.CreateProject("noboard", "<PropertyGroup><Board>no-such-board</Board></PropertyGroup>", Projects.ThreeSources());

@@ -33,6 +33,12 @@ public sealed class IncrementalBuildTests(SdkPackageFixture sdk)
             Assert.True(File.Exists(project.PathOf($"bin/Debug/incremental{extension}")), extension);
         }
         Assert.True(File.Exists(project.PathOf("obj/Debug/c/src/main.o")));
+        // A compilation database for clangd / VS Code, one entry per compiled source.
+        using var database = System.Text.Json.JsonDocument.Parse(File.ReadAllText(project.PathOf("obj/Debug/compile_commands.json")));
+        Assert.Equal(first.CompiledSources.Count, database.RootElement.GetArrayLength());
+        Assert.Contains(database.RootElement.EnumerateArray(),
+            entry => entry.GetProperty("file").GetString() == project.PathOf("src/main.c")
+                     && entry.GetProperty("arguments").EnumerateArray().Any(a => a.GetString() == "-mcpu=cortex-m7"));
         // No C# compiler ran and no assembly was produced.
         Assert.DoesNotContain("Csc", first.TasksRun);
         Assert.Empty(Directory.GetFiles(project.PathOf("bin"), "*.dll", SearchOption.AllDirectories));
