@@ -286,6 +286,26 @@ public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
     }
 
     [Fact]
+    public void ARealBoardBuildsForItsMemoryMapAndFlashesWithItsRunner()
+    {
+        var project = sdk.CreateProject("nucleo", "<PropertyGroup><Board>nucleo-f746zg</Board></PropertyGroup>", Projects.ThreeSources());
+
+        var build = project.Build();
+        var run = project.Build("-t:Run");
+        // The runner is the board's (openocd); pointing at a folder without it shows it is looked up.
+        var flash = project.Build("-t:Flash", "-p:FlashRunnerPath=/opt/no-openocd-here");
+
+        Assert.True(build.Succeeded, build.ToString());
+        Assert.Matches(SizeLine("Flash", "1,048,576"), build.Output);
+        Assert.Matches(SizeLine("RAM", "327,680"), build.Output);
+        Assert.Contains("-mfpu=fpv5-sp-d16", File.ReadAllText(project.PathOf("obj/Debug/nucleo.link.rsp")));
+        Assert.Equal("MTVM4005", Assert.Single(run.Errors).Code);
+        var flashError = Assert.Single(flash.Errors);
+        Assert.Equal("MTVM3001", flashError.Code);
+        Assert.Contains("openocd", flashError.Text);
+    }
+
+    [Fact]
     public void UnknownBoardListsTheKnownOnes()
     {
         var project = sdk.CreateProject("noboard", "<PropertyGroup><Board>no-such-board</Board></PropertyGroup>", Projects.ThreeSources());

@@ -1,0 +1,60 @@
+/* Console on STM32F7 USART3 (PD8 = TX), the ST-LINK virtual COM port of NUCLEO-144 boards, at 115200 baud
+ * from the reset clock (HSI 16 MHz, APB1 undivided). Register map: STM32F7 reference manual (RM0385). */
+#include <stdint.h>
+
+#include "microtvm/platform.h"
+
+#define RCC_BASE 0x40023800u
+#define RCC_AHB1ENR (*(volatile uint32_t *)(RCC_BASE + 0x30u))
+#define RCC_APB1ENR (*(volatile uint32_t *)(RCC_BASE + 0x40u))
+#define RCC_AHB1ENR_GPIODEN (1u << 3)
+#define RCC_APB1ENR_USART3EN (1u << 18)
+
+#define GPIOD_BASE 0x40020C00u
+#define GPIOD_MODER (*(volatile uint32_t *)(GPIOD_BASE + 0x00u))
+#define GPIOD_AFRH (*(volatile uint32_t *)(GPIOD_BASE + 0x24u))
+
+#define USART3_BASE 0x40004800u
+#define USART3_CR1 (*(volatile uint32_t *)(USART3_BASE + 0x00u))
+#define USART3_BRR (*(volatile uint32_t *)(USART3_BASE + 0x0Cu))
+#define USART3_ISR (*(volatile uint32_t *)(USART3_BASE + 0x1Cu))
+#define USART3_TDR (*(volatile uint32_t *)(USART3_BASE + 0x28u))
+#define USART_CR1_UE (1u << 0)
+#define USART_CR1_TE (1u << 3)
+#define USART_ISR_TXE (1u << 7)
+
+#ifndef MICROTVM_UART_CLOCK_HZ
+#error "board description must define MICROTVM_UART_CLOCK_HZ"
+#endif
+
+void microtvm_board_console_init(void);
+void microtvm_board_console_init(void)
+{
+    RCC_AHB1ENR |= RCC_AHB1ENR_GPIODEN;
+    RCC_APB1ENR |= RCC_APB1ENR_USART3EN;
+    (void)RCC_APB1ENR; /* The enable takes effect before the peripheral is touched. */
+
+    /* PD8: alternate function 7 (USART3_TX). */
+    GPIOD_MODER = (GPIOD_MODER & ~(3u << 16)) | (2u << 16);
+    GPIOD_AFRH = (GPIOD_AFRH & ~0xFu) | 7u;
+
+    USART3_BRR = (MICROTVM_UART_CLOCK_HZ + 115200u / 2u) / 115200u;
+    USART3_CR1 = USART_CR1_UE | USART_CR1_TE;
+}
+
+static void put_char(char c)
+{
+    while ((USART3_ISR & USART_ISR_TXE) == 0u) {
+    }
+    USART3_TDR = (uint32_t)(unsigned char)c;
+}
+
+void microtvm_board_console_write(const char *data, size_t length)
+{
+    for (size_t i = 0; i < length; i++) {
+        if (data[i] == '\n') {
+            put_char('\r');
+        }
+        put_char(data[i]);
+    }
+}
