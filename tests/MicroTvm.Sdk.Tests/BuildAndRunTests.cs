@@ -230,7 +230,8 @@ public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
                     <MicroTvmBoardFlashRunner>emulator</MicroTvmBoardFlashRunner>
                   </PropertyGroup>
                   <ItemGroup>
-                    <MicroTvmBoardSource Include="$(MicroTvmBoardsDirectory)common/*.c" />
+                    <MicroTvmBoardSource Include="$(MicroTvmBoardsDirectory)common/cortexm_startup.c;$(MicroTvmBoardsDirectory)common/board_init.c" />
+                    <MicroTvmBoardSource Include="$(MicroTvmBoardsDirectory)common/cmsdk_uart.c;$(MicroTvmBoardsDirectory)common/systick_timer.c;$(MicroTvmBoardsDirectory)common/semihosting_exit.c" />
                     <MicroTvmBoardDefine Include="MICROTVM_UART_BASE=0x40004000u;MICROTVM_UART_CLOCK_HZ=25000000u;MICROTVM_CPU_CLOCK_HZ=25000000u;TINY_BOARD=7" />
                     <MicroTvmBoardLibraryDirectory Include="$(MicroTvmBoardsDirectory)common" />
                   </ItemGroup>
