@@ -240,4 +240,58 @@ public class OperatorImportTests
     [InlineData(162, "BUILTIN_162")]
     public void BuiltinOperatorNamesFollowTheSchema(int code, string name) =>
         Assert.Equal(name, TfliteSchema.BuiltinOperatorName(code));
+
+    [Fact]
+    public void BuffersStoredAfterTheFlatBuffer()
+    {
+        var b = new TfliteModelBuilder { ExternalBuffers = true };
+        int x = b.AddTensor("x", ElementType.Float32, new[] { 1, 3 });
+        int w = b.AddTensor("w", ElementType.Float32, new[] { 2, 3 }, Floats(1, 2, 3, 4, 5, 6));
+        int bias = b.AddTensor("b", ElementType.Float32, new[] { 2 }, Floats(-1, 1));
+        int y = b.AddTensor("y", ElementType.Float32, new[] { 1, 2 });
+        b.AddOperator(Builtin.FullyConnected, new[] { x, w, bias }, new[] { y });
+        var node = ImportSingle(b, x, y);
+        Assert.Equal(Floats(1, 2, 3, 4, 5, 6), node.Input(1).Data);
+        Assert.Equal(Floats(-1, 1), node.Input(2).Data);
+
+        var model = TfliteModel.Read(b.Build());
+        Assert.True(model.Buffers[1].Start > 0);
+        Assert.Equal("min_runtime_version", Assert.Single(model.Metadata).Name);
+    }
+
+    [Fact]
+    public void BufferAfterTheFlatBufferMustLieInTheFile()
+    {
+        var b = new TfliteModelBuilder { ExternalBuffers = true };
+        int x = b.AddTensor("x", ElementType.Float32, new[] { 1, 3 });
+        int w = b.AddTensor("w", ElementType.Float32, new[] { 2, 3 }, Floats(1, 2, 3, 4, 5, 6));
+        int y = b.AddTensor("y", ElementType.Float32, new[] { 1, 2 });
+        b.AddOperator(Builtin.FullyConnected, new[] { x, w, -1 }, new[] { y });
+        b.Inputs.Add(x);
+        b.Outputs.Add(y);
+        var bytes = b.Build();
+        var e = Assert.Throws<MicroTvm.Compiler.Diagnostics.CompilerException>(() => TfliteImporter.Load(bytes[..^8], "ext.tflite"));
+        Assert.Equal(MicroTvm.Compiler.Diagnostics.ErrorCodes.InvalidConstantData, e.Code);
+        Assert.Equal("ext.tflite", e.File);
+    }
+
+    [Fact]
+    public void LegacyAndExtendedOperatorCodes()
+    {
+        var b = new TfliteModelBuilder { LegacyOperatorCodes = true };
+        int x = b.AddTensor("x", ElementType.Float32, new[] { 4 });
+        int y = b.AddTensor("y", ElementType.Float32, new[] { 4 });
+        b.AddOperator(Builtin.HardSwish, new[] { x }, new[] { y });
+        Assert.Equal(OpKind.HardSwish, ImportSingle(b, x, y).Kind);
+
+        // Codes above 127: the 8-bit field holds 127 (PLACEHOLDER_FOR_GREATER_OP_CODES), the 32-bit field the real code.
+        b = new TfliteModelBuilder();
+        x = b.AddTensor("x", ElementType.Float32, new[] { 4 });
+        y = b.AddTensor("y", ElementType.Float32, new[] { 4 });
+        b.AddOperator(Builtin.Gelu, new[] { x }, new[] { y });
+        b.Inputs.Add(x);
+        b.Outputs.Add(y);
+        var e = Assert.Throws<MicroTvm.Compiler.Diagnostics.CompilerException>(() => TfliteImporter.Load(b.Build()));
+        Assert.Equal("GELU", e.OperatorName);
+    }
 }

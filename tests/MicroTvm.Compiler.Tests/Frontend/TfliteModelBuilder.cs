@@ -102,6 +102,12 @@ public sealed class TfliteModelBuilder
     public string FileIdentifier { get; set; } = "TFL3";
     public string Description { get; set; } = "built by TfliteModelBuilder";
 
+    /// <summary>Write buffers after the FlatBuffer (Buffer.offset/size), as converters do for models above 2 GB.</summary>
+    public bool ExternalBuffers { get; set; }
+
+    /// <summary>Fill only OperatorCode.deprecated_builtin_code, as files from before schema 3a do.</summary>
+    public bool LegacyOperatorCodes { get; set; }
+
     /// <summary>Extra (unreferenced unless an operator says so) subgraphs, appended after subgraph 0.</summary>
     public int ExtraSubGraphs { get; set; }
 
@@ -158,9 +164,33 @@ public sealed class TfliteModelBuilder
 
     public byte[] Build()
     {
+        if (!ExternalBuffers) return BuildFlatBuffer(null);
+        // Offsets are fixed-width fields, so a first pass gives the FlatBuffer's length and a second writes the real offsets.
+        int length = BuildFlatBuffer(_buffers.Select(_ => 2UL).ToArray()).Length;
+        var offsets = new ulong[_buffers.Count];
+        long cursor = length;
+        for (int i = 0; i < _buffers.Count; i++)
+        {
+            if (_buffers[i].Length == 0) continue;
+            cursor = (cursor + 15) / 16 * 16;
+            offsets[i] = (ulong)cursor;
+            cursor += _buffers[i].Length;
+        }
+
+        var file = new byte[cursor];
+        var flatBuffer = BuildFlatBuffer(offsets);
+        flatBuffer.CopyTo(file, 0);
+        for (int i = 0; i < _buffers.Count; i++)
+            if (_buffers[i].Length > 0) _buffers[i].CopyTo(file, (long)offsets[i]);
+        return file;
+    }
+
+    private byte[] BuildFlatBuffer(ulong[]? externalOffsets)
+    {
         var codes = _codes.Select(c =>
         {
-            var t = new FbTable().Int8(0, (sbyte)Math.Min(c.Builtin, 127)).Int32(2, 1).Int32(3, c.Builtin);
+            var t = new FbTable().Int8(0, (sbyte)Math.Min(c.Builtin, 127)).Int32(2, 1);
+            if (!LegacyOperatorCodes) t.Int32(3, c.Builtin);
             if (c.Custom is not null) t.String(1, c.Custom);
             return t;
         }).ToList();
@@ -173,12 +203,16 @@ public sealed class TfliteModelBuilder
         var subGraphs = new List<FbTable> { subGraph };
         for (int i = 0; i < ExtraSubGraphs; i++)
             subGraphs.Add(new FbTable().Vector(0, FbVector.Tables(new List<FbTable>())).String(4, $"extra{i}"));
+        var buffers = _buffers.Select((b, i) => b.Length == 0 ? new FbTable()
+            : externalOffsets is null ? new FbTable().Vector(0, FbVector.Bytes(b, 16))
+            : new FbTable().UInt64(1, externalOffsets[i]).UInt64(2, (ulong)b.Length)).ToList();
         var model = new FbTable()
             .UInt32(0, Version)
             .Vector(1, FbVector.Tables(codes))
             .Vector(2, FbVector.Tables(subGraphs))
             .String(3, Description)
-            .Vector(4, FbVector.Tables(_buffers.Select(b => b.Length == 0 ? new FbTable() : new FbTable().Vector(0, FbVector.Bytes(b, 16))).ToList()));
+            .Vector(4, FbVector.Tables(buffers))
+            .Vector(6, FbVector.Tables(new List<FbTable> { new FbTable().String(0, "min_runtime_version").UInt32(1, 0) }));
         return FbWriter.Write(model, FileIdentifier);
     }
 
