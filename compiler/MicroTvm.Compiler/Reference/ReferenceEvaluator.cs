@@ -45,6 +45,17 @@ public static class ReferenceEvaluator
             {
                 throw graph.SourcePath is null ? e : e.WithFile(graph.SourcePath);
             }
+            catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or InvalidOperationException
+                                          or OverflowException or KeyNotFoundException or DivideByZeroException)
+            {
+                // Only a graph whose operand shapes contradict its attributes gets here (the importer rejects those).
+                throw new CompilerException(ErrorCodes.InvalidOperator, $"{node}: operands do not fit the operator's attributes ({e.Message})", e)
+                {
+                    File = graph.SourcePath,
+                    OperatorIndex = node.Index,
+                    OperatorName = node.Kind.TfliteName(),
+                };
+            }
         }
 
         return values.All;

@@ -125,4 +125,29 @@ public class LayoutTests
         g.Op(OpKind.Mean, new MeanAttributes([0, 1], false), [input], output);
         Assert.Equal(new double[] { 3, 4 }, RunSingle(g.Build(output), new double[] { 0, 1, 2, 3, 4, 5, 6, 7 }));
     }
+
+    [Fact]
+    public void Operands_that_contradict_the_output_shape_are_an_MTVM_error_naming_the_operator()
+    {
+        var g = new GraphBuilder();
+        var a = g.Input(ElementType.Int8, [1, 2], Q(1f));
+        var b = g.Input(ElementType.Int8, [1, 2], Q(1f));
+        var o = g.Tensor(ElementType.Int8, [1, 3], Q(1f));
+        g.Op(OpKind.Concatenation, new ConcatenationAttributes(1, FusedActivation.None), [a, b], o);
+        var e = Assert.Throws<MicroTvm.Compiler.Diagnostics.CompilerException>(() => RunSingle(g.Build(o), new[] { 1, 2 }, new[] { 3, 4 }));
+        Assert.Equal("MTVM1008", e.Code);
+        Assert.Equal(0, e.OperatorIndex);
+        Assert.Equal("CONCATENATION", e.OperatorName);
+    }
+
+    [Fact]
+    public void Wrong_input_size_is_MTVM2002()
+    {
+        var g = new GraphBuilder();
+        var a = g.Input(ElementType.Int8, [4], Q(1f));
+        var o = g.Tensor(ElementType.Int8, [4], Q(1f));
+        g.Op(OpKind.Reshape, new ReshapeAttributes([4]), [a], o);
+        var e = Assert.Throws<MicroTvm.Compiler.Diagnostics.CompilerException>(() => RunSingle(g.Build(o), new[] { 1, 2 }));
+        Assert.Equal("MTVM2002", e.Code);
+    }
 }
