@@ -59,6 +59,22 @@ public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
     }
 
     [Fact]
+    public void TheNetStandardTaskAssemblyForVisualStudioWorksToo()
+    {
+        // Visual Studio's MSBuild loads tasks/netstandard2.0; here it runs on .NET, which proves the build and
+        // packaging of that assembly (not .NET Framework itself, which this Linux machine lacks).
+        string assembly = Path.Combine(sdk.PackagesDirectory, "microtvm.sdk", sdk.Version.ToLowerInvariant(), "tasks", "netstandard2.0", "MicroTvm.Build.Tasks.dll");
+        var project = sdk.CreateProject("netstandard", "", Projects.ThreeSources());
+
+        var run = project.Build("-t:Run", "-p:MicroTvmTasksAssembly=" + assembly);
+
+        Assert.True(run.Succeeded, run.ToString());
+        Assert.Contains("| answer=42", run.Output);
+        var compileTask = run.Log!.FindChildrenRecursive<Microsoft.Build.Logging.StructuredLogger.Task>(t => t.Name == "MicroTvmCompileC").First();
+        Assert.Contains(Path.Combine("tasks", "netstandard2.0"), compileTask.FromAssembly);
+    }
+
+    [Fact]
     public void FirmwareExitingWithOneFailsTheRun()
     {
         var project = sdk.CreateProject("exits1", "", Projects.SingleMain("""
