@@ -1,0 +1,54 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+
+namespace MicroTvm.Sdk.Tests;
+
+/// <summary>Facts kept in two places that must agree.</summary>
+public sealed partial class RepositoryConsistencyTests
+{
+    private static readonly string Root = FindRoot();
+
+    [Fact]
+    public void GlobalJsonPinsTheVersionTheRepositoryPacks()
+    {
+        using var globalJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(Root, "global.json")));
+        string pinned = globalJson.RootElement.GetProperty("msbuild-sdks").GetProperty("MicroTvm.Sdk").GetString()!;
+        string packed = XDocument.Load(Path.Combine(Root, "Directory.Build.props"))
+            .Descendants("MicroTvmVersion").Single().Value;
+
+        Assert.Equal(packed, pinned);
+    }
+
+    [Fact]
+    public void EveryErrorCodeTheSdkReportsIsDocumented()
+    {
+        var sources = Directory.EnumerateFiles(Path.Combine(Root, "tasks"), "*.cs", SearchOption.AllDirectories)
+            .Concat(Directory.EnumerateFiles(Path.Combine(Root, "sdk"), "*.targets", SearchOption.AllDirectories))
+            .Where(p => !p.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"));
+        var codes = sources.SelectMany(p => Code().Matches(File.ReadAllText(p)).Select(m => m.Value)).Distinct().ToList();
+        var documented = DocumentedCode().Matches(File.ReadAllText(Path.Combine(Root, "docs", "errors.md")))
+            .Select(m => m.Groups[1].Value).ToHashSet();
+
+        Assert.NotEmpty(codes);
+        Assert.All(codes, code => Assert.Contains(code, documented));
+    }
+
+    private static string FindRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory != null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "MicroTvm.slnx")))
+            {
+                return directory.FullName;
+            }
+        }
+        throw new InvalidOperationException("MicroTvm.slnx not found");
+    }
+
+    [GeneratedRegex(@"MTVM[034]\d{3}")]
+    private static partial Regex Code();
+
+    [GeneratedRegex(@"^\| (MTVM\d{4}) \|", RegexOptions.Multiline)]
+    private static partial Regex DocumentedCode();
+}
