@@ -31,10 +31,48 @@ internal sealed class SupportLibrary
         return writer.ToString();
     }
 
+    private static string SoftmaxRow(string name, string type, int bits, int min, int max) => $$"""
+        /* TFLite's quantized softmax over one row of int8 values into {{type}} (zero point at the type's minimum). */
+        static void {{name}}(const int8_t* input, {{type}}* output, int depth,
+                                     int32_t beta_multiplier, int beta_left_shift, int32_t diff_min) {
+            int32_t max_in_row = -128;
+            int32_t sum_of_exps = 0; /* Q12.19 */
+            int c;
+            for (c = 0; c < depth; ++c) if (input[c] > max_in_row) max_in_row = input[c];
+            for (c = 0; c < depth; ++c) {
+                const int32_t diff = (int32_t)input[c] - max_in_row;
+                if (diff >= diff_min) {
+                    const int32_t scaled_diff = mbqm_gt_one(diff, beta_multiplier, beta_left_shift);
+                    sum_of_exps += rdbpot(exp_on_negative_values(scaled_diff), 12);
+                }
+            }
+            {
+                const int headroom_plus_one = clz32((uint32_t)sum_of_exps);
+                const int num_bits_over_unit = 12 - headroom_plus_one;
+                const int32_t shifted_sum_minus_one =
+                    (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - ((uint32_t)1 << 31));
+                const int32_t shifted_scale = one_over_one_plus_x(shifted_sum_minus_one);
+                for (c = 0; c < depth; ++c) {
+                    const int32_t diff = (int32_t)input[c] - max_in_row;
+                    if (diff >= diff_min) {
+                        const int32_t scaled_diff = mbqm_gt_one(diff, beta_multiplier, beta_left_shift);
+                        const int32_t exp_in_0 = exp_on_negative_values(scaled_diff);
+                        int32_t out = rdbpot(srdhm(shifted_scale, exp_in_0), num_bits_over_unit + 31 - {{bits}}) + ({{min}});
+                        if (out < {{min}}) out = {{min}};
+                        if (out > {{max}}) out = {{max}};
+                        output[c] = ({{type}})out;
+                    } else {
+                        output[c] = {{min}};
+                    }
+                }
+            }
+        }
+        """;
+
     private static readonly string[] Order =
     {
-        "min_max", "srdhm", "rdbpot", "mbqm", "mbqm_gt_one", "sat_shift_left", "round_half_away_f", "round_half_away_d",
-        "clz32", "exp_neg_quarter", "exp_on_negative_values", "one_over_one_plus_x", "softmax_int8",
+        "min_max", "srdhm", "rdbpot", "mbqm", "mbqm64", "mbqm_gt_one", "sat_shift_left", "round_half_away_f", "round_half_away_d",
+        "clz32", "exp_neg_quarter", "exp_on_negative_values", "one_over_one_plus_x", "softmax_int8", "softmax_int8_int16", "exp_f32",
     };
 
     private static readonly Dictionary<string, string[]> Dependencies = new()
@@ -45,6 +83,7 @@ internal sealed class SupportLibrary
         ["exp_on_negative_values"] = new[] { "exp_neg_quarter", "sat_shift_left", "srdhm" },
         ["one_over_one_plus_x"] = new[] { "srdhm", "sat_shift_left" },
         ["softmax_int8"] = new[] { "clz32", "exp_on_negative_values", "one_over_one_plus_x", "mbqm_gt_one", "rdbpot" },
+        ["softmax_int8_int16"] = new[] { "clz32", "exp_on_negative_values", "one_over_one_plus_x", "mbqm_gt_one", "rdbpot" },
     };
 
     private static readonly Dictionary<string, string> Definitions = new()
@@ -79,6 +118,15 @@ internal sealed class SupportLibrary
                 const int left = shift > 0 ? shift : 0;
                 const int right = shift > 0 ? 0 : -shift;
                 return rdbpot(srdhm((int32_t)((uint32_t)x << left), multiplier), right);
+            }
+            """,
+        ["mbqm64"] = """
+            /* The 64-bit accumulator variant (16x8 layers): the multiplier reduced to 16 bits, one rounding shift. */
+            static inline int32_t mbqm64(int64_t x, int32_t multiplier, int shift) {
+                const int64_t reduced = multiplier < 0x7FFF0000 ? ((int64_t)multiplier + (1 << 15)) >> 16 : 0x7FFF;
+                const int total_shift = 15 - shift;
+                const int64_t round = (int64_t)1 << (total_shift - 1);
+                return (int32_t)((x * reduced + round) >> total_shift);
             }
             """,
         ["mbqm_gt_one"] = """
@@ -172,41 +220,24 @@ internal sealed class SupportLibrary
                 return sat_shift_left(x, 1);
             }
             """,
-        ["softmax_int8"] = """
-            /* TFLite's quantized softmax over one row of int8 values (output scale 1/256, zero point -128). */
-            static void softmax_int8_row(const int8_t* input, int8_t* output, int depth,
-                                         int32_t beta_multiplier, int beta_left_shift, int32_t diff_min) {
-                int32_t max_in_row = -128;
-                int32_t sum_of_exps = 0; /* Q12.19 */
-                int c;
-                for (c = 0; c < depth; ++c) if (input[c] > max_in_row) max_in_row = input[c];
-                for (c = 0; c < depth; ++c) {
-                    const int32_t diff = (int32_t)input[c] - max_in_row;
-                    if (diff >= diff_min) {
-                        const int32_t scaled_diff = mbqm_gt_one(diff, beta_multiplier, beta_left_shift);
-                        sum_of_exps += rdbpot(exp_on_negative_values(scaled_diff), 12);
-                    }
-                }
-                {
-                    const int headroom_plus_one = clz32((uint32_t)sum_of_exps);
-                    const int num_bits_over_unit = 12 - headroom_plus_one;
-                    const int32_t shifted_sum_minus_one =
-                        (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - ((uint32_t)1 << 31));
-                    const int32_t shifted_scale = one_over_one_plus_x(shifted_sum_minus_one);
-                    for (c = 0; c < depth; ++c) {
-                        const int32_t diff = (int32_t)input[c] - max_in_row;
-                        if (diff >= diff_min) {
-                            const int32_t scaled_diff = mbqm_gt_one(diff, beta_multiplier, beta_left_shift);
-                            const int32_t exp_in_0 = exp_on_negative_values(scaled_diff);
-                            int32_t out = rdbpot(srdhm(shifted_scale, exp_in_0), num_bits_over_unit + 31 - 8) - 128;
-                            if (out < -128) out = -128;
-                            if (out > 127) out = 127;
-                            output[c] = (int8_t)out;
-                        } else {
-                            output[c] = -128;
-                        }
-                    }
-                }
+        ["softmax_int8"] = SoftmaxRow("softmax_int8_row", "int8_t", 8, -128, 127),
+        ["softmax_int8_int16"] = SoftmaxRow("softmax_int8_int16_row", "int16_t", 16, -32768, 32767),
+        ["exp_f32"] = """
+            /* exp(x) for float x without libm: x = k ln2 + r, |r| <= ln2/2, degree-7 Taylor polynomial of exp(r), then
+               scaled by 2^k through the exponent bits. Within a few ulp of the C library's expf. */
+            static float exp_f32(float x) {
+                union { uint32_t u; float f; } scale;
+                float k, r, p;
+                int ki;
+                if (x > 88.0f) x = 88.0f;
+                if (x < -87.0f) return 0.0f;
+                k = x * 1.44269504f;
+                ki = (int)(k < 0.0f ? k - 0.5f : k + 0.5f);
+                k = (float)ki;
+                r = (x - k * 0.693145752f) - k * 1.42860677e-06f;
+                p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666667f + r * (0.0416666667f + r * (0.00833333333f + r * (0.00138888889f + r * 0.000198412698f))))));
+                scale.u = (uint32_t)(ki + 127) << 23;
+                return p * scale.f;
             }
             """,
     };

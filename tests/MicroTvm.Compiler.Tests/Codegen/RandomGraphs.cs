@@ -89,7 +89,9 @@ internal sealed class RandomGraphs
             int n = Next(1, 2), h = Next(1, 10), w = Next(1, 10), c = Next(1, 6);
             int fh = Next(1, 4), fw = Next(1, 4), sh = Next(1, 3), sw = Next(1, 3), dh = Next(1, 2), dw = Next(1, 2);
             int multiplier = depthwise ? Next(1, 3) : 1;
-            int oc = depthwise ? c * multiplier : Next(1, 8);
+            int groups = depthwise || _random.Next(3) != 0 ? 1 : Next(2, 3);
+            if (groups > 1) c = groups * Next(1, 3);
+            int oc = depthwise ? c * multiplier : groups * Next(1, 4);
             var padding = Pick(Padding.Same, Padding.Valid);
             int oh = MicroTvm.Compiler.Reference.ConvGeometry.OutputSize(padding, h, fh, sh, dh);
             int ow = MicroTvm.Compiler.Reference.ConvGeometry.OutputSize(padding, w, fw, sw, dw);
@@ -97,17 +99,17 @@ internal sealed class RandomGraphs
             var b = new GraphBuilder();
             float inScale = Scale(0.005, 0.1);
             var input = b.Input(type, new[] { n, h, w, c }, type == ElementType.Float32 ? null : ActivationQ(type, inScale));
-            int taps = fh * fw * (depthwise ? 1 : c);
+            int taps = fh * fw * (depthwise ? 1 : c / groups);
             var (filter, bias) = depthwise
                 ? Parameters(b, type, new[] { 1, fh, fw, oc }, oc, taps, 3)
-                : Parameters(b, type, new[] { oc, fh, fw, c }, oc, taps, 0);
+                : Parameters(b, type, new[] { oc, fh, fw, c / groups }, oc, taps, 0);
             var output = b.Tensor(type, new[] { n, oh, ow, oc }, type == ElementType.Float32 ? null : ActivationQ(type, OutputScale(inScale, filter, taps, type)));
             var activation = Activation();
             OpAttributes attributes = depthwise
                 ? new DepthwiseConv2DAttributes(padding, sh, sw, dh, dw, multiplier, activation)
                 : new Conv2DAttributes(padding, sh, sw, dh, dw, activation);
             b.Op(depthwise ? OpKind.DepthwiseConv2D : OpKind.Conv2D, attributes, new[] { input, filter, bias }, output);
-            return Make($"{(depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D")} {type.DisplayName()} in [{n},{h},{w},{c}] filter {fh}x{fw} out {oc} stride {sh}x{sw} dilation {dh}x{dw} {padding} {activation}", b, output);
+            return Make($"{(depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D")} {type.DisplayName()} in [{n},{h},{w},{c}] filter {fh}x{fw} out {oc}{(groups > 1 ? $" groups {groups}" : "")} stride {sh}x{sw} dilation {dh}x{dw} {padding} {activation}", b, output);
         }
     }
 
@@ -168,15 +170,21 @@ internal sealed class RandomGraphs
         return Make($"{kind.TfliteName()} {type.DisplayName()} [{string.Join(",", shape)}] [{string.Join(",", other)}]{(y.IsConstant ? " const" : "")} {activation}", b, output);
     }
 
-    public Case Softmax(ElementType outputType)
+    public Case Softmax(ElementType inputType, ElementType outputType)
     {
         var b = new GraphBuilder();
         var shape = new[] { Next(1, 3), Next(1, 30) };
         float beta = Pick(1f, Scale(0.3, 3));
-        var input = b.Input(ElementType.Int8, shape, ActivationQ(ElementType.Int8, Scale(0.01, 0.5)));
-        var output = b.Tensor(outputType, shape, outputType == ElementType.Int8 ? Q(1f / 256, -128) : Q(1f / 32768, 0));
+        var input = b.Input(inputType, shape, inputType == ElementType.Float32 ? null : ActivationQ(ElementType.Int8, Scale(0.01, 0.5)));
+        var q = outputType switch
+        {
+            ElementType.Int8 => Q(1f / 256, -128),
+            ElementType.Int16 => Q(1f / 65536, -32768),
+            _ => null,
+        };
+        var output = b.Tensor(outputType, shape, q);
         b.Op(OpKind.Softmax, new SoftmaxAttributes(beta), new[] { input }, output);
-        return Make($"SOFTMAX int8->{outputType.DisplayName()} [{shape[0]},{shape[1]}] beta {beta}", b, output);
+        return Make($"SOFTMAX {inputType.DisplayName()}->{outputType.DisplayName()} [{shape[0]},{shape[1]}] beta {beta}", b, output);
     }
 
     public Case Quantize(ElementType from, ElementType to)

@@ -20,10 +20,11 @@ internal sealed class BinaryElementwiseKernel : Kernel
         var activation = node.Attributes is ElementwiseAttributes e ? e.Activation : FusedActivation.None;
         if (ExpectFusedActivation(activation) is { } act) return act;
         if (a.Type == ElementType.Float32) return null;
-        if (a.Type == ElementType.Int8)
+        if (a.Type == ElementType.Int32 && node.Kind is OpKind.Maximum or OpKind.Minimum) return null;
+        if (a.Type is ElementType.Int8 or ElementType.Int16)
         {
             foreach (var (t, role) in new[] { (a, "first input"), (b, "second input"), (output, "output") })
-                if (ExpectQuantized(t, role, ElementType.Int8) is { } q) return q;
+                if (ExpectQuantized(t, role, a.Type) is { } q) return q;
             if (node.Kind is OpKind.Maximum or OpKind.Minimum &&
                 (a.Quantization!.Scale != output.Quantization!.Scale || b.Quantization!.Scale != output.Quantization.Scale ||
                  a.Quantization.ZeroPoint != output.Quantization.ZeroPoint || b.Quantization.ZeroPoint != output.Quantization.ZeroPoint))
@@ -31,7 +32,7 @@ internal sealed class BinaryElementwiseKernel : Kernel
             return null;
         }
 
-        return $"element type {a.Type.DisplayName()} is not supported (int8, float32 are)";
+        return $"element type {a.Type.DisplayName()} is not supported (int8, int16, float32 are; int32 for MAXIMUM/MINIMUM)";
     }
 
     public override bool CanWriteOver(Node node, int inputIndex) =>
@@ -96,6 +97,7 @@ internal sealed class BinaryElementwiseKernel : Kernel
         var activation = node.Attributes is ElementwiseAttributes e ? e.Activation : FusedActivation.None;
         var body = c.Body;
         bool isFloat = output.Type == ElementType.Float32;
+        string t = output.Type.CType();
         string inA = c.Input(0), inB = c.Input(1);
 
         // Prologue: constants of the quantized arithmetic.
@@ -131,7 +133,7 @@ internal sealed class BinaryElementwiseKernel : Kernel
                 {
                     body.Line($"int32_t acc = mbqm(((int32_t){x} + {q.Input1Offset}) * ((int32_t){y} + {q.Input2Offset}), {q.OutputMultiplier}, {q.OutputShift}) + {q.OutputOffset};");
                     Clamp(body, "acc", q.Activation);
-                    body.Line($"{o} = (int8_t)acc;");
+                    body.Line($"{o} = ({t})acc;");
                 }
             };
         }
@@ -150,7 +152,7 @@ internal sealed class BinaryElementwiseKernel : Kernel
                     body.Line($"const int32_t b = mbqm(((int32_t){y} + {p.Input2Offset}) * {1 << p.LeftShift}, {p.Input2Multiplier}, {p.Input2Shift});");
                     body.Line($"int32_t acc = mbqm(a {sign} b, {p.OutputMultiplier}, {p.OutputShift}) + {p.OutputOffset};");
                     Clamp(body, "acc", p.Activation);
-                    body.Line($"{o} = (int8_t)acc;");
+                    body.Line($"{o} = ({t})acc;");
                 }
             };
         }

@@ -63,8 +63,10 @@ internal sealed class ConvolutionKernel : Kernel
         }
         else
         {
-            if (filter.Shape[0] != g.OutC) return "filter must be [output channels, H, W, input channels]";
-            if (filter.Shape[3] != g.InC) return "grouped convolution (filter input channels != input channels) is not supported";
+            if (filter.Shape[0] != g.OutC) return "filter must be [output channels, H, W, input channels per group]";
+            int groupInC = filter.Shape[3];
+            if (groupInC < 1 || g.InC % groupInC != 0 || g.OutC % (g.InC / groupInC) != 0)
+                return "input channels must be a multiple of the filter's, and output channels a multiple of the groups";
         }
 
         if (output.Shape[0] != g.Batches) return "batch of output and input differ";
@@ -75,47 +77,90 @@ internal sealed class ConvolutionKernel : Kernel
             return null;
         }
 
-        if (input.Type == ElementType.Int8)
+        if (input.Type is ElementType.Int8 or ElementType.Int16)
         {
-            if (ExpectQuantized(input, "input", ElementType.Int8) is { } e1) return e1;
-            if (ExpectQuantized(output, "output", ElementType.Int8) is { } e2) return e2;
-            if (filter.Type != ElementType.Int8 || filter.Quantization is null) return "int8 input needs a quantized int8 filter";
+            if (ExpectQuantized(input, "input", input.Type) is { } e1) return e1;
+            if (ExpectQuantized(output, "output", input.Type) is { } e2) return e2;
+            if (filter.Type != ElementType.Int8 || filter.Quantization is null) return "the filter must be quantized int8";
             if (filter.Quantization.IsPerChannel && filter.Quantization.Scales.Count != g.OutC) return "per-channel filter needs one scale per output channel";
             if (filter.Quantization.ZeroPoints.Any(z => z != 0)) return "int8 filter must have zero point 0";
-            if (bias is not null && bias.Type != ElementType.Int32) return "bias must be int32";
+            if (input.Type == ElementType.Int8 && bias is not null && bias.Type != ElementType.Int32) return "bias must be int32";
+            if (input.Type == ElementType.Int16)
+            {
+                if (input.Quantization!.ZeroPoint != 0) return "int16 input must have zero point 0";
+                if (bias is not null && bias.Type is not (ElementType.Int64 or ElementType.Int32)) return "bias of a 16x8 convolution must be int64 or int32";
+            }
+
             return null;
         }
 
-        return $"input type {input.Type.DisplayName()} is not supported (int8, float32 are)";
+        return $"input type {input.Type.DisplayName()} is not supported (int8, int16 with int8 filter, float32 are)";
+    }
+
+    /// <summary>How the accumulator is kept and finished, fixed by the operand types.</summary>
+    internal enum Arithmetic
+    {
+        Float,
+
+        /// <summary>int8: int32 accumulator starting at the folded bias, 32-bit requantization.</summary>
+        Int8,
+
+        /// <summary>16x8 with an int64 bias (or none): int64 accumulator, TFLite's 64-bit requantization.</summary>
+        Int16Wide,
+
+        /// <summary>16x8 with an int32 bias: the sum wraps to int32, 32-bit requantization (as TFLite).</summary>
+        Int16Narrow,
     }
 
     public override void Emit(EmitContext c)
     {
         var node = c.Node;
         var g = GeometryOf(node);
+        var input = node.Input(0);
         var filter = node.Input(1);
         var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
-        bool isFloat = node.Input(0).Type == ElementType.Float32;
+        var arithmetic = input.Type switch
+        {
+            ElementType.Float32 => Arithmetic.Float,
+            ElementType.Int8 => Arithmetic.Int8,
+            _ => bias is null || bias.Type == ElementType.Int64 ? Arithmetic.Int16Wide : Arithmetic.Int16Narrow,
+        };
         var body = c.Body;
         string f = c.Constants.Tensor($"{c.Prefix}_filter", filter, $"operator {node.Index} filter {filter.Name} {Dims(filter)}");
-        string t = isFloat ? "float" : "int8_t";
+        string t = input.Type.CType();
+        string w8 = filter.Type.CType();
+        int groupInC = g.Depthwise ? 1 : filter.Shape[3];
+        int filtersPerGroup = g.Depthwise ? 1 : g.OutC / (g.InC / groupInC);
 
-        // Distinct clamped windows per output row / column.
-        var rowWindows = Enumerable.Range(0, g.OutH).Select(oy => ValidTaps(oy * g.StrideH - g.PadH, g.FilterH, g.DilationH, g.InH)).ToArray();
-        var colWindows = Enumerable.Range(0, g.OutW).Select(ox => ValidTaps(ox * g.StrideW - g.PadW, g.FilterW, g.DilationW, g.InW)).ToArray();
-        var rowClasses = rowWindows.Distinct().ToList();
-        var colClasses = colWindows.Distinct().ToList();
-
-        string biasRow = "";
-        string? floatBias = null;
-        if (isFloat)
+        string accType = arithmetic switch { Arithmetic.Float => "float", Arithmetic.Int8 => "int32_t", _ => "int64_t" };
+        string init = "0";
+        string? rawBias = null;
+        if (arithmetic == Arithmetic.Float)
         {
             c.Support.Use("min_max");
-            if (bias is not null) floatBias = c.Constants.Tensor($"{c.Prefix}_bias", bias, $"operator {node.Index} bias {bias.Name}");
+            init = "0.0f";
+            if (bias is not null) rawBias = c.Constants.Tensor($"{c.Prefix}_bias", bias, $"operator {node.Index} bias {bias.Name}");
         }
-        else
+        else if (arithmetic == Arithmetic.Int8)
         {
-            var folded = FoldedBias(g, filter, bias, -node.Input(0).Quantization!.ZeroPoint, rowClasses, colClasses);
+            init = "bias[oc]";
+        }
+        else if (bias is not null)
+        {
+            rawBias = c.Constants.Tensor($"{c.Prefix}_bias", bias, $"operator {node.Index} bias {bias.Name}");
+            if (arithmetic == Arithmetic.Int16Wide) init = $"{rawBias}[oc]";
+        }
+
+        string biasRow = "";
+        if (arithmetic == Arithmetic.Int8)
+        {
+            // Distinct clamped windows per output row / column; with a zero input offset one table row suffices.
+            int inputOffset = -input.Quantization!.ZeroPoint;
+            var rowWindows = Enumerable.Range(0, g.OutH).Select(oy => inputOffset == 0 ? (0, 0) : ValidTaps(oy * g.StrideH - g.PadH, g.FilterH, g.DilationH, g.InH)).ToArray();
+            var colWindows = Enumerable.Range(0, g.OutW).Select(ox => inputOffset == 0 ? (0, 0) : ValidTaps(ox * g.StrideW - g.PadW, g.FilterW, g.DilationW, g.InW)).ToArray();
+            var rowClasses = rowWindows.Distinct().ToList();
+            var colClasses = colWindows.Distinct().ToList();
+            var folded = FoldedBias(g, groupInC, filter, bias, inputOffset, rowClasses, colClasses);
             string table = c.Constants.Int32($"{c.Prefix}_bias", folded,
                 $"operator {node.Index} bias + input zero point correction per output channel, for {rowClasses.Count}x{colClasses.Count} distinct clamped filter windows");
             string rowIndex = "0", colIndex = "0";
@@ -147,61 +192,87 @@ internal sealed class ConvolutionKernel : Kernel
                 body.Line($"const int fx1 = ({g.InW} - ix0 + {g.DilationW - 1}) / {g.DilationW} < {g.FilterW} ? ({g.InW} - ix0 + {g.DilationW - 1}) / {g.DilationW} : {g.FilterW};");
                 body.Line($"const {t}* image = {c.Input(0)} + (size_t)n * {g.InH * g.InW * g.InC};");
                 body.Line($"{t}* o = {c.Output()} + (((size_t)n * {g.OutH} + oy) * {g.OutW} + ox) * {g.OutC};");
-                if (!isFloat) body.Line($"const int32_t* bias = {biasRow};");
+                if (arithmetic == Arithmetic.Int8) body.Line($"const int32_t* bias = {biasRow};");
                 using (body.Block($"for (int oc = 0; oc < {g.OutC}; ++oc)"))
                 {
-                    body.Line(isFloat ? "float acc = 0.0f;" : "int32_t acc = bias[oc];");
-                    if (g.Depthwise && g.Multiplier != 1) body.Line($"const int ic = oc / {g.Multiplier};");
-                    string ic = g.Depthwise ? (g.Multiplier == 1 ? "oc" : "ic") : "";
+                    body.Line($"{accType} acc = {init};");
+                    string channel;
+                    if (g.Depthwise) channel = g.Multiplier == 1 ? "oc" : $"oc / {g.Multiplier}";
+                    else channel = filtersPerGroup == g.OutC ? "" : $"(oc / {filtersPerGroup}) * {groupInC} + ";
                     using (body.Block("for (int fy = fy0; fy < fy1; ++fy)"))
                     {
                         body.Line($"const {t}* row = image + (size_t)(iy0 + fy * {g.DilationH}) * {g.InW * g.InC};");
                         using (body.Block("for (int fx = fx0; fx < fx1; ++fx)"))
                         {
                             body.Line($"const {t}* x = row + (ix0 + fx * {g.DilationW}) * {g.InC};");
-                            string mul = isFloat ? "x[{0}] * w[{1}]" : "(int32_t)x[{0}] * (int32_t)w[{1}]";
+                            string Mul(string xi, string wi) => arithmetic switch
+                            {
+                                Arithmetic.Float => $"x[{xi}] * w[{wi}]",
+                                Arithmetic.Int8 => $"(int32_t)x[{xi}] * (int32_t)w[{wi}]",
+                                _ => $"(int64_t)((int32_t)x[{xi}] * (int32_t)w[{wi}])",
+                            };
                             if (g.Depthwise)
                             {
-                                body.Line($"const {t}* w = {f} + (fy * {g.FilterW} + fx) * {g.OutC};");
-                                body.Line($"acc += {string.Format(mul, ic, "oc")};");
+                                body.Line($"const {w8}* w = {f} + (fy * {g.FilterW} + fx) * {g.OutC};");
+                                body.Line($"acc += {Mul(channel, "oc")};");
                             }
                             else
                             {
-                                body.Line($"const {t}* w = {f} + ((size_t)oc * {g.FilterH} + fy) * {g.FilterW * g.InC} + fx * {g.InC};");
-                                body.Line($"for (int i = 0; i < {g.InC}; ++i) acc += {string.Format(mul, "i", "i")};");
+                                body.Line($"const {w8}* w = {f} + ((size_t)oc * {g.FilterH} + fy) * {g.FilterW * groupInC} + fx * {groupInC};");
+                                body.Line($"for (int i = 0; i < {groupInC}; ++i) acc += {Mul(channel + "i", "i")};");
                             }
                         }
                     }
 
-                    if (isFloat)
+                    if (arithmetic == Arithmetic.Float)
                     {
-                        if (floatBias is not null) body.Line($"acc += {floatBias}[oc];");
+                        if (rawBias is not null) body.Line($"acc += {rawBias}[oc];");
                         body.Line($"o[oc] = {FloatClamp("acc", g.Activation)};");
                     }
                     else
                     {
-                        EmitRequantize(c, g, body);
+                        EmitRequantize(c, g, body, arithmetic, rawBias, "oc");
                     }
                 }
             }
         }
     }
 
-    private static void EmitRequantize(EmitContext c, Geometry g, CodeWriter body)
+    /// <summary>Requantizes <c>acc</c> of channel <paramref name="channel"/> into <c>o[channel]</c>.</summary>
+    private static void EmitRequantize(EmitContext c, Geometry g, CodeWriter body, Arithmetic arithmetic, string? rawBias, string channel)
     {
         var node = c.Node;
         var output = node.Output;
         var q = ConvQuantization.Derive(node.Input(0), node.Input(1), output, g.OutC, g.Activation);
-        var (mult, shift) = FullyConnectedKernel.Requantization(c, q.OutputMultipliers, q.OutputShifts, "oc");
-        c.Support.Use("mbqm");
-        body.Line($"acc = mbqm(acc, {mult}, {shift}) + {q.OutputOffset};");
-        Clamp(body, "acc", q.Activation);
-        body.Line("o[oc] = (int8_t)acc;");
+        var (mult, shift) = FullyConnectedKernel.Requantization(c, q.OutputMultipliers, q.OutputShifts, channel);
+        string result = EmitScale(c, body, arithmetic, rawBias, channel, mult, shift);
+        body.Line($"int32_t y = {result} + {q.OutputOffset};");
+        Clamp(body, "y", q.Activation);
+        body.Line($"o[{channel}] = ({output.Type.CType()})y;");
+    }
+
+    /// <summary>The C expression of the scaled accumulator (before the output offset).</summary>
+    internal static string EmitScale(EmitContext c, CodeWriter body, Arithmetic arithmetic, string? rawBias, string channel, string mult, string shift)
+    {
+        switch (arithmetic)
+        {
+            case Arithmetic.Int8:
+                c.Support.Use("mbqm");
+                return $"mbqm(acc, {mult}, {shift})";
+            case Arithmetic.Int16Wide:
+                c.Support.Use("mbqm64");
+                return $"mbqm64(acc, {mult}, {shift})";
+            default:
+                c.Support.Use("mbqm");
+                // The 64-bit sum wrapped to 32 bits, plus the bias, as TFLite's int32 accumulator.
+                body.Line($"const int32_t acc32 = (int32_t)((uint32_t)(uint64_t)acc + (uint32_t){rawBias}[{channel}]);");
+                return $"mbqm(acc32, {mult}, {shift})";
+        }
     }
 
     /// <summary>bias[oc] + inputOffset * (sum of the filter taps of channel oc inside the window), for every
     /// (row window, column window, oc), row-major.</summary>
-    private static int[] FoldedBias(Geometry g, Tensor filter, Tensor? bias, int inputOffset,
+    private static int[] FoldedBias(Geometry g, int groupInC, Tensor filter, Tensor? bias, int inputOffset,
         List<(int First, int End)> rows, List<(int First, int End)> cols)
     {
         var w = Decode.Int8(filter.Data!);
@@ -217,7 +288,7 @@ internal sealed class ConvolutionKernel : Kernel
                         {
                             if (g.Depthwise) sum += w[(fy * g.FilterW + fx) * g.OutC + oc];
                             else
-                                for (int i = 0; i < g.InC; i++) sum += w[((oc * g.FilterH + fy) * g.FilterW + fx) * g.InC + i];
+                                for (int i = 0; i < groupInC; i++) sum += w[((oc * g.FilterH + fy) * g.FilterW + fx) * groupInC + i];
                         }
 
                     table[(r * cols.Count + k) * g.OutC + oc] = unchecked((int)(b[oc] + inputOffset * sum));

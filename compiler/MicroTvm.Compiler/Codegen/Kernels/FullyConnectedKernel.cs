@@ -27,18 +27,24 @@ internal sealed class FullyConnectedKernel : Kernel
             return null;
         }
 
-        if (input.Type == ElementType.Int8)
+        if (input.Type is ElementType.Int8 or ElementType.Int16)
         {
-            if (ExpectQuantized(input, "input", ElementType.Int8) is { } e1) return e1;
-            if (ExpectQuantized(node.Output, "output", ElementType.Int8) is { } e2) return e2;
-            if (weights.Type != ElementType.Int8 || weights.Quantization is null) return "int8 input needs quantized int8 weights";
+            if (ExpectQuantized(input, "input", input.Type) is { } e1) return e1;
+            if (ExpectQuantized(node.Output, "output", input.Type) is { } e2) return e2;
+            if (weights.Type != ElementType.Int8 || weights.Quantization is null) return "the weights must be quantized int8";
             if (weights.Quantization.IsPerChannel && weights.Quantization.Scales.Count != weights.Shape[0]) return "per-channel weights need one scale per unit";
             if (weights.Quantization.ZeroPoints.Any(z => z != 0)) return "int8 weights must have zero point 0";
-            if (bias is not null && bias.Type != ElementType.Int32) return "bias must be int32";
+            if (input.Type == ElementType.Int8 && bias is not null && bias.Type != ElementType.Int32) return "bias must be int32";
+            if (input.Type == ElementType.Int16)
+            {
+                if (input.Quantization!.ZeroPoint != 0) return "int16 input must have zero point 0";
+                if (bias is not null && bias.Type is not (ElementType.Int64 or ElementType.Int32)) return "bias of a 16x8 layer must be int64 or int32";
+            }
+
             return null;
         }
 
-        return $"input type {input.Type.DisplayName()} is not supported (int8, float32 are)";
+        return $"input type {input.Type.DisplayName()} is not supported (int8, int16 with int8 weights, float32 are)";
     }
 
     public override void Emit(EmitContext c)
@@ -72,9 +78,15 @@ internal sealed class FullyConnectedKernel : Kernel
             return;
         }
 
-        // int8: acc = sum((x - zx) * w) + bias = sum(x * w) + (bias - zx * sum(w)), the bracket folded per unit.
         var input = node.Input(0);
         var output = node.Output;
+        if (input.Type == ElementType.Int16)
+        {
+            EmitInt16(c, a, weights, bias, units, depth, batches);
+            return;
+        }
+
+        // int8: acc = sum((x - zx) * w) + bias = sum(x * w) + (bias - zx * sum(w)), the bracket folded per unit.
         int inputOffset = -input.Quantization!.ZeroPoint;
         var wv = Decode.Int8(weights.Data!);
         var bv = bias is null ? new int[units] : Decode.Int32(bias.Data!);
@@ -101,6 +113,32 @@ internal sealed class FullyConnectedKernel : Kernel
                 body.Line($"acc = mbqm(acc, {mult}, {shift}) + {q.OutputOffset};");
                 Clamp(body, "acc", q.Activation);
                 body.Line($"{c.Output()}[b * {units} + o] = (int8_t)acc;");
+            }
+        }
+    }
+
+    /// <summary>16x8: int16 activations (zero point 0, nothing to fold), int8 weights, int64 accumulator.</summary>
+    private static void EmitInt16(EmitContext c, FullyConnectedAttributes a, Tensor weights, Tensor? bias, int units, int depth, long batches)
+    {
+        var node = c.Node;
+        var body = c.Body;
+        string w = $"{c.Prefix}_weights";
+        var arithmetic = bias is null || bias.Type == ElementType.Int64 ? ConvolutionKernel.Arithmetic.Int16Wide : ConvolutionKernel.Arithmetic.Int16Narrow;
+        string? b = bias is null ? null : c.Constants.Tensor($"{c.Prefix}_bias", bias, $"operator {node.Index} bias {bias.Name}");
+        var q = ConvQuantization.Derive(node.Input(0), weights, node.Output, units, a.Activation);
+        var (mult, shift) = Requantization(c, q.OutputMultipliers, q.OutputShifts);
+        using (body.Block($"for (int b = 0; b < {batches}; ++b)"))
+        {
+            body.Line($"const int16_t* x = {c.Input(0)} + b * {depth};");
+            using (body.Block($"for (int o = 0; o < {units}; ++o)"))
+            {
+                body.Line($"const int8_t* w = {w} + o * {depth};");
+                body.Line($"int64_t acc = {(arithmetic == ConvolutionKernel.Arithmetic.Int16Wide && b is not null ? $"{b}[o]" : "0")};");
+                body.Line($"for (int d = 0; d < {depth}; ++d) acc += (int64_t)((int32_t)x[d] * (int32_t)w[d]);");
+                string scaled = ConvolutionKernel.EmitScale(c, body, arithmetic, b, "o", mult, shift);
+                body.Line($"int32_t y = {scaled} + {q.OutputOffset};");
+                Clamp(body, "y", q.Activation);
+                body.Line($"{c.Output()}[b * {units} + o] = (int16_t)y;");
             }
         }
     }

@@ -4,8 +4,8 @@ using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
 
 namespace MicroTvm.Compiler.Codegen.Kernels;
 
-/// <summary>SOFTMAX over the last dimension: int8 in, int8 out (scale 1/256, zero point -128), TFLite's fixed-point
-/// exponential.</summary>
+/// <summary>SOFTMAX over the last dimension: int8 in, int8 or int16 out with TFLite's fixed-point exponential; float32
+/// with a portable exp (no libm), within float tolerance of TFLite.</summary>
 internal sealed class SoftmaxKernel : Kernel
 {
     public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Softmax };
@@ -14,31 +14,62 @@ internal sealed class SoftmaxKernel : Kernel
     {
         var input = node.Input(0);
         var output = node.Output;
+        if (input.Shape.Length == 0 || input.Shape[^1] < 1) return "the last dimension must not be empty";
+        if (input.Type == ElementType.Float32) return output.Type == ElementType.Float32 ? null : "float32 input needs a float32 output";
         if (input.Type == ElementType.Int8)
         {
             if (ExpectQuantized(input, "input", ElementType.Int8) is { } e1) return e1;
-            if (ExpectQuantized(output, "output", ElementType.Int8) is { } e2) return e2;
-            if (output.Quantization!.Scale != 1f / 256 || output.Quantization.ZeroPoint != -128)
-                return "int8 output must have scale 1/256 and zero point -128";
-            return null;
+            if (output.Type == ElementType.Int8)
+            {
+                if (ExpectQuantized(output, "output", ElementType.Int8) is { } e2) return e2;
+                if (output.Quantization!.Scale != 1f / 256 || output.Quantization.ZeroPoint != -128)
+                    return "int8 output must have scale 1/256 and zero point -128";
+                return null;
+            }
+
+            if (output.Type == ElementType.Int16) return output.Quantization is null ? "int16 output has no quantization parameters" : null;
+            return "int8 input needs an int8 or int16 output";
         }
 
-        return $"input type {input.Type.DisplayName()} is not supported (int8 is)";
+        return $"input type {input.Type.DisplayName()} is not supported (int8, float32 are)";
     }
 
     /// <summary>Each row is read completely (for its maximum and sum) before its first output is written, and the
-    /// final pass reads element c before writing element c.</summary>
-    public override bool CanWriteOver(Node node, int inputIndex) => inputIndex == 0;
+    /// final pass reads element c before writing element c; so with equal element sizes the output may overwrite
+    /// the input.</summary>
+    public override bool CanWriteOver(Node node, int inputIndex) =>
+        inputIndex == 0 && node.Input(0).Type.SizeInBytes() == node.Output.Type.SizeInBytes() && node.Input(0).Type != ElementType.Float32;
 
     public override void Emit(EmitContext c)
     {
         var node = c.Node;
         var input = node.Input(0);
         int depth = input.Shape[^1];
-        long rows = input.ElementCount / Math.Max(1, depth);
-        var q = SoftmaxQuantization.Derive(input, node.AttributesAs<SoftmaxAttributes>().Beta);
-        c.Support.Use("softmax_int8");
-        using (c.Body.Block($"for (int r = 0; r < {rows}; ++r)"))
-            c.Body.Line($"softmax_int8_row({c.Input(0)} + (size_t)r * {depth}, {c.Output()} + (size_t)r * {depth}, {depth}, {q.InputMultiplier}, {q.InputLeftShift}, {q.DiffMin});");
+        long rows = input.ElementCount / depth;
+        float beta = node.AttributesAs<SoftmaxAttributes>().Beta;
+        var body = c.Body;
+        if (input.Type == ElementType.Float32)
+        {
+            // As TFLite: maximum, exp((x - max) * beta) stored and summed, then each divided by the sum.
+            c.Support.Use("exp_f32");
+            using (body.Block($"for (int r = 0; r < {rows}; ++r)"))
+            {
+                body.Line($"const float* x = {c.Input(0)} + (size_t)r * {depth};");
+                body.Line($"float* y = {c.Output()} + (size_t)r * {depth};");
+                body.Line($"float max = {CLiteral.Float(float.MinValue)};");
+                body.Line("float sum = 0.0f;");
+                body.Line($"for (int i = 0; i < {depth}; ++i) if (x[i] > max) max = x[i];");
+                body.Line($"for (int i = 0; i < {depth}; ++i) {{ y[i] = exp_f32((x[i] - max) * {CLiteral.Float(beta)}); sum += y[i]; }}");
+                body.Line($"for (int i = 0; i < {depth}; ++i) y[i] /= sum;");
+            }
+
+            return;
+        }
+
+        var q = SoftmaxQuantization.Derive(input, beta);
+        string helper = node.Output.Type == ElementType.Int8 ? "softmax_int8" : "softmax_int8_int16";
+        c.Support.Use(helper);
+        using (body.Block($"for (int r = 0; r < {rows}; ++r)"))
+            body.Line($"{helper}_row({c.Input(0)} + (size_t)r * {depth}, {c.Output()} + (size_t)r * {depth}, {depth}, {q.InputMultiplier}, {q.InputLeftShift}, {q.DiffMin});");
     }
 }
