@@ -23,6 +23,8 @@ internal sealed class ConstantPool
 
     public string UInt8(string name, IReadOnlyList<byte> values, string comment) => Add(name, "uint8_t", 1, values.Select(v => CLiteral.Int(v)).ToList(), comment);
 
+    public string UInt16(string name, IReadOnlyList<ushort> values, string comment) => Add(name, "uint16_t", 2, values.Select(v => CLiteral.Int(v)).ToList(), comment);
+
     public string Int16(string name, IReadOnlyList<short> values, string comment) => Add(name, "int16_t", 2, values.Select(v => CLiteral.Int(v)).ToList(), comment);
 
     public string Int32(string name, IReadOnlyList<int> values, string comment) => Add(name, "int32_t", 4, values.Select(v => CLiteral.Int(v)).ToList(), comment);

@@ -18,6 +18,11 @@ internal sealed class SupportLibrary
 
     public bool Uses(string helper) => _used.Contains(helper);
 
+    /// <summary>The model's source calls memcpy (and includes string.h).</summary>
+    public bool UsesMemcpy { get; private set; }
+
+    public void UseMemcpy() => UsesMemcpy = true;
+
     /// <summary>The definitions in dependency order (fixed order: deterministic output).</summary>
     public string Code()
     {
@@ -72,12 +77,13 @@ internal sealed class SupportLibrary
     private static readonly string[] Order =
     {
         "min_max", "srdhm", "rdbpot", "mbqm", "mbqm64", "mbqm_gt_one", "sat_shift_left", "round_half_away_f", "round_half_away_d",
-        "clz32", "exp_neg_quarter", "exp_on_negative_values", "one_over_one_plus_x", "softmax_int8", "softmax_int8_int16", "exp_f32",
+        "clz32", "exp_neg_quarter", "exp_on_negative_values", "one_over_one_plus_x", "softmax_int8", "softmax_int8_int16", "exp_f32", "tanh_f32",
     };
 
     private static readonly Dictionary<string, string[]> Dependencies = new()
     {
         ["mbqm"] = new[] { "srdhm", "rdbpot" },
+        ["tanh_f32"] = new[] { "exp_f32" },
         ["mbqm_gt_one"] = new[] { "srdhm" },
         ["exp_neg_quarter"] = new[] { "srdhm", "rdbpot" },
         ["exp_on_negative_values"] = new[] { "exp_neg_quarter", "sat_shift_left", "srdhm" },
@@ -222,6 +228,15 @@ internal sealed class SupportLibrary
             """,
         ["softmax_int8"] = SoftmaxRow("softmax_int8_row", "int8_t", 8, -128, 127),
         ["softmax_int8_int16"] = SoftmaxRow("softmax_int8_int16_row", "int16_t", 16, -32768, 32767),
+        ["tanh_f32"] = """
+            /* tanh(x) = (1 - e^-2|x|) / (1 + e^-2|x|), sign restored; no libm. */
+            static float tanh_f32(float x) {
+                const float a = x < 0.0f ? -x : x;
+                const float t = exp_f32(-2.0f * a);
+                const float r = (1.0f - t) / (1.0f + t);
+                return x < 0.0f ? -r : r;
+            }
+            """,
         ["exp_f32"] = """
             /* exp(x) for float x without libm: x = k ln2 + r, |r| <= ln2/2, degree-7 Taylor polynomial of exp(r), then
                scaled by 2^k through the exponent bits. Within a few ulp of the C library's expf. */

@@ -184,9 +184,9 @@ internal static class LayoutKernels
     }
 
     /// <summary>One input dimension's slice: begin, end, stride and which of begin/end/shrink applies.</summary>
-    private readonly record struct SliceAxis(int Begin, int End, int Stride, bool BeginMask, bool EndMask, bool Shrink);
+    internal readonly record struct SliceAxis(int Begin, int End, int Stride, bool BeginMask, bool EndMask, bool Shrink);
 
-    private static SliceAxis[] ResolveSliceAxes(StridedSliceAttributes p, int rank)
+    internal static SliceAxis[] ResolveSliceAxes(StridedSliceAttributes p, int rank)
     {
         bool Bit(int mask, int i) => (mask & (1 << i)) != 0;
         var full = new SliceAxis(0, 0, 1, true, true, false);
@@ -210,7 +210,7 @@ internal static class LayoutKernels
         return axes.Take(rank).ToArray();
     }
 
-    private static int StartForAxis(SliceAxis a, int axisSize)
+    internal static int StartForAxis(SliceAxis a, int axisSize)
     {
         if (axisSize == 0) return 0;
         long start = a.BeginMask ? (a.Stride > 0 ? int.MinValue : int.MaxValue) : a.Begin;
@@ -218,7 +218,7 @@ internal static class LayoutKernels
         return a.Stride > 0 ? (int)Math.Clamp(start, 0, axisSize) : (int)Math.Clamp(start, -1, axisSize - 1);
     }
 
-    private static int StopForAxis(SliceAxis a, int axisSize, int start)
+    internal static int StopForAxis(SliceAxis a, int axisSize, int start)
     {
         if (axisSize == 0) return 0;
         if (a.Shrink) return start + 1;

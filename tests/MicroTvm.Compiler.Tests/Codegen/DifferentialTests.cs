@@ -63,6 +63,29 @@ public class DifferentialTests
                 .SelectMany(type => Enumerable.Range(0, CasesPerKind / 2).Select(_ => r.Binary(kind, type))))
             .ToList());
 
+    [Fact]
+    public void ActivationsMatchTheReferenceEvaluator() => Check(5, r =>
+        new[] { OpKind.Relu, OpKind.Relu6, OpKind.LeakyRelu, OpKind.HardSwish, OpKind.Logistic, OpKind.Tanh }
+            .SelectMany(kind => new[] { ElementType.Int8, ElementType.Int16, ElementType.Float32 }
+                .Where(type => !(kind == OpKind.HardSwish && type == ElementType.Int16))
+                .SelectMany(type => Enumerable.Range(0, 3).Select(_ => r.Unary(kind, type))))
+            .Concat(new[] { OpKind.Relu, OpKind.LeakyRelu, OpKind.HardSwish, OpKind.Logistic, OpKind.Tanh }.Select(kind => r.UnaryExhaustive(kind, ElementType.Int8)))
+            .Concat(new[] { OpKind.Relu, OpKind.LeakyRelu, OpKind.Logistic, OpKind.Logistic, OpKind.Tanh, OpKind.Tanh }.Select(kind => r.UnaryExhaustive(kind, ElementType.Int16)))
+            .ToList());
+
+    [Fact]
+    public void LayoutMeanAndTransposeConvMatchTheReferenceEvaluator() => Check(6, r =>
+        new[] { ElementType.Int8, ElementType.Float32, ElementType.Int16 }.SelectMany(type => new[]
+        {
+            Enumerable.Range(0, 3).Select(_ => r.Transpose(type)),
+            Enumerable.Range(0, 3).Select(_ => r.Concatenation(type)),
+            Enumerable.Range(0, 2).Select(_ => r.Pad(type, v2: false)),
+            Enumerable.Range(0, 2).Select(_ => r.Pad(type, v2: true)),
+            Enumerable.Range(0, 3).Select(_ => r.StridedSlice(type)),
+            Enumerable.Range(0, 3).Select(_ => r.Mean(type)),
+            Enumerable.Range(0, 3).Select(_ => r.TransposeConv(type)),
+        }.SelectMany(c => c)).ToList());
+
     private static void Check(int seed, Func<RandomGraphs, List<RandomGraphs.Case>> generate)
     {
         var cases = generate(new RandomGraphs(seed));

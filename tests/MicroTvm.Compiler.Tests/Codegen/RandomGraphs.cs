@@ -197,6 +197,183 @@ internal sealed class RandomGraphs
         return Make($"{(to == ElementType.Float32 ? "DEQUANTIZE" : "QUANTIZE")} {from.DisplayName()}->{to.DisplayName()} [{string.Join(",", shape)}]", b, output);
     }
 
+    public Case Unary(OpKind kind, ElementType type)
+    {
+        var b = new GraphBuilder();
+        var shape = RandomShape(Next(1, 3));
+        QuantizationParameters? qi = null, qo = null;
+        if (type == ElementType.Int8)
+        {
+            qi = ActivationQ(type, Scale(0.01, 0.2));
+            qo = kind switch
+            {
+                OpKind.Logistic => Q(1f / 256, -128),
+                OpKind.Tanh => Q(1f / 128, 0),
+                OpKind.Relu6 => qi,
+                _ => ActivationQ(type, Scale(0.01, 0.2)),
+            };
+        }
+        else if (type == ElementType.Int16)
+        {
+            qi = kind is OpKind.Logistic or OpKind.Tanh ? Q(Pick(1f / 4096, Scale(0.0001, 0.002)), 0) : Q(Scale(0.0005, 0.01), 0);
+            qo = kind switch
+            {
+                OpKind.Logistic or OpKind.Tanh => Q(1f / 32768, 0),
+                OpKind.Relu6 => qi,
+                _ => Q(Scale(0.0005, 0.01), 0),
+            };
+        }
+
+        var x = b.Input(type, shape, qi);
+        var y = b.Tensor(type, shape, qo);
+        float alpha = Pick(0.1f, 0.2f, Scale(0.01, 0.9));
+        OpAttributes attributes = kind == OpKind.LeakyRelu ? new LeakyReluAttributes(alpha) : NoAttributes.Instance;
+        b.Op(kind, attributes, new[] { x }, y);
+        var c = Make($"{kind.TfliteName()} {type.DisplayName()} [{string.Join(",", shape)}]", b, y);
+        if (type == ElementType.Float32)
+        {
+            // Cover both tails of the float functions, not only [-4, 4].
+            var inputs = c.Inputs.Select(bytes => Bytes(ElementType.Float32, Values(ElementType.Float32, bytes).Select(v => v * Pick(1.0, 5.0)))).ToArray();
+            return c with { Inputs = inputs };
+        }
+
+        return c;
+    }
+
+    /// <summary>The same operator over every value of its input type (256 for int8, 65536 for int16).</summary>
+    public Case UnaryExhaustive(OpKind kind, ElementType type)
+    {
+        var c = Unary(kind, type);
+        var x = c.Graph.Inputs[0];
+        var y = c.Graph.Outputs[0];
+        int count = type == ElementType.Int8 ? 256 : 65536;
+        var b = new GraphBuilder();
+        var input = b.Input(type, new[] { count }, x.Quantization);
+        var output = b.Tensor(type, new[] { count }, y.Quantization);
+        b.Op(kind, c.Graph.Nodes[0].Attributes, new[] { input }, output);
+        var graph = b.Build(output);
+        var all = type == ElementType.Int8
+            ? Enumerable.Range(0, 256).Select(i => (byte)i).ToArray()
+            : Enumerable.Range(0, 65536).SelectMany(i => new[] { (byte)i, (byte)(i >> 8) }).ToArray();
+        return new Case($"{kind.TfliteName()} {type.DisplayName()} every input value, scale {x.Quantization!.Scale:G6}", graph, new[] { all });
+    }
+
+    private static int[] Permutation(Random random, int rank) => Enumerable.Range(0, rank).OrderBy(_ => random.Next()).ToArray();
+
+    public Case Transpose(ElementType type)
+    {
+        var b = new GraphBuilder();
+        var shape = RandomShape(Next(1, 4));
+        var perm = Permutation(_random, shape.Length);
+        var q = type == ElementType.Float32 ? null : ActivationQ(type, 0.05f);
+        var x = b.Input(type, shape, q);
+        var y = b.Tensor(type, perm.Select(p => shape[p]).ToArray(), q);
+        b.Op(OpKind.Transpose, new TransposeAttributes(perm), new[] { x }, y);
+        return Make($"TRANSPOSE {type.DisplayName()} [{string.Join(",", shape)}] perm [{string.Join(",", perm)}]", b, y);
+    }
+
+    public Case Concatenation(ElementType type)
+    {
+        var b = new GraphBuilder();
+        var shape = RandomShape(Next(1, 4));
+        int axis = Next(0, shape.Length - 1);
+        var q = type == ElementType.Float32 ? null : ActivationQ(type, 0.05f);
+        var inputs = Enumerable.Range(0, Next(1, 3)).Select(_ =>
+        {
+            var s = (int[])shape.Clone();
+            s[axis] = Next(1, 4);
+            return _random.Next(5) == 0 ? b.Tensor(type, s, q, RandomData(type, s.Aggregate(1L, (p, d) => p * d))) : b.Input(type, s, q);
+        }).ToArray();
+        if (inputs.All(t => t.IsConstant)) inputs[0] = b.Input(type, inputs[0].Shape, q);
+        var outShape = (int[])shape.Clone();
+        outShape[axis] = inputs.Sum(t => t.Shape[axis]);
+        var y = b.Tensor(type, outShape, q);
+        b.Op(OpKind.Concatenation, new ConcatenationAttributes(axis, FusedActivation.None), inputs, y);
+        return Make($"CONCATENATION {type.DisplayName()} {inputs.Length} inputs axis {axis} -> [{string.Join(",", outShape)}]", b, y);
+    }
+
+    public Case Pad(ElementType type, bool v2)
+    {
+        var b = new GraphBuilder();
+        var shape = RandomShape(Next(1, 4));
+        var before = shape.Select(_ => Next(0, 2)).ToArray();
+        var after = shape.Select(_ => Next(0, 2)).ToArray();
+        var q = type == ElementType.Float32 ? null : ActivationQ(type, 0.05f);
+        var x = b.Input(type, shape, q);
+        var inputs = new List<Tensor?> { x };
+        if (v2) inputs.Add(b.Tensor(type, new[] { 1 }, q, RandomData(type, 1)));
+        var y = b.Tensor(type, shape.Select((d, i) => d + before[i] + after[i]).ToArray(), q);
+        b.Op(v2 ? OpKind.PadV2 : OpKind.Pad, new PadAttributes(before, after), inputs.ToArray(), y);
+        return Make($"{(v2 ? "PADV2" : "PAD")} {type.DisplayName()} [{string.Join(",", shape)}] before [{string.Join(",", before)}] after [{string.Join(",", after)}]", b, y);
+    }
+
+    public Case StridedSlice(ElementType type)
+    {
+        while (true)
+        {
+            var shape = RandomShape(Next(1, 3)).Select(d => d + 2).ToArray();
+            int rank = shape.Length;
+            var begin = shape.Select(d => Next(-d, d - 1)).ToArray();
+            var end = shape.Select(d => Next(-d, d)).ToArray();
+            var strides = shape.Select(_ => Pick(1, 1, 2, -1, -2)).ToArray();
+            int beginMask = Next(0, (1 << rank) - 1), endMask = Next(0, (1 << rank) - 1);
+            int shrink = _random.Next(3) == 0 ? 1 << Next(0, rank - 1) : 0;
+            var attributes = new StridedSliceAttributes(begin, end, strides, beginMask, endMask, 0, 0, shrink, false);
+            var axes = MicroTvm.Compiler.Reference.LayoutKernels.ResolveSliceAxes(attributes, rank);
+            var counts = new List<int>();
+            for (int d = 0; d < rank; d++)
+            {
+                int start = MicroTvm.Compiler.Reference.LayoutKernels.StartForAxis(axes[d], shape[d]);
+                int stop = MicroTvm.Compiler.Reference.LayoutKernels.StopForAxis(axes[d], shape[d], start);
+                int step = axes[d].Stride;
+                int count = Math.Max(0, step > 0 ? (stop - start + step - 1) / step : (start - stop - step - 1) / -step);
+                if ((shrink & (1 << d)) == 0) counts.Add(count);
+                else if (count != 1) counts.Add(-1);
+            }
+
+            if (counts.Any(n => n <= 0)) continue;
+            var b = new GraphBuilder();
+            var q = type == ElementType.Float32 ? null : ActivationQ(type, 0.05f);
+            var x = b.Input(type, shape, q);
+            var y = b.Tensor(type, counts.ToArray(), q);
+            b.Op(OpKind.StridedSlice, attributes, new[] { x }, y);
+            return Make($"STRIDED_SLICE {type.DisplayName()} [{string.Join(",", shape)}] begin [{string.Join(",", begin)}] end [{string.Join(",", end)}] strides [{string.Join(",", strides)}] masks {beginMask}/{endMask}/{shrink}", b, y);
+        }
+    }
+
+    public Case Mean(ElementType type)
+    {
+        var b = new GraphBuilder();
+        var shape = RandomShape(Next(1, 4));
+        var axes = Enumerable.Range(0, shape.Length).Where(_ => _random.Next(2) == 0).ToArray();
+        if (axes.Length == 0) axes = new[] { Next(0, shape.Length - 1) };
+        bool keep = _random.Next(2) == 0;
+        var qi = type == ElementType.Float32 ? null : ActivationQ(type, Scale(0.01, 0.1));
+        var qo = qi is null || _random.Next(3) == 0 ? qi : ActivationQ(type, Scale(0.01, 0.1));
+        var x = b.Input(type, shape, qi);
+        var outShape = keep ? shape.Select((d, i) => axes.Contains(i) ? 1 : d).ToArray() : shape.Where((d, i) => !axes.Contains(i)).ToArray();
+        var y = b.Tensor(type, outShape, qo);
+        b.Op(OpKind.Mean, new MeanAttributes(axes, keep), new[] { x }, y);
+        return Make($"MEAN {type.DisplayName()} [{string.Join(",", shape)}] axes [{string.Join(",", axes)}]", b, y);
+    }
+
+    public Case TransposeConv(ElementType type)
+    {
+        var b = new GraphBuilder();
+        int n = Next(1, 2), h = Next(1, 5), w = Next(1, 5), ic = Next(1, 4), oc = Next(1, 4);
+        int kh = Next(1, 4), kw = Next(1, 4), sh = Next(1, 3), sw = Next(1, 3);
+        var padding = Pick(Padding.Same, Padding.Valid);
+        int oh = padding == Padding.Same ? h * sh : (h - 1) * sh + kh;
+        int ow = padding == Padding.Same ? w * sw : (w - 1) * sw + kw;
+        float inScale = Scale(0.005, 0.1);
+        var input = b.Input(type, new[] { n, h, w, ic }, type == ElementType.Float32 ? null : ActivationQ(type, inScale));
+        var (filter, bias) = Parameters(b, type, new[] { oc, kh, kw, ic }, oc, kh * kw * ic, 0);
+        var output = b.Tensor(type, new[] { n, oh, ow, oc }, type == ElementType.Float32 ? null : ActivationQ(type, OutputScale(inScale, filter, kh * kw * ic, type)));
+        var activation = Activation();
+        b.Op(OpKind.TransposeConv, new TransposeConvAttributes(padding, sh, sw, new[] { n, oh, ow, oc }, activation), new[] { input, filter, bias }, output);
+        return Make($"TRANSPOSE_CONV {type.DisplayName()} in [{n},{h},{w},{ic}] filter {kh}x{kw} out [{oh},{ow},{oc}] stride {sh}x{sw} {padding} {activation}", b, output);
+    }
+
     /// <summary>A chain that exercises the planner: reshape aliases, in-place element-wise operators, a reshape as
     /// the graph output (copied into the caller's buffer).</summary>
     public Case Chain()

@@ -15,7 +15,8 @@ internal sealed class KernelRegistry : IKernelMemoryTraits
         Kernel[] kernels =
         {
             new FullyConnectedKernel(), new ConvolutionKernel(), new PoolingKernel(), new ReshapeKernel(),
-            new SoftmaxKernel(), new BinaryElementwiseKernel(), new QuantizeKernel(), new DequantizeKernel(),
+            new SoftmaxKernel(), new BinaryElementwiseKernel(), new QuantizeKernel(), new DequantizeKernel(), new UnaryKernel(), new LayoutKernel(), new MeanKernel(),
+            new TransposeConvKernel(),
         };
         foreach (var kernel in kernels)
             foreach (var kind in kernel.Kinds) _byKind.Add(kind, kernel);
