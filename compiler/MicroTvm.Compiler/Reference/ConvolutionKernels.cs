@@ -50,7 +50,7 @@ internal static class ConvolutionKernels
 
         // 16x8: TFLite Micro accumulates in int64 (and rescales with the 64-bit multiply) for DEPTHWISE_CONV_2D and
         // TRANSPOSE_CONV always, for CONV_2D and FULLY_CONNECTED only with an int64 bias (int32 or no bias: int32).
-        bool wide = int16x8 && (node.Kind is OpKind.DepthwiseConv2D or OpKind.TransposeConv || bias?.Type == ElementType.Int64);
+        bool wide = int16x8 && AccumulatesInInt64(node);
         return new Accumulation
         {
             Kind = NumericKind.Quantized,
@@ -60,8 +60,13 @@ internal static class ConvolutionKernels
         };
     }
 
+    /// <summary>Whether a 16x8 layer accumulates in int64 and rescales with the 64-bit multiply (the code generator
+    /// asks too): always for DEPTHWISE_CONV_2D and TRANSPOSE_CONV, for CONV_2D and FULLY_CONNECTED only with an int64 bias.</summary>
+    internal static bool AccumulatesInInt64(Node node) =>
+        node.Kind is OpKind.DepthwiseConv2D or OpKind.TransposeConv || (node.Inputs.Count > 2 ? node.Inputs[2] : null)?.Type == ElementType.Int64;
+
     /// <summary>Bias types TFLite Micro accepts for int16 activations with int8 weights.</summary>
-    private static ElementType[] Int16x8BiasTypes(OpKind kind) => kind switch
+    internal static ElementType[] Int16x8BiasTypes(OpKind kind) => kind switch
     {
         OpKind.DepthwiseConv2D => [ElementType.Int64],
         OpKind.TransposeConv => [ElementType.Int64, ElementType.Int16],

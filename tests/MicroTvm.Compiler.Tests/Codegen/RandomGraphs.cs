@@ -41,7 +41,7 @@ internal sealed class RandomGraphs
     }
 
     /// <summary>Weights and bias of a layer with <paramref name="outputs"/> channels; quantized per channel or per tensor.</summary>
-    private (Tensor Weights, Tensor? Bias) Parameters(GraphBuilder b, ElementType inputType, int[] shape, int outputs, int taps, int quantizedDimension)
+    private (Tensor Weights, Tensor? Bias) Parameters(GraphBuilder b, ElementType inputType, int[] shape, int outputs, int taps, int quantizedDimension, OpKind kind = OpKind.Conv2D)
     {
         long count = shape.Aggregate(1L, (x, y) => x * y);
         if (inputType == ElementType.Float32)
@@ -58,8 +58,8 @@ internal sealed class RandomGraphs
         Tensor? biasTensor = null;
         if (_random.Next(4) != 0)
         {
-            var biasType = inputType == ElementType.Int16 ? Pick(ElementType.Int64, ElementType.Int32) : ElementType.Int32;
-            int range = 50 * taps;
+            var biasType = inputType == ElementType.Int16 ? Pick(MicroTvm.Compiler.Reference.ConvolutionKernels.Int16x8BiasTypes(kind)) : ElementType.Int32;
+            int range = Math.Min(30000, 50 * taps);
             biasTensor = b.Tensor(biasType, new[] { outputs }, null, Bytes(biasType, Enumerable.Range(0, outputs).Select(_ => (double)Next(-range, range))));
         }
 
@@ -101,7 +101,7 @@ internal sealed class RandomGraphs
             var input = b.Input(type, new[] { n, h, w, c }, type == ElementType.Float32 ? null : ActivationQ(type, inScale));
             int taps = fh * fw * (depthwise ? 1 : c / groups);
             var (filter, bias) = depthwise
-                ? Parameters(b, type, new[] { 1, fh, fw, oc }, oc, taps, 3)
+                ? Parameters(b, type, new[] { 1, fh, fw, oc }, oc, taps, 3, OpKind.DepthwiseConv2D)
                 : Parameters(b, type, new[] { oc, fh, fw, c / groups }, oc, taps, 0);
             var output = b.Tensor(type, new[] { n, oh, ow, oc }, type == ElementType.Float32 ? null : ActivationQ(type, OutputScale(inScale, filter, taps, type)));
             var activation = Activation();
@@ -367,7 +367,7 @@ internal sealed class RandomGraphs
         int ow = padding == Padding.Same ? w * sw : (w - 1) * sw + kw;
         float inScale = Scale(0.005, 0.1);
         var input = b.Input(type, new[] { n, h, w, ic }, type == ElementType.Float32 ? null : ActivationQ(type, inScale));
-        var (filter, bias) = Parameters(b, type, new[] { oc, kh, kw, ic }, oc, kh * kw * ic, 0);
+        var (filter, bias) = Parameters(b, type, new[] { oc, kh, kw, ic }, oc, kh * kw * ic, 0, OpKind.TransposeConv);
         var output = b.Tensor(type, new[] { n, oh, ow, oc }, type == ElementType.Float32 ? null : ActivationQ(type, OutputScale(inScale, filter, kh * kw * ic, type)));
         var activation = Activation();
         b.Op(OpKind.TransposeConv, new TransposeConvAttributes(padding, sh, sw, new[] { n, oh, ow, oc }, activation), new[] { input, filter, bias }, output);

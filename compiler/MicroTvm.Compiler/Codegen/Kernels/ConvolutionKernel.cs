@@ -88,7 +88,8 @@ internal sealed class ConvolutionKernel : Kernel
             if (input.Type == ElementType.Int16)
             {
                 if (input.Quantization!.ZeroPoint != 0) return "int16 input must have zero point 0";
-                if (bias is not null && bias.Type is not (ElementType.Int64 or ElementType.Int32)) return "bias of a 16x8 convolution must be int64 or int32";
+                if (bias is not null && !ConvolutionKernels.Int16x8BiasTypes(node.Kind).Contains(bias.Type))
+                    return $"bias of a 16x8 {node.Kind.TfliteName()} must be {string.Join(" or ", ConvolutionKernels.Int16x8BiasTypes(node.Kind).Select(t => t.DisplayName()))}";
             }
 
             return null;
@@ -105,10 +106,10 @@ internal sealed class ConvolutionKernel : Kernel
         /// <summary>int8: int32 accumulator starting at the folded bias, 32-bit requantization.</summary>
         Int8,
 
-        /// <summary>16x8 with an int64 bias (or none): int64 accumulator, TFLite's 64-bit requantization.</summary>
+        /// <summary>16x8 accumulating in int64 (see ConvolutionKernels.AccumulatesInInt64), TFLite's 64-bit requantization.</summary>
         Int16Wide,
 
-        /// <summary>16x8 with an int32 bias: the sum wraps to int32, 32-bit requantization (as TFLite).</summary>
+        /// <summary>16x8 accumulating in int32 (CONV_2D/FULLY_CONNECTED without an int64 bias), 32-bit requantization.</summary>
         Int16Narrow,
     }
 
@@ -123,7 +124,7 @@ internal sealed class ConvolutionKernel : Kernel
         {
             ElementType.Float32 => Arithmetic.Float,
             ElementType.Int8 => Arithmetic.Int8,
-            _ => bias is null || bias.Type == ElementType.Int64 ? Arithmetic.Int16Wide : Arithmetic.Int16Narrow,
+            _ => ConvolutionKernels.AccumulatesInInt64(node) ? Arithmetic.Int16Wide : Arithmetic.Int16Narrow,
         };
         var body = c.Body;
         string f = c.Constants.Tensor($"{c.Prefix}_filter", filter, $"operator {node.Index} filter {filter.Name} {Dims(filter)}");
@@ -265,7 +266,9 @@ internal sealed class ConvolutionKernel : Kernel
             default:
                 c.Support.Use("mbqm");
                 // The 64-bit sum wrapped to 32 bits, plus the bias, as TFLite's int32 accumulator.
-                body.Line($"const int32_t acc32 = (int32_t)((uint32_t)(uint64_t)acc + (uint32_t){rawBias}[{channel}]);");
+                body.Line(rawBias is null
+                    ? "const int32_t acc32 = (int32_t)(uint32_t)(uint64_t)acc;"
+                    : $"const int32_t acc32 = (int32_t)((uint32_t)(uint64_t)acc + (uint32_t){rawBias}[{channel}]);");
                 return $"mbqm(acc32, {mult}, {shift})";
         }
     }

@@ -36,7 +36,7 @@ internal sealed class TransposeConvKernel : Kernel
             if (filter.Type != ElementType.Int8 || filter.Quantization is null) return "the filter must be quantized int8";
             if (filter.Quantization.IsPerChannel && filter.Quantization.Scales.Count != output.Shape[3]) return "per-channel filter needs one scale per output channel";
             if (input.Type == ElementType.Int8 && bias is not null && bias.Type != ElementType.Int32) return "bias must be int32";
-            if (input.Type == ElementType.Int16 && bias is not null && bias.Type is not (ElementType.Int64 or ElementType.Int32)) return "bias must be int64 or int32";
+            if (input.Type == ElementType.Int16 && bias is not null && !ConvolutionKernels.Int16x8BiasTypes(node.Kind).Contains(bias.Type)) return "bias must be int64 or int16";
             return null;
         }
 
@@ -60,7 +60,7 @@ internal sealed class TransposeConvKernel : Kernel
         {
             ElementType.Float32 => Arithmetic.Float,
             ElementType.Int8 => Arithmetic.Int8,
-            _ => bias is null || bias.Type == ElementType.Int64 ? Arithmetic.Int16Wide : Arithmetic.Int16Narrow,
+            _ => ConvolutionKernels.AccumulatesInInt64(node) ? Arithmetic.Int16Wide : Arithmetic.Int16Narrow,
         };
         string t = input.Type.CType();
         string f = c.Constants.Tensor($"{c.Prefix}_filter", filter, $"operator {node.Index} filter {filter.Name} {Dims(filter)}");
