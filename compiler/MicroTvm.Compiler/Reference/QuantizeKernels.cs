@@ -16,11 +16,8 @@ internal static class QuantizeKernels
 
         if (input.Type == ElementType.Float32)
         {
-            // TFLite divides in single precision (the scale narrowed to float) and rounds half away from zero.
-            float scale = qo.Scale;
             var x = values.Floats(input);
-            for (int i = 0; i < x.Length; i++)
-                result[i] = range.Clamp((int)MathF.Round(x[i] / scale, MidpointRounding.AwayFromZero) + qo.ZeroPoint);
+            for (int i = 0; i < x.Length; i++) result[i] = AffineQuantization.Quantize(x[i], qo.Scale, qo.ZeroPoint, range);
         }
         else if (input.Type is ElementType.Int8 or ElementType.Int16)
         {
@@ -42,10 +39,9 @@ internal static class QuantizeKernels
         if (input.Type is not (ElementType.Int8 or ElementType.Int16) || output.Type != ElementType.Float32)
             throw Kernels.Unsupported(node);
         var qi = ConvQuantization.Require(input);
-        double scale = qi.Scale;
         var x = values.Ints(input);
         var y = new float[x.Length];
-        for (int i = 0; i < x.Length; i++) y[i] = (float)(scale * (x[i] - qi.ZeroPoint));
+        for (int i = 0; i < x.Length; i++) y[i] = AffineQuantization.Dequantize(x[i], qi.Scale, qi.ZeroPoint);
         values.SetFloats(output, y);
     }
 }
