@@ -54,8 +54,14 @@ internal sealed class ConstantPool
         }
     }
 
+    private readonly Dictionary<string, string> _byContent = new();
+
     private string Add(string name, string cType, int elementSize, IReadOnlyList<string> literals, string comment)
     {
+        // Identical arrays (the same table in two operators, a weight tensor used twice) are emitted once.
+        string key = cType + ":" + string.Join(",", literals);
+        if (_byContent.TryGetValue(key, out var existing)) return existing;
+        _byContent[key] = name;
         if (!_names.Add(name)) throw new InvalidOperationException($"constant {name} defined twice");
         _code.Line($"/* {CLiteral.CommentText(comment)} */");
         // A zero-length array is not C99: keep one dummy element (never read).

@@ -77,7 +77,7 @@ internal sealed class SupportLibrary
     private static readonly string[] Order =
     {
         "min_max", "srdhm", "rdbpot", "mbqm", "mbqm64", "mbqm_gt_one", "sat_shift_left", "round_half_away_f", "round_half_away_d",
-        "clz32", "exp_neg_quarter", "exp_on_negative_values", "one_over_one_plus_x", "softmax_int8", "softmax_int8_int16", "exp_f32", "tanh_f32",
+        "clz32", "exp_neg_quarter", "exp_on_negative_values", "one_over_one_plus_x", "softmax_int8", "softmax_int8_int16", "exp_f32", "tanh_f32", "lut16",
     };
 
     private static readonly Dictionary<string, string[]> Dependencies = new()
@@ -228,6 +228,15 @@ internal sealed class SupportLibrary
             """,
         ["softmax_int8"] = SoftmaxRow("softmax_int8_row", "int8_t", 8, -128, 127),
         ["softmax_int8_int16"] = SoftmaxRow("softmax_int8_int16_row", "int16_t", 16, -32768, 32767),
+        ["lut16"] = """
+            /* TFLite's int16 interpolation table read: 512 segments of 128 input steps, linear, rounded to nearest. */
+            static inline int32_t lut16(int32_t value, const int16_t* table) {
+                const int32_t index = 256 + (value >> 7);
+                const int32_t offset = value & 0x7F;
+                const int32_t slope = (int16_t)(table[index + 1] - table[index]);
+                return (int16_t)(table[index] + ((slope * offset + 64) >> 7));
+            }
+            """,
         ["tanh_f32"] = """
             /* tanh(x) = (1 - e^-2|x|) / (1 + e^-2|x|), sign restored; no libm. */
             static float tanh_f32(float x) {

@@ -33,6 +33,7 @@ public class DifferentialTests
         Enumerable.Range(0, CasesPerKind / 2).Select(_ => r.FullyConnected(ElementType.Int16)),
         Enumerable.Range(0, CasesPerKind / 2).Select(_ => r.Softmax(ElementType.Int8, ElementType.Int16)),
         Enumerable.Range(0, CasesPerKind / 2).Select(_ => r.Softmax(ElementType.Float32, ElementType.Float32)),
+        Enumerable.Range(0, CasesPerKind / 2).Select(_ => r.Softmax(ElementType.Int16, ElementType.Int16)),
         Enumerable.Range(0, 3).Select(_ => r.Quantize(ElementType.Float32, ElementType.Int16)),
         Enumerable.Range(0, 3).Select(_ => r.Quantize(ElementType.Int16, ElementType.Int8)),
         Enumerable.Range(0, 3).Select(_ => r.Quantize(ElementType.Int8, ElementType.Int16)),

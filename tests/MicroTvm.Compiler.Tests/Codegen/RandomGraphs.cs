@@ -173,12 +173,18 @@ internal sealed class RandomGraphs
     public Case Softmax(ElementType inputType, ElementType outputType)
     {
         var b = new GraphBuilder();
-        var shape = new[] { Next(1, 3), Next(1, 30) };
+        var shape = inputType == ElementType.Int16 ? new[] { Next(4, 16), Next(1, 64) } : new[] { Next(1, 3), Next(1, 30) };
         float beta = Pick(1f, Scale(0.3, 3));
-        var input = b.Input(inputType, shape, inputType == ElementType.Float32 ? null : ActivationQ(ElementType.Int8, Scale(0.01, 0.5)));
+        var input = b.Input(inputType, shape, inputType switch
+        {
+            ElementType.Float32 => null,
+            ElementType.Int16 => Q(Scale(0.0002, 0.005), 0),
+            _ => ActivationQ(ElementType.Int8, Scale(0.01, 0.5)),
+        });
         var q = outputType switch
         {
             ElementType.Int8 => Q(1f / 256, -128),
+            ElementType.Int16 when inputType == ElementType.Int16 => Q(1f / 32768, 0),
             ElementType.Int16 => Q(1f / 65536, -32768),
             _ => null,
         };

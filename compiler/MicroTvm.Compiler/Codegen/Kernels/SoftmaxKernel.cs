@@ -31,7 +31,13 @@ internal sealed class SoftmaxKernel : Kernel
             return "int8 input needs an int8 or int16 output";
         }
 
-        return $"input type {input.Type.DisplayName()} is not supported (int8, float32 are)";
+        if (input.Type == ElementType.Int16)
+        {
+            if (ExpectQuantized(input, "input", ElementType.Int16) is { } e3) return e3;
+            return output.Type == ElementType.Int16 ? null : "int16 input needs an int16 output";
+        }
+
+        return $"input type {input.Type.DisplayName()} is not supported (int8, int16, float32 are)";
     }
 
     /// <summary>Each row is read completely (for its maximum and sum) before its first output is written, and the
@@ -66,10 +72,68 @@ internal sealed class SoftmaxKernel : Kernel
             return;
         }
 
+        if (input.Type == ElementType.Int16)
+        {
+            EmitInt16(c, rows, depth, beta);
+            return;
+        }
+
         var q = SoftmaxQuantization.Derive(input, beta);
         string helper = node.Output.Type == ElementType.Int8 ? "softmax_int8" : "softmax_int8_int16";
         c.Support.Use(helper);
         using (body.Block($"for (int r = 0; r < {rows}; ++r)"))
             body.Line($"{helper}_row({c.Input(0)} + (size_t)r * {depth}, {c.Output()} + (size_t)r * {depth}, {depth}, {q.InputMultiplier}, {q.InputLeftShift}, {q.DiffMin});");
+    }
+
+    /// <summary>
+    /// int16 as TFLite: differences to the row maximum rescaled so [-65535, 0] covers [-10, 0], exponentials from an
+    /// interpolated table, their sum normalised and inverted through a second table; both tables are compile-time
+    /// constants. Exponentials are computed again in the last pass instead of being kept: no scratch memory.
+    /// </summary>
+    private static void EmitInt16(EmitContext c, long rows, int depth, float beta)
+    {
+        var node = c.Node;
+        var q = SoftmaxInt16Quantization.Derive(node.Input(0), beta);
+        string exp = c.Constants.Int16($"{c.Prefix}_exp", q.ExpTable, "exp(x) for x in [-10, 0], 513-entry interpolation table (TFLite's)");
+        string reciprocal = c.Constants.Int16($"{c.Prefix}_reciprocal", q.OneOverOnePlusXTable, "1 / (1 + x) for x in [0, 1], 513-entry interpolation table");
+        c.Support.Use("mbqm");
+        c.Support.Use("clz32");
+        c.Support.Use("lut16");
+        var body = c.Body;
+        using (body.Block($"for (int r = 0; r < {rows}; ++r)"))
+        {
+            body.Line($"const int16_t* x = {c.Input(0)} + (size_t)r * {depth};");
+            body.Line($"int16_t* y = {c.Output()} + (size_t)r * {depth};");
+            body.Line("int32_t max = -32768, sum = 0;");
+            body.Line($"for (int i = 0; i < {depth}; ++i) if (x[i] > max) max = x[i];");
+            using (body.Block($"for (int i = 0; i < {depth}; ++i)"))
+            {
+                body.Line($"int32_t centred = mbqm(x[i] - max, {q.InputMultiplier}, {q.InputShift}) + 32767;");
+                body.Line("if (centred < -32768) centred = -32768;");
+                body.Line("if (centred > 32767) centred = 32767;");
+                body.Line($"sum += lut16(centred, {exp});");
+            }
+
+            using (body.Block(""))
+            {
+                body.Line("const int headroom_plus_one = clz32((uint32_t)sum);");
+                body.Line("int32_t centred_sum = (int32_t)((((int64_t)sum << (headroom_plus_one - 1)) + (1 << 13)) >> 14) - ((1 << 15) + (1 << 16));");
+                body.Line("if (centred_sum < -32768) centred_sum = -32768;");
+                body.Line("if (centred_sum > 32767) centred_sum = 32767;");
+                body.Line($"const int32_t reciprocal = lut16(centred_sum, {reciprocal});");
+                body.Line("const int right_shift = 31 - headroom_plus_one;");
+                body.Line("const int64_t round = (int64_t)1 << (right_shift - 1);");
+                using (body.Block($"for (int i = 0; i < {depth}; ++i)"))
+                {
+                    body.Line($"int32_t centred = mbqm(x[i] - max, {q.InputMultiplier}, {q.InputShift}) + 32767;");
+                    body.Line("if (centred < -32768) centred = -32768;");
+                    body.Line("if (centred > 32767) centred = 32767;");
+                    body.Line($"int32_t result = (int32_t)(((int64_t)lut16(centred, {exp}) * reciprocal + round) >> right_shift);");
+                    body.Line("if (result < 0) result = 0;");
+                    body.Line("if (result > 32767) result = 32767;");
+                    body.Line("y[i] = (int16_t)result;");
+                }
+            }
+        }
     }
 }
