@@ -37,7 +37,7 @@ internal sealed class SourceEmitter
 
         foreach (var node in _graph.Nodes)
         {
-            var kernel = kernels.Find(node.Kind)!;
+            var kernel = kernels.ForTarget(node, _target)!;
             if (kernel.IsAlias(node)) continue;
             string function = $"op{node.Index}_{node.Kind.TfliteName().ToLowerInvariant()}";
             var context = new EmitContext(node, function, constants, support, _plan);

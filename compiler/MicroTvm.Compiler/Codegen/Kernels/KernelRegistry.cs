@@ -10,6 +10,9 @@ internal sealed class KernelRegistry : IKernelMemoryTraits
 
     private readonly Dictionary<OpKind, Kernel> _byKind = new();
 
+    /// <summary>Kernels for some targets only, asked first (see <see cref="ForTarget"/>).</summary>
+    private readonly TargetKernel[] _targetKernels = { new DspGemmKernel(), new DspDepthwiseKernel() };
+
     private KernelRegistry()
     {
         Kernel[] kernels =
@@ -23,6 +26,11 @@ internal sealed class KernelRegistry : IKernelMemoryTraits
     }
 
     public Kernel? Find(OpKind kind) => _byKind.GetValueOrDefault(kind);
+
+    /// <summary>The kernel that writes <paramref name="node"/> for <paramref name="target"/>: a target-specific one
+    /// where one handles it, else the portable one.</summary>
+    public Kernel? ForTarget(Node node, TargetDescription target) =>
+        _targetKernels.FirstOrDefault(k => k.Handles(node, target)) ?? Find(node.Kind);
 
     public bool IsAlias(Node node) => Find(node.Kind)?.IsAlias(node) ?? false;
 

@@ -1,0 +1,152 @@
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Quantization;
+using MicroTvm.Compiler.Reference;
+using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
+
+namespace MicroTvm.Compiler.Codegen.Kernels;
+
+/// <summary>
+/// int8 DEPTHWISE_CONV_2D (depth multiplier 1, dilation 1, channels a multiple of 4) for CPUs with the DSP
+/// extension. Four channels at a time: one word of input (4 channels of one tap) is split by SXTB16 into the pairs
+/// (c0,c2) and (c1,c3); the filter is re-laid out at compile time as int16 pairs in the same order per tap and
+/// channel group, so SMLABB/SMLATT accumulate each channel with no further unpacking. Taps outside the image are
+/// skipped (the filter window is clamped per output pixel) and the input zero point's contribution over the valid
+/// taps is folded into the bias at compile time for every distinct clamped window. Interior rows are fully unrolled.
+/// </summary>
+internal sealed class DspDepthwiseKernel : TargetKernel
+{
+    private readonly ConvolutionKernel _convolution = new();
+
+    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.DepthwiseConv2D };
+
+    public override bool Handles(Node node, TargetDescription target)
+    {
+        if (!target.HasDsp || node.Kind != OpKind.DepthwiseConv2D || node.Input(0).Type != ElementType.Int8) return false;
+        if (_convolution.Unsupported(node) is not null) return false;
+        var a = node.AttributesAs<DepthwiseConv2DAttributes>();
+        var input = node.Input(0);
+        return a.DilationH == 1 && a.DilationW == 1 && input.Shape[3] == node.Output.Shape[3] && input.Shape[3] % 4 == 0;
+    }
+
+    public override string? Unsupported(Node node) => _convolution.Unsupported(node);
+
+    public override void Emit(EmitContext c)
+    {
+        var node = c.Node;
+        var a = node.AttributesAs<DepthwiseConv2DAttributes>();
+        var input = node.Input(0);
+        var filter = node.Input(1);
+        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        var output = node.Output;
+        int batches = input.Shape[0], ih = input.Shape[1], iw = input.Shape[2], ch = input.Shape[3];
+        int oh = output.Shape[1], ow = output.Shape[2];
+        int fh = filter.Shape[1], fw = filter.Shape[2], groups = ch / 4;
+        int ph = ConvGeometry.PaddingBefore(a.Padding, ih, fh, a.StrideH, 1), pw = ConvGeometry.PaddingBefore(a.Padding, iw, fw, a.StrideW, 1);
+        int zx = input.Quantization!.ZeroPoint;
+
+        var w = Decode.Int8(filter.Data!);
+        var b = bias is null ? new int[ch] : Decode.Int32(bias.Data!);
+
+        // Filter as int16 pairs per (tap, group): (c0, c2), (c1, c3) — the order SXTB16 gives the input.
+        var pairs = new int[fh * fw * groups * 2];
+        for (int tap = 0; tap < fh * fw; tap++)
+            for (int g = 0; g < groups; g++)
+            {
+                int Pack(int lo, int hi) => unchecked((int)((uint)(ushort)(short)w[tap * ch + lo] | ((uint)(ushort)(short)w[tap * ch + hi] << 16)));
+                pairs[(tap * groups + g) * 2] = Pack(4 * g, 4 * g + 2);
+                pairs[(tap * groups + g) * 2 + 1] = Pack(4 * g + 1, 4 * g + 3);
+            }
+
+        string wName = c.Constants.Int32($"{c.Prefix}_filter", pairs,
+            $"operator {node.Index} filter {filter.Name} {Dims(filter)} as int16 pairs [tap][channel/4][(c0,c2),(c1,c3)]");
+
+        var rowWindows = Enumerable.Range(0, oh).Select(oy => ValidTaps(oy * a.StrideH - ph, fh, 1, ih)).ToArray();
+        var colWindows = Enumerable.Range(0, ow).Select(ox => ValidTaps(ox * a.StrideW - pw, fw, 1, iw)).ToArray();
+        var rowClasses = rowWindows.Distinct().ToList();
+        var colClasses = colWindows.Distinct().ToList();
+        var folded = new int[rowClasses.Count * colClasses.Count * ch];
+        for (int r = 0; r < rowClasses.Count; r++)
+            for (int k = 0; k < colClasses.Count; k++)
+                for (int oc = 0; oc < ch; oc++)
+                {
+                    long sum = 0;
+                    for (int fy = rowClasses[r].First; fy < rowClasses[r].End; fy++)
+                        for (int fx = colClasses[k].First; fx < colClasses[k].End; fx++)
+                            sum += w[(fy * fw + fx) * ch + oc];
+                    folded[(r * colClasses.Count + k) * ch + oc] = unchecked((int)(b[oc] - zx * sum));
+                }
+
+        string table = c.Constants.Int32($"{c.Prefix}_bias", folded,
+            $"operator {node.Index} bias - input zero point * sum of the valid taps, per output channel, for {rowClasses.Count}x{colClasses.Count} distinct clamped windows");
+        string rowIndex = "0", colIndex = "0";
+        if (rowClasses.Count > 1)
+            rowIndex = c.Constants.UInt8($"{c.Prefix}_row_window", rowWindows.Select(x => (byte)rowClasses.IndexOf(x)).ToArray(), $"operator {node.Index} window class per output row") + "[oy]";
+        if (colClasses.Count > 1)
+            colIndex = c.Constants.UInt8($"{c.Prefix}_col_window", colWindows.Select(x => (byte)colClasses.IndexOf(x)).ToArray(), $"operator {node.Index} window class per output column") + "[ox]";
+
+        var q = ConvQuantization.Derive(input, filter, output, ch, a.Activation);
+        var (mult, shift) = DspGemmKernel.Requantization(c, q);
+        c.Support.Use("dsp");
+        c.Support.Use("requantize");
+        string req(string acc, string channel) =>
+            $"mtvm_requantize_int8({acc}, {string.Format(mult, channel)}, {string.Format(shift, channel)}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
+
+        var body = c.Body;
+        body.Line("int n, oy, ox, g, fy, fx;");
+        using (body.Block($"for (n = 0; n < {batches}; ++n)"))
+        using (body.Block($"for (oy = 0; oy < {oh}; ++oy)"))
+        {
+            body.Line($"const int iy0 = oy * {a.StrideH} - {ph};");
+            body.Line($"const int fy0 = iy0 < 0 ? -iy0 : 0;");
+            body.Line($"const int fy1 = {ih} - iy0 < {fh} ? {ih} - iy0 : {fh};");
+            using (body.Block($"for (ox = 0; ox < {ow}; ++ox)"))
+            {
+                body.Line($"const int ix0 = ox * {a.StrideW} - {pw};");
+                body.Line($"const int fx0 = ix0 < 0 ? -ix0 : 0;");
+                body.Line($"const int fx1 = {iw} - ix0 < {fw} ? {iw} - ix0 : {fw};");
+                body.Line($"const int32_t* bias = {table} + ({rowIndex} * {colClasses.Count} + {colIndex}) * {ch};");
+                body.Line($"const int8_t* image = {c.Input(0)} + (size_t)n * {ih * iw * ch};");
+                body.Line($"int8_t* o = {c.Output()} + (((size_t)n * {oh} + oy) * {ow} + ox) * {ch};");
+                using (body.Block($"for (g = 0; g < {groups}; ++g)"))
+                {
+                    body.Line("int32_t a0 = bias[4 * g], a1 = bias[4 * g + 1], a2 = bias[4 * g + 2], a3 = bias[4 * g + 3];");
+                    using (body.Block("for (fy = fy0; fy < fy1; ++fy)"))
+                    {
+                        body.Line($"const int8_t* line = image + (size_t)(iy0 + fy) * {iw * ch} + 4 * g;");
+                        body.Line($"const int32_t* k = {wName} + ((size_t)fy * {fw * groups} + g) * 2;");
+                        using (body.Block($"if (fx0 == 0 && fx1 == {fw})"))
+                        {
+                            body.Line($"const int8_t* x = line + ix0 * {ch};");
+                            for (int fx = 0; fx < fw; fx++)
+                                Tap(body, $"{fx * ch}", $"{fx * groups * 2}");
+                        }
+
+                        using (body.Block("else"))
+                        using (body.Block("for (fx = fx0; fx < fx1; ++fx)"))
+                        {
+                            body.Line("const int8_t* x = line + (ix0 + fx) * " + ch + ";");
+                            Tap(body, "0", $"fx * {groups * 2}");
+                        }
+                    }
+
+                    body.Line($"o[4 * g] = {req("a0", "4 * g")};");
+                    body.Line($"o[4 * g + 1] = {req("a1", "4 * g + 1")};");
+                    body.Line($"o[4 * g + 2] = {req("a2", "4 * g + 2")};");
+                    body.Line($"o[4 * g + 3] = {req("a3", "4 * g + 3")};");
+                }
+            }
+        }
+    }
+
+    private static void Tap(CodeWriter body, string inputOffset, string filterOffset)
+    {
+        using (body.Block(""))
+        {
+            body.Line($"const uint32_t v = mtvm_load4(x + {inputOffset});");
+            body.Line($"const int32_t even = mtvm_sxtb16(v), odd = mtvm_sxtb16_ror8(v);");
+            body.Line($"const int32_t k02 = k[{filterOffset}], k13 = k[{filterOffset} + 1];");
+            body.Line("a0 = mtvm_smlabb(even, k02, a0); a2 = mtvm_smlatt(even, k02, a2);");
+            body.Line("a1 = mtvm_smlabb(odd, k13, a1); a3 = mtvm_smlatt(odd, k13, a3);");
+        }
+    }
+}

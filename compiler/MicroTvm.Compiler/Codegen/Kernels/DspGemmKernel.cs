@@ -1,0 +1,252 @@
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Quantization;
+using MicroTvm.Compiler.Reference;
+using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
+
+namespace MicroTvm.Compiler.Codegen.Kernels;
+
+/// <summary>
+/// int8 CONV_2D (dilation 1, any filter, stride, padding) and FULLY_CONNECTED for CPUs with the DSP extension,
+/// as a matrix product: each output pixel's receptive field is gathered into a column of int16 pairs (padding taps
+/// hold the input zero point, so every column has the same length and the zero-point correction is one constant
+/// per output channel folded into the bias at compile time), and two columns are multiplied with two filter rows
+/// at a time by SMLAD (two 16-bit MACs per instruction). Filter rows are re-laid out at compile time: each filter
+/// row (fy) is padded with zero weights to a multiple of 4 bytes, so the kernel reads whole words and one SXTB16
+/// (plain and ROR #8) per weight word yields the pairs in the columns' order. Accumulation is int32 wrap-around,
+/// equal to TFLite's int32 sum; requantization is bit-exact (<see cref="DspSupport.Requantize"/>).
+/// </summary>
+internal sealed class DspGemmKernel : TargetKernel
+{
+    private readonly ConvolutionKernel _convolution = new();
+    private readonly FullyConnectedKernel _fullyConnected = new();
+
+    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Conv2D, OpKind.FullyConnected };
+
+    public override bool Handles(Node node, TargetDescription target)
+    {
+        if (!target.HasDsp || node.Input(0).Type != ElementType.Int8) return false;
+        if (node.Kind == OpKind.Conv2D)
+        {
+            var a = node.AttributesAs<Conv2DAttributes>();
+            return a.DilationH == 1 && a.DilationW == 1 && _convolution.Unsupported(node) is null;
+        }
+
+        return node.Kind == OpKind.FullyConnected && _fullyConnected.Unsupported(node) is null;
+    }
+
+    public override string? Unsupported(Node node) =>
+        node.Kind == OpKind.Conv2D ? _convolution.Unsupported(node) : _fullyConnected.Unsupported(node);
+
+    /// <summary>The operator as a convolution over NHWC images (FULLY_CONNECTED: 1x1 images, depth channels).</summary>
+    private sealed record Shape(int Batches, int InH, int InW, int InC, int OutH, int OutW, int OutC,
+        int FilterH, int FilterW, int StrideH, int StrideW, int PadH, int PadW, FusedActivation Activation)
+    {
+        /// <summary>Bytes of one filter row (fy), padded to whole words.</summary>
+        public int RowBytes => (FilterW * InC + 3) / 4 * 4;
+
+        /// <summary>Length of a column (and of a re-laid filter row set) in int8 values.</summary>
+        public int ColumnLength => FilterH * RowBytes;
+
+        public int Pixels => Batches * OutH * OutW;
+
+        public bool Padded => RowBytes != FilterW * InC;
+
+        /// <summary>False when every column is one input pixel as it is (pointwise, stride 1, no padding).</summary>
+        public bool Spatial => FilterH > 1 || FilterW > 1 || PadH > 0 || PadW > 0 || StrideH > 1 || StrideW > 1 || InH != OutH || InW != OutW;
+    }
+
+    private static Shape ShapeOf(Node node)
+    {
+        var input = node.Input(0);
+        var filter = node.Input(1);
+        var output = node.Output;
+        if (node.Kind == OpKind.FullyConnected)
+        {
+            int depth = filter.Shape[1];
+            return new Shape((int)(input.ElementCount / depth), 1, 1, depth, 1, 1, filter.Shape[0], 1, 1, 1, 1, 0, 0,
+                node.AttributesAs<FullyConnectedAttributes>().Activation);
+        }
+
+        var a = node.AttributesAs<Conv2DAttributes>();
+        int fh = filter.Shape[1], fw = filter.Shape[2];
+        return new Shape(input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3], output.Shape[1], output.Shape[2], output.Shape[3],
+            fh, fw, a.StrideH, a.StrideW,
+            ConvGeometry.PaddingBefore(a.Padding, input.Shape[1], fh, a.StrideH, 1), ConvGeometry.PaddingBefore(a.Padding, input.Shape[2], fw, a.StrideW, 1),
+            a.Activation);
+    }
+
+    public override void Emit(EmitContext c)
+    {
+        var node = c.Node;
+        var s = ShapeOf(node);
+        var input = node.Input(0);
+        var filter = node.Input(1);
+        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        var output = node.Output;
+        int zx = input.Quantization!.ZeroPoint;
+        int kp = s.ColumnLength, words = kp / 2;
+
+        // Filter re-laid out: [oc][fy][RowBytes], zero weights in the padding; bias with the zero point folded in.
+        var w = Decode.Int8(filter.Data!);
+        var b = bias is null ? new int[s.OutC] : Decode.Int32(bias.Data!);
+        var laid = new sbyte[s.OutC * kp];
+        var folded = new int[s.OutC];
+        int rowValues = s.FilterW * s.InC;
+        for (int oc = 0; oc < s.OutC; oc++)
+        {
+            long sum = 0;
+            for (int fy = 0; fy < s.FilterH; fy++)
+                for (int i = 0; i < rowValues; i++)
+                {
+                    sbyte v = w[(oc * s.FilterH + fy) * rowValues + i];
+                    laid[oc * kp + fy * s.RowBytes + i] = v;
+                    sum += v;
+                }
+
+            folded[oc] = unchecked((int)(b[oc] - zx * sum));
+        }
+
+        string wName = c.Constants.Int8($"{c.Prefix}_filter", laid,
+            $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD: [{s.OutC}][{s.FilterH}][{s.RowBytes}], rows zero-padded to whole words");
+        string bName = c.Constants.Int32($"{c.Prefix}_bias", folded, $"operator {node.Index} bias - input zero point * sum of the filter row, per output channel");
+        var q = ConvQuantization.Derive(input, filter, output, s.OutC, s.Activation);
+        var (mult, shift) = Requantization(c, q);
+        c.Support.Use("dsp");
+        c.Support.Use("requantize");
+
+        var body = c.Body;
+        string req(string acc, string oc) =>
+            $"mtvm_requantize_int8({acc}, {string.Format(mult, oc)}, {string.Format(shift, oc)}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
+
+        body.Line($"int32_t col[2][{words}]; /* two output pixels' receptive fields as int16 pairs */");
+        if (s.Padded || s.Spatial) body.Line($"int8_t row[{s.RowBytes}];");
+        body.Line("int p, oc;");
+        if (s.Pixels >= 2)
+        {
+            using (body.Block($"for (p = 0; p + 1 < {s.Pixels}; p += 2)"))
+            {
+                body.Line($"const int8_t* w = {wName};");
+                body.Line($"int8_t* o0 = {c.Output()} + (size_t)p * {s.OutC};");
+                body.Line($"int8_t* o1 = o0 + {s.OutC};");
+                Gather(body, s, zx, "p", "col[0]", c.Input(0));
+                Gather(body, s, zx, "p + 1", "col[1]", c.Input(0));
+                using (body.Block($"for (oc = 0; oc + 1 < {s.OutC}; oc += 2, w += {2 * kp})"))
+                {
+                    body.Line("int32_t acc[4];");
+                    body.Line($"acc[0] = acc[2] = {bName}[oc];");
+                    body.Line($"acc[1] = acc[3] = {bName}[oc + 1];");
+                    body.Line($"mtvm_dot_2x2(col[0], col[1], w, w + {kp}, {kp / 4}, acc);");
+                    body.Line($"o0[oc] = {req("acc[0]", "oc")};");
+                    body.Line($"o0[oc + 1] = {req("acc[1]", "oc + 1")};");
+                    body.Line($"o1[oc] = {req("acc[2]", "oc")};");
+                    body.Line($"o1[oc + 1] = {req("acc[3]", "oc + 1")};");
+                }
+
+                if (s.OutC % 2 == 1)
+                {
+                    body.Line($"oc = {s.OutC - 1};");
+                    body.Line($"o0[oc] = {req($"mtvm_dot_1x1(col[0], w, {kp / 4}, {bName}[oc])", "oc")};");
+                    body.Line($"o1[oc] = {req($"mtvm_dot_1x1(col[1], w, {kp / 4}, {bName}[oc])", "oc")};");
+                }
+            }
+        }
+
+        if (s.Pixels % 2 == 1)
+        {
+            using (body.Block(""))
+            {
+                body.Line($"const int8_t* w = {wName};");
+                body.Line($"int8_t* o0 = {c.Output()} + (size_t){s.Pixels - 1} * {s.OutC};");
+                body.Line($"p = {s.Pixels - 1};");
+                Gather(body, s, zx, "p", "col[0]", c.Input(0));
+                using (body.Block($"for (oc = 0; oc + 1 < {s.OutC}; oc += 2, w += {2 * kp})"))
+                {
+                    body.Line("int32_t acc[2];");
+                    body.Line($"acc[0] = {bName}[oc];");
+                    body.Line($"acc[1] = {bName}[oc + 1];");
+                    body.Line($"mtvm_dot_1x2(col[0], w, w + {kp}, {kp / 4}, acc);");
+                    body.Line($"o0[oc] = {req("acc[0]", "oc")};");
+                    body.Line($"o0[oc + 1] = {req("acc[1]", "oc + 1")};");
+                }
+
+                if (s.OutC % 2 == 1)
+                    body.Line($"o0[{s.OutC - 1}] = {req($"mtvm_dot_1x1(col[0], w, {kp / 4}, {bName}[{s.OutC - 1}])", $"{s.OutC - 1}")};");
+            }
+        }
+    }
+
+    /// <summary>Statements filling column <paramref name="column"/> with pixel <paramref name="pixel"/>'s receptive field.</summary>
+    private static void Gather(CodeWriter body, Shape s, int zx, string pixel, string column, string image)
+    {
+        int half = s.RowBytes / 2;
+        if (!s.Spatial)
+        {
+            // Pointwise: the column is the input pixel itself.
+            if (!s.Padded)
+            {
+                body.Line($"mtvm_widen({image} + (size_t)({pixel}) * {s.InC}, {column}, {s.RowBytes});");
+                return;
+            }
+
+            using (body.Block(""))
+            {
+                body.Line($"memcpy(row, {image} + (size_t)({pixel}) * {s.InC}, {s.InC});");
+                body.Line($"memset(row + {s.InC}, 0, {s.RowBytes - s.InC});");
+                body.Line($"mtvm_widen(row, {column}, {s.RowBytes});");
+            }
+
+            return;
+        }
+
+        using (body.Block(""))
+        {
+            body.Line($"const int q = {pixel};");
+            body.Line($"const int ox = q % {s.OutW}, oy = (q / {s.OutW}) % {s.OutH};");
+            body.Line($"const int8_t* img = {image} + (size_t)(q / {s.OutW * s.OutH}) * {s.InH * s.InW * s.InC};");
+            body.Line($"const int iy0 = oy * {s.StrideH} - {s.PadH}, ix0 = ox * {s.StrideW} - {s.PadW};");
+            body.Line($"int32_t* d = {column};");
+            body.Line("int fy;");
+            using (body.Block($"for (fy = 0; fy < {s.FilterH}; ++fy, d += {half})"))
+            {
+                body.Line("const int iy = iy0 + fy;");
+                body.Line($"if (iy < 0 || iy >= {s.InH}) {{ mtvm_fill_pairs(d, {zx}, {half}); continue; }}");
+                if (!s.Padded)
+                    body.Line($"if (ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW}) {{ mtvm_widen(img + ((size_t)iy * {s.InW} + ix0) * {s.InC}, d, {s.RowBytes}); continue; }}");
+                using (body.Block(""))
+                {
+                    body.Line("int fx;");
+                    using (body.Block($"for (fx = 0; fx < {s.FilterW}; ++fx)"))
+                    {
+                        body.Line("const int ix = ix0 + fx;");
+                        body.Line($"if (ix < 0 || ix >= {s.InW}) memset(row + fx * {s.InC}, {zx}, {s.InC});");
+                        body.Line($"else memcpy(row + fx * {s.InC}, img + ((size_t)iy * {s.InW} + ix) * {s.InC}, {s.InC});");
+                    }
+
+                    if (s.Padded) body.Line($"memset(row + {s.FilterW * s.InC}, 0, {s.RowBytes - s.FilterW * s.InC});");
+                    body.Line($"mtvm_widen(row, d, {s.RowBytes});");
+                }
+            }
+        }
+    }
+
+    /// <summary>Multiplier and shift as C format strings over the channel expression ({0}): literals when every
+    /// channel has the same, else constant arrays.</summary>
+    internal static (string Multiplier, string Shift) Requantization(EmitContext c, ConvQuantization q)
+    {
+        if (q.OutputMultipliers.Any(m => m == int.MinValue))
+            throw new InvalidOperationException("QuantizeMultiplier never yields INT32_MIN; mtvm_requantize relies on it");
+        if (q.OutputMultipliers.Distinct().Count() == 1 && q.OutputShifts.Distinct().Count() == 1)
+            return (CLiteral.Int(q.OutputMultipliers[0]), CLiteral.Int(q.OutputShifts[0]));
+        string m = c.Constants.Int32($"{c.Prefix}_multiplier", q.OutputMultipliers, $"operator {c.Node.Index} requantization multiplier per channel");
+        string s = c.Constants.Int8($"{c.Prefix}_shift", q.OutputShifts.Select(v => (sbyte)v).ToArray(), $"operator {c.Node.Index} requantization shift per channel");
+        return ($"{m}[{{0}}]", $"{s}[{{0}}]");
+    }
+}
+
+/// <summary>A kernel for some targets only; <see cref="KernelRegistry.ForTarget"/> prefers it over the portable
+/// kernel of the same operator where <see cref="Handles"/> says so. Target kernels keep the portable kernel's memory
+/// traits (never alias, never write over an input).</summary>
+internal abstract class TargetKernel : Kernel
+{
+    public abstract bool Handles(Node node, TargetDescription target);
+}

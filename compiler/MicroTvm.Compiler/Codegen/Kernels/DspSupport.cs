@@ -1,0 +1,122 @@
+namespace MicroTvm.Compiler.Codegen.Kernels;
+
+/// <summary>
+/// C helpers of the Cortex-M DSP kernels (<see cref="DspGemmKernel"/>, <see cref="DspDepthwiseKernel"/>).
+/// On a CPU with the DSP extension (<c>__ARM_FEATURE_DSP</c>) the packed operations are the ACLE intrinsics of
+/// &lt;arm_acle.h&gt; (SMLAD, SXTB16; SXTB16 with its free ROR #8 through inline assembly, which ACLE lacks);
+/// everywhere else — the host tests, or with <c>-DMICROTVM_PORTABLE_DSP</c> — the same operations are written in
+/// portable C with the exact semantics of the instructions, so the host runs the very kernel logic the target runs.
+/// </summary>
+internal static class DspSupport
+{
+    /// <summary>Packed 16-bit arithmetic: pairs of int16 in one int32, low half first.</summary>
+    public const string Intrinsics = """
+        #include <string.h>
+        #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__) && !defined(MICROTVM_PORTABLE_DSP)
+        #include <arm_acle.h>
+        /* acc + lo(a)*lo(b) + hi(a)*hi(b) */
+        static inline int32_t mtvm_smlad(int32_t a, int32_t b, int32_t acc) { return __smlad(a, b, acc); }
+        /* acc + lo(a)*lo(b) */
+        static inline int32_t mtvm_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
+        /* acc + hi(a)*hi(b) */
+        static inline int32_t mtvm_smlatt(int32_t a, int32_t b, int32_t acc) { return __smlatt(a, b, acc); }
+        /* bytes 0 and 2 of v, sign-extended into the low and high halves */
+        static inline int32_t mtvm_sxtb16(uint32_t v) { return __sxtb16(v); }
+        /* bytes 1 and 3 of v, sign-extended into the low and high halves (one instruction: SXTB16 with ROR #8) */
+        static inline int32_t mtvm_sxtb16_ror8(uint32_t v) { int32_t r; __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v)); return r; }
+        #else
+        static inline int32_t mtvm_lo16(int32_t v) { return (int32_t)(int16_t)(uint16_t)((uint32_t)v & 0xFFFFu); }
+        static inline int32_t mtvm_hi16(int32_t v) { return (int32_t)(int16_t)(uint16_t)((uint32_t)v >> 16); }
+        static inline int32_t mtvm_pack16(int32_t lo, int32_t hi) { return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16)); }
+        /* 32-bit wrap-around like the instruction (the Q flag is not modelled: nothing reads it). */
+        static inline int32_t mtvm_smlad(int32_t a, int32_t b, int32_t acc) {
+            return (int32_t)((uint32_t)acc + (uint32_t)(mtvm_lo16(a) * mtvm_lo16(b)) + (uint32_t)(mtvm_hi16(a) * mtvm_hi16(b)));
+        }
+        static inline int32_t mtvm_smlabb(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(mtvm_lo16(a) * mtvm_lo16(b))); }
+        static inline int32_t mtvm_smlatt(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(mtvm_hi16(a) * mtvm_hi16(b))); }
+        static inline int32_t mtvm_sxtb16(uint32_t v) { return mtvm_pack16((int8_t)(uint8_t)(v & 0xFFu), (int8_t)(uint8_t)((v >> 16) & 0xFFu)); }
+        static inline int32_t mtvm_sxtb16_ror8(uint32_t v) { return mtvm_pack16((int8_t)(uint8_t)((v >> 8) & 0xFFu), (int8_t)(uint8_t)(v >> 24)); }
+        #endif
+        /* 4 bytes from any address (one LDR on Armv7-M and later, which allow unaligned word loads). */
+        static inline uint32_t mtvm_load4(const int8_t* p) { uint32_t v; memcpy(&v, p, 4); return v; }
+        /* Widens `bytes` (a multiple of 4) int8 values into int16 pairs, SXTB16 order: x0 x1 x2 x3 -> (x0,x2) (x1,x3). */
+        static inline void mtvm_widen(const int8_t* src, int32_t* dst, int bytes) {
+            int i;
+            for (i = 0; i < bytes; i += 4) {
+                const uint32_t v = mtvm_load4(src + i);
+                dst[0] = mtvm_sxtb16(v);
+                dst[1] = mtvm_sxtb16_ror8(v);
+                dst += 2;
+            }
+        }
+        /* `words` pairs (value, value). */
+        static inline void mtvm_fill_pairs(int32_t* dst, int32_t value, int words) {
+            const int32_t pair = (int32_t)(((uint32_t)value & 0xFFFFu) | ((uint32_t)value << 16));
+            int i;
+            for (i = 0; i < words; ++i) dst[i] = pair;
+        }
+        /* Dot products of two widened columns a, b (4 values = 2 words per step) with the int8 weight rows w0, w1
+           (natural order: one SXTB16 pair per word matches the columns' order). n4 = values / 4. */
+        static inline void mtvm_dot_2x2(const int32_t* a, const int32_t* b, const int8_t* w0, const int8_t* w1, int n4, int32_t acc[4]) {
+            int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+            int k;
+            for (k = 0; k < n4; ++k) {
+                const int32_t xa0 = a[0], xa1 = a[1], xb0 = b[0], xb1 = b[1];
+                const uint32_t u = mtvm_load4(w0), v = mtvm_load4(w1);
+                int32_t lo = mtvm_sxtb16(u), hi = mtvm_sxtb16_ror8(u);
+                a00 = mtvm_smlad(xa0, lo, a00); a00 = mtvm_smlad(xa1, hi, a00);
+                a10 = mtvm_smlad(xb0, lo, a10); a10 = mtvm_smlad(xb1, hi, a10);
+                lo = mtvm_sxtb16(v); hi = mtvm_sxtb16_ror8(v);
+                a01 = mtvm_smlad(xa0, lo, a01); a01 = mtvm_smlad(xa1, hi, a01);
+                a11 = mtvm_smlad(xb0, lo, a11); a11 = mtvm_smlad(xb1, hi, a11);
+                a += 2; b += 2; w0 += 4; w1 += 4;
+            }
+            acc[0] = a00; acc[1] = a01; acc[2] = a10; acc[3] = a11;
+        }
+        /* One column, two weight rows (acc[0] row w0, acc[1] row w1). */
+        static inline void mtvm_dot_1x2(const int32_t* a, const int8_t* w0, const int8_t* w1, int n4, int32_t acc[2]) {
+            int32_t a0 = acc[0], a1 = acc[1];
+            int k;
+            for (k = 0; k < n4; ++k) {
+                const int32_t x0 = a[0], x1 = a[1];
+                const uint32_t u = mtvm_load4(w0), v = mtvm_load4(w1);
+                a0 = mtvm_smlad(x0, mtvm_sxtb16(u), a0); a0 = mtvm_smlad(x1, mtvm_sxtb16_ror8(u), a0);
+                a1 = mtvm_smlad(x0, mtvm_sxtb16(v), a1); a1 = mtvm_smlad(x1, mtvm_sxtb16_ror8(v), a1);
+                a += 2; w0 += 4; w1 += 4;
+            }
+            acc[0] = a0; acc[1] = a1;
+        }
+        /* One column, one weight row. */
+        static inline int32_t mtvm_dot_1x1(const int32_t* a, const int8_t* w0, int n4, int32_t acc) {
+            int k;
+            for (k = 0; k < n4; ++k) {
+                const uint32_t u = mtvm_load4(w0);
+                acc = mtvm_smlad(a[0], mtvm_sxtb16(u), acc); acc = mtvm_smlad(a[1], mtvm_sxtb16_ror8(u), acc);
+                a += 2; w0 += 4;
+            }
+            return acc;
+        }
+        """;
+
+    /// <summary>TFLite's MultiplyByQuantizedMultiplier in fewer instructions, bit for bit the same for every
+    /// multiplier other than INT32_MIN (which QuantizeMultiplier never produces; the kernels check):
+    /// SaturatingRoundingDoublingHighMul's nudge-and-truncate equals adding 2^30 and shifting arithmetically by 31
+    /// for either sign, and RoundingDivideByPOT equals adding 2^(e-1) - (x &lt; 0) and shifting by e.</summary>
+    public const string Requantize = """
+        static inline int32_t mtvm_requantize(int32_t x, int32_t multiplier, int shift) {
+            const int left = shift > 0 ? shift : 0;
+            const int right = shift > 0 ? 0 : -shift;
+            const int64_t product = (int64_t)(int32_t)((uint32_t)x << left) * multiplier;
+            int32_t r = (int32_t)((product + ((int64_t)1 << 30)) >> 31);
+            if (right > 0) r = (int32_t)(((int64_t)r + (((int64_t)1 << (right - 1)) - (r < 0 ? 1 : 0))) >> right);
+            return r;
+        }
+        /* Requantized accumulator plus the output zero point, clamped to the activation range. */
+        static inline int8_t mtvm_requantize_int8(int32_t acc, int32_t multiplier, int shift, int32_t offset, int32_t lo, int32_t hi) {
+            int32_t v = mtvm_requantize(acc, multiplier, shift) + offset;
+            v = v < lo ? lo : v;
+            v = v > hi ? hi : v;
+            return (int8_t)v;
+        }
+        """;
+}

@@ -1,0 +1,203 @@
+using System.Globalization;
+using System.Text;
+using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Reference;
+using MicroTvm.Compiler.Tests.Reference;
+using MicroTvm.Compiler.Tflite;
+using static MicroTvm.Compiler.Tests.Reference.GraphBuilder;
+
+namespace MicroTvm.Compiler.Tests.Codegen;
+
+/// <summary>
+/// The target-specific kernels (Cortex-M DSP: SMLAD/SXTB16 matrix product for CONV_2D and FULLY_CONNECTED, SMLABB/
+/// SMLATT depthwise) run on the host through the portable emulation of the intrinsics the generated source carries
+/// (no __ARM_FEATURE_DSP on the host): the same kernel logic, built with ASan/UBSan, compared bit for bit with the
+/// reference evaluator on seeded random operators and with TensorFlow Lite Micro on every shared model (outputs and
+/// every intermediate). The same sources run in QEMU on each board in MicroTvm.Sdk.Tests.
+/// </summary>
+public class TargetKernelTests
+{
+    public static IEnumerable<object[]> Models() => TestModels.All();
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void CortexM7KernelsMatchTfliteMicroOnHost(string modelName)
+    {
+        var graph = TfliteImporter.Load(TestModels.ModelPath(modelName));
+        var model = ModelCompiler.Compile(graph, new CompileOptions("cortex-m7", modelName));
+        var dir = Gcc.TemporaryDirectory("dsp-model-" + modelName);
+        model.WriteTo(dir);
+        File.WriteAllText(Path.Combine(dir, "main.c"), ModelHarness.MainSource(model, graph));
+        Gcc.Build("gcc", Gcc.HostFlags + " -DMICROTVM_TRACE", new[] { model.SourceFile, "main.c" }, "model", dir);
+
+        var folder = TestModels.Folder(modelName);
+        var traceDir = Path.Combine(dir, "trace");
+        Directory.CreateDirectory(traceDir);
+        for (int k = 0; k < 3; k++)
+        {
+            var outputFile = Path.Combine(dir, $"ours{k}.bin");
+            var (code, text) = Gcc.Run(Path.Combine(dir, "model"), $"{(k == 0 ? traceDir : "-")} {Path.Combine(folder, $"input{k}.bin")} {outputFile}", dir);
+            Assert.True(code == 0, $"{modelName} input {k}: the generated program failed ({code}):\n{text}");
+            var output = graph.Outputs[0];
+            bool tolerant = output.Type == ElementType.Float32 && graph.Producers()[output].Kind != OpKind.Dequantize;
+            string? difference = WholeModelTests.Difference(output, File.ReadAllBytes(Path.Combine(folder, $"output{k}.bin")), File.ReadAllBytes(outputFile), tolerant);
+            Assert.True(difference is null, $"{modelName} output for input {k}: {difference}");
+        }
+
+        var stored = File.ReadAllLines(Path.Combine(folder, "intermediates0", "index.csv")).Skip(1)
+            .Select(line => int.Parse(line.Split(',')[0], CultureInfo.InvariantCulture)).ToHashSet();
+        foreach (var node in graph.Nodes)
+            foreach (var tensor in node.Outputs.Where(t => stored.Contains(t.Id) && t.Type != ElementType.Float32))
+            {
+                var expected = File.ReadAllBytes(Path.Combine(folder, "intermediates0", $"t{tensor.Id}.bin"));
+                string? difference = WholeModelTests.Difference(tensor, expected, File.ReadAllBytes(Path.Combine(traceDir, $"t{tensor.Id}.bin")), false);
+                Assert.True(difference is null, $"first differing operator: {node.Index} ({node.Kind.TfliteName()}) output t{tensor.Id}: {difference}");
+            }
+    }
+
+    [Fact]
+    public void DspKernelsMatchTheReferenceEvaluatorOnRandomOperators()
+    {
+        var random = new Random(66);
+        var cases = new List<RandomGraphs.Case>();
+        for (int i = 0; i < 14; i++) cases.Add(Convolution(random, depthwise: false));
+        for (int i = 0; i < 14; i++) cases.Add(Convolution(random, depthwise: true));
+        for (int i = 0; i < 10; i++) cases.Add(FullyConnected(random));
+        var generic = new RandomGraphs(67);
+        for (int i = 0; i < 6; i++) cases.Add(generic.Convolution(ElementType.Int8, depthwise: i % 2 == 0));
+        Check("cortex-m7", cases, expectDsp: 30);
+    }
+
+    /// <summary>Builds all cases for <paramref name="target"/> into one host program (emulated intrinsics), runs it,
+    /// compares each output with the evaluator; at least <paramref name="expectDsp"/> cases must have used a DSP kernel.</summary>
+    private static void Check(string target, List<RandomGraphs.Case> cases, int expectDsp)
+    {
+        var dir = Gcc.TemporaryDirectory("dsp-diff");
+        var main = new StringBuilder("#include <stdio.h>\n#include <stdlib.h>\n");
+        var calls = new StringBuilder();
+        var sources = new List<string>();
+        int dsp = 0;
+        for (int i = 0; i < cases.Count; i++)
+        {
+            string name = $"case{i}";
+            var model = ModelCompiler.Compile(cases[i].Graph, new CompileOptions(target, name));
+            if (model.Files[model.SourceFile].Contains("mtvm_smla", StringComparison.Ordinal)) dsp++;
+            model.WriteTo(dir);
+            sources.Add(model.SourceFile);
+            main.AppendLine($"#include \"{model.HeaderFile}\"");
+            string m = name.ToUpperInvariant();
+            for (int k = 0; k < cases[i].Inputs.Length; k++) File.WriteAllBytes(Path.Combine(dir, $"{name}_in{k}.bin"), cases[i].Inputs[k]);
+            calls.AppendLine($"    {{ {name}_inputs in; {name}_outputs out; void* ws = malloc({m}_WORKSPACE_SIZE ? {m}_WORKSPACE_SIZE : 1);");
+            for (int k = 0; k < cases[i].Inputs.Length; k++)
+                calls.AppendLine($"      in.input{k} = ({name}_input{k}_t*)load(\"{name}_in{k}.bin\", {m}_INPUT{k}_SIZE);");
+            calls.AppendLine($"      out.output0 = ({name}_output0_t*)malloc({m}_OUTPUT0_SIZE);");
+            calls.AppendLine($"      if ({name}_run(&in, &out, ws) != 0) return 4;");
+            calls.AppendLine($"      save(\"{name}_out.bin\", out.output0, {m}_OUTPUT0_SIZE); }}");
+        }
+
+        main.AppendLine("""
+            static void* load(const char* path, size_t bytes) {
+                unsigned char* data = (unsigned char*)malloc(bytes ? bytes : 1); FILE* f = fopen(path, "rb");
+                if (data == NULL || f == NULL || fread(data, 1, bytes, f) != bytes) { fprintf(stderr, "bad input %s\n", path); exit(2); }
+                fclose(f); return data;
+            }
+            static void save(const char* path, const void* data, size_t bytes) {
+                FILE* f = fopen(path, "wb");
+                if (f == NULL || fwrite(data, 1, bytes, f) != bytes) { fprintf(stderr, "cannot write %s\n", path); exit(3); }
+                fclose(f);
+            }
+            int main(void) {
+            """);
+        main.Append(calls).AppendLine("    return 0;\n}");
+        File.WriteAllText(Path.Combine(dir, "main.c"), main.ToString());
+        Gcc.Build("gcc", Gcc.HostFlags, sources.Append("main.c"), "cases", dir);
+        var (code, output) = Gcc.Run(Path.Combine(dir, "cases"), "", dir);
+        Assert.True(code == 0, $"the generated program failed ({code}):\n{output}");
+        Assert.True(dsp >= expectDsp, $"only {dsp} of {cases.Count} cases used a DSP kernel");
+
+        var failures = new List<string>();
+        for (int i = 0; i < cases.Count; i++)
+        {
+            var c = cases[i];
+            var expected = ReferenceEvaluator.Run(c.Graph, c.Inputs)[c.Graph.Outputs[0]];
+            string? difference = WholeModelTests.Difference(c.Graph.Outputs[0], expected, File.ReadAllBytes(Path.Combine(dir, $"case{i}_out.bin")), false);
+            if (difference is not null) failures.Add($"case{i} {c.Description}: {difference}");
+        }
+
+        Assert.True(failures.Count == 0, $"{failures.Count} of {cases.Count} cases differ (sources in {dir}):\n" + string.Join("\n", failures));
+    }
+
+    private static int Next(Random r, int min, int max) => r.Next(min, max + 1);
+
+    private static float Scale(Random r, double low, double high) => (float)(low * Math.Pow(high / low, r.NextDouble()));
+
+    private static byte[] Int8s(Random r, long count, int min = -128, int max = 127) =>
+        Bytes(ElementType.Int8, Enumerable.Range(0, (int)count).Select(_ => (double)Next(r, min, max)));
+
+    private static FusedActivation Activation(Random r) =>
+        new[] { FusedActivation.None, FusedActivation.Relu, FusedActivation.Relu6, FusedActivation.ReluN1To1 }[r.Next(4)];
+
+    /// <summary>Weights (per channel or per tensor) and an optional bias; output scale sized to keep values in range.</summary>
+    private static (Tensor W, Tensor? B, QuantizationParameters Out) Layer(Random r, GraphBuilder b, int[] shape, int outputs, int taps, int dimension, float inScale)
+    {
+        bool perChannel = r.Next(3) != 0;
+        var scales = Enumerable.Range(0, perChannel ? outputs : 1).Select(_ => Scale(r, 0.002, 0.05)).ToArray();
+        var q = perChannel ? new QuantizationParameters(scales, scales.Select(_ => 0L).ToArray(), dimension) : Q(scales[0]);
+        var w = b.Tensor(ElementType.Int8, shape, q, Int8s(r, shape.Aggregate(1L, (x, y) => x * y), -127, 127));
+        var bias = r.Next(5) == 0 ? null : b.Tensor(ElementType.Int32, new[] { outputs }, null,
+            Bytes(ElementType.Int32, Enumerable.Range(0, outputs).Select(_ => (double)Next(r, -60 * taps, 60 * taps))));
+        float outScale = (float)(inScale * scales[0] * 30 * Math.Sqrt(taps) / 128 * Scale(r, 0.3, 3));
+        return (w, bias, Q(outScale, Next(r, -128, 127)));
+    }
+
+    private static RandomGraphs.Case Make(Random r, string description, GraphBuilder b, Tensor output)
+    {
+        var graph = b.Build(output);
+        return new RandomGraphs.Case(description, graph, graph.Inputs.Select(t => Int8s(r, t.ElementCount)).ToArray());
+    }
+
+    /// <summary>Shapes the DSP kernels specialise for: channel counts that are and are not multiples of 4, odd pixel
+    /// counts, 1x1 pointwise, padding on every side, strides.</summary>
+    private static RandomGraphs.Case Convolution(Random r, bool depthwise)
+    {
+        while (true)
+        {
+            int n = Next(r, 1, 2), h = Next(r, 1, 9), w = Next(r, 1, 9);
+            int c = depthwise ? 4 * Next(r, 1, 5) : Next(r, 1, 20);
+            bool pointwise = !depthwise && r.Next(3) == 0;
+            int fh = pointwise ? 1 : Next(r, 1, 4), fw = pointwise ? 1 : Next(r, 1, 4), sh = Next(r, 1, 2), sw = Next(r, 1, 2);
+            int oc = depthwise ? c : Next(r, 1, 13);
+            var padding = r.Next(2) == 0 ? Padding.Same : Padding.Valid;
+            int oh = ConvGeometry.OutputSize(padding, h, fh, sh, 1), ow = ConvGeometry.OutputSize(padding, w, fw, sw, 1);
+            if (oh < 1 || ow < 1) continue;
+            var b = new GraphBuilder();
+            float inScale = Scale(r, 0.005, 0.1);
+            var input = b.Input(ElementType.Int8, new[] { n, h, w, c }, Q(inScale, Next(r, -128, 127)));
+            int taps = fh * fw * (depthwise ? 1 : c);
+            var (filter, bias, outQ) = depthwise
+                ? Layer(r, b, new[] { 1, fh, fw, oc }, oc, taps, 3, inScale)
+                : Layer(r, b, new[] { oc, fh, fw, c }, oc, taps, 0, inScale);
+            var output = b.Tensor(ElementType.Int8, new[] { n, oh, ow, oc }, outQ);
+            var activation = Activation(r);
+            OpAttributes attributes = depthwise
+                ? new DepthwiseConv2DAttributes(padding, sh, sw, 1, 1, 1, activation)
+                : new Conv2DAttributes(padding, sh, sw, 1, 1, activation);
+            b.Op(depthwise ? OpKind.DepthwiseConv2D : OpKind.Conv2D, attributes, new[] { input, filter, bias }, output);
+            return Make(r, $"{(depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D")} in [{n},{h},{w},{c}] filter {fh}x{fw} out {oc} stride {sh}x{sw} {padding} {activation}", b, output);
+        }
+    }
+
+    private static RandomGraphs.Case FullyConnected(Random r)
+    {
+        var b = new GraphBuilder();
+        int batches = Next(r, 1, 3), depth = Next(r, 1, 80), units = Next(r, 1, 17);
+        float inScale = Scale(r, 0.005, 0.1);
+        var input = b.Input(ElementType.Int8, new[] { batches, depth }, Q(inScale, Next(r, -128, 127)));
+        var (w, bias, outQ) = Layer(r, b, new[] { units, depth }, units, depth, 0, inScale);
+        var output = b.Tensor(ElementType.Int8, new[] { batches, units }, outQ);
+        var activation = Activation(r);
+        b.Op(OpKind.FullyConnected, new FullyConnectedAttributes(activation, false), new[] { input, w, bias }, output);
+        return Make(r, $"FULLY_CONNECTED [{batches},{depth}]x[{units},{depth}] {activation}", b, output);
+    }
+}
