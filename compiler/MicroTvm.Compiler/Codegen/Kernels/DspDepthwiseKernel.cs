@@ -25,7 +25,8 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         if (_convolution.Unsupported(node) is not null) return false;
         var a = node.AttributesAs<DepthwiseConv2DAttributes>();
         var input = node.Input(0);
-        return a.DilationH == 1 && a.DilationW == 1 && input.Shape[3] == node.Output.Shape[3] && input.Shape[3] % 4 == 0;
+        return a.DilationH == 1 && a.DilationW == 1 && input.Shape[3] == node.Output.Shape[3] && input.Shape[3] % 4 == 0
+            && DspGemmKernel.RequantizationFits(node, input.Shape[3], a.Activation);
     }
 
     public override string? Unsupported(Node node) => _convolution.Unsupported(node);

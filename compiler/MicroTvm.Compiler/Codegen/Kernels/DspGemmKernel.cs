@@ -28,10 +28,20 @@ internal sealed class DspGemmKernel : TargetKernel
         if (node.Kind == OpKind.Conv2D)
         {
             var a = node.AttributesAs<Conv2DAttributes>();
-            return a.DilationH == 1 && a.DilationW == 1 && _convolution.Unsupported(node) is null;
+            return a.DilationH == 1 && a.DilationW == 1 && _convolution.Unsupported(node) is null
+                && RequantizationFits(node, node.Output.Shape[3], a.Activation);
         }
 
-        return node.Kind == OpKind.FullyConnected && _fullyConnected.Unsupported(node) is null;
+        return node.Kind == OpKind.FullyConnected && _fullyConnected.Unsupported(node) is null
+            && RequantizationFits(node, node.Input(1).Shape[0], node.AttributesAs<FullyConnectedAttributes>().Activation);
+    }
+
+    /// <summary>mtvm_requantize handles shifts in [-31, 30] and multipliers other than INT32_MIN; anything else
+    /// (absurd scales) stays with the portable kernel.</summary>
+    internal static bool RequantizationFits(Node node, int channels, FusedActivation activation)
+    {
+        var q = ConvQuantization.Derive(node.Input(0), node.Input(1), node.Output, channels, activation);
+        return q.OutputShifts.All(s => s is >= -31 and <= 30) && q.OutputMultipliers.All(m => m != int.MinValue);
     }
 
     public override string? Unsupported(Node node) =>

@@ -101,15 +101,18 @@ internal static class DspSupport
     /// <summary>TFLite's MultiplyByQuantizedMultiplier in fewer instructions, bit for bit the same for every
     /// multiplier other than INT32_MIN (which QuantizeMultiplier never produces; the kernels check):
     /// SaturatingRoundingDoublingHighMul's nudge-and-truncate equals adding 2^30 and shifting arithmetically by 31
-    /// for either sign, and RoundingDivideByPOT equals adding 2^(e-1) - (x &lt; 0) and shifting by e.</summary>
+    /// for either sign (one SMLAL), and RoundingDivideByPOT stays in 32 bits with no branch (a zero mask for a
+    /// zero exponent leaves x as it is).</summary>
     public const string Requantize = """
         static inline int32_t mtvm_requantize(int32_t x, int32_t multiplier, int shift) {
             const int left = shift > 0 ? shift : 0;
             const int right = shift > 0 ? 0 : -shift;
-            const int64_t product = (int64_t)(int32_t)((uint32_t)x << left) * multiplier;
-            int32_t r = (int32_t)((product + ((int64_t)1 << 30)) >> 31);
-            if (right > 0) r = (int32_t)(((int64_t)r + (((int64_t)1 << (right - 1)) - (r < 0 ? 1 : 0))) >> right);
-            return r;
+            const int64_t product = (int64_t)(int32_t)((uint32_t)x << left) * multiplier + ((int64_t)1 << 30);
+            const int32_t r = (int32_t)(((uint32_t)product >> 31) | ((uint32_t)(product >> 32) << 1));
+            const int32_t mask = (int32_t)((1u << right) - 1u);
+            const int32_t remainder = r & mask;
+            const int32_t threshold = (mask >> 1) + (r < 0 ? 1 : 0);
+            return (r >> right) + (remainder > threshold ? 1 : 0);
         }
         /* Requantized accumulator plus the output zero point, clamped to the activation range. */
         static inline int8_t mtvm_requantize_int8(int32_t acc, int32_t multiplier, int shift, int32_t offset, int32_t lo, int32_t hi) {

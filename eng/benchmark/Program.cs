@@ -1,0 +1,419 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Tflite;
+
+namespace MicroTvm.Benchmark;
+
+/// <summary>
+/// For each model and emulated board: the model compiled to C for the board's CPU, a benchmark firmware project
+/// (Sdk="MicroTvm.Sdk", the SDK packed from this repository into a private feed) built and run in QEMU with
+/// <c>dotnet build -t:Run</c>. The firmware checks the outputs on every stored input against TFLM's, counts
+/// instructions per inference after a warm-up (-icount shift=0: 1 ns = 1 instruction) and measures the stack
+/// high-water mark (painted stack). Flash is read from the linked .elf. With per-operator profiling (default: M7),
+/// the same project is rebuilt with MICROTVM_TRACE and a timer read after every operator.
+/// </summary>
+internal static class Program
+{
+    private static readonly (string Board, string Target, string Cpu)[] Boards =
+    {
+        ("mps2-an500", "cortex-m7", "m7"), ("mps2-an386", "cortex-m4", "m4"), ("mps3-an547", "cortex-m55", "m55"),
+    };
+
+    private static int Main(string[] args)
+    {
+        string repo = Arg(args, "--repo") ?? Directory.GetCurrentDirectory();
+        var boards = (Arg(args, "--boards")?.Split(',') ?? Boards.Select(b => b.Board).ToArray()).ToHashSet();
+        var profileBoards = (Arg(args, "--per-op-boards")?.Split(',') ?? new[] { "mps2-an500" }).ToHashSet();
+        string modelsRoot = Path.Combine(repo, "tests", "models");
+        var models = Arg(args, "--models")?.Split(',') ?? Directory.GetDirectories(modelsRoot).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
+        string output = Arg(args, "--output") ?? Path.Combine(repo, "eng", "benchmark", "results.json");
+        var baselines = Baselines.Load(Path.Combine(repo, "eng", "benchmark", "baselines"));
+
+        string work = Path.Combine(Path.GetTempPath(), "microtvm-benchmark-" + Guid.NewGuid().ToString("N")[..8]);
+        string feed = Path.Combine(work, "feed");
+        string version = $"0.1.0-bench.{DateTime.UtcNow:yyyyMMddHHmmss}";
+        Directory.CreateDirectory(feed);
+        Console.WriteLine($"packing MicroTvm.Sdk {version} into {feed}");
+        var pack = Tool.Run("dotnet", new[] { "pack", Path.Combine(repo, "sdk", "MicroTvm.Sdk", "MicroTvm.Sdk.csproj"), "-c", "Release", "-o", feed,
+            $"-p:MicroTvmVersion={version}", "-nodeReuse:false", "-v:minimal" }, repo, null);
+        if (pack.Code != 0) { Console.Error.WriteLine(pack.Output); return 1; }
+
+        var results = new List<Result>();
+        bool allCorrect = true;
+        foreach (var (board, target, cpu) in Boards.Where(b => boards.Contains(b.Board)))
+            foreach (var name in models)
+            {
+                Console.WriteLine($"{board} {name}: building and running");
+                var result = Firmware.Measure(repo, work, feed, version, board, target, cpu, name!, profileBoards.Contains(board));
+                results.Add(result);
+                allCorrect &= result.Correct;
+                Console.WriteLine($"  {(result.Correct ? "outputs ok" : "OUTPUT MISMATCH")}, {result.InstructionsMax:N0} instructions");
+            }
+
+        Report.Print(results, baselines);
+        var json = Report.Json(results, baselines);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+        File.WriteAllText(output, json);
+        Console.WriteLine($"wrote {output}");
+        try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+        return allCorrect ? 0 : 2;
+    }
+
+    private static string? Arg(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
+
+internal sealed record OperatorResult(int Index, string Op, long Macs, long Instructions);
+
+internal sealed record Result(
+    string Board, string Cpu, string Model, bool Correct, long InstructionsMin, long InstructionsMax, long Macs,
+    long WorkspaceBytes, long InputOutputBytes, long DataBytes, long BssBytes, long StackBytes,
+    long FlashBytes, long WeightsBytes, long TestVectorBytes, long ModelCodeBytes, IReadOnlyList<OperatorResult>? Operators)
+{
+    /// <summary>What TFLM's arena holds: activations including the input and output tensors.</summary>
+    public long ModelRamBytes => WorkspaceBytes + InputOutputBytes;
+
+    /// <summary>The whole firmware's RAM: .data + .bss (workspace and output buffer included) + stack high-water mark.</summary>
+    public long FirmwareRamBytes => DataBytes + BssBytes + StackBytes;
+
+    /// <summary>Flash a deployment needs beyond the model's weights (code, runtime, startup, other constants).</summary>
+    public long FlashBeyondWeights => FlashBytes - WeightsBytes - TestVectorBytes;
+}
+
+internal static class Firmware
+{
+    public static Result Measure(string repo, string work, string feed, string version, string board, string target, string cpu, string modelName, bool profile)
+    {
+        string folder = Path.Combine(repo, "tests", "models", modelName);
+        var graph = TfliteImporter.Load(Path.Combine(folder, "model.tflite"));
+        var model = ModelCompiler.Compile(graph, new CompileOptions(target, "model"));
+        string dir = Path.Combine(work, $"{board}-{modelName}");
+        Directory.CreateDirectory(Path.Combine(dir, "src"));
+        foreach (var (file, content) in model.Files) File.WriteAllText(Path.Combine(dir, "src", file), content);
+        File.WriteAllText(Path.Combine(dir, "src", "main.c"), MainSource(graph, folder));
+        File.WriteAllText(Path.Combine(dir, "global.json"),
+            $$"""{ "sdk": { "version": "10.0.100", "rollForward": "latestFeature" }, "msbuild-sdks": { "MicroTvm.Sdk": "{{version}}" } }""");
+        File.WriteAllText(Path.Combine(dir, "NuGet.config"),
+            $"""<?xml version="1.0" encoding="utf-8"?><configuration><packageSources><clear /><add key="bench" value="{feed}" /></packageSources></configuration>""");
+        File.WriteAllText(Path.Combine(dir, "bench.csproj"),
+            $"""
+            <Project Sdk="MicroTvm.Sdk">
+              <PropertyGroup>
+                <Board>{board}</Board>
+                <OptimizationLevel>2</OptimizationLevel>
+              </PropertyGroup>
+            </Project>
+            """);
+        var env = new Dictionary<string, string?> { ["NUGET_PACKAGES"] = Path.Combine(work, "packages") };
+
+        var run = Build(dir, env, Array.Empty<string>());
+        var values = Values(run);
+        bool correct = values.TryGetValue("failures", out var f) && f.Single() == 0 && values.ContainsKey("insns");
+        var insns = values.GetValueOrDefault("insns") ?? new List<long> { 0 };
+        string elf = Directory.GetFiles(Path.Combine(dir, "bin"), "*.elf", SearchOption.AllDirectories).Single();
+        var image = Elf.Read(elf);
+
+        List<OperatorResult>? operators = null;
+        if (profile)
+        {
+            var traced = Values(Build(dir, env, new[] { "-p:PreprocessorDefinitions=MICROTVM_TRACE" }));
+            var marks = traced.GetValueOrDefault("op") ?? new List<long>();
+            operators = graph.Nodes.Select((node, i) => new OperatorResult(node.Index, node.Kind.TfliteName(),
+                model.Metadata.Operators[i].Macs ?? 0, i < marks.Count ? marks[i] : -1)).ToList();
+        }
+
+        long io = graph.Inputs.Concat(graph.Outputs).Distinct().Sum(t => t.ByteSize);
+        return new Result(board, cpu, modelName, correct, insns.Min(), insns.Max(), model.Metadata.Operators.Sum(o => o.Macs ?? 0),
+            model.Metadata.WorkspaceBytes, io, image.Data, image.Bss,
+            values.GetValueOrDefault("stack")?.Single() ?? -1, image.Flash, image.Weights, image.TestVectors, image.ModelCode, operators);
+    }
+
+    private static string Build(string dir, IReadOnlyDictionary<string, string?> env, string[] extra)
+    {
+        var args = new List<string> { "build", "-t:Run", "-c", "Release", "-nodeReuse:false", "-v:minimal", "-clp:NoSummary" };
+        args.AddRange(extra);
+        var r = Tool.Run("dotnet", args, dir, env);
+        if (!r.Output.Contains("BENCH done", StringComparison.Ordinal))
+            throw new InvalidOperationException($"the benchmark firmware in {dir} did not run to the end ({r.Code}):\n{r.Output}");
+        return r.Output;
+    }
+
+    /// <summary>"BENCH key value" lines of the firmware's console.</summary>
+    private static Dictionary<string, List<long>> Values(string output)
+    {
+        var values = new Dictionary<string, List<long>>();
+        foreach (Match m in Regex.Matches(output, @"BENCH (\w+) (\d+)"))
+        {
+            if (!values.TryGetValue(m.Groups[1].Value, out var list)) values[m.Groups[1].Value] = list = new List<long>();
+            list.Add(long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        }
+
+        return values;
+    }
+
+    /// <summary>The firmware: paints the stack, runs each stored input once to warm up and once timed, compares the
+    /// outputs with TFLM's, prints "BENCH insns n" per input, "BENCH failures n", "BENCH stack n".</summary>
+    private static string MainSource(Graph graph, string folder)
+    {
+        var c = new StringBuilder();
+        c.AppendLine("#include <string.h>\n#include \"microtvm/platform.h\"\n#include \"model.h\"");
+        bool tolerant = graph.Outputs[0].Type == ElementType.Float32 && graph.Producers()[graph.Outputs[0]].Kind != OpKind.Dequantize;
+        for (int k = 0; k < 3; k++)
+        {
+            for (int i = 0; i < graph.Inputs.Count; i++)
+                c.AppendLine(Bytes($"bench_input{k}_{i}", File.ReadAllBytes(Path.Combine(folder, graph.Inputs.Count == 1 ? $"input{k}.bin" : $"input{k}_{i}.bin"))));
+            c.AppendLine(Bytes($"bench_expected{k}", File.ReadAllBytes(Path.Combine(folder, $"output{k}.bin"))));
+        }
+
+        c.AppendLine($$"""
+            static uint8_t workspace[MODEL_WORKSPACE_SIZE > 0 ? MODEL_WORKSPACE_SIZE : 1] __attribute__((aligned(16)));
+            static uint8_t output[MODEL_OUTPUT0_SIZE] __attribute__((aligned(16)));
+            extern uint32_t __bss_end[];
+            extern uint32_t __stack_top[];
+            #define PAINT 0x5AA5C33Cu
+
+            static void say(const char* key, uint64_t value) {
+                microtvm_console_write("BENCH ", 6);
+                microtvm_console_write(key, strlen(key));
+                microtvm_console_write(" ", 1);
+                microtvm_console_put_uint(value);
+                microtvm_console_puts("");
+            }
+
+            /* Fills the unused stack (below this function's frame) with a pattern. */
+            static void __attribute__((noinline)) paint_stack(void) {
+                uint32_t* p = __bss_end;
+                uint32_t* const limit = (uint32_t*)__builtin_frame_address(0) - 64;
+                while (p < limit) *p++ = PAINT;
+            }
+
+            static uint32_t stack_used(void) {
+                const uint32_t* p = __bss_end;
+                while (p < __stack_top && *p == PAINT) ++p;
+                return (uint32_t)((const uint8_t*)__stack_top - (const uint8_t*)p);
+            }
+
+            #ifdef MICROTVM_TRACE
+            static int tracing;
+            static uint64_t last;
+            void microtvm_trace(int operator_index, int tensor_id, const void* data, size_t bytes);
+            void microtvm_trace(int operator_index, int tensor_id, const void* data, size_t bytes) {
+                (void)operator_index; (void)tensor_id; (void)data; (void)bytes;
+                if (tracing) {
+                    const uint64_t now = microtvm_timer_now();
+                    say("op", microtvm_timer_ticks_to_ns(now - last));
+                    last = microtvm_timer_now();
+                }
+            }
+            #endif
+
+            static int same(const uint8_t* a, const uint8_t* b, unsigned bytes) {
+            {{(tolerant ? """
+                unsigned i;
+                for (i = 0; i < bytes / 4; ++i) {
+                    float x, y, d, m;
+                    memcpy(&x, a + 4 * i, 4); memcpy(&y, b + 4 * i, 4);
+                    d = x > y ? x - y : y - x; m = y < 0 ? -y : y;
+                    if (!(d <= 1e-5f * (1.0f + m))) return 0;
+                }
+                return 1;
+            """ : "    return memcmp(a, b, bytes) == 0;")}}
+            }
+
+            int main(void) {
+                int failures = 0, k;
+                paint_stack();
+                for (k = 0; k < 3; ++k) {
+                    model_inputs in;
+                    model_outputs out;
+                    uint64_t ticks;
+                    const uint8_t* expected = k == 0 ? bench_expected0 : k == 1 ? bench_expected1 : bench_expected2;
+            """);
+        for (int i = 0; i < graph.Inputs.Count; i++)
+            c.AppendLine($"        in.input{i} = (const model_input{i}_t*)(k == 0 ? bench_input0_{i} : k == 1 ? bench_input1_{i} : bench_input2_{i});");
+        c.AppendLine("""
+                    out.output0 = (model_output0_t*)output;
+                    if (model_run(&in, &out, workspace) != 0) microtvm_abort("model_run failed");
+                    failures += !same(output, expected, MODEL_OUTPUT0_SIZE);
+                    memset(output, 0, sizeof output);
+            #ifdef MICROTVM_TRACE
+                    tracing = k == 0;
+                    last = microtvm_timer_now();
+            #endif
+                    microtvm_timer_start();
+                    if (model_run(&in, &out, workspace) != 0) microtvm_abort("model_run failed");
+                    ticks = microtvm_timer_stop();
+            #ifdef MICROTVM_TRACE
+                    tracing = 0;
+            #endif
+                    failures += !same(output, expected, MODEL_OUTPUT0_SIZE);
+                    say("insns", microtvm_timer_ticks_to_ns(ticks));
+                }
+                say("failures", (uint64_t)failures);
+                say("stack", stack_used());
+                microtvm_console_puts("BENCH done");
+                return failures;
+            }
+            """);
+        return c.ToString();
+    }
+
+    private static string Bytes(string name, byte[] bytes)
+    {
+        var sb = new StringBuilder($"static const uint8_t {name}[{Math.Max(1, bytes.Length)}] __attribute__((aligned(16))) = {{");
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            if (i % 32 == 0) sb.Append("\n    ");
+            sb.Append(bytes[i].ToString(CultureInfo.InvariantCulture)).Append(i + 1 < bytes.Length ? "," : "");
+        }
+
+        return sb.Append("\n};").ToString();
+    }
+}
+
+/// <summary>Sizes from the linked image: sections (arm-none-eabi-size -A) and symbols (arm-none-eabi-nm -S).</summary>
+internal sealed record Elf(long Flash, long Data, long Bss, long Weights, long TestVectors, long ModelCode)
+{
+    public static Elf Read(string path)
+    {
+        var sections = Tool.Run("arm-none-eabi-size", new[] { "-A", path }, null, null).Output;
+        long Section(string name) => Regex.Matches(sections, $@"^{Regex.Escape(name)}\s+(\d+)", RegexOptions.Multiline).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+        long data = Section(".data");
+        long flash = Section(".text") + Section(".ARM.exidx") + Section(".init_array") + data;
+        var symbols = Tool.Run("arm-none-eabi-nm", new[] { "-S", "--defined-only", path }, null, null).Output;
+        long weights = 0, vectors = 0, code = 0;
+        foreach (Match m in Regex.Matches(symbols, @"^[0-9a-f]+ ([0-9a-f]+) (\w) (\S+)$", RegexOptions.Multiline))
+        {
+            long size = long.Parse(m.Groups[1].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            char type = char.ToLowerInvariant(m.Groups[2].Value[0]);
+            string name = m.Groups[3].Value;
+            bool modelSymbol = Regex.IsMatch(name, @"^op\d+_") || name.StartsWith("model_", StringComparison.Ordinal);
+            if (type == 'r' && modelSymbol) weights += size;
+            else if (type == 'r' && name.StartsWith("bench_", StringComparison.Ordinal)) vectors += size;
+            else if (type == 't' && modelSymbol) code += size;
+        }
+
+        return new Elf(flash, data, Section(".bss"), weights, vectors, code);
+    }
+}
+
+internal static class Tool
+{
+    public static (int Code, string Output) Run(string file, IEnumerable<string> args, string? dir, IReadOnlyDictionary<string, string?>? env)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        if (dir is not null) info.WorkingDirectory = dir;
+        if (env is not null) foreach (var (k, v) in env) info.Environment[k] = v;
+        using var p = Process.Start(info)!;
+        var output = new StringBuilder();
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        p.WaitForExit();
+        return (p.ExitCode, output.ToString());
+    }
+}
+
+/// <summary>TFLM's figures (eng/benchmark/baselines, copied from the measurement described in its README).</summary>
+internal sealed record Baselines(Dictionary<(string Cpu, string Variant, string Model), Dictionary<string, long>> Rows,
+    Dictionary<(string Variant, string Model, int Op), long> M7PerOp)
+{
+    public static Baselines Load(string dir)
+    {
+        var rows = new Dictionary<(string, string, string), Dictionary<string, long>>();
+        var lines = File.ReadAllLines(Path.Combine(dir, "tflm.csv"));
+        var header = lines[0].Split(',');
+        foreach (var line in lines.Skip(1).Where(l => l.Length > 0))
+        {
+            var f = line.Split(',');
+            rows[(f[0], f[1], f[2])] = Enumerable.Range(3, header.Length - 3).ToDictionary(i => header[i], i => long.Parse(f[i], CultureInfo.InvariantCulture));
+        }
+
+        var perOp = new Dictionary<(string, string, int), long>();
+        foreach (var line in File.ReadAllLines(Path.Combine(dir, "tflm-m7-per-op.csv")).Skip(1).Where(l => l.Length > 0))
+        {
+            var f = line.Split(',');
+            perOp[(f[1], f[2], int.Parse(f[3], CultureInfo.InvariantCulture))] = long.Parse(f[7], CultureInfo.InvariantCulture);
+        }
+
+        return new Baselines(rows, perOp);
+    }
+
+    public long? Get(string cpu, string variant, string model, string column) =>
+        Rows.TryGetValue((cpu, variant, model), out var r) && r.TryGetValue(column, out var v) ? v : null;
+}
+
+internal static class Report
+{
+    public static void Print(IReadOnlyList<Result> results, Baselines b)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine();
+        sb.AppendLine("| board | model | ok | MicroTvm insns | TFLM ref | TFLM CMSIS-NN | ÷ CMSIS-NN | MAC/insn | workspace+io B | TFLM arena B | firmware RAM B (data+bss+stack) | flash B | weights B | flash beyond weights B | TFLM flash beyond model B |");
+        sb.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+        {
+            long? refInsns = b.Get(r.Cpu, "ref", r.Model, "insns_max"), cmsis = b.Get(r.Cpu, "cmsis_nn", r.Model, "insns_max");
+            long? arena = b.Get(r.Cpu, "cmsis_nn", r.Model, "arena");
+            long? tflmFlash = b.Get(r.Cpu, "cmsis_nn", r.Model, "fw_text") + b.Get(r.Cpu, "cmsis_nn", r.Model, "fw_rodata") + b.Get(r.Cpu, "cmsis_nn", r.Model, "fw_data");
+            sb.AppendLine(Invariant($"| {r.Board} | {r.Model} | {(r.Correct ? "yes" : "NO")} | {r.InstructionsMax:N0} | {refInsns:N0} | {cmsis:N0} | {Ratio(r.InstructionsMax, cmsis)} | {(r.Macs > 0 ? ((double)r.Macs / r.InstructionsMax).ToString("0.00", CultureInfo.InvariantCulture) : "-")} | {r.ModelRamBytes:N0} | {arena:N0} | {r.FirmwareRamBytes:N0} | {r.FlashBytes - r.TestVectorBytes:N0} | {r.WeightsBytes:N0} | {r.FlashBeyondWeights:N0} | {tflmFlash:N0} |"));
+        }
+
+        foreach (var r in results.Where(r => r.Operators is not null))
+        {
+            sb.AppendLine();
+            sb.AppendLine($"per operator, {r.Board} {r.Model} (input 0)");
+            sb.AppendLine("| op | kind | MACs | MicroTvm insns | MAC/insn | TFLM CMSIS-NN insns | ÷ CMSIS-NN |");
+            sb.AppendLine("|---:|---|---:|---:|---:|---:|---:|");
+            foreach (var o in r.Operators!)
+            {
+                long? cmsis = r.Cpu == "m7" && b.M7PerOp.TryGetValue(("cmsis_nn", r.Model, o.Index), out var v) ? v : null;
+                sb.AppendLine(Invariant($"| {o.Index} | {o.Op} | {o.Macs:N0} | {o.Instructions:N0} | {(o.Macs > 0 && o.Instructions > 0 ? ((double)o.Macs / o.Instructions).ToString("0.00", CultureInfo.InvariantCulture) : "-")} | {cmsis:N0} | {Ratio(o.Instructions, cmsis)} |"));
+            }
+        }
+
+        Console.WriteLine(sb.ToString());
+    }
+
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    private static string Ratio(long ours, long? theirs) => theirs is > 0 ? ((double)ours / theirs.Value).ToString("0.00", CultureInfo.InvariantCulture) : "-";
+
+    public static string Json(IReadOnlyList<Result> results, Baselines b)
+    {
+        var rows = results.Select(r => new
+        {
+            board = r.Board, cpu = r.Cpu, model = r.Model, outputs_match_tflm = r.Correct,
+            instructions_min = r.InstructionsMin, instructions_max = r.InstructionsMax, macs = r.Macs,
+            tflm_ref_instructions = b.Get(r.Cpu, "ref", r.Model, "insns_max"),
+            tflm_cmsis_nn_instructions = b.Get(r.Cpu, "cmsis_nn", r.Model, "insns_max"),
+            ratio_to_cmsis_nn = b.Get(r.Cpu, "cmsis_nn", r.Model, "insns_max") is > 0 and var c ? Math.Round((double)r.InstructionsMax / c, 3) : (double?)null,
+            workspace_bytes = r.WorkspaceBytes, input_output_bytes = r.InputOutputBytes, model_ram_bytes = r.ModelRamBytes,
+            tflm_arena_bytes = b.Get(r.Cpu, "cmsis_nn", r.Model, "arena"),
+            data_bytes = r.DataBytes, bss_bytes = r.BssBytes, stack_high_water_bytes = r.StackBytes, firmware_ram_bytes = r.FirmwareRamBytes,
+            flash_bytes = r.FlashBytes - r.TestVectorBytes, weights_bytes = r.WeightsBytes, model_code_bytes = r.ModelCodeBytes,
+            flash_beyond_weights_bytes = r.FlashBeyondWeights,
+            tflm_flash_beyond_model_bytes = b.Get(r.Cpu, "cmsis_nn", r.Model, "fw_text") + b.Get(r.Cpu, "cmsis_nn", r.Model, "fw_rodata") + b.Get(r.Cpu, "cmsis_nn", r.Model, "fw_data"),
+            operators = r.Operators?.Select(o => new
+            {
+                index = o.Index, op = o.Op, macs = o.Macs, instructions = o.Instructions,
+                tflm_cmsis_nn_instructions = r.Cpu == "m7" && b.M7PerOp.TryGetValue(("cmsis_nn", r.Model, o.Index), out var v) ? v : (long?)null,
+            }),
+        });
+        return JsonSerializer.Serialize(new
+        {
+            method = "QEMU 7.2 -icount shift=0; instructions per inference after one warm-up, max over the 3 stored inputs (outputs compared with TFLM's in the same run); RAM: workspace + inputs/outputs (TFLM's arena holds those), firmware .data + .bss + painted-stack high-water mark; flash from the linked .elf without the benchmark's test vectors; weights = the model's constant arrays",
+            results = rows,
+        }, new JsonSerializerOptions { WriteIndented = true }) + "\n";
+    }
+}
