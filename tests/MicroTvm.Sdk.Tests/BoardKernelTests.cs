@@ -20,12 +20,15 @@ namespace MicroTvm.Sdk.Tests;
 public sealed class BoardKernelTests(SdkPackageFixture sdk, ITestOutputHelper log)
 {
     [Theory]
-    [InlineData("mps2-an386", "cortex-m4")]
-    [InlineData("mps3-an547", "cortex-m55")]
-    public void EveryModelGivesTfliteMicrosOutputsOnTheBoard(string board, string target)
+    [InlineData("mps2-an386", "cortex-m4", null)]
+    // The AN547's 512 KiB code memory does not hold every model at once: two firmwares.
+    [InlineData("mps3-an547", "cortex-m55", "ad_toycar,hello_world_float,hello_world_int8,kws_dscnn,micro_speech")]
+    [InlineData("mps3-an547", "cortex-m55", "ad_toycar_int8io,ic_resnet8")]
+    public void EveryModelGivesTfliteMicrosOutputsOnTheBoard(string board, string target, string? only)
     {
         string modelsRoot = Path.Combine(sdk.RepositoryRoot, "tests", "models");
-        var models = Directory.GetDirectories(modelsRoot).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        var models = Directory.GetDirectories(modelsRoot).Select(Path.GetFileName)
+            .Where(m => only is null || only.Split(',').Contains(m)).Order(StringComparer.Ordinal).ToList();
         var files = new Dictionary<string, string>();
         var main = new StringBuilder();
         main.AppendLine("#include <stdio.h>\n#include <string.h>\n#include \"microtvm/platform.h\"");
@@ -69,7 +72,7 @@ public sealed class BoardKernelTests(SdkPackageFixture sdk, ITestOutputHelper lo
         main.AppendLine("static uint8_t workspace[MAX_WORKSPACE] __attribute__((aligned(16)));");
         main.AppendLine("static uint8_t output[4096] __attribute__((aligned(16)));");
         main.AppendLine("""
-            static int floats_close(const float* a, const float* b, unsigned n) {
+            static int __attribute__((unused)) floats_close(const float* a, const float* b, unsigned n) {
                 unsigned i;
                 for (i = 0; i < n; ++i) {
                     const float d = a[i] > b[i] ? a[i] - b[i] : b[i] - a[i];
@@ -85,7 +88,7 @@ public sealed class BoardKernelTests(SdkPackageFixture sdk, ITestOutputHelper lo
         main.AppendLine("    printf(\"%d mismatches\\n\", failures);\n    return failures;\n}");
         files["src/main.c"] = main.ToString();
 
-        var project = sdk.CreateProject("models", $"<PropertyGroup><Board>{board}</Board></PropertyGroup>", files, $"models-{board}");
+        var project = sdk.CreateProject("models", $"<PropertyGroup><Board>{board}</Board></PropertyGroup>", files, $"models-{board}-{models.Count}");
         var run = project.Build("-t:Run", "-p:OptimizationLevel=2", "-p:CStandard=c99", "-p:CWarningFlags=\"-Wall -Wextra -Werror\"");
         log.WriteLine(string.Join("\n", run.Output.Split('\n').Where(l => l.Contains("| model ") || l.Contains("mismatches") || l.Contains("text "))));
         Assert.True(run.Succeeded, run.ToString());
