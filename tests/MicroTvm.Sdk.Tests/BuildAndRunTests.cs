@@ -37,13 +37,14 @@ public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
             }
             """));
 
-        var run = project.Build("-t:Run", "-c", "Release", "-v:d");
+        var run = project.Build("-t:Run", "-c", "Release", "-v:d", "-p:StackSize=4096");
 
         Assert.True(run.Succeeded, run.ToString());
         Assert.Contains("| release build", run.Output);
         Assert.True(File.Exists(project.PathOf("bin/Release/release.elf")));
         Assert.Contains(" -O2 ", run.Output);
         Assert.DoesNotContain(" -Og ", run.Output);
+        Assert.Matches(@"0x0+1000\s+__stack_size = 0x1000", File.ReadAllText(project.PathOf("bin/Release/release.map")));
     }
 
     [Fact]
