@@ -87,7 +87,7 @@ namespace MicroTvm.Build.Tasks
                     }
                     try
                     {
-                        process.Kill();
+                        KillTree(process);
                     }
                     catch (InvalidOperationException)
                     {
@@ -103,6 +103,16 @@ namespace MicroTvm.Build.Tasks
                     return new ProcessResult(process.ExitCode, output.ToString(), timedOut, cancelled);
                 }
             }
+        }
+
+        /// <summary>Stops a tool and, where the runtime can, the processes it started (gcc's cc1, as).</summary>
+        public static void KillTree(Process process)
+        {
+#if NET
+            process.Kill(entireProcessTree: true);
+#else
+            process.Kill();
+#endif
         }
 
         /// <summary>Quotes arguments the way both .NET on Unix and the Windows C runtime split them.</summary>

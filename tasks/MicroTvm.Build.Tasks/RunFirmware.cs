@@ -122,7 +122,7 @@ namespace MicroTvm.Build.Tasks
                         timedOut = !cancelled;
                         try
                         {
-                            process.Kill();
+                            ProcessRunner.KillTree(process);
                         }
                         catch (InvalidOperationException)
                         {

@@ -202,6 +202,25 @@ public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
     }
 
     [Fact]
+    public void UndefinedReferenceIsALinkErrorAtTheCallingLine()
+    {
+        var project = sdk.CreateProject("unresolved", "", new Dictionary<string, string>
+        {
+            ["main.c"] = "int missing_function(void);\nint main(void)\n{\n    return missing_function();\n}\n",
+        });
+
+        var build = project.Build();
+
+        Assert.False(build.Succeeded);
+        var error = Assert.Single(build.Errors);
+        Assert.Equal("MTVM3202", error.Code);
+        Assert.Equal(project.PathOf("main.c"), error.File);
+        Assert.Equal(4, error.Line);
+        Assert.Contains("undefined reference to `missing_function'", error.Text);
+        Assert.False(File.Exists(project.PathOf("bin/Debug/unresolved.elf")));
+    }
+
+    [Fact]
     public void FirmwareTooBigForTheBoardIsARegionOverflowError()
     {
         var project = sdk.CreateProject("toobig", "", Projects.SingleMain("""
