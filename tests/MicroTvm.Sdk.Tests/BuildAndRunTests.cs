@@ -135,6 +135,64 @@ public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
     }
 
     [Fact]
+    public void CancellingTheBuildStopsTheEmulator()
+    {
+        var project = sdk.CreateProject("cancelled", "", Projects.SingleMain("""
+            int main(void)
+            {
+                printf("running until cancelled\n");
+                for (;;) {
+                }
+            }
+            """));
+        Assert.True(project.Build().Succeeded);
+        string firmware = project.PathOf("bin/Debug/cancelled.elf");
+
+        var startInfo = new System.Diagnostics.ProcessStartInfo(DotNet.Executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            WorkingDirectory = project.Directory,
+        };
+        foreach (var argument in new[] { "build", project.ProjectFile, "-t:Run", "-p:RunTimeout=0", "-nodeReuse:false", "-tl:off", "-v:m" })
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+        startInfo.Environment["NUGET_PACKAGES"] = sdk.PackagesDirectory;
+        using var build = System.Diagnostics.Process.Start(startInfo)!;
+        var started = new ManualResetEventSlim();
+        var output = new System.Text.StringBuilder();
+        build.OutputDataReceived += (_, e) =>
+        {
+            lock (output) output.AppendLine(e.Data);
+            if (e.Data?.Contains("running until cancelled") == true) started.Set();
+        };
+        build.BeginOutputReadLine();
+        build.BeginErrorReadLine();
+        Assert.True(started.Wait(TimeSpan.FromMinutes(2)), output.ToString());
+        Assert.True(EmulatorsRunning(firmware) > 0);
+
+        // What Ctrl+C in a terminal sends.
+        using (var interrupt = System.Diagnostics.Process.Start("kill", ["-INT", build.Id.ToString()]))
+        {
+            interrupt.WaitForExit();
+        }
+
+        Assert.True(build.WaitForExit(60_000), "the build did not stop after Ctrl+C");
+        Assert.NotEqual(0, build.ExitCode);
+        Assert.Equal(0, EmulatorsRunning(firmware));
+    }
+
+    private static int EmulatorsRunning(string firmware)
+    {
+        using var pgrep = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("pgrep", ["-f", firmware]) { RedirectStandardOutput = true })!;
+        string pids = pgrep.StandardOutput.ReadToEnd();
+        pgrep.WaitForExit();
+        return pids.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+    }
+
+    [Fact]
     public void GccErrorsBecomeMSBuildErrorsWithFileLineAndColumn()
     {
         var project = sdk.CreateProject("broken", "", new Dictionary<string, string>
@@ -285,9 +343,14 @@ public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
         });
 
         var run = project.Build("-t:Run");
+        project.Touch("boards/tiny-an500/tiny.ld");
+        var afterLinkerScript = project.Build();
 
         Assert.True(run.Succeeded, run.ToString());
         Assert.Contains("| board says 7", run.Output);
+        // A changed linker script relinks without recompiling.
+        Assert.Empty(afterLinkerScript.CompiledSources);
+        Assert.True(afterLinkerScript.Linked);
         Assert.Matches(SizeLine("Flash", "262,144"), run.Output);
         Assert.Matches(SizeLine("RAM", "65,536"), run.Output);
     }
