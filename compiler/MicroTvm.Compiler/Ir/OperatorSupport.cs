@@ -107,9 +107,41 @@ public static class OperatorSupport
                     throw Unsupported($"operand {other} has element type {other.Type.DisplayName()}, the first input {input.Type.DisplayName()}");
         }
 
+        CheckFusedActivation(node, Fail);
         if (!MovesDataOnly(kind))
             CheckQuantization(node, Fail);
     }
+
+    /// <summary>The fused activation of <paramref name="attributes"/>, for operators that have one.</summary>
+    public static FusedActivation? FusedActivationOf(OpAttributes attributes) => attributes switch
+    {
+        Conv2DAttributes a => a.Activation,
+        DepthwiseConv2DAttributes a => a.Activation,
+        TransposeConvAttributes a => a.Activation,
+        FullyConnectedAttributes a => a.Activation,
+        Pool2DAttributes a => a.Activation,
+        ElementwiseAttributes a => a.Activation,
+        ConcatenationAttributes a => a.Activation,
+        _ => null,
+    };
+
+    // TFLite's kernels clamp to a range for NONE/RELU/RELU_N1_TO_1/RELU6 and reject TANH and SIGN_BIT; its
+    // CONCATENATION accepts no fused activation at all.
+    private static void CheckFusedActivation(Node node, Func<string, string, CompilerException> fail)
+    {
+        var activation = FusedActivationOf(node.Attributes);
+        if (activation is FusedActivation.Tanh or FusedActivation.SignBit)
+            throw fail(ErrorCodes.UnsupportedFeature, $"fused activation {Name(activation.Value)} is not supported (supported: NONE, RELU, RELU_N1_TO_1, RELU6)");
+        if (node.Kind == OpKind.Concatenation && activation is not (null or FusedActivation.None))
+            throw fail(ErrorCodes.UnsupportedFeature, $"fused activation {Name(activation.Value)} on CONCATENATION is not supported (TFLite does not support it either)");
+    }
+
+    private static string Name(FusedActivation activation) => activation switch
+    {
+        FusedActivation.ReluN1To1 => "RELU_N1_TO_1",
+        FusedActivation.SignBit => "SIGN_BIT",
+        _ => activation.ToString().ToUpperInvariant(),
+    };
 
     private static void CheckQuantization(Node node, Func<string, string, CompilerException> fail)
     {

@@ -40,6 +40,8 @@ public static class ShapeInference
         {
             if (dim < 0)
                 throw Error(ErrorCodes.InvalidShape, file, node, $"{tensor} has a negative (dynamic) dimension; only static shapes are supported");
+            if (dim == 0)
+                throw Error(ErrorCodes.InvalidShape, file, node, $"{tensor} has a zero-sized dimension; empty tensors are not supported");
             count *= dim;
             if (count > int.MaxValue)
                 throw Error(ErrorCodes.InvalidShape, file, node, $"tensor t{tensor.Id} '{tensor.Name}' has more than {int.MaxValue} elements (shape overflows)");
@@ -158,7 +160,12 @@ public static class ShapeInference
                 return (int[])reshape.NewShape.Clone();
             }
 
-            case SoftmaxAttributes or LeakyReluAttributes or NoAttributes:
+            case SoftmaxAttributes:
+                if (Input(0).Rank == 0)
+                    throw Fail(ErrorCodes.InvalidShape, $"input {Input(0)} is a scalar; softmax needs at least one dimension");
+                return (int[])Input(0).Shape.Clone();
+
+            case LeakyReluAttributes or NoAttributes:
                 return (int[])Input(0).Shape.Clone();
 
             case ConcatenationAttributes concat:

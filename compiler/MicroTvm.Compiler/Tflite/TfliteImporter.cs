@@ -131,6 +131,7 @@ public static class TfliteImporter
             foreach (int dim in shape)
             {
                 if (dim < 0) throw Fail(ErrorCodes.InvalidShape, $"has a dynamic or negative dimension in its shape [{string.Join(",", shape)}]; only static shapes are supported");
+                if (dim == 0) throw Fail(ErrorCodes.InvalidShape, $"has a zero-sized dimension in its shape [{string.Join(",", shape)}]; empty tensors are not supported");
                 count = checked(count * dim);
                 if (count * type.SizeInBytes() > int.MaxValue)
                     throw Fail(ErrorCodes.InvalidShape, $"with shape [{string.Join(",", shape)}] overflows (more than {int.MaxValue} bytes)");

@@ -297,6 +297,44 @@ public class BadModelTests
         Assert.Contains("supports float32, int8, int16", e.Message);
     }
 
+    [Theory]
+    [InlineData(Builtin.Add, 4, "TANH")]
+    [InlineData(Builtin.Mul, 5, "SIGN_BIT")]
+    [InlineData(Builtin.Concatenation, 1, "RELU")]
+    public void UnsupportedFusedActivation(int code, int activation, string name)
+    {
+        var b = new TfliteModelBuilder();
+        int x = b.AddTensor("x", ElementType.Float32, new[] { 1, 4 });
+        int y = b.AddTensor("y", ElementType.Float32, new[] { 1, code == Builtin.Concatenation ? 8 : 4 });
+        var options = code switch
+        {
+            Builtin.Add => Options.Add(activation),
+            Builtin.Mul => Options.Mul(activation),
+            _ => Options.Concatenation(1, activation),
+        };
+        b.AddOperator(code, new[] { x, x }, new[] { y }, options);
+        b.Inputs.Add(x);
+        b.Outputs.Add(y);
+        var e = Import(b.Build());
+        Assert.Equal(ErrorCodes.UnsupportedFeature, e.Code);
+        Assert.Equal(0, e.OperatorIndex);
+        Assert.Contains($"fused activation {name}", e.Message);
+    }
+
+    [Fact]
+    public void EmptyTensor()
+    {
+        var b = new TfliteModelBuilder();
+        int x = b.AddTensor("x", ElementType.Float32, new[] { 1, 0 });
+        int y = b.AddTensor("y", ElementType.Float32, new[] { 1, 0 });
+        b.AddOperator(Builtin.Softmax, new[] { x }, new[] { y }, Options.Softmax(1));
+        b.Inputs.Add(x);
+        b.Outputs.Add(y);
+        var e = Import(b.Build());
+        Assert.Equal(ErrorCodes.InvalidShape, e.Code);
+        Assert.Contains("zero-sized", e.Message);
+    }
+
     [Fact]
     public void MissingQuantization()
     {

@@ -185,9 +185,9 @@ public class OperatorImportTests
         x = b.AddTensor("x", ElementType.Float32, new[] { 2, 3 });
         int c = b.AddTensor("c", ElementType.Float32, new[] { 2, 1 }, Floats(1, 2));
         y = b.AddTensor("y", ElementType.Float32, new[] { 2, 4 });
-        b.AddOperator(Builtin.Concatenation, new[] { x, c }, new[] { y }, Options.Concatenation(-1, activation: 1));
+        b.AddOperator(Builtin.Concatenation, new[] { x, c }, new[] { y }, Options.Concatenation(-1));
         var node = ImportSingle(b, x, y);
-        Assert.Equal(new ConcatenationAttributes(1, FusedActivation.Relu), node.Attributes);
+        Assert.Equal(new ConcatenationAttributes(1, FusedActivation.None), node.Attributes);
         Assert.Equal(2, node.Inputs.Count);
 
         b = new TfliteModelBuilder();

@@ -1,5 +1,6 @@
 using MicroTvm.Compiler.Diagnostics;
 using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Reference;
 using MicroTvm.Compiler.Tflite;
 using MicroTvm.Compiler.Tests.Frontend;
 using Xunit.Abstractions;
@@ -10,7 +11,8 @@ namespace MicroTvm.Compiler.Tests.Fuzz;
 /// <summary>
 /// Structure-aware fuzzing: well-formed FlatBuffers holding one random operator with random operand counts,
 /// shapes, types, quantization and options (mostly nonsense). Byte mutations rarely get past the FlatBuffer
-/// checks; these reach operand, type and shape checking. Every case must import or fail with an MTVM1xxx code.
+/// checks; these reach operand, type and shape checking. Every case must import or fail with an MTVM1xxx code,
+/// and every imported model must run on the reference evaluator.
 /// </summary>
 public class RandomOperatorFuzzTests
 {
@@ -39,15 +41,17 @@ public class RandomOperatorFuzzTests
         {
             var bytes = RandomModel(random, out string description);
             string outcome;
+            Ir.Graph graph;
             try
             {
-                var graph = TfliteImporter.Load(bytes, "random.tflite");
+                graph = TfliteImporter.Load(bytes, "random.tflite");
                 _ = Analysis.GraphStats.Compute(graph);
                 outcome = "imported";
             }
             catch (CompilerException e) when (e.Code.StartsWith("MTVM1", StringComparison.Ordinal) && e.Code != ErrorCodes.InternalError && e.File is not null)
             {
-                outcome = e.Code;
+                outcomes[e.Code] = outcomes.GetValueOrDefault(e.Code) + 1;
+                continue;
             }
             catch (Exception e)
             {
@@ -55,12 +59,28 @@ public class RandomOperatorFuzzTests
                 continue;
             }
 
+            // What the importer accepts, the reference evaluator must run: any error here is a disagreement
+            // between OperatorSupport/ShapeInference and the kernels.
+            if (graph.Tensors.All(t => t.ElementCount < 100_000))
+            {
+                try
+                {
+                    ReferenceEvaluator.Run(graph, graph.Inputs.Select(t => new byte[t.ByteSize]).ToArray());
+                    outcome = "imported and evaluated";
+                }
+                catch (Exception e)
+                {
+                    failures.Add($"{i}: {description}: imported, but the evaluator failed: {e.GetType().Name}: {e.Message}");
+                    continue;
+                }
+            }
+
             outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
         }
 
         _output.WriteLine($"seed {seed}, {iterations} models: " + string.Join(", ", outcomes.Select(o => $"{o.Key} {o.Value}")));
         Assert.Empty(failures);
-        Assert.True(outcomes.GetValueOrDefault("imported") > 0, "some random models should be valid");
+        Assert.True(outcomes.GetValueOrDefault("imported and evaluated") > 0, "some random models should be valid");
     }
 
     private static byte[] RandomModel(Random random, out string description)
