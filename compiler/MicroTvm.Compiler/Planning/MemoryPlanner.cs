@@ -47,8 +47,15 @@ public static class MemoryPlanner
 
         bool IsExternal(Tensor root) => root.IsConstant || inputIndex.ContainsKey(root) || outputIndex.ContainsKey(root);
 
-        int SetLastUse(Tensor root) => parent.Keys.Append(root).Where(t => Root(t) == root)
-            .Select(t => lastRead.TryGetValue(t, out var s) ? s : -1).DefaultIfEmpty(-1).Max();
+        // Last read of each storage set, kept per root as sets merge (linear in the graph size).
+        var setLastUse = new Dictionary<Tensor, int>();
+        int SetLastUse(Tensor root) => setLastUse.TryGetValue(root, out var s) ? s : lastRead.GetValueOrDefault(root, -1);
+        void Join(Tensor member, Tensor root)
+        {
+            int last = Math.Max(SetLastUse(root), lastRead.GetValueOrDefault(member, -1));
+            parent[member] = root;
+            setLastUse[root] = last;
+        }
 
         foreach (var node in nodes)
         {
@@ -57,7 +64,7 @@ public static class MemoryPlanner
             var first = node.Inputs.Count > 0 ? node.Inputs[0] : null;
             if (traits.IsAlias(node) && first is not null)
             {
-                parent[output] = Root(first);
+                Join(output, Root(first));
                 continue;
             }
 
@@ -68,7 +75,7 @@ public static class MemoryPlanner
                 var root = Root(input);
                 if (IsExternal(root) || input.ByteSize != output.ByteSize) continue;
                 if (SetLastUse(root) != step[node]) continue;
-                parent[output] = root;
+                Join(output, root);
                 break;
             }
         }

@@ -1,5 +1,8 @@
 using MicroTvm.Cli;
 using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Diagnostics;
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Tests.Reference;
 using MicroTvm.Compiler.Tflite;
 
 namespace MicroTvm.Compiler.Tests.Codegen;
@@ -58,5 +61,21 @@ public class CompileCommandTests
         var (exit, _, error) = Run("compile", TestModels.ModelPath("hello_world_int8"), "--name", "---", "-o", Path.GetTempPath());
         Assert.Equal(1, exit);
         Assert.Contains("error MTVM2103", error);
+    }
+
+    [Fact]
+    public void UnsupportedOperatorNamesItsIndexKindAndReason()
+    {
+        var b = new GraphBuilder();
+        var x = b.Input(ElementType.Float32, new[] { 1, 4, 4, 2 });
+        var filter = b.Input(ElementType.Float32, new[] { 3, 1, 1, 2 });   // computed at run time: not compilable
+        var y = b.Tensor(ElementType.Float32, new[] { 1, 4, 4, 3 });
+        b.Op(OpKind.Conv2D, new Conv2DAttributes(Padding.Same, 1, 1, 1, 1, FusedActivation.None), new[] { x, filter, null }, y);
+        var graph = b.Build(y);
+        var e = Assert.Throws<CompilerException>(() => ModelCompiler.Compile(graph, new CompileOptions("cortex-m4", "m")));
+        Assert.Equal(ErrorCodes.UnsupportedOperatorCodegen, e.Code);
+        Assert.Equal(0, e.OperatorIndex);
+        Assert.Equal("CONV_2D", e.OperatorName);
+        Assert.Contains("the filter must be constant", e.Message);
     }
 }

@@ -87,6 +87,9 @@ public class DifferentialTests
             Enumerable.Range(0, 3).Select(_ => r.TransposeConv(type)),
         }.SelectMany(c => c)).ToList());
 
+    [Fact]
+    public void UnusualGraphInterfacesWork() => Check(7, r => r.InterfaceCases().ToList());
+
     private static void Check(int seed, Func<RandomGraphs, List<RandomGraphs.Case>> generate)
     {
         var cases = generate(new RandomGraphs(seed));
@@ -100,6 +103,7 @@ public class DifferentialTests
             var c = cases[i];
             string name = $"case{i}";
             var model = ModelCompiler.Compile(c.Graph, new CompileOptions("host", name));
+            MemoryPlanTests.CheckPlan(c.Graph, model.Metadata);
             model.WriteTo(dir);
             sources.Add(model.SourceFile);
             main.AppendLine($"#include \"{model.HeaderFile}\"");
@@ -109,9 +113,11 @@ public class DifferentialTests
             calls.AppendLine($"        {name}_inputs in; {name}_outputs out; void* ws = malloc({m}_WORKSPACE_SIZE ? {m}_WORKSPACE_SIZE : 1);");
             for (int k = 0; k < c.Inputs.Length; k++)
                 calls.AppendLine($"        in.input{k} = ({name}_input{k}_t*)load(\"{name}_in{k}.bin\", {m}_INPUT{k}_SIZE);");
-            calls.AppendLine($"        out.output0 = ({name}_output0_t*)malloc({m}_OUTPUT0_SIZE);");
+            for (int k = 0; k < c.Graph.Outputs.Count; k++)
+                calls.AppendLine($"        out.output{k} = ({name}_output{k}_t*)malloc({m}_OUTPUT{k}_SIZE);");
             calls.AppendLine($"        if ({name}_run(&in, &out, ws) != 0) return 4;");
-            calls.AppendLine($"        save(\"{name}_out.bin\", out.output0, {m}_OUTPUT0_SIZE);");
+            for (int k = 0; k < c.Graph.Outputs.Count; k++)
+                calls.AppendLine($"        save(\"{name}_out{k}.bin\", out.output{k}, {m}_OUTPUT{k}_SIZE);");
             calls.AppendLine("    }");
         }
 
@@ -140,12 +146,15 @@ public class DifferentialTests
         for (int i = 0; i < cases.Count; i++)
         {
             var c = cases[i];
-            var expected = ReferenceEvaluator.Run(c.Graph, c.Inputs)[c.Graph.Outputs[0]];
-            var actual = File.ReadAllBytes(Path.Combine(dir, $"case{i}_out.bin"));
-            var outputTensor = c.Graph.Outputs[0];
-            string? difference = WholeModelTests.Difference(outputTensor, expected, actual,
-                tolerant: outputTensor.Type == ElementType.Float32 && c.Graph.Nodes.Any(n => n.Kind != OpKind.Dequantize));
-            if (difference is not null) failures.Add($"case{i} (seed {seed}) {c.Description}: {difference}");
+            var values = ReferenceEvaluator.Run(c.Graph, c.Inputs);
+            for (int k = 0; k < c.Graph.Outputs.Count; k++)
+            {
+                var outputTensor = c.Graph.Outputs[k];
+                var actual = File.ReadAllBytes(Path.Combine(dir, $"case{i}_out{k}.bin"));
+                string? difference = WholeModelTests.Difference(outputTensor, values[outputTensor], actual,
+                    tolerant: outputTensor.Type == ElementType.Float32 && c.Graph.Nodes.Any(n => n.Kind != OpKind.Dequantize));
+                if (difference is not null) failures.Add($"case{i} (seed {seed}) {c.Description}, output {k}: {difference}");
+            }
         }
 
         Assert.True(failures.Count == 0, $"{failures.Count} of {cases.Count} cases differ (sources in {dir}):\n" + string.Join("\n", failures));

@@ -380,6 +380,41 @@ internal sealed class RandomGraphs
         return Make($"TRANSPOSE_CONV {type.DisplayName()} in [{n},{h},{w},{ic}] filter {kh}x{kw} out [{oh},{ow},{oc}] stride {sh}x{sw} {padding} {activation}", b, output);
     }
 
+    /// <summary>Graph interfaces the entry point must handle: an input that is also an output, one tensor listed as
+    /// two outputs, an output that is a reshape of an input (aliases of caller buffers), an output also read by a
+    /// later operator, two inputs.</summary>
+    public IEnumerable<Case> InterfaceCases()
+    {
+        var q = Q(0.05f, 3);
+        {
+            var b = new GraphBuilder();
+            var x = b.Input(ElementType.Int8, new[] { 2, 3 }, q);
+            var r = b.Tensor(ElementType.Int8, new[] { 6 }, q);
+            b.Op(OpKind.Reshape, new ReshapeAttributes(new[] { 6 }), new[] { x }, r);
+            var y = b.Tensor(ElementType.Int8, new[] { 6 }, Q(0.1f, -5));
+            b.Op(OpKind.Add, new ElementwiseAttributes(FusedActivation.None), new[] { r, r }, y);
+            var graph = new Graph("g", GraphTensors(b), GraphNodes(b), new[] { x }, new[] { y, x, r, y });
+            graph.Validate();
+            yield return new Case("input as output, reshape of an input as output, duplicated output", graph, new[] { RandomData(ElementType.Int8, 6) });
+        }
+        {
+            var b = new GraphBuilder();
+            var x = b.Input(ElementType.Float32, new[] { 4 }, null);
+            var z = b.Input(ElementType.Float32, new[] { 4 }, null);
+            var s = b.Tensor(ElementType.Float32, new[] { 4 }, null);
+            b.Op(OpKind.Add, new ElementwiseAttributes(FusedActivation.None), new[] { x, z }, s);
+            var t = b.Tensor(ElementType.Float32, new[] { 4 }, null);
+            b.Op(OpKind.Mul, new ElementwiseAttributes(FusedActivation.Relu), new[] { s, x }, t);
+            var graph = new Graph("g", GraphTensors(b), GraphNodes(b), new[] { x, z }, new[] { s, t });
+            graph.Validate();
+            yield return new Case("two inputs, an output read by a later operator", graph, new[] { RandomData(ElementType.Float32, 4), RandomData(ElementType.Float32, 4) });
+        }
+    }
+
+    private static IReadOnlyList<Tensor> GraphTensors(GraphBuilder b) => b.Build().Tensors;
+
+    private static IReadOnlyList<Node> GraphNodes(GraphBuilder b) => b.Build().Nodes;
+
     /// <summary>A chain that exercises the planner: reshape aliases, in-place element-wise operators, a reshape as
     /// the graph output (copied into the caller's buffer).</summary>
     public Case Chain()
