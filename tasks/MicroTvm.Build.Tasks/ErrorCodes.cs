@@ -7,6 +7,12 @@ namespace MicroTvm.Build.Tasks
         public const string HelpLink = "MicroTvm.Sdk.Errors";
 
         public const string SourceNotFound = "MTVM0002";
+        public const string ModelNotFound = "MTVM0101";
+        public const string ModelTargetMismatch = "MTVM0102";
+        public const string InvalidModelName = "MTVM0103";
+        public const string DuplicateModelName = "MTVM0104";
+        public const string ModelUnsupportedExecutor = "MTVM0105";
+        public const string ModelCompilerUnavailable = "MTVM0106";
         public const string ToolNotFound = "MTVM3001";
         public const string CompilerError = "MTVM3101";
         public const string CompilerWarning = "MTVM3102";

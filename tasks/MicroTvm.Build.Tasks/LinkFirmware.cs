@@ -50,6 +50,9 @@ namespace MicroTvm.Build.Tasks
         [Required]
         public string ProjectDirectory { get; set; } = "";
 
+        /// <summary>Compiled models (items with MetadataFile, ModelName, SourceItem): a region overflow error says what each contributes.</summary>
+        public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
+
         /// <summary>Named in region overflow errors so a person knows which memory map overflowed.</summary>
         public string? Board { get; set; }
 
@@ -124,11 +127,13 @@ namespace MicroTvm.Build.Tasks
             var overflows = Overflow.Matches(output).Cast<Match>().ToList();
             if (overflows.Count > 0)
             {
+                var models = ModelSize.Read(Models);
+                string modelShare = models.Count == 0 ? "" : " Models in this firmware: " + string.Join("; ", models.Select(m => m.Describe())) + ".";
                 foreach (var overflow in overflows)
                 {
                     Log.LogError(null, ErrorCodes.RegionOverflow, ErrorCodes.HelpLink, OutputFile, 0, 0, 0, 0,
-                        "The firmware does not fit the board{0}: memory region {1} overflowed by {2} bytes. Make code or data smaller (e.g. OptimizationLevel s) or choose a board with more memory.",
-                        string.IsNullOrEmpty(Board) ? "" : " " + Board, overflow.Groups["region"].Value, overflow.Groups["bytes"].Value);
+                        "The firmware does not fit the board{0}: memory region {1} overflowed by {2} bytes.{3} Make code or data smaller (e.g. OptimizationLevel s) or choose a board with more memory.",
+                        string.IsNullOrEmpty(Board) ? "" : " " + Board, overflow.Groups["region"].Value, overflow.Groups["bytes"].Value, modelShare);
                 }
                 return;
             }

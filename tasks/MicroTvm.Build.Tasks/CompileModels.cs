@@ -1,0 +1,163 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using System.Threading;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace MicroTvm.Build.Tasks
+{
+    /// <summary>
+    /// Compiles TFLite models to C with the MicroTvm compiler: in-process on the dotnet CLI's MSBuild, or by
+    /// running the packaged <c>microtvm compile</c> (<see cref="CliAssembly"/>) where the compiler cannot load
+    /// (Visual Studio's .NET Framework MSBuild). Everything else is shared. The compiler writes a file only when
+    /// its content changes; the model's stamp file is written after a success and removed before each attempt, so
+    /// a failed model is retried by the next build and never leaves generated files behind.
+    /// </summary>
+    public sealed class MicroTvmCompileModels : Task, ICancelableTask
+    {
+        private readonly CancellationTokenSource cancellation = new CancellationTokenSource();
+
+        /// <summary>Items from <see cref="MicroTvmResolveModels"/>.</summary>
+        [Required]
+        public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
+
+        /// <summary>microtvm.dll; when set, the compiler runs as <c>dotnet microtvm.dll compile</c>.</summary>
+        public string? CliAssembly { get; set; }
+
+        /// <summary>The dotnet host that runs <see cref="CliAssembly"/>.</summary>
+        public string? DotNetHost { get; set; }
+
+        [Required]
+        public string ProjectDirectory { get; set; } = "";
+
+        public void Cancel() => cancellation.Cancel();
+
+        public override bool Execute()
+        {
+            bool success = true;
+            foreach (var model in Models)
+            {
+                success &= CompileOne(model);
+                if (cancellation.IsCancellationRequested)
+                {
+                    return false;
+                }
+            }
+            return success && !Log.HasLoggedErrors;
+        }
+
+        private bool CompileOne(ITaskItem model)
+        {
+            string path = model.ItemSpec;
+            string name = model.GetMetadata("ModelName");
+            string target = model.GetMetadata("ModelTarget");
+            string directory = model.GetMetadata("OutputDirectory");
+            string stamp = model.GetMetadata("StampFile");
+            string shown = PathUtil.RelativeInside(ProjectDirectory, path) ?? path;
+
+            File.Delete(stamp);
+            Log.LogMessage(MessageImportance.Normal, "MicroTvmCompileModels: compiling {0} for {1} -> {2}",
+                shown, target, PathUtil.RelativeInside(ProjectDirectory, directory) ?? directory);
+
+            bool compiled = string.IsNullOrEmpty(CliAssembly)
+                ? CompileInProcess(path, target, name, directory)
+                : CompileWithCli(path, target, name, directory);
+            if (!compiled)
+            {
+                // No stale C of an earlier version stays to be compiled or included by mistake.
+                foreach (var file in new[] { "SourceFile", "HeaderFile", "MetadataFile" })
+                {
+                    File.Delete(model.GetMetadata(file));
+                }
+                return false;
+            }
+            File.WriteAllText(stamp, name + "\n");
+            return true;
+        }
+
+        private bool CompileInProcess(string path, string target, string name, string directory)
+        {
+#if NETSTANDARD
+            Log.LogError(null, ErrorCodes.ModelCompilerUnavailable, ErrorCodes.HelpLink, path, 0, 0, 0, 0,
+                "This MSBuild runs on .NET Framework and cannot load the model compiler; the SDK runs the microtvm tool instead (MicroTvmModelCompiler=Cli), but no CliAssembly was given.");
+            return false;
+#else
+            try
+            {
+                var graph = MicroTvm.Compiler.Tflite.TfliteImporter.Load(path);
+                var generated = MicroTvm.Compiler.Codegen.ModelCompiler.Compile(graph, new MicroTvm.Compiler.Codegen.CompileOptions(target, name));
+                generated.WriteTo(directory);
+                return true;
+            }
+            catch (MicroTvm.Compiler.Diagnostics.CompilerException e)
+            {
+                LogCompilerError(e.Code, e.File ?? path, e.Message);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                LogCompilerError(MicroTvm.Compiler.Diagnostics.ErrorCodes.OutputUnwritable, directory, "cannot write the generated files: " + e.Message);
+            }
+            catch (Exception e) when (!(e is OperationCanceledException))
+            {
+                LogCompilerError(MicroTvm.Compiler.Diagnostics.ErrorCodes.InternalError, path,
+                    $"internal compiler error ({e.GetType().Name}: {e.Message}); please report it with the model");
+            }
+            return false;
+#endif
+        }
+
+        /// <summary>"file: error MTVMxxxx: message", the microtvm tool's error line.</summary>
+        private static readonly Regex CliError = new Regex(@"^(?<file>.*?): error (?<code>MTVM\d{4}): (?<message>.*)$", RegexOptions.Compiled);
+
+        private bool CompileWithCli(string path, string target, string name, string directory)
+        {
+            var arguments = new List<string> { CliAssembly!, "compile", path, "--target", target, "--name", name, "--output", directory };
+            string host = string.IsNullOrEmpty(DotNetHost) ? "dotnet" : DotNetHost!;
+            Log.LogCommandLine(MessageImportance.Low, host + " " + ProcessRunner.JoinArguments(arguments));
+            ProcessResult result;
+            try
+            {
+                result = ProcessRunner.Run(host, arguments, ProjectDirectory, cancellation.Token);
+            }
+            catch (Exception e) when (e is System.ComponentModel.Win32Exception || e is IOException)
+            {
+                Log.LogError(null, ErrorCodes.ModelCompilerUnavailable, ErrorCodes.HelpLink, path, 0, 0, 0, 0,
+                    "Cannot run the model compiler '{0} {1}': {2}", host, CliAssembly, e.Message);
+                return false;
+            }
+            if (result.Cancelled)
+            {
+                return false;
+            }
+            if (result.ExitCode == 0)
+            {
+                Log.LogMessage(MessageImportance.Low, "{0}", result.Output.Trim());
+                return true;
+            }
+            bool reported = false;
+            foreach (var line in result.Output.Split('\n').Select(l => l.TrimEnd('\r')))
+            {
+                var match = CliError.Match(line);
+                if (match.Success)
+                {
+                    LogCompilerError(match.Groups["code"].Value, match.Groups["file"].Value, match.Groups["message"].Value);
+                    reported = true;
+                }
+            }
+            if (!reported)
+            {
+                Log.LogError(null, ErrorCodes.ModelCompilerUnavailable, ErrorCodes.HelpLink, path, 0, 0, 0, 0,
+                    "The model compiler '{0} {1}' failed with exit code {2}: {3}", host, CliAssembly, result.ExitCode, result.Output.Trim());
+            }
+            return false;
+        }
+
+        /// <summary>One format for both ways of running the compiler: its code, the model file, its message
+        /// (which names the operator index and kind when the problem belongs to an operator).</summary>
+        private void LogCompilerError(string code, string file, string message) =>
+            Log.LogError(null, code, ErrorCodes.HelpLink, Path.GetFullPath(Path.Combine(ProjectDirectory, file)), 0, 0, 0, 0, "{0}", message);
+    }
+}

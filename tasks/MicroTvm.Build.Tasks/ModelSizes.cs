@@ -1,0 +1,76 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace MicroTvm.Build.Tasks
+{
+    /// <summary>A compiled model's memory figures, from the compiler's &lt;name&gt;.json.</summary>
+    internal sealed class ModelSize
+    {
+        public ModelSize(string name, string model, long weightsBytes, long workspaceBytes)
+        {
+            Name = name;
+            Model = model;
+            WeightsBytes = weightsBytes;
+            WorkspaceBytes = workspaceBytes;
+        }
+
+        public string Name { get; }
+
+        /// <summary>The model as the project lists it (MicroModel Include).</summary>
+        public string Model { get; }
+
+        /// <summary>Constant data: weights, folded biases, multipliers, tables (flash).</summary>
+        public long WeightsBytes { get; }
+
+        /// <summary>The caller-supplied workspace (RAM).</summary>
+        public long WorkspaceBytes { get; }
+
+        private static readonly Regex TopLevelNumber = new Regex(@"^  ""(?<key>weightsBytes|workspaceBytes)"": (?<value>\d+)", RegexOptions.Multiline | RegexOptions.Compiled);
+
+        /// <summary>Reads the models' metadata files (items with MetadataFile, ModelName, SourceItem); skips missing ones.</summary>
+        public static List<ModelSize> Read(IEnumerable<ITaskItem> models)
+        {
+            var sizes = new List<ModelSize>();
+            foreach (var model in models)
+            {
+                string file = model.GetMetadata("MetadataFile");
+                if (!File.Exists(file))
+                {
+                    continue;
+                }
+                // Two top-level numbers of an indented JSON file the compiler writes; no JSON library on .NET Framework MSBuild.
+                var values = TopLevelNumber.Matches(File.ReadAllText(file)).Cast<Match>()
+                    .ToDictionary(m => m.Groups["key"].Value, m => long.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
+                values.TryGetValue("weightsBytes", out long weights);
+                values.TryGetValue("workspaceBytes", out long workspace);
+                sizes.Add(new ModelSize(model.GetMetadata("ModelName"), model.GetMetadata("SourceItem"), weights, workspace));
+            }
+            return sizes;
+        }
+
+        public string Describe() => string.Format(CultureInfo.InvariantCulture,
+            "model {0} ({1}): weights {2:N0} bytes (flash), workspace {3:N0} bytes (RAM)", Name, Model, WeightsBytes, WorkspaceBytes);
+    }
+
+    /// <summary>The size report's line per model: weights (flash) and workspace (RAM) bytes.</summary>
+    public sealed class MicroTvmReportModelSizes : Task
+    {
+        /// <summary>Items from <see cref="MicroTvmResolveModels"/>.</summary>
+        public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
+
+        public override bool Execute()
+        {
+            foreach (var size in ModelSize.Read(Models))
+            {
+                Log.LogMessage(MessageImportance.High, "  {0}", size.Describe());
+            }
+            return true;
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace MicroTvm.Build.Tasks
+{
+    /// <summary>
+    /// Checks the <c>MicroModel</c> items' metadata and predicts, from the names alone, every file the model
+    /// compiler will write. Runs no compiler and writes nothing, so design-time builds (IntelliSense) call it too:
+    /// the generated header's folder and the generated C source are known before any model is compiled.
+    /// </summary>
+    public sealed class MicroTvmResolveModels : Task
+    {
+        /// <summary>The MicroModel items; metadata Target, Name, Executor (all optional).</summary>
+        public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
+
+        /// <summary>The board's CPU (<c>MicroTvmCpu</c>); the default and the only accepted Target.</summary>
+        public string? BoardCpu { get; set; }
+
+        public string? Board { get; set; }
+
+        /// <summary>Generated files go to OutputDirectory/&lt;name&gt;/.</summary>
+        [Required]
+        public string OutputDirectory { get; set; } = "";
+
+        [Required]
+        public string ProjectDirectory { get; set; } = "";
+
+        /// <summary>
+        /// One item per model: the model's full path, with metadata ModelName, ModelTarget, SourceItem (the
+        /// Include as written), OutputDirectory, SourceFile, HeaderFile, MetadataFile, OptionsFile, StampFile and
+        /// Options (the text whose change must regenerate the model).
+        /// </summary>
+        [Output]
+        public ITaskItem[] ResolvedModels { get; set; } = Array.Empty<ITaskItem>();
+
+        public override bool Execute()
+        {
+            var resolved = new List<ITaskItem>();
+            var byName = new Dictionary<string, ITaskItem>(StringComparer.OrdinalIgnoreCase);
+            foreach (var model in Models)
+            {
+                var item = Resolve(model);
+                if (item == null)
+                {
+                    continue;
+                }
+                string name = item.GetMetadata("ModelName");
+                if (byName.TryGetValue(name, out var other))
+                {
+                    // Names are C prefixes and folder names: they must differ even on case-insensitive file systems.
+                    Error(ErrorCodes.DuplicateModelName, model,
+                        "MicroModel '{0}' and MicroModel '{1}' both have the name '{2}' (the C prefix and the folder of the generated files). Give one of them another Name.",
+                        other.GetMetadata("SourceItem"), model.ItemSpec, name);
+                    continue;
+                }
+                byName[name] = item;
+                resolved.Add(item);
+            }
+            ResolvedModels = resolved.ToArray();
+            return !Log.HasLoggedErrors;
+        }
+
+        private ITaskItem? Resolve(ITaskItem model)
+        {
+            string path = Path.GetFullPath(Path.Combine(ProjectDirectory, model.ItemSpec));
+            bool ok = true;
+            if (!File.Exists(path))
+            {
+                Error(ErrorCodes.ModelNotFound, model, "MicroModel '{0}': the model file {1} does not exist.", model.ItemSpec, path);
+                ok = false;
+            }
+
+            string target = model.GetMetadata("Target").Trim();
+            string cpu = (BoardCpu ?? "").Trim();
+            if (target.Length == 0)
+            {
+                target = cpu;
+            }
+            if (target.Length == 0)
+            {
+                Error(ErrorCodes.ModelTargetMismatch, model,
+                    "MicroModel '{0}' has no Target and board '{1}' names no CPU (MicroTvmCpu); set Target (e.g. Target=\"cortex-m7\") or MicroTvmCpu in the board.",
+                    model.ItemSpec, Board);
+                ok = false;
+            }
+            else if (cpu.Length > 0 && !string.Equals(target, cpu, StringComparison.OrdinalIgnoreCase))
+            {
+                // The generated C is compiled with the board's CPU flags; kernels chosen for another CPU would be
+                // either illegal there (DSP/Helium instructions) or slower than they should be.
+                Error(ErrorCodes.ModelTargetMismatch, model,
+                    "MicroModel '{0}' has Target '{1}', but board '{2}' has a {3} CPU. Remove Target (it defaults to the board's CPU) or set it to {3}.",
+                    model.ItemSpec, target, Board, cpu);
+                ok = false;
+            }
+
+            string executor = model.GetMetadata("Executor").Trim();
+            if (executor.Length > 0 && !string.Equals(executor, "aot", StringComparison.OrdinalIgnoreCase))
+            {
+                Error(ErrorCodes.ModelUnsupportedExecutor, model,
+                    "MicroModel '{0}' has Executor '{1}'; the only executor is 'aot' (one ahead-of-time entry point per model).",
+                    model.ItemSpec, executor);
+                ok = false;
+            }
+
+            string name = model.GetMetadata("Name").Trim();
+            if (name.Length == 0)
+            {
+                name = ModelNames.FromFileName(Path.GetFileNameWithoutExtension(path));
+            }
+            if (!ModelNames.IsCIdentifier(name))
+            {
+                Error(ErrorCodes.InvalidModelName, model,
+                    "MicroModel '{0}' has Name '{1}', which is not a C identifier (letters, digits and '_', not starting with a digit); it prefixes the generated C API (<name>_run, <name>.h).",
+                    model.ItemSpec, name);
+                ok = false;
+            }
+            if (!ok)
+            {
+                return null;
+            }
+
+            string directory = PathUtil.EnsureTrailingSeparator(Path.Combine(OutputDirectory, name));
+            var item = new TaskItem(path);
+            item.SetMetadata("ModelName", name);
+            item.SetMetadata("ModelTarget", target.ToLowerInvariant());
+            item.SetMetadata("SourceItem", model.ItemSpec);
+            item.SetMetadata("OutputDirectory", directory);
+            item.SetMetadata("SourceFile", directory + name + ".c");
+            item.SetMetadata("HeaderFile", directory + name + ".h");
+            item.SetMetadata("MetadataFile", directory + name + ".json");
+            item.SetMetadata("OptionsFile", directory + name + ".options");
+            item.SetMetadata("StampFile", directory + name + ".stamp");
+            item.SetMetadata("Options", "name=" + name + ";target=" + target.ToLowerInvariant() + ";executor=aot");
+            return item;
+        }
+
+        private void Error(string code, ITaskItem model, string format, params object?[] arguments)
+        {
+            // The item is defined in the project (or an import): point there, as MSBuild does for item errors.
+            string file = model.GetMetadata("DefiningProjectFullPath");
+            if (string.IsNullOrEmpty(file))
+            {
+                file = BuildEngine.ProjectFileOfTaskNode;
+            }
+            Log.LogError(null, code, ErrorCodes.HelpLink, file, 0, 0, 0, 0, format, arguments);
+        }
+    }
+
+    /// <summary>The C prefix of a model: a valid C identifier derived from the file name.</summary>
+    internal static class ModelNames
+    {
+        /// <summary>Same rule as the compiler's default: other characters become '_', a leading digit gets "m_".</summary>
+        public static string FromFileName(string fileName)
+        {
+            var builder = new StringBuilder(fileName.Length + 2);
+            foreach (char c in fileName)
+            {
+                builder.Append(IsIdentifierChar(c) ? c : '_');
+            }
+            if (builder.Length > 0 && builder[0] >= '0' && builder[0] <= '9')
+            {
+                builder.Insert(0, "m_");
+            }
+            return builder.ToString();
+        }
+
+        public static bool IsCIdentifier(string name) =>
+            name.Length > 0 && !(name[0] >= '0' && name[0] <= '9') && name.All(IsIdentifierChar) && name.Any(c => c != '_');
+
+        private static bool IsIdentifierChar(char c) =>
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    }
+}
