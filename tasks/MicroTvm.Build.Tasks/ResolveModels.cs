@@ -15,15 +15,17 @@ namespace MicroTvm.Build.Tasks
     /// </summary>
     public sealed class MicroTvmResolveModels : Task
     {
-        /// <summary>The MicroModel items; metadata Target, Name, Executor (all optional).</summary>
+        /// <summary>The MicroModel items; metadata Cpu, Name, Executor (all optional). (Not "Target": MSBuild
+        /// reserves that metadata name.)</summary>
         public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
 
-        /// <summary>The board's CPU (<c>MicroTvmCpu</c>); the default and the only accepted Target.</summary>
+        /// <summary>The board's CPU (<c>MicroTvmCpu</c>); the default and the only accepted Cpu.</summary>
         public string? BoardCpu { get; set; }
 
         public string? Board { get; set; }
 
-        /// <summary>Generated files go to OutputDirectory/&lt;name&gt;/.</summary>
+        /// <summary>Generated files go to OutputDirectory/&lt;name&gt;.{c,h,json}: one folder for all models, so the
+        /// include path (part of every C source's command line) does not change when a model is added or renamed.</summary>
         [Required]
         public string OutputDirectory { get; set; } = "";
 
@@ -31,9 +33,9 @@ namespace MicroTvm.Build.Tasks
         public string ProjectDirectory { get; set; } = "";
 
         /// <summary>
-        /// One item per model: the model's full path, with metadata ModelName, ModelTarget, SourceItem (the
-        /// Include as written), OutputDirectory, SourceFile, HeaderFile, MetadataFile, OptionsFile, StampFile and
-        /// Options (the text whose change must regenerate the model).
+        /// One item per model: the model's full path, with metadata ModelName, ModelTarget (the compiler's
+        /// target), SourceItem (the Include as written), OutputDirectory, SourceFile, HeaderFile, MetadataFile,
+        /// OptionsFile, StampFile and Options (the text whose change must regenerate the model).
         /// </summary>
         [Output]
         public ITaskItem[] ResolvedModels { get; set; } = Array.Empty<ITaskItem>();
@@ -75,7 +77,7 @@ namespace MicroTvm.Build.Tasks
                 ok = false;
             }
 
-            string target = model.GetMetadata("Target").Trim();
+            string target = model.GetMetadata("Cpu").Trim();
             string cpu = (BoardCpu ?? "").Trim();
             if (target.Length == 0)
             {
@@ -84,7 +86,7 @@ namespace MicroTvm.Build.Tasks
             if (target.Length == 0)
             {
                 Error(ErrorCodes.ModelTargetMismatch, model,
-                    "MicroModel '{0}' has no Target and board '{1}' names no CPU (MicroTvmCpu); set Target (e.g. Target=\"cortex-m7\") or MicroTvmCpu in the board.",
+                    "MicroModel '{0}' has no Cpu and board '{1}' names no CPU (MicroTvmCpu); set Cpu (e.g. Cpu=\"cortex-m7\") or MicroTvmCpu in the board.",
                     model.ItemSpec, Board);
                 ok = false;
             }
@@ -93,7 +95,7 @@ namespace MicroTvm.Build.Tasks
                 // The generated C is compiled with the board's CPU flags; kernels chosen for another CPU would be
                 // either illegal there (DSP/Helium instructions) or slower than they should be.
                 Error(ErrorCodes.ModelTargetMismatch, model,
-                    "MicroModel '{0}' has Target '{1}', but board '{2}' has a {3} CPU. Remove Target (it defaults to the board's CPU) or set it to {3}.",
+                    "MicroModel '{0}' has Cpu '{1}', but board '{2}' has a {3} CPU. Remove Cpu (it defaults to the board's CPU) or set it to {3}.",
                     model.ItemSpec, target, Board, cpu);
                 ok = false;
             }
@@ -124,7 +126,7 @@ namespace MicroTvm.Build.Tasks
                 return null;
             }
 
-            string directory = PathUtil.EnsureTrailingSeparator(Path.Combine(OutputDirectory, name));
+            string directory = PathUtil.EnsureTrailingSeparator(OutputDirectory);
             var item = new TaskItem(path);
             item.SetMetadata("ModelName", name);
             item.SetMetadata("ModelTarget", target.ToLowerInvariant());

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using MicroTvm.Compiler.Codegen;
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Tflite;
 using MicroTvm.Sdk.Tests.Infrastructure;
@@ -10,7 +9,7 @@ using Xunit.Abstractions;
 namespace MicroTvm.Sdk.Tests;
 
 /// <summary>
-/// Every model in tests/models compiled to C for cortex-m7, all in one firmware (several models must not clash),
+/// Every model in tests/models as a <c>&lt;MicroModel&gt;</c> item of one firmware (several models must not clash),
 /// built with the packed SDK and run in QEMU (mps2-an500) with <c>dotnet build -t:Run</c>: on each stored input
 /// the outputs must equal TensorFlow Lite Micro's byte for byte (float32 results of float arithmetic within
 /// 1e-5 absolute + relative: TFLM's own float outputs differ between x86-64 and Cortex-M in the last bits).
@@ -25,6 +24,7 @@ public sealed class ModelFirmwareTests(SdkPackageFixture sdk, ITestOutputHelper 
         string modelsRoot = Path.Combine(sdk.RepositoryRoot, "tests", "models");
         var models = Directory.GetDirectories(modelsRoot).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
         var files = new Dictionary<string, string>();
+        var copies = new Dictionary<string, string>();
         var main = new StringBuilder();
         main.AppendLine("#include <stdio.h>\n#include <string.h>\n#include \"microtvm/platform.h\"");
         var body = new StringBuilder();
@@ -32,12 +32,11 @@ public sealed class ModelFirmwareTests(SdkPackageFixture sdk, ITestOutputHelper 
         int checks = 0;
         foreach (var name in models)
         {
+            // The build compiles models/<name>.tflite (a MicroModel item; its Name defaults to the file name).
             var graph = TfliteImporter.Load(Path.Combine(modelsRoot, name!, "model.tflite"));
-            var model = ModelCompiler.Compile(graph, new CompileOptions("cortex-m7", name));
-            foreach (var (file, content) in model.Files.Where(f => !f.Key.EndsWith(".json", StringComparison.Ordinal)))
-                files[$"src/models/{file}"] = content;
-            main.AppendLine($"#include \"models/{model.HeaderFile}\"");
-            string m = model.Name.ToUpperInvariant();
+            copies[$"models/{name}.tflite"] = Path.Combine(modelsRoot, name!, "model.tflite");
+            main.AppendLine($"#include \"{name}.h\"");
+            string m = name!.ToUpperInvariant();
             workspaceSizes.Add($"{m}_WORKSPACE_SIZE");
             bool tolerant = graph.Outputs.Any(o => o.Type == ElementType.Float32 && graph.Producers()[o].Kind != OpKind.Dequantize);
             for (int k = 0; k < 3; k++)
@@ -83,7 +82,16 @@ public sealed class ModelFirmwareTests(SdkPackageFixture sdk, ITestOutputHelper 
         main.AppendLine("    printf(\"%d mismatches\\n\", failures);\n    return failures;\n}");
         files["src/main.c"] = main.ToString();
 
-        var project = sdk.CreateProject("models", "", files);
+        var project = sdk.CreateProject("models", """
+              <ItemGroup>
+                <MicroModel Include="models/*.tflite" />
+              </ItemGroup>
+            """, files);
+        foreach (var (copy, source) in copies)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(project.PathOf(copy))!);
+            File.Copy(source, project.PathOf(copy));
+        }
         var run = project.Build("-t:Run", "-p:OptimizationLevel=2", "-p:CStandard=c99", "-p:CWarningFlags=\"-Wall -Wextra -Werror\"");
         log.WriteLine(string.Join("\n", run.Output.Split('\n').Where(l => l.Contains("| model ") || l.Contains("mismatches") || l.Contains("text "))));
         Assert.True(run.Succeeded, run.ToString());

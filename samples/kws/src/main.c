@@ -2,7 +2,7 @@
  * stored test inputs and prints the 12 int8 scores, the top class and the instructions each inference took. */
 #include <stdio.h>
 
-#include "kws.h" /* generated: obj/<Configuration>/models/kws/kws.h */
+#include "kws.h" /* generated: obj/<Configuration>/models/kws.h */
 #include "microtvm/platform.h"
 #include "test_inputs.h"
 

@@ -1,0 +1,259 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Tests.Frontend;
+using MicroTvm.Compiler.Tflite;
+using MicroTvm.Sdk.Tests.Infrastructure;
+using Microsoft.Build.Logging.StructuredLogger;
+using Xunit.Abstractions;
+using static MicroTvm.Compiler.Tests.Frontend.TfliteModelBuilder;
+
+namespace MicroTvm.Sdk.Tests;
+
+/// <summary>
+/// <c>&lt;MicroModel&gt;</c> items through real <c>dotnet build</c>s of the packed SDK: the KWS sample's scores on the
+/// emulated Cortex-M7 against TFLite Micro's, what each incremental build runs (read from binary logs), compiler
+/// errors in both compiler hosts, and metadata errors.
+/// </summary>
+[Collection(SdkCollection.Name)]
+public sealed class MicroModelTests(SdkPackageFixture sdk, ITestOutputHelper log)
+{
+    private string ModelFile(string model) => Path.Combine(sdk.RepositoryRoot, "tests", "models", model, "model.tflite");
+
+    [Fact]
+    public void KwsSamplePrintsTfliteMicrosScoresAndRebuildsOnlyWhatChanged()
+    {
+        var project = CopySample("kws");
+
+        // A design-time build (IDE) of the never-built project: it knows the generated source and header folder
+        // but runs no compiler.
+        var designTime = project.Run("msbuild", ["-restore", "-t:CompileDesignTime", "-p:DesignTimeBuild=true", "-p:BuildingProject=false",
+            "-getItem:MicroTvmCSource", "-getItem:MicroTvmIncludeDirectory"], environment: null);
+        Assert.True(designTime.Succeeded, designTime.ToString());
+        Assert.DoesNotContain("MicroTvmCompileModels", designTime.TasksRun);
+        Assert.DoesNotContain("MicroTvmCompileC", designTime.TasksRun);
+        var items = JsonDocument.Parse(designTime.Output[designTime.Output.IndexOf('{')..]).RootElement.GetProperty("Items");
+        string generatedDirectory = project.PathOf("obj/Debug/models/");
+        Assert.Contains(items.GetProperty("MicroTvmCSource").EnumerateArray(), i => i.GetProperty("FullPath").GetString() == generatedDirectory + "kws.c");
+        Assert.Contains(items.GetProperty("MicroTvmIncludeDirectory").EnumerateArray(), i => i.GetProperty("FullPath").GetString() == generatedDirectory);
+        Assert.False(File.Exists(generatedDirectory + "kws.c"));
+
+        var run = project.Build("-t:Run");
+        Assert.True(run.Succeeded, run.ToString());
+        log.WriteLine(string.Join("\n", run.Output.Split('\n').Where(l => l.Contains("| input") || l.Contains("model kws") || l.Contains("bytes"))));
+        Assert.Equal(["kws.tflite"], CompiledModels(run));
+        for (int k = 0; k < 3; k++)
+        {
+            var expected = File.ReadAllBytes(Path.Combine(sdk.RepositoryRoot, "tests", "models", "kws_dscnn", $"output{k}.bin")).Select(b => (int)(sbyte)b).ToArray();
+            var scores = Regex.Match(run.Output, $@"\| input {k}: scores((?: -?\d+)+)");
+            Assert.True(scores.Success, run.Output);
+            Assert.Equal(expected, scores.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse));
+            int top = Array.IndexOf(expected, expected.Max());
+            Assert.Matches($@"\| input {k}: top class {top} '", run.Output);
+        }
+
+        // The size report's line for the model carries the compiler's own figures.
+        var metadata = JsonDocument.Parse(File.ReadAllText(generatedDirectory + "kws.json")).RootElement;
+        string N(string property) => metadata.GetProperty(property).GetInt64().ToString("N0", CultureInfo.InvariantCulture);
+        Assert.Contains($"model kws (kws.tflite): weights {N("weightsBytes")} bytes (flash), workspace {N("workspaceBytes")} bytes (RAM)", run.Output);
+
+        // Nothing changed: no compiler, no gcc, no link, no file rewritten; the size report still has the model.
+        var before = project.SnapshotOutputs();
+        var noOp = project.Build();
+        Assert.True(noOp.Succeeded, noOp.ToString());
+        Assert.DoesNotContain("MicroTvmCompileModels", noOp.TasksRun);
+        Assert.Empty(noOp.CompiledSources);
+        Assert.False(noOp.Linked);
+        Assert.Equal(before, project.SnapshotOutputs());
+        Assert.Contains("model kws (kws.tflite): weights", noOp.Output);
+
+        // A touched model is compiled again, but the same C is not rewritten, so gcc and the linker do not run.
+        project.Touch("kws.tflite");
+        var touched = project.Build();
+        Assert.True(touched.Succeeded, touched.ToString());
+        Assert.Equal(["kws.tflite"], CompiledModels(touched));
+        Assert.Empty(touched.CompiledSources);
+        Assert.False(touched.Linked);
+        var after = project.SnapshotOutputs();
+        Assert.All(["kws.c", "kws.h", "kws.json"], f => Assert.Equal(before[$"obj/Debug/models/{f}"], after[$"obj/Debug/models/{f}"]));
+
+        // Clean removes the generated files.
+        var clean = project.Run("clean", [], environment: null);
+        Assert.True(clean.Succeeded, clean.ToString());
+        Assert.All(["kws.c", "kws.h", "kws.json"], f => Assert.False(File.Exists(generatedDirectory + f), f));
+    }
+
+    [Fact]
+    public void ChangingOneModelRegeneratesAndRecompilesOnlyThatModel()
+    {
+        var project = sdk.CreateProject("two", """
+              <ItemGroup>
+                <MicroModel Include="a.tflite" />
+                <MicroModel Include="b.tflite" />
+              </ItemGroup>
+            """, Projects.SingleMain("int main(void) { return 0; }\n"));
+        File.Copy(ModelFile("hello_world_int8"), project.PathOf("a.tflite"));
+        File.Copy(ModelFile("hello_world_int8"), project.PathOf("b.tflite"));
+
+        var first = project.Build();
+        Assert.True(first.Succeeded, first.ToString());
+        Assert.Equal(["a.tflite", "b.tflite"], CompiledModels(first).Order());
+        Assert.Contains("obj/Debug/models/a.c", first.CompiledSources);
+        Assert.Contains("obj/Debug/models/b.c", first.CompiledSources);
+
+        // A different model in a.tflite: only a is compiled again, only a.c recompiled, b's files untouched.
+        var before = project.SnapshotOutputs();
+        File.Copy(ModelFile("hello_world_float"), project.PathOf("a.tflite"), overwrite: true);
+        project.Touch("a.tflite");
+        var changed = project.Build();
+        Assert.True(changed.Succeeded, changed.ToString());
+        Assert.Equal(["a.tflite"], CompiledModels(changed));
+        Assert.Equal(["obj/Debug/models/a.c"], changed.CompiledSources);
+        Assert.True(changed.Linked);
+        var after = project.SnapshotOutputs();
+        Assert.All(before.Keys.Where(f => Path.GetFileNameWithoutExtension(f) == "b"), f => Assert.Equal(before[f], after[f]));
+        Assert.NotEqual(before["obj/Debug/models/a.c"], after["obj/Debug/models/a.c"]);
+
+        // New metadata for b (another Name): b alone is generated again, under its new name; a is untouched.
+        project.WriteFile("two.csproj", File.ReadAllText(project.ProjectFile).Replace("Include=\"b.tflite\"", "Include=\"b.tflite\" Name=\"bee\""));
+        var renamed = project.Build();
+        Assert.True(renamed.Succeeded, renamed.ToString());
+        Assert.Equal(["b.tflite"], CompiledModels(renamed));
+        Assert.Equal(["obj/Debug/models/bee.c"], renamed.CompiledSources);
+        Assert.Equal(after["obj/Debug/models/a.c"], File.GetLastWriteTimeUtc(project.PathOf("obj/Debug/models/a.c")));
+        Assert.Contains("int bee_run(", File.ReadAllText(project.PathOf("obj/Debug/models/bee.h")));
+        Assert.False(File.Exists(project.PathOf("obj/Debug/models/b.c")), "the files of the old name are removed");
+
+        // A board whose flash is too small: the overflow error says what each model contributes.
+        project.WriteFile("small.ld", """
+            MEMORY
+            {
+                FLASH (rx)  : ORIGIN = 0x00000000, LENGTH = 4K
+                RAM   (rwx) : ORIGIN = 0x20000000, LENGTH = 4M
+            }
+            INCLUDE cortexm_sections.ld
+            """);
+        var overflow = project.Build($"-p:MicroTvmLinkerScript={project.PathOf("small.ld")}");
+        Assert.False(overflow.Succeeded);
+        Assert.DoesNotContain("MicroTvmCompileModels", overflow.TasksRun);
+        var error = Assert.Single(overflow.Errors, e => e.Code == "MTVM3201");
+        Assert.Contains("memory region FLASH overflowed", error.Text);
+        Assert.Matches(@"model a \(a\.tflite\): weights [\d,]+ bytes \(flash\), workspace [\d,]+ bytes \(RAM\); model bee \(b\.tflite\): weights", error.Text);
+    }
+
+    [Fact]
+    public void UnsupportedOperatorFailsWithItsCodeModelPathAndOperatorIndexInBothCompilerHosts()
+    {
+        var project = sdk.CreateProject("bad", """
+              <ItemGroup>
+                <MicroModel Include="models/net.tflite" />
+              </ItemGroup>
+            """, Projects.SingleMain("int main(void) { return 0; }\n"));
+        string model = project.PathOf("models/net.tflite");
+        Directory.CreateDirectory(Path.GetDirectoryName(model)!);
+        File.Copy(ModelFile("hello_world_int8"), model);
+        var good = project.Build();
+        Assert.True(good.Succeeded, good.ToString());
+        string generated = project.PathOf("obj/Debug/models/");
+        Assert.True(File.Exists(generated + "net.c"));
+
+        // Operator 0 is fine, operator 1 is a custom operator no compiler supports.
+        var builder = new TfliteModelBuilder();
+        int x = builder.AddTensor("x", ElementType.Int8, [1, 4], quantization: (0.5f, 0));
+        int y = builder.AddTensor("y", ElementType.Int8, [1, 4], quantization: (0.5f, 0));
+        int z = builder.AddTensor("z", ElementType.Int8, [1, 4], quantization: (0.5f, 0));
+        builder.Inputs.Add(x);
+        builder.Outputs.Add(z);
+        builder.AddOperator(Builtin.Relu, [x], [y]);
+        builder.AddOperator(Builtin.Custom, [y], [z], customCode: "MyVendorOp");
+        File.WriteAllBytes(model, builder.Build());
+
+        foreach (var host in new[] { "InProcess", "Cli" })
+        {
+            var failed = project.Build($"-p:MicroTvmModelCompiler={host}");
+            Assert.False(failed.Succeeded, host);
+            var error = Assert.Single(failed.Errors);
+            Assert.Equal("MTVM1004", error.Code);
+            Assert.Equal(model, error.File);
+            Assert.Contains("operator 1 (custom operator 'MyVendorOp')", error.Text);
+            Assert.DoesNotContain(" at MicroTvm.", failed.Output); // no stack trace
+            // No generated file (nor the stale one of the good model) is left behind.
+            Assert.All(["net.c", "net.h", "net.json", "net.stamp"], f => Assert.False(File.Exists(generated + f), f));
+        }
+
+        // A good model again, compiled by the microtvm tool: the same files as the compiler library writes.
+        File.Copy(ModelFile("hello_world_int8"), model, overwrite: true);
+        var viaCli = project.Build("-p:MicroTvmModelCompiler=Cli");
+        Assert.True(viaCli.Succeeded, viaCli.ToString());
+        var expected = ModelCompiler.Compile(TfliteImporter.Load(model), new CompileOptions("cortex-m7", "net"));
+        foreach (var (file, content) in expected.Files)
+        {
+            Assert.Equal(content, File.ReadAllText(generated + file));
+        }
+    }
+
+    [Fact]
+    public void WrongMetadataIsAnErrorNamingTheItemAndTheProject()
+    {
+        var project = sdk.CreateProject("metadata", """
+              <ItemGroup>
+                <MicroModel Include="a/kws.tflite" />
+                <MicroModel Include="b/kws.tflite" />
+                <MicroModel Include="m4.tflite" Cpu="cortex-m4" />
+                <MicroModel Include="named.tflite" Name="my-model" />
+                <MicroModel Include="graph.tflite" Executor="graph" />
+                <MicroModel Include="missing.tflite" />
+              </ItemGroup>
+            """, Projects.SingleMain("int main(void) { return 0; }\n"));
+        foreach (var file in new[] { "a/kws.tflite", "b/kws.tflite", "m4.tflite", "named.tflite", "graph.tflite" })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(project.PathOf(file))!);
+            File.Copy(ModelFile("hello_world_int8"), project.PathOf(file));
+        }
+
+        var result = project.Build();
+
+        Assert.False(result.Succeeded);
+        Assert.All(result.Errors, e => Assert.Equal(project.ProjectFile, e.File));
+        Assert.DoesNotContain("MicroTvmCompileModels", result.TasksRun);
+        var byCode = result.Errors.ToDictionary(e => e.Code, e => e.Text);
+        Assert.Equal(["MTVM0101", "MTVM0102", "MTVM0103", "MTVM0104", "MTVM0105"], byCode.Keys.Order());
+        Assert.Contains("'missing.tflite'", byCode["MTVM0101"]);
+        Assert.Contains("'m4.tflite' has Cpu 'cortex-m4', but board 'mps2-an500' has a cortex-m7 CPU", byCode["MTVM0102"]);
+        Assert.Contains("'named.tflite' has Name 'my-model'", byCode["MTVM0103"]);
+        Assert.Contains("'a/kws.tflite' and MicroModel 'b/kws.tflite' both have the name 'kws'", byCode["MTVM0104"]);
+        Assert.Contains("'graph.tflite' has Executor 'graph'", byCode["MTVM0105"]);
+    }
+
+    /// <summary>Models the model compile task compiled in a build, as the project lists them.</summary>
+    private static List<string> CompiledModels(BuildResult result)
+    {
+        const string marker = "MicroTvmCompileModels: compiling ";
+        return result.Log!.FindChildrenRecursive<Microsoft.Build.Logging.StructuredLogger.Task>(t => t.Name == "MicroTvmCompileModels")
+            .SelectMany(t => t.FindChildrenRecursive<Message>())
+            .Select(m => m.Text)
+            .Where(text => text.StartsWith(marker, StringComparison.Ordinal))
+            .Select(text => text[marker.Length..text.IndexOf(" for ", StringComparison.Ordinal)].Replace('\\', '/'))
+            .ToList();
+    }
+
+    /// <summary>A copy of samples/&lt;name&gt; built against the SDK under test.</summary>
+    private TestProject CopySample(string name)
+    {
+        var project = sdk.CreateProject(name, "", new Dictionary<string, string>());
+        string sample = Path.Combine(sdk.RepositoryRoot, "samples", name);
+        foreach (var file in Directory.EnumerateFiles(sample, "*", SearchOption.AllDirectories))
+        {
+            string relative = Path.GetRelativePath(sample, file);
+            if (relative.StartsWith("bin" + Path.DirectorySeparatorChar) || relative.StartsWith("obj" + Path.DirectorySeparatorChar))
+            {
+                continue;
+            }
+            Directory.CreateDirectory(Path.GetDirectoryName(project.PathOf(relative))!);
+            File.Copy(file, project.PathOf(relative), overwrite: true);
+        }
+        return project;
+    }
+}
