@@ -24,8 +24,11 @@ namespace MicroTvm.Build.Tasks
         [Required]
         public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
 
-        /// <summary>microtvm.dll; when set, the compiler runs as <c>dotnet microtvm.dll compile</c>.</summary>
+        /// <summary>The packed microtvm.dll, run as <c>dotnet microtvm.dll compile</c> when <see cref="UseCli"/> is set
+        /// or this task was built for .NET Framework's MSBuild (which cannot load the net8.0 compiler).</summary>
         public string? CliAssembly { get; set; }
+
+        public bool UseCli { get; set; }
 
         /// <summary>The dotnet host that runs <see cref="CliAssembly"/>.</summary>
         public string? DotNetHost { get; set; }
@@ -62,9 +65,9 @@ namespace MicroTvm.Build.Tasks
             Log.LogMessage(MessageImportance.Normal, "MicroTvmCompileModels: compiling {0} for {1} -> {2}",
                 shown, target, PathUtil.RelativeInside(ProjectDirectory, directory) ?? directory);
 
-            bool compiled = string.IsNullOrEmpty(CliAssembly)
-                ? CompileInProcess(path, target, name, directory)
-                : CompileWithCli(path, target, name, directory);
+            bool compiled = UseCli || !CanRunInProcess
+                ? CompileWithCli(path, target, name, directory)
+                : CompileInProcess(path, target, name, directory);
             if (!compiled)
             {
                 // No stale C of an earlier version stays to be compiled or included by mistake.
@@ -78,13 +81,15 @@ namespace MicroTvm.Build.Tasks
             return true;
         }
 
+#if NETSTANDARD
+        private const bool CanRunInProcess = false;
+
+        private bool CompileInProcess(string path, string target, string name, string directory) => false;
+#else
+        private const bool CanRunInProcess = true;
+
         private bool CompileInProcess(string path, string target, string name, string directory)
         {
-#if NETSTANDARD
-            Log.LogError(null, ErrorCodes.ModelCompilerUnavailable, ErrorCodes.HelpLink, path, 0, 0, 0, 0,
-                "This MSBuild runs on .NET Framework and cannot load the model compiler; the SDK runs the microtvm tool instead (MicroTvmModelCompiler=Cli), but no CliAssembly was given.");
-            return false;
-#else
             try
             {
                 var graph = MicroTvm.Compiler.Tflite.TfliteImporter.Load(path);
@@ -106,14 +111,20 @@ namespace MicroTvm.Build.Tasks
                     $"internal compiler error ({e.GetType().Name}: {e.Message}); please report it with the model");
             }
             return false;
-#endif
         }
+#endif
 
         /// <summary>"file: error MTVMxxxx: message", the microtvm tool's error line.</summary>
         private static readonly Regex CliError = new Regex(@"^(?<file>.*?): error (?<code>MTVM\d{4}): (?<message>.*)$", RegexOptions.Compiled);
 
         private bool CompileWithCli(string path, string target, string name, string directory)
         {
+            if (string.IsNullOrEmpty(CliAssembly) || !File.Exists(CliAssembly))
+            {
+                Log.LogError(null, ErrorCodes.ModelCompilerUnavailable, ErrorCodes.HelpLink, path, 0, 0, 0, 0,
+                    "The model compiler tool '{0}' does not exist; the SDK package is incomplete.", CliAssembly);
+                return false;
+            }
             var arguments = new List<string> { CliAssembly!, "compile", path, "--target", target, "--name", name, "--output", directory };
             string host = string.IsNullOrEmpty(DotNetHost) ? "dotnet" : DotNetHost!;
             Log.LogCommandLine(MessageImportance.Low, host + " " + ProcessRunner.JoinArguments(arguments));
