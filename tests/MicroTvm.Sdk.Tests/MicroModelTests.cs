@@ -79,6 +79,12 @@ public sealed class MicroModelTests(SdkPackageFixture sdk, ITestOutputHelper log
         var after = project.SnapshotOutputs();
         Assert.All(["kws.c", "kws.h", "kws.json"], f => Assert.Equal(before[$"obj/Debug/models/{f}"], after[$"obj/Debug/models/{f}"]));
 
+        // Another compiler (its assembly's hash is part of the model's options) compiles the model again.
+        var otherCompiler = project.Build($"-p:MicroTvmCompilerAssembly={project.PathOf("kws.tflite")}");
+        Assert.True(otherCompiler.Succeeded, otherCompiler.ToString());
+        Assert.Equal(["kws.tflite"], CompiledModels(otherCompiler));
+        Assert.Empty(otherCompiler.CompiledSources);
+
         // Clean removes the generated files.
         var clean = project.Run("clean", [], environment: null);
         Assert.True(clean.Succeeded, clean.ToString());
@@ -126,7 +132,20 @@ public sealed class MicroModelTests(SdkPackageFixture sdk, ITestOutputHelper log
         Assert.Contains("int bee_run(", File.ReadAllText(project.PathOf("obj/Debug/models/bee.h")));
         Assert.False(File.Exists(project.PathOf("obj/Debug/models/b.c")), "the files of the old name are removed");
 
-        // A board whose flash is too small: the overflow error says what each model contributes.
+        // A board whose flash is too small for a firmware that uses both models: the overflow error says what
+        // each model contributes.
+        project.WriteFile("main.c", """
+            #include "a.h"
+            #include "bee.h"
+            static uint8_t workspace[A_WORKSPACE_SIZE + BEE_WORKSPACE_SIZE + 64] __attribute__((aligned(16)));
+            static int8_t in[64], out[64];
+            int main(void)
+            {
+                const a_inputs ai = { (const void*)in }; const a_outputs ao = { (void*)out };
+                const bee_inputs bi = { (const void*)in }; const bee_outputs bo = { (void*)out };
+                return a_run(&ai, &ao, workspace) + bee_run(&bi, &bo, workspace);
+            }
+            """);
         project.WriteFile("small.ld", """
             MEMORY
             {
