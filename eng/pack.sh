@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs MicroTvm.Sdk into artifacts/packages (the repository's local NuGet feed).
+# Packs MicroTvm.Sdk and MicroTvm.Templates into artifacts/packages (the repository's local NuGet feed).
 # Usage: eng/pack.sh [version]   (default: MicroTvmVersion from Directory.Build.props)
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -7,5 +7,7 @@ version_args=()
 if [[ $# -ge 1 && -n "$1" ]]; then
   version_args=("-p:MicroTvmVersion=$1")
 fi
-dotnet pack "$repo/sdk/MicroTvm.Sdk/MicroTvm.Sdk.csproj" -c Release -nodeReuse:false \
-  -o "$repo/artifacts/packages" "${version_args[@]}" -v:minimal -clp:NoSummary
+for project in sdk/MicroTvm.Sdk/MicroTvm.Sdk.csproj templates/MicroTvm.Templates/MicroTvm.Templates.csproj; do
+  dotnet pack "$repo/$project" -c Release -nodeReuse:false \
+    -o "$repo/artifacts/packages" "${version_args[@]}" -v:minimal -clp:NoSummary
+done

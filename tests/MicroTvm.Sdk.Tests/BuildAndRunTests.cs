@@ -76,6 +76,19 @@ public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
     }
 
     [Fact]
+    public void TheProjectTemplateCreatesFirmwareThatBuildsAndRuns()
+    {
+        var project = sdk.CreateProjectFromTemplate("My Firmware", "--Board", "mps3-an547");
+
+        var run = project.Build("-t:Run");
+
+        Assert.Contains($"\"MicroTvm.Sdk\": \"{sdk.Version}\"", File.ReadAllText(project.PathOf("global.json")));
+        Assert.True(run.Succeeded, run.ToString());
+        Assert.Contains("| Hello from My_Firmware on mps3-an547!", run.Output);
+        Assert.True(File.Exists(project.PathOf("bin/Debug/My Firmware.elf")));
+    }
+
+    [Fact]
     public void FirmwareExitingWithOneFailsTheRun()
     {
         var project = sdk.CreateProject("exits1", "", Projects.SingleMain("""

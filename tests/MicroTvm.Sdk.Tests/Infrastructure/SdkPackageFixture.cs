@@ -45,6 +45,67 @@ public sealed class SdkPackageFixture : IDisposable
 
     public string PackagePath => Path.Combine(FeedDirectory, $"MicroTvm.Sdk.{Version}.nupkg");
 
+    private string? templatePackagePath;
+
+    /// <summary>MicroTvm.Templates, packed (on first use) with the same version as the SDK under test.</summary>
+    public string TemplatePackagePath
+    {
+        get
+        {
+            lock (this)
+            {
+                if (templatePackagePath == null)
+                {
+                    var pack = DotNet.Run(RepositoryRoot,
+                        ["pack", Path.Combine(RepositoryRoot, "templates", "MicroTvm.Templates", "MicroTvm.Templates.csproj"), "-c", "Release",
+                         "-o", FeedDirectory, $"-p:MicroTvmVersion={Version}", "-nodeReuse:false", "-v:minimal"],
+                        environment: null, timeout: TimeSpan.FromMinutes(5));
+                    string path = Path.Combine(FeedDirectory, $"MicroTvm.Templates.{Version}.nupkg");
+                    if (pack.ExitCode != 0 || !File.Exists(path))
+                    {
+                        throw new InvalidOperationException($"dotnet pack of MicroTvm.Templates failed ({pack.ExitCode}):\n{pack.Output}");
+                    }
+                    templatePackagePath = path;
+                }
+                return templatePackagePath;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Installs MicroTvm.Templates into a private template hive and runs <c>dotnet new microtvm-firmware</c>
+    /// into a fresh folder whose parent has a NuGet.config naming this run's feed.
+    /// </summary>
+    public TestProject CreateProjectFromTemplate(string name, params string[] templateArguments)
+    {
+        string hive = Path.Combine(Root, "template-hive");
+        string parent = Path.Combine(Root, "projects", "template-" + Guid.NewGuid().ToString("N")[..6]);
+        Directory.CreateDirectory(parent);
+        File.WriteAllText(Path.Combine(parent, "NuGet.config"),
+            $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="under-test" value="{FeedDirectory}" />
+              </packageSources>
+            </configuration>
+            """);
+        var install = DotNet.Run(parent, ["new", "install", TemplatePackagePath, "--force", "--debug:custom-hive", hive], null, TimeSpan.FromMinutes(2));
+        if (install.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dotnet new install failed:\n{install.Output}");
+        }
+        string directory = Path.Combine(parent, name);
+        var create = DotNet.Run(parent,
+            ["new", "microtvm-firmware", "-n", name, "-o", directory, "--debug:custom-hive", hive, .. templateArguments], null, TimeSpan.FromMinutes(2));
+        if (create.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dotnet new microtvm-firmware failed:\n{create.Output}");
+        }
+        return new TestProject(this, directory, name);
+    }
+
     /// <summary>
     /// Creates a project folder with its own global.json (pinning this SDK version) and NuGet.config (this
     /// run's feed only), a csproj whose body is <paramref name="projectBody"/>, and the given files.
