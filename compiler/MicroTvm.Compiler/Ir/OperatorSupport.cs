@@ -168,5 +168,16 @@ public static class OperatorSupport
                 throw fail(ErrorCodes.InvalidQuantization, $"{role} {tensor} is int16 with zero point {q.ZeroPoints[0]}; int16 tensors must be symmetric (zero point 0)");
             }
         }
+
+        // TFLite Micro's quantized CONCATENATION copies stored values and refuses inputs it would have to requantize.
+        if (node.Kind == OpKind.Concatenation && node.Output.Quantization is { } outputQ)
+        {
+            foreach (var operand in node.Inputs)
+            {
+                if (operand?.Quantization is { } inputQ && (inputQ.Scale != outputQ.Scale || inputQ.ZeroPoint != outputQ.ZeroPoint))
+                    throw fail(ErrorCodes.InvalidQuantization,
+                        $"input {operand} has quantization {inputQ}, the output {outputQ}; quantized CONCATENATION needs every input quantized exactly like its output (TFLite Micro does not requantize)");
+            }
+        }
     }
 }

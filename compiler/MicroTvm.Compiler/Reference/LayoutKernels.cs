@@ -66,8 +66,8 @@ internal static class LayoutKernels
     }
 
     /// <summary>
-    /// CONCATENATION copies the stored values of every input along the axis. TFLite Micro does not requantize:
-    /// inputs with a quantization different from the output's are copied as they are.
+    /// CONCATENATION copies the stored values of every input along the axis. TFLite Micro does not requantize; the
+    /// importer rejects quantized inputs whose scale or zero point differ from the output's (OperatorSupport).
     /// </summary>
     public static void Concatenation(Node node, TensorValues values)
     {

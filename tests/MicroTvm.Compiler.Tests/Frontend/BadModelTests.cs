@@ -336,6 +336,23 @@ public class BadModelTests
     }
 
     [Fact]
+    public void ConcatenationThatWouldNeedRequantizing()
+    {
+        var b = new TfliteModelBuilder();
+        int x = b.AddTensor("x", ElementType.Int8, new[] { 1, 4 }, quantization: (0.5f, -1));
+        int z = b.AddTensor("z", ElementType.Int8, new[] { 1, 4 }, quantization: (0.25f, -1));
+        int y = b.AddTensor("y", ElementType.Int8, new[] { 1, 8 }, quantization: (0.5f, -1));
+        b.AddOperator(Builtin.Concatenation, new[] { x, z }, new[] { y }, Options.Concatenation(1));
+        b.Inputs.Add(x);
+        b.Inputs.Add(z);
+        b.Outputs.Add(y);
+        var e = Import(b.Build());
+        Assert.Equal(ErrorCodes.InvalidQuantization, e.Code);
+        Assert.Equal(0, e.OperatorIndex);
+        Assert.Contains("does not requantize", e.Message);
+    }
+
+    [Fact]
     public void MissingQuantization()
     {
         var b = new TfliteModelBuilder();
