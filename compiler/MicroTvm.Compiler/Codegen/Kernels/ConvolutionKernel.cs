@@ -180,47 +180,73 @@ internal sealed class ConvolutionKernel : Kernel
             biasRow = rowClasses.Count * colClasses.Count == 1 ? table : $"{table} + ({rowIndex} * {colClasses.Count} + {colIndex}) * {g.OutC}";
         }
 
-        using (body.Block($"for (int n = 0; n < {g.Batches}; ++n)"))
+        string Mul(string xi, string wi) => arithmetic switch
+        {
+            Arithmetic.Float => $"x[{xi}] * w[{wi}]",
+            Arithmetic.Int8 => $"(int32_t)x[{xi}] * (int32_t)w[{wi}]",
+            _ => $"(int64_t)((int32_t)x[{xi}] * (int32_t)w[{wi}])",
+        };
+
+        // Depthwise keeps one accumulator per channel (on the stack, when small) so the innermost loop runs over
+        // contiguous channels of one input pixel and one filter tap; each channel still sums its taps in order.
+        int accBytes = g.OutC * (arithmetic is Arithmetic.Int16Wide or Arithmetic.Int16Narrow ? 8 : 4);
+        bool channelInner = g.Depthwise && accBytes <= 1024;
+        string channel = g.Depthwise ? (g.Multiplier == 1 ? "oc" : $"oc / {g.Multiplier}")
+            : filtersPerGroup == g.OutC ? "" : $"(oc / {filtersPerGroup}) * {groupInC} + ";
+
+        using (Loop(body, "n", g.Batches))
         using (body.Block($"for (int oy = 0; oy < {g.OutH}; ++oy)"))
         {
-            body.Line($"const int iy0 = oy * {g.StrideH} - {g.PadH};");
-            body.Line($"const int fy0 = iy0 < 0 ? (-iy0 + {g.DilationH - 1}) / {g.DilationH} : 0;");
-            body.Line($"const int fy1 = ({g.InH} - iy0 + {g.DilationH - 1}) / {g.DilationH} < {g.FilterH} ? ({g.InH} - iy0 + {g.DilationH - 1}) / {g.DilationH} : {g.FilterH};");
+            EmitWindow(body, "y", "oy", g.StrideH, g.PadH, g.DilationH, g.FilterH, g.InH);
             using (body.Block($"for (int ox = 0; ox < {g.OutW}; ++ox)"))
             {
-                body.Line($"const int ix0 = ox * {g.StrideW} - {g.PadW};");
-                body.Line($"const int fx0 = ix0 < 0 ? (-ix0 + {g.DilationW - 1}) / {g.DilationW} : 0;");
-                body.Line($"const int fx1 = ({g.InW} - ix0 + {g.DilationW - 1}) / {g.DilationW} < {g.FilterW} ? ({g.InW} - ix0 + {g.DilationW - 1}) / {g.DilationW} : {g.FilterW};");
-                body.Line($"const {t}* image = {c.Input(0)} + (size_t)n * {g.InH * g.InW * g.InC};");
-                body.Line($"{t}* o = {c.Output()} + (((size_t)n * {g.OutH} + oy) * {g.OutW} + ox) * {g.OutC};");
+                EmitWindow(body, "x", "ox", g.StrideW, g.PadW, g.DilationW, g.FilterW, g.InW);
+                body.Line($"const {t}* image = {c.Input(0)}{(g.Batches > 1 ? $" + (size_t)n * {g.InH * g.InW * g.InC}" : "")};");
+                body.Line($"{t}* o = {c.Output()} + ({(g.Batches > 1 ? $"((size_t)n * {g.OutH} + oy)" : "(size_t)oy")} * {g.OutW} + ox) * {g.OutC};");
                 if (arithmetic == Arithmetic.Int8) body.Line($"const int32_t* bias = {biasRow};");
-                using (body.Block($"for (int oc = 0; oc < {g.OutC}; ++oc)"))
+                string Row() => $"const {t}* row = image + (size_t)({Scaled("fy", g.DilationH, "iy0")}) * {g.InW * g.InC};";
+                string Pixel() => $"const {t}* x = row + ({Scaled("fx", g.DilationW, "ix0")}) * {g.InC};";
+                if (channelInner)
                 {
-                    body.Line($"{accType} acc = {init};");
-                    string channel;
-                    if (g.Depthwise) channel = g.Multiplier == 1 ? "oc" : $"oc / {g.Multiplier}";
-                    else channel = filtersPerGroup == g.OutC ? "" : $"(oc / {filtersPerGroup}) * {groupInC} + ";
+                    body.Line($"{accType} accs[{g.OutC}];");
+                    body.Line($"for (int oc = 0; oc < {g.OutC}; ++oc) accs[oc] = {init};");
                     using (body.Block("for (int fy = fy0; fy < fy1; ++fy)"))
                     {
-                        body.Line($"const {t}* row = image + (size_t)(iy0 + fy * {g.DilationH}) * {g.InW * g.InC};");
+                        body.Line(Row());
                         using (body.Block("for (int fx = fx0; fx < fx1; ++fx)"))
                         {
-                            body.Line($"const {t}* x = row + (ix0 + fx * {g.DilationW}) * {g.InC};");
-                            string Mul(string xi, string wi) => arithmetic switch
+                            body.Line(Pixel());
+                            body.Line($"const {w8}* w = {f} + (fy * {g.FilterW} + fx) * {g.OutC};");
+                            body.Line($"for (int oc = 0; oc < {g.OutC}; ++oc) accs[oc] += {Mul(channel, "oc")};");
+                        }
+                    }
+                }
+
+                using (body.Block($"for (int oc = 0; oc < {g.OutC}; ++oc)"))
+                {
+                    if (channelInner)
+                    {
+                        body.Line($"{accType} acc = accs[oc];");
+                    }
+                    else
+                    {
+                        body.Line($"{accType} acc = {init};");
+                        using (body.Block("for (int fy = fy0; fy < fy1; ++fy)"))
+                        {
+                            body.Line(Row());
+                            using (body.Block("for (int fx = fx0; fx < fx1; ++fx)"))
                             {
-                                Arithmetic.Float => $"x[{xi}] * w[{wi}]",
-                                Arithmetic.Int8 => $"(int32_t)x[{xi}] * (int32_t)w[{wi}]",
-                                _ => $"(int64_t)((int32_t)x[{xi}] * (int32_t)w[{wi}])",
-                            };
-                            if (g.Depthwise)
-                            {
-                                body.Line($"const {w8}* w = {f} + (fy * {g.FilterW} + fx) * {g.OutC};");
-                                body.Line($"acc += {Mul(channel, "oc")};");
-                            }
-                            else
-                            {
-                                body.Line($"const {w8}* w = {f} + ((size_t)oc * {g.FilterH} + fy) * {g.FilterW * groupInC} + fx * {groupInC};");
-                                body.Line($"for (int i = 0; i < {groupInC}; ++i) acc += {Mul(channel + "i", "i")};");
+                                body.Line(Pixel());
+                                if (g.Depthwise)
+                                {
+                                    body.Line($"const {w8}* w = {f} + (fy * {g.FilterW} + fx) * {g.OutC};");
+                                    body.Line($"acc += {Mul(channel, "oc")};");
+                                }
+                                else
+                                {
+                                    body.Line($"const {w8}* w = {f} + ((size_t)oc * {g.FilterH} + fy) * {g.FilterW * groupInC} + fx * {groupInC};");
+                                    EmitDot(body, groupInC, i => Mul(channel + i, i));
+                                }
                             }
                         }
                     }
@@ -236,6 +262,43 @@ internal sealed class ConvolutionKernel : Kernel
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>A loop over <paramref name="count"/>, or just a block with the variable fixed at 0 when the count is 1.</summary>
+    private static IDisposable Loop(CodeWriter body, string variable, int count)
+    {
+        if (count != 1) return body.Block($"for (int {variable} = 0; {variable} < {count}; ++{variable})");
+        return body.Block("");
+    }
+
+    /// <summary><c>variable * factor + offset</c> without the no-op parts.</summary>
+    private static string Scaled(string variable, int factor, string offset) => (factor == 1 ? variable : $"{variable} * {factor}") + $" + {offset}";
+
+    /// <summary>The first input row/column of the window (<c>i{axis}0</c>) and the valid filter taps [f0, f1).</summary>
+    private static void EmitWindow(CodeWriter body, string axis, string output, int stride, int pad, int dilation, int filter, int size)
+    {
+        string origin = (stride == 1 ? output : $"{output} * {stride}") + (pad == 0 ? "" : $" - {pad}");
+        body.Line($"const int i{axis}0 = {origin};");
+        string Ceil(string value) => dilation == 1 ? value : $"({value} + {dilation - 1}) / {dilation}";
+        body.Line(pad == 0 ? $"const int f{axis}0 = 0;" : $"const int f{axis}0 = i{axis}0 < 0 ? {Ceil($"-i{axis}0")} : 0;");
+        string remaining = Ceil($"{size} - i{axis}0");
+        body.Line($"const int f{axis}1 = {remaining} < {filter} ? {remaining} : {filter};");
+    }
+
+    /// <summary><c>acc += term(i)</c> for i in [0, count), unrolled by four when the count allows (same order).</summary>
+    internal static void EmitDot(CodeWriter body, int count, Func<string, string> term)
+    {
+        if (count % 4 != 0 || count < 8)
+        {
+            body.Line($"for (int i = 0; i < {count}; ++i) acc += {term("i")};");
+            return;
+        }
+
+        using (body.Block($"for (int i = 0; i < {count}; i += 4)"))
+        {
+            body.Line($"acc += {term("i")};");
+            for (int k = 1; k < 4; k++) body.Line($"acc += {term($"i + {k}")};");
         }
     }
 

@@ -110,7 +110,7 @@ internal sealed class FullyConnectedKernel : Kernel
             {
                 body.Line($"const int8_t* w = {w} + o * {depth};");
                 body.Line($"int32_t acc = {corr}[o];");
-                body.Line($"for (int d = 0; d < {depth}; ++d) acc += (int32_t)x[d] * (int32_t)w[d];");
+                ConvolutionKernel.EmitDot(body, depth, d => $"(int32_t)x[{d}] * (int32_t)w[{d}]");
                 body.Line($"acc = mbqm(acc, {mult}, {shift}) + {q.OutputOffset};");
                 Clamp(body, "acc", q.Activation);
                 body.Line($"{c.Output()}[b * {units} + o] = (int8_t)acc;");
