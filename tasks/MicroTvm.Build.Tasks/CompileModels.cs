@@ -62,10 +62,11 @@ namespace MicroTvm.Build.Tasks
             string shown = PathUtil.RelativeInside(ProjectDirectory, path) ?? path;
 
             File.Delete(stamp);
-            Log.LogMessage(MessageImportance.Normal, "MicroTvmCompileModels: compiling {0} for {1} -> {2}",
-                shown, target, PathUtil.RelativeInside(ProjectDirectory, directory) ?? directory);
+            bool useCli = UseCli || !CanRunInProcess;
+            Log.LogMessage(MessageImportance.Normal, "MicroTvmCompileModels: compiling {0} for {1} -> {2} ({3})",
+                shown, target, PathUtil.RelativeInside(ProjectDirectory, directory) ?? directory, useCli ? "microtvm tool" : "in-process");
 
-            bool compiled = UseCli || !CanRunInProcess
+            bool compiled = useCli
                 ? CompileWithCli(path, target, name, directory)
                 : CompileInProcess(path, target, name, directory);
             if (!compiled)

@@ -111,8 +111,7 @@ public sealed class MicroModelTests(SdkPackageFixture sdk, ITestOutputHelper log
 
         // A different model in a.tflite: only a is compiled again, only a.c recompiled, b's files untouched.
         var before = project.SnapshotOutputs();
-        File.Copy(ModelFile("hello_world_float"), project.PathOf("a.tflite"), overwrite: true);
-        project.Touch("a.tflite");
+        File.WriteAllBytes(project.PathOf("a.tflite"), File.ReadAllBytes(ModelFile("hello_world_float")));
         var changed = project.Build();
         Assert.True(changed.Succeeded, changed.ToString());
         Assert.Equal(["a.tflite"], CompiledModels(changed));
@@ -189,10 +188,20 @@ public sealed class MicroModelTests(SdkPackageFixture sdk, ITestOutputHelper log
         builder.AddOperator(Builtin.Custom, [y], [z], customCode: "MyVendorOp");
         File.WriteAllBytes(model, builder.Build());
 
-        foreach (var host in new[] { "InProcess", "Cli" })
+        // The compiler library inside the dotnet CLI's MSBuild; the packed microtvm tool, forced; and the
+        // netstandard2.0 task that Visual Studio's .NET Framework MSBuild loads, which always runs the tool.
+        string netStandardTasks = Path.Combine(sdk.PackagesDirectory, "microtvm.sdk", sdk.Version.ToLowerInvariant(), "tasks", "netstandard2.0", "MicroTvm.Build.Tasks.dll");
+        var hosts = new (string Name, string[] Arguments, bool RunsTool)[]
         {
-            var failed = project.Build($"-p:MicroTvmModelCompiler={host}");
+            ("in-process", [], false),
+            ("microtvm tool", ["-p:MicroTvmModelCompiler=Cli"], true),
+            ("netstandard2.0 task", ["-p:MicroTvmTasksAssembly=" + netStandardTasks], true),
+        };
+        foreach (var (host, arguments, runsTool) in hosts)
+        {
+            var failed = project.Build(arguments);
             Assert.False(failed.Succeeded, host);
+            Assert.Equal(runsTool, ToolRuns(failed));
             var error = Assert.Single(failed.Errors);
             Assert.Equal("MTVM1004", error.Code);
             Assert.Equal(model, error.File);
@@ -202,10 +211,12 @@ public sealed class MicroModelTests(SdkPackageFixture sdk, ITestOutputHelper log
             Assert.All(["net.c", "net.h", "net.json", "net.stamp"], f => Assert.False(File.Exists(generated + f), f));
         }
 
-        // A good model again, compiled by the microtvm tool: the same files as the compiler library writes.
+        // A good model again, built as Visual Studio would (the netstandard2.0 task runs the microtvm tool): the
+        // same files as the compiler library writes.
         File.Copy(ModelFile("hello_world_int8"), model, overwrite: true);
-        var viaCli = project.Build("-p:MicroTvmModelCompiler=Cli");
+        var viaCli = project.Build("-p:MicroTvmTasksAssembly=" + netStandardTasks);
         Assert.True(viaCli.Succeeded, viaCli.ToString());
+        Assert.True(ToolRuns(viaCli));
         var expected = ModelCompiler.Compile(TfliteImporter.Load(model), new CompileOptions("cortex-m7", "net"));
         foreach (var (file, content) in expected.Files)
         {
@@ -245,6 +256,12 @@ public sealed class MicroModelTests(SdkPackageFixture sdk, ITestOutputHelper log
         Assert.Contains("'a/kws.tflite' and MicroModel 'b/kws.tflite' both have the name 'kws'", byCode["MTVM0104"]);
         Assert.Contains("'graph.tflite' has Executor 'graph'", byCode["MTVM0105"]);
     }
+
+    /// <summary>Whether the model compile task ran the microtvm tool rather than the compiler library.</summary>
+    private static bool ToolRuns(BuildResult result) =>
+        result.Log!.FindChildrenRecursive<Microsoft.Build.Logging.StructuredLogger.Task>(t => t.Name == "MicroTvmCompileModels")
+            .SelectMany(t => t.FindChildrenRecursive<Message>())
+            .Any(m => m.Text.StartsWith("MicroTvmCompileModels: compiling ", StringComparison.Ordinal) && m.Text.EndsWith("(microtvm tool)", StringComparison.Ordinal));
 
     /// <summary>Models the model compile task compiled in a build, as the project lists them.</summary>
     private static List<string> CompiledModels(BuildResult result)
