@@ -70,6 +70,9 @@ public sealed class IncrementalBuildTests(SdkPackageFixture sdk)
         Assert.True(result.Succeeded, result.ToString());
         Assert.Equal(["src/util.c"], result.CompiledSources);
         Assert.True(result.Linked);
+        var settled = project.Build();
+        Assert.Empty(settled.CompiledSources);
+        Assert.False(settled.Linked);
         Assert.Equal(otherObject, File.GetLastWriteTimeUtc(project.PathOf("obj/Debug/c/src/other.o")));
     }
 
@@ -80,12 +83,14 @@ public sealed class IncrementalBuildTests(SdkPackageFixture sdk)
 
         project.Touch("src/common.h");
         var afterCommon = project.Build();
+        var settled = project.Build();
         project.Touch("src/util.h");
         var afterUtil = project.Build();
 
         Assert.True(afterCommon.Succeeded, afterCommon.ToString());
         Assert.Equal(["src/main.c", "src/util.c"], afterCommon.CompiledSources.Order());
         Assert.True(afterCommon.Linked);
+        Assert.Empty(settled.CompiledSources);
         Assert.Equal(["src/main.c", "src/util.c"], afterUtil.CompiledSources.Order());
     }
 

@@ -19,9 +19,20 @@ public sealed class TestProject(SdkPackageFixture sdk, string directory, string 
 
     public void WriteFile(string relativePath, string content) => File.WriteAllText(PathOf(relativePath), content);
 
-    /// <summary>Moves a file's timestamp forward, as an editor saving it would.</summary>
-    public void Touch(string relativePath) =>
-        File.SetLastWriteTimeUtc(PathOf(relativePath), DateTime.UtcNow.AddSeconds(2 + buildCount));
+    /// <summary>
+    /// Sets a file's timestamp to now, as an editor saving it would; waits first until now is later than every
+    /// file under obj/ and bin/, so the change is visible whatever the file system's timestamp resolution.
+    /// (Never a time in the future: outputs written afterwards would look older than their input.)
+    /// </summary>
+    public void Touch(string relativePath)
+    {
+        var newestOutput = SnapshotOutputs().Values.DefaultIfEmpty(DateTime.MinValue).Max();
+        while (DateTime.UtcNow <= newestOutput.AddMilliseconds(10))
+        {
+            Thread.Sleep(10);
+        }
+        File.SetLastWriteTimeUtc(PathOf(relativePath), DateTime.UtcNow);
+    }
 
     /// <summary>dotnet build (or another command) with a binary log, analysed into a <see cref="BuildResult"/>.</summary>
     public BuildResult Build(params string[] arguments) => Run("build", arguments, environment: null);
