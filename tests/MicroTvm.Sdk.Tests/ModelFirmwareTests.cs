@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using MicroTvm.Compiler.Codegen;
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Tflite;
 using MicroTvm.Sdk.Tests.Infrastructure;
@@ -10,6 +11,7 @@ namespace MicroTvm.Sdk.Tests;
 
 /// <summary>
 /// Every model in tests/models as a <c>&lt;MicroModel&gt;</c> item of one firmware (several models must not clash),
+/// and again generated with the portable C kernels only (<see cref="CompileOptions.PortableKernels"/>),
 /// built with the packed SDK and run in QEMU (mps2-an500) with <c>dotnet build -t:Run</c>: on each stored input
 /// the outputs must equal TensorFlow Lite Micro's byte for byte (float32 results of float arithmetic within
 /// 1e-5 absolute + relative: TFLM's own float outputs differ between x86-64 and Cortex-M in the last bits).
@@ -30,19 +32,33 @@ public sealed class ModelFirmwareTests(SdkPackageFixture sdk, ITestOutputHelper 
         var body = new StringBuilder();
         var workspaceSizes = new List<string>();
         int checks = 0;
-        foreach (var name in models)
+        foreach (var (modelName, portable) in models.SelectMany(m => new[] { (m!, false), (m!, true) }))
         {
-            // The build compiles models/<name>.tflite (a MicroModel item; its Name defaults to the file name).
-            var graph = TfliteImporter.Load(Path.Combine(modelsRoot, name!, "model.tflite"));
-            copies[$"models/{name}.tflite"] = Path.Combine(modelsRoot, name!, "model.tflite");
-            main.AppendLine($"#include \"{name}.h\"");
-            string m = name!.ToUpperInvariant();
+            var graph = TfliteImporter.Load(Path.Combine(modelsRoot, modelName, "model.tflite"));
+            string name = modelName;
+            if (!portable)
+            {
+                // The build compiles models/<name>.tflite (a MicroModel item; its Name defaults to the file name).
+                copies[$"models/{name}.tflite"] = Path.Combine(modelsRoot, name, "model.tflite");
+                main.AppendLine($"#include \"{name}.h\"");
+            }
+            else
+            {
+                // The same model with the portable C kernels only (what Cortex-M0+/M3 run), generated here.
+                name = modelName + "_portable";
+                var model = ModelCompiler.Compile(graph, new CompileOptions("cortex-m7", name, PortableKernels: true));
+                foreach (var (file, content) in model.Files.Where(f => !f.Key.EndsWith(".json", StringComparison.Ordinal)))
+                    files[$"src/portable/{file}"] = content;
+                main.AppendLine($"#include \"portable/{model.HeaderFile}\"");
+            }
+
+            string m = name.ToUpperInvariant();
             workspaceSizes.Add($"{m}_WORKSPACE_SIZE");
             bool tolerant = graph.Outputs.Any(o => o.Type == ElementType.Float32 && graph.Producers()[o].Kind != OpKind.Dequantize);
             for (int k = 0; k < 3; k++)
             {
-                var inputs = graph.Inputs.Select((_, i) => File.ReadAllBytes(Path.Combine(modelsRoot, name!, graph.Inputs.Count == 1 ? $"input{k}.bin" : $"input{k}_{i}.bin"))).ToList();
-                var expected = File.ReadAllBytes(Path.Combine(modelsRoot, name!, $"output{k}.bin"));
+                var inputs = graph.Inputs.Select((_, i) => File.ReadAllBytes(Path.Combine(modelsRoot, modelName, graph.Inputs.Count == 1 ? $"input{k}.bin" : $"input{k}_{i}.bin"))).ToList();
+                var expected = File.ReadAllBytes(Path.Combine(modelsRoot, modelName, $"output{k}.bin"));
                 for (int i = 0; i < inputs.Count; i++) main.AppendLine(ByteArray($"{name}_in{k}_{i}", inputs[i]));
                 main.AppendLine(ByteArray($"{name}_expected{k}", expected));
                 body.AppendLine("    {");

@@ -10,7 +10,9 @@ namespace MicroTvm.Compiler.Codegen;
 /// <param name="Target">A <see cref="Targets"/> name (cortex-m7, host, …).</param>
 /// <param name="Name">The C prefix (<c>&lt;name&gt;_run</c>, <c>&lt;name&gt;.h</c>); defaults to the graph's name. Made a
 /// valid C identifier: characters other than letters, digits and '_' become '_'.</param>
-public sealed record CompileOptions(string Target = "host", string? Name = null);
+/// <param name="PortableKernels">Use only the portable C kernels, also where the target has DSP/MVE ones (to compare
+/// the two, or to rule the target kernels out while debugging). The target's flags and alignment still apply.</param>
+public sealed record CompileOptions(string Target = "host", string? Name = null, bool PortableKernels = false);
 
 /// <summary>The generated files (file name → content) and the facts about them.</summary>
 public sealed class GeneratedModel
@@ -72,6 +74,7 @@ public static class ModelCompiler
     public static GeneratedModel Compile(Graph graph, CompileOptions options)
     {
         var target = Targets.Find(options.Target);
+        if (options.PortableKernels) target = target with { HasDsp = false, HasMve = false };
         string name = CIdentifier(options.Name ?? graph.Name, graph.SourcePath);
         graph.Validate();
         var kernels = KernelRegistry.Instance;
