@@ -10,8 +10,8 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// extension. Four channels at a time: one word of input (4 channels of one tap) is split by SXTB16 into the pairs
 /// (c0,c2) and (c1,c3); the filter is re-laid out at compile time as int16 pairs in the same order per tap and
 /// channel group, so SMLABB/SMLATT accumulate each channel with no further unpacking. Taps outside the image are
-/// skipped (the filter window is clamped per output pixel) and the input zero point's contribution over the valid
-/// taps is folded into the bias at compile time for every distinct clamped window. Interior rows are fully unrolled.
+/// skipped (each tap is tested against the window clamped per output pixel; interior pixels take a fully unrolled path with no test) and the input zero point's contribution over the valid
+/// taps is folded into the bias at compile time for every distinct clamped window.
 /// </summary>
 internal sealed class DspDepthwiseKernel : TargetKernel
 {
@@ -89,11 +89,21 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         var (mult, shift) = DspGemmKernel.Requantization(c, q);
         c.Support.Use("dsp");
         c.Support.Use("requantize");
+        var bound = new long[ch];
+        for (int oc = 0; oc < ch; oc++)
+        {
+            long taps = 0;
+            for (int tap = 0; tap < fh * fw; tap++) taps += Math.Abs((long)w[tap * ch + oc]);
+            long biasMax = Enumerable.Range(0, rowClasses.Count * colClasses.Count).Max(k => Math.Abs((long)folded[k * ch + oc]));
+            bound[oc] = biasMax + 128L * taps;
+        }
+
+        string function = DspGemmKernel.SmallAccumulators(bound, q) ? "mtvm_requantize_small_int8" : "mtvm_requantize_int8";
         string req(string acc, string channel) =>
-            $"mtvm_requantize_int8({acc}, {string.Format(mult, channel)}, {string.Format(shift, channel)}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
+            $"{function}({acc}, {string.Format(mult, channel)}, {string.Format(shift, channel)}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
 
         var body = c.Body;
-        body.Line("int n, oy, ox, g, fy, fx;");
+        body.Line("int n, oy, ox, g;");
         using (body.Block($"for (n = 0; n < {batches}; ++n)"))
         using (body.Block($"for (oy = 0; oy < {oh}; ++oy)"))
         {
@@ -107,27 +117,30 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                 body.Line($"const int fx1 = {iw} - ix0 < {fw} ? {iw} - ix0 : {fw};");
                 body.Line($"const int32_t* bias = {table} + ({rowIndex} * {colClasses.Count} + {colIndex}) * {ch};");
                 body.Line($"const int8_t* image = {c.Input(0)} + (size_t)n * {ih * iw * ch};");
+                body.Line($"const int origin = (iy0 * {iw} + ix0) * {ch}; /* may be negative at the edges: only valid taps form pointers */");
+                body.Line($"const int full = fy0 == 0 && fy1 == {fh} && fx0 == 0 && fx1 == {fw};");
                 body.Line($"int8_t* o = {c.Output()} + (((size_t)n * {oh} + oy) * {ow} + ox) * {ch};");
                 using (body.Block($"for (g = 0; g < {groups}; ++g)"))
                 {
                     body.Line("int32_t a0 = bias[4 * g], a1 = bias[4 * g + 1], a2 = bias[4 * g + 2], a3 = bias[4 * g + 3];");
-                    using (body.Block("for (fy = fy0; fy < fy1; ++fy)"))
+                    body.Line($"const int32_t* k = {wName} + 2 * g;");
+                    using (body.Block("if (full)"))
                     {
-                        body.Line($"const int8_t* line = image + (size_t)(iy0 + fy) * {iw * ch} + 4 * g;");
-                        body.Line($"const int32_t* k = {wName} + ((size_t)fy * {fw * groups} + g) * 2;");
-                        using (body.Block($"if (fx0 == 0 && fx1 == {fw})"))
-                        {
-                            body.Line($"const int8_t* x = line + ix0 * {ch};");
+                        body.Line("const int8_t* x = image + origin + 4 * g;");
+                        for (int fy = 0; fy < fh; fy++)
                             for (int fx = 0; fx < fw; fx++)
-                                Tap(body, $"{fx * ch}", $"{fx * groups * 2}");
-                        }
+                                Tap(body, $"{(fy * iw + fx) * ch}", $"{(fy * fw + fx) * groups * 2}");
+                    }
 
-                        using (body.Block("else"))
-                        using (body.Block("for (fx = fx0; fx < fx1; ++fx)"))
-                        {
-                            body.Line("const int8_t* x = line + (ix0 + fx) * " + ch + ";");
-                            Tap(body, "0", $"fx * {groups * 2}");
-                        }
+                    using (body.Block("else"))
+                    {
+                        for (int fy = 0; fy < fh; fy++)
+                            for (int fx = 0; fx < fw; fx++)
+                                using (body.Block($"if (fy0 <= {fy} && {fy} < fy1 && fx0 <= {fx} && {fx} < fx1)"))
+                                {
+                                    body.Line($"const int8_t* x = image + (origin + {(fy * iw + fx) * ch} + 4 * g);");
+                                    Tap(body, "0", $"{(fy * fw + fx) * groups * 2}");
+                                }
                     }
 
                     body.Line($"o[4 * g] = {req("a0", "4 * g")};");

@@ -36,6 +36,11 @@ internal sealed class DspGemmKernel : TargetKernel
             && RequantizationFits(node, node.Input(1).Shape[0], node.AttributesAs<FullyConnectedAttributes>().Activation);
     }
 
+    /// <summary>True when every channel's |accumulator| * 2^left shift stays below 2^30, so the cheaper
+    /// mtvm_requantize_small is exact.</summary>
+    internal static bool SmallAccumulators(long[] bound, ConvQuantization q) =>
+        bound.Select((b, oc) => b << Math.Max(0, q.OutputShifts[oc])).All(b => b < (1L << 30));
+
     /// <summary>mtvm_requantize handles shifts in [-31, 30] and multipliers other than INT32_MIN; anything else
     /// (absurd scales) stays with the portable kernel.</summary>
     internal static bool RequantizationFits(Node node, int channels, FusedActivation activation)
@@ -124,9 +129,14 @@ internal sealed class DspGemmKernel : TargetKernel
         c.Support.Use("dsp");
         c.Support.Use("requantize");
 
+        // Largest |accumulator| per channel: folded bias plus 128 * sum |w| (inputs are int8, padding holds zx).
+        var bound = new long[s.OutC];
+        for (int oc = 0; oc < s.OutC; oc++)
+            bound[oc] = Math.Abs((long)folded[oc]) + 128L * laid.Skip(oc * kp).Take(kp).Sum(v => Math.Abs((long)v));
+        string function = SmallAccumulators(bound, q) ? "mtvm_requantize_small_int8" : "mtvm_requantize_int8";
         var body = c.Body;
         string req(string acc, string oc) =>
-            $"mtvm_requantize_int8({acc}, {string.Format(mult, oc)}, {string.Format(shift, oc)}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
+            $"{function}({acc}, {string.Format(mult, oc)}, {string.Format(shift, oc)}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
 
         body.Line($"int32_t col[2][{words}]; /* two output pixels' receptive fields as int16 pairs */");
         if (s.Padded || s.Spatial) body.Line($"int8_t row[{s.RowBytes}];");

@@ -24,7 +24,10 @@ internal static class DspSupport
         static inline int32_t mtvm_sxtb16(uint32_t v) { return __sxtb16(v); }
         /* bytes 1 and 3 of v, sign-extended into the low and high halves (one instruction: SXTB16 with ROR #8) */
         static inline int32_t mtvm_sxtb16_ror8(uint32_t v) { int32_t r; __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v)); return r; }
+        /* (a * b + 2^31) >> 32, the rounded high word (SMMULR) */
+        static inline int32_t mtvm_smmulr(int32_t a, int32_t b) { int32_t r; __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b)); return r; }
         #else
+        static inline int32_t mtvm_smmulr(int32_t a, int32_t b) { return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32); }
         static inline int32_t mtvm_lo16(int32_t v) { return (int32_t)(int16_t)(uint16_t)((uint32_t)v & 0xFFFFu); }
         static inline int32_t mtvm_hi16(int32_t v) { return (int32_t)(int16_t)(uint16_t)((uint32_t)v >> 16); }
         static inline int32_t mtvm_pack16(int32_t lo, int32_t hi) { return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16)); }
@@ -113,6 +116,22 @@ internal static class DspSupport
             const int32_t remainder = r & mask;
             const int32_t threshold = (mask >> 1) + (r < 0 ? 1 : 0);
             return (r >> right) + (remainder > threshold ? 1 : 0);
+        }
+        /* The same as mtvm_requantize when |x * 2^shift| < 2^30 (the code generator proves that bound from the weights,
+           bias and input range before it uses this): the doubling high multiply is one SMMULR of 2x, and the rounding
+           shift cannot overflow, so it is an add of half minus the sign bit. */
+        static inline int32_t mtvm_requantize_small(int32_t x, int32_t multiplier, int shift) {
+            const int left = shift > 0 ? shift : 0;
+            const int right = shift > 0 ? 0 : -shift;
+            const int32_t r = mtvm_smmulr((int32_t)((uint32_t)x << (left + 1)), multiplier);
+            const int32_t half = (int32_t)((1u << right) >> 1);
+            return (r + half + (r < 0 ? -(right > 0) : 0)) >> right;
+        }
+        static inline int8_t mtvm_requantize_small_int8(int32_t acc, int32_t multiplier, int shift, int32_t offset, int32_t lo, int32_t hi) {
+            int32_t v = mtvm_requantize_small(acc, multiplier, shift) + offset;
+            v = v < lo ? lo : v;
+            v = v > hi ? hi : v;
+            return (int8_t)v;
         }
         /* Requantized accumulator plus the output zero point, clamped to the activation range. */
         static inline int8_t mtvm_requantize_int8(int32_t acc, int32_t multiplier, int shift, int32_t offset, int32_t lo, int32_t hi) {
