@@ -121,8 +121,18 @@ internal sealed class DspGemmKernel : TargetKernel
             folded[oc] = unchecked((int)(b[oc] - zx * sum));
         }
 
-        string wName = c.Constants.Int8($"{c.Prefix}_filter", laid,
-            $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD: [{s.OutC}][{s.FilterH}][{s.RowBytes}], rows zero-padded to whole words");
+        // CONV_2D reuses every weight for each output pixel: widening it once at compile time (int16 pairs in the
+        // columns' order) saves the two SXTB16 per weight word in the inner loop, for twice the filter's flash.
+        // FULLY_CONNECTED uses each weight once per batch row and stays int8.
+        bool wide = node.Kind == OpKind.Conv2D;
+        string wName = wide
+            ? c.Constants.Int32($"{c.Prefix}_filter", WidenedPairs(laid),
+                $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs: [{s.OutC}][{s.FilterH}][{s.RowBytes / 2}], per 4 values (w0,w2),(w1,w3), rows zero-padded to whole words")
+            : c.Constants.Int8($"{c.Prefix}_filter", laid,
+                $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD: [{s.OutC}][{s.FilterH}][{s.RowBytes}], rows zero-padded to whole words");
+        string dot = wide ? "mtvm_dot16" : "mtvm_dot";
+        string wType = wide ? "int32_t" : "int8_t";
+        int rowStride = wide ? kp / 2 : kp;
         string bName = c.Constants.Int32($"{c.Prefix}_bias", folded, $"operator {node.Index} bias - input zero point * sum of the filter row, per output channel");
         var q = ConvQuantization.Derive(input, filter, output, s.OutC, s.Activation);
         var (mult, shift) = Requantization(c, q);
@@ -145,17 +155,17 @@ internal sealed class DspGemmKernel : TargetKernel
         {
             using (body.Block($"for (p = 0; p + 1 < {s.Pixels}; p += 2)"))
             {
-                body.Line($"const int8_t* w = {wName};");
+                body.Line($"const {wType}* w = {wName};");
                 body.Line($"int8_t* o0 = {c.Output()} + (size_t)p * {s.OutC};");
                 body.Line($"int8_t* o1 = o0 + {s.OutC};");
                 Gather(body, s, zx, "p", "col[0]", c.Input(0));
                 Gather(body, s, zx, "p + 1", "col[1]", c.Input(0));
-                using (body.Block($"for (oc = 0; oc + 1 < {s.OutC}; oc += 2, w += {2 * kp})"))
+                using (body.Block($"for (oc = 0; oc + 1 < {s.OutC}; oc += 2, w += {2 * rowStride})"))
                 {
                     body.Line("int32_t acc[4];");
                     body.Line($"acc[0] = acc[2] = {bName}[oc];");
                     body.Line($"acc[1] = acc[3] = {bName}[oc + 1];");
-                    body.Line($"mtvm_dot_2x2(col[0], col[1], w, w + {kp}, {kp / 4}, acc);");
+                    body.Line($"{dot}_2x2(col[0], col[1], w, w + {rowStride}, {kp / 4}, acc);");
                     body.Line($"o0[oc] = {req("acc[0]", "oc")};");
                     body.Line($"o0[oc + 1] = {req("acc[1]", "oc + 1")};");
                     body.Line($"o1[oc] = {req("acc[2]", "oc")};");
@@ -165,8 +175,8 @@ internal sealed class DspGemmKernel : TargetKernel
                 if (s.OutC % 2 == 1)
                 {
                     body.Line($"oc = {s.OutC - 1};");
-                    body.Line($"o0[oc] = {req($"mtvm_dot_1x1(col[0], w, {kp / 4}, {bName}[oc])", "oc")};");
-                    body.Line($"o1[oc] = {req($"mtvm_dot_1x1(col[1], w, {kp / 4}, {bName}[oc])", "oc")};");
+                    body.Line($"o0[oc] = {req($"{dot}_1x1(col[0], w, {kp / 4}, {bName}[oc])", "oc")};");
+                    body.Line($"o1[oc] = {req($"{dot}_1x1(col[1], w, {kp / 4}, {bName}[oc])", "oc")};");
                 }
             }
         }
@@ -175,24 +185,39 @@ internal sealed class DspGemmKernel : TargetKernel
         {
             using (body.Block(""))
             {
-                body.Line($"const int8_t* w = {wName};");
+                body.Line($"const {wType}* w = {wName};");
                 body.Line($"int8_t* o0 = {c.Output()} + (size_t){s.Pixels - 1} * {s.OutC};");
                 body.Line($"p = {s.Pixels - 1};");
                 Gather(body, s, zx, "p", "col[0]", c.Input(0));
-                using (body.Block($"for (oc = 0; oc + 1 < {s.OutC}; oc += 2, w += {2 * kp})"))
+                using (body.Block($"for (oc = 0; oc + 1 < {s.OutC}; oc += 2, w += {2 * rowStride})"))
                 {
                     body.Line("int32_t acc[2];");
                     body.Line($"acc[0] = {bName}[oc];");
                     body.Line($"acc[1] = {bName}[oc + 1];");
-                    body.Line($"mtvm_dot_1x2(col[0], w, w + {kp}, {kp / 4}, acc);");
+                    body.Line($"{dot}_1x2(col[0], w, w + {rowStride}, {kp / 4}, acc);");
                     body.Line($"o0[oc] = {req("acc[0]", "oc")};");
                     body.Line($"o0[oc + 1] = {req("acc[1]", "oc + 1")};");
                 }
 
                 if (s.OutC % 2 == 1)
-                    body.Line($"o0[{s.OutC - 1}] = {req($"mtvm_dot_1x1(col[0], w, {kp / 4}, {bName}[{s.OutC - 1}])", $"{s.OutC - 1}")};");
+                    body.Line($"o0[{s.OutC - 1}] = {req($"{dot}_1x1(col[0], w, {kp / 4}, {bName}[{s.OutC - 1}])", $"{s.OutC - 1}")};");
             }
         }
+    }
+
+    /// <summary>int8 values (a multiple of 4) as int16 pairs in SXTB16 order: per 4 values (v0,v2), (v1,v3).</summary>
+    private static int[] WidenedPairs(sbyte[] values)
+    {
+        var words = new int[values.Length / 2];
+        for (int i = 0; i < values.Length; i += 4)
+        {
+            words[i / 2] = Pack(values[i], values[i + 2]);
+            words[i / 2 + 1] = Pack(values[i + 1], values[i + 3]);
+        }
+
+        return words;
+
+        static int Pack(sbyte lo, sbyte hi) => unchecked((int)((uint)(ushort)(short)lo | ((uint)(ushort)(short)hi << 16)));
     }
 
     /// <summary>Statements filling column <paramref name="column"/> with pixel <paramref name="pixel"/>'s receptive field.</summary>

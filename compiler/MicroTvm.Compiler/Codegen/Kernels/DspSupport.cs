@@ -26,7 +26,10 @@ internal static class DspSupport
         static inline int32_t mtvm_sxtb16_ror8(uint32_t v) { int32_t r; __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v)); return r; }
         /* (a * b + 2^31) >> 32, the rounded high word (SMMULR) */
         static inline int32_t mtvm_smmulr(int32_t a, int32_t b) { int32_t r; __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b)); return r; }
+        /* two consecutive words, then p += 2 (one LDRD with post-increment; words need only 4-byte alignment) */
+        #define MTVM_LOAD2(lo, hi, p) __asm__("ldrd %0, %1, [%2], #8" : "=&r"(lo), "=&r"(hi), "+r"(p) : : "memory")
         #else
+        #define MTVM_LOAD2(lo, hi, p) do { (lo) = (p)[0]; (hi) = (p)[1]; (p) += 2; } while (0)
         static inline int32_t mtvm_smmulr(int32_t a, int32_t b) { return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32); }
         static inline int32_t mtvm_lo16(int32_t v) { return (int32_t)(int16_t)(uint16_t)((uint32_t)v & 0xFFFFu); }
         static inline int32_t mtvm_hi16(int32_t v) { return (int32_t)(int16_t)(uint16_t)((uint32_t)v >> 16); }
@@ -88,6 +91,43 @@ internal static class DspSupport
                 a += 2; w0 += 4; w1 += 4;
             }
             acc[0] = a0; acc[1] = a1;
+        }
+        /* The same products with weights already widened at compile time into int16 pairs in the columns' order:
+           no unpacking, two words (four values) per step so loads pair up (LDRD). n4 = values / 4. */
+        static inline void mtvm_dot16_2x2(const int32_t* a, const int32_t* b, const int32_t* w0, const int32_t* w1, int n4, int32_t acc[4]) {
+            int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+            const int32_t* const end = a + 2 * n4;
+            while (a != end) {
+                int32_t xa0, xa1, xb0, xb1, p0, p1, q0, q1;
+                MTVM_LOAD2(xa0, xa1, a);
+                MTVM_LOAD2(p0, p1, w0);
+                a00 = mtvm_smlad(xa0, p0, a00); a00 = mtvm_smlad(xa1, p1, a00);
+                MTVM_LOAD2(xb0, xb1, b);
+                a10 = mtvm_smlad(xb0, p0, a10); a10 = mtvm_smlad(xb1, p1, a10);
+                MTVM_LOAD2(q0, q1, w1);
+                a01 = mtvm_smlad(xa0, q0, a01); a01 = mtvm_smlad(xa1, q1, a01);
+                a11 = mtvm_smlad(xb0, q0, a11); a11 = mtvm_smlad(xb1, q1, a11);
+            }
+            acc[0] = a00; acc[1] = a01; acc[2] = a10; acc[3] = a11;
+        }
+        static inline void mtvm_dot16_1x2(const int32_t* a, const int32_t* w0, const int32_t* w1, int n4, int32_t acc[2]) {
+            int32_t a0 = acc[0], a1 = acc[1];
+            int k;
+            for (k = 0; k < n4; ++k) {
+                const int32_t x0 = a[0], x1 = a[1];
+                a0 = mtvm_smlad(x0, w0[0], a0); a0 = mtvm_smlad(x1, w0[1], a0);
+                a1 = mtvm_smlad(x0, w1[0], a1); a1 = mtvm_smlad(x1, w1[1], a1);
+                a += 2; w0 += 2; w1 += 2;
+            }
+            acc[0] = a0; acc[1] = a1;
+        }
+        static inline int32_t mtvm_dot16_1x1(const int32_t* a, const int32_t* w0, int n4, int32_t acc) {
+            int k;
+            for (k = 0; k < n4; ++k) {
+                acc = mtvm_smlad(a[0], w0[0], acc); acc = mtvm_smlad(a[1], w0[1], acc);
+                a += 2; w0 += 2;
+            }
+            return acc;
         }
         /* One column, one weight row. */
         static inline int32_t mtvm_dot_1x1(const int32_t* a, const int8_t* w0, int n4, int32_t acc) {
