@@ -60,7 +60,9 @@ internal static class Program
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
         File.WriteAllText(output, json);
         Console.WriteLine($"wrote {output}");
-        try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+        if (!args.Contains("--keep"))
+            try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+        else Console.WriteLine($"kept {work}");
         return allCorrect ? 0 : 2;
     }
 

@@ -149,7 +149,16 @@ internal sealed class DspGemmKernel : TargetKernel
             $"{function}({acc}, {string.Format(mult, oc)}, {string.Format(shift, oc)}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
 
         body.Line($"int32_t col[2][{words}]; /* two output pixels' receptive fields as int16 pairs */");
-        if (s.Padded || s.Spatial) body.Line($"int8_t row[{s.RowBytes}];");
+        bool needsRow = s.Padded || (s.Spatial && s.InC % 4 != 0);
+        if (needsRow)
+        {
+            body.Line($"int8_t row[{s.RowBytes}];");
+            if (s.Padded) body.Line($"memset(row + {s.FilterW * s.InC}, 0, {s.RowBytes - s.FilterW * s.InC}); /* zero weights face these */");
+        }
+
+        string zeroRow = s.Spatial
+            ? c.Constants.Int8($"{c.Prefix}_zero_row", Enumerable.Repeat((sbyte)zx, s.InC).ToArray(), $"operator {node.Index} one pixel of input zero points, the value of padding taps")
+            : "NULL";
         body.Line("int p, oc;");
         if (s.Pixels >= 2)
         {
@@ -158,8 +167,8 @@ internal sealed class DspGemmKernel : TargetKernel
                 body.Line($"const {wType}* w = {wName};");
                 body.Line($"int8_t* o0 = {c.Output()} + (size_t)p * {s.OutC};");
                 body.Line($"int8_t* o1 = o0 + {s.OutC};");
-                Gather(body, s, zx, "p", "col[0]", c.Input(0));
-                Gather(body, s, zx, "p + 1", "col[1]", c.Input(0));
+                Gather(body, s, zx, "p", "col[0]", c.Input(0), zeroRow);
+                Gather(body, s, zx, "p + 1", "col[1]", c.Input(0), zeroRow);
                 using (body.Block($"for (oc = 0; oc + 1 < {s.OutC}; oc += 2, w += {2 * rowStride})"))
                 {
                     body.Line("int32_t acc[4];");
@@ -188,7 +197,7 @@ internal sealed class DspGemmKernel : TargetKernel
                 body.Line($"const {wType}* w = {wName};");
                 body.Line($"int8_t* o0 = {c.Output()} + (size_t){s.Pixels - 1} * {s.OutC};");
                 body.Line($"p = {s.Pixels - 1};");
-                Gather(body, s, zx, "p", "col[0]", c.Input(0));
+                Gather(body, s, zx, "p", "col[0]", c.Input(0), zeroRow);
                 using (body.Block($"for (oc = 0; oc + 1 < {s.OutC}; oc += 2, w += {2 * rowStride})"))
                 {
                     body.Line("int32_t acc[2];");
@@ -221,7 +230,7 @@ internal sealed class DspGemmKernel : TargetKernel
     }
 
     /// <summary>Statements filling column <paramref name="column"/> with pixel <paramref name="pixel"/>'s receptive field.</summary>
-    private static void Gather(CodeWriter body, Shape s, int zx, string pixel, string column, string image)
+    private static void Gather(CodeWriter body, Shape s, int zx, string pixel, string column, string image, string zeroRow)
     {
         int half = s.RowBytes / 2;
         if (!s.Spatial)
@@ -257,17 +266,30 @@ internal sealed class DspGemmKernel : TargetKernel
                 body.Line($"if (iy < 0 || iy >= {s.InH}) {{ mtvm_fill_pairs(d, {zx}, {half}); continue; }}");
                 if (!s.Padded)
                     body.Line($"if (ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW}) {{ mtvm_widen(img + ((size_t)iy * {s.InW} + ix0) * {s.InC}, d, {s.RowBytes}); continue; }}");
-                using (body.Block(""))
+                if (s.InC % 4 == 0)
+                {
+                    // Whole words per tap: widen each tap from the input or from a row of zero points, no copy.
+                    for (int fx = 0; fx < s.FilterW; fx++)
+                        body.Line($"mtvm_widen((unsigned)(ix0 + {fx}) < {s.InW}u ? img + ((size_t)iy * {s.InW} + ix0 + {fx}) * {s.InC} : {zeroRow}, d + {fx * s.InC / 2}, {s.InC});");
+                }
+                else if (s.FilterW * s.InC <= 64)
+                {
+                    // Few bytes per row: copied one by one (unrolled), then widened.
+                    for (int fx = 0; fx < s.FilterW; fx++)
+                        body.Line($"const int8_t* s{fx} = (unsigned)(ix0 + {fx}) < {s.InW}u ? img + ((size_t)iy * {s.InW} + ix0 + {fx}) * {s.InC} : {zeroRow};");
+                    for (int fx = 0; fx < s.FilterW; fx++)
+                        body.Line(string.Join(" ", Enumerable.Range(0, s.InC).Select(i => $"row[{fx * s.InC + i}] = s{fx}[{i}];")));
+                    body.Line($"mtvm_widen(row, d, {s.RowBytes});");
+                }
+                else
                 {
                     body.Line("int fx;");
                     using (body.Block($"for (fx = 0; fx < {s.FilterW}; ++fx)"))
                     {
                         body.Line("const int ix = ix0 + fx;");
-                        body.Line($"if (ix < 0 || ix >= {s.InW}) memset(row + fx * {s.InC}, {zx}, {s.InC});");
-                        body.Line($"else memcpy(row + fx * {s.InC}, img + ((size_t)iy * {s.InW} + ix) * {s.InC}, {s.InC});");
+                        body.Line($"memcpy(row + fx * {s.InC}, (unsigned)ix < {s.InW}u ? img + ((size_t)iy * {s.InW} + ix) * {s.InC} : {zeroRow}, {s.InC});");
                     }
 
-                    if (s.Padded) body.Line($"memset(row + {s.FilterW * s.InC}, 0, {s.RowBytes - s.FilterW * s.InC});");
                     body.Line($"mtvm_widen(row, d, {s.RowBytes});");
                 }
             }
