@@ -290,17 +290,19 @@ internal sealed record Elf(long Flash, long Data, long Bss, long Weights, long T
         long Section(string name) => Regex.Matches(sections, $@"^{Regex.Escape(name)}\s+(\d+)", RegexOptions.Multiline).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
         long data = Section(".data");
         long flash = Section(".text") + Section(".ARM.exidx") + Section(".init_array") + data;
-        var symbols = Tool.Run("arm-none-eabi-nm", new[] { "-S", "--defined-only", path }, null, null).Output;
+        // readelf, not nm: the board's linker script places .rodata inside .text, so only the symbol type (OBJECT or
+        // FUNC) tells constants from code.
+        var symbols = Tool.Run("arm-none-eabi-readelf", new[] { "-sW", path }, null, null).Output;
         long weights = 0, vectors = 0, code = 0;
-        foreach (Match m in Regex.Matches(symbols, @"^[0-9a-f]+ ([0-9a-f]+) (\w) (\S+)$", RegexOptions.Multiline))
+        foreach (Match m in Regex.Matches(symbols, @"^\s*\d+:\s+[0-9a-f]+\s+(\d+)\s+(OBJECT|FUNC)\s+\w+\s+\w+\s+\S+\s+(\S+)\s*$", RegexOptions.Multiline))
         {
-            long size = long.Parse(m.Groups[1].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-            char type = char.ToLowerInvariant(m.Groups[2].Value[0]);
+            long size = long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+            bool isObject = m.Groups[2].Value == "OBJECT";
             string name = m.Groups[3].Value;
             bool modelSymbol = Regex.IsMatch(name, @"^op\d+_") || name.StartsWith("model_", StringComparison.Ordinal);
-            if (type == 'r' && modelSymbol) weights += size;
-            else if (type == 'r' && name.StartsWith("bench_", StringComparison.Ordinal)) vectors += size;
-            else if (type == 't' && modelSymbol) code += size;
+            if (isObject && modelSymbol) weights += size;
+            else if (isObject && name.StartsWith("bench_", StringComparison.Ordinal)) vectors += size;
+            else if (!isObject && modelSymbol) code += size;
         }
 
         return new Elf(flash, data, Section(".bss"), weights, vectors, code);
