@@ -6,7 +6,8 @@ using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
 namespace MicroTvm.Compiler.Codegen.Kernels;
 
 /// <summary>
-/// int8 CONV_2D (dilation 1, any filter, stride, padding) and FULLY_CONNECTED for CPUs with the DSP extension,
+/// int8 CONV_2D (dilation 1, any filter, stride, padding), DEPTHWISE_CONV_2D of a one-channel input (the same
+/// thing with the depth multiplier as output channels) and FULLY_CONNECTED for CPUs with the DSP extension,
 /// as a matrix product: each output pixel's receptive field is gathered into a column of int16 pairs (padding taps
 /// hold the input zero point, so every column has the same length and the zero-point correction is one constant
 /// per output channel folded into the bias at compile time), and two columns are multiplied with two filter rows
@@ -20,11 +21,19 @@ internal sealed class DspGemmKernel : TargetKernel
     private readonly ConvolutionKernel _convolution = new();
     private readonly FullyConnectedKernel _fullyConnected = new();
 
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Conv2D, OpKind.FullyConnected };
+    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Conv2D, OpKind.DepthwiseConv2D, OpKind.FullyConnected };
 
     public override bool Handles(Node node, TargetDescription target)
     {
         if (!target.HasDsp || node.Input(0).Type != ElementType.Int8) return false;
+        if (node.Kind == OpKind.DepthwiseConv2D)
+        {
+            // One input channel: a depthwise convolution is an ordinary one with the multiplier as output channels.
+            var d = node.AttributesAs<DepthwiseConv2DAttributes>();
+            return node.Input(0).Rank == 4 && node.Input(0).Shape[3] == 1 && d.DilationH == 1 && d.DilationW == 1
+                && _convolution.Unsupported(node) is null && RequantizationFits(node, node.Output.Shape[3], d.Activation);
+        }
+
         if (node.Kind == OpKind.Conv2D)
         {
             var a = node.AttributesAs<Conv2DAttributes>();
@@ -50,7 +59,7 @@ internal sealed class DspGemmKernel : TargetKernel
     }
 
     public override string? Unsupported(Node node) =>
-        node.Kind == OpKind.Conv2D ? _convolution.Unsupported(node) : _fullyConnected.Unsupported(node);
+        node.Kind == OpKind.FullyConnected ? _fullyConnected.Unsupported(node) : _convolution.Unsupported(node);
 
     /// <summary>The operator as a convolution over NHWC images (FULLY_CONNECTED: 1x1 images, depth channels).</summary>
     private sealed record Shape(int Batches, int InH, int InW, int InC, int OutH, int OutW, int OutC,
@@ -82,12 +91,25 @@ internal sealed class DspGemmKernel : TargetKernel
                 node.AttributesAs<FullyConnectedAttributes>().Activation);
         }
 
-        var a = node.AttributesAs<Conv2DAttributes>();
+        Padding padding;
+        int sh, sw;
+        FusedActivation activation;
+        if (node.Kind == OpKind.DepthwiseConv2D)
+        {
+            var d = node.AttributesAs<DepthwiseConv2DAttributes>();
+            (padding, sh, sw, activation) = (d.Padding, d.StrideH, d.StrideW, d.Activation);
+        }
+        else
+        {
+            var a = node.AttributesAs<Conv2DAttributes>();
+            (padding, sh, sw, activation) = (a.Padding, a.StrideH, a.StrideW, a.Activation);
+        }
+
         int fh = filter.Shape[1], fw = filter.Shape[2];
         return new Shape(input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3], output.Shape[1], output.Shape[2], output.Shape[3],
-            fh, fw, a.StrideH, a.StrideW,
-            ConvGeometry.PaddingBefore(a.Padding, input.Shape[1], fh, a.StrideH, 1), ConvGeometry.PaddingBefore(a.Padding, input.Shape[2], fw, a.StrideW, 1),
-            a.Activation);
+            fh, fw, sh, sw,
+            ConvGeometry.PaddingBefore(padding, input.Shape[1], fh, sh, 1), ConvGeometry.PaddingBefore(padding, input.Shape[2], fw, sw, 1),
+            activation);
     }
 
     public override void Emit(EmitContext c)
@@ -113,7 +135,8 @@ internal sealed class DspGemmKernel : TargetKernel
             for (int fy = 0; fy < s.FilterH; fy++)
                 for (int i = 0; i < rowValues; i++)
                 {
-                    sbyte v = w[(oc * s.FilterH + fy) * rowValues + i];
+                    // OHWI; a one-channel depthwise filter is [1, H, W, outputs].
+                    sbyte v = node.Kind == OpKind.DepthwiseConv2D ? w[(fy * s.FilterW + i) * s.OutC + oc] : w[(oc * s.FilterH + fy) * rowValues + i];
                     laid[oc * kp + fy * s.RowBytes + i] = v;
                     sum += v;
                 }
@@ -124,7 +147,7 @@ internal sealed class DspGemmKernel : TargetKernel
         // CONV_2D reuses every weight for each output pixel: widening it once at compile time (int16 pairs in the
         // columns' order) saves the two SXTB16 per weight word in the inner loop, for twice the filter's flash.
         // FULLY_CONNECTED uses each weight once per batch row and stays int8.
-        bool wide = node.Kind == OpKind.Conv2D;
+        bool wide = node.Kind != OpKind.FullyConnected;
         string wName = wide
             ? c.Constants.Int32($"{c.Prefix}_filter", WidenedPairs(laid),
                 $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs: [{s.OutC}][{s.FilterH}][{s.RowBytes / 2}], per 4 values (w0,w2),(w1,w3), rows zero-padded to whole words")
