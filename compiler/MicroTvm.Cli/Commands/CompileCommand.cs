@@ -7,7 +7,7 @@ using MicroTvm.Compiler.Tflite;
 namespace MicroTvm.Cli.Commands;
 
 /// <summary>
-/// <c>microtvm compile model.tflite --target cortex-m7 [--name kws] -o outdir</c>: generates &lt;name&gt;.c, &lt;name&gt;.h
+/// <c>microtvm compile model.tflite --target cortex-m7 [--name kws] [--portable-kernels] -o outdir</c>: generates &lt;name&gt;.c, &lt;name&gt;.h
 /// and &lt;name&gt;.json and prints the memory figures. Nothing is written unless compilation succeeds.
 /// </summary>
 public static class CompileCommand
@@ -22,9 +22,10 @@ public static class CompileCommand
         };
         var name = new Option<string?>("--name", "-n") { Description = "C prefix and file name (default: the model file name)." };
         var outputDirectory = new Option<string>("--output", "-o") { Description = "Directory for the generated files.", Required = true };
+        var portable = new Option<bool>("--portable-kernels") { Description = "Only the portable C kernels, also where the target has DSP/MVE ones." };
         var command = new Command("compile", "Compile the model to C: an ahead-of-time entry point, a static memory plan and weights as const data.")
         {
-            model, target, name, outputDirectory,
+            model, target, name, outputDirectory, portable,
         };
         command.SetAction(parse =>
         {
@@ -32,7 +33,7 @@ public static class CompileCommand
             return console.Guard(path, () =>
             {
                 var graph = TfliteImporter.Load(path);
-                var generated = ModelCompiler.Compile(graph, new CompileOptions(parse.GetValue(target)!, parse.GetValue(name)));
+                var generated = ModelCompiler.Compile(graph, new CompileOptions(parse.GetValue(target)!, parse.GetValue(name), parse.GetValue(portable)));
                 string directory = parse.GetValue(outputDirectory)!;
                 try
                 {

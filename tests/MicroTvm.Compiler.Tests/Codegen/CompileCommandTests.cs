@@ -35,6 +35,18 @@ public class CompileCommandTests
     }
 
     [Fact]
+    public void PortableKernelsOptionLeavesOutTheDspKernels()
+    {
+        var dsp = Gcc.TemporaryDirectory("cli-dsp");
+        var portable = Gcc.TemporaryDirectory("cli-portable");
+        Assert.Equal(0, Run("compile", TestModels.ModelPath("kws_dscnn"), "--target", "cortex-m7", "--name", "kws", "-o", dsp).Exit);
+        Assert.Equal(0, Run("compile", TestModels.ModelPath("kws_dscnn"), "--target", "cortex-m7", "--name", "kws", "--portable-kernels", "-o", portable).Exit);
+        Assert.Contains("mtvm_widen", File.ReadAllText(Path.Combine(dsp, "kws.c")));
+        Assert.DoesNotContain("mtvm_widen", File.ReadAllText(Path.Combine(portable, "kws.c")));
+        Assert.Equal(File.ReadAllText(Path.Combine(dsp, "kws.h")), File.ReadAllText(Path.Combine(portable, "kws.h")));
+    }
+
+    [Fact]
     public void OutputIsDeterministic()
     {
         var graph = TfliteImporter.Load(TestModels.ModelPath("ic_resnet8"));
