@@ -131,7 +131,7 @@ internal sealed class BinaryElementwiseKernel : Kernel
             {
                 using (body.Block(""))
                 {
-                    body.Line($"int32_t acc = mbqm(((int32_t){x} + {q.Input1Offset}) * ((int32_t){y} + {q.Input2Offset}), {q.OutputMultiplier}, {q.OutputShift}) + {q.OutputOffset};");
+                    body.Line($"int32_t acc = mbqm(((int32_t){x}{Plus(q.Input1Offset)}) * ((int32_t){y}{Plus(q.Input2Offset)}), {q.OutputMultiplier}, {q.OutputShift}){Plus(q.OutputOffset)};");
                     Clamp(body, "acc", q.Activation);
                     body.Line($"{o} = ({t})acc;");
                 }
@@ -148,9 +148,9 @@ internal sealed class BinaryElementwiseKernel : Kernel
             {
                 using (body.Block(""))
                 {
-                    body.Line($"const int32_t a = mbqm(((int32_t){x} + {p.Input1Offset}) * {1 << p.LeftShift}, {p.Input1Multiplier}, {p.Input1Shift});");
-                    body.Line($"const int32_t b = mbqm(((int32_t){y} + {p.Input2Offset}) * {1 << p.LeftShift}, {p.Input2Multiplier}, {p.Input2Shift});");
-                    body.Line($"int32_t acc = mbqm(a {sign} b, {p.OutputMultiplier}, {p.OutputShift}) + {p.OutputOffset};");
+                    body.Line($"const int32_t a = mbqm(((int32_t){x}{Plus(p.Input1Offset)}) * {1 << p.LeftShift}, {p.Input1Multiplier}, {p.Input1Shift});");
+                    body.Line($"const int32_t b = mbqm(((int32_t){y}{Plus(p.Input2Offset)}) * {1 << p.LeftShift}, {p.Input2Multiplier}, {p.Input2Shift});");
+                    body.Line($"int32_t acc = mbqm(a {sign} b, {p.OutputMultiplier}, {p.OutputShift}){Plus(p.OutputOffset)};");
                     Clamp(body, "acc", p.Activation);
                     body.Line($"{o} = ({t})acc;");
                 }

@@ -310,7 +310,7 @@ internal sealed class ConvolutionKernel : Kernel
         var q = ConvQuantization.Derive(node.Input(0), node.Input(1), output, g.OutC, g.Activation);
         var (mult, shift) = FullyConnectedKernel.Requantization(c, q.OutputMultipliers, q.OutputShifts, channel);
         string result = EmitScale(c, body, arithmetic, rawBias, channel, mult, shift);
-        body.Line($"int32_t y = {result} + {q.OutputOffset};");
+        body.Line($"int32_t y = {result}{Plus(q.OutputOffset)};");
         Clamp(body, "y", q.Activation);
         body.Line($"o[{channel}] = ({output.Type.CType()})y;");
     }

@@ -111,7 +111,7 @@ internal sealed class FullyConnectedKernel : Kernel
                 body.Line($"const int8_t* w = {w} + o * {depth};");
                 body.Line($"int32_t acc = {corr}[o];");
                 ConvolutionKernel.EmitDot(body, depth, d => $"(int32_t)x[{d}] * (int32_t)w[{d}]");
-                body.Line($"acc = mbqm(acc, {mult}, {shift}) + {q.OutputOffset};");
+                body.Line($"acc = mbqm(acc, {mult}, {shift}){Plus(q.OutputOffset)};");
                 Clamp(body, "acc", q.Activation);
                 body.Line($"{c.Output()}[b * {units} + o] = (int8_t)acc;");
             }
@@ -137,7 +137,7 @@ internal sealed class FullyConnectedKernel : Kernel
                 body.Line($"int64_t acc = {(arithmetic == ConvolutionKernel.Arithmetic.Int16Wide && b is not null ? $"{b}[o]" : "0")};");
                 body.Line($"for (int d = 0; d < {depth}; ++d) acc += (int64_t)((int32_t)x[d] * (int32_t)w[d]);");
                 string scaled = ConvolutionKernel.EmitScale(c, body, arithmetic, b, "o", mult, shift);
-                body.Line($"int32_t y = {scaled} + {q.OutputOffset};");
+                body.Line($"int32_t y = {scaled}{Plus(q.OutputOffset)};");
                 Clamp(body, "y", q.Activation);
                 body.Line($"{c.Output()}[b * {units} + o] = (int16_t)y;");
             }

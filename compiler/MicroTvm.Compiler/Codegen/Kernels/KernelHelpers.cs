@@ -43,5 +43,16 @@ internal static class KernelHelpers
         return (Math.Min(first, filterSize), Math.Max(end, 0));
     }
 
+    /// <summary>" + v", " - |v|" or "" for 0: offsets read naturally in the generated C.</summary>
+    public static string Plus(long value) => value switch
+    {
+        0 => "",
+        > 0 => $" + {value}",
+        _ => $" - {-value}",
+    };
+
+    /// <summary>" - v" (as <see cref="Plus"/> of -v).</summary>
+    public static string Minus(long value) => Plus(-value);
+
     public static string Dims(Tensor t) => t.Type.DisplayName() + t.ShapeText;
 }

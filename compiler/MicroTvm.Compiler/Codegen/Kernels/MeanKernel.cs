@@ -75,7 +75,7 @@ internal sealed class MeanKernel : Kernel
             else
             {
                 c.Support.Use("mbqm");
-                body.Line($"int32_t y = mbqm(sum - {q.InputZeroPoint * count}, {q.Multiplier}, {q.Shift}) + {q.OutputZeroPoint};");
+                body.Line($"int32_t y = mbqm(sum{Minus((long)q.InputZeroPoint * count)}, {q.Multiplier}, {q.Shift}){Plus(q.OutputZeroPoint)};");
                 Clamp(body, "y", QuantizedRange.Of(output.Type));
                 body.Line($"{c.Output()}[o++] = ({output.Type.CType()})y;");
             }

@@ -46,7 +46,7 @@ internal sealed class QuantizeKernel : Kernel
             {
                 c.Support.Use("mbqm");
                 var q = RequantizeQuantization.Derive(input, output);
-                body.Line($"int32_t q = mbqm((int32_t){c.Input(0)}[i] - {q.InputZeroPoint}, {q.Multiplier}, {q.Shift}) + {q.OutputZeroPoint};");
+                body.Line($"int32_t q = mbqm((int32_t){c.Input(0)}[i]{Minus(q.InputZeroPoint)}, {q.Multiplier}, {q.Shift}){Plus(q.OutputZeroPoint)};");
             }
 
             Clamp(body, "q", range);

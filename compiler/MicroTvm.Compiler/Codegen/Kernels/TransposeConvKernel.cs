@@ -115,7 +115,7 @@ internal sealed class TransposeConvKernel : Kernel
         if (arithmetic == Arithmetic.Int16Wide && b is not null) body.Line($"acc += {b}[oc];");
         var (mult, shift) = FullyConnectedKernel.Requantization(c, q.OutputMultipliers, q.OutputShifts, "oc");
         string scaled = ConvolutionKernel.EmitScale(c, body, arithmetic, b, "oc", mult, shift);
-        body.Line($"int32_t y = {scaled} + {q.OutputOffset};");
+        body.Line($"int32_t y = {scaled}{Plus(q.OutputOffset)};");
         Clamp(body, "y", q.Activation);
         body.Line($"o[oc] = ({output.Type.CType()})y;");
     }
