@@ -18,15 +18,17 @@ namespace MicroTvm.Compiler.Tests.Codegen;
 /// </summary>
 public class TargetKernelTests
 {
-    public static IEnumerable<object[]> Models() => TestModels.All();
+    /// <summary>Every model for the Cortex-M7 (DSP kernels) and the Cortex-M55 (Helium kernels).</summary>
+    public static IEnumerable<object[]> Models() =>
+        TestModels.All().SelectMany(m => new[] { new[] { m[0], "cortex-m7" }, new[] { m[0], "cortex-m55" } });
 
     [Theory]
     [MemberData(nameof(Models))]
-    public void CortexM7KernelsMatchTfliteMicroOnHost(string modelName)
+    public void TargetKernelsMatchTfliteMicroOnHost(string modelName, string target)
     {
         var graph = TfliteImporter.Load(TestModels.ModelPath(modelName));
-        var model = ModelCompiler.Compile(graph, new CompileOptions("cortex-m7", modelName));
-        var dir = Gcc.TemporaryDirectory("dsp-model-" + modelName);
+        var model = ModelCompiler.Compile(graph, new CompileOptions(target, modelName));
+        var dir = Gcc.TemporaryDirectory($"target-model-{target}-{modelName}");
         model.WriteTo(dir);
         File.WriteAllText(Path.Combine(dir, "main.c"), ModelHarness.MainSource(model, graph));
         Gcc.Build("gcc", Gcc.HostFlags + " -DMICROTVM_TRACE", new[] { model.SourceFile, "main.c" }, "model", dir);
@@ -56,8 +58,10 @@ public class TargetKernelTests
             }
     }
 
-    [Fact]
-    public void DspKernelsMatchTheReferenceEvaluatorOnRandomOperators()
+    [Theory]
+    [InlineData("cortex-m7", "mtvm_smla")]
+    [InlineData("cortex-m55", "mtvm_vdot")]
+    public void TargetKernelsMatchTheReferenceEvaluatorOnRandomOperators(string target, string marker)
     {
         var random = new Random(66);
         var cases = new List<RandomGraphs.Case>();
@@ -67,14 +71,14 @@ public class TargetKernelTests
         for (int i = 0; i < 6; i++) cases.Add(Convolution(random, depthwise: true, oneChannel: true));
         var generic = new RandomGraphs(67);
         for (int i = 0; i < 6; i++) cases.Add(generic.Convolution(ElementType.Int8, depthwise: i % 2 == 0));
-        Check("cortex-m7", cases, expectDsp: 36);
+        Check(target, marker, cases, expectDsp: target == "cortex-m7" ? 36 : 20);
     }
 
     /// <summary>Builds all cases for <paramref name="target"/> into one host program (emulated intrinsics), runs it,
-    /// compares each output with the evaluator; at least <paramref name="expectDsp"/> cases must have used a DSP kernel.</summary>
-    private static void Check(string target, List<RandomGraphs.Case> cases, int expectDsp)
+    /// compares each output with the evaluator; at least <paramref name="expectDsp"/> cases must have used a target kernel (the helpers it alone uses, named <paramref name="marker"/>…, appear in the source).</summary>
+    private static void Check(string target, string marker, List<RandomGraphs.Case> cases, int expectDsp)
     {
-        var dir = Gcc.TemporaryDirectory("dsp-diff");
+        var dir = Gcc.TemporaryDirectory("target-diff-" + target);
         var main = new StringBuilder("#include <stdio.h>\n#include <stdlib.h>\n");
         var calls = new StringBuilder();
         var sources = new List<string>();
@@ -83,7 +87,7 @@ public class TargetKernelTests
         {
             string name = $"case{i}";
             var model = ModelCompiler.Compile(cases[i].Graph, new CompileOptions(target, name));
-            if (model.Files[model.SourceFile].Contains("mtvm_smla", StringComparison.Ordinal)) dsp++;
+            if (model.Files[model.SourceFile].Contains(marker, StringComparison.Ordinal)) dsp++;
             model.WriteTo(dir);
             sources.Add(model.SourceFile);
             main.AppendLine($"#include \"{model.HeaderFile}\"");
