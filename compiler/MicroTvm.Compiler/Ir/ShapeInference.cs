@@ -241,6 +241,20 @@ public static class ShapeInference
         }
     }
 
+    /// <summary>Row-major strides of a shape, in elements.</summary>
+    public static long[] RowMajorStrides(int[] shape)
+    {
+        var strides = new long[shape.Length];
+        long stride = 1;
+        for (int d = shape.Length - 1; d >= 0; d--)
+        {
+            strides[d] = stride;
+            stride *= shape[d];
+        }
+
+        return strides;
+    }
+
     /// <summary>Numpy/TFLite broadcasting of two shapes; null when they are incompatible.</summary>
     public static int[]? Broadcast(int[] a, int[] b)
     {

@@ -16,20 +16,6 @@ internal static class LayoutKernels
         if (input.Type != node.Output.Type || !MovableTypes.Contains(input.Type)) throw Kernels.Unsupported(node);
     }
 
-    /// <summary>Row-major strides of a shape, in elements.</summary>
-    private static long[] Strides(int[] shape)
-    {
-        var strides = new long[shape.Length];
-        long stride = 1;
-        for (int d = shape.Length - 1; d >= 0; d--)
-        {
-            strides[d] = stride;
-            stride *= shape[d];
-        }
-
-        return strides;
-    }
-
     /// <summary>RESHAPE, SQUEEZE, EXPAND_DIMS: the bytes are unchanged.</summary>
     public static void Reshape(Node node, TensorValues values)
     {
@@ -46,7 +32,7 @@ internal static class LayoutKernels
         var (input, output) = (node.Input(0), node.Output);
         RequireSameType(node, input);
         int size = input.Type.SizeInBytes();
-        var inStrides = Strides(input.Shape);
+        var inStrides = ShapeInference.RowMajorStrides(input.Shape);
         var source = values.Bytes(input);
         var result = new byte[output.ByteSize];
         var position = new int[output.Rank];
@@ -122,7 +108,7 @@ internal static class LayoutKernels
         for (long i = 0; i < output.ElementCount; i++) Array.Copy(padValue, 0, result, i * size, size);
 
         var source = values.Bytes(input);
-        var outStrides = Strides(output.Shape);
+        var outStrides = ShapeInference.RowMajorStrides(output.Shape);
         var position = new int[input.Rank];
         for (long i = 0; i < input.ElementCount; i++)
         {
@@ -151,7 +137,7 @@ internal static class LayoutKernels
         RequireSameType(node, input);
         var axes = ResolveSliceAxes(p, input.Rank);
         int size = input.Type.SizeInBytes();
-        var inStrides = Strides(input.Shape);
+        var inStrides = ShapeInference.RowMajorStrides(input.Shape);
         var source = values.Bytes(input);
         var result = new List<byte>();
 

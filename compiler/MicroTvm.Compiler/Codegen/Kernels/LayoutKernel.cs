@@ -47,19 +47,6 @@ internal sealed class LayoutKernel : Kernel
         }
     }
 
-    private static long[] Strides(int[] shape)
-    {
-        var strides = new long[shape.Length];
-        long stride = 1;
-        for (int d = shape.Length - 1; d >= 0; d--)
-        {
-            strides[d] = stride;
-            stride *= shape[d];
-        }
-
-        return strides;
-    }
-
     /// <summary>Nested loops over <paramref name="counts"/>; element i of the innermost body reads
     /// <c>source[Σ i_d·sourceStride_d + sourceOffset]</c> and writes the next output element.</summary>
     private static void EmitGather(EmitContext c, int[] counts, long[] sourceStrides, long sourceOffset, string source)
@@ -83,7 +70,7 @@ internal sealed class LayoutKernel : Kernel
     {
         var node = c.Node;
         var perm = node.AttributesAs<TransposeAttributes>().Permutation;
-        var inStrides = Strides(node.Input(0).Shape);
+        var inStrides = ShapeInference.RowMajorStrides(node.Input(0).Shape);
         EmitGather(c, node.Output.Shape, perm.Select(p => inStrides[p]).ToArray(), 0, c.Input(0));
     }
 
@@ -93,7 +80,7 @@ internal sealed class LayoutKernel : Kernel
         var input = node.Input(0);
         var p = node.AttributesAs<StridedSliceAttributes>();
         var axes = LayoutKernels.ResolveSliceAxes(p, input.Rank);
-        var inStrides = Strides(input.Shape);
+        var inStrides = ShapeInference.RowMajorStrides(input.Shape);
         var counts = new int[input.Rank];
         var strides = new long[input.Rank];
         long offset = 0;
@@ -160,7 +147,7 @@ internal sealed class LayoutKernel : Kernel
         if (input.ElementCount == 0) return;
 
         // Copy the input row by row (its last dimension is contiguous in the output too).
-        var outStrides = Strides(output.Shape);
+        var outStrides = ShapeInference.RowMajorStrides(output.Shape);
         int rank = input.Rank;
         long offset = Enumerable.Range(0, rank).Sum(d => p.Before[d] * outStrides[d]);
         int row = rank == 0 ? 1 : input.Shape[rank - 1];
