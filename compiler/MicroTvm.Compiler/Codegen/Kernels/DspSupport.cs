@@ -159,7 +159,22 @@ internal static class DspSupport
             acc[0] = a00; acc[1] = a01; acc[2] = a10; acc[3] = a11;
         }
         static inline int32_t mtvm_vdot16(int32_t acc, const int8_t* a, const int8_t* b) { return vmladavaq_s8(acc, vldrbq_s8(a), vldrbq_s8(b)); }
+        /* four int32 lanes: widening byte loads, lane-wise multiply-accumulate */
+        typedef int32x4_t mtvm_i32x4;
+        static inline mtvm_i32x4 mtvm_ld4_s8(const int8_t* p) { return vldrbq_s32(p); }
+        static inline mtvm_i32x4 mtvm_ld4_s32(const int32_t* p) { return vldrwq_s32(p); }
+        static inline mtvm_i32x4 mtvm_mla4(mtvm_i32x4 acc, mtvm_i32x4 a, mtvm_i32x4 b) { return vaddq_s32(acc, vmulq_s32(a, b)); }
+        static inline void mtvm_st4(int32_t* p, mtvm_i32x4 v) { vstrwq_s32(p, v); }
         #else
+        typedef struct { int32_t lane[4]; } mtvm_i32x4;
+        static inline mtvm_i32x4 mtvm_ld4_s8(const int8_t* p) { mtvm_i32x4 r; int i; for (i = 0; i < 4; ++i) r.lane[i] = p[i]; return r; }
+        static inline mtvm_i32x4 mtvm_ld4_s32(const int32_t* p) { mtvm_i32x4 r; int i; for (i = 0; i < 4; ++i) r.lane[i] = p[i]; return r; }
+        static inline mtvm_i32x4 mtvm_mla4(mtvm_i32x4 acc, mtvm_i32x4 a, mtvm_i32x4 b) {
+            int i;
+            for (i = 0; i < 4; ++i) acc.lane[i] = (int32_t)((uint32_t)acc.lane[i] + (uint32_t)a.lane[i] * (uint32_t)b.lane[i]);
+            return acc;
+        }
+        static inline void mtvm_st4(int32_t* p, mtvm_i32x4 v) { int i; for (i = 0; i < 4; ++i) p[i] = v.lane[i]; }
         static inline int32_t mtvm_vdot16(int32_t acc, const int8_t* a, const int8_t* b) {
             uint32_t sum = (uint32_t)acc;
             int i;
