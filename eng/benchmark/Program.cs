@@ -33,6 +33,7 @@ internal static class Program
         var models = Arg(args, "--models")?.Split(',') ?? Directory.GetDirectories(modelsRoot).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
         string output = Arg(args, "--output") ?? Path.Combine(repo, "eng", "benchmark", "results.json");
         var baselines = Baselines.Load(Path.Combine(repo, "eng", "benchmark", "baselines"));
+        bool portable = args.Contains("--portable-kernels"); // the portable C kernels only: what the DSP/MVE ones gain
 
         string work = Path.Combine(Path.GetTempPath(), "microtvm-benchmark-" + Guid.NewGuid().ToString("N")[..8]);
         string feed = Path.Combine(work, "feed");
@@ -49,7 +50,7 @@ internal static class Program
             foreach (var name in models)
             {
                 Console.WriteLine($"{board} {name}: building and running");
-                var result = Firmware.Measure(repo, work, feed, version, board, target, cpu, name!, profileBoards.Contains(board));
+                var result = Firmware.Measure(repo, work, feed, version, board, target, cpu, name!, profileBoards.Contains(board), portable);
                 results.Add(result);
                 allCorrect &= result.Correct;
                 Console.WriteLine($"  {(result.Correct ? "outputs ok" : "OUTPUT MISMATCH")}, {result.InstructionsMax:N0} instructions");
@@ -92,11 +93,11 @@ internal sealed record Result(
 
 internal static class Firmware
 {
-    public static Result Measure(string repo, string work, string feed, string version, string board, string target, string cpu, string modelName, bool profile)
+    public static Result Measure(string repo, string work, string feed, string version, string board, string target, string cpu, string modelName, bool profile, bool portable)
     {
         string folder = Path.Combine(repo, "tests", "models", modelName);
         var graph = TfliteImporter.Load(Path.Combine(folder, "model.tflite"));
-        var model = ModelCompiler.Compile(graph, new CompileOptions(target, "model"));
+        var model = ModelCompiler.Compile(graph, new CompileOptions(target, "model", portable));
         string dir = Path.Combine(work, $"{board}-{modelName}");
         Directory.CreateDirectory(Path.Combine(dir, "src"));
         foreach (var (file, content) in model.Files) File.WriteAllText(Path.Combine(dir, "src", file), content);
