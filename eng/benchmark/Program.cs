@@ -10,8 +10,8 @@ using MicroTvm.Compiler.Tflite;
 namespace MicroTvm.Benchmark;
 
 /// <summary>
-/// For each model and emulated board: the model compiled to C for the board's CPU, a benchmark firmware project
-/// (Sdk="MicroTvm.Sdk", the SDK packed from this repository into a private feed) built and run in QEMU with
+/// For each model and emulated board: a benchmark firmware project as a user writes it (Sdk="MicroTvm.Sdk", the
+/// SDK packed from this repository into a private feed, the model as a MicroModel item) built and run in QEMU with
 /// <c>dotnet build -t:Run</c>. The firmware checks the outputs on every stored input against TFLM's, counts
 /// instructions per inference after a warm-up (-icount shift=0: 1 ns = 1 instruction) and measures the stack
 /// high-water mark (painted stack). Flash is read from the linked .elf. With per-operator profiling (default: M7),
@@ -100,7 +100,24 @@ internal static class Firmware
         var model = ModelCompiler.Compile(graph, new CompileOptions(target, "model", portable));
         string dir = Path.Combine(work, $"{board}-{modelName}");
         Directory.CreateDirectory(Path.Combine(dir, "src"));
-        foreach (var (file, content) in model.Files) File.WriteAllText(Path.Combine(dir, "src", file), content);
+        string modelItem = "";
+        if (portable)
+        {
+            // The portable kernels are a compiler option the MicroModel item does not expose: generated sources instead.
+            foreach (var (file, content) in model.Files) File.WriteAllText(Path.Combine(dir, "src", file), content);
+        }
+        else
+        {
+            // As a user would: the model is an item, the build compiles it for the board's CPU (the in-process compile
+            // above only supplies the operator list and MACs for the report).
+            File.Copy(Path.Combine(folder, "model.tflite"), Path.Combine(dir, "model.tflite"));
+            modelItem = """
+                  <ItemGroup>
+                    <MicroModel Include="model.tflite" Name="model" />
+                  </ItemGroup>
+                """;
+        }
+
         File.WriteAllText(Path.Combine(dir, "src", "main.c"), MainSource(graph, folder));
         File.WriteAllText(Path.Combine(dir, "global.json"),
             $$"""{ "sdk": { "version": "10.0.100", "rollForward": "latestFeature" }, "msbuild-sdks": { "MicroTvm.Sdk": "{{version}}" } }""");
@@ -113,6 +130,7 @@ internal static class Firmware
                 <Board>{board}</Board>
                 <OptimizationLevel>2</OptimizationLevel>
               </PropertyGroup>
+            {modelItem}
             </Project>
             """);
         var env = new Dictionary<string, string?> { ["NUGET_PACKAGES"] = Path.Combine(work, "packages") };
