@@ -1,19 +1,12 @@
 using System.Diagnostics;
 using MicroTvm.Cli;
 using MicroTvm.Compiler.Tests.Frontend;
+using static MicroTvm.Compiler.Tests.Cli.CliRunner;
 
 namespace MicroTvm.Compiler.Tests.Cli;
 
 public class CliTests
 {
-    private static (int Exit, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = CliApp.Run(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public void InspectKws()
     {

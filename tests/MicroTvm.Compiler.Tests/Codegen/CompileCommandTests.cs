@@ -1,22 +1,14 @@
-using MicroTvm.Cli;
 using MicroTvm.Compiler.Codegen;
 using MicroTvm.Compiler.Diagnostics;
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Tests.Reference;
 using MicroTvm.Compiler.Tflite;
+using static MicroTvm.Compiler.Tests.Cli.CliRunner;
 
 namespace MicroTvm.Compiler.Tests.Codegen;
 
 public class CompileCommandTests
 {
-    private static (int Exit, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = CliApp.Run(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public void CompileWritesSourcesHeaderAndMetadata()
     {

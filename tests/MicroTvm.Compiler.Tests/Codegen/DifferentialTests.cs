@@ -121,19 +121,8 @@ public class DifferentialTests
             calls.AppendLine("    }");
         }
 
-        main.AppendLine("""
-            static void* load(const char* path, size_t bytes) {
-                unsigned char* data = (unsigned char*)malloc(bytes ? bytes : 1); FILE* f = fopen(path, "rb");
-                if (data == NULL || f == NULL || fread(data, 1, bytes, f) != bytes) { fprintf(stderr, "bad input %s\n", path); exit(2); }
-                fclose(f); return data;
-            }
-            static void save(const char* path, const void* data, size_t bytes) {
-                FILE* f = fopen(path, "wb");
-                if (f == NULL || fwrite(data, 1, bytes, f) != bytes) { fprintf(stderr, "cannot write %s\n", path); exit(3); }
-                fclose(f);
-            }
-            int main(void) {
-            """);
+        main.Append(ModelHarness.LoadAndSaveFunctions);
+        main.AppendLine("int main(void) {");
         main.Append(calls);
         main.AppendLine("    return 0;\n}");
         File.WriteAllText(Path.Combine(dir, "main.c"), main.ToString());

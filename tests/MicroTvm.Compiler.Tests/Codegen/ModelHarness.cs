@@ -12,6 +12,52 @@ namespace MicroTvm.Compiler.Tests.Codegen;
 /// </summary>
 public static class ModelHarness
 {
+    /// <summary>
+    /// C helpers for a host test program: <c>load</c> reads exactly <c>bytes</c> bytes of a file into a malloc'd
+    /// buffer, <c>save</c> writes a buffer to a file; either exits with 2 (load) or 3 (save) on failure.
+    /// </summary>
+    public const string LoadAndSaveFunctions = """
+        static void* load(const char* path, size_t bytes) {
+            unsigned char* data = (unsigned char*)malloc(bytes ? bytes : 1); FILE* f = fopen(path, "rb");
+            if (data == NULL || f == NULL || fread(data, 1, bytes, f) != bytes) { fprintf(stderr, "bad input %s\n", path); exit(2); }
+            fclose(f); return data;
+        }
+        static void save(const char* path, const void* data, size_t bytes) {
+            FILE* f = fopen(path, "wb");
+            if (f == NULL || fwrite(data, 1, bytes, f) != bytes) { fprintf(stderr, "cannot write %s\n", path); exit(3); }
+            fclose(f);
+        }
+        """;
+
+    /// <summary>
+    /// Builds <paramref name="model"/> (compiled from <paramref name="modelName"/> in tests/models) with this harness
+    /// and -DMICROTVM_TRACE for the host, runs it on the three stored inputs and asserts each output equals TensorFlow
+    /// Lite Micro's (float32 results of float arithmetic within <see cref="WholeModelTests.FloatTolerance"/>).
+    /// <paramref name="checkTrace"/> gets the folder of input 0's traced intermediates right after that run.
+    /// </summary>
+    public static void RunOnStoredInputs(string modelName, Graph graph, GeneratedModel model, string directoryName, Action<string> checkTrace)
+    {
+        var dir = Gcc.TemporaryDirectory(directoryName);
+        model.WriteTo(dir);
+        File.WriteAllText(Path.Combine(dir, "main.c"), MainSource(model, graph));
+        Gcc.Build("gcc", Gcc.HostFlags + " -DMICROTVM_TRACE", new[] { model.SourceFile, "main.c" }, "model", dir);
+
+        var folder = TestModels.Folder(modelName);
+        var traceDir = Path.Combine(dir, "trace");
+        Directory.CreateDirectory(traceDir);
+        for (int k = 0; k < 3; k++)
+        {
+            var outputFile = Path.Combine(dir, $"ours{k}.bin");
+            var (code, text) = Gcc.Run(Path.Combine(dir, "model"), $"{(k == 0 ? traceDir : "-")} {Path.Combine(folder, $"input{k}.bin")} {outputFile}", dir);
+            Assert.True(code == 0, $"{modelName} input {k}: the generated program failed ({code}):\n{text}");
+            if (k == 0) checkTrace(traceDir);
+            var output = graph.Outputs[0];
+            string? difference = WholeModelTests.Difference(output, File.ReadAllBytes(Path.Combine(folder, $"output{k}.bin")), File.ReadAllBytes(outputFile),
+                WholeModelTests.ProducedByFloatArithmetic(graph, output));
+            Assert.True(difference is null, $"{modelName} output for input {k}: {difference}");
+        }
+    }
+
     public static string MainSource(GeneratedModel model, Graph graph)
     {
         string n = model.Name, m = n.ToUpperInvariant();

@@ -28,34 +28,21 @@ public class TargetKernelTests
     {
         var graph = TfliteImporter.Load(TestModels.ModelPath(modelName));
         var model = ModelCompiler.Compile(graph, new CompileOptions(target, modelName));
-        var dir = Gcc.TemporaryDirectory($"target-model-{target}-{modelName}");
-        model.WriteTo(dir);
-        File.WriteAllText(Path.Combine(dir, "main.c"), ModelHarness.MainSource(model, graph));
-        Gcc.Build("gcc", Gcc.HostFlags + " -DMICROTVM_TRACE", new[] { model.SourceFile, "main.c" }, "model", dir);
-
         var folder = TestModels.Folder(modelName);
-        var traceDir = Path.Combine(dir, "trace");
-        Directory.CreateDirectory(traceDir);
-        for (int k = 0; k < 3; k++)
-        {
-            var outputFile = Path.Combine(dir, $"ours{k}.bin");
-            var (code, text) = Gcc.Run(Path.Combine(dir, "model"), $"{(k == 0 ? traceDir : "-")} {Path.Combine(folder, $"input{k}.bin")} {outputFile}", dir);
-            Assert.True(code == 0, $"{modelName} input {k}: the generated program failed ({code}):\n{text}");
-            var output = graph.Outputs[0];
-            bool tolerant = output.Type == ElementType.Float32 && graph.Producers()[output].Kind != OpKind.Dequantize;
-            string? difference = WholeModelTests.Difference(output, File.ReadAllBytes(Path.Combine(folder, $"output{k}.bin")), File.ReadAllBytes(outputFile), tolerant);
-            Assert.True(difference is null, $"{modelName} output for input {k}: {difference}");
-        }
+        ModelHarness.RunOnStoredInputs(modelName, graph, model, $"target-model-{target}-{modelName}", CompareIntegerIntermediates);
 
-        var stored = File.ReadAllLines(Path.Combine(folder, "intermediates0", "index.csv")).Skip(1)
-            .Select(line => int.Parse(line.Split(',')[0], CultureInfo.InvariantCulture)).ToHashSet();
-        foreach (var node in graph.Nodes)
-            foreach (var tensor in node.Outputs.Where(t => stored.Contains(t.Id) && t.Type != ElementType.Float32))
-            {
-                var expected = File.ReadAllBytes(Path.Combine(folder, "intermediates0", $"t{tensor.Id}.bin"));
-                string? difference = WholeModelTests.Difference(tensor, expected, File.ReadAllBytes(Path.Combine(traceDir, $"t{tensor.Id}.bin")), false);
-                Assert.True(difference is null, $"first differing operator: {node.Index} ({node.Kind.TfliteName()}) output t{tensor.Id}: {difference}");
-            }
+        void CompareIntegerIntermediates(string traceDir)
+        {
+            var stored = File.ReadAllLines(Path.Combine(folder, "intermediates0", "index.csv")).Skip(1)
+                .Select(line => int.Parse(line.Split(',')[0], CultureInfo.InvariantCulture)).ToHashSet();
+            foreach (var node in graph.Nodes)
+                foreach (var tensor in node.Outputs.Where(t => stored.Contains(t.Id) && t.Type != ElementType.Float32))
+                {
+                    var expected = File.ReadAllBytes(Path.Combine(folder, "intermediates0", $"t{tensor.Id}.bin"));
+                    string? difference = WholeModelTests.Difference(tensor, expected, File.ReadAllBytes(Path.Combine(traceDir, $"t{tensor.Id}.bin")), false);
+                    Assert.True(difference is null, $"first differing operator: {node.Index} ({node.Kind.TfliteName()}) output t{tensor.Id}: {difference}");
+                }
+        }
     }
 
     [Theory]
@@ -101,19 +88,8 @@ public class TargetKernelTests
             calls.AppendLine($"      save(\"{name}_out.bin\", out.output0, {m}_OUTPUT0_SIZE); }}");
         }
 
-        main.AppendLine("""
-            static void* load(const char* path, size_t bytes) {
-                unsigned char* data = (unsigned char*)malloc(bytes ? bytes : 1); FILE* f = fopen(path, "rb");
-                if (data == NULL || f == NULL || fread(data, 1, bytes, f) != bytes) { fprintf(stderr, "bad input %s\n", path); exit(2); }
-                fclose(f); return data;
-            }
-            static void save(const char* path, const void* data, size_t bytes) {
-                FILE* f = fopen(path, "wb");
-                if (f == NULL || fwrite(data, 1, bytes, f) != bytes) { fprintf(stderr, "cannot write %s\n", path); exit(3); }
-                fclose(f);
-            }
-            int main(void) {
-            """);
+        main.Append(ModelHarness.LoadAndSaveFunctions);
+        main.AppendLine("int main(void) {");
         main.Append(calls).AppendLine("    return 0;\n}");
         File.WriteAllText(Path.Combine(dir, "main.c"), main.ToString());
         Gcc.Build("gcc", Gcc.HostFlags, sources.Append("main.c"), "cases", dir);

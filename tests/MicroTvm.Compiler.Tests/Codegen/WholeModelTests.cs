@@ -25,26 +25,8 @@ public class WholeModelTests
     {
         var graph = TfliteImporter.Load(TestModels.ModelPath(modelName));
         var model = ModelCompiler.Compile(graph, new CompileOptions("host", modelName));
-        var dir = Gcc.TemporaryDirectory("model-" + modelName);
-        model.WriteTo(dir);
-        File.WriteAllText(Path.Combine(dir, "main.c"), ModelHarness.MainSource(model, graph));
-        Gcc.Build("gcc", Gcc.HostFlags + " -DMICROTVM_TRACE", new[] { model.SourceFile, "main.c" }, "model", dir);
-
         var folder = TestModels.Folder(modelName);
-        var traceDir = Path.Combine(dir, "trace");
-        Directory.CreateDirectory(traceDir);
-        for (int k = 0; k < 3; k++)
-        {
-            var outputFile = Path.Combine(dir, $"ours{k}.bin");
-            var (code, text) = Gcc.Run(Path.Combine(dir, "model"), $"{(k == 0 ? traceDir : "-")} {Path.Combine(folder, $"input{k}.bin")} {outputFile}", dir);
-            Assert.True(code == 0, $"{modelName} input {k}: the generated program failed ({code}):\n{text}");
-            if (k == 0) CompareIntermediates(graph, folder, traceDir);
-            var expected = File.ReadAllBytes(Path.Combine(folder, $"output{k}.bin"));
-            var actual = File.ReadAllBytes(outputFile);
-            var output = graph.Outputs[0];
-            string? difference = Difference(output, expected, actual, ProducedByFloatArithmetic(graph, output));
-            Assert.True(difference is null, $"{modelName} output for input {k}: {difference}");
-        }
+        ModelHarness.RunOnStoredInputs(modelName, graph, model, "model-" + modelName, traceDir => CompareIntermediates(graph, folder, traceDir));
     }
 
     /// <summary>Compares intermediates in execution order and names the first operator whose output differs.</summary>
@@ -70,7 +52,8 @@ public class WholeModelTests
         Assert.True(compared > 0, "no intermediate tensor was compared");
     }
 
-    private static bool ProducedByFloatArithmetic(Graph graph, Tensor tensor) =>
+    /// <summary>A float32 tensor computed in float arithmetic (not dequantized): compared within the tolerance.</summary>
+    public static bool ProducedByFloatArithmetic(Graph graph, Tensor tensor) =>
         tensor.Type == ElementType.Float32 && graph.Producers().TryGetValue(tensor, out var node) && node.Kind != OpKind.Dequantize;
 
     /// <summary>Null when equal (within tolerance for float arithmetic), else a description of the first difference.</summary>

@@ -81,16 +81,7 @@ public sealed class SdkPackageFixture : IDisposable
         string hive = Path.Combine(Root, "template-hive");
         string parent = Path.Combine(Root, "projects", "template-" + Guid.NewGuid().ToString("N")[..6]);
         Directory.CreateDirectory(parent);
-        File.WriteAllText(Path.Combine(parent, "NuGet.config"),
-            $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="under-test" value="{FeedDirectory}" />
-              </packageSources>
-            </configuration>
-            """);
+        WriteNuGetConfig(parent);
         var install = DotNet.Run(parent, ["new", "install", TemplatePackagePath, "--force", "--debug:custom-hive", hive], null, TimeSpan.FromMinutes(2));
         if (install.ExitCode != 0)
         {
@@ -121,16 +112,7 @@ public sealed class SdkPackageFixture : IDisposable
               "msbuild-sdks": { "MicroTvm.Sdk": "{{Version}}" }
             }
             """);
-        File.WriteAllText(Path.Combine(directory, "NuGet.config"),
-            $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="under-test" value="{FeedDirectory}" />
-              </packageSources>
-            </configuration>
-            """);
+        WriteNuGetConfig(directory);
         File.WriteAllText(Path.Combine(directory, name + ".csproj"),
             $"""
             <Project Sdk="MicroTvm.Sdk">
@@ -144,6 +126,21 @@ public sealed class SdkPackageFixture : IDisposable
             File.WriteAllText(path, content);
         }
         return new TestProject(this, directory, name);
+    }
+
+    /// <summary>A NuGet.config in <paramref name="directory"/> naming this run's feed as the only package source.</summary>
+    private void WriteNuGetConfig(string directory)
+    {
+        File.WriteAllText(Path.Combine(directory, "NuGet.config"),
+            $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="under-test" value="{FeedDirectory}" />
+              </packageSources>
+            </configuration>
+            """);
     }
 
     public void Dispose()

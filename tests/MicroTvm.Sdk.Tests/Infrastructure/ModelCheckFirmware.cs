@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Tflite;
+using Xunit.Abstractions;
+
+namespace MicroTvm.Sdk.Tests.Infrastructure;
+
+/// <summary>
+/// One firmware that runs models from tests/models on their stored inputs (input{k}.bin) and compares each output
+/// with TensorFlow Lite Micro's (output{k}.bin): byte for byte, float32 results of float arithmetic within 1e-5
+/// absolute + relative (TFLM's own float outputs differ between x86-64 and Cortex-M in the last bits). It prints
+/// one line per check with the instructions the inference took (QEMU -icount shift=0: 1 ns = 1 instruction).
+/// </summary>
+public sealed class ModelCheckFirmware(string modelsRoot)
+{
+    private const int InputsPerModel = 3;
+
+    private readonly Dictionary<string, string> files = new();
+    private readonly Dictionary<string, string> modelItems = new();
+    private readonly StringBuilder declarations = new("#include <stdio.h>\n#include <string.h>\n#include \"microtvm/platform.h\"\n");
+    private readonly StringBuilder body = new();
+    private readonly List<string> workspaceSizes = [];
+    private int checks;
+
+    /// <summary>The model as a <c>&lt;MicroModel&gt;</c> item (models/&lt;model&gt;.tflite), compiled by the build.</summary>
+    public void AddMicroModel(string model)
+    {
+        modelItems[$"models/{model}.tflite"] = Path.Combine(modelsRoot, model, "model.tflite");
+        AddChecks(model, model, $"{model}.h");
+    }
+
+    /// <summary>The model compiled here with <paramref name="options"/>, its C sources under src/&lt;folder&gt;/.</summary>
+    public void AddGenerated(string model, CompileOptions options, string folder)
+    {
+        var generated = ModelCompiler.Compile(TfliteImporter.Load(Path.Combine(modelsRoot, model, "model.tflite")), options);
+        foreach (var (file, content) in generated.Files.Where(f => !f.Key.EndsWith(".json", StringComparison.Ordinal)))
+            files[$"src/{folder}/{file}"] = content;
+        AddChecks(model, generated.Name, $"{folder}/{generated.HeaderFile}");
+    }
+
+    /// <summary>A project with the firmware's sources and model items; <paramref name="properties"/> is more csproj body.</summary>
+    public TestProject CreateProject(SdkPackageFixture sdk, string properties, string? folderName = null)
+    {
+        files["src/main.c"] = MainSource();
+        string items = modelItems.Count == 0 ? "" : """
+              <ItemGroup>
+                <MicroModel Include="models/*.tflite" />
+              </ItemGroup>
+            """;
+        var project = sdk.CreateProject("models", properties + items, files, folderName);
+        foreach (var (copy, source) in modelItems)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(project.PathOf(copy))!);
+            File.Copy(source, project.PathOf(copy));
+        }
+        return project;
+    }
+
+    /// <summary>Builds and runs the firmware in QEMU; every check must have run and matched.</summary>
+    public void RunAndAssertAllMatch(TestProject project, ITestOutputHelper log)
+    {
+        var run = project.Build("-t:Run", "-p:OptimizationLevel=2", "-p:CStandard=c99", "-p:CWarningFlags=\"-Wall -Wextra -Werror\"");
+        log.WriteLine(string.Join("\n", run.Output.Split('\n').Where(l => l.Contains("| model ") || l.Contains("mismatches") || l.Contains("text "))));
+        Assert.True(run.Succeeded, run.ToString());
+        var results = Regex.Matches(run.Output, @"\| model (\S+) input (\d): (ok|MISMATCH), (\d+) instructions");
+        Assert.Equal(checks, results.Count);
+        Assert.All(results, r => Assert.True(r.Groups[3].Value == "ok", r.Value));
+        Assert.Contains("| 0 mismatches", run.Output);
+    }
+
+    /// <summary>Runs the model compiled under C prefix <paramref name="name"/> on each stored input of <paramref name="model"/>.</summary>
+    private void AddChecks(string model, string name, string header)
+    {
+        var graph = TfliteImporter.Load(Path.Combine(modelsRoot, model, "model.tflite"));
+        declarations.AppendLine($"#include \"{header}\"");
+        workspaceSizes.Add($"{name.ToUpperInvariant()}_WORKSPACE_SIZE");
+        bool tolerant = graph.Outputs.Any(o => o.Type == ElementType.Float32 && graph.Producers()[o].Kind != OpKind.Dequantize);
+        for (int k = 0; k < InputsPerModel; k++)
+        {
+            var inputs = graph.Inputs.Select((_, i) => File.ReadAllBytes(Path.Combine(modelsRoot, model, graph.Inputs.Count == 1 ? $"input{k}.bin" : $"input{k}_{i}.bin"))).ToList();
+            var expected = File.ReadAllBytes(Path.Combine(modelsRoot, model, $"output{k}.bin"));
+            for (int i = 0; i < inputs.Count; i++) declarations.AppendLine(ByteArray($"{name}_in{k}_{i}", inputs[i]));
+            declarations.AppendLine(ByteArray($"{name}_expected{k}", expected));
+            body.AppendLine("    {");
+            body.AppendLine($"        {name}_inputs in; {name}_outputs out; uint64_t ns; int bad;");
+            for (int i = 0; i < inputs.Count; i++) body.AppendLine($"        in.input{i} = (const {name}_input{i}_t*){name}_in{k}_{i};");
+            body.AppendLine($"        out.output0 = ({name}_output0_t*)output;");
+            body.AppendLine("        microtvm_timer_start();");
+            body.AppendLine($"        if ({name}_run(&in, &out, workspace) != 0) microtvm_abort(\"{name}_run failed\");");
+            body.AppendLine("        ns = microtvm_timer_ticks_to_ns(microtvm_timer_stop());");
+            body.AppendLine(tolerant
+                ? $"        bad = !floats_close((const float*)output, (const float*){name}_expected{k}, sizeof {name}_expected{k} / 4);"
+                : $"        bad = memcmp(output, {name}_expected{k}, sizeof {name}_expected{k}) != 0;");
+            body.AppendLine($"        printf(\"model {name} input {k}: %s, %lu instructions\\n\", bad ? \"MISMATCH\" : \"ok\", (unsigned long)ns);");
+            body.AppendLine("        failures += bad;");
+            body.AppendLine("    }");
+            checks++;
+        }
+    }
+
+    private string MainSource()
+    {
+        var main = new StringBuilder().Append(declarations);
+        main.AppendLine(MaxExpression(workspaceSizes));
+        main.AppendLine("static uint8_t workspace[MAX_WORKSPACE] __attribute__((aligned(16)));");
+        main.AppendLine("static uint8_t output[4096] __attribute__((aligned(16)));");
+        main.AppendLine("""
+            static int __attribute__((unused)) floats_close(const float* a, const float* b, unsigned n) {
+                unsigned i;
+                for (i = 0; i < n; ++i) {
+                    const float d = a[i] > b[i] ? a[i] - b[i] : b[i] - a[i];
+                    const float m = b[i] < 0 ? -b[i] : b[i];
+                    if (!(d <= 1e-5f * (1.0f + m))) return 0;
+                }
+                return 1;
+            }
+            int main(void) {
+                int failures = 0;
+            """);
+        main.Append(body);
+        main.AppendLine("    printf(\"%d mismatches\\n\", failures);\n    return failures;\n}");
+        return main.ToString();
+    }
+
+    /// <summary>The largest workspace as a C constant expression, one shared buffer for all models.</summary>
+    private static string MaxExpression(IReadOnlyList<string> sizes)
+    {
+        string expression = "1";
+        foreach (var size in sizes) expression = $"({size} > {expression} ? {size} : {expression})";
+        return "#define MAX_WORKSPACE " + expression;
+    }
+
+    private static string ByteArray(string name, byte[] bytes)
+    {
+        var sb = new StringBuilder($"static const uint8_t {name}[{Math.Max(1, bytes.Length)}] __attribute__((aligned(16))) = {{");
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            if (i % 32 == 0) sb.Append("\n    ");
+            sb.Append(bytes[i].ToString(CultureInfo.InvariantCulture)).Append(i + 1 < bytes.Length ? "," : "");
+        }
+
+        return sb.Append("\n};").ToString();
+    }
+}
