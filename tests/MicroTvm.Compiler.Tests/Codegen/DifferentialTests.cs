@@ -55,6 +55,12 @@ public class DifferentialTests
         Enumerable.Range(0, CasesPerKind / 2).Select(_ => r.Chain()),
     }.SelectMany(c => c).ToList());
 
+    [Fact]
+    public void QuantizeAndDequantizeAreBitExactAtEveryStep() => Check(7, r =>
+        Enumerable.Range(0, 8).Select(_ => r.QuantizeAtBoundaries())
+            .Concat(new[] { ElementType.Int8, ElementType.Int16 }.SelectMany(type => Enumerable.Range(0, 4).Select(_ => r.DequantizeEvery(type))))
+            .ToList());
+
     private static readonly ElementType[] PoolTypes = { ElementType.Float32, ElementType.Int8, ElementType.Int16 };
 
     [Fact]

@@ -264,6 +264,55 @@ internal sealed class RandomGraphs
         return new Case($"{kind.TfliteName()} {type.DisplayName()} every input value, scale {x.Quantization!.Scale:G6}", graph, new[] { all });
     }
 
+    /// <summary>QUANTIZE float32 → int8 on the floats where the result changes: for every output value, the float
+    /// halfway between two steps (computed here in double, independently of the compiler's search) and the floats up
+    /// to three ulps around it; also ±0, NaN, ±inf, subnormals, huge values and those near where |x / scale|
+    /// reaches 2^31 (where adding the zero point wraps). Zero points include the extremes.</summary>
+    public Case QuantizeAtBoundaries()
+    {
+        var b = new GraphBuilder();
+        float scale = Pick(Scale(1e-4, 10), Scale(0.01, 0.2), 1f / 256, 0.5f);
+        int zeroPoint = Pick(-128, 127, 0, Next(-128, 127));
+        var values = new List<float> { 0f, -0f, float.NaN, -float.NaN, float.PositiveInfinity, float.NegativeInfinity, float.MaxValue, -float.MaxValue,
+            float.Epsilon, -float.Epsilon, 1e-40f, -1e-40f, 1e10f, -1e10f };
+        for (int j = -130; j <= 130; j++)
+            values.AddRange(Around((float)((j - zeroPoint - 0.5) * scale), 3));
+        foreach (double edge in new[] { 2147483648.0, -2147483648.0, 2147483647.0 - zeroPoint, -2147483648.0 - zeroPoint, 16777216.0, -16777216.0 })
+            values.AddRange(Around((float)(edge * scale), 2));
+        var input = b.Input(ElementType.Float32, new[] { values.Count }, null);
+        var output = b.Tensor(ElementType.Int8, new[] { values.Count }, Q(scale, zeroPoint));
+        b.Op(OpKind.Quantize, NoAttributes.Instance, new[] { input }, output);
+        var bytes = values.SelectMany(v => BitConverter.GetBytes(v)).ToArray();
+        return new Case($"QUANTIZE float32->int8 at every step boundary, scale {scale:R}, zero point {zeroPoint}", b.Build(output), new[] { bytes });
+    }
+
+    private static IEnumerable<float> Around(float x, int ulps)
+    {
+        float down = x, up = x;
+        yield return x;
+        for (int i = 0; i < ulps; i++)
+        {
+            yield return down = MathF.BitDecrement(down);
+            yield return up = MathF.BitIncrement(up);
+        }
+    }
+
+    /// <summary>DEQUANTIZE of every value of an 8-bit type, or of int16 (every value).</summary>
+    public Case DequantizeEvery(ElementType type)
+    {
+        var b = new GraphBuilder();
+        int count = type == ElementType.Int16 ? 65536 : 256;
+        float scale = Pick(Scale(1e-4, 10), Scale(0.01, 0.2), 3e-39f, 1e30f);
+        int zeroPoint = type switch { ElementType.UInt8 => Next(0, 255), ElementType.Int16 => Pick(0, Next(-32768, 32767)), _ => Next(-128, 127) };
+        var input = b.Input(type, new[] { count }, Q(scale, zeroPoint));
+        var output = b.Tensor(ElementType.Float32, new[] { count }, null);
+        b.Op(OpKind.Dequantize, NoAttributes.Instance, new[] { input }, output);
+        var bytes = type == ElementType.Int16
+            ? Enumerable.Range(0, 65536).SelectMany(i => new[] { (byte)i, (byte)(i >> 8) }).ToArray()
+            : Enumerable.Range(0, 256).Select(i => (byte)i).ToArray();
+        return new Case($"DEQUANTIZE {type.DisplayName()} every value, scale {scale:R}, zero point {zeroPoint}", b.Build(output), new[] { bytes });
+    }
+
     private static int[] Permutation(Random random, int rank) => Enumerable.Range(0, rank).OrderBy(_ => random.Next()).ToArray();
 
     public Case Transpose(ElementType type)

@@ -4,7 +4,8 @@ using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
 
 namespace MicroTvm.Compiler.Codegen.Kernels;
 
-/// <summary>QUANTIZE: float32 → int8/int16 (round half away from zero of x / scale, in double, as TFLite), and
+/// <summary>QUANTIZE: float32 → int8 by a threshold search (see <see cref="QuantizationThresholds"/>), float32 → int16
+/// (round half away from zero of x / scale, in double), and
 /// requantization between int8/int16 tensors.</summary>
 internal sealed class QuantizeKernel : Kernel
 {
@@ -31,6 +32,13 @@ internal sealed class QuantizeKernel : Kernel
         var range = QuantizedRange.Of(output.Type);
         string t = output.Type.CType();
         var body = c.Body;
+        if (input.Type == ElementType.Float32 && output.Type == ElementType.Int8
+            && QuantizationThresholds.Find(output.Quantization!.Scale, output.Quantization.ZeroPoint, range) is { } steps)
+        {
+            EmitThresholdSearch(c, steps, range, t);
+            return;
+        }
+
         using (body.Block($"for (size_t i = 0; i < {output.ElementCount}; ++i)"))
         {
             if (input.Type == ElementType.Float32)
@@ -53,9 +61,41 @@ internal sealed class QuantizeKernel : Kernel
             body.Line($"{c.Output()}[i] = ({t})q;");
         }
     }
+
+    /// <summary>float → int8 without division or double: the result is range.Min plus the number of thresholds ≤ x,
+    /// found by a binary search over a table of 256 floats (entry 0 unused) in eight compares. NaN and the
+    /// wrapped ends get the values the reference arithmetic gives them.</summary>
+    private static void EmitThresholdSearch(EmitContext c, QuantizationThresholds steps, QuantizedRange range, string t)
+    {
+        var node = c.Node;
+        var table = new float[steps.Thresholds.Length + 1];
+        table[0] = steps.Thresholds[0];
+        steps.Thresholds.CopyTo(table, 1);
+        string name = c.Constants.Float($"{c.Prefix}_thresholds", table,
+            $"operator {node.Index} QUANTIZE: entry j is the smallest float that quantizes to at least {range.Min} + j (entry 0 unused)");
+        var body = c.Body;
+        using (body.Block($"for (size_t i = 0; i < {node.Output.ElementCount}; ++i)"))
+        {
+            body.Line($"const float x = {c.Input(0)}[i];");
+            body.Line("int32_t q;");
+            body.Line($"if (x != x) q = {steps.NanResult};");
+            if (steps.WrapAbove is { } above) body.Line($"else if (x >= {CLiteral.Float(above)}) q = {steps.AboveResult};");
+            if (steps.WrapBelow is { } below) body.Line($"else if (x <= {CLiteral.Float(below)}) q = {steps.BelowResult};");
+            using (body.Block("else"))
+            {
+                body.Line("uint32_t k = 0;");
+                for (int step = table.Length / 2; step >= 1; step /= 2)
+                    body.Line($"if (x >= {name}[k + {step}u]) k += {step}u;");
+                body.Line($"q = {range.Min} + (int32_t)k;");
+            }
+
+            body.Line($"{c.Output()}[i] = ({t})q;");
+        }
+    }
 }
 
-/// <summary>DEQUANTIZE: int8/int16 → float32, (float)(scale * (q - zero point)) computed in double as TFLite does.</summary>
+/// <summary>DEQUANTIZE: int8/uint8/int16 → float32, bit-exact with <see cref="AffineQuantization.Dequantize"/> without double
+/// arithmetic: a table of 256 results for 8-bit inputs, one exact float multiplication for int16.</summary>
 internal sealed class DequantizeKernel : Kernel
 {
     public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Dequantize };
@@ -71,7 +111,26 @@ internal sealed class DequantizeKernel : Kernel
     public override void Emit(EmitContext c)
     {
         var input = c.Node.Input(0);
+        var q = input.Quantization!;
+        var range = QuantizedRange.Of(input.Type);
+        if (range.Max - range.Min == 255)
+        {
+            // int8/uint8: every possible value's result, from the reference arithmetic itself.
+            var values = Enumerable.Range(range.Min, 256).Select(v => AffineQuantization.Dequantize(v, q.Scale, q.ZeroPoint)).ToArray();
+            if (values.All(float.IsFinite))
+            {
+                string table = c.Constants.Float($"{c.Prefix}_dequantized", values,
+                    $"operator {c.Node.Index} DEQUANTIZE: the float of each stored value from {range.Min} to {range.Max}");
+                using (c.Body.Block($"for (size_t i = 0; i < {input.ElementCount}; ++i)"))
+                    c.Body.Line($"{c.Output()}[i] = {table}[(int32_t){c.Input(0)}[i]{Minus(range.Min)}];");
+                return;
+            }
+        }
+
+        // In single precision, yet exactly the reference's double arithmetic: q - zero point has at most 17
+        // significant bits and the scale 24, so the double product is exact and narrowing it rounds once, as the
+        // float multiplication of the same (exactly converted) operands does.
         using (c.Body.Block($"for (size_t i = 0; i < {input.ElementCount}; ++i)"))
-            c.Body.Line($"{c.Output()}[i] = (float)({CLiteral.Double(input.Quantization!.Scale)} * (double)((int32_t){c.Input(0)}[i] - {input.Quantization.ZeroPoint}));");
+            c.Body.Line($"{c.Output()}[i] = {CLiteral.Float(q.Scale)} * (float)((int32_t){c.Input(0)}[i]{Minus(q.ZeroPoint)});");
     }
 }
