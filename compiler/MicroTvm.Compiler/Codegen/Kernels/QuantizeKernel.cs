@@ -83,10 +83,11 @@ internal sealed class QuantizeKernel : Kernel
             if (steps.WrapBelow is { } below) body.Line($"else if (x <= {CLiteral.Float(below)}) q = {steps.BelowResult};");
             using (body.Block("else"))
             {
-                body.Line("uint32_t k = 0;");
+                // A moving pointer: each step is one load at a constant offset, one compare, one conditional add.
+                body.Line($"const float* p = {name};");
                 for (int step = table.Length / 2; step >= 1; step /= 2)
-                    body.Line($"if (x >= {name}[k + {step}u]) k += {step}u;");
-                body.Line($"q = {range.Min} + (int32_t)k;");
+                    body.Line($"if (x >= p[{step}]) p += {step};");
+                body.Line($"q = {range.Min} + (int32_t)(p - {name});");
             }
 
             body.Line($"{c.Output()}[i] = ({t})q;");
