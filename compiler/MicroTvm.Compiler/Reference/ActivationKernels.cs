@@ -115,17 +115,8 @@ internal static class ActivationKernels
 
         if (SameType(node, ElementType.Int8))
         {
-            var q = SigmoidInt8Quantization.Derive(node.Input(0));
-            MapInts(node, values, x =>
-            {
-                int input = x - q.InputZeroPoint;
-                if (input <= -q.InputRangeRadius) return sbyte.MinValue;
-                if (input >= q.InputRangeRadius) return sbyte.MaxValue;
-                int inputQ4 = FixedPoint.MultiplyByQuantizedMultiplier(input, q.InputMultiplier, q.InputLeftShift);
-                int outputQ0 = FixedPoint.Logistic(inputQ4, SigmoidInt8Quantization.InputIntegerBits);
-                // Q0.31 → 1/256 units, zero point -128.
-                return Math.Clamp(FixedPoint.RoundingDivideByPOT(outputQ0, 31 - 8) - 128, sbyte.MinValue, sbyte.MaxValue);
-            });
+            // Output in 1/256 units with zero point -128.
+            MapSigmoidFamilyInt8(node, values, FixedPoint.Logistic, outputFractionBits: 8, outputZeroPoint: -128);
             return;
         }
 
@@ -145,17 +136,8 @@ internal static class ActivationKernels
 
         if (SameType(node, ElementType.Int8))
         {
-            var q = SigmoidInt8Quantization.Derive(node.Input(0));
-            MapInts(node, values, x =>
-            {
-                int input = x - q.InputZeroPoint;
-                if (input <= -q.InputRangeRadius) return sbyte.MinValue;
-                if (input >= q.InputRangeRadius) return sbyte.MaxValue;
-                int inputQ4 = FixedPoint.MultiplyByQuantizedMultiplier(input, q.InputMultiplier, q.InputLeftShift);
-                int outputQ0 = FixedPoint.Tanh(inputQ4, SigmoidInt8Quantization.InputIntegerBits);
-                // Q0.31 → 1/128 units, zero point 0.
-                return Math.Clamp(FixedPoint.RoundingDivideByPOT(outputQ0, 31 - 7), sbyte.MinValue, sbyte.MaxValue);
-            });
+            // Output in 1/128 units with zero point 0.
+            MapSigmoidFamilyInt8(node, values, FixedPoint.Tanh, outputFractionBits: 7, outputZeroPoint: 0);
             return;
         }
 
@@ -167,6 +149,26 @@ internal static class ActivationKernels
         }
 
         throw Kernels.Unsupported(node);
+    }
+
+    /// <summary>
+    /// int8 LOGISTIC and TANH: saturate outside the input range radius, rescale to Q4.27, apply the fixed-point
+    /// function (Q0.31 result), then round to the output's units and add its zero point.
+    /// </summary>
+    private static void MapSigmoidFamilyInt8(
+        Node node, TensorValues values, Func<int, int, int> fixedPointFunction, int outputFractionBits, int outputZeroPoint)
+    {
+        var q = SigmoidInt8Quantization.Derive(node.Input(0));
+        MapInts(node, values, x =>
+        {
+            int input = x - q.InputZeroPoint;
+            if (input <= -q.InputRangeRadius) return sbyte.MinValue;
+            if (input >= q.InputRangeRadius) return sbyte.MaxValue;
+            int inputQ4 = FixedPoint.MultiplyByQuantizedMultiplier(input, q.InputMultiplier, q.InputLeftShift);
+            int outputQ0 = fixedPointFunction(inputQ4, SigmoidInt8Quantization.InputIntegerBits);
+            int output = FixedPoint.RoundingDivideByPOT(outputQ0, 31 - outputFractionBits) + outputZeroPoint;
+            return Math.Clamp(output, sbyte.MinValue, sbyte.MaxValue);
+        });
     }
 
     /// <summary>The input on the table's scale (1.0 = 3·4096 / 2^shift units), rounding the right shift.</summary>
