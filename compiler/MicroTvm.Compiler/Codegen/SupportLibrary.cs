@@ -76,7 +76,7 @@ internal sealed class SupportLibrary
 
     private static readonly string[] Order =
     {
-        "min_max", "srdhm", "rdbpot", "mbqm", "mbqm64", "mbqm_gt_one", "sat_shift_left", "round_half_away_f", "round_half_away_d",
+        "min_max", "srdhm", "rdbpot", "mbqm", "mbqm64", "mbqm_gt_one", "sat_shift_left", "round_half_away_f",
         "clz32", "exp_neg_quarter", "exp_on_negative_values", "one_over_one_plus_x", "softmax_int8", "softmax_int8_int16", "exp_f32", "tanh_f32", "lut16",
         "dsp", "requantize", "mve",
     };
@@ -160,15 +160,6 @@ internal sealed class SupportLibrary
                 const float frac = x - (float)t;
                 if (frac >= 0.5f) return t + 1;
                 if (frac <= -0.5f) return t - 1;
-                return t;
-            }
-            """,
-        ["round_half_away_d"] = """
-            static inline int32_t round_half_away_d(double x) {
-                const int32_t t = (int32_t)x;
-                const double frac = x - (double)t;
-                if (frac >= 0.5) return t + 1;
-                if (frac <= -0.5) return t - 1;
                 return t;
             }
             """,

@@ -58,6 +58,7 @@ public class DifferentialTests
     [Fact]
     public void QuantizeAndDequantizeAreBitExactAtEveryStep() => Check(7, r =>
         Enumerable.Range(0, 8).Select(_ => r.QuantizeAtBoundaries())
+            .Concat(Enumerable.Range(0, 4).Select(_ => r.QuantizeAtBoundaries(ElementType.Int16)))
             .Concat(new[] { ElementType.Int8, ElementType.Int16 }.SelectMany(type => Enumerable.Range(0, 4).Select(_ => r.DequantizeEvery(type))))
             .ToList());
 

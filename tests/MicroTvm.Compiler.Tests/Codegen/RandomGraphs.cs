@@ -1,4 +1,5 @@
 using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Quantization;
 using MicroTvm.Compiler.Tests.Reference;
 using static MicroTvm.Compiler.Tests.Reference.GraphBuilder;
 
@@ -264,26 +265,31 @@ internal sealed class RandomGraphs
         return new Case($"{kind.TfliteName()} {type.DisplayName()} every input value, scale {x.Quantization!.Scale:G6}", graph, new[] { all });
     }
 
-    /// <summary>QUANTIZE float32 → int8 on the floats where the result changes: for every output value, the float
-    /// halfway between two steps (computed here in double, independently of the compiler's search) and the floats up
-    /// to three ulps around it; also ±0, NaN, ±inf, subnormals, huge values and those near where |x / scale|
-    /// reaches 2^31 (where adding the zero point wraps). Zero points include the extremes.</summary>
-    public Case QuantizeAtBoundaries()
+    /// <summary>QUANTIZE float32 → int8 or int16 on the floats where the result changes: for every output value
+    /// (int16: the extremes and 1,500 random ones), the float halfway between two steps (computed here in double,
+    /// independently of the compiler) and the floats up to three ulps around it — where rounding the quotient in
+    /// float (as TFLite does) and in double differ; also ±0, NaN, ±inf, subnormals, huge values and those near where
+    /// |x / scale| reaches 2^31 (where adding the zero point wraps). Zero points include the extremes.</summary>
+    public Case QuantizeAtBoundaries(ElementType to = ElementType.Int8)
     {
         var b = new GraphBuilder();
+        var range = QuantizedRange.Of(to);
         float scale = Pick(Scale(1e-4, 10), Scale(0.01, 0.2), 1f / 256, 0.5f);
-        int zeroPoint = Pick(-128, 127, 0, Next(-128, 127));
+        int zeroPoint = to == ElementType.Int16 ? Pick(0, 0, 0, Next(-32768, 32767)) : Pick(-128, 127, 0, Next(-128, 127));
         var values = new List<float> { 0f, -0f, float.NaN, -float.NaN, float.PositiveInfinity, float.NegativeInfinity, float.MaxValue, -float.MaxValue,
             float.Epsilon, -float.Epsilon, 1e-40f, -1e-40f, 1e10f, -1e10f };
-        for (int j = -130; j <= 130; j++)
+        var steps = to == ElementType.Int8
+            ? Enumerable.Range(range.Min - 2, range.Max - range.Min + 5)
+            : Enumerable.Range(range.Min - 2, 5).Concat(Enumerable.Range(range.Max - 2, 5)).Concat(Enumerable.Range(0, 1500).Select(_ => Next(range.Min, range.Max)));
+        foreach (int j in steps)
             values.AddRange(Around((float)((j - zeroPoint - 0.5) * scale), 3));
         foreach (double edge in new[] { 2147483648.0, -2147483648.0, 2147483647.0 - zeroPoint, -2147483648.0 - zeroPoint, 16777216.0, -16777216.0 })
             values.AddRange(Around((float)(edge * scale), 2));
         var input = b.Input(ElementType.Float32, new[] { values.Count }, null);
-        var output = b.Tensor(ElementType.Int8, new[] { values.Count }, Q(scale, zeroPoint));
+        var output = b.Tensor(to, new[] { values.Count }, Q(scale, zeroPoint));
         b.Op(OpKind.Quantize, NoAttributes.Instance, new[] { input }, output);
         var bytes = values.SelectMany(v => BitConverter.GetBytes(v)).ToArray();
-        return new Case($"QUANTIZE float32->int8 at every step boundary, scale {scale:R}, zero point {zeroPoint}", b.Build(output), new[] { bytes });
+        return new Case($"QUANTIZE float32->{to.DisplayName()} at step boundaries, scale {scale:R}, zero point {zeroPoint}", b.Build(output), new[] { bytes });
     }
 
     private static IEnumerable<float> Around(float x, int ulps)

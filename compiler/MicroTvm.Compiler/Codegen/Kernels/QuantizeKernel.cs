@@ -5,7 +5,7 @@ using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
 namespace MicroTvm.Compiler.Codegen.Kernels;
 
 /// <summary>QUANTIZE: float32 → int8 by a threshold search (see <see cref="QuantizationThresholds"/>), float32 → int16
-/// (round half away from zero of x / scale, in double), and
+/// (round half away from zero of x / scale, in float like <see cref="AffineQuantization.Quantize"/>), and
 /// requantization between int8/int16 tensors.</summary>
 internal sealed class QuantizeKernel : Kernel
 {
@@ -43,12 +43,13 @@ internal sealed class QuantizeKernel : Kernel
         {
             if (input.Type == ElementType.Float32)
             {
-                c.Support.Use("round_half_away_d");
-                // Bound the quotient first so the conversion to int is defined; the clamp below gives the same result.
-                body.Line($"double v = (double){c.Input(0)}[i] / {CLiteral.Double(output.Quantization!.Scale)};");
-                body.Line("if (v > 1.0e6) v = 1.0e6;");
-                body.Line("if (v < -1.0e6) v = -1.0e6;");
-                body.Line($"int32_t q = round_half_away_d(v) + {output.Quantization.ZeroPoint};");
+                // The quotient in float, as TFLite divides; a NaN converts to 0 and the rest saturates to int32 before
+                // the zero point is added with wrap-around (what the target's float-to-int conversion does and what
+                // AffineQuantization models).
+                c.Support.Use("round_half_away_f");
+                body.Line($"const float v = {c.Input(0)}[i] / {CLiteral.Float(output.Quantization!.Scale)};");
+                body.Line("const int32_t r = v != v ? 0 : v >= 2147483648.0f ? INT32_MAX : v <= -2147483648.0f ? INT32_MIN : round_half_away_f(v);");
+                body.Line($"int32_t q = (int32_t)((uint32_t)r + (uint32_t){CLiteral.Int(output.Quantization.ZeroPoint)});");
             }
             else
             {
