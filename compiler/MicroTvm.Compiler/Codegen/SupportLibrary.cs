@@ -97,7 +97,7 @@ internal sealed class SupportLibrary
     {
         ["dsp"] = Kernels.DspSupport.Intrinsics,
         ["requantize"] = Kernels.DspSupport.Requantize,
-        ["mve"] = Kernels.DspSupport.Helium,
+        ["mve"] = Kernels.HeliumSupport.Helium,
         ["min_max"] = """
             static inline int32_t min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
             static inline int32_t max_i32(int32_t a, int32_t b) { return a > b ? a : b; }

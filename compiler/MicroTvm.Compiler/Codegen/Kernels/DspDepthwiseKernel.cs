@@ -17,17 +17,11 @@ internal sealed class DspDepthwiseKernel : TargetKernel
 {
     private readonly ConvolutionKernel _convolution = new();
 
-    /// <summary>Helium (MVE): four channels per vector of int32 lanes (widening byte loads, multiply, add), the
-    /// filter in its own order.</summary>
-    private readonly bool _helium;
-
-    public DspDepthwiseKernel(bool helium = false) => _helium = helium;
-
     public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.DepthwiseConv2D };
 
     public override bool Handles(Node node, TargetDescription target)
     {
-        if (!(_helium ? target.HasMve : target.HasDsp) || node.Kind != OpKind.DepthwiseConv2D || node.Input(0).Type != ElementType.Int8) return false;
+        if (!target.HasDsp || node.Kind != OpKind.DepthwiseConv2D || node.Input(0).Type != ElementType.Int8) return false;
         if (_convolution.Unsupported(node) is not null) return false;
         var a = node.AttributesAs<DepthwiseConv2DAttributes>();
         var input = node.Input(0);
@@ -64,9 +58,7 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                 pairs[(tap * groups + g) * 2 + 1] = Pack(4 * g + 1, 4 * g + 3);
             }
 
-        string wName = _helium
-            ? c.Constants.Int8($"{c.Prefix}_filter", w, $"operator {node.Index} filter {filter.Name} {Dims(filter)} as it is: [tap][channel]")
-            : c.Constants.Int32($"{c.Prefix}_filter", pairs,
+        string wName = c.Constants.Int32($"{c.Prefix}_filter", pairs,
             $"operator {node.Index} filter {filter.Name} {Dims(filter)} as int16 pairs [tap][channel/4][(c0,c2),(c1,c3)]");
 
         var rowWindows = Enumerable.Range(0, oh).Select(oy => ValidTaps(oy * a.StrideH - ph, fh, 1, ih)).ToArray();
@@ -97,7 +89,6 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         var (mult, shift) = DspGemmKernel.Requantization(c, q);
         c.Support.Use("dsp");
         c.Support.Use("requantize");
-        if (_helium) c.Support.Use("mve");
         var bound = new long[ch];
         for (int oc = 0; oc < ch; oc++)
         {
@@ -131,24 +122,15 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                 body.Line($"int8_t* o = {c.Output()} + (((size_t)n * {oh} + oy) * {ow} + ox) * {ch};");
                 using (body.Block($"for (g = 0; g < {groups}; ++g)"))
                 {
-                    if (_helium)
-                    {
-                        body.Line("int32_t a[4];");
-                        body.Line("mtvm_i32x4 acc = mtvm_ld4_s32(bias + 4 * g);");
-                        body.Line($"const int8_t* k = {wName} + 4 * g;");
-                    }
-                    else
-                    {
-                        body.Line("int32_t a0 = bias[4 * g], a1 = bias[4 * g + 1], a2 = bias[4 * g + 2], a3 = bias[4 * g + 3];");
-                        body.Line($"const int32_t* k = {wName} + 2 * g;");
-                    }
+                    body.Line("int32_t a0 = bias[4 * g], a1 = bias[4 * g + 1], a2 = bias[4 * g + 2], a3 = bias[4 * g + 3];");
+                    body.Line($"const int32_t* k = {wName} + 2 * g;");
 
                     using (body.Block("if (full)"))
                     {
                         body.Line("const int8_t* x = image + origin + 4 * g;");
                         for (int fy = 0; fy < fh; fy++)
                             for (int fx = 0; fx < fw; fx++)
-                                Tap(body, $"{(fy * iw + fx) * ch}", _helium ? $"{(fy * fw + fx) * ch}" : $"{(fy * fw + fx) * groups * 2}");
+                                Tap(body, $"{(fy * iw + fx) * ch}", $"{(fy * fw + fx) * groups * 2}");
                     }
 
                     using (body.Block("else"))
@@ -158,28 +140,21 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                                 using (body.Block($"if (fy0 <= {fy} && {fy} < fy1 && fx0 <= {fx} && {fx} < fx1)"))
                                 {
                                     body.Line($"const int8_t* x = image + (origin + {(fy * iw + fx) * ch} + 4 * g);");
-                                    Tap(body, "0", _helium ? $"{(fy * fw + fx) * ch}" : $"{(fy * fw + fx) * groups * 2}");
+                                    Tap(body, "0", $"{(fy * fw + fx) * groups * 2}");
                                 }
                     }
 
-                    if (_helium) body.Line("mtvm_st4(a, acc);");
-                    body.Line($"o[4 * g] = {req(_helium ? "a[0]" : "a0", "4 * g")};");
-                    body.Line($"o[4 * g + 1] = {req(_helium ? "a[1]" : "a1", "4 * g + 1")};");
-                    body.Line($"o[4 * g + 2] = {req(_helium ? "a[2]" : "a2", "4 * g + 2")};");
-                    body.Line($"o[4 * g + 3] = {req(_helium ? "a[3]" : "a3", "4 * g + 3")};");
+                    body.Line($"o[4 * g] = {req("a0", "4 * g")};");
+                    body.Line($"o[4 * g + 1] = {req("a1", "4 * g + 1")};");
+                    body.Line($"o[4 * g + 2] = {req("a2", "4 * g + 2")};");
+                    body.Line($"o[4 * g + 3] = {req("a3", "4 * g + 3")};");
                 }
             }
         }
     }
 
-    private void Tap(CodeWriter body, string inputOffset, string filterOffset)
+    private static void Tap(CodeWriter body, string inputOffset, string filterOffset)
     {
-        if (_helium)
-        {
-            body.Line($"acc = mtvm_mla4(acc, mtvm_ld4_s8(x + {inputOffset}), mtvm_ld4_s8(k + {filterOffset}));");
-            return;
-        }
-
         using (body.Block(""))
         {
             body.Line($"const uint32_t v = mtvm_load4(x + {inputOffset});");

@@ -21,18 +21,11 @@ internal sealed class DspGemmKernel : TargetKernel
     private readonly ConvolutionKernel _convolution = new();
     private readonly FullyConnectedKernel _fullyConnected = new();
 
-    /// <summary>Helium (MVE) instead of the DSP extension: columns stay int8 and VMLADAVA multiplies 16 bytes of a
-    /// column with 16 bytes of a filter row into a 32-bit sum in one instruction; the column length is padded to a
-    /// multiple of 16 with zero weights.</summary>
-    private readonly bool _helium;
-
-    public DspGemmKernel(bool helium = false) => _helium = helium;
-
     public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Conv2D, OpKind.DepthwiseConv2D, OpKind.FullyConnected };
 
     public override bool Handles(Node node, TargetDescription target)
     {
-        if (!(_helium ? target.HasMve : target.HasDsp) || node.Input(0).Type != ElementType.Int8) return false;
+        if (!target.HasDsp || node.Input(0).Type != ElementType.Int8) return false;
         if (node.Kind == OpKind.DepthwiseConv2D)
         {
             // One input channel: a depthwise convolution is an ordinary one with the multiplier as output channels.
@@ -154,35 +147,22 @@ internal sealed class DspGemmKernel : TargetKernel
         // CONV_2D reuses every weight for each output pixel: widening it once at compile time (int16 pairs in the
         // columns' order) saves the two SXTB16 per weight word in the inner loop, for twice the filter's flash.
         // FULLY_CONNECTED uses each weight once per batch row and stays int8.
-        bool wide = node.Kind != OpKind.FullyConnected && !_helium;
-        int vkp = _helium ? (kp + 15) / 16 * 16 : kp;
-        string wName;
-        if (_helium)
-        {
-            var padded = new sbyte[s.OutC * vkp];
-            for (int oc = 0; oc < s.OutC; oc++) Array.Copy(laid, oc * kp, padded, oc * vkp, kp);
-            wName = c.Constants.Int8($"{c.Prefix}_filter", padded,
-                $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for VMLADAVA: [{s.OutC}][{vkp}], rows of [{s.FilterH}][{s.RowBytes}] then zeros to a multiple of 16");
-        }
-        else
-        {
-            wName = wide
-                ? c.Constants.Int32($"{c.Prefix}_filter", WidenedPairs(laid),
-                    $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs: [{s.OutC}][{s.FilterH}][{s.RowBytes / 2}], per 4 values (w0,w2),(w1,w3), rows zero-padded to whole words")
-                : c.Constants.Int8($"{c.Prefix}_filter", laid,
-                    $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD: [{s.OutC}][{s.FilterH}][{s.RowBytes}], rows zero-padded to whole words");
-        }
+        bool wide = node.Kind != OpKind.FullyConnected;
+        string wName = wide
+            ? c.Constants.Int32($"{c.Prefix}_filter", WidenedPairs(laid),
+                $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs: [{s.OutC}][{s.FilterH}][{s.RowBytes / 2}], per 4 values (w0,w2),(w1,w3), rows zero-padded to whole words")
+            : c.Constants.Int8($"{c.Prefix}_filter", laid,
+                $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD: [{s.OutC}][{s.FilterH}][{s.RowBytes}], rows zero-padded to whole words");
 
-        string dot = _helium ? "mtvm_vdot" : wide ? "mtvm_dot16" : "mtvm_dot";
+        string dot = wide ? "mtvm_dot16" : "mtvm_dot";
         string wType = wide ? "int32_t" : "int8_t";
-        int rowStride = _helium ? vkp : wide ? kp / 2 : kp;
-        int steps = _helium ? vkp / 16 : kp / 4;
+        int rowStride = wide ? kp / 2 : kp;
+        int steps = kp / 4;
         string bName = c.Constants.Int32($"{c.Prefix}_bias", folded, $"operator {node.Index} bias - input zero point * sum of the filter row, per output channel");
         var q = ConvQuantization.Derive(input, filter, output, s.OutC, s.Activation);
         var (mult, shift) = Requantization(c, q);
         c.Support.Use("dsp");
         c.Support.Use("requantize");
-        if (_helium) c.Support.Use("mve");
 
         // Largest |accumulator| per channel: folded bias plus 128 * sum |w| (inputs are int8, padding holds zx).
         var bound = new long[s.OutC];
@@ -193,15 +173,7 @@ internal sealed class DspGemmKernel : TargetKernel
         string req(string acc, string oc) =>
             $"{function}({acc}, {string.Format(mult, oc)}, {string.Format(shift, oc)}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
 
-        if (_helium)
-        {
-            body.Line($"int8_t col[{Math.Min(2, s.Pixels)}][{vkp}]; /* two output pixels' receptive fields */");
-            if (vkp > kp) body.Line("memset(col, 0, sizeof col); /* zero weights face the tail */");
-        }
-        else
-        {
-            body.Line($"int32_t col[{Math.Min(2, s.Pixels)}][{words}]; /* two output pixels' receptive fields as int16 pairs */");
-        }
+        body.Line($"int32_t col[{Math.Min(2, s.Pixels)}][{words}]; /* two output pixels' receptive fields as int16 pairs */");
 
         bool needsRow = s.Padded || (s.Spatial && s.InC % 4 != 0);
         if (needsRow)
@@ -221,8 +193,8 @@ internal sealed class DspGemmKernel : TargetKernel
                 body.Line($"const {wType}* w = {wName};");
                 body.Line($"int8_t* o0 = {c.Output()} + (size_t)p * {s.OutC};");
                 body.Line($"int8_t* o1 = o0 + {s.OutC};");
-                Gather(body, s, zx, "p", "col[0]", c.Input(0), zeroRow, _helium);
-                Gather(body, s, zx, "p + 1", "col[1]", c.Input(0), zeroRow, _helium);
+                Gather(body, s, zx, "p", "col[0]", c.Input(0), zeroRow);
+                Gather(body, s, zx, "p + 1", "col[1]", c.Input(0), zeroRow);
                 using (body.Block($"for (oc = 0; oc + 1 < {s.OutC}; oc += 2, w += {2 * rowStride})"))
                 {
                     body.Line("int32_t acc[4];");
@@ -251,7 +223,7 @@ internal sealed class DspGemmKernel : TargetKernel
                 body.Line($"const {wType}* w = {wName};");
                 body.Line($"int8_t* o0 = {c.Output()} + (size_t){s.Pixels - 1} * {s.OutC};");
                 body.Line($"p = {s.Pixels - 1};");
-                Gather(body, s, zx, "p", "col[0]", c.Input(0), zeroRow, _helium);
+                Gather(body, s, zx, "p", "col[0]", c.Input(0), zeroRow);
                 using (body.Block($"for (oc = 0; oc + 1 < {s.OutC}; oc += 2, w += {2 * rowStride})"))
                 {
                     body.Line("int32_t acc[2];");
@@ -284,10 +256,10 @@ internal sealed class DspGemmKernel : TargetKernel
     }
 
     /// <summary>Statements filling column <paramref name="column"/> with pixel <paramref name="pixel"/>'s receptive field.</summary>
-    private static void Gather(CodeWriter body, Shape s, int zx, string pixel, string column, string image, string zeroRow, bool helium)
+    private static void Gather(CodeWriter body, Shape s, int zx, string pixel, string column, string image, string zeroRow)
     {
-        int half = helium ? s.RowBytes : s.RowBytes / 2; /* column elements per filter row */
-        string copy = helium ? "mtvm_copy8" : "mtvm_widen";
+        int half = s.RowBytes / 2; /* column elements per filter row */
+        const string copy = "mtvm_widen";
         if (!s.Spatial)
         {
             // Pointwise: the column is the input pixel itself.
@@ -313,21 +285,19 @@ internal sealed class DspGemmKernel : TargetKernel
             body.Line($"const int ox = q % {s.OutW}, oy = (q / {s.OutW}) % {s.OutH};");
             body.Line($"const int8_t* img = {image} + (size_t)(q / {s.OutW * s.OutH}) * {s.InH * s.InW * s.InC};");
             body.Line($"const int iy0 = oy * {s.StrideH} - {s.PadH}, ix0 = ox * {s.StrideW} - {s.PadW};");
-            body.Line($"{(helium ? "int8_t" : "int32_t")}* d = {column};");
+            body.Line($"int32_t* d = {column};");
             body.Line("int fy;");
             using (body.Block($"for (fy = 0; fy < {s.FilterH}; ++fy, d += {half})"))
             {
                 body.Line("const int iy = iy0 + fy;");
-                body.Line(helium
-                    ? $"if (iy < 0 || iy >= {s.InH}) {{ memset(d, {zx}, {s.RowBytes}); continue; }}"
-                    : $"if (iy < 0 || iy >= {s.InH}) {{ mtvm_fill_pairs(d, {zx}, {half}); continue; }}");
+                body.Line($"if (iy < 0 || iy >= {s.InH}) {{ mtvm_fill_pairs(d, {zx}, {half}); continue; }}");
                 if (!s.Padded)
                     body.Line($"if (ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW}) {{ {copy}(img + ((size_t)iy * {s.InW} + ix0) * {s.InC}, d, {s.RowBytes}); continue; }}");
                 if (s.InC % 4 == 0)
                 {
                     // Whole words per tap: widen each tap from the input or from a row of zero points, no copy.
                     for (int fx = 0; fx < s.FilterW; fx++)
-                        body.Line($"{copy}((unsigned)(ix0 + {fx}) < {s.InW}u ? img + ((size_t)iy * {s.InW} + ix0 + {fx}) * {s.InC} : {zeroRow}, d + {(helium ? fx * s.InC : fx * s.InC / 2)}, {s.InC});");
+                        body.Line($"{copy}((unsigned)(ix0 + {fx}) < {s.InW}u ? img + ((size_t)iy * {s.InW} + ix0 + {fx}) * {s.InC} : {zeroRow}, d + {fx * s.InC / 2}, {s.InC});");
                 }
                 else if (s.FilterW * s.InC <= 64)
                 {

@@ -1,0 +1,149 @@
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Quantization;
+using MicroTvm.Compiler.Reference;
+using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
+
+namespace MicroTvm.Compiler.Codegen.Kernels;
+
+/// <summary>
+/// int8 DEPTHWISE_CONV_2D (depth multiplier 1, dilation 1, channels a multiple of 4) for Helium (MVE, Cortex-M55):
+/// four channels per vector of int32 lanes (widening byte loads, multiply, add), the filter in its own order.
+/// Taps outside the image are skipped (each tap is tested against the window clamped per output pixel; interior
+/// pixels take a fully unrolled path with no test) and the input zero point's contribution over the valid taps is
+/// folded into the bias at compile time for every distinct clamped window.
+/// </summary>
+internal sealed class HeliumDepthwiseKernel : TargetKernel
+{
+    private readonly ConvolutionKernel _convolution = new();
+
+    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.DepthwiseConv2D };
+
+    public override bool Handles(Node node, TargetDescription target)
+    {
+        if (!target.HasMve || node.Kind != OpKind.DepthwiseConv2D || node.Input(0).Type != ElementType.Int8) return false;
+        if (_convolution.Unsupported(node) is not null) return false;
+        var a = node.AttributesAs<DepthwiseConv2DAttributes>();
+        var input = node.Input(0);
+        return a.DilationH == 1 && a.DilationW == 1 && input.Shape[3] == node.Output.Shape[3] && input.Shape[3] % 4 == 0
+            && DspGemmKernel.RequantizationFits(node, input.Shape[3], a.Activation);
+    }
+
+    public override string? Unsupported(Node node) => _convolution.Unsupported(node);
+
+    public override void Emit(EmitContext c)
+    {
+        var node = c.Node;
+        var a = node.AttributesAs<DepthwiseConv2DAttributes>();
+        var input = node.Input(0);
+        var filter = node.Input(1);
+        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        var output = node.Output;
+        int batches = input.Shape[0], ih = input.Shape[1], iw = input.Shape[2], ch = input.Shape[3];
+        int oh = output.Shape[1], ow = output.Shape[2];
+        int fh = filter.Shape[1], fw = filter.Shape[2], groups = ch / 4;
+        int ph = ConvGeometry.PaddingBefore(a.Padding, ih, fh, a.StrideH, 1), pw = ConvGeometry.PaddingBefore(a.Padding, iw, fw, a.StrideW, 1);
+        int zx = input.Quantization!.ZeroPoint;
+
+        var w = Decode.Int8(filter.Data!);
+        var b = bias is null ? new int[ch] : Decode.Int32(bias.Data!);
+
+        string wName = c.Constants.Int8($"{c.Prefix}_filter", w, $"operator {node.Index} filter {filter.Name} {Dims(filter)} as it is: [tap][channel]");
+
+        var rowWindows = Enumerable.Range(0, oh).Select(oy => ValidTaps(oy * a.StrideH - ph, fh, 1, ih)).ToArray();
+        var colWindows = Enumerable.Range(0, ow).Select(ox => ValidTaps(ox * a.StrideW - pw, fw, 1, iw)).ToArray();
+        var rowClasses = rowWindows.Distinct().ToList();
+        var colClasses = colWindows.Distinct().ToList();
+        var folded = new int[rowClasses.Count * colClasses.Count * ch];
+        for (int r = 0; r < rowClasses.Count; r++)
+            for (int k = 0; k < colClasses.Count; k++)
+                for (int oc = 0; oc < ch; oc++)
+                {
+                    long sum = 0;
+                    for (int fy = rowClasses[r].First; fy < rowClasses[r].End; fy++)
+                        for (int fx = colClasses[k].First; fx < colClasses[k].End; fx++)
+                            sum += w[(fy * fw + fx) * ch + oc];
+                    folded[(r * colClasses.Count + k) * ch + oc] = unchecked((int)(b[oc] - zx * sum));
+                }
+
+        string table = c.Constants.Int32($"{c.Prefix}_bias", folded,
+            $"operator {node.Index} bias - input zero point * sum of the valid taps, per output channel, for {rowClasses.Count}x{colClasses.Count} distinct clamped windows");
+        string rowIndex = "0", colIndex = "0";
+        if (rowClasses.Count > 1)
+            rowIndex = c.Constants.UInt8($"{c.Prefix}_row_window", rowWindows.Select(x => (byte)rowClasses.IndexOf(x)).ToArray(), $"operator {node.Index} window class per output row") + "[oy]";
+        if (colClasses.Count > 1)
+            colIndex = c.Constants.UInt8($"{c.Prefix}_col_window", colWindows.Select(x => (byte)colClasses.IndexOf(x)).ToArray(), $"operator {node.Index} window class per output column") + "[ox]";
+
+        var q = ConvQuantization.Derive(input, filter, output, ch, a.Activation);
+        var (mult, shift) = DspGemmKernel.Requantization(c, q);
+        c.Support.Use("dsp");
+        c.Support.Use("requantize");
+        c.Support.Use("mve");
+        var bound = new long[ch];
+        for (int oc = 0; oc < ch; oc++)
+        {
+            long taps = 0;
+            for (int tap = 0; tap < fh * fw; tap++) taps += Math.Abs((long)w[tap * ch + oc]);
+            long biasMax = Enumerable.Range(0, rowClasses.Count * colClasses.Count).Max(k => Math.Abs((long)folded[k * ch + oc]));
+            bound[oc] = biasMax + 128L * taps;
+        }
+
+        string function = DspGemmKernel.SmallAccumulators(bound, q) ? "mtvm_requantize_small_int8" : "mtvm_requantize_int8";
+        string req(string acc, string channel) =>
+            $"{function}({acc}, {string.Format(mult, channel)}, {string.Format(shift, channel)}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
+
+        var body = c.Body;
+        body.Line("int n, oy, ox, g;");
+        using (body.Block($"for (n = 0; n < {batches}; ++n)"))
+        using (body.Block($"for (oy = 0; oy < {oh}; ++oy)"))
+        {
+            body.Line($"const int iy0 = oy * {a.StrideH} - {ph};");
+            body.Line($"const int fy0 = iy0 < 0 ? -iy0 : 0;");
+            body.Line($"const int fy1 = {ih} - iy0 < {fh} ? {ih} - iy0 : {fh};");
+            using (body.Block($"for (ox = 0; ox < {ow}; ++ox)"))
+            {
+                body.Line($"const int ix0 = ox * {a.StrideW} - {pw};");
+                body.Line($"const int fx0 = ix0 < 0 ? -ix0 : 0;");
+                body.Line($"const int fx1 = {iw} - ix0 < {fw} ? {iw} - ix0 : {fw};");
+                body.Line($"const int32_t* bias = {table} + ({rowIndex} * {colClasses.Count} + {colIndex}) * {ch};");
+                body.Line($"const int8_t* image = {c.Input(0)} + (size_t)n * {ih * iw * ch};");
+                body.Line($"const int origin = (iy0 * {iw} + ix0) * {ch}; /* may be negative at the edges: only valid taps form pointers */");
+                body.Line($"const int full = fy0 == 0 && fy1 == {fh} && fx0 == 0 && fx1 == {fw};");
+                body.Line($"int8_t* o = {c.Output()} + (((size_t)n * {oh} + oy) * {ow} + ox) * {ch};");
+                using (body.Block($"for (g = 0; g < {groups}; ++g)"))
+                {
+                    body.Line("int32_t a[4];");
+                    body.Line("mtvm_i32x4 acc = mtvm_ld4_s32(bias + 4 * g);");
+                    body.Line($"const int8_t* k = {wName} + 4 * g;");
+
+                    using (body.Block("if (full)"))
+                    {
+                        body.Line("const int8_t* x = image + origin + 4 * g;");
+                        for (int fy = 0; fy < fh; fy++)
+                            for (int fx = 0; fx < fw; fx++)
+                                Tap(body, $"{(fy * iw + fx) * ch}", $"{(fy * fw + fx) * ch}");
+                    }
+
+                    using (body.Block("else"))
+                    {
+                        for (int fy = 0; fy < fh; fy++)
+                            for (int fx = 0; fx < fw; fx++)
+                                using (body.Block($"if (fy0 <= {fy} && {fy} < fy1 && fx0 <= {fx} && {fx} < fx1)"))
+                                {
+                                    body.Line($"const int8_t* x = image + (origin + {(fy * iw + fx) * ch} + 4 * g);");
+                                    Tap(body, "0", $"{(fy * fw + fx) * ch}");
+                                }
+                    }
+
+                    body.Line("mtvm_st4(a, acc);");
+                    body.Line($"o[4 * g] = {req("a[0]", "4 * g")};");
+                    body.Line($"o[4 * g + 1] = {req("a[1]", "4 * g + 1")};");
+                    body.Line($"o[4 * g + 2] = {req("a[2]", "4 * g + 2")};");
+                    body.Line($"o[4 * g + 3] = {req("a[3]", "4 * g + 3")};");
+                }
+            }
+        }
+    }
+
+    private static void Tap(CodeWriter body, string inputOffset, string filterOffset) =>
+        body.Line($"acc = mtvm_mla4(acc, mtvm_ld4_s8(x + {inputOffset}), mtvm_ld4_s8(k + {filterOffset}));");
+}
