@@ -418,6 +418,25 @@ public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
         Assert.Contains("openocd", flashError.Text);
     }
 
+    /// <summary>OpenOCD's -c takes a Tcl command: the board's arguments brace the firmware path so a project folder
+    /// with spaces reaches openocd as one Tcl word. The runner here records the arguments it receives (no board).</summary>
+    [Fact]
+    public void FlashArgumentsQuoteTheFirmwarePathForTheRunner()
+    {
+        var project = sdk.CreateProject("nucleo", "<PropertyGroup><Board>nucleo-f746zg</Board></PropertyGroup>", Projects.ThreeSources(),
+            folderName: "board folder with spaces");
+        string runner = project.PathOf("recording-openocd.sh");
+        File.WriteAllText(runner, "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > \"$(dirname \"$0\")/flash-arguments.txt\"\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(runner, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var flash = project.Build("-t:Flash", $"-p:FlashRunnerPath={runner}");
+
+        Assert.True(flash.Succeeded, flash.ToString());
+        string elf = Path.GetFullPath(project.PathOf("bin/Debug/nucleo.elf"));
+        Assert.Equal(new[] { "-f", "board/st_nucleo_f7.cfg", "-c", $"program {{{elf}}} verify reset exit" },
+            File.ReadAllLines(project.PathOf("flash-arguments.txt")));
+    }
+
     [Fact]
     public void UnknownBoardListsTheKnownOnes()
     {
