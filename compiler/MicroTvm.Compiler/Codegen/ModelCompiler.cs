@@ -12,7 +12,11 @@ namespace MicroTvm.Compiler.Codegen;
 /// valid C identifier: characters other than letters, digits and '_' become '_'.</param>
 /// <param name="PortableKernels">Use only the portable C kernels, also where the target has DSP/MVE ones (to compare
 /// the two, or to rule the target kernels out while debugging). The target's flags and alignment still apply.</param>
-public sealed record CompileOptions(string Target = "host", string? Name = null, bool PortableKernels = false);
+/// <param name="IoInWorkspace">Place the graph's inputs and outputs inside the workspace, planned like every other
+/// tensor (an input's bytes are reused after its last reader, an output's bytes are taken only from its producer on):
+/// <c>&lt;name&gt;_run(void* workspace)</c> and accessors <c>&lt;name&gt;_input0(workspace)</c>,
+/// <c>&lt;name&gt;_output0(workspace)</c> instead of caller-owned input and output buffers.</param>
+public sealed record CompileOptions(string Target = "host", string? Name = null, bool PortableKernels = false, bool IoInWorkspace = false);
 
 /// <summary>The generated files (file name → content) and the facts about them.</summary>
 public sealed class GeneratedModel
@@ -96,7 +100,7 @@ public static class ModelCompiler
             if (tensor.IsConstant)
                 throw new CompilerException(ErrorCodes.UnsupportedOperatorCodegen, $"graph input/output {tensor} is a constant") { File = graph.SourcePath };
 
-        var plan = MemoryPlanner.Plan(graph, kernels, target.Alignment);
+        var plan = MemoryPlanner.Plan(graph, kernels, target.Alignment, options.IoInWorkspace);
         try
         {
             return new SourceEmitter(graph, name, target, plan).Emit();

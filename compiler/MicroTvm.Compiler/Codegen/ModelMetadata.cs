@@ -5,10 +5,13 @@ namespace MicroTvm.Compiler.Codegen;
 
 /// <summary>What <c>&lt;name&gt;.json</c> holds: the model's interface, operators and memory plan (the equivalent of
 /// microTVM's Model Library Format metadata).</summary>
-/// <param name="WorkspaceBytes">Size of the caller-supplied workspace (graph inputs and outputs live in the caller's own buffers).</param>
+/// <param name="WorkspaceBytes">Size of the caller-supplied workspace (graph inputs and outputs included when <paramref name="IoInWorkspace"/>).</param>
 /// <param name="WorkspaceLowerBoundBytes">No packing of the workspace buffers (after aliasing and in-place sharing) can be smaller.</param>
 /// <param name="GreedyBySizeBytes">What the classic greedy-by-size placement would need, for comparison.</param>
-/// <param name="InputOutputBytes">Bytes of the graph's input and output buffers (outside the workspace).</param>
+/// <param name="InputOutputBytes">Bytes of the caller's own input and output buffers, outside the workspace (0 when
+/// <paramref name="IoInWorkspace"/>): the model's RAM is always WorkspaceBytes + InputOutputBytes.</param>
+/// <param name="IoInWorkspace">The graph's inputs and outputs live inside the workspace (their offsets are in
+/// <see cref="IoMetadata.Offset"/>); <c>&lt;name&gt;_run(void* workspace)</c>.</param>
 /// <param name="ActivationLowerBoundBytes">The analysis' activation lower bound: the most activation bytes live at one operator, graph inputs and outputs included, without in-place reuse (compare with WorkspaceBytes + InputOutputBytes).</param>
 /// <param name="WeightsBytes">Bytes of all constant data in the generated C (weights, folded biases, multipliers, tables).</param>
 public sealed record ModelMetadata(
@@ -21,6 +24,7 @@ public sealed record ModelMetadata(
     long GreedyBySizeBytes,
     string PlannerStrategy,
     long InputOutputBytes,
+    bool IoInWorkspace,
     long ActivationLowerBoundBytes,
     long WeightsBytes,
     long Macs,
@@ -44,7 +48,8 @@ public sealed record ModelMetadata(
 }
 
 /// <summary>A graph input or output as the C API exposes it.</summary>
-public sealed record IoMetadata(int Index, int Tensor, string Name, string Type, int[] Shape, long Bytes, double? Scale, long? ZeroPoint);
+/// <param name="Offset">Byte offset inside the workspace when the inputs and outputs live there; null for a caller's buffer.</param>
+public sealed record IoMetadata(int Index, int Tensor, string Name, string Type, int[] Shape, long Bytes, double? Scale, long? ZeroPoint, long? Offset = null);
 
 /// <summary>One operator in execution order.</summary>
 /// <param name="Function">The generated C function; null for an alias (RESHAPE …) that runs no code.</param>

@@ -166,7 +166,7 @@ internal sealed class SourceEmitter
             body.Line("MTVM_BARRIER();");
         }
 
-        for (int k = 0; k < _graph.Outputs.Count; k++)
+        for (int k = 0; k < _graph.Outputs.Count && !_plan.IoInWorkspace; k++)
         {
             var tensor = _graph.Outputs[k];
             var p = _plan[tensor];
@@ -176,14 +176,21 @@ internal sealed class SourceEmitter
         }
 
         var run = new CodeWriter();
-        run.Line($"int {_name}_run(const {_name}_inputs* inputs, const {_name}_outputs* outputs, void* workspace) {{");
-        if (usesWorkspace)
+        if (_plan.IoInWorkspace)
         {
+            run.Line($"int {_name}_run(void* workspace) {{");
+            run.Line("    uint8_t* const ws = (uint8_t*)workspace;");
+            run.Line("    if (ws == NULL) return -1;");
+        }
+        else if (usesWorkspace)
+        {
+            run.Line($"int {_name}_run(const {_name}_inputs* inputs, const {_name}_outputs* outputs, void* workspace) {{");
             run.Line("    uint8_t* const ws = (uint8_t*)workspace;");
             run.Line("    if (inputs == NULL || outputs == NULL || ws == NULL) return -1;");
         }
         else
         {
+            run.Line($"int {_name}_run(const {_name}_inputs* inputs, const {_name}_outputs* outputs, void* workspace) {{");
             run.Line("    (void)workspace;");
             run.Line("    if (inputs == NULL || outputs == NULL) return -1;");
         }
@@ -219,9 +226,16 @@ internal sealed class SourceEmitter
         h.Line($"/* The caller supplies the workspace: {_macro}_WORKSPACE_SIZE bytes aligned to {_macro}_WORKSPACE_ALIGNMENT. */");
         h.Line($"#define {_macro}_WORKSPACE_SIZE {_plan.WorkspaceBytes}");
         h.Line($"#define {_macro}_WORKSPACE_ALIGNMENT {_plan.Alignment}");
+        h.Line($"/* 1: the inputs and outputs live inside the workspace ({_name}_input0(workspace), …); 0: in the caller's buffers. */");
+        h.Line($"#define {_macro}_IO_IN_WORKSPACE {(_plan.IoInWorkspace ? 1 : 0)}");
         h.Line();
         WriteIo(h, "INPUT", _graph.Inputs);
         WriteIo(h, "OUTPUT", _graph.Outputs);
+        if (_plan.IoInWorkspace)
+        {
+            WriteWorkspaceRun(h);
+            return h.ToString();
+        }
 
         h.Line($"typedef struct {_name}_inputs {{");
         for (int k = 0; k < _graph.Inputs.Count; k++)
@@ -238,13 +252,44 @@ internal sealed class SourceEmitter
         h.Line($"/* Runs the model once: reads the inputs, writes the outputs. Returns 0, or -1 when a pointer is NULL.");
         h.Line($"   Buffers must not overlap each other or the workspace; no state is kept between calls. */");
         h.Line($"int {_name}_run(const {_name}_inputs* inputs, const {_name}_outputs* outputs, void* workspace);");
+        WriteHeaderEnd(h);
+        return h.ToString();
+    }
+
+    private void WriteHeaderEnd(CodeWriter h)
+    {
+        string guard = $"MICROTVM_{_macro}_H_";
         h.Line();
         h.Line("#ifdef __cplusplus");
         h.Line("}");
         h.Line("#endif");
         h.Line();
         h.Line($"#endif /* {guard} */");
-        return h.ToString();
+    }
+
+    /// <summary>The API when the inputs and outputs live in the workspace: accessors and a run taking only the workspace.</summary>
+    private void WriteWorkspaceRun(CodeWriter h)
+    {
+        h.Line($"/* The inputs and outputs are inside the workspace, at planned offsets: {_name}_input<k>(workspace) and");
+        h.Line($"   {_name}_output<k>(workspace) point at them. Their bytes are shared with other tensors while the model runs. */");
+        for (int k = 0; k < _graph.Inputs.Count; k++)
+        {
+            string type = $"{_name}_input{k}_t";
+            h.Line($"static inline {type}* {_name}_input{k}(void* workspace) {{ return ({type}*)((uint8_t*)workspace + {_macro}_INPUT{k}_OFFSET); }}");
+        }
+
+        for (int k = 0; k < _graph.Outputs.Count; k++)
+        {
+            string type = $"{_name}_output{k}_t";
+            h.Line($"static inline const {type}* {_name}_output{k}(const void* workspace) {{ return (const {type}*)((const uint8_t*)workspace + {_macro}_OUTPUT{k}_OFFSET); }}");
+        }
+
+        h.Line();
+        h.Line($"/* Runs the model once on the inputs in the workspace and leaves the outputs there. Returns 0, or -1 when");
+        h.Line($"   workspace is NULL. Write every input before every call: the run reuses an input's bytes once it is read.");
+        h.Line($"   Read the outputs before writing the next inputs: an output may occupy bytes an input had. */");
+        h.Line($"int {_name}_run(void* workspace);");
+        WriteHeaderEnd(h);
     }
 
     private void WriteIo(CodeWriter h, string kind, IReadOnlyList<Tensor> tensors)
@@ -268,6 +313,7 @@ internal sealed class SourceEmitter
                 h.Line($"#define {p}_ZERO_POINT {CLiteral.Int(t.Quantization.ZeroPoints[0])}");
             }
 
+            if (_plan.IoInWorkspace) h.Line($"#define {p}_OFFSET {_plan[t].Offset}");
             h.Line($"typedef {t.Type.CType()} {_name}_{kind.ToLowerInvariant()}{k}_t;");
             h.Line();
         }
@@ -282,7 +328,8 @@ internal sealed class SourceEmitter
 
         IoMetadata Io(Tensor t, int k) => new(k, t.Id, t.Name, t.Type.DisplayName(), t.Shape, t.ByteSize,
             t.Quantization is not null && t.Type != ElementType.Float32 ? t.Quantization.Scale : null,
-            t.Quantization is not null && t.Type != ElementType.Float32 ? t.Quantization.ZeroPoints[0] : null);
+            t.Quantization is not null && t.Type != ElementType.Float32 ? t.Quantization.ZeroPoints[0] : null,
+            _plan.IoInWorkspace ? _plan[t].Offset : null);
 
         var byBuffer = _plan.Placements.Values.Where(p => p.Kind != StorageKind.Constant)
             .GroupBy(p => (p.Kind, p.Buffer)).ToDictionary(g => g.Key, g => g.Select(p => p.Tensor.Id).Order().ToArray());
@@ -296,7 +343,8 @@ internal sealed class SourceEmitter
 
         return new ModelMetadata(_name, _target.Name, SourceName, _plan.WorkspaceBytes, _plan.Alignment,
             _plan.Packing.LowerBoundBytes, _plan.Packing.GreedyBySizeBytes, _plan.Packing.Strategy,
-            _graph.Inputs.Concat(_graph.Outputs).Distinct().Sum(t => t.ByteSize), GraphStats.ActivationLowerBound(_graph),
+            _plan.IoInWorkspace ? 0 : _graph.Inputs.Concat(_graph.Outputs).Distinct().Sum(t => t.ByteSize), _plan.IoInWorkspace,
+            GraphStats.ActivationLowerBound(_graph),
             weightsBytes, operators.Sum(o => o.Macs ?? 0),
             _graph.Inputs.Select(Io).ToList(), _graph.Outputs.Select(Io).ToList(), operators, tensors);
     }

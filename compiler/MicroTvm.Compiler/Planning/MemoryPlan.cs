@@ -24,14 +24,16 @@ public enum StorageKind
 /// </summary>
 /// <param name="Buffer">Id of the shared buffer; -1 for constants.</param>
 /// <param name="FirstStep">Position in execution order where the tensor is written (-1 for graph inputs and constants).</param>
-/// <param name="LastStep">Last position where it is read (or written, if never read); int.MaxValue for graph outputs.</param>
+/// <param name="LastStep">Last position where it is read (or written, if never read); int.MaxValue for graph outputs
+/// and, with inputs and outputs in the workspace, for every tensor sharing a graph output's bytes.</param>
 public sealed record TensorPlacement(Tensor Tensor, StorageKind Kind, int IoIndex, long Offset, long Bytes, int Buffer, int FirstStep, int LastStep);
 
 /// <summary>The static memory plan of a graph: every tensor's storage and the workspace it needs.</summary>
 public sealed class MemoryPlan
 {
-    public MemoryPlan(IReadOnlyDictionary<Tensor, TensorPlacement> placements, IReadOnlyList<BufferRequest> buffers, PackingResult packing, int alignment)
+    public MemoryPlan(IReadOnlyDictionary<Tensor, TensorPlacement> placements, IReadOnlyList<BufferRequest> buffers, PackingResult packing, int alignment, bool ioInWorkspace)
     {
+        IoInWorkspace = ioInWorkspace;
         Placements = placements;
         Buffers = buffers;
         Packing = packing;
@@ -46,6 +48,9 @@ public sealed class MemoryPlan
     public PackingResult Packing { get; }
 
     public int Alignment { get; }
+
+    /// <summary>Graph inputs and outputs live in the workspace too (no caller buffers).</summary>
+    public bool IoInWorkspace { get; }
 
     public long WorkspaceBytes => Packing.TotalBytes;
 

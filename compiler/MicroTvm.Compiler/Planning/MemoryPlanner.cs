@@ -13,14 +13,17 @@ public interface IKernelMemoryTraits
 }
 
 /// <summary>
-/// Plans where every activation lives. Graph inputs stay in the caller's input buffers and graph outputs are
-/// written straight to the caller's output buffers; every other activation gets an offset in one workspace.
+/// Plans where every activation lives. By default graph inputs stay in the caller's input buffers and graph outputs
+/// are written straight to the caller's output buffers; every other activation gets an offset in one workspace.
+/// With <c>ioInWorkspace</c> the graph inputs and outputs are workspace buffers like any other: an input is live from
+/// before the first step (the caller writes it) to its last reader, an output from its producer to after the last
+/// step (the caller reads it), so their bytes are reused outside those lifetimes.
 /// Aliases share their input's storage; an operator that allows it writes over an input whose lifetime ends at that
 /// operator; the remaining buffers are packed by <see cref="BufferPacker"/>.
 /// </summary>
 public static class MemoryPlanner
 {
-    public static MemoryPlan Plan(Graph graph, IKernelMemoryTraits traits, int alignment)
+    public static MemoryPlan Plan(Graph graph, IKernelMemoryTraits traits, int alignment, bool ioInWorkspace = false)
     {
         var nodes = graph.Nodes;
         var step = new Dictionary<Node, int>();
@@ -45,7 +48,12 @@ public static class MemoryPlanner
             foreach (var input in node.Inputs)
                 if (input is not null && !input.IsConstant) lastRead[input] = step[node];
 
-        bool IsExternal(Tensor root) => root.IsConstant || inputIndex.ContainsKey(root) || outputIndex.ContainsKey(root);
+        // Inside the workspace a graph output is read by the caller after the last step: nothing may reuse its bytes.
+        int afterLastStep = nodes.Count;
+        if (ioInWorkspace)
+            foreach (var output in outputIndex.Keys) lastRead[output] = afterLastStep;
+
+        bool IsExternal(Tensor root) => root.IsConstant || (!ioInWorkspace && (inputIndex.ContainsKey(root) || outputIndex.ContainsKey(root)));
 
         // Last read of each storage set, kept per root as sets merge (linear in the graph size).
         var setLastUse = new Dictionary<Tensor, int>();
@@ -60,7 +68,7 @@ public static class MemoryPlanner
         foreach (var node in nodes)
         {
             var output = node.Output;
-            if (outputIndex.ContainsKey(output) || node.Outputs.Count != 1) continue;
+            if ((!ioInWorkspace && outputIndex.ContainsKey(output)) || node.Outputs.Count != 1) continue;
             var first = node.Inputs.Count > 0 ? node.Inputs[0] : null;
             if (traits.IsAlias(node) && first is not null)
             {
@@ -117,10 +125,11 @@ public static class MemoryPlanner
 
             foreach (var t in list)
             {
-                var (kind, io) = inputIndex.TryGetValue(root, out var ii) ? (StorageKind.Input, ii)
+                var (kind, io) = ioInWorkspace ? (StorageKind.Workspace, -1)
+                    : inputIndex.TryGetValue(root, out var ii) ? (StorageKind.Input, ii)
                     : outputIndex.TryGetValue(root, out var oi) ? (StorageKind.Output, oi)
                     : (StorageKind.Workspace, -1);
-                if (outputIndex.ContainsKey(root)) lastStep = int.MaxValue;
+                if (outputIndex.ContainsKey(root) || (ioInWorkspace && lastStep == afterLastStep)) lastStep = int.MaxValue;
                 placements[t] = new TensorPlacement(t, kind, io, 0, t.ByteSize, buffer, firstStep, lastStep);
             }
         }
@@ -133,6 +142,6 @@ public static class MemoryPlanner
         foreach (var tensor in graph.Tensors.Where(t => t.IsConstant))
             placements[tensor] = new TensorPlacement(tensor, StorageKind.Constant, -1, 0, tensor.ByteSize, -1, -1, int.MaxValue);
 
-        return new MemoryPlan(placements, requests, packing, alignment);
+        return new MemoryPlan(placements, requests, packing, alignment, ioInWorkspace);
     }
 }

@@ -97,25 +97,54 @@ public class DifferentialTests
     [Fact]
     public void UnusualGraphInterfacesWork() => Check(7, r => r.InterfaceCases().ToList());
 
-    private static void Check(int seed, Func<RandomGraphs, List<RandomGraphs.Case>> generate)
+    /// <summary>Inputs and outputs inside the workspace: an input reshaped or returned as an output, an output read
+    /// by a later operator, in-place operators writing over a graph input, reshape aliases as graph outputs; each case
+    /// runs twice in the same (dirty) workspace.</summary>
+    [Fact]
+    public void IoInWorkspaceMatchesTheReferenceEvaluator() => Check(8, r => r.InterfaceCases()
+        .Concat(Enumerable.Range(0, 4).Select(_ => r.Chain()))
+        .Concat(new[] { OpKind.Relu, OpKind.Logistic }.SelectMany(kind => new[] { ElementType.Int8, ElementType.Float32 }.Select(type => r.Unary(kind, type))))
+        .Concat(new[] { ElementType.Int8, ElementType.Float32 }.Select(type => r.Binary(OpKind.Add, type)))
+        .Concat(new[] { r.Quantize(ElementType.Float32, ElementType.Int8), r.Quantize(ElementType.Int8, ElementType.Float32) })
+        .Concat(new[] { r.Convolution(ElementType.Int8, depthwise: false), r.Pool(ElementType.Int8, average: true), r.Softmax(ElementType.Int8, ElementType.Int8) })
+        .ToList(), ioInWorkspace: true);
+
+    private static void Check(int seed, Func<RandomGraphs, List<RandomGraphs.Case>> generate, bool ioInWorkspace = false)
     {
         var cases = generate(new RandomGraphs(seed));
         var dir = Gcc.TemporaryDirectory($"diff{seed}");
         var main = new StringBuilder();
-        main.AppendLine("#include <stdio.h>\n#include <stdlib.h>");
+        main.AppendLine("#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>");
         var sources = new List<string>();
         var calls = new StringBuilder();
         for (int i = 0; i < cases.Count; i++)
         {
             var c = cases[i];
             string name = $"case{i}";
-            var model = ModelCompiler.Compile(c.Graph, new CompileOptions("host", name));
+            var model = ModelCompiler.Compile(c.Graph, new CompileOptions("host", name, IoInWorkspace: ioInWorkspace));
             MemoryPlanTests.CheckPlan(c.Graph, model.Metadata);
             model.WriteTo(dir);
             sources.Add(model.SourceFile);
             main.AppendLine($"#include \"{model.HeaderFile}\"");
             for (int k = 0; k < c.Inputs.Length; k++) File.WriteAllBytes(Path.Combine(dir, $"{name}_in{k}.bin"), c.Inputs[k]);
             string m = name.ToUpperInvariant();
+            if (ioInWorkspace)
+            {
+                // Written and run twice: the second run starts from the first one's leftovers.
+                calls.AppendLine("    {");
+                calls.AppendLine($"        void* ws = malloc({m}_WORKSPACE_SIZE); int run;");
+                calls.AppendLine($"        memset(ws, 0xA5, {m}_WORKSPACE_SIZE);");
+                calls.AppendLine("        for (run = 0; run < 2; run++) {");
+                for (int k = 0; k < c.Inputs.Length; k++)
+                    calls.AppendLine($"            {{ void* data = load(\"{name}_in{k}.bin\", {m}_INPUT{k}_SIZE); memcpy({name}_input{k}(ws), data, {m}_INPUT{k}_SIZE); free(data); }}");
+                calls.AppendLine($"            if ({name}_run(ws) != 0) return 4;");
+                calls.AppendLine("        }");
+                for (int k = 0; k < c.Graph.Outputs.Count; k++)
+                    calls.AppendLine($"        save(\"{name}_out{k}.bin\", {name}_output{k}(ws), {m}_OUTPUT{k}_SIZE);");
+                calls.AppendLine("    }");
+                continue;
+            }
+
             calls.AppendLine("    {");
             calls.AppendLine($"        {name}_inputs in; {name}_outputs out; void* ws = malloc({m}_WORKSPACE_SIZE ? {m}_WORKSPACE_SIZE : 1);");
             for (int k = 0; k < c.Inputs.Length; k++)

@@ -22,8 +22,13 @@ public class MemoryPlanTests
         var graph = TfliteImporter.Load(TestModels.ModelPath(modelName));
         foreach (var target in new[] { "host", "cortex-m7", "cortex-m0plus" })
         {
-            var metadata = ModelMetadata.FromJson(ModelCompiler.Compile(graph, new CompileOptions(target, modelName)).Files[modelName + ".json"]);
-            CheckPlan(graph, metadata);
+            foreach (bool ioInWorkspace in new[] { false, true })
+            {
+                var options = new CompileOptions(target, modelName, IoInWorkspace: ioInWorkspace);
+                var metadata = ModelMetadata.FromJson(ModelCompiler.Compile(graph, options).Files[modelName + ".json"]);
+                Assert.Equal(ioInWorkspace, metadata.IoInWorkspace);
+                CheckPlan(graph, metadata);
+            }
         }
     }
 
@@ -33,7 +38,10 @@ public class MemoryPlanTests
         var step = graph.Nodes.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i);
         var producer = graph.Producers();
         int Produced(Tensor t) => producer.TryGetValue(t, out var n) ? step[n] : -1;
-        int LastUse(Tensor t) => graph.Nodes.Where(n => n.Inputs.Contains(t)).Select(n => step[n]).DefaultIfEmpty(Produced(t)).Max();
+        // With the inputs and outputs in the workspace, the caller reads every graph output after the last step.
+        var graphOutputs = graph.Outputs.ToHashSet();
+        int LastUse(Tensor t) => metadata.IoInWorkspace && graphOutputs.Contains(t) ? graph.Nodes.Count
+            : graph.Nodes.Where(n => n.Inputs.Contains(t)).Select(n => step[n]).DefaultIfEmpty(Produced(t)).Max();
 
         // Alias groups: RESHAPE/SQUEEZE/EXPAND_DIMS output and input are the same bytes.
         var group = graph.Tensors.ToDictionary(t => t, t => t);
@@ -42,6 +50,19 @@ public class MemoryPlanTests
             group[Find(n.Output)] = Find(n.Input(0));
 
         var workspace = metadata.MemoryPlan.Where(p => p.Storage == "workspace").ToList();
+        if (metadata.IoInWorkspace)
+        {
+            Assert.Equal(0, metadata.InputOutputBytes);
+            Assert.All(metadata.MemoryPlan, p => Assert.Equal("workspace", p.Storage));
+            // The header's accessors point at the planned bytes of each input and output.
+            Assert.All(metadata.Inputs.Concat(metadata.Outputs), io =>
+                Assert.Equal(metadata.MemoryPlan.Single(p => p.Tensor == io.Tensor).Offset, io.Offset));
+        }
+        else
+        {
+            Assert.All(metadata.Inputs.Concat(metadata.Outputs), io => Assert.Null(io.Offset));
+        }
+
         Assert.All(workspace, p =>
         {
             Assert.NotNull(p.Offset);
@@ -82,7 +103,7 @@ public class MemoryPlanTests
                 // Allowed only as an in-place write: the later group starts at the step where the earlier one ends,
                 // the operator at that step reads the earlier group and writes the later one, at the same offset.
                 var (early, late, lEarly, lLate) = la.First <= lb.First ? (ra, rb, la, lb) : (rb, ra, lb, la);
-                bool inPlace = lEarly.Last == lLate.First && a.Offset == b.Offset &&
+                bool inPlace = lEarly.Last == lLate.First && lLate.First >= 0 && a.Offset == b.Offset &&
                     graph.Nodes[lLate.First].Inputs.Any(t => t is not null && !t.IsConstant && Find(t) == early) &&
                     graph.Nodes[lLate.First].Outputs.Any(t => Find(t) == late);
                 Assert.True(inPlace,

@@ -39,7 +39,7 @@ public static class ModelHarness
     {
         var dir = Gcc.TemporaryDirectory(directoryName);
         model.WriteTo(dir);
-        File.WriteAllText(Path.Combine(dir, "main.c"), MainSource(model, graph));
+        File.WriteAllText(Path.Combine(dir, "main.c"), model.Metadata.IoInWorkspace ? WorkspaceIoMainSource(model, graph) : MainSource(model, graph));
         Gcc.Build("gcc", Gcc.HostFlags + " -DMICROTVM_TRACE", new[] { model.SourceFile, "main.c" }, "model", dir);
 
         var folder = TestModels.Folder(modelName);
@@ -56,6 +56,62 @@ public static class ModelHarness
                 WholeModelTests.ProducedByFloatArithmetic(graph, output));
             Assert.True(difference is null, $"{modelName} output for input {k}: {difference}");
         }
+    }
+
+    /// <summary>
+    /// The same command line for a model compiled with <see cref="CompileOptions.IoInWorkspace"/>: the workspace is
+    /// malloc'd at its exact size and filled with a poison pattern; the inputs are loaded into the workspace, the model
+    /// runs (traced); then, as the API documents, the inputs are written again and the model runs a second time in
+    /// the now dirty workspace. The two runs' outputs must be equal (exit 5 otherwise); the second one is saved.
+    /// </summary>
+    public static string WorkspaceIoMainSource(GeneratedModel model, Graph graph)
+    {
+        string n = model.Name, m = n.ToUpperInvariant();
+        var w = new System.Text.StringBuilder();
+        w.AppendLine($"#include \"{model.HeaderFile}\"");
+        w.AppendLine("#include <stdio.h>");
+        w.AppendLine("#include <stdlib.h>");
+        w.AppendLine("#include <string.h>");
+        w.AppendLine("static const char* trace_dir;");
+        w.AppendLine("void microtvm_trace(int operator_index, int tensor_id, const void* data, size_t bytes);");
+        w.AppendLine("void microtvm_trace(int operator_index, int tensor_id, const void* data, size_t bytes) {");
+        w.AppendLine("    char path[4096]; FILE* f;");
+        w.AppendLine("    (void)operator_index;");
+        w.AppendLine("    if (trace_dir == NULL) return;");
+        w.AppendLine("    snprintf(path, sizeof path, \"%s/t%d.bin\", trace_dir, tensor_id);");
+        w.AppendLine("    f = fopen(path, \"wb\");");
+        w.AppendLine("    if (f == NULL || fwrite(data, 1, bytes, f) != bytes) { fprintf(stderr, \"cannot write %s\\n\", path); exit(3); }");
+        w.AppendLine("    fclose(f);");
+        w.AppendLine("}");
+        w.AppendLine(LoadAndSaveFunctions);
+        w.AppendLine("int main(int argc, char** argv) {");
+        w.AppendLine($"    void* workspace; void* first[{m}_OUTPUT_COUNT]; int run;");
+        w.AppendLine($"    if (argc != 2 + {m}_INPUT_COUNT + {m}_OUTPUT_COUNT) {{ fprintf(stderr, \"usage\\n\"); return 1; }}");
+        w.AppendLine("    trace_dir = argv[1][0] == '-' ? NULL : argv[1];");
+        w.AppendLine($"    workspace = malloc({m}_WORKSPACE_SIZE);");
+        w.AppendLine("    if (workspace == NULL) return 2;");
+        w.AppendLine($"    memset(workspace, 0xA5, {m}_WORKSPACE_SIZE);");
+        w.AppendLine("    for (run = 0; run < 2; run++) {");
+        for (int k = 0; k < graph.Inputs.Count; k++)
+        {
+            w.AppendLine($"        {{ void* data = load(argv[{2 + k}], {m}_INPUT{k}_SIZE);");
+            w.AppendLine($"          memcpy({n}_input{k}(workspace), data, {m}_INPUT{k}_SIZE); free(data); }}");
+        }
+
+        w.AppendLine($"        if ({n}_run(workspace) != 0) {{ fprintf(stderr, \"run failed\\n\"); return 4; }}");
+        w.AppendLine("        trace_dir = NULL;");
+        for (int k = 0; k < graph.Outputs.Count; k++)
+        {
+            w.AppendLine($"        if (run == 0) {{ first[{k}] = malloc({m}_OUTPUT{k}_SIZE); memcpy(first[{k}], {n}_output{k}(workspace), {m}_OUTPUT{k}_SIZE); }}");
+            w.AppendLine($"        else if (memcmp(first[{k}], {n}_output{k}(workspace), {m}_OUTPUT{k}_SIZE) != 0) {{ fprintf(stderr, \"output {k} differs in the second run\\n\"); return 5; }}");
+        }
+
+        w.AppendLine("    }");
+        for (int k = 0; k < graph.Outputs.Count; k++)
+            w.AppendLine($"    save(argv[{2 + graph.Inputs.Count + k}], {n}_output{k}(workspace), {m}_OUTPUT{k}_SIZE);");
+        w.AppendLine("    return 0;");
+        w.AppendLine("}");
+        return w.ToString();
     }
 
     public static string MainSource(GeneratedModel model, Graph graph)

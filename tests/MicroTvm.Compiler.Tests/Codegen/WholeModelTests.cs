@@ -30,7 +30,7 @@ public class WholeModelTests
     }
 
     /// <summary>Compares intermediates in execution order and names the first operator whose output differs.</summary>
-    private static void CompareIntermediates(Graph graph, string folder, string traceDir)
+    internal static void CompareIntermediates(Graph graph, string folder, string traceDir)
     {
         var stored = File.ReadAllLines(Path.Combine(folder, "intermediates0", "index.csv")).Skip(1)
             .Select(line => int.Parse(line.Split(',')[0], CultureInfo.InvariantCulture)).ToHashSet();

@@ -1,0 +1,73 @@
+using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Tflite;
+
+namespace MicroTvm.Compiler.Tests.Codegen;
+
+/// <summary>
+/// <see cref="CompileOptions.IoInWorkspace"/>: the graph's inputs and outputs are planned inside the workspace.
+/// Every model runs on the host (ASan+UBSan, the workspace malloc'd at its exact size) from the accessors, twice in
+/// the same workspace per input, and must match TensorFlow Lite Micro's outputs and intermediates.
+/// </summary>
+public class WorkspaceIoTests
+{
+    public static IEnumerable<object[]> Models() => TestModels.All();
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void ModelsMatchTfliteMicroWithInputsAndOutputsInTheWorkspace(string modelName)
+    {
+        var graph = TfliteImporter.Load(TestModels.ModelPath(modelName));
+        var model = ModelCompiler.Compile(graph, new CompileOptions("host", modelName, IoInWorkspace: true));
+        Assert.True(model.Metadata.IoInWorkspace);
+        Assert.Contains($"int {modelName}_run(void* workspace);", model.Files[model.HeaderFile]);
+        var folder = TestModels.Folder(modelName);
+        ModelHarness.RunOnStoredInputs(modelName, graph, model, "wsio-" + modelName, traceDir => WholeModelTests.CompareIntermediates(graph, folder, traceDir));
+    }
+
+    /// <summary>Placing the inputs and outputs in the workspace never needs more RAM than caller buffers beside the
+    /// workspace, and for a model whose inputs die early (ad_toycar: float input read once by its QUANTIZE, output
+    /// written only by the last operator) it needs less.</summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void WorkspaceWithInputsAndOutputsIsNoLargerThanWorkspacePlusBuffers(string modelName)
+    {
+        var graph = TfliteImporter.Load(TestModels.ModelPath(modelName));
+        foreach (var target in new[] { "cortex-m7", "cortex-m4", "cortex-m55" })
+        {
+            var outside = ModelCompiler.Compile(graph, new CompileOptions(target, modelName)).Metadata;
+            var inside = ModelCompiler.Compile(graph, new CompileOptions(target, modelName, IoInWorkspace: true)).Metadata;
+            long ioBytes = graph.Inputs.Concat(graph.Outputs).Distinct().Sum(t => t.ByteSize);
+            Assert.Equal(ioBytes, outside.InputOutputBytes);
+            Assert.Equal(0, inside.InputOutputBytes);
+            long separate = outside.WorkspaceBytes + outside.InputOutputBytes;
+            Assert.True(inside.WorkspaceBytes <= separate, $"{modelName} on {target}: {inside.WorkspaceBytes} bytes with I/O inside > {separate} beside");
+            // Every input and output is somewhere in the workspace, so it holds at least the largest of them.
+            Assert.True(inside.WorkspaceBytes >= graph.Inputs.Concat(graph.Outputs).Max(t => t.ByteSize));
+            if (modelName == "ad_toycar")
+                Assert.True(inside.WorkspaceBytes < separate, $"ad_toycar on {target}: {inside.WorkspaceBytes} bytes with I/O inside, {separate} beside");
+        }
+    }
+
+    [Fact]
+    public void HeaderOffersAccessorsAndOffsetsInsteadOfBufferStructs()
+    {
+        var graph = TfliteImporter.Load(TestModels.ModelPath("ad_toycar"));
+        var model = ModelCompiler.Compile(graph, new CompileOptions("cortex-m7", "ad", IoInWorkspace: true));
+        string header = model.Files["ad.h"];
+        var input = model.Metadata.Inputs.Single();
+        var output = model.Metadata.Outputs.Single();
+        Assert.Contains("#define AD_IO_IN_WORKSPACE 1", header);
+        Assert.Contains($"#define AD_INPUT0_OFFSET {input.Offset}", header);
+        Assert.Contains($"#define AD_OUTPUT0_OFFSET {output.Offset}", header);
+        Assert.Contains("static inline ad_input0_t* ad_input0(void* workspace)", header);
+        Assert.Contains("static inline const ad_output0_t* ad_output0(const void* workspace)", header);
+        Assert.DoesNotContain("ad_inputs", header);
+        Assert.DoesNotContain("ad_inputs", model.Files["ad.c"]);
+        Assert.Equal(0, input.Offset!.Value % model.Metadata.WorkspaceAlignment);
+        Assert.Equal(0, output.Offset!.Value % model.Metadata.WorkspaceAlignment);
+
+        var separate = ModelCompiler.Compile(graph, new CompileOptions("cortex-m7", "ad")).Files["ad.h"];
+        Assert.Contains("#define AD_IO_IN_WORKSPACE 0", separate);
+        Assert.DoesNotContain("_OFFSET", separate);
+    }
+}
