@@ -57,6 +57,7 @@ namespace MicroTvm.Build.Tasks
             string path = model.ItemSpec;
             string name = model.GetMetadata("ModelName");
             string target = model.GetMetadata("ModelTarget");
+            bool ioInWorkspace = string.Equals(model.GetMetadata("ModelIoInWorkspace"), "true", StringComparison.OrdinalIgnoreCase);
             string directory = model.GetMetadata("OutputDirectory");
             string stamp = model.GetMetadata("StampFile");
             string shown = PathUtil.RelativeInside(ProjectDirectory, path) ?? path;
@@ -67,8 +68,8 @@ namespace MicroTvm.Build.Tasks
                 shown, target, PathUtil.RelativeInside(ProjectDirectory, directory) ?? directory, useCli ? "microtvm tool" : "in-process");
 
             bool compiled = useCli
-                ? CompileWithCli(path, target, name, directory)
-                : CompileInProcess(path, target, name, directory);
+                ? CompileWithCli(path, target, name, ioInWorkspace, directory)
+                : CompileInProcess(path, target, name, ioInWorkspace, directory);
             if (!compiled)
             {
                 // No stale C of an earlier version stays to be compiled or included by mistake.
@@ -85,16 +86,16 @@ namespace MicroTvm.Build.Tasks
 #if NETSTANDARD
         private const bool CanRunInProcess = false;
 
-        private bool CompileInProcess(string path, string target, string name, string directory) => false;
+        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string directory) => false;
 #else
         private const bool CanRunInProcess = true;
 
-        private bool CompileInProcess(string path, string target, string name, string directory)
+        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string directory)
         {
             try
             {
                 var graph = MicroTvm.Compiler.Tflite.TfliteImporter.Load(path);
-                var generated = MicroTvm.Compiler.Codegen.ModelCompiler.Compile(graph, new MicroTvm.Compiler.Codegen.CompileOptions(target, name));
+                var generated = MicroTvm.Compiler.Codegen.ModelCompiler.Compile(graph, new MicroTvm.Compiler.Codegen.CompileOptions(target, name, IoInWorkspace: ioInWorkspace));
                 generated.WriteTo(directory);
                 return true;
             }
@@ -118,7 +119,7 @@ namespace MicroTvm.Build.Tasks
         /// <summary>"file: error MTVMxxxx: message", the microtvm tool's error line.</summary>
         private static readonly Regex CliError = new Regex(@"^(?<file>.*?): error (?<code>MTVM\d{4}): (?<message>.*)$", RegexOptions.Compiled);
 
-        private bool CompileWithCli(string path, string target, string name, string directory)
+        private bool CompileWithCli(string path, string target, string name, bool ioInWorkspace, string directory)
         {
             if (string.IsNullOrEmpty(CliAssembly) || !File.Exists(CliAssembly))
             {
@@ -127,6 +128,10 @@ namespace MicroTvm.Build.Tasks
                 return false;
             }
             var arguments = new List<string> { CliAssembly!, "compile", path, "--target", target, "--name", name, "--output", directory };
+            if (ioInWorkspace)
+            {
+                arguments.Add("--io-in-workspace");
+            }
             string host = string.IsNullOrEmpty(DotNetHost) ? "dotnet" : DotNetHost!;
             Log.LogCommandLine(MessageImportance.Low, host + " " + ProcessRunner.JoinArguments(arguments));
             ProcessResult result;

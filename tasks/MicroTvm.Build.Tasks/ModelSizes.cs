@@ -12,8 +12,9 @@ namespace MicroTvm.Build.Tasks
     /// <summary>A compiled model's memory figures, from the compiler's &lt;name&gt;.json.</summary>
     internal sealed class ModelSize
     {
-        public ModelSize(string name, string model, long weightsBytes, long workspaceBytes)
+        public ModelSize(string name, string model, long weightsBytes, long workspaceBytes, bool ioInWorkspace)
         {
+            IoInWorkspace = ioInWorkspace;
             Name = name;
             Model = model;
             WeightsBytes = weightsBytes;
@@ -30,6 +31,11 @@ namespace MicroTvm.Build.Tasks
 
         /// <summary>The caller-supplied workspace (RAM).</summary>
         public long WorkspaceBytes { get; }
+
+        /// <summary>The workspace holds the model's inputs and outputs too.</summary>
+        public bool IoInWorkspace { get; }
+
+        private static readonly Regex IoInWorkspaceTrue = new Regex(@"^  ""ioInWorkspace"": true", RegexOptions.Multiline | RegexOptions.Compiled);
 
         private static readonly Regex TopLevelNumber = new Regex(@"^  ""(?<key>weightsBytes|workspaceBytes)"": (?<value>\d+)", RegexOptions.Multiline | RegexOptions.Compiled);
 
@@ -49,13 +55,15 @@ namespace MicroTvm.Build.Tasks
                     .ToDictionary(m => m.Groups["key"].Value, m => long.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
                 values.TryGetValue("weightsBytes", out long weights);
                 values.TryGetValue("workspaceBytes", out long workspace);
-                sizes.Add(new ModelSize(model.GetMetadata("ModelName"), model.GetMetadata("SourceItem"), weights, workspace));
+                bool ioInWorkspace = IoInWorkspaceTrue.IsMatch(File.ReadAllText(file));
+                sizes.Add(new ModelSize(model.GetMetadata("ModelName"), model.GetMetadata("SourceItem"), weights, workspace, ioInWorkspace));
             }
             return sizes;
         }
 
         public string Describe() => string.Format(CultureInfo.InvariantCulture,
-            "model {0} ({1}): weights {2:N0} bytes (flash), workspace {3:N0} bytes (RAM)", Name, Model, WeightsBytes, WorkspaceBytes);
+            "model {0} ({1}): weights {2:N0} bytes (flash), workspace {3:N0} bytes (RAM{4})", Name, Model, WeightsBytes, WorkspaceBytes,
+            IoInWorkspace ? ", inputs and outputs inside" : "");
     }
 
     /// <summary>The size report's line per model: weights (flash) and workspace (RAM) bytes.</summary>

@@ -15,8 +15,8 @@ namespace MicroTvm.Build.Tasks
     /// </summary>
     public sealed class MicroTvmResolveModels : Task
     {
-        /// <summary>The MicroModel items; metadata Cpu, Name, Executor (all optional). (Not "Target": MSBuild
-        /// reserves that metadata name.)</summary>
+        /// <summary>The MicroModel items; metadata Cpu, Name, Executor, IoInWorkspace (all optional). (Not "Target":
+        /// MSBuild reserves that metadata name.)</summary>
         public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
 
         /// <summary>The board's CPU (<c>MicroTvmCpu</c>); the default and the only accepted Cpu.</summary>
@@ -34,7 +34,7 @@ namespace MicroTvm.Build.Tasks
 
         /// <summary>
         /// One item per model: the model's full path, with metadata ModelName, ModelTarget (the compiler's
-        /// target), SourceItem (the Include as written), OutputDirectory, SourceFile, HeaderFile, MetadataFile,
+        /// target), ModelIoInWorkspace (true/false), SourceItem (the Include as written), OutputDirectory, SourceFile, HeaderFile, MetadataFile,
         /// OptionsFile, StampFile and Options (the text whose change must regenerate the model).
         /// </summary>
         [Output]
@@ -109,6 +109,16 @@ namespace MicroTvm.Build.Tasks
                 ok = false;
             }
 
+            string ioText = model.GetMetadata("IoInWorkspace").Trim();
+            bool ioInWorkspace = string.Equals(ioText, "true", StringComparison.OrdinalIgnoreCase);
+            if (ioText.Length > 0 && !ioInWorkspace && !string.Equals(ioText, "false", StringComparison.OrdinalIgnoreCase))
+            {
+                Error(ErrorCodes.InvalidModelIoInWorkspace, model,
+                    "MicroModel '{0}' has IoInWorkspace '{1}'; use 'true' (inputs and outputs inside the workspace: <name>_run(workspace)) or 'false' (the default: caller buffers).",
+                    model.ItemSpec, ioText);
+                ok = false;
+            }
+
             string name = model.GetMetadata("Name").Trim();
             if (name.Length == 0)
             {
@@ -130,6 +140,7 @@ namespace MicroTvm.Build.Tasks
             var item = new TaskItem(path);
             item.SetMetadata("ModelName", name);
             item.SetMetadata("ModelTarget", target.ToLowerInvariant());
+            item.SetMetadata("ModelIoInWorkspace", ioInWorkspace ? "true" : "false");
             item.SetMetadata("SourceItem", model.ItemSpec);
             item.SetMetadata("OutputDirectory", directory);
             item.SetMetadata("SourceFile", directory + name + ".c");
@@ -137,7 +148,7 @@ namespace MicroTvm.Build.Tasks
             item.SetMetadata("MetadataFile", directory + name + ".json");
             item.SetMetadata("OptionsFile", directory + name + ".options");
             item.SetMetadata("StampFile", directory + name + ".stamp");
-            item.SetMetadata("Options", "name=" + name + ";target=" + target.ToLowerInvariant() + ";executor=aot");
+            item.SetMetadata("Options", "name=" + name + ";target=" + target.ToLowerInvariant() + ";executor=aot" + (ioInWorkspace ? ";io-in-workspace" : ""));
             return item;
         }
 

@@ -234,10 +234,11 @@ public sealed class MicroModelTests(SdkPackageFixture sdk, ITestOutputHelper log
                 <MicroModel Include="m4.tflite" Cpu="cortex-m4" />
                 <MicroModel Include="named.tflite" Name="my-model" />
                 <MicroModel Include="graph.tflite" Executor="graph" />
+                <MicroModel Include="io.tflite" IoInWorkspace="yes" />
                 <MicroModel Include="missing.tflite" />
               </ItemGroup>
             """, Projects.SingleMain("int main(void) { return 0; }\n"));
-        foreach (var file in new[] { "a/kws.tflite", "b/kws.tflite", "m4.tflite", "named.tflite", "graph.tflite" })
+        foreach (var file in new[] { "a/kws.tflite", "b/kws.tflite", "m4.tflite", "named.tflite", "graph.tflite", "io.tflite" })
         {
             Directory.CreateDirectory(Path.GetDirectoryName(project.PathOf(file))!);
             File.Copy(ModelFile("hello_world_int8"), project.PathOf(file));
@@ -249,12 +250,100 @@ public sealed class MicroModelTests(SdkPackageFixture sdk, ITestOutputHelper log
         Assert.All(result.Errors, e => Assert.Equal(project.ProjectFile, e.File));
         Assert.DoesNotContain("MicroTvmCompileModels", result.TasksRun);
         var byCode = result.Errors.ToDictionary(e => e.Code, e => e.Text);
-        Assert.Equal(["MTVM0101", "MTVM0102", "MTVM0103", "MTVM0104", "MTVM0105"], byCode.Keys.Order());
+        Assert.Equal(["MTVM0101", "MTVM0102", "MTVM0103", "MTVM0104", "MTVM0105", "MTVM0107"], byCode.Keys.Order());
         Assert.Contains("'missing.tflite'", byCode["MTVM0101"]);
         Assert.Contains("'m4.tflite' has Cpu 'cortex-m4', but board 'mps2-an500' has a cortex-m7 CPU", byCode["MTVM0102"]);
         Assert.Contains("'named.tflite' has Name 'my-model'", byCode["MTVM0103"]);
         Assert.Contains("'a/kws.tflite' and MicroModel 'b/kws.tflite' both have the name 'kws'", byCode["MTVM0104"]);
         Assert.Contains("'graph.tflite' has Executor 'graph'", byCode["MTVM0105"]);
+        Assert.Contains("'io.tflite' has IoInWorkspace 'yes'; use 'true'", byCode["MTVM0107"]);
+    }
+
+    /// <summary>
+    /// <c>IoInWorkspace="true"</c>: every shared model, its inputs written into the workspace through the generated
+    /// accessors (a workspace the other models left dirty), runs in QEMU and gives TensorFlow Lite Micro's outputs.
+    /// </summary>
+    [Fact]
+    public void ModelsWithInputsAndOutputsInTheWorkspaceGiveTfliteMicrosOutputsInQemu()
+    {
+        string modelsRoot = Path.Combine(sdk.RepositoryRoot, "tests", "models");
+        var firmware = new ModelCheckFirmware(modelsRoot);
+        foreach (var model in Directory.GetDirectories(modelsRoot).Select(Path.GetFileName).Order(StringComparer.Ordinal))
+            firmware.AddMicroModel(model!, ioInWorkspace: true);
+        var project = firmware.CreateProject(sdk, "", "models-io");
+        firmware.RunAndAssertAllMatch(project, log);
+        string header = File.ReadAllText(project.PathOf("obj/Debug/models/ad_toycar_io.h"));
+        Assert.Contains("int ad_toycar_io_run(void* workspace);", header);
+        Assert.Contains("#define AD_TOYCAR_IO_IO_IN_WORKSPACE 1", header);
+    }
+
+    /// <summary>Turning IoInWorkspace on regenerates that model alone (in either compiler host, with the same files);
+    /// turning it off again restores the caller-buffer API.</summary>
+    [Fact]
+    public void ChangingIoInWorkspaceRegeneratesTheModel()
+    {
+        var project = sdk.CreateProject("io", """
+              <ItemGroup>
+                <MicroModel Include="a.tflite" />
+                <MicroModel Include="b.tflite" />
+              </ItemGroup>
+            """, Projects.SingleMain("""
+            #include "a.h"
+            #include "b.h"
+            static uint8_t workspace[A_WORKSPACE_SIZE + B_WORKSPACE_SIZE] __attribute__((aligned(16)));
+            static int8_t in[16], out[16];
+            int main(void)
+            {
+                const b_inputs bi = { (const void*)in }; const b_outputs bo = { (void*)out };
+            #if A_IO_IN_WORKSPACE
+                a_input0(workspace)[0] = 1;
+                return a_run(workspace) + b_run(&bi, &bo, workspace);
+            #else
+                const a_inputs ai = { (const void*)in }; const a_outputs ao = { (void*)out };
+                return a_run(&ai, &ao, workspace) + b_run(&bi, &bo, workspace);
+            #endif
+            }
+            """));
+        File.Copy(ModelFile("hello_world_int8"), project.PathOf("a.tflite"));
+        File.Copy(ModelFile("hello_world_int8"), project.PathOf("b.tflite"));
+        var first = project.Build();
+        Assert.True(first.Succeeded, first.ToString());
+        string header = project.PathOf("obj/Debug/models/a.h");
+        Assert.Contains("#define A_IO_IN_WORKSPACE 0", File.ReadAllText(header));
+
+        var before = project.SnapshotOutputs();
+        project.WriteFile("io.csproj", File.ReadAllText(project.ProjectFile).Replace("Include=\"a.tflite\"", "Include=\"a.tflite\" IoInWorkspace=\"true\""));
+        var inside = project.Build();
+        Assert.True(inside.Succeeded, inside.ToString());
+        Assert.Equal(["a.tflite"], CompiledModels(inside));
+        Assert.Contains("obj/Debug/models/a.c", inside.CompiledSources);
+        Assert.DoesNotContain("obj/Debug/models/b.c", inside.CompiledSources);
+        var after = project.SnapshotOutputs();
+        Assert.All(before.Keys.Where(f => Path.GetFileNameWithoutExtension(f) == "b"), f => Assert.Equal(before[f], after[f]));
+        string insideHeader = File.ReadAllText(header), insideSource = File.ReadAllText(project.PathOf("obj/Debug/models/a.c"));
+        Assert.Contains("int a_run(void* workspace);", insideHeader);
+        Assert.Contains("#define A_IO_IN_WORKSPACE 1", insideHeader);
+        Assert.Contains("\"ioInWorkspace\": true", File.ReadAllText(project.PathOf("obj/Debug/models/a.json")));
+        Assert.Contains("inputs and outputs inside", inside.Output);
+
+        // The microtvm tool (Visual Studio's compiler host) gets the option too: the same files.
+        File.Delete(project.PathOf("obj/Debug/models/a.stamp"));
+        var cli = project.Build("-p:MicroTvmModelCompiler=Cli");
+        Assert.True(cli.Succeeded, cli.ToString());
+        Assert.True(ToolRuns(cli));
+        Assert.Equal(insideHeader, File.ReadAllText(header));
+        Assert.Equal(insideSource, File.ReadAllText(project.PathOf("obj/Debug/models/a.c")));
+
+        // Unchanged metadata: nothing runs.
+        var noOp = project.Build();
+        Assert.True(noOp.Succeeded, noOp.ToString());
+        Assert.DoesNotContain("MicroTvmCompileModels", noOp.TasksRun);
+
+        project.WriteFile("io.csproj", File.ReadAllText(project.ProjectFile).Replace(" IoInWorkspace=\"true\"", " IoInWorkspace=\"false\""));
+        var outside = project.Build();
+        Assert.True(outside.Succeeded, outside.ToString());
+        Assert.Equal(["a.tflite"], CompiledModels(outside));
+        Assert.Contains("#define A_IO_IN_WORKSPACE 0", File.ReadAllText(header));
     }
 
     /// <summary>Whether the model compile task ran the microtvm tool rather than the compiler library.</summary>

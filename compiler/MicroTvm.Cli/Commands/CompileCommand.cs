@@ -7,7 +7,7 @@ using MicroTvm.Compiler.Tflite;
 namespace MicroTvm.Cli.Commands;
 
 /// <summary>
-/// <c>microtvm compile model.tflite --target cortex-m7 [--name kws] [--portable-kernels] -o outdir</c>: generates &lt;name&gt;.c, &lt;name&gt;.h
+/// <c>microtvm compile model.tflite --target cortex-m7 [--name kws] [--portable-kernels] [--io-in-workspace] -o outdir</c>: generates &lt;name&gt;.c, &lt;name&gt;.h
 /// and &lt;name&gt;.json and prints the memory figures. Nothing is written unless compilation succeeds.
 /// </summary>
 public static class CompileCommand
@@ -23,9 +23,13 @@ public static class CompileCommand
         var name = new Option<string?>("--name", "-n") { Description = "C prefix and file name (default: the model file name)." };
         var outputDirectory = new Option<string>("--output", "-o") { Description = "Directory for the generated files.", Required = true };
         var portable = new Option<bool>("--portable-kernels") { Description = "Only the portable C kernels, also where the target has DSP/MVE ones." };
+        var ioInWorkspace = new Option<bool>("--io-in-workspace")
+        {
+            Description = "Plan the inputs and outputs inside the workspace (<name>_run(workspace), <name>_input0(workspace), ...) instead of caller buffers.",
+        };
         var command = new Command("compile", "Compile the model to C: an ahead-of-time entry point, a static memory plan and weights as const data.")
         {
-            model, target, name, outputDirectory, portable,
+            model, target, name, outputDirectory, portable, ioInWorkspace,
         };
         command.SetAction(parse =>
         {
@@ -33,7 +37,7 @@ public static class CompileCommand
             return console.Guard(path, () =>
             {
                 var graph = TfliteImporter.Load(path);
-                var generated = ModelCompiler.Compile(graph, new CompileOptions(parse.GetValue(target)!, parse.GetValue(name), parse.GetValue(portable)));
+                var generated = ModelCompiler.Compile(graph, new CompileOptions(parse.GetValue(target)!, parse.GetValue(name), parse.GetValue(portable), parse.GetValue(ioInWorkspace)));
                 string directory = parse.GetValue(outputDirectory)!;
                 try
                 {
@@ -51,7 +55,9 @@ public static class CompileCommand
                 console.Output.WriteLine($"target            {m.Target}");
                 console.Output.WriteLine($"operators         {m.Operators.Count}, {N(m.Macs)} MACs");
                 console.Output.WriteLine($"workspace         {N(m.WorkspaceBytes)} bytes (lower bound {N(m.WorkspaceLowerBoundBytes)}, greedy-by-size {N(m.GreedyBySizeBytes)}; {m.PlannerStrategy})");
-                console.Output.WriteLine($"inputs + outputs  {N(m.InputOutputBytes)} bytes (caller's buffers)");
+                console.Output.WriteLine(m.IoInWorkspace
+                    ? $"inputs + outputs  {N(m.Inputs.Concat(m.Outputs).DistinctBy(io => io.Tensor).Sum(io => io.Bytes))} bytes (inside the workspace)"
+                    : $"inputs + outputs  {N(m.InputOutputBytes)} bytes (caller's buffers)");
                 console.Output.WriteLine($"activation bound  {N(m.ActivationLowerBoundBytes)} bytes (inputs and outputs included, no in-place reuse)");
                 console.Output.WriteLine($"constant data     {N(m.WeightsBytes)} bytes");
                 return 0;

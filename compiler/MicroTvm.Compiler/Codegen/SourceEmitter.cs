@@ -226,7 +226,7 @@ internal sealed class SourceEmitter
         h.Line($"/* The caller supplies the workspace: {_macro}_WORKSPACE_SIZE bytes aligned to {_macro}_WORKSPACE_ALIGNMENT. */");
         h.Line($"#define {_macro}_WORKSPACE_SIZE {_plan.WorkspaceBytes}");
         h.Line($"#define {_macro}_WORKSPACE_ALIGNMENT {_plan.Alignment}");
-        h.Line($"/* 1: the inputs and outputs live inside the workspace ({_name}_input0(workspace), …); 0: in the caller's buffers. */");
+        h.Line($"/* 1: the inputs and outputs live inside the workspace ({_name}_input0(workspace), ...); 0: in the caller's buffers. */");
         h.Line($"#define {_macro}_IO_IN_WORKSPACE {(_plan.IoInWorkspace ? 1 : 0)}");
         h.Line();
         WriteIo(h, "INPUT", _graph.Inputs);

@@ -39,6 +39,22 @@ public class CompileCommandTests
     }
 
     [Fact]
+    public void IoInWorkspaceOptionPlansInputsAndOutputsInsideTheWorkspace()
+    {
+        var dir = Gcc.TemporaryDirectory("cli-wsio");
+        var (exit, output, error) = Run("compile", TestModels.ModelPath("ad_toycar"), "--target", "cortex-m7", "--name", "ad", "--io-in-workspace", "-o", dir);
+        Assert.Equal("", error);
+        Assert.Equal(0, exit);
+        var metadata = ModelMetadata.FromJson(File.ReadAllText(Path.Combine(dir, "ad.json")));
+        var expected = ModelCompiler.Compile(TfliteImporter.Load(TestModels.ModelPath("ad_toycar")), new CompileOptions("cortex-m7", "ad", IoInWorkspace: true));
+        Assert.True(metadata.IoInWorkspace);
+        Assert.Equal(expected.Files["ad.h"], File.ReadAllText(Path.Combine(dir, "ad.h")));
+        Assert.Contains("int ad_run(void* workspace);", File.ReadAllText(Path.Combine(dir, "ad.h")));
+        Assert.Matches($@"workspace\s+{metadata.WorkspaceBytes:N0} bytes", output);
+        Assert.Matches(@"inputs \+ outputs\s+5,120 bytes \(inside the workspace\)", output);
+    }
+
+    [Fact]
     public void OutputIsDeterministic()
     {
         var graph = TfliteImporter.Load(TestModels.ModelPath("ic_resnet8"));

@@ -25,11 +25,14 @@ public sealed class ModelCheckFirmware(string modelsRoot)
     private readonly List<string> workspaceSizes = [];
     private int checks;
 
-    /// <summary>The model as a <c>&lt;MicroModel&gt;</c> item (models/&lt;model&gt;.tflite), compiled by the build.</summary>
-    public void AddMicroModel(string model)
+    /// <summary>The model as a <c>&lt;MicroModel&gt;</c> item (models/&lt;model&gt;.tflite), compiled by the build. With
+    /// <paramref name="ioInWorkspace"/> the item is models-io/&lt;model&gt;_io.tflite with <c>IoInWorkspace="true"</c>
+    /// (C prefix &lt;model&gt;_io): the firmware writes the inputs into the shared workspace through the accessors.</summary>
+    public void AddMicroModel(string model, bool ioInWorkspace = false)
     {
-        modelItems[$"models/{model}.tflite"] = Path.Combine(modelsRoot, model, "model.tflite");
-        AddChecks(model, model, $"{model}.h");
+        string name = ioInWorkspace ? model + "_io" : model;
+        modelItems[ioInWorkspace ? $"models-io/{name}.tflite" : $"models/{name}.tflite"] = Path.Combine(modelsRoot, model, "model.tflite");
+        AddChecks(model, name, $"{name}.h", ioInWorkspace);
     }
 
     /// <summary>The model compiled here with <paramref name="options"/>, its C sources under src/&lt;folder&gt;/.</summary>
@@ -48,6 +51,7 @@ public sealed class ModelCheckFirmware(string modelsRoot)
         string items = modelItems.Count == 0 ? "" : """
               <ItemGroup>
                 <MicroModel Include="models/*.tflite" />
+                <MicroModel Include="models-io/*.tflite" IoInWorkspace="true" />
               </ItemGroup>
             """;
         var project = sdk.CreateProject("models", properties + items, files, folderName);
@@ -72,7 +76,7 @@ public sealed class ModelCheckFirmware(string modelsRoot)
     }
 
     /// <summary>Runs the model compiled under C prefix <paramref name="name"/> on each stored input of <paramref name="model"/>.</summary>
-    private void AddChecks(string model, string name, string header)
+    private void AddChecks(string model, string name, string header, bool ioInWorkspace = false)
     {
         var graph = TfliteImporter.Load(Path.Combine(modelsRoot, model, "model.tflite"));
         declarations.AppendLine($"#include \"{header}\"");
@@ -85,12 +89,27 @@ public sealed class ModelCheckFirmware(string modelsRoot)
             for (int i = 0; i < inputs.Count; i++) declarations.AppendLine(ByteArray($"{name}_in{k}_{i}", inputs[i]));
             declarations.AppendLine(ByteArray($"{name}_expected{k}", expected));
             body.AppendLine("    {");
-            body.AppendLine($"        {name}_inputs in; {name}_outputs out; uint64_t ns; int bad;");
-            for (int i = 0; i < inputs.Count; i++) body.AppendLine($"        in.input{i} = (const {name}_input{i}_t*){name}_in{k}_{i};");
-            body.AppendLine($"        out.output0 = ({name}_output0_t*)output;");
-            body.AppendLine("        microtvm_timer_start();");
-            body.AppendLine($"        if ({name}_run(&in, &out, workspace) != 0) microtvm_abort(\"{name}_run failed\");");
-            body.AppendLine("        ns = microtvm_timer_ticks_to_ns(microtvm_timer_stop());");
+            if (ioInWorkspace)
+            {
+                // The inputs are written into the workspace every other model left dirty; the outputs are read there.
+                body.AppendLine("        uint64_t ns; int bad;");
+                for (int i = 0; i < inputs.Count; i++)
+                    body.AppendLine($"        memcpy({name}_input{i}(workspace), {name}_in{k}_{i}, {name.ToUpperInvariant()}_INPUT{i}_SIZE);");
+                body.AppendLine("        microtvm_timer_start();");
+                body.AppendLine($"        if ({name}_run(workspace) != 0) microtvm_abort(\"{name}_run failed\");");
+                body.AppendLine("        ns = microtvm_timer_ticks_to_ns(microtvm_timer_stop());");
+                body.AppendLine($"        memcpy(output, {name}_output0(workspace), sizeof {name}_expected{k});");
+            }
+            else
+            {
+                body.AppendLine($"        {name}_inputs in; {name}_outputs out; uint64_t ns; int bad;");
+                for (int i = 0; i < inputs.Count; i++) body.AppendLine($"        in.input{i} = (const {name}_input{i}_t*){name}_in{k}_{i};");
+                body.AppendLine($"        out.output0 = ({name}_output0_t*)output;");
+                body.AppendLine("        microtvm_timer_start();");
+                body.AppendLine($"        if ({name}_run(&in, &out, workspace) != 0) microtvm_abort(\"{name}_run failed\");");
+                body.AppendLine("        ns = microtvm_timer_ticks_to_ns(microtvm_timer_stop());");
+            }
+
             body.AppendLine(tolerant
                 ? $"        bad = !floats_close((const float*)output, (const float*){name}_expected{k}, sizeof {name}_expected{k} / 4);"
                 : $"        bad = memcmp(output, {name}_expected{k}, sizeof {name}_expected{k}) != 0;");
