@@ -65,16 +65,24 @@ public class TargetKernelTests
     /// compares each output with the evaluator; at least <paramref name="expectDsp"/> cases must have used a target kernel (the helpers it alone uses, named <paramref name="marker"/>…, appear in the source).</summary>
     private static void Check(string target, string marker, List<RandomGraphs.Case> cases, int expectDsp)
     {
+        int dsp = Check(target, marker, cases).Count(used => used);
+        Assert.True(dsp >= expectDsp, $"only {dsp} of {cases.Count} cases used a DSP kernel");
+    }
+
+    /// <summary>Builds and runs all cases as above and asserts every output matches the evaluator; returns, per case,
+    /// whether its source contains <paramref name="marker"/> (a target kernel wrote it).</summary>
+    internal static bool[] Check(string target, string marker, List<RandomGraphs.Case> cases)
+    {
         var dir = Gcc.TemporaryDirectory("target-diff-" + target);
         var main = new StringBuilder("#include <stdio.h>\n#include <stdlib.h>\n");
         var calls = new StringBuilder();
         var sources = new List<string>();
-        int dsp = 0;
+        var used = new bool[cases.Count];
         for (int i = 0; i < cases.Count; i++)
         {
             string name = $"case{i}";
             var model = ModelCompiler.Compile(cases[i].Graph, new CompileOptions(target, name));
-            if (model.Files[model.SourceFile].Contains(marker, StringComparison.Ordinal)) dsp++;
+            used[i] = model.Files[model.SourceFile].Contains(marker, StringComparison.Ordinal);
             model.WriteTo(dir);
             sources.Add(model.SourceFile);
             main.AppendLine($"#include \"{model.HeaderFile}\"");
@@ -95,7 +103,6 @@ public class TargetKernelTests
         Gcc.Build("gcc", Gcc.HostFlags, sources.Append("main.c"), "cases", dir);
         var (code, output) = Gcc.Run(Path.Combine(dir, "cases"), "", dir);
         Assert.True(code == 0, $"the generated program failed ({code}):\n{output}");
-        Assert.True(dsp >= expectDsp, $"only {dsp} of {cases.Count} cases used a DSP kernel");
 
         var failures = new List<string>();
         for (int i = 0; i < cases.Count; i++)
@@ -107,6 +114,7 @@ public class TargetKernelTests
         }
 
         Assert.True(failures.Count == 0, $"{failures.Count} of {cases.Count} cases differ (sources in {dir}):\n" + string.Join("\n", failures));
+        return used;
     }
 
     private static int Next(Random r, int min, int max) => r.Next(min, max + 1);

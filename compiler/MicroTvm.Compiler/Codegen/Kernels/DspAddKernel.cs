@@ -1,0 +1,161 @@
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Quantization;
+using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
+
+namespace MicroTvm.Compiler.Codegen.Kernels;
+
+/// <summary>
+/// int8 ADD and SUB of two same-shape tensors, folded at compile time into two tables and one requantization:
+/// TFLite's per-input half of the arithmetic (zero point, left shift of 20, the input's own multiplier and rounding
+/// shift) depends on that one int8 value only, so it is a 256-entry int32 table per input, computed with
+/// <see cref="FixedPoint"/> from <see cref="AddSubQuantization"/> (SUB stores the second table negated). The tables
+/// also carry the output multiplier's left shift (and, for SMMLAR, the doubling), so per element only
+/// out = clamp((K + SRDHM(T1[x] + T2[y], M) - [sum &lt; 0]) &gt;&gt; e) remains, where K folds the rounding half of
+/// TFLite's RoundingDivideByPOT and the output zero point (the "- 1 for negative sums" turns the shift's
+/// round-half-up into round-half-away; a zero product rounded from a negative sum is unaffected). Shapes that
+/// broadcast and scales whose values could overflow int32 stay with the portable kernel.
+/// </summary>
+internal sealed record AddTables(int Count, int[] Table1, int[] Table2, int Multiplier, int Constant, int Shift, QuantizedRange Activation)
+{
+    /// <summary>The folded form of <paramref name="node"/>, or null when the node is not a same-shape int8 ADD/SUB whose
+    /// values stay in int32 (then the portable kernel writes it). <paramref name="doubled"/>: the sum is stored
+    /// doubled (SMMLAR multiplies 2s by M and rounds at 2^32, which is SRDHM(s, M) while 2s fits).</summary>
+    public static AddTables? For(Node node, bool doubled)
+    {
+        if (node.Kind is not (OpKind.Add or OpKind.Sub) || node.Inputs.Count != 2) return null;
+        var (a, b, output) = (node.Input(0), node.Input(1), node.Output);
+        foreach (var t in new[] { a, b, output })
+            if (ExpectQuantized(t, "operand", ElementType.Int8) is not null) return null;
+        if (!a.Shape.SequenceEqual(output.Shape) || !b.Shape.SequenceEqual(output.Shape)) return null;
+        var activation = node.Attributes is ElementwiseAttributes e ? e.Activation : FusedActivation.None;
+        if (ExpectFusedActivation(activation) is not null) return null;
+
+        var q = node.Kind == OpKind.Add ? AddSubQuantization.ForAdd(a, b, output, activation) : AddSubQuantization.ForSub(a, b, output, activation);
+        int[] Scaled(int offset, int multiplier, int shift, bool negate) => Enumerable.Range(0, 256).Select(u =>
+        {
+            int shifted = unchecked((unchecked((sbyte)u) + offset) * (1 << q.LeftShift));
+            int scaled = FixedPoint.MultiplyByQuantizedMultiplier(shifted, multiplier, shift);
+            return negate ? -scaled : scaled;
+        }).ToArray();
+        var t1 = Scaled(q.Input1Offset, q.Input1Multiplier, q.Input1Shift, false);
+        var t2 = Scaled(q.Input2Offset, q.Input2Multiplier, q.Input2Shift, node.Kind == OpKind.Sub);
+
+        // Exact only while no intermediate wraps: the pre-shifted (and doubled) sum and K + the product stay in int32.
+        int pre = Math.Max(q.OutputShift, 0) + (doubled ? 1 : 0);
+        int right = Math.Max(-q.OutputShift, 0);
+        long sumBound = (t1.Max(v => Math.Abs((long)v)) + t2.Max(v => Math.Abs((long)v))) << pre;
+        if (sumBound >= 1L << 31 || q.OutputMultiplier == int.MinValue) return null;
+        long constant = (right > 0 ? 1L << (right - 1) : 0) + ((long)q.OutputOffset << right);
+        long productBound = (((sumBound >> (doubled ? 1 : 0)) * q.OutputMultiplier) >> 31) + 1;
+        if (Math.Abs(constant) + productBound + 1 >= 1L << 31) return null;
+
+        return new AddTables((int)output.ElementCount, t1.Select(v => v << pre).ToArray(), t2.Select(v => v << pre).ToArray(),
+            q.OutputMultiplier, (int)constant, right, q.Activation);
+    }
+
+    /// <summary>The two tables as constants, indexed by the input byte read as unsigned (the kernels load bytes zero-extended).</summary>
+    public (string Table1, string Table2) Emit(EmitContext c, string what)
+    {
+        string Name(int[] table, int i) => c.Constants.Int32($"{c.Prefix}_table{i}", table,
+            $"operator {c.Node.Index} input {i - 1}'s zero point, left shift and multiplier folded per int8 value (index: the byte as unsigned){what}");
+        return (Name(Table1, 1), Name(Table2, 2));
+    }
+
+    public bool FullRange => Activation.Min <= -128 && Activation.Max >= 127;
+}
+
+/// <summary>
+/// <see cref="AddTables"/> for CPUs with the DSP extension: per element two byte loads, two table loads, an add,
+/// SMMLAR (the product's rounded high word plus K), the sign correction and an SSAT with the right shift built in;
+/// four results are packed into a word with BFI, clamped to the activation range bytewise (SSUB8 + SEL) and stored
+/// with one STR.
+/// </summary>
+internal sealed class DspAddKernel : TargetKernel
+{
+    private readonly BinaryElementwiseKernel _portable = new();
+
+    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Add, OpKind.Sub };
+
+    public override bool Handles(Node node, TargetDescription target) => target.HasDsp && AddTables.For(node, doubled: true) is not null;
+
+    public override string? Unsupported(Node node) => _portable.Unsupported(node);
+
+    public override void Emit(EmitContext c)
+    {
+        var p = AddTables.For(c.Node, doubled: true)!;
+        var (t1, t2) = p.Emit(c, ", doubled for SMMLAR");
+        c.Support.Use("dsp_add");
+        c.Support.UseMemcpy();
+        var body = c.Body;
+        body.Line($"const uint8_t* a = (const uint8_t*){c.Input(0)};");
+        body.Line($"const uint8_t* b = (const uint8_t*){c.Input(1)};");
+        body.Line($"int8_t* o = {c.Output()};");
+        int words = p.Count / 4;
+        string Element(string result, int k) => p.Shift > 0
+            ? $"{{ const int32_t s = {t1}[a[{k}]] + {t2}[b[{k}]]; const int32_t v = mtvm_smmlar(s, {p.Multiplier}, {p.Constant}) + (s >> 31); MTVM_SSAT8_ASR({result}, v, {p.Shift}); }}"
+            : $"{{ const int32_t s = {t1}[a[{k}]] + {t2}[b[{k}]]; {result} = mtvm_ssat8(mtvm_smmlar(s, {p.Multiplier}, {p.Constant})); }}";
+        string lo = CLiteral.Int(unchecked((int)(0x01010101u * (byte)(sbyte)Math.Max(p.Activation.Min, -128))));
+        string hi = CLiteral.Int(unchecked((int)(0x01010101u * (byte)(sbyte)Math.Min(p.Activation.Max, 127))));
+        if (words > 0)
+        {
+            body.Line($"const uint8_t* const end = a + {words * 4};");
+            using (body.Block("while (a != end)"))
+            {
+                body.Line("int32_t w, t;");
+                body.Line(Element("w", 0));
+                for (int k = 1; k < 4; k++) body.Line($"{Element("t", k)} MTVM_BFI8(w, t, {8 * k});");
+                if (p.Activation.Min > -128) body.Line($"w = (int32_t)mtvm_max8((uint32_t)w, (uint32_t){lo});");
+                if (p.Activation.Max < 127) body.Line($"w = (int32_t)mtvm_min8((uint32_t)w, (uint32_t){hi});");
+                body.Line("memcpy(o, &w, 4);");
+                body.Line("a += 4; b += 4; o += 4;");
+            }
+        }
+
+        for (int k = 0; k < p.Count % 4; k++)
+        {
+            using (body.Block(""))
+            {
+                body.Line("int32_t t;");
+                body.Line(Element("t", k));
+                Clamp(body, "t", p.Activation);
+                body.Line($"o[{k}] = (int8_t)t;");
+            }
+        }
+    }
+
+    /// <summary>The DSP instructions of the kernel, with portable C of the same semantics elsewhere (host tests).</summary>
+    public const string Support = """
+        #include <string.h>
+        #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__) && !defined(MICROTVM_PORTABLE_DSP)
+        /* acc + (a * b + 2^31) / 2^32, the rounded high word of the product added to acc (SMMLAR) */
+        static inline int32_t mtvm_smmlar(int32_t a, int32_t b, int32_t acc) { int32_t r; __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc)); return r; }
+        /* x >> e saturated to int8 in one SSAT (e a literal in 1..31) */
+        #define MTVM_SSAT8_ASR(r, x, e) __asm__("ssat %0, #8, %1, asr #" #e : "=r"(r) : "r"(x))
+        static inline int32_t mtvm_ssat8(int32_t x) { int32_t r; __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x)); return r; }
+        /* bits 0..7 of v into bits lsb..lsb+7 of w (BFI) */
+        #define MTVM_BFI8(w, v, lsb) __asm__("bfi %0, %1, #" #lsb ", #8" : "+r"(w) : "r"(v))
+        /* bytewise signed max / min of four int8 lanes (SSUB8 sets the GE flags SEL reads: one asm block keeps them together) */
+        static inline uint32_t mtvm_max8(uint32_t a, uint32_t b) { uint32_t r; __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc"); return r; }
+        static inline uint32_t mtvm_min8(uint32_t a, uint32_t b) { uint32_t r; __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc"); return r; }
+        #else
+        static inline int32_t mtvm_smmlar(int32_t a, int32_t b, int32_t acc) {
+            const uint64_t sum = ((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * b) + 0x80000000u;
+            return (int32_t)(uint32_t)(sum >> 32);
+        }
+        static inline int32_t mtvm_ssat8(int32_t x) { return x < -128 ? -128 : x > 127 ? 127 : x; }
+        #define MTVM_SSAT8_ASR(r, x, e) ((r) = mtvm_ssat8((x) >> (e)))
+        #define MTVM_BFI8(w, v, lsb) ((w) = (int32_t)(((uint32_t)(w) & ~(0xFFu << (lsb))) | (((uint32_t)(v) & 0xFFu) << (lsb))))
+        static inline uint32_t mtvm_lanes8(uint32_t a, uint32_t b, int max) {
+            uint32_t r = 0;
+            int i;
+            for (i = 0; i < 32; i += 8) {
+                const int8_t x = (int8_t)(uint8_t)(a >> i), y = (int8_t)(uint8_t)(b >> i);
+                r |= (uint32_t)(uint8_t)((x > y) == (max != 0) ? x : y) << i;
+            }
+            return r;
+        }
+        static inline uint32_t mtvm_max8(uint32_t a, uint32_t b) { return mtvm_lanes8(a, b, 1); }
+        static inline uint32_t mtvm_min8(uint32_t a, uint32_t b) { return mtvm_lanes8(a, b, 0); }
+        #endif
+        """;
+}

@@ -1,0 +1,123 @@
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Quantization;
+using MicroTvm.Compiler.Tests.Reference;
+using static MicroTvm.Compiler.Tests.Reference.GraphBuilder;
+
+namespace MicroTvm.Compiler.Tests.Codegen;
+
+/// <summary>
+/// The target-specific elementwise kernels (int8 ADD/SUB as two tables and one requantization: SMMLAR/SSAT/SSUB8 on the
+/// DSP extension, gathers and VQRDMLASH on Helium) against the reference evaluator, on the host through the portable
+/// emulation of every instruction: seeded random operators over element counts that are and are not multiples of
+/// four, output scales that give every right shift from 0 to 24 and some left shifts, all activations, zero points at
+/// the int8 extremes, SUB, constant operands, and operators whose inputs run through all 65,536 pairs of int8 values.
+/// Broadcasting operators must stay with the portable kernel (and still match).
+/// </summary>
+public class ElementwiseKernelTests
+{
+    [Theory]
+    [InlineData("cortex-m7", "mtvm_smmlar")]
+    [InlineData("cortex-m4", "mtvm_smmlar")]
+    public void AddKernelsMatchTheReferenceEvaluator(string target, string marker)
+    {
+        var random = new Random(606);
+        var cases = new List<RandomGraphs.Case>();
+        int expected = 0;
+        void Expect((RandomGraphs.Case Case, bool Handled) c)
+        {
+            cases.Add(c.Case);
+            expected += c.Handled ? 1 : 0;
+        }
+
+        // Realistic scales (output near the inputs'), a third of them powers of two, where TFLite's rounding meets exact ties.
+        for (int i = 0; i < 24; i++) Expect(Add(random, OutputScale.Realistic(random, powersOfTwo: i % 3 == 0), allPairs: false));
+        // Every right shift of the output multiplier from 0 to 24, and left shifts (which may overflow int32 and stay portable).
+        for (int e = 0; e <= 24; e++) Expect(Add(random, OutputScale.Shift(random, -e), allPairs: false));
+        for (int i = 1; i <= 3; i++) cases.Add(Add(random, OutputScale.Shift(random, i), allPairs: false).Case);
+        // Every pair of int8 inputs; output scale twice the inputs' (an odd sum of the inputs is an exact tie).
+        Expect(Add(random, OutputScale.Twice, allPairs: true, FusedActivation.None));
+        Expect(Add(random, OutputScale.Twice, allPairs: true, FusedActivation.Relu));
+        Expect(Add(random, OutputScale.Realistic(random, powersOfTwo: false), allPairs: true));
+        for (int i = 0; i < 4; i++) cases.Add(Broadcast(random));
+        var used = TargetKernelTests.Check(target, marker, cases);
+        Assert.True(used.Count(u => u) >= expected, $"only {used.Count(u => u)} of {expected} same-shape cases used the target kernel");
+        for (int i = cases.Count - 4; i < cases.Count; i++) Assert.False(used[i], $"the broadcasting {cases[i].Description} must use the portable kernel");
+    }
+
+    private static int Next(Random r, int min, int max) => r.Next(min, max + 1);
+
+    private static float Scale(Random r, double low, double high) => (float)(low * Math.Pow(high / low, r.NextDouble()));
+
+    private static int ZeroPoint(Random r) => r.Next(4) switch { 0 => -128, 1 => 127, _ => Next(r, -128, 127) };
+
+    private static FusedActivation Activation(Random r) =>
+        new[] { FusedActivation.None, FusedActivation.Relu, FusedActivation.Relu6, FusedActivation.ReluN1To1 }[r.Next(4)];
+
+    /// <summary>Random int8 values that include both extremes.</summary>
+    private static byte[] Int8s(Random r, long count) =>
+        Bytes(ElementType.Int8, Enumerable.Range(0, (int)count).Select(i => (double)(i % 7 == 0 ? -128 : i % 7 == 1 ? 127 : Next(r, -128, 127))));
+
+    /// <summary>How a case picks its input and output scales.</summary>
+    private sealed record OutputScale(Func<float, float, float> Output, bool PowersOfTwo, bool Handled)
+    {
+        /// <summary>The output scale about the larger input's (TFLite's output multiplier then has a right shift near 19).</summary>
+        public static OutputScale Realistic(Random r, bool powersOfTwo) =>
+            new((s1, s2) => powersOfTwo ? Math.Max(s1, s2) * (float)Math.Pow(2, r.Next(-2, 3)) : Math.Max(s1, s2) * Scale(r, 0.25, 4), powersOfTwo, true);
+
+        /// <summary>An output multiplier of [0.5, 1) * 2^shift (TFLite: 2 max(s1, s2) / (2^20 output scale)); positive shifts may overflow.</summary>
+        public static OutputScale Twice { get; } = new((s1, s2) => 2 * Math.Max(s1, s2), true, true);
+
+        public static OutputScale Shift(Random r, int shift) =>
+            new((s1, s2) => (float)(2 * Math.Max(s1, s2) / ((1 << 20) * (0.5 + 0.49 * r.NextDouble()) * Math.Pow(2, shift))), false, shift <= 0);
+    }
+
+    /// <summary>A same-shape ADD or SUB; with <paramref name="allPairs"/> its inputs run through every pair of int8
+    /// values. Handled: whether the target kernel must take it.</summary>
+    private static (RandomGraphs.Case Case, bool Handled) Add(Random r, OutputScale scales, bool allPairs, FusedActivation? fused = null)
+    {
+        int[] shape = allPairs ? new[] { 256, 256 } : r.Next(3) switch
+        {
+            0 => new[] { Next(r, 1, 7) },
+            1 => new[] { 1, Next(r, 1, 6), Next(r, 1, 6), Next(r, 1, 9) },
+            _ => new[] { Next(r, 1, 3), Next(r, 1, 130) },
+        };
+        bool subtract = r.Next(4) == 0;
+        float s1 = scales.PowersOfTwo ? (float)Math.Pow(2, -Next(r, 4, 9)) : Scale(r, 0.002, 0.2);
+        float s2 = scales == OutputScale.Twice ? s1 : scales.PowersOfTwo ? s1 * (float)Math.Pow(2, r.Next(-2, 3)) : s1 * Scale(r, 0.1, 10);
+        float so = scales.Output(s1, s2);
+        var b = new GraphBuilder();
+        var x = b.Input(ElementType.Int8, shape, Q(s1, ZeroPoint(r)));
+        bool constant = !allPairs && r.Next(5) == 0;
+        var y = constant
+            ? b.Tensor(ElementType.Int8, shape, Q(s2, ZeroPoint(r)), Int8s(r, shape.Aggregate(1L, (p, d) => p * d)))
+            : b.Input(ElementType.Int8, shape, Q(s2, ZeroPoint(r)));
+        var output = b.Tensor(ElementType.Int8, shape, Q(so, ZeroPoint(r)));
+        var activation = fused ?? Activation(r);
+        b.Op(subtract ? OpKind.Sub : OpKind.Add, new ElementwiseAttributes(activation), new[] { x, y }, output);
+        var graph = b.Build(output);
+        byte[][] inputs = allPairs
+            ? new[] { Enumerable.Range(0, 65536).Select(i => (byte)(i >> 8)).ToArray(), Enumerable.Range(0, 65536).Select(i => (byte)i).ToArray() }
+            : graph.Inputs.Select(t => Int8s(r, t.ElementCount)).ToArray();
+        var q = subtract ? AddSubQuantization.ForSub(x, y, output, activation) : AddSubQuantization.ForAdd(x, y, output, activation);
+        string description = $"{(subtract ? "SUB" : "ADD")} [{string.Join(",", shape)}]{(constant ? " constant operand" : "")} output shift {q.OutputShift} {activation}{(allPairs ? " all pairs" : "")}";
+        return (new RandomGraphs.Case(description, graph, inputs), scales.Handled);
+    }
+
+    /// <summary>An ADD that broadcasts one operand (scalar, per channel, or a row).</summary>
+    private static RandomGraphs.Case Broadcast(Random r)
+    {
+        int h = Next(r, 1, 5), c = Next(r, 2, 9);
+        int[] shape = { 1, h, 3, c };
+        int[] other = r.Next(3) switch { 0 => new[] { 1 }, 1 => new[] { c }, _ => new[] { 1, h, 1, c } };
+        var b = new GraphBuilder();
+        float s1 = Scale(r, 0.002, 0.2), s2 = Scale(r, 0.002, 0.2);
+        var x = b.Input(ElementType.Int8, shape, Q(s1, ZeroPoint(r)));
+        var y = b.Input(ElementType.Int8, other, Q(s2, ZeroPoint(r)));
+        var output = b.Tensor(ElementType.Int8, shape, Q(Scale(r, 0.002, 0.4), ZeroPoint(r)));
+        var activation = Activation(r);
+        b.Op(OpKind.Add, new ElementwiseAttributes(activation), new[] { x, y }, output);
+        var graph = b.Build(output);
+        return new RandomGraphs.Case($"ADD [{string.Join(",", shape)}] + [{string.Join(",", other)}] {activation}", graph,
+            graph.Inputs.Select(t => Int8s(r, t.ElementCount)).ToArray());
+    }
+}
