@@ -2,6 +2,7 @@ using System.Text;
 using MicroTvm.Compiler.Codegen.Kernels;
 using MicroTvm.Compiler.Diagnostics;
 using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Passes;
 using MicroTvm.Compiler.Planning;
 
 namespace MicroTvm.Compiler.Codegen;
@@ -81,6 +82,7 @@ public static class ModelCompiler
         if (options.PortableKernels) target = target with { HasDsp = false, HasMve = false };
         string name = CIdentifier(options.Name ?? graph.Name, graph.SourcePath);
         graph.Validate();
+        graph = ActivationFusion.Apply(graph);
         var kernels = KernelRegistry.Instance;
 
         foreach (var node in graph.Nodes)

@@ -94,6 +94,33 @@ public class DifferentialTests
             Enumerable.Range(0, 3).Select(_ => r.TransposeConv(type)),
         }.SelectMany(c => c)).ToList());
 
+    /// <summary>A standalone RELU/RELU6 after a layer is folded into it where that is exact (the "same" cases: the
+    /// generated source then has no function for the activation) and kept as its own operator otherwise; either way
+    /// the outputs equal the evaluator's on the unfolded graph.</summary>
+    [Fact]
+    public void StandaloneActivationsFoldIntoTheLayerBeforeThem()
+    {
+        var variants = new[] { "same", "rescaled", "shared", "already" };
+        var cases = new List<RandomGraphs.Case>();
+        var r = new RandomGraphs(9);
+        foreach (var type in new[] { ElementType.Int8, ElementType.Int16, ElementType.Float32 })
+            foreach (var kind in new[] { OpKind.Relu, OpKind.Relu6 })
+                foreach (var variant in variants)
+                    for (int i = 0; i < (variant == "same" ? 3 : 1); i++)
+                        if (!(type == ElementType.Float32 && variant == "rescaled"))
+                            cases.Add(r.LayerThenActivation(type, kind, variant));
+
+        foreach (var c in cases)
+        {
+            var activation = c.Graph.Nodes.Single(n => n.Kind is OpKind.Relu or OpKind.Relu6);
+            string source = ModelCompiler.Compile(c.Graph, new CompileOptions("host", "fold")).Files["fold.c"];
+            bool folded = !source.Contains($"op{activation.Index}_", StringComparison.Ordinal);
+            Assert.True(folded == c.Description.Contains("(same)", StringComparison.Ordinal), $"{c.Description}: folded {folded}");
+        }
+
+        Check(9, _ => cases);
+    }
+
     [Fact]
     public void UnusualGraphInterfacesWork() => Check(7, r => r.InterfaceCases().ToList());
 

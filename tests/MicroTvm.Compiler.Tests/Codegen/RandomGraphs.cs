@@ -472,6 +472,50 @@ internal sealed class RandomGraphs
 
     /// <summary>A chain that exercises the planner: reshape aliases, in-place element-wise operators, a reshape as
     /// the graph output (copied into the caller's buffer).</summary>
+    /// <summary>A CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED with no fused activation, then a standalone RELU or
+    /// RELU6. <paramref name="variant"/>: "same" (the activation's output quantized like its input: the compiler folds
+    /// it into the layer), "rescaled" (another scale and zero point), "shared" (the layer's output is also a graph
+    /// output), "already" (the layer has a fused activation of its own); only "same" is folded.</summary>
+    public Case LayerThenActivation(ElementType type, OpKind activation, string variant)
+    {
+        var b = new GraphBuilder();
+        int kind = Next(0, 2), n = Next(1, 2), h = Next(1, 6), w = Next(1, 6), c = Next(1, 8), oc = kind == 1 ? c : Next(1, 8);
+        float inScale = Scale(0.005, 0.1);
+        QuantizationParameters? Quantized(float scale) => type == ElementType.Float32 ? null : ActivationQ(type, scale);
+        var own = variant == "already" ? Pick(FusedActivation.Relu, FusedActivation.Relu6, FusedActivation.ReluN1To1) : FusedActivation.None;
+        Tensor input, layer;
+        string description;
+        if (kind == 2)
+        {
+            input = b.Input(type, new[] { n, c }, Quantized(inScale));
+            var (weights, bias) = Parameters(b, type, new[] { oc, c }, oc, c, 0);
+            layer = b.Tensor(type, new[] { n, oc }, Quantized(OutputScale(inScale, weights, c, type)));
+            b.Op(OpKind.FullyConnected, new FullyConnectedAttributes(own, false), new[] { input, weights, bias }, layer);
+            description = $"FULLY_CONNECTED [{n},{c}]x[{oc},{c}] {own}";
+        }
+        else
+        {
+            input = b.Input(type, new[] { n, h, w, c }, Quantized(inScale));
+            bool depthwise = kind == 1;
+            var (filter, bias) = depthwise
+                ? Parameters(b, type, new[] { 1, 3, 3, oc }, oc, 9, 3, OpKind.DepthwiseConv2D)
+                : Parameters(b, type, new[] { oc, 3, 3, c }, oc, 9 * c, 0);
+            layer = b.Tensor(type, new[] { n, h, w, oc }, Quantized(OutputScale(inScale, filter, depthwise ? 9 : 9 * c, type)));
+            OpAttributes attributes = depthwise
+                ? new DepthwiseConv2DAttributes(Padding.Same, 1, 1, 1, 1, 1, own)
+                : new Conv2DAttributes(Padding.Same, 1, 1, 1, 1, own);
+            b.Op(depthwise ? OpKind.DepthwiseConv2D : OpKind.Conv2D, attributes, new[] { input, filter, bias }, layer);
+            description = $"{(depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D")} [{n},{h},{w},{c}] 3x3 out {oc} {own}";
+        }
+
+        var q = layer.Quantization;
+        var activated = b.Tensor(type, layer.Shape, variant == "rescaled" && q is not null ? ActivationQ(type, q.Scale * Scale(0.5, 2)) : q);
+        b.Op(activation, NoAttributes.Instance, new[] { layer }, activated);
+        var graph = variant == "shared" ? b.Build(activated, layer) : b.Build(activated);
+        return new Case($"{description} then {activation.TfliteName()} ({variant}) {type.DisplayName()}", graph,
+            graph.Inputs.Select(t => RandomData(t.Type, t.ElementCount)).ToArray());
+    }
+
     public Case Chain()
     {
         var b = new GraphBuilder();
