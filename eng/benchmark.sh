@@ -4,6 +4,7 @@
 # Prints a table and writes eng/benchmark/results.json. Needs only eng/install-toolchain.sh.
 # Usage: eng/benchmark.sh [--boards mps2-an500,mps2-an386,mps3-an547] [--models kws_dscnn,...] [--output file.json]
 #        [--per-op-boards mps2-an500] [--portable-kernels (no DSP/Helium kernels)] [--keep (keep the projects)]
+#        [--caller-io (inputs and outputs in caller buffers beside the workspace instead of IoInWorkspace="true")]
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dotnet run --project "$repo/eng/benchmark/MicroTvm.Benchmark.csproj" -c Release -nodeReuse:false -- --repo "$repo" "$@"

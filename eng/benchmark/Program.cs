@@ -14,7 +14,8 @@ namespace MicroTvm.Benchmark;
 /// SDK packed from this repository into a private feed, the model as a MicroModel item) built and run in QEMU with
 /// <c>dotnet build -t:Run</c>. The firmware checks the outputs on every stored input against TFLM's, counts
 /// instructions per inference after a warm-up (-icount shift=0: 1 ns = 1 instruction) and measures the stack
-/// high-water mark (painted stack). Flash is read from the linked .elf. With per-operator profiling (default: M7),
+/// high-water mark (painted stack). Flash is read from the linked .elf. Every model is compiled with its inputs and
+/// outputs inside the workspace (IoInWorkspace="true"), as TFLM's arena holds them: the workspace is the model's RAM. With per-operator profiling (default: M7),
 /// the same project is rebuilt with MICROTVM_TRACE and a timer read after every operator.
 /// </summary>
 internal static class Program
@@ -34,6 +35,7 @@ internal static class Program
         string output = Arg(args, "--output") ?? Path.Combine(repo, "eng", "benchmark", "results.json");
         var baselines = Baselines.Load(Path.Combine(repo, "eng", "benchmark", "baselines"));
         bool portable = args.Contains("--portable-kernels"); // the portable C kernels only: what the DSP/MVE ones gain
+        bool ioInWorkspace = !args.Contains("--caller-io"); // inputs and outputs in caller buffers beside the workspace: what IoInWorkspace saves
 
         string work = Path.Combine(Path.GetTempPath(), "microtvm-benchmark-" + Guid.NewGuid().ToString("N")[..8]);
         string feed = Path.Combine(work, "feed");
@@ -50,7 +52,7 @@ internal static class Program
             foreach (var name in models)
             {
                 Console.WriteLine($"{board} {name}: building and running");
-                var result = Firmware.Measure(repo, work, feed, version, board, target, cpu, name!, profileBoards.Contains(board), portable);
+                var result = Firmware.Measure(repo, work, feed, version, board, target, cpu, name!, profileBoards.Contains(board), portable, ioInWorkspace);
                 results.Add(result);
                 allCorrect &= result.Correct;
                 Console.WriteLine($"  {(result.Correct ? "outputs ok" : "OUTPUT MISMATCH")}, {result.InstructionsMax:N0} instructions");
@@ -78,13 +80,14 @@ internal sealed record OperatorResult(int Index, string Op, long Macs, long Inst
 
 internal sealed record Result(
     string Board, string Cpu, string Model, bool Correct, long InstructionsMin, long InstructionsMax, long Macs,
-    long WorkspaceBytes, long InputOutputBytes, long DataBytes, long BssBytes, long StackBytes,
+    long WorkspaceBytes, long InputOutputBytes, bool IoInWorkspace, long DataBytes, long BssBytes, long StackBytes,
     long FlashBytes, long WeightsBytes, long TestVectorBytes, long ModelCodeBytes, IReadOnlyList<OperatorResult>? Operators)
 {
-    /// <summary>What TFLM's arena holds: activations including the input and output tensors.</summary>
+    /// <summary>What TFLM's arena holds: activations including the input and output tensors (with the I/O inside the
+    /// workspace, InputOutputBytes, the caller's buffers outside it, is 0).</summary>
     public long ModelRamBytes => WorkspaceBytes + InputOutputBytes;
 
-    /// <summary>The whole firmware's RAM: .data + .bss (workspace and output buffer included) + stack high-water mark.</summary>
+    /// <summary>The whole firmware's RAM: .data + .bss (workspace included) + stack high-water mark.</summary>
     public long FirmwareRamBytes => DataBytes + BssBytes + StackBytes;
 
     /// <summary>Flash a deployment needs beyond the model's weights (code, runtime, startup, other constants).</summary>
@@ -93,11 +96,11 @@ internal sealed record Result(
 
 internal static class Firmware
 {
-    public static Result Measure(string repo, string work, string feed, string version, string board, string target, string cpu, string modelName, bool profile, bool portable)
+    public static Result Measure(string repo, string work, string feed, string version, string board, string target, string cpu, string modelName, bool profile, bool portable, bool ioInWorkspace)
     {
         string folder = Path.Combine(repo, "tests", "models", modelName);
         var graph = TfliteImporter.Load(Path.Combine(folder, "model.tflite"));
-        var model = ModelCompiler.Compile(graph, new CompileOptions(target, "model", portable));
+        var model = ModelCompiler.Compile(graph, new CompileOptions(target, "model", portable, ioInWorkspace));
         string dir = Path.Combine(work, $"{board}-{modelName}");
         Directory.CreateDirectory(Path.Combine(dir, "src"));
         string modelItem = "";
@@ -111,14 +114,14 @@ internal static class Firmware
             // As a user would: the model is an item, the build compiles it for the board's CPU (the in-process compile
             // above only supplies the operator list and MACs for the report).
             File.Copy(Path.Combine(folder, "model.tflite"), Path.Combine(dir, "model.tflite"));
-            modelItem = """
+            modelItem = $$"""
                   <ItemGroup>
-                    <MicroModel Include="model.tflite" Name="model" />
+                    <MicroModel Include="model.tflite" Name="model" IoInWorkspace="{{(ioInWorkspace ? "true" : "false")}}" />
                   </ItemGroup>
                 """;
         }
 
-        File.WriteAllText(Path.Combine(dir, "src", "main.c"), MainSource(graph, folder));
+        File.WriteAllText(Path.Combine(dir, "src", "main.c"), MainSource(graph, folder, ioInWorkspace));
         File.WriteAllText(Path.Combine(dir, "global.json"),
             $$"""{ "sdk": { "version": "10.0.100", "rollForward": "latestFeature" }, "msbuild-sdks": { "MicroTvm.Sdk": "{{version}}" } }""");
         File.WriteAllText(Path.Combine(dir, "NuGet.config"),
@@ -151,9 +154,12 @@ internal static class Firmware
                 model.Metadata.Operators[i].Macs ?? 0, i < marks.Count ? marks[i] : -1)).ToList();
         }
 
-        long io = graph.Inputs.Concat(graph.Outputs).Distinct().Sum(t => t.ByteSize);
+        // The workspace as the build generated it (the in-process compile above has the same options).
+        var built = ModelMetadata.FromJson(File.ReadAllText(portable ? Path.Combine(dir, "src", "model.json")
+            : Directory.GetFiles(Path.Combine(dir, "obj"), "model.json", SearchOption.AllDirectories).Single()));
+        if (built.IoInWorkspace != ioInWorkspace) throw new InvalidOperationException($"{dir}: the model was compiled with IoInWorkspace={built.IoInWorkspace}");
         return new Result(board, cpu, modelName, correct, insns.Min(), insns.Max(), model.Metadata.Operators.Sum(o => o.Macs ?? 0),
-            model.Metadata.WorkspaceBytes, io, image.Data, image.Bss,
+            built.WorkspaceBytes, built.InputOutputBytes, built.IoInWorkspace, image.Data, image.Bss,
             values.GetValueOrDefault("stack")?.Single() ?? -1, image.Flash, image.Weights, image.TestVectors, image.ModelCode, operators);
     }
 
@@ -180,9 +186,10 @@ internal static class Firmware
         return values;
     }
 
-    /// <summary>The firmware: paints the stack, runs each stored input once to warm up and once timed, compares the
-    /// outputs with TFLM's, prints "BENCH insns n" per input, "BENCH failures n", "BENCH stack n".</summary>
-    private static string MainSource(Graph graph, string folder)
+    /// <summary>The firmware: paints the stack, runs each stored input once to warm up and once timed (the input is
+    /// written into the workspace before each run, outside the timed region: the run reuses its bytes), compares the
+    /// outputs in the workspace with TFLM's, prints "BENCH insns n" per input, "BENCH failures n", "BENCH stack n".</summary>
+    private static string MainSource(Graph graph, string folder, bool ioInWorkspace)
     {
         var c = new StringBuilder();
         c.AppendLine("#include <string.h>\n#include \"microtvm/platform.h\"\n#include \"model.h\"");
@@ -196,7 +203,13 @@ internal static class Firmware
 
         c.AppendLine($$"""
             static uint8_t workspace[MODEL_WORKSPACE_SIZE > 0 ? MODEL_WORKSPACE_SIZE : 1] __attribute__((aligned(16)));
+            #if !MODEL_IO_IN_WORKSPACE
             static uint8_t output[MODEL_OUTPUT0_SIZE] __attribute__((aligned(16)));
+            static model_inputs in;
+            static const model_outputs out = { (model_output0_t*)output };
+            #define model_run(workspace) model_run(&in, &out, workspace)
+            #define model_output0(workspace) output
+            #endif
             extern uint32_t __bss_end[];
             extern uint32_t __stack_top[];
             #define PAINT 0x5AA5C33Cu
@@ -236,6 +249,12 @@ internal static class Firmware
             }
             #endif
 
+            /* A call, not an inlined memcpy: inlined into the unrolled loop, gcc emitted anonymous copies of the
+               test vectors (counted as flash). */
+            static void __attribute__((noinline, unused)) put(void* to, const void* from, unsigned bytes) {
+                memcpy(to, from, bytes);
+            }
+
             static int same(const uint8_t* a, const uint8_t* b, unsigned bytes) {
             {{(tolerant ? """
                 unsigned i;
@@ -253,29 +272,36 @@ internal static class Firmware
                 int failures = 0, k;
                 paint_stack();
                 for (k = 0; k < 3; ++k) {
-                    model_inputs in;
-                    model_outputs out;
                     uint64_t ticks;
                     const uint8_t* expected = k == 0 ? bench_expected0 : k == 1 ? bench_expected1 : bench_expected2;
             """);
+        var writeInputs = new StringBuilder();
         for (int i = 0; i < graph.Inputs.Count; i++)
-            c.AppendLine($"        in.input{i} = (const model_input{i}_t*)(k == 0 ? bench_input0_{i} : k == 1 ? bench_input1_{i} : bench_input2_{i});");
+        {
+            string vector = $"k == 0 ? bench_input0_{i} : k == 1 ? bench_input1_{i} : bench_input2_{i}";
+            writeInputs.AppendLine(ioInWorkspace
+                ? $"        put(model_input{i}(workspace), {vector}, MODEL_INPUT{i}_SIZE);"
+                : $"        in.input{i} = (const model_input{i}_t*)({vector});");
+        }
+        c.Append(writeInputs);
         c.AppendLine("""
-                    out.output0 = (model_output0_t*)output;
-                    if (model_run(&in, &out, workspace) != 0) microtvm_abort("model_run failed");
-                    failures += !same(output, expected, MODEL_OUTPUT0_SIZE);
-                    memset(output, 0, sizeof output);
+                    if (model_run(workspace) != 0) microtvm_abort("model_run failed");
+                    failures += !same((const uint8_t*)model_output0(workspace), expected, MODEL_OUTPUT0_SIZE);
+                    memset((void*)model_output0(workspace), 0xA5, MODEL_OUTPUT0_SIZE); /* the timed run must write its own */
+            """);
+        c.Append(writeInputs);
+        c.AppendLine("""
             #ifdef MICROTVM_TRACE
                     tracing = k == 0;
                     last = microtvm_timer_now();
             #endif
                     microtvm_timer_start();
-                    if (model_run(&in, &out, workspace) != 0) microtvm_abort("model_run failed");
+                    if (model_run(workspace) != 0) microtvm_abort("model_run failed");
                     ticks = microtvm_timer_stop();
             #ifdef MICROTVM_TRACE
                     tracing = 0;
             #endif
-                    failures += !same(output, expected, MODEL_OUTPUT0_SIZE);
+                    failures += !same((const uint8_t*)model_output0(workspace), expected, MODEL_OUTPUT0_SIZE);
                     say("insns", microtvm_timer_ticks_to_ns(ticks));
                 }
                 say("failures", (uint64_t)failures);
@@ -382,7 +408,7 @@ internal static class Report
     {
         var sb = new StringBuilder();
         sb.AppendLine();
-        sb.AppendLine("| board | model | ok | MicroTvm insns | TFLM ref | TFLM CMSIS-NN | ÷ CMSIS-NN | MAC/insn | workspace+io B | TFLM arena B | firmware RAM B (data+bss+stack) | flash B | weights B | flash beyond weights B | TFLM flash beyond model B |");
+        sb.AppendLine("| board | model | ok | MicroTvm insns | TFLM ref | TFLM CMSIS-NN | ÷ CMSIS-NN | MAC/insn | model RAM B (workspace, I/O inside) | TFLM arena B | firmware RAM B (data+bss+stack) | flash B | weights B | flash beyond weights B | TFLM flash beyond model B |");
         sb.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
@@ -421,7 +447,7 @@ internal static class Report
             tflm_ref_instructions = b.Get(r.Cpu, "ref", r.Model, "insns_max"),
             tflm_cmsis_nn_instructions = b.Get(r.Cpu, "cmsis_nn", r.Model, "insns_max"),
             ratio_to_cmsis_nn = b.Get(r.Cpu, "cmsis_nn", r.Model, "insns_max") is > 0 and var c ? Math.Round((double)r.InstructionsMax / c, 3) : (double?)null,
-            workspace_bytes = r.WorkspaceBytes, input_output_bytes = r.InputOutputBytes, model_ram_bytes = r.ModelRamBytes,
+            workspace_bytes = r.WorkspaceBytes, io_in_workspace = r.IoInWorkspace, input_output_bytes = r.InputOutputBytes, model_ram_bytes = r.ModelRamBytes,
             tflm_arena_bytes = b.Get(r.Cpu, "cmsis_nn", r.Model, "arena"),
             data_bytes = r.DataBytes, bss_bytes = r.BssBytes, stack_high_water_bytes = r.StackBytes, firmware_ram_bytes = r.FirmwareRamBytes,
             flash_bytes = r.FlashBytes - r.TestVectorBytes, weights_bytes = r.WeightsBytes, model_code_bytes = r.ModelCodeBytes,
@@ -435,7 +461,7 @@ internal static class Report
         });
         return JsonSerializer.Serialize(new
         {
-            method = "QEMU 7.2 -icount shift=0; instructions per inference after one warm-up, max over the 3 stored inputs (outputs compared with TFLM's in the same run); RAM: workspace + inputs/outputs (TFLM's arena holds those), firmware .data + .bss + painted-stack high-water mark; flash from the linked .elf without the benchmark's test vectors; weights = the model's constant arrays",
+            method = "QEMU 7.2 -icount shift=0; instructions per inference after one warm-up, max over the 3 stored inputs (outputs compared with TFLM's in the same run); RAM: model_ram_bytes = workspace_bytes + input_output_bytes (caller's I/O buffers outside the workspace; 0 with io_in_workspace: every model is compiled with IoInWorkspace, its inputs and outputs planned inside the workspace as TFLM's arena holds them), firmware .data + .bss + painted-stack high-water mark; flash from the linked .elf without the benchmark's test vectors; weights = the model's constant arrays",
             results = rows,
         }, new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
