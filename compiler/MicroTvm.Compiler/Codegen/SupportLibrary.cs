@@ -78,12 +78,13 @@ internal sealed class SupportLibrary
     {
         "min_max", "srdhm", "rdbpot", "mbqm", "mbqm64", "mbqm_gt_one", "sat_shift_left", "round_half_away_f",
         "clz32", "exp_neg_quarter", "exp_on_negative_values", "one_over_one_plus_x", "softmax_int8", "softmax_int8_int16", "exp_f32", "tanh_f32", "lut16",
-        "dsp", "requantize", "mve", "dsp_add",
+        "dsp", "requantize", "mve_vector", "mve", "dsp_add",
     };
 
     private static readonly Dictionary<string, string[]> Dependencies = new()
     {
         ["mbqm"] = new[] { "srdhm", "rdbpot" },
+        ["mve"] = new[] { "mve_vector" },
         ["tanh_f32"] = new[] { "exp_f32" },
         ["mbqm_gt_one"] = new[] { "srdhm" },
         ["exp_neg_quarter"] = new[] { "srdhm", "rdbpot" },
@@ -97,6 +98,7 @@ internal sealed class SupportLibrary
     {
         ["dsp"] = Kernels.DspSupport.Intrinsics,
         ["requantize"] = Kernels.DspSupport.Requantize,
+        ["mve_vector"] = Kernels.HeliumSupport.Vector,
         ["mve"] = Kernels.HeliumSupport.Helium,
         ["dsp_add"] = Kernels.DspAddKernel.Support,
         ["min_max"] = """

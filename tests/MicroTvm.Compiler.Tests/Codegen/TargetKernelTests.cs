@@ -47,7 +47,7 @@ public class TargetKernelTests
 
     [Theory]
     [InlineData("cortex-m7", "mtvm_smla")]
-    [InlineData("cortex-m55", "mtvm_vdot")]
+    [InlineData("cortex-m55", "mtvm_v_requantize")]
     public void TargetKernelsMatchTheReferenceEvaluatorOnRandomOperators(string target, string marker)
     {
         var random = new Random(66);
@@ -58,7 +58,21 @@ public class TargetKernelTests
         for (int i = 0; i < 6; i++) cases.Add(Convolution(random, depthwise: true, oneChannel: true));
         var generic = new RandomGraphs(67);
         for (int i = 0; i < 6; i++) cases.Add(generic.Convolution(ElementType.Int8, depthwise: i % 2 == 0));
-        Check(target, marker, cases, expectDsp: target == "cortex-m7" ? 36 : 20);
+        Check(target, marker, cases, expectDsp: target == "cortex-m7" ? 36 : 40);
+    }
+
+    /// <summary>The Helium kernels take any channel count (groups of 8 depthwise channels and blocks of 4 output
+    /// channels with predicated tails, 16-byte steps with a predicated tail); power-of-two scales make the
+    /// requantization land exactly on rounding ties (and shift left as well as right).</summary>
+    [Fact]
+    public void HeliumKernelsMatchTheReferenceEvaluatorOnAnyChannelCountAndRoundingTies()
+    {
+        var random = new Random(68);
+        var cases = new List<RandomGraphs.Case>();
+        for (int i = 0; i < 12; i++) cases.Add(Convolution(random, depthwise: i % 2 == 0, anyChannels: true, ties: i % 3 == 0));
+        for (int i = 0; i < 4; i++) cases.Add(FullyConnected(random, ties: true));
+        for (int i = 0; i < 4; i++) cases.Add(Convolution(random, depthwise: false, ties: true));
+        Check("cortex-m55", "mtvm_v_requantize", cases, expectDsp: 20);
     }
 
     /// <summary>Builds all cases for <paramref name="target"/> into one host program (emulated intrinsics), runs it,
@@ -128,15 +142,17 @@ public class TargetKernelTests
         new[] { FusedActivation.None, FusedActivation.Relu, FusedActivation.Relu6, FusedActivation.ReluN1To1 }[r.Next(4)];
 
     /// <summary>Weights (per channel or per tensor) and an optional bias; output scale sized to keep values in range.</summary>
-    private static (Tensor W, Tensor? B, QuantizationParameters Out) Layer(Random r, GraphBuilder b, int[] shape, int outputs, int taps, int dimension, float inScale)
+    private static (Tensor W, Tensor? B, QuantizationParameters Out) Layer(Random r, GraphBuilder b, int[] shape, int outputs, int taps, int dimension, float inScale, bool ties = false)
     {
         bool perChannel = r.Next(3) != 0;
-        var scales = Enumerable.Range(0, perChannel ? outputs : 1).Select(_ => Scale(r, 0.002, 0.05)).ToArray();
+        var scales = Enumerable.Range(0, perChannel ? outputs : 1).Select(_ => ties ? MathF.Pow(2, -Next(r, 6, 9)) : Scale(r, 0.002, 0.05)).ToArray();
         var q = perChannel ? new QuantizationParameters(scales, scales.Select(_ => 0L).ToArray(), dimension) : Q(scales[0]);
         var w = b.Tensor(ElementType.Int8, shape, q, Int8s(r, shape.Aggregate(1L, (x, y) => x * y), -127, 127));
         var bias = r.Next(5) == 0 ? null : b.Tensor(ElementType.Int32, new[] { outputs }, null,
             Bytes(ElementType.Int32, Enumerable.Range(0, outputs).Select(_ => (double)Next(r, -60 * taps, 60 * taps))));
-        float outScale = (float)(inScale * scales[0] * 30 * Math.Sqrt(taps) / 128 * Scale(r, 0.3, 3));
+        float outScale = ties
+            ? inScale * scales[0] * MathF.Pow(2, Next(r, -2, (int)Math.Log2(30 * Math.Sqrt(taps) / 128) + 2)) // exact: the effective scales are powers of two
+            : (float)(inScale * scales[0] * 30 * Math.Sqrt(taps) / 128 * Scale(r, 0.3, 3));
         return (w, bias, Q(outScale, Next(r, -128, 127)));
     }
 
@@ -148,43 +164,43 @@ public class TargetKernelTests
 
     /// <summary>Shapes the DSP kernels specialise for: channel counts that are and are not multiples of 4, odd pixel
     /// counts, 1x1 pointwise, padding on every side, strides.</summary>
-    private static RandomGraphs.Case Convolution(Random r, bool depthwise, bool oneChannel = false)
+    private static RandomGraphs.Case Convolution(Random r, bool depthwise, bool oneChannel = false, bool anyChannels = false, bool ties = false)
     {
         while (true)
         {
             int n = Next(r, 1, 2), h = Next(r, 1, 9), w = Next(r, 1, 9);
-            int c = oneChannel ? 1 : depthwise ? 4 * Next(r, 1, 5) : Next(r, 1, 20);
+            int c = oneChannel ? 1 : anyChannels ? Next(r, 2, 40) : depthwise ? 4 * Next(r, 1, 5) : Next(r, 1, 20);
             int multiplier = oneChannel ? Next(r, 2, 9) : 1;
             bool pointwise = !depthwise && r.Next(3) == 0;
             int fh = pointwise ? 1 : Next(r, 1, 4), fw = pointwise ? 1 : Next(r, 1, 4), sh = Next(r, 1, 2), sw = Next(r, 1, 2);
-            int oc = depthwise ? c * multiplier : Next(r, 1, 13);
+            int oc = depthwise ? c * multiplier : Next(r, 1, anyChannels ? 23 : 13);
             var padding = r.Next(2) == 0 ? Padding.Same : Padding.Valid;
             int oh = ConvGeometry.OutputSize(padding, h, fh, sh, 1), ow = ConvGeometry.OutputSize(padding, w, fw, sw, 1);
             if (oh < 1 || ow < 1) continue;
             var b = new GraphBuilder();
-            float inScale = Scale(r, 0.005, 0.1);
+            float inScale = ties ? MathF.Pow(2, -Next(r, 4, 7)) : Scale(r, 0.005, 0.1);
             var input = b.Input(ElementType.Int8, new[] { n, h, w, c }, Q(inScale, Next(r, -128, 127)));
             int taps = fh * fw * (depthwise ? 1 : c);
             var (filter, bias, outQ) = depthwise
-                ? Layer(r, b, new[] { 1, fh, fw, oc }, oc, taps, 3, inScale)
-                : Layer(r, b, new[] { oc, fh, fw, c }, oc, taps, 0, inScale);
+                ? Layer(r, b, new[] { 1, fh, fw, oc }, oc, taps, 3, inScale, ties)
+                : Layer(r, b, new[] { oc, fh, fw, c }, oc, taps, 0, inScale, ties);
             var output = b.Tensor(ElementType.Int8, new[] { n, oh, ow, oc }, outQ);
             var activation = Activation(r);
             OpAttributes attributes = depthwise
                 ? new DepthwiseConv2DAttributes(padding, sh, sw, 1, 1, multiplier, activation)
                 : new Conv2DAttributes(padding, sh, sw, 1, 1, activation);
             b.Op(depthwise ? OpKind.DepthwiseConv2D : OpKind.Conv2D, attributes, new[] { input, filter, bias }, output);
-            return Make(r, $"{(depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D")} in [{n},{h},{w},{c}] filter {fh}x{fw} out {oc} stride {sh}x{sw} {padding} {activation}", b, output);
+            return Make(r, $"{(depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D")} in [{n},{h},{w},{c}] filter {fh}x{fw} out {oc} stride {sh}x{sw} {padding} {activation}{(ties ? " power-of-two scales" : "")}", b, output);
         }
     }
 
-    private static RandomGraphs.Case FullyConnected(Random r)
+    private static RandomGraphs.Case FullyConnected(Random r, bool ties = false)
     {
         var b = new GraphBuilder();
         int batches = Next(r, 1, 3), depth = Next(r, 1, 80), units = Next(r, 1, 17);
-        float inScale = Scale(r, 0.005, 0.1);
+        float inScale = ties ? MathF.Pow(2, -Next(r, 4, 7)) : Scale(r, 0.005, 0.1);
         var input = b.Input(ElementType.Int8, new[] { batches, depth }, Q(inScale, Next(r, -128, 127)));
-        var (w, bias, outQ) = Layer(r, b, new[] { units, depth }, units, depth, 0, inScale);
+        var (w, bias, outQ) = Layer(r, b, new[] { units, depth }, units, depth, 0, inScale, ties);
         var output = b.Tensor(ElementType.Int8, new[] { batches, units }, outQ);
         var activation = Activation(r);
         b.Op(OpKind.FullyConnected, new FullyConnectedAttributes(activation, false), new[] { input, w, bias }, output);

@@ -95,6 +95,11 @@ internal sealed class HeliumGemmKernel : TargetKernel
             activation);
     }
 
+    /// <summary>How the kernel reads a pixel's column: the input pixel in place (pointwise, stride 1, no padding;
+    /// FULLY_CONNECTED), each filter row's bytes in place where they are a whole number of 16-byte steps (interior
+    /// pixels; edge pixels are gathered), or always gathered into one tight column (small filter rows).</summary>
+    private enum ColumnMode { InPlace, RowsInPlace, Gathered }
+
     public override void Emit(EmitContext c)
     {
         var node = c.Node;
@@ -104,188 +109,205 @@ internal sealed class HeliumGemmKernel : TargetKernel
         var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
         var output = node.Output;
         int zx = input.Quantization!.ZeroPoint;
-        int kp = s.ColumnLength;
+        int rowValues = s.FilterW * s.InC, k = s.FilterH * rowValues;
+        var mode = !s.Spatial ? ColumnMode.InPlace : rowValues % 16 == 0 ? ColumnMode.RowsInPlace : ColumnMode.Gathered;
+        // The column as pieces of `piece` bytes, each `full` 16-byte steps and a `tail`.
+        int pieces = mode == ColumnMode.RowsInPlace ? s.FilterH : 1;
+        int piece = k / pieces, full = piece / 16, tail = piece % 16, steps = full + (tail > 0 ? 1 : 0);
+        int blocks = (s.OutC + 3) / 4;
 
-        // Filter re-laid out: [oc][fy][RowBytes], zero weights in the padding; bias with the zero point folded in.
+        // Filter in the natural column order [oc][k] (OHWI; a one-channel depthwise filter is [1, H, W, outputs]),
+        // bias with the input zero point folded in (padding taps hold the zero point, so every column has k values).
         var w = Decode.Int8(filter.Data!);
         var b = bias is null ? new int[s.OutC] : Decode.Int32(bias.Data!);
-        var laid = new sbyte[s.OutC * kp];
-        var folded = new int[s.OutC];
-        int rowValues = s.FilterW * s.InC;
+        sbyte Weight(int oc, int i) => node.Kind == OpKind.DepthwiseConv2D ? w[i * s.OutC + oc] : w[oc * k + i];
+        var folded = new int[blocks * 4];
         for (int oc = 0; oc < s.OutC; oc++)
         {
             long sum = 0;
-            for (int fy = 0; fy < s.FilterH; fy++)
-                for (int i = 0; i < rowValues; i++)
-                {
-                    // OHWI; a one-channel depthwise filter is [1, H, W, outputs].
-                    sbyte v = node.Kind == OpKind.DepthwiseConv2D ? w[(fy * s.FilterW + i) * s.OutC + oc] : w[(oc * s.FilterH + fy) * rowValues + i];
-                    laid[oc * kp + fy * s.RowBytes + i] = v;
-                    sum += v;
-                }
-
+            for (int i = 0; i < k; i++) sum += Weight(oc, i);
             folded[oc] = unchecked((int)(b[oc] - zx * sum));
         }
 
-        int vkp = (kp + 15) / 16 * 16;
-        var padded = new sbyte[s.OutC * vkp];
-        for (int oc = 0; oc < s.OutC; oc++) Array.Copy(laid, oc * kp, padded, oc * vkp, kp);
-        string wName = c.Constants.Int8($"{c.Prefix}_filter", padded,
-            $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for VMLADAVA: [{s.OutC}][{vkp}], rows of [{s.FilterH}][{s.RowBytes}] then zeros to a multiple of 16");
-
-        const string dot = "mtvm_vdot";
-        const string wType = "int8_t";
-        int rowStride = vkp;
-        int steps = vkp / 16;
-        string bName = c.Constants.Int32($"{c.Prefix}_bias", folded, $"operator {node.Index} bias - input zero point * sum of the filter row, per output channel");
+        // Re-laid [block][piece][step][4 rows][16], zero weights past each piece and for the rows past OutC.
+        var laid = new sbyte[blocks * pieces * steps * 64];
+        for (int oc = 0; oc < s.OutC; oc++)
+            for (int r = 0; r < pieces; r++)
+                for (int i = 0; i < piece; i++)
+                    laid[(((oc / 4) * pieces + r) * steps + i / 16) * 64 + (oc % 4) * 16 + i % 16] = Weight(oc, r * piece + i);
+        string wName = c.Constants.Int8($"{c.Prefix}_filter", laid,
+            $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for VMLADAVA: [{blocks} blocks of 4 channels][{pieces}][{steps} steps][4][16], zero weights past {piece} values and past {s.OutC} channels");
+        string bName = c.Constants.Int32($"{c.Prefix}_bias", folded, $"operator {node.Index} bias - input zero point * sum of the filter row, per output channel (zeros past {s.OutC})");
         var q = ConvQuantization.Derive(input, filter, output, s.OutC, s.Activation);
-        var (mult, shift) = DspGemmKernel.Requantization(c, q);
-        c.Support.Use("dsp");
-        c.Support.Use("requantize");
+        var requantize = HeliumRequantization.Declare(c, q, blocks * 4);
+        c.Support.UseMemcpy();
         c.Support.Use("mve");
 
-        // Largest |accumulator| per channel: folded bias plus 128 * sum |w| (inputs are int8, padding holds zx).
-        var bound = new long[s.OutC];
-        for (int oc = 0; oc < s.OutC; oc++)
-            bound[oc] = Math.Abs((long)folded[oc]) + 128L * laid.Skip(oc * kp).Take(kp).Sum(v => Math.Abs((long)v));
-        string function = DspGemmKernel.SmallAccumulators(bound, q) ? "mtvm_requantize_small_int8" : "mtvm_requantize_int8";
         var body = c.Body;
-        string req(string acc, string oc) =>
-            $"{function}({acc}, {string.Format(mult, oc)}, {string.Format(shift, oc)}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
-
-        body.Line($"int8_t col[{Math.Min(2, s.Pixels)}][{vkp}]; /* two output pixels' receptive fields */");
-        if (vkp > kp) body.Line("memset(col, 0, sizeof col); /* zero weights face the tail */");
-
-        bool needsRow = s.Padded || (s.Spatial && s.InC % 4 != 0);
-        if (needsRow)
-        {
-            body.Line($"int8_t row[{s.RowBytes}];");
-            if (s.Padded) body.Line($"memset(row + {s.FilterW * s.InC}, 0, {s.RowBytes - s.FilterW * s.InC}); /* zero weights face these */");
-        }
-
-        string zeroRow = s.Spatial
+        bool gathers = mode != ColumnMode.InPlace;
+        int columns = Math.Min(2, s.Pixels);
+        if (gathers) body.Line($"int8_t col[{columns}][{k}]; /* receptive fields gathered (edges: zero points for padding taps) */");
+        string zeroRow = gathers
             ? c.Constants.Int8($"{c.Prefix}_zero_row", Enumerable.Repeat((sbyte)zx, s.InC).ToArray(), $"operator {node.Index} one pixel of input zero points, the value of padding taps")
             : "NULL";
-        body.Line("int p, oc;");
-        if (s.Pixels >= 2)
-        {
-            using (body.Block($"for (p = 0; p + 1 < {s.Pixels}; p += 2)"))
-            {
-                body.Line($"const {wType}* w = {wName};");
-                body.Line($"int8_t* o0 = {c.Output()} + (size_t)p * {s.OutC};");
-                body.Line($"int8_t* o1 = o0 + {s.OutC};");
-                Gather(body, s, zx, "p", "col[0]", c.Input(0), zeroRow);
-                Gather(body, s, zx, "p + 1", "col[1]", c.Input(0), zeroRow);
-                using (body.Block($"for (oc = 0; oc + 1 < {s.OutC}; oc += 2, w += {2 * rowStride})"))
-                {
-                    body.Line("int32_t acc[4];");
-                    body.Line($"acc[0] = acc[2] = {bName}[oc];");
-                    body.Line($"acc[1] = acc[3] = {bName}[oc + 1];");
-                    body.Line($"{dot}_2x2(col[0], col[1], w, w + {rowStride}, {steps}, acc);");
-                    body.Line($"o0[oc] = {req("acc[0]", "oc")};");
-                    body.Line($"o0[oc + 1] = {req("acc[1]", "oc + 1")};");
-                    body.Line($"o1[oc] = {req("acc[2]", "oc")};");
-                    body.Line($"o1[oc + 1] = {req("acc[3]", "oc + 1")};");
-                }
+        requantize.DeclareLocals(body);
+        body.Line("int p, blk;");
 
-                if (s.OutC % 2 == 1)
-                {
-                    body.Line($"oc = {s.OutC - 1};");
-                    body.Line($"o0[oc] = {req($"{dot}_1x1(col[0], w, {steps}, {bName}[oc])", "oc")};");
-                    body.Line($"o1[oc] = {req($"{dot}_1x1(col[1], w, {steps}, {bName}[oc])", "oc")};");
-                }
+        void Block(int count)
+        {
+            // `count` pixels (1 or 2) starting at p: locate each column's pieces, then every block of 4 channels.
+            for (int j = 0; j < count; j++)
+                Locate(body, s, mode, zx, pieces, j, $"p + {j}", $"col[{j}]", c.Input(0), zeroRow);
+            body.Line($"const int8_t* w = {wName};");
+            body.Line($"int8_t* o = {c.Output()} + (size_t)p * {s.OutC};");
+            using (body.Block($"for (blk = 0; blk < {blocks}; ++blk)"))
+            {
+                body.Line($"int32_t acc[{4 * count}] = {{0}};");
+                body.Line($"const mtvm_i32x4 bias = mtvm_v_ld_s32({bName} + 4 * blk);");
+                for (int r = 0; r < pieces; r++)
+                    body.Line(count == 2
+                        ? $"w = mtvm_vgemm_2x4(x0[{r}], x1[{r}], w, {full}, {tail}, acc);"
+                        : $"w = mtvm_vgemm_1x4(x0[{r}], w, {full}, {tail}, acc);");
+                string lanes = s.OutC % 4 == 0 ? "4" : $"blk + 1 < {blocks} ? 4 : {s.OutC % 4}";
+                requantize.Load(body, "4 * blk");
+                for (int j = 0; j < count; j++)
+                    body.Line(requantize.Store($"o + {j * s.OutC} + 4 * blk", $"mtvm_v_add(mtvm_v_make(acc[{4 * j}], acc[{4 * j + 1}], acc[{4 * j + 2}], acc[{4 * j + 3}]), bias)", lanes));
             }
         }
 
+        if (s.Pixels >= 2)
+            using (body.Block($"for (p = 0; p + 1 < {s.Pixels}; p += 2)"))
+                Block(2);
         if (s.Pixels % 2 == 1)
-        {
             using (body.Block(""))
             {
-                body.Line($"const {wType}* w = {wName};");
-                body.Line($"int8_t* o0 = {c.Output()} + (size_t){s.Pixels - 1} * {s.OutC};");
                 body.Line($"p = {s.Pixels - 1};");
-                Gather(body, s, zx, "p", "col[0]", c.Input(0), zeroRow);
-                using (body.Block($"for (oc = 0; oc + 1 < {s.OutC}; oc += 2, w += {2 * rowStride})"))
-                {
-                    body.Line("int32_t acc[2];");
-                    body.Line($"acc[0] = {bName}[oc];");
-                    body.Line($"acc[1] = {bName}[oc + 1];");
-                    body.Line($"{dot}_1x2(col[0], w, w + {rowStride}, {steps}, acc);");
-                    body.Line($"o0[oc] = {req("acc[0]", "oc")};");
-                    body.Line($"o0[oc + 1] = {req("acc[1]", "oc + 1")};");
-                }
-
-                if (s.OutC % 2 == 1)
-                    body.Line($"o0[{s.OutC - 1}] = {req($"{dot}_1x1(col[0], w, {steps}, {bName}[{s.OutC - 1}])", $"{s.OutC - 1}")};");
+                Block(1);
             }
-        }
     }
 
-    /// <summary>Statements filling column <paramref name="column"/> with pixel <paramref name="pixel"/>'s receptive field.</summary>
-    private static void Gather(CodeWriter body, Shape s, int zx, string pixel, string column, string image, string zeroRow)
+    /// <summary>Declares <c>x{j}[pieces]</c>, the pieces of the column of pixel <paramref name="pixel"/>: pointers
+    /// into the input where they can be read in place, else into <paramref name="column"/> after gathering.</summary>
+    private static void Locate(CodeWriter body, Shape s, ColumnMode mode, int zx, int pieces, int j, string pixel, string column, string image, string zeroRow)
     {
-        int half = s.RowBytes; /* column elements per filter row */
-        const string copy = "mtvm_copy8";
-        if (!s.Spatial)
+        if (mode == ColumnMode.InPlace)
         {
-            // Pointwise: the column is the input pixel itself.
-            if (!s.Padded)
-            {
-                body.Line($"{copy}({image} + (size_t)({pixel}) * {s.InC}, {column}, {s.RowBytes});");
-                return;
-            }
-
-            using (body.Block(""))
-            {
-                body.Line($"memcpy(row, {image} + (size_t)({pixel}) * {s.InC}, {s.InC});");
-                body.Line($"memset(row + {s.InC}, 0, {s.RowBytes - s.InC});");
-                body.Line($"{copy}(row, {column}, {s.RowBytes});");
-            }
-
+            body.Line($"const int8_t* const x{j}[1] = {{ {image} + (size_t)({pixel}) * {s.InC} }};");
             return;
         }
 
+        body.Line($"const int8_t* x{j}[{pieces}];");
         using (body.Block(""))
         {
             body.Line($"const int q = {pixel};");
             body.Line($"const int ox = q % {s.OutW}, oy = (q / {s.OutW}) % {s.OutH};");
             body.Line($"const int8_t* img = {image} + (size_t)(q / {s.OutW * s.OutH}) * {s.InH * s.InW * s.InC};");
             body.Line($"const int iy0 = oy * {s.StrideH} - {s.PadH}, ix0 = ox * {s.StrideW} - {s.PadW};");
-            body.Line("int8_t* d = " + column + ";");
-            body.Line("int fy;");
-            using (body.Block($"for (fy = 0; fy < {s.FilterH}; ++fy, d += {half})"))
+            if (mode == ColumnMode.RowsInPlace)
             {
-                body.Line("const int iy = iy0 + fy;");
-                body.Line($"if (iy < 0 || iy >= {s.InH}) {{ memset(d, {zx}, {s.RowBytes}); continue; }}");
-                if (!s.Padded)
-                    body.Line($"if (ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW}) {{ {copy}(img + ((size_t)iy * {s.InW} + ix0) * {s.InC}, d, {s.RowBytes}); continue; }}");
-                if (s.InC % 4 == 0)
+                using (body.Block($"if (iy0 >= 0 && iy0 + {s.FilterH} <= {s.InH} && ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW})"))
                 {
-                    // Whole words per tap: widen each tap from the input or from a row of zero points, no copy.
-                    for (int fx = 0; fx < s.FilterW; fx++)
-                        body.Line($"{copy}((unsigned)(ix0 + {fx}) < {s.InW}u ? img + ((size_t)iy * {s.InW} + ix0 + {fx}) * {s.InC} : {zeroRow}, d + {fx * s.InC}, {s.InC});");
+                    body.Line($"const int8_t* first = img + ((size_t)iy0 * {s.InW} + ix0) * {s.InC};");
+                    body.Line(string.Join(" ", Enumerable.Range(0, pieces).Select(r => $"x{j}[{r}] = first + {r * s.InW * s.InC};")));
                 }
-                else if (s.FilterW * s.InC <= 64)
-                {
-                    // Few bytes per row: copied one by one (unrolled), then widened.
-                    for (int fx = 0; fx < s.FilterW; fx++)
-                        body.Line($"const int8_t* s{fx} = (unsigned)(ix0 + {fx}) < {s.InW}u ? img + ((size_t)iy * {s.InW} + ix0 + {fx}) * {s.InC} : {zeroRow};");
-                    for (int fx = 0; fx < s.FilterW; fx++)
-                        body.Line(string.Join(" ", Enumerable.Range(0, s.InC).Select(i => $"row[{fx * s.InC + i}] = s{fx}[{i}];")));
-                    body.Line($"{copy}(row, d, {s.RowBytes});");
-                }
-                else
-                {
-                    body.Line("int fx;");
-                    using (body.Block($"for (fx = 0; fx < {s.FilterW}; ++fx)"))
-                    {
-                        body.Line("const int ix = ix0 + fx;");
-                        body.Line($"memcpy(row + fx * {s.InC}, (unsigned)ix < {s.InW}u ? img + ((size_t)iy * {s.InW} + ix) * {s.InC} : {zeroRow}, {s.InC});");
-                    }
 
-                    body.Line($"{copy}(row, d, {s.RowBytes});");
+                using (body.Block("else"))
+                {
+                    Gather(body, s, zx, column, zeroRow);
+                    body.Line(string.Join(" ", Enumerable.Range(0, pieces).Select(r => $"x{j}[{r}] = {column} + {r * s.FilterW * s.InC};")));
                 }
+            }
+            else
+            {
+                Gather(body, s, zx, column, zeroRow);
+                body.Line($"x{j}[0] = {column};");
             }
         }
     }
+
+    /// <summary>Statements filling <paramref name="column"/> with the receptive field at iy0, ix0 of img: per
+    /// filter row, the row's bytes as they are where they lie inside the image, else tap by tap (zero points outside).</summary>
+    private static void Gather(CodeWriter body, Shape s, int zx, string column, string zeroRow)
+    {
+        int rowBytes = s.FilterW * s.InC;
+        body.Line($"int8_t* d = {column};");
+        body.Line("int fy;");
+        using (body.Block($"for (fy = 0; fy < {s.FilterH}; ++fy, d += {rowBytes})"))
+        {
+            body.Line("const int iy = iy0 + fy;");
+            body.Line($"if (iy < 0 || iy >= {s.InH}) {{ memset(d, {zx}, {rowBytes}); continue; }}");
+            body.Line($"if (ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW}) {{ memcpy(d, img + ((size_t)iy * {s.InW} + ix0) * {s.InC}, {rowBytes}); continue; }}");
+            if (s.FilterW <= 8)
+            {
+                for (int fx = 0; fx < s.FilterW; fx++)
+                    body.Line($"memcpy(d + {fx * s.InC}, (unsigned)(ix0 + {fx}) < {s.InW}u ? img + ((size_t)iy * {s.InW} + ix0 + {fx}) * {s.InC} : {zeroRow}, {s.InC});");
+            }
+            else
+            {
+                body.Line("int fx;");
+                body.Line($"for (fx = 0; fx < {s.FilterW}; ++fx) memcpy(d + fx * {s.InC}, (unsigned)(ix0 + fx) < {s.InW}u ? img + ((size_t)iy * {s.InW} + ix0 + fx) * {s.InC} : {zeroRow}, {s.InC});");
+            }
+        }
+    }
+}
+
+/// <summary>The per-channel requantization of the Helium kernels as vectors: multiplier, left shift and negated
+/// right shift of 4 channels, from constant arrays (per-channel quantization) or one value for all (per tensor).</summary>
+internal sealed class HeliumRequantization
+{
+    private readonly ConvQuantization _q;
+    private readonly string? _multipliers, _lefts, _negs;
+    private readonly bool _hasLeft;
+
+    private HeliumRequantization(ConvQuantization q, string? multipliers, string? lefts, string? negs)
+    {
+        _q = q;
+        (_multipliers, _lefts, _negs) = (multipliers, lefts, negs);
+        _hasLeft = q.OutputShifts.Any(v => v > 0);
+    }
+
+    /// <summary>The constants for <paramref name="padded"/> channels, channel c at position <paramref name="order"/>(c)
+    /// (default: c); positions no channel takes repeat channel 0's (valid) values.</summary>
+    public static HeliumRequantization Declare(EmitContext c, ConvQuantization q, int padded, Func<int, int>? order = null)
+    {
+        if (q.OutputMultipliers.Distinct().Count() == 1 && q.OutputShifts.Distinct().Count() == 1)
+            return new HeliumRequantization(q, null, null, null);
+        order ??= i => i;
+        int[] Laid(Func<int, int> value)
+        {
+            var laid = Enumerable.Repeat(value(0), padded).ToArray();
+            for (int i = 0; i < q.OutputMultipliers.Length; i++) laid[order(i)] = value(i);
+            return laid;
+        }
+
+        string m = c.Constants.Int32($"{c.Prefix}_multiplier", Laid(i => q.OutputMultipliers[i]), $"operator {c.Node.Index} requantization multiplier per channel");
+        string l = c.Constants.Int32($"{c.Prefix}_left", Laid(i => Math.Max(q.OutputShifts[i], 0)), $"operator {c.Node.Index} requantization left shift per channel");
+        string n = c.Constants.Int32($"{c.Prefix}_neg_right", Laid(i => Math.Min(q.OutputShifts[i], 0)), $"operator {c.Node.Index} requantization right shift per channel, negated");
+        return new HeliumRequantization(q, m, l, n);
+    }
+
+    /// <summary>Per tensor: the three vectors qm, ql, qn (and with <paramref name="second"/> qm1, ql1, qn1, the same)
+    /// once, before the loops.</summary>
+    public void DeclareLocals(CodeWriter body, bool second = false)
+    {
+        if (_multipliers is not null) return;
+        int shift = _q.OutputShifts[0];
+        body.Line($"const mtvm_i32x4 qm = mtvm_v_dup({CLiteral.Int(_q.OutputMultipliers[0])}), ql = mtvm_v_dup({Math.Max(shift, 0)}), qn = mtvm_v_dup({Math.Min(shift, 0)});");
+        if (second) body.Line("const mtvm_i32x4 qm1 = qm, ql1 = ql, qn1 = qn;");
+    }
+
+    /// <summary>Per channel: the vectors of positions <paramref name="channel"/>..+3, inside the loop.</summary>
+    public void Load(CodeWriter body, string channel, string m = "qm", string l = "ql", string n = "qn")
+    {
+        if (_multipliers is null) return;
+        body.Line($"const mtvm_i32x4 {m} = mtvm_v_ld_s32({_multipliers} + {channel}), {l} = mtvm_v_ld_s32({_lefts} + {channel}), {n} = mtvm_v_ld_s32({_negs} + {channel});");
+    }
+
+    /// <summary>The statement storing the requantized <paramref name="vector"/> at <paramref name="output"/> (the first <paramref name="lanes"/> lanes).</summary>
+    public string Store(string output, string vector, string lanes) =>
+        $"mtvm_v_requantize_store({output}, {vector}, qm, ql, qn, {(_hasLeft ? 1 : 0)}, {_q.OutputOffset}, {_q.Activation.Min}, {_q.Activation.Max}, {lanes});";
+
+    /// <summary>The requantized, clamped <paramref name="vector"/> (an expression).</summary>
+    public string Clamp(string vector, string m, string l, string n) =>
+        $"mtvm_v_requantize_clamp({vector}, {m}, {l}, {n}, {(_hasLeft ? 1 : 0)}, {_q.OutputOffset}, {_q.Activation.Min}, {_q.Activation.Max})";
 }

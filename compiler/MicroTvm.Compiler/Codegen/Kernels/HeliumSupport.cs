@@ -2,72 +2,262 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 
 /// <summary>
 /// C helpers of the Helium (MVE, Cortex-M55) kernels (<see cref="HeliumGemmKernel"/>, <see cref="HeliumDepthwiseKernel"/>).
-/// With <c>__ARM_FEATURE_MVE</c> they are the &lt;arm_mve.h&gt; intrinsics; everywhere else — the host tests, or with
-/// <c>-DMICROTVM_PORTABLE_DSP</c> — the same operations are written in portable C with the exact semantics of the
-/// instructions, so the host runs the very kernel logic the target runs.
+/// With <c>__ARM_FEATURE_MVE</c> they are &lt;arm_mve.h&gt; intrinsics (and one assembly loop); everywhere else — the
+/// host tests, or with <c>-DMICROTVM_PORTABLE_DSP</c> — the same operations are written in portable C with the exact
+/// semantics of the instructions, so the host runs the very kernel logic the target runs.
 /// </summary>
 internal static class HeliumSupport
 {
-    /// <summary>Helium (MVE, Cortex-M55): int8 dot products of 16 bytes per VMLADAVA; portable C elsewhere with the
-    /// instruction's semantics (sum of 16 int8 products added to a 32-bit accumulator, wrapping).</summary>
-    public const string Helium = """
-        static inline void mtvm_copy8(const int8_t* src, int8_t* dst, int bytes) { memcpy(dst, src, (size_t)bytes); }
+    /// <summary>Four int32 lanes and TFLite's fixed-point arithmetic on them (support name "mve_vector", for any
+    /// Helium kernel): <c>mtvm_v_srdhm</c> (SaturatingRoundingDoublingHighMul = VQRDMULH), <c>mtvm_v_rdbpot</c>
+    /// (RoundingDivideByPOT: VRSHL after a saturating -1 on negative lanes whose exponent is non-zero),
+    /// <c>mtvm_v_requantize</c> (MultiplyByQuantizedMultiplier), bit-exact for every input;
+    /// <c>mtvm_v_requantize_clamp</c>/<c>_store</c> add the output zero point, clamp and narrow to int8.</summary>
+    public const string Vector = """
         #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MICROTVM_PORTABLE_DSP)
         #include <arm_mve.h>
-        static inline void mtvm_vdot_2x2(const int8_t* a, const int8_t* b, const int8_t* w0, const int8_t* w1, int n16, int32_t acc[4]) {
-            int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-            int k;
-            for (k = 0; k < n16; ++k) {
-                const int8x16_t xa = vldrbq_s8(a), xb = vldrbq_s8(b), p = vldrbq_s8(w0), q = vldrbq_s8(w1);
-                a00 = vmladavaq_s8(a00, xa, p); a10 = vmladavaq_s8(a10, xb, p);
-                a01 = vmladavaq_s8(a01, xa, q); a11 = vmladavaq_s8(a11, xb, q);
-                a += 16; b += 16; w0 += 16; w1 += 16;
-            }
-            acc[0] = a00; acc[1] = a01; acc[2] = a10; acc[3] = a11;
-        }
-        static inline int32_t mtvm_vdot16(int32_t acc, const int8_t* a, const int8_t* b) { return vmladavaq_s8(acc, vldrbq_s8(a), vldrbq_s8(b)); }
-        /* four int32 lanes: widening byte loads, lane-wise multiply-accumulate */
+        #define MTVM_VFN static inline
         typedef int32x4_t mtvm_i32x4;
-        static inline mtvm_i32x4 mtvm_ld4_s8(const int8_t* p) { return vldrbq_s32(p); }
-        static inline mtvm_i32x4 mtvm_ld4_s32(const int32_t* p) { return vldrwq_s32(p); }
-        static inline mtvm_i32x4 mtvm_mla4(mtvm_i32x4 acc, mtvm_i32x4 a, mtvm_i32x4 b) { return vaddq_s32(acc, vmulq_s32(a, b)); }
-        static inline void mtvm_st4(int32_t* p, mtvm_i32x4 v) { vstrwq_s32(p, v); }
-        #else
-        typedef struct { int32_t lane[4]; } mtvm_i32x4;
-        static inline mtvm_i32x4 mtvm_ld4_s8(const int8_t* p) { mtvm_i32x4 r; int i; for (i = 0; i < 4; ++i) r.lane[i] = p[i]; return r; }
-        static inline mtvm_i32x4 mtvm_ld4_s32(const int32_t* p) { mtvm_i32x4 r; int i; for (i = 0; i < 4; ++i) r.lane[i] = p[i]; return r; }
-        static inline mtvm_i32x4 mtvm_mla4(mtvm_i32x4 acc, mtvm_i32x4 a, mtvm_i32x4 b) {
-            int i;
-            for (i = 0; i < 4; ++i) acc.lane[i] = (int32_t)((uint32_t)acc.lane[i] + (uint32_t)a.lane[i] * (uint32_t)b.lane[i]);
-            return acc;
+        typedef int16x8_t mtvm_i16x8;
+        static inline mtvm_i32x4 mtvm_v_dup(int32_t v) { return vdupq_n_s32(v); }
+        static inline mtvm_i32x4 mtvm_v_ld_s32(const int32_t* p) { return vldrwq_s32(p); }
+        /* lanes a, b, c, d (two VMOVs from core register pairs) */
+        static inline mtvm_i32x4 mtvm_v_make(int32_t a, int32_t b, int32_t c, int32_t d) {
+            mtvm_i32x4 v = vdupq_n_s32(0);
+            v = vsetq_lane_s32(a, v, 0); v = vsetq_lane_s32(b, v, 1); v = vsetq_lane_s32(c, v, 2); v = vsetq_lane_s32(d, v, 3);
+            return v;
         }
-        static inline void mtvm_st4(int32_t* p, mtvm_i32x4 v) { int i; for (i = 0; i < 4; ++i) p[i] = v.lane[i]; }
-        static inline int32_t mtvm_vdot16(int32_t acc, const int8_t* a, const int8_t* b) {
+        static inline mtvm_i32x4 mtvm_v_add(mtvm_i32x4 a, mtvm_i32x4 b) { return vaddq_s32(a, b); }
+        /* x << s per lane, bits shifted out lost (VSHL by register, s >= 0) */
+        static inline mtvm_i32x4 mtvm_v_shl(mtvm_i32x4 x, mtvm_i32x4 s) { return vshlq_s32(x, s); }
+        /* TFLite's SaturatingRoundingDoublingHighMul per lane: VQRDMULH's (2ab + 2^31) >> 32, saturating only
+           INT32_MIN * INT32_MIN, equals it for every input. */
+        static inline mtvm_i32x4 mtvm_v_srdhm(mtvm_i32x4 a, mtvm_i32x4 b) { return vqrdmulhq_s32(a, b); }
+        /* TFLite's RoundingDivideByPOT per lane (ties away from zero) for exponents e in [0, 31], given as neg = -e:
+           VRSHL by -e rounds ties up, so negative x first lose 1 where e > 0 (saturating, which leaves INT32_MIN exact). */
+        static inline mtvm_i32x4 mtvm_v_rdbpot(mtvm_i32x4 x, mtvm_i32x4 neg) {
+            const mtvm_i32x4 fix = vandq_s32(vshrq_n_s32(x, 31), vshrq_n_s32(neg, 31));
+            return vrshlq_s32(vqaddq_s32(x, fix), neg);
+        }
+        static inline mtvm_i32x4 mtvm_v_clamp(mtvm_i32x4 x, int32_t lo, int32_t hi) { return vminq_s32(vmaxq_s32(x, vdupq_n_s32(lo)), vdupq_n_s32(hi)); }
+        /* the low byte of each lane to p[0..3] (VSTRB.32) */
+        static inline void mtvm_v_st_s8(int8_t* p, mtvm_i32x4 v) { vstrbq_s32(p, v); }
+        /* the same for the first n lanes only (tail-predicated) */
+        static inline void mtvm_v_st_s8_n(int8_t* p, mtvm_i32x4 v, int n) { vstrbq_p_s32(p, v, vctp32q((uint32_t)n)); }
+        #else
+        /* The emulation is not inlined: gcc compiles the unrolled kernels' many calls much faster, and each helper is
+           checked once by the sanitizers. */
+        #if defined(__GNUC__)
+        #define MTVM_VFN static __attribute__((unused, noinline))
+        #else
+        #define MTVM_VFN static
+        #endif
+        typedef struct { int32_t lane[4]; } mtvm_i32x4;
+        MTVM_VFN mtvm_i32x4 mtvm_v_dup(int32_t v) { mtvm_i32x4 r; int i; for (i = 0; i < 4; ++i) r.lane[i] = v; return r; }
+        MTVM_VFN mtvm_i32x4 mtvm_v_ld_s32(const int32_t* p) { mtvm_i32x4 r; int i; for (i = 0; i < 4; ++i) r.lane[i] = p[i]; return r; }
+        MTVM_VFN mtvm_i32x4 mtvm_v_make(int32_t a, int32_t b, int32_t c, int32_t d) { mtvm_i32x4 r; r.lane[0] = a; r.lane[1] = b; r.lane[2] = c; r.lane[3] = d; return r; }
+        MTVM_VFN mtvm_i32x4 mtvm_v_add(mtvm_i32x4 a, mtvm_i32x4 b) { int i; for (i = 0; i < 4; ++i) a.lane[i] = (int32_t)((uint32_t)a.lane[i] + (uint32_t)b.lane[i]); return a; }
+        /* VSHL by register: the shift is the lane's bottom byte, signed; right shifts are arithmetic */
+        MTVM_VFN int32_t mtvm_e_shl(int32_t x, int32_t s) {
+            const int n = (int8_t)(uint8_t)((uint32_t)s & 0xFFu);
+            if (n >= 32) return 0;
+            if (n >= 0) return (int32_t)((uint32_t)x << n);
+            return n <= -32 ? (x < 0 ? -1 : 0) : x >> -n;
+        }
+        MTVM_VFN mtvm_i32x4 mtvm_v_shl(mtvm_i32x4 x, mtvm_i32x4 s) { int i; for (i = 0; i < 4; ++i) x.lane[i] = mtvm_e_shl(x.lane[i], s.lane[i]); return x; }
+        /* VQRDMULH */
+        MTVM_VFN int32_t mtvm_e_qrdmulh(int32_t a, int32_t b) {
+            if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+            return (int32_t)((2 * (int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+        }
+        MTVM_VFN mtvm_i32x4 mtvm_v_srdhm(mtvm_i32x4 a, mtvm_i32x4 b) { int i; for (i = 0; i < 4; ++i) a.lane[i] = mtvm_e_qrdmulh(a.lane[i], b.lane[i]); return a; }
+        /* VQADD */
+        MTVM_VFN int32_t mtvm_e_qadd(int32_t a, int32_t b) { const int64_t s = (int64_t)a + b; return s > INT32_MAX ? INT32_MAX : s < INT32_MIN ? INT32_MIN : (int32_t)s; }
+        /* VRSHL by register: left shifts as VSHL, right shifts by n add 2^(n-1) first (in wider precision) */
+        MTVM_VFN int32_t mtvm_e_rshl(int32_t x, int32_t s) {
+            const int n = (int8_t)(uint8_t)((uint32_t)s & 0xFFu);
+            if (n >= 0) return mtvm_e_shl(x, n);
+            if (n < -32) return 0;
+            return (int32_t)(((int64_t)x + ((int64_t)1 << (-n - 1))) >> -n);
+        }
+        MTVM_VFN mtvm_i32x4 mtvm_v_rdbpot(mtvm_i32x4 x, mtvm_i32x4 neg) {
+            int i;
+            for (i = 0; i < 4; ++i) {
+                const int32_t fix = (x.lane[i] >> 31) & (neg.lane[i] >> 31);
+                x.lane[i] = mtvm_e_rshl(mtvm_e_qadd(x.lane[i], fix), neg.lane[i]);
+            }
+            return x;
+        }
+        MTVM_VFN mtvm_i32x4 mtvm_v_clamp(mtvm_i32x4 x, int32_t lo, int32_t hi) {
+            int i;
+            for (i = 0; i < 4; ++i) x.lane[i] = x.lane[i] < lo ? lo : x.lane[i] > hi ? hi : x.lane[i];
+            return x;
+        }
+        MTVM_VFN void mtvm_v_st_s8(int8_t* p, mtvm_i32x4 v) { int i; for (i = 0; i < 4; ++i) p[i] = (int8_t)(uint8_t)((uint32_t)v.lane[i] & 0xFFu); }
+        MTVM_VFN void mtvm_v_st_s8_n(int8_t* p, mtvm_i32x4 v, int n) { int i; for (i = 0; i < 4 && i < n; ++i) p[i] = (int8_t)(uint8_t)((uint32_t)v.lane[i] & 0xFFu); }
+        #endif
+        /* TFLite's MultiplyByQuantizedMultiplier per lane: x * 2^left, doubling high multiply, divide by 2^right with
+           neg = -right (per channel: left = max(shift, 0), right = max(-shift, 0)). */
+        MTVM_VFN mtvm_i32x4 mtvm_v_requantize(mtvm_i32x4 x, mtvm_i32x4 multiplier, mtvm_i32x4 left, mtvm_i32x4 neg) {
+            return mtvm_v_rdbpot(mtvm_v_srdhm(mtvm_v_shl(x, left), multiplier), neg);
+        }
+        /* mtvm_v_requantize plus the output zero point, clamped to [lo, hi]; has_left = 0 when no channel shifts left
+           (the compiler knows: one instruction fewer). */
+        MTVM_VFN mtvm_i32x4 mtvm_v_requantize_clamp(mtvm_i32x4 x, mtvm_i32x4 multiplier, mtvm_i32x4 left, mtvm_i32x4 neg,
+                                                         int has_left, int32_t offset, int32_t lo, int32_t hi) {
+            if (has_left) x = mtvm_v_shl(x, left);
+            return mtvm_v_clamp(mtvm_v_add(mtvm_v_rdbpot(mtvm_v_srdhm(x, multiplier), neg), mtvm_v_dup(offset)), lo, hi);
+        }
+        /* Four int32 lanes requantized as mtvm_v_requantize_clamp, stored as bytes: the first n lanes (4: all, unpredicated). */
+        MTVM_VFN void mtvm_v_requantize_store(int8_t* out, mtvm_i32x4 x, mtvm_i32x4 multiplier, mtvm_i32x4 left, mtvm_i32x4 neg,
+                                                   int has_left, int32_t offset, int32_t lo, int32_t hi, int n) {
+            x = mtvm_v_requantize_clamp(x, multiplier, left, neg, has_left, offset, lo, hi);
+            if (n >= 4) mtvm_v_st_s8(out, x); else mtvm_v_st_s8_n(out, x, n);
+        }
+        """;
+
+    /// <summary>The matrix product (VMLADAVA over 4 filter rows and 1 or 2 columns) and the depthwise int16 lanes
+    /// (VMULLB/VMULLT, VMOVNT) of the convolution kernels (support name "mve", needs "mve_vector").</summary>
+    public const string Helium = """
+        #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MICROTVM_PORTABLE_DSP)
+        /* acc[0..3] (column x) and acc[4..7] (column y) += four filter rows times the columns, over `full` 16-byte steps
+           and then `tail` (0..15) more bytes (tail-predicated loads read nothing past them). The filter is interleaved at
+           compile time as [step][4 rows][16 bytes], zero weights past the tail, so one step's four weight vectors are
+           consecutive. VMLADAVA: 16 int8 products into a 32-bit sum; its accumulator must be an even core register (the
+           loop is assembly because gcc 12 spills them otherwise; not inlined, so that all eight are free wherever it is
+        called). Returns the filter pointer after the steps. */
+        __attribute__((noinline, unused)) static const int8_t* mtvm_vgemm_2x4(const int8_t* x, const int8_t* y, const int8_t* w, int full, int tail, int32_t acc[8]) {
+            int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], b0 = acc[4], b1 = acc[5], b2 = acc[6], b3 = acc[7];
+            if (full > 0) {
+                int n = full;
+                __asm__ volatile(
+                    "1:\n\t"
+                    "vldrb.8 q0, [%[x]], #16\n\t"
+                    "vldrb.8 q1, [%[y]], #16\n\t"
+                    "vldrb.8 q2, [%[w]], #16\n\t"
+                    "vmladava.s8 %[a0], q0, q2\n\t"
+                    "vmladava.s8 %[b0], q1, q2\n\t"
+                    "vldrb.8 q2, [%[w]], #16\n\t"
+                    "vmladava.s8 %[a1], q0, q2\n\t"
+                    "vmladava.s8 %[b1], q1, q2\n\t"
+                    "vldrb.8 q2, [%[w]], #16\n\t"
+                    "vmladava.s8 %[a2], q0, q2\n\t"
+                    "vmladava.s8 %[b2], q1, q2\n\t"
+                    "vldrb.8 q2, [%[w]], #16\n\t"
+                    "vmladava.s8 %[a3], q0, q2\n\t"
+                    "vmladava.s8 %[b3], q1, q2\n\t"
+                    "subs %[n], %[n], #1\n\t"
+                    "bne 1b"
+                    : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3), [b0] "+Te"(b0), [b1] "+Te"(b1), [b2] "+Te"(b2), [b3] "+Te"(b3),
+                      [x] "+r"(x), [y] "+r"(y), [w] "+r"(w), [n] "+r"(n)
+                    : : "q0", "q1", "q2", "memory", "cc");
+            }
+            if (tail > 0) {
+                const mve_pred16_t p = vctp8q((uint32_t)tail);
+                const int8x16_t u = vldrbq_z_s8(x, p), v = vldrbq_z_s8(y, p);
+                int8x16_t k = vldrbq_s8(w);
+                a0 = vmladavaq_s8(a0, u, k); b0 = vmladavaq_s8(b0, v, k);
+                k = vldrbq_s8(w + 16); a1 = vmladavaq_s8(a1, u, k); b1 = vmladavaq_s8(b1, v, k);
+                k = vldrbq_s8(w + 32); a2 = vmladavaq_s8(a2, u, k); b2 = vmladavaq_s8(b2, v, k);
+                k = vldrbq_s8(w + 48); a3 = vmladavaq_s8(a3, u, k); b3 = vmladavaq_s8(b3, v, k);
+                w += 64;
+            }
+            acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3; acc[4] = b0; acc[5] = b1; acc[6] = b2; acc[7] = b3;
+            return w;
+        }
+        /* The same for one column: acc[0..3]. */
+        static inline const int8_t* mtvm_vgemm_1x4(const int8_t* x, const int8_t* w, int full, int tail, int32_t acc[4]) {
+            int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+            if (full > 0) {
+                int n = full;
+                __asm__ volatile(
+                    "1:\n\t"
+                    "vldrb.8 q0, [%[x]], #16\n\t"
+                    "vldrb.8 q2, [%[w]], #16\n\t"
+                    "vmladava.s8 %[a0], q0, q2\n\t"
+                    "vldrb.8 q2, [%[w]], #16\n\t"
+                    "vmladava.s8 %[a1], q0, q2\n\t"
+                    "vldrb.8 q2, [%[w]], #16\n\t"
+                    "vmladava.s8 %[a2], q0, q2\n\t"
+                    "vldrb.8 q2, [%[w]], #16\n\t"
+                    "vmladava.s8 %[a3], q0, q2\n\t"
+                    "subs %[n], %[n], #1\n\t"
+                    "bne 1b"
+                    : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3), [x] "+r"(x), [w] "+r"(w), [n] "+r"(n)
+                    : : "q0", "q2", "memory", "cc");
+            }
+            if (tail > 0) {
+                const int8x16_t u = vldrbq_z_s8(x, vctp8q((uint32_t)tail));
+                a0 = vmladavaq_s8(a0, u, vldrbq_s8(w)); a1 = vmladavaq_s8(a1, u, vldrbq_s8(w + 16));
+                a2 = vmladavaq_s8(a2, u, vldrbq_s8(w + 32)); a3 = vmladavaq_s8(a3, u, vldrbq_s8(w + 48));
+                w += 64;
+            }
+            acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+            return w;
+        }
+        #else
+        /* VMLADAVA.S8 on the first n bytes of x (a tail-predicated load reads the rest as zero). */
+        MTVM_VFN int32_t mtvm_e_mladava(int32_t acc, const int8_t* x, const int8_t* k, int n) {
             uint32_t sum = (uint32_t)acc;
             int i;
-            for (i = 0; i < 16; ++i) sum += (uint32_t)((int32_t)a[i] * (int32_t)b[i]);
+            for (i = 0; i < n; ++i) sum += (uint32_t)((int32_t)x[i] * k[i]);
             return (int32_t)sum;
         }
-        static inline void mtvm_vdot_2x2(const int8_t* a, const int8_t* b, const int8_t* w0, const int8_t* w1, int n16, int32_t acc[4]) {
-            int k;
-            for (k = 0; k < n16; ++k) {
-                acc[0] = mtvm_vdot16(acc[0], a, w0); acc[2] = mtvm_vdot16(acc[2], b, w0);
-                acc[1] = mtvm_vdot16(acc[1], a, w1); acc[3] = mtvm_vdot16(acc[3], b, w1);
-                a += 16; b += 16; w0 += 16; w1 += 16;
-            }
+        MTVM_VFN const int8_t* mtvm_vgemm_1x4(const int8_t* x, const int8_t* w, int full, int tail, int32_t acc[4]) {
+            int s, j;
+            for (s = 0; s < full + (tail > 0); ++s, x += 16, w += 64)
+                for (j = 0; j < 4; ++j) acc[j] = mtvm_e_mladava(acc[j], x, w + 16 * j, s < full ? 16 : tail);
+            return w;
+        }
+        MTVM_VFN const int8_t* mtvm_vgemm_2x4(const int8_t* x, const int8_t* y, const int8_t* w, int full, int tail, int32_t acc[8]) {
+            mtvm_vgemm_1x4(y, w, full, tail, acc + 4);
+            return mtvm_vgemm_1x4(x, w, full, tail, acc);
         }
         #endif
-        static inline void mtvm_vdot_1x2(const int8_t* a, const int8_t* w0, const int8_t* w1, int n16, int32_t acc[2]) {
-            int k;
-            for (k = 0; k < n16; ++k) {
-                acc[0] = mtvm_vdot16(acc[0], a, w0); acc[1] = mtvm_vdot16(acc[1], a, w1);
-                a += 16; w0 += 16; w1 += 16;
-            }
+        #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MICROTVM_PORTABLE_DSP)
+        typedef int16x8_t mtvm_i16x8;
+        /* 8 bytes sign-extended into int16 lanes (VLDRB.S16); the first n only (tail-predicated, the rest zero) */
+        static inline mtvm_i16x8 mtvm_v16_ld_s8(const int8_t* p) { return vldrbq_s16(p); }
+        static inline mtvm_i16x8 mtvm_v16_ld_s8_n(const int8_t* p, int n) { return vldrbq_z_s16(p, vctp16q((uint32_t)n)); }
+        /* acc + the products of the even (VMULLB) / odd (VMULLT) int16 lanes, widened to int32 */
+        static inline mtvm_i32x4 mtvm_v_mla_even(mtvm_i32x4 acc, mtvm_i16x8 a, mtvm_i16x8 b) { return vaddq_s32(acc, vmullbq_int_s16(a, b)); }
+        static inline mtvm_i32x4 mtvm_v_mla_odd(mtvm_i32x4 acc, mtvm_i16x8 a, mtvm_i16x8 b) { return vaddq_s32(acc, vmulltq_int_s16(a, b)); }
+        /* Bytes of the even lanes (channels 0, 2, 4, 6) and odd lanes (1, 3, 5, 7) interleaved into p[0..n-1]: VMOVNT puts the
+           odd lanes into the top halves of the even ones, VSTRB.16 stores the 8 halves' low bytes. */
+        /* One depthwise tap of 8 channels: even += x[0,2,4,6] * k[ko + 0,2,4,6], odd += x[1,3,5,7] * k[ko + 1,3,5,7] (int16
+           lanes widened into int32). Assembly, because gcc 12 reassociates the vector sums of unrolled taps and spills
+           every product; ko is a literal (an immediate offset); widening loads take low registers only ("l"). */
+        #define MTVM_DW_TAP(even, odd, x, k, ko) do { int16x8_t v_, f_; int32x4_t t_; \
+            __asm__("vldrb.s16 %q[v], [%[xp]]\n\tvldrb.s16 %q[f], [%[kp], #" #ko "]\n\tvmullb.s16 %q[t], %q[v], %q[f]\n\t" \
+                    "vadd.i32 %q[e], %q[e], %q[t]\n\tvmullt.s16 %q[t], %q[v], %q[f]\n\tvadd.i32 %q[o], %q[o], %q[t]" \
+                    : [e] "+w"(even), [o] "+w"(odd), [v] "=&w"(v_), [f] "=&w"(f_), [t] "=&w"(t_) : [xp] "l"(x), [kp] "l"(k) : "memory"); } while (0)
+        static inline void mtvm_v_st_s8_interleaved(int8_t* p, mtvm_i32x4 even, mtvm_i32x4 odd, int n) {
+            const int16x8_t v = vmovntq_s32(vreinterpretq_s16_s32(even), odd);
+            if (n >= 8) vstrbq_s16(p, v); else vstrbq_p_s16(p, v, vctp16q((uint32_t)n));
         }
-        static inline int32_t mtvm_vdot_1x1(const int8_t* a, const int8_t* w0, int n16, int32_t acc) {
-            int k;
-            for (k = 0; k < n16; ++k) { acc = mtvm_vdot16(acc, a, w0); a += 16; w0 += 16; }
+        #else
+        typedef struct { int16_t lane[8]; } mtvm_i16x8;
+        MTVM_VFN mtvm_i16x8 mtvm_v16_ld_s8_n(const int8_t* p, int n) { mtvm_i16x8 r; int i; for (i = 0; i < 8; ++i) r.lane[i] = (int16_t)(i < n ? p[i] : 0); return r; }
+        MTVM_VFN mtvm_i16x8 mtvm_v16_ld_s8(const int8_t* p) { return mtvm_v16_ld_s8_n(p, 8); }
+        MTVM_VFN mtvm_i32x4 mtvm_v_mla_even(mtvm_i32x4 acc, mtvm_i16x8 a, mtvm_i16x8 b) {
+            int i;
+            for (i = 0; i < 4; ++i) acc.lane[i] = (int32_t)((uint32_t)acc.lane[i] + (uint32_t)((int32_t)a.lane[2 * i] * b.lane[2 * i]));
             return acc;
         }
+        MTVM_VFN mtvm_i32x4 mtvm_v_mla_odd(mtvm_i32x4 acc, mtvm_i16x8 a, mtvm_i16x8 b) {
+            int i;
+            for (i = 0; i < 4; ++i) acc.lane[i] = (int32_t)((uint32_t)acc.lane[i] + (uint32_t)((int32_t)a.lane[2 * i + 1] * b.lane[2 * i + 1]));
+            return acc;
+        }
+        #define MTVM_DW_TAP(even, odd, x, k, ko) do { const mtvm_i16x8 v_ = mtvm_v16_ld_s8(x), f_ = mtvm_v16_ld_s8((k) + (ko)); \
+            (even) = mtvm_v_mla_even((even), v_, f_); (odd) = mtvm_v_mla_odd((odd), v_, f_); } while (0)
+        MTVM_VFN void mtvm_v_st_s8_interleaved(int8_t* p, mtvm_i32x4 even, mtvm_i32x4 odd, int n) {
+            int i;
+            for (i = 0; i < n && i < 8; ++i) p[i] = (int8_t)(uint8_t)((uint32_t)(i % 2 ? odd.lane[i / 2] : even.lane[i / 2]) & 0xFFu);
+        }
+        #endif
+        /* The tap of a last, partial group: only the first n channels are read (tail-predicated). */
+        #define MTVM_DW_TAP_N(even, odd, x, k, ko, n) do { const mtvm_i16x8 v_ = mtvm_v16_ld_s8_n((x), (n)), f_ = mtvm_v16_ld_s8((k) + (ko)); \
+            (even) = mtvm_v_mla_even((even), v_, f_); (odd) = mtvm_v_mla_odd((odd), v_, f_); } while (0)
         """;
 }
