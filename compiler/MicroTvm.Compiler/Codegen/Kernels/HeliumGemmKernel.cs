@@ -153,25 +153,24 @@ internal sealed class HeliumGemmKernel : TargetKernel
         requantize.DeclareLocals(body);
         body.Line("int p, blk;");
 
+        body.Line($"int32_t acc[{columns}][{blocks * 4}]; /* accumulators of every output channel of one or two pixels */");
+
         void Block(int count)
         {
-            // `count` pixels (1 or 2) starting at p: locate each column's pieces, then every block of 4 channels.
+            // `count` pixels (1 or 2) starting at p: locate each column's pieces, multiply with every block of 4
+            // filter rows, then requantize 4 channels at a time.
             for (int j = 0; j < count; j++)
                 Locate(body, s, mode, zx, pieces, j, $"p + {j}", $"col[{j}]", c.Input(0), zeroRow);
-            body.Line($"const int8_t* w = {wName};");
+            body.Line(count == 2
+                ? $"mtvm_vgemm_2xn(x0, x1, {pieces}, {full}, {tail}, {wName}, {bName}, {blocks}, acc[0], acc[1]);"
+                : $"mtvm_vgemm_1xn(x0, {pieces}, {full}, {tail}, {wName}, {bName}, {blocks}, acc[0]);");
             body.Line($"int8_t* o = {c.Output()} + (size_t)p * {s.OutC};");
             using (body.Block($"for (blk = 0; blk < {blocks}; ++blk)"))
             {
-                body.Line($"int32_t acc[{4 * count}] = {{0}};");
-                body.Line($"const mtvm_i32x4 bias = mtvm_v_ld_s32({bName} + 4 * blk);");
-                for (int r = 0; r < pieces; r++)
-                    body.Line(count == 2
-                        ? $"w = mtvm_vgemm_2x4(x0[{r}], x1[{r}], w, {full}, {tail}, acc);"
-                        : $"w = mtvm_vgemm_1x4(x0[{r}], w, {full}, {tail}, acc);");
                 string lanes = s.OutC % 4 == 0 ? "4" : $"blk + 1 < {blocks} ? 4 : {s.OutC % 4}";
                 requantize.Load(body, "4 * blk");
                 for (int j = 0; j < count; j++)
-                    body.Line(requantize.Store($"o + {j * s.OutC} + 4 * blk", $"mtvm_v_add(mtvm_v_make(acc[{4 * j}], acc[{4 * j + 1}], acc[{4 * j + 2}], acc[{4 * j + 3}]), bias)", lanes));
+                    body.Line(requantize.Store($"o + {j * s.OutC} + 4 * blk", $"mtvm_v_ld_s32(acc[{j}] + 4 * blk)", lanes));
             }
         }
 
@@ -259,11 +258,15 @@ internal sealed class HeliumRequantization
     private readonly string? _multipliers, _lefts, _negs;
     private readonly bool _hasLeft;
 
+    /// <summary>0: no channel shifts right; 1: every channel does; 2: some do (see mtvm_v_requantize_clamp).</summary>
+    private readonly int _right;
+
     private HeliumRequantization(ConvQuantization q, string? multipliers, string? lefts, string? negs)
     {
         _q = q;
         (_multipliers, _lefts, _negs) = (multipliers, lefts, negs);
         _hasLeft = q.OutputShifts.Any(v => v > 0);
+        _right = q.OutputShifts.All(v => v >= 0) ? 0 : q.OutputShifts.All(v => v < 0) ? 1 : 2;
     }
 
     /// <summary>The constants for <paramref name="padded"/> channels, channel c at position <paramref name="order"/>(c)
@@ -305,9 +308,9 @@ internal sealed class HeliumRequantization
 
     /// <summary>The statement storing the requantized <paramref name="vector"/> at <paramref name="output"/> (the first <paramref name="lanes"/> lanes).</summary>
     public string Store(string output, string vector, string lanes) =>
-        $"mtvm_v_requantize_store({output}, {vector}, qm, ql, qn, {(_hasLeft ? 1 : 0)}, {_q.OutputOffset}, {_q.Activation.Min}, {_q.Activation.Max}, {lanes});";
+        $"mtvm_v_requantize_store({output}, {vector}, qm, ql, qn, {(_hasLeft ? 1 : 0)}, {_right}, {_q.OutputOffset}, {_q.Activation.Min}, {_q.Activation.Max}, {lanes});";
 
     /// <summary>The requantized, clamped <paramref name="vector"/> (an expression).</summary>
     public string Clamp(string vector, string m, string l, string n) =>
-        $"mtvm_v_requantize_clamp({vector}, {m}, {l}, {n}, {(_hasLeft ? 1 : 0)}, {_q.OutputOffset}, {_q.Activation.Min}, {_q.Activation.Max})";
+        $"mtvm_v_requantize_clamp({vector}, {m}, {l}, {n}, {(_hasLeft ? 1 : 0)}, {_right}, {_q.OutputOffset}, {_q.Activation.Min}, {_q.Activation.Max})";
 }

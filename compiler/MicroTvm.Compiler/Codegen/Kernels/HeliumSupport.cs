@@ -39,6 +39,8 @@ internal static class HeliumSupport
             const mtvm_i32x4 fix = vandq_s32(vshrq_n_s32(x, 31), vshrq_n_s32(neg, 31));
             return vrshlq_s32(vqaddq_s32(x, fix), neg);
         }
+        /* mtvm_v_rdbpot when every lane's exponent is non-zero: no mask. */
+        static inline mtvm_i32x4 mtvm_v_rdbpot_nonzero(mtvm_i32x4 x, mtvm_i32x4 neg) { return vrshlq_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), neg); }
         static inline mtvm_i32x4 mtvm_v_clamp(mtvm_i32x4 x, int32_t lo, int32_t hi) { return vminq_s32(vmaxq_s32(x, vdupq_n_s32(lo)), vdupq_n_s32(hi)); }
         /* the low byte of each lane to p[0..3] (VSTRB.32) */
         static inline void mtvm_v_st_s8(int8_t* p, mtvm_i32x4 v) { vstrbq_s32(p, v); }
@@ -88,6 +90,11 @@ internal static class HeliumSupport
             }
             return x;
         }
+        MTVM_VFN mtvm_i32x4 mtvm_v_rdbpot_nonzero(mtvm_i32x4 x, mtvm_i32x4 neg) {
+            int i;
+            for (i = 0; i < 4; ++i) x.lane[i] = mtvm_e_rshl(mtvm_e_qadd(x.lane[i], x.lane[i] >> 31), neg.lane[i]);
+            return x;
+        }
         MTVM_VFN mtvm_i32x4 mtvm_v_clamp(mtvm_i32x4 x, int32_t lo, int32_t hi) {
             int i;
             for (i = 0; i < 4; ++i) x.lane[i] = x.lane[i] < lo ? lo : x.lane[i] > hi ? hi : x.lane[i];
@@ -101,99 +108,142 @@ internal static class HeliumSupport
         MTVM_VFN mtvm_i32x4 mtvm_v_requantize(mtvm_i32x4 x, mtvm_i32x4 multiplier, mtvm_i32x4 left, mtvm_i32x4 neg) {
             return mtvm_v_rdbpot(mtvm_v_srdhm(mtvm_v_shl(x, left), multiplier), neg);
         }
-        /* mtvm_v_requantize plus the output zero point, clamped to [lo, hi]; has_left = 0 when no channel shifts left
-           (the compiler knows: one instruction fewer). */
+        /* mtvm_v_requantize plus the output zero point, clamped to [lo, hi]. What the compiler knows of the shifts saves
+           instructions: has_left = 0 when no channel shifts left; right = 0 when none shifts right, 1 when every channel
+           does, 2 when some do. */
         MTVM_VFN mtvm_i32x4 mtvm_v_requantize_clamp(mtvm_i32x4 x, mtvm_i32x4 multiplier, mtvm_i32x4 left, mtvm_i32x4 neg,
-                                                         int has_left, int32_t offset, int32_t lo, int32_t hi) {
+                                                         int has_left, int right, int32_t offset, int32_t lo, int32_t hi) {
             if (has_left) x = mtvm_v_shl(x, left);
-            return mtvm_v_clamp(mtvm_v_add(mtvm_v_rdbpot(mtvm_v_srdhm(x, multiplier), neg), mtvm_v_dup(offset)), lo, hi);
+            x = mtvm_v_srdhm(x, multiplier);
+            if (right == 1) x = mtvm_v_rdbpot_nonzero(x, neg);
+            else if (right == 2) x = mtvm_v_rdbpot(x, neg);
+            return mtvm_v_clamp(mtvm_v_add(x, mtvm_v_dup(offset)), lo, hi);
         }
         /* Four int32 lanes requantized as mtvm_v_requantize_clamp, stored as bytes: the first n lanes (4: all, unpredicated). */
         MTVM_VFN void mtvm_v_requantize_store(int8_t* out, mtvm_i32x4 x, mtvm_i32x4 multiplier, mtvm_i32x4 left, mtvm_i32x4 neg,
-                                                   int has_left, int32_t offset, int32_t lo, int32_t hi, int n) {
-            x = mtvm_v_requantize_clamp(x, multiplier, left, neg, has_left, offset, lo, hi);
+                                                   int has_left, int right, int32_t offset, int32_t lo, int32_t hi, int n) {
+            x = mtvm_v_requantize_clamp(x, multiplier, left, neg, has_left, right, offset, lo, hi);
             if (n >= 4) mtvm_v_st_s8(out, x); else mtvm_v_st_s8_n(out, x, n);
         }
         """;
 
-    /// <summary>The matrix product (VMLADAVA over 4 filter rows and 1 or 2 columns) and the depthwise int16 lanes
+    /// <summary>The matrix product (VMLADAVA over blocks of 4 filter rows and 1 or 2 columns) and the depthwise int16 lanes
     /// (VMULLB/VMULLT, VMOVNT) of the convolution kernels (support name "mve", needs "mve_vector").</summary>
     public const string Helium = """
         #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MICROTVM_PORTABLE_DSP)
-        /* acc[0..3] (column x) and acc[4..7] (column y) += four filter rows times the columns, over `full` 16-byte steps
-           and then `tail` (0..15) more bytes (tail-predicated loads read nothing past them). The filter is interleaved at
-           compile time as [step][4 rows][16 bytes], zero weights past the tail, so one step's four weight vectors are
-           consecutive. VMLADAVA: 16 int8 products into a 32-bit sum; its accumulator must be an even core register (the
-           loop is assembly because gcc 12 spills them otherwise; not inlined, so that all eight are free wherever it is
-        called). Returns the filter pointer after the steps. */
-        __attribute__((noinline, unused)) static const int8_t* mtvm_vgemm_2x4(const int8_t* x, const int8_t* y, const int8_t* w, int full, int tail, int32_t acc[8]) {
-            int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], b0 = acc[4], b1 = acc[5], b2 = acc[6], b3 = acc[7];
-            if (full > 0) {
-                int n = full;
-                __asm__ volatile(
-                    "1:\n\t"
-                    "vldrb.8 q0, [%[x]], #16\n\t"
-                    "vldrb.8 q1, [%[y]], #16\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a0], q0, q2\n\t"
-                    "vmladava.s8 %[b0], q1, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a1], q0, q2\n\t"
-                    "vmladava.s8 %[b1], q1, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a2], q0, q2\n\t"
-                    "vmladava.s8 %[b2], q1, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a3], q0, q2\n\t"
-                    "vmladava.s8 %[b3], q1, q2\n\t"
-                    "subs %[n], %[n], #1\n\t"
-                    "bne 1b"
-                    : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3), [b0] "+Te"(b0), [b1] "+Te"(b1), [b2] "+Te"(b2), [b3] "+Te"(b3),
-                      [x] "+r"(x), [y] "+r"(y), [w] "+r"(w), [n] "+r"(n)
-                    : : "q0", "q1", "q2", "memory", "cc");
+        /* The matrix product of two pixels: acc[0][c] and acc[1][c] = bias[c] + filter row c times the columns xa, xb, for
+           all 4 * blocks channels. Each column is `pieces` pieces (xa[r], xb[r]) of `full` 16-byte steps and then `tail`
+           (0..15) more bytes, read by tail-predicated loads (nothing past a piece is touched). The filter is re-laid at compile
+           time as [block of 4 rows][piece][step][4 rows][16 bytes], zero weights past each piece's tail, so one step's four
+           weight vectors are consecutive. VMLADAVA adds 16 int8 products to a 32-bit sum; its accumulators must be even core
+           registers, so the steps are assembly (gcc 12 spills eight of them otherwise) inside a function of their own,
+           where all eight are free (and VPR, which the tail's VCTP sets, is the caller's to save). */
+        __attribute__((noinline, unused)) static void mtvm_vgemm_2xn(const int8_t* const* xa, const int8_t* const* xb, int pieces, int full, int tail,
+                                                                  const int8_t* w, const int32_t* bias, int blocks, int32_t* acc0, int32_t* acc1) {
+            int blk, r;
+            for (blk = 0; blk < blocks; ++blk, bias += 4, acc0 += 4, acc1 += 4) {
+                int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3], b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+                for (r = 0; r < pieces; ++r) {
+                    const int8_t* x = xa[r];
+                    const int8_t* y = xb[r];
+                    if (full > 0) {
+                        int n = full;
+                        __asm__ volatile(
+                            "1:\n\t"
+                            "vldrb.8 q0, [%[x]], #16\n\t"
+                            "vldrb.8 q1, [%[y]], #16\n\t"
+                            "vldrb.8 q2, [%[w]], #16\n\t"
+                            "vmladava.s8 %[a0], q0, q2\n\t"
+                            "vmladava.s8 %[b0], q1, q2\n\t"
+                            "vldrb.8 q2, [%[w]], #16\n\t"
+                            "vmladava.s8 %[a1], q0, q2\n\t"
+                            "vmladava.s8 %[b1], q1, q2\n\t"
+                            "vldrb.8 q2, [%[w]], #16\n\t"
+                            "vmladava.s8 %[a2], q0, q2\n\t"
+                            "vmladava.s8 %[b2], q1, q2\n\t"
+                            "vldrb.8 q2, [%[w]], #16\n\t"
+                            "vmladava.s8 %[a3], q0, q2\n\t"
+                            "vmladava.s8 %[b3], q1, q2\n\t"
+                            "subs %[n], %[n], #1\n\t"
+                            "bne 1b"
+                            : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3), [b0] "+Te"(b0), [b1] "+Te"(b1), [b2] "+Te"(b2), [b3] "+Te"(b3),
+                              [x] "+r"(x), [y] "+r"(y), [w] "+r"(w), [n] "+r"(n)
+                            : : "q0", "q1", "q2", "memory", "cc");
+                    }
+                    if (tail > 0) {
+                        __asm__ volatile(
+                            "vctp.8 %[t]\n\t"
+                            "vpstt\n\t"
+                            "vldrbt.8 q0, [%[x]]\n\t"
+                            "vldrbt.8 q1, [%[y]]\n\t"
+                            "vldrb.8 q2, [%[w]], #16\n\t"
+                            "vmladava.s8 %[a0], q0, q2\n\t"
+                            "vmladava.s8 %[b0], q1, q2\n\t"
+                            "vldrb.8 q2, [%[w]], #16\n\t"
+                            "vmladava.s8 %[a1], q0, q2\n\t"
+                            "vmladava.s8 %[b1], q1, q2\n\t"
+                            "vldrb.8 q2, [%[w]], #16\n\t"
+                            "vmladava.s8 %[a2], q0, q2\n\t"
+                            "vmladava.s8 %[b2], q1, q2\n\t"
+                            "vldrb.8 q2, [%[w]], #16\n\t"
+                            "vmladava.s8 %[a3], q0, q2\n\t"
+                            "vmladava.s8 %[b3], q1, q2"
+                            : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3), [b0] "+Te"(b0), [b1] "+Te"(b1), [b2] "+Te"(b2), [b3] "+Te"(b3),
+                              [w] "+r"(w)
+                            : [x] "r"(x), [y] "r"(y), [t] "r"(tail)
+                            : "q0", "q1", "q2", "memory");
+                    }
+                }
+                acc0[0] = a0; acc0[1] = a1; acc0[2] = a2; acc0[3] = a3;
+                acc1[0] = b0; acc1[1] = b1; acc1[2] = b2; acc1[3] = b3;
             }
-            if (tail > 0) {
-                const mve_pred16_t p = vctp8q((uint32_t)tail);
-                const int8x16_t u = vldrbq_z_s8(x, p), v = vldrbq_z_s8(y, p);
-                int8x16_t k = vldrbq_s8(w);
-                a0 = vmladavaq_s8(a0, u, k); b0 = vmladavaq_s8(b0, v, k);
-                k = vldrbq_s8(w + 16); a1 = vmladavaq_s8(a1, u, k); b1 = vmladavaq_s8(b1, v, k);
-                k = vldrbq_s8(w + 32); a2 = vmladavaq_s8(a2, u, k); b2 = vmladavaq_s8(b2, v, k);
-                k = vldrbq_s8(w + 48); a3 = vmladavaq_s8(a3, u, k); b3 = vmladavaq_s8(b3, v, k);
-                w += 64;
-            }
-            acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3; acc[4] = b0; acc[5] = b1; acc[6] = b2; acc[7] = b3;
-            return w;
         }
-        /* The same for one column: acc[0..3]. */
-        static inline const int8_t* mtvm_vgemm_1x4(const int8_t* x, const int8_t* w, int full, int tail, int32_t acc[4]) {
-            int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-            if (full > 0) {
-                int n = full;
-                __asm__ volatile(
-                    "1:\n\t"
-                    "vldrb.8 q0, [%[x]], #16\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a0], q0, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a1], q0, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a2], q0, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a3], q0, q2\n\t"
-                    "subs %[n], %[n], #1\n\t"
-                    "bne 1b"
-                    : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3), [x] "+r"(x), [w] "+r"(w), [n] "+r"(n)
-                    : : "q0", "q2", "memory", "cc");
+        /* The same for one pixel. */
+        __attribute__((noinline, unused)) static void mtvm_vgemm_1xn(const int8_t* const* xa, int pieces, int full, int tail,
+                                                                  const int8_t* w, const int32_t* bias, int blocks, int32_t* acc0) {
+            int blk, r;
+            for (blk = 0; blk < blocks; ++blk, bias += 4, acc0 += 4) {
+                int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+                for (r = 0; r < pieces; ++r) {
+                    const int8_t* x = xa[r];
+                    if (full > 0) {
+                        int n = full;
+                        __asm__ volatile(
+                            "1:\n\t"
+                            "vldrb.8 q0, [%[x]], #16\n\t"
+                            "vldrb.8 q2, [%[w]], #16\n\t"
+                            "vmladava.s8 %[a0], q0, q2\n\t"
+                            "vldrb.8 q2, [%[w]], #16\n\t"
+                            "vmladava.s8 %[a1], q0, q2\n\t"
+                            "vldrb.8 q2, [%[w]], #16\n\t"
+                            "vmladava.s8 %[a2], q0, q2\n\t"
+                            "vldrb.8 q2, [%[w]], #16\n\t"
+                            "vmladava.s8 %[a3], q0, q2\n\t"
+                            "subs %[n], %[n], #1\n\t"
+                            "bne 1b"
+                            : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3), [x] "+r"(x), [w] "+r"(w), [n] "+r"(n)
+                            : : "q0", "q2", "memory", "cc");
+                    }
+                    if (tail > 0) {
+                        __asm__ volatile(
+                            "vctp.8 %[t]\n\t"
+                            "vpst\n\t"
+                            "vldrbt.8 q0, [%[x]]\n\t"
+                            "vldrb.8 q2, [%[w]], #16\n\t"
+                            "vmladava.s8 %[a0], q0, q2\n\t"
+                            "vldrb.8 q2, [%[w]], #16\n\t"
+                            "vmladava.s8 %[a1], q0, q2\n\t"
+                            "vldrb.8 q2, [%[w]], #16\n\t"
+                            "vmladava.s8 %[a2], q0, q2\n\t"
+                            "vldrb.8 q2, [%[w]], #16\n\t"
+                            "vmladava.s8 %[a3], q0, q2"
+                            : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3), [w] "+r"(w)
+                            : [x] "r"(x), [t] "r"(tail)
+                            : "q0", "q2", "memory");
+                    }
+                }
+                acc0[0] = a0; acc0[1] = a1; acc0[2] = a2; acc0[3] = a3;
             }
-            if (tail > 0) {
-                const int8x16_t u = vldrbq_z_s8(x, vctp8q((uint32_t)tail));
-                a0 = vmladavaq_s8(a0, u, vldrbq_s8(w)); a1 = vmladavaq_s8(a1, u, vldrbq_s8(w + 16));
-                a2 = vmladavaq_s8(a2, u, vldrbq_s8(w + 32)); a3 = vmladavaq_s8(a3, u, vldrbq_s8(w + 48));
-                w += 64;
-            }
-            acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
-            return w;
         }
         #else
         /* VMLADAVA.S8 on the first n bytes of x (a tail-predicated load reads the rest as zero). */
@@ -203,15 +253,20 @@ internal static class HeliumSupport
             for (i = 0; i < n; ++i) sum += (uint32_t)((int32_t)x[i] * k[i]);
             return (int32_t)sum;
         }
-        MTVM_VFN const int8_t* mtvm_vgemm_1x4(const int8_t* x, const int8_t* w, int full, int tail, int32_t acc[4]) {
-            int s, j;
-            for (s = 0; s < full + (tail > 0); ++s, x += 16, w += 64)
-                for (j = 0; j < 4; ++j) acc[j] = mtvm_e_mladava(acc[j], x, w + 16 * j, s < full ? 16 : tail);
-            return w;
+        MTVM_VFN void mtvm_vgemm_1xn(const int8_t* const* xa, int pieces, int full, int tail,
+                                     const int8_t* w, const int32_t* bias, int blocks, int32_t* acc0) {
+            int blk, r, s, j;
+            for (blk = 0; blk < blocks; ++blk, bias += 4, acc0 += 4) {
+                for (j = 0; j < 4; ++j) acc0[j] = bias[j];
+                for (r = 0; r < pieces; ++r)
+                    for (s = 0; s < full + (tail > 0); ++s, w += 64)
+                        for (j = 0; j < 4; ++j) acc0[j] = mtvm_e_mladava(acc0[j], xa[r] + 16 * s, w + 16 * j, s < full ? 16 : tail);
+            }
         }
-        MTVM_VFN const int8_t* mtvm_vgemm_2x4(const int8_t* x, const int8_t* y, const int8_t* w, int full, int tail, int32_t acc[8]) {
-            mtvm_vgemm_1x4(y, w, full, tail, acc + 4);
-            return mtvm_vgemm_1x4(x, w, full, tail, acc);
+        MTVM_VFN void mtvm_vgemm_2xn(const int8_t* const* xa, const int8_t* const* xb, int pieces, int full, int tail,
+                                     const int8_t* w, const int32_t* bias, int blocks, int32_t* acc0, int32_t* acc1) {
+            mtvm_vgemm_1xn(xa, pieces, full, tail, w, bias, blocks, acc0);
+            mtvm_vgemm_1xn(xb, pieces, full, tail, w, bias, blocks, acc1);
         }
         #endif
         #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MICROTVM_PORTABLE_DSP)
