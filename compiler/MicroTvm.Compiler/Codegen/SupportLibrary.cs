@@ -78,7 +78,7 @@ internal sealed class SupportLibrary
     {
         "min_max", "srdhm", "rdbpot", "mbqm", "mbqm64", "mbqm_gt_one", "sat_shift_left", "round_half_away_f",
         "clz32", "exp_neg_quarter", "exp_on_negative_values", "one_over_one_plus_x", "softmax_int8", "softmax_int8_int16", "exp_f32", "tanh_f32", "lut16",
-        "dsp", "requantize", "mve_vector", "mve", "dsp_add",
+        "dsp", "requantize", "dsp_requantize", "mve_vector", "mve", "dsp_add",
     };
 
     private static readonly Dictionary<string, string[]> Dependencies = new()
@@ -99,6 +99,7 @@ internal sealed class SupportLibrary
         ["dsp"] = Kernels.DspSupport.Intrinsics,
         ["requantize"] = Kernels.DspSupport.Requantize,
         ["mve_vector"] = Kernels.HeliumSupport.Vector,
+        ["dsp_requantize"] = Kernels.DspRequantization.Helpers,
         ["mve"] = Kernels.HeliumSupport.Helium,
         ["dsp_add"] = Kernels.DspAddKernel.Support,
         ["min_max"] = """

@@ -75,6 +75,32 @@ public class TargetKernelTests
         Check("cortex-m55", "mtvm_v_requantize", cases, expectDsp: 20);
     }
 
+    /// <summary>The DSP kernels' paths that depend on the requantization parameters and shapes: the SMMLAR
+    /// requantization (ReLU, full range and other clamps; per tensor and per channel; left shifts), odd pixel and
+    /// channel counts, padding on every side, strides; each case in a small random graph.</summary>
+    [Fact]
+    public void DspPathsMatchTheReferenceEvaluatorOnRandomOperators()
+    {
+        var random = new Random(606);
+        var cases = new List<RandomGraphs.Case>();
+        // Some cases with coarse output scales: RELU6 and RELU_N1_TO_1 then clamp inside the int8 range.
+        for (int i = 0; i < 24; i++) cases.Add(Convolution(random, depthwise: false, outputScale: new[] { 1, 40, 1, 1000 }[i % 4]));
+        for (int i = 0; i < 24; i++) cases.Add(Convolution(random, depthwise: true, outputScale: new[] { 1, 40, 1, 1000 }[i % 4]));
+        for (int i = 0; i < 8; i++) cases.Add(FullyConnected(random));
+        Check("cortex-m7", "mtvm_smla", cases, expectDsp: 48);
+        var sources = cases.Select((c, i) => ModelCompiler.Compile(c.Graph, new CompileOptions("cortex-m7", $"case{i}")))
+            .Select(m => m.Files[m.SourceFile]).ToList();
+        foreach (var (path, expected) in new[]
+        {
+            ("mtvm_rq_smmlar", 40), ("mtvm_rq_usat8(mtvm_rq_smmlar", 5), ("(int8_t)mtvm_rq_ssat8(mtvm_rq_smmlar", 5), ("mtvm_rq_clamp((mtvm_rq_smmlar", 5),
+            ("_requant[", 10), ("_right[", 5),
+        })
+        {
+            int count = sources.Count(s => s.Contains(path, StringComparison.Ordinal));
+            Assert.True(count >= expected, $"only {count} of {cases.Count} cases used {path}");
+        }
+    }
+
     /// <summary>Builds all cases for <paramref name="target"/> into one host program (emulated intrinsics), runs it,
     /// compares each output with the evaluator; at least <paramref name="expectDsp"/> cases must have used a target kernel (the helpers it alone uses, named <paramref name="marker"/>…, appear in the source).</summary>
     private static void Check(string target, string marker, List<RandomGraphs.Case> cases, int expectDsp)
@@ -142,7 +168,7 @@ public class TargetKernelTests
         new[] { FusedActivation.None, FusedActivation.Relu, FusedActivation.Relu6, FusedActivation.ReluN1To1 }[r.Next(4)];
 
     /// <summary>Weights (per channel or per tensor) and an optional bias; output scale sized to keep values in range.</summary>
-    private static (Tensor W, Tensor? B, QuantizationParameters Out) Layer(Random r, GraphBuilder b, int[] shape, int outputs, int taps, int dimension, float inScale, bool ties = false)
+    private static (Tensor W, Tensor? B, QuantizationParameters Out) Layer(Random r, GraphBuilder b, int[] shape, int outputs, int taps, int dimension, float inScale, bool ties = false, double outputScale = 1)
     {
         bool perChannel = r.Next(3) != 0;
         var scales = Enumerable.Range(0, perChannel ? outputs : 1).Select(_ => ties ? MathF.Pow(2, -Next(r, 6, 9)) : Scale(r, 0.002, 0.05)).ToArray();
@@ -152,7 +178,7 @@ public class TargetKernelTests
             Bytes(ElementType.Int32, Enumerable.Range(0, outputs).Select(_ => (double)Next(r, -60 * taps, 60 * taps))));
         float outScale = ties
             ? inScale * scales[0] * MathF.Pow(2, Next(r, -2, (int)Math.Log2(30 * Math.Sqrt(taps) / 128) + 2)) // exact: the effective scales are powers of two
-            : (float)(inScale * scales[0] * 30 * Math.Sqrt(taps) / 128 * Scale(r, 0.3, 3));
+            : (float)(inScale * scales[0] * 30 * Math.Sqrt(taps) / 128 * Scale(r, 0.3, 3) * outputScale);
         return (w, bias, Q(outScale, Next(r, -128, 127)));
     }
 
@@ -164,7 +190,7 @@ public class TargetKernelTests
 
     /// <summary>Shapes the DSP kernels specialise for: channel counts that are and are not multiples of 4, odd pixel
     /// counts, 1x1 pointwise, padding on every side, strides.</summary>
-    private static RandomGraphs.Case Convolution(Random r, bool depthwise, bool oneChannel = false, bool anyChannels = false, bool ties = false)
+    private static RandomGraphs.Case Convolution(Random r, bool depthwise, bool oneChannel = false, bool anyChannels = false, bool ties = false, double outputScale = 1)
     {
         while (true)
         {
@@ -182,8 +208,8 @@ public class TargetKernelTests
             var input = b.Input(ElementType.Int8, new[] { n, h, w, c }, Q(inScale, Next(r, -128, 127)));
             int taps = fh * fw * (depthwise ? 1 : c);
             var (filter, bias, outQ) = depthwise
-                ? Layer(r, b, new[] { 1, fh, fw, oc }, oc, taps, 3, inScale, ties)
-                : Layer(r, b, new[] { oc, fh, fw, c }, oc, taps, 0, inScale, ties);
+                ? Layer(r, b, new[] { 1, fh, fw, oc }, oc, taps, 3, inScale, ties, outputScale)
+                : Layer(r, b, new[] { oc, fh, fw, c }, oc, taps, 0, inScale, ties, outputScale);
             var output = b.Tensor(ElementType.Int8, new[] { n, oh, ow, oc }, outQ);
             var activation = Activation(r);
             OpAttributes attributes = depthwise

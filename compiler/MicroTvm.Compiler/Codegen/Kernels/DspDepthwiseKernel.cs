@@ -48,19 +48,6 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         var w = Decode.Int8(filter.Data!);
         var b = bias is null ? new int[ch] : Decode.Int32(bias.Data!);
 
-        // Filter as int16 pairs per (tap, group): (c0, c2), (c1, c3) — the order SXTB16 gives the input.
-        var pairs = new int[fh * fw * groups * 2];
-        for (int tap = 0; tap < fh * fw; tap++)
-            for (int g = 0; g < groups; g++)
-            {
-                int Pack(int lo, int hi) => unchecked((int)((uint)(ushort)(short)w[tap * ch + lo] | ((uint)(ushort)(short)w[tap * ch + hi] << 16)));
-                pairs[(tap * groups + g) * 2] = Pack(4 * g, 4 * g + 2);
-                pairs[(tap * groups + g) * 2 + 1] = Pack(4 * g + 1, 4 * g + 3);
-            }
-
-        string wName = c.Constants.Int32($"{c.Prefix}_filter", pairs,
-            $"operator {node.Index} filter {filter.Name} {Dims(filter)} as int16 pairs [tap][channel/4][(c0,c2),(c1,c3)]");
-
         var rowWindows = Enumerable.Range(0, oh).Select(oy => ValidTaps(oy * a.StrideH - ph, fh, 1, ih)).ToArray();
         var colWindows = Enumerable.Range(0, ow).Select(ox => ValidTaps(ox * a.StrideW - pw, fw, 1, iw)).ToArray();
         var rowClasses = rowWindows.Distinct().ToList();
@@ -77,18 +64,7 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                     folded[(r * colClasses.Count + k) * ch + oc] = unchecked((int)(b[oc] - zx * sum));
                 }
 
-        string table = c.Constants.Int32($"{c.Prefix}_bias", folded,
-            $"operator {node.Index} bias - input zero point * sum of the valid taps, per output channel, for {rowClasses.Count}x{colClasses.Count} distinct clamped windows");
-        string rowIndex = "0", colIndex = "0";
-        if (rowClasses.Count > 1)
-            rowIndex = c.Constants.UInt8($"{c.Prefix}_row_window", rowWindows.Select(x => (byte)rowClasses.IndexOf(x)).ToArray(), $"operator {node.Index} window class per output row") + "[oy]";
-        if (colClasses.Count > 1)
-            colIndex = c.Constants.UInt8($"{c.Prefix}_col_window", colWindows.Select(x => (byte)colClasses.IndexOf(x)).ToArray(), $"operator {node.Index} window class per output column") + "[ox]";
-
         var q = ConvQuantization.Derive(input, filter, output, ch, a.Activation);
-        var (mult, shift) = DspGemmKernel.Requantization(c, q);
-        c.Support.Use("dsp");
-        c.Support.Use("requantize");
         var bound = new long[ch];
         for (int oc = 0; oc < ch; oc++)
         {
@@ -98,8 +74,38 @@ internal sealed class DspDepthwiseKernel : TargetKernel
             bound[oc] = biasMax + 128L * taps;
         }
 
+        // The fast requantization wants the accumulator times a power of two per channel: filter pairs and biases carry it.
+        var fast = DspRequantization.TryCreate(q, bound);
+        int ScaleOf(int channel) => fast is null ? 1 : fast.Scale[channel];
+        for (int k = 0; k < folded.Length; k++) folded[k] *= ScaleOf(k % ch);
+
+        // Filter as int16 pairs per (tap, group): (c0, c2), (c1, c3) — the order SXTB16 gives the input.
+        var pairs = new int[fh * fw * groups * 2];
+        for (int tap = 0; tap < fh * fw; tap++)
+            for (int g = 0; g < groups; g++)
+            {
+                int Pack(int lo, int hi) => unchecked((int)((uint)(ushort)(short)(w[tap * ch + lo] * ScaleOf(lo)) | ((uint)(ushort)(short)(w[tap * ch + hi] * ScaleOf(hi)) << 16)));
+                pairs[(tap * groups + g) * 2] = Pack(4 * g, 4 * g + 2);
+                pairs[(tap * groups + g) * 2 + 1] = Pack(4 * g + 1, 4 * g + 3);
+            }
+
+        string wName = c.Constants.Int32($"{c.Prefix}_filter", pairs,
+            $"operator {node.Index} filter {filter.Name} {Dims(filter)} as int16 pairs [tap][channel/4][(c0,c2),(c1,c3)]");
+
+        string table = c.Constants.Int32($"{c.Prefix}_bias", folded,
+            $"operator {node.Index} bias - input zero point * sum of the valid taps, per output channel, for {rowClasses.Count}x{colClasses.Count} distinct clamped windows");
+        string rowIndex = "0", colIndex = "0";
+        if (rowClasses.Count > 1)
+            rowIndex = c.Constants.UInt8($"{c.Prefix}_row_window", rowWindows.Select(x => (byte)rowClasses.IndexOf(x)).ToArray(), $"operator {node.Index} window class per output row") + "[oy]";
+        if (colClasses.Count > 1)
+            colIndex = c.Constants.UInt8($"{c.Prefix}_col_window", colWindows.Select(x => (byte)colClasses.IndexOf(x)).ToArray(), $"operator {node.Index} window class per output column") + "[ox]";
+
+        var (mult, shift) = fast is null ? DspGemmKernel.Requantization(c, q) : ("", "");
+        c.Support.Use("dsp");
+        c.Support.Use("requantize");
+        fast?.Declare(c);
         string function = DspGemmKernel.SmallAccumulators(bound, q) ? "mtvm_requantize_small_int8" : "mtvm_requantize_int8";
-        string req(string acc, string channel) =>
+        string req(string acc, string channel) => fast is not null ? fast.Output(acc, channel) :
             $"{function}({acc}, {string.Format(mult, channel)}, {string.Format(shift, channel)}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
 
         var body = c.Body;

@@ -144,13 +144,29 @@ internal sealed class DspGemmKernel : TargetKernel
             folded[oc] = unchecked((int)(b[oc] - zx * sum));
         }
 
+        var q = ConvQuantization.Derive(input, filter, output, s.OutC, s.Activation);
+
+        // Largest |accumulator| per channel: folded bias plus 128 * sum |w| (inputs are int8, padding holds zx).
+        var bound = new long[s.OutC];
+        for (int oc = 0; oc < s.OutC; oc++)
+            bound[oc] = Math.Abs((long)folded[oc]) + 128L * laid.Skip(oc * kp).Take(kp).Sum(v => Math.Abs((long)v));
+
         // CONV_2D reuses every weight for each output pixel: widening it once at compile time (int16 pairs in the
         // columns' order) saves the two SXTB16 per weight word in the inner loop, for twice the filter's flash.
         // FULLY_CONNECTED uses each weight once per batch row and stays int8.
         bool wide = node.Kind != OpKind.FullyConnected;
+        var fast = DspRequantization.TryCreate(q, bound);
+        // Int8 weights cannot carry the fast requantization's power of two: the accumulator is shifted at run time
+        // instead, by one amount for every channel.
+        if (fast is not null && !wide && fast.Scale.Distinct().Count() != 1) fast = null;
+        int runtimeShift = fast is not null && !wide ? (int)Math.Log2(fast.Scale[0]) : 0;
+        if (fast is not null && wide)
+            for (int oc = 0; oc < s.OutC; oc++) folded[oc] *= fast.Scale[oc];
+
+        var scaled = laid.Select((v, i) => v * (fast is not null && wide ? fast.Scale[i / kp] : 1)).ToArray();
         string wName = wide
-            ? c.Constants.Int32($"{c.Prefix}_filter", WidenedPairs(laid),
-                $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs: [{s.OutC}][{s.FilterH}][{s.RowBytes / 2}], per 4 values (w0,w2),(w1,w3), rows zero-padded to whole words")
+            ? c.Constants.Int32($"{c.Prefix}_filter", WidenedPairs(scaled),
+                $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs{(fast is null ? "" : " (times the requantization's power of two)")}: [{s.OutC}][{s.FilterH}][{s.RowBytes / 2}], per 4 values (w0,w2),(w1,w3), rows zero-padded to whole words")
             : c.Constants.Int8($"{c.Prefix}_filter", laid,
                 $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD: [{s.OutC}][{s.FilterH}][{s.RowBytes}], rows zero-padded to whole words");
 
@@ -158,20 +174,19 @@ internal sealed class DspGemmKernel : TargetKernel
         string wType = wide ? "int32_t" : "int8_t";
         int rowStride = wide ? kp / 2 : kp;
         int steps = kp / 4;
-        string bName = c.Constants.Int32($"{c.Prefix}_bias", folded, $"operator {node.Index} bias - input zero point * sum of the filter row, per output channel");
-        var q = ConvQuantization.Derive(input, filter, output, s.OutC, s.Activation);
-        var (mult, shift) = Requantization(c, q);
+        string bName = c.Constants.Int32($"{c.Prefix}_bias", folded,
+            $"operator {node.Index} bias - input zero point * sum of the filter row{(fast is not null && wide ? ", times the requantization's power of two" : "")}, per output channel");
+        var (mult, shift) = fast is null ? Requantization(c, q) : ("", "");
         c.Support.Use("dsp");
         c.Support.Use("requantize");
+        fast?.Declare(c);
 
-        // Largest |accumulator| per channel: folded bias plus 128 * sum |w| (inputs are int8, padding holds zx).
-        var bound = new long[s.OutC];
-        for (int oc = 0; oc < s.OutC; oc++)
-            bound[oc] = Math.Abs((long)folded[oc]) + 128L * laid.Skip(oc * kp).Take(kp).Sum(v => Math.Abs((long)v));
         string function = SmallAccumulators(bound, q) ? "mtvm_requantize_small_int8" : "mtvm_requantize_int8";
         var body = c.Body;
-        string req(string acc, string oc) =>
-            $"{function}({acc}, {string.Format(mult, oc)}, {string.Format(shift, oc)}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
+        // acc: a variable (the fast form reads it twice).
+        string req(string acc, string oc) => fast is not null
+            ? fast.Output(runtimeShift == 0 ? acc : $"(int32_t)((uint32_t){acc} << {runtimeShift})", oc)
+            : $"{function}({acc}, {string.Format(mult, oc)}, {string.Format(shift, oc)}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
 
         body.Line($"int32_t col[{Math.Min(2, s.Pixels)}][{words}]; /* two output pixels' receptive fields as int16 pairs */");
 
@@ -210,8 +225,8 @@ internal sealed class DspGemmKernel : TargetKernel
                 if (s.OutC % 2 == 1)
                 {
                     body.Line($"oc = {s.OutC - 1};");
-                    body.Line($"o0[oc] = {req($"{dot}_1x1(col[0], w, {steps}, {bName}[oc])", "oc")};");
-                    body.Line($"o1[oc] = {req($"{dot}_1x1(col[1], w, {steps}, {bName}[oc])", "oc")};");
+                    body.Line($"{{ const int32_t a0 = {dot}_1x1(col[0], w, {steps}, {bName}[oc]); o0[oc] = {req("a0", "oc")}; }}");
+                    body.Line($"{{ const int32_t a1 = {dot}_1x1(col[1], w, {steps}, {bName}[oc]); o1[oc] = {req("a1", "oc")}; }}");
                 }
             }
         }
@@ -235,13 +250,13 @@ internal sealed class DspGemmKernel : TargetKernel
                 }
 
                 if (s.OutC % 2 == 1)
-                    body.Line($"o0[{s.OutC - 1}] = {req($"{dot}_1x1(col[0], w, {steps}, {bName}[{s.OutC - 1}])", $"{s.OutC - 1}")};");
+                    body.Line($"{{ const int32_t a0 = {dot}_1x1(col[0], w, {steps}, {bName}[{s.OutC - 1}]); o0[{s.OutC - 1}] = {req("a0", $"{s.OutC - 1}")}; }}");
             }
         }
     }
 
-    /// <summary>int8 values (a multiple of 4) as int16 pairs in SXTB16 order: per 4 values (v0,v2), (v1,v3).</summary>
-    private static int[] WidenedPairs(sbyte[] values)
+    /// <summary>int16 values (a multiple of 4) as int16 pairs in SXTB16 order: per 4 values (v0,v2), (v1,v3).</summary>
+    private static int[] WidenedPairs(int[] values)
     {
         var words = new int[values.Length / 2];
         for (int i = 0; i < values.Length; i += 4)
@@ -252,7 +267,7 @@ internal sealed class DspGemmKernel : TargetKernel
 
         return words;
 
-        static int Pack(sbyte lo, sbyte hi) => unchecked((int)((uint)(ushort)(short)lo | ((uint)(ushort)(short)hi << 16)));
+        static int Pack(int lo, int hi) => unchecked((int)((uint)(ushort)(short)lo | ((uint)(ushort)(short)hi << 16)));
     }
 
     /// <summary>Statements filling column <paramref name="column"/> with pixel <paramref name="pixel"/>'s receptive field.</summary>

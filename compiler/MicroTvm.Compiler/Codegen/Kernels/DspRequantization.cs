@@ -1,0 +1,128 @@
+using MicroTvm.Compiler.Quantization;
+
+namespace MicroTvm.Compiler.Codegen.Kernels;
+
+/// <summary>
+/// Requantization of the DSP kernels in four to six instructions per output (SMMLAR, a shift, SSAT, a store), bit for
+/// bit TFLite's clamp(RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc * 2^left, m), right) + offset), where
+/// the compile-time accumulator bound proves |acc * 2^(left+1)| &lt; 2^31 (else the kernels use mtvm_requantize_int8):
+/// <list type="bullet">
+/// <item>The kernel accumulates a = acc * 2^(left+1) directly: filters widened to int16 and the bias are scaled by
+/// that power of two at compile time (<see cref="Scale"/>), so no shift is left for run time.</item>
+/// <item>The doubling high multiply of acc * 2^left is then the rounded high word of a * m (SMMULR), and SMMLAR adds
+/// the constant d = half + offset * 2^right for free, so one arithmetic shift by right completes the rounding divide
+/// and the zero-point add (adding a multiple of 2^right commutes with the floor shift; |r + d| &lt; 2^31 needs right
+/// &lt;= 22).</item>
+/// <item>RoundingDivideByPOT rounds ties away from zero: for a negative r it subtracts one before the shift. r has the
+/// sign of a (or is zero when a = -2 and m = 2^30, where both roundings give 0), so d + (a &gt;&gt; 31) does it without
+/// a test. When the activation's lower clamp is at or above the zero point the correction cannot matter (a negative r
+/// gives at most the zero point either way) and is left out.</item>
+/// <item>The clamp is SSAT (full int8 range) or USAT, add, SSAT (ReLU: lower clamp at the zero point, upper 127).</item>
+/// </list>
+/// </summary>
+internal sealed class DspRequantization
+{
+    private readonly int[] _multipliers;
+    private readonly int[] _rights;
+    private readonly int[] _constants;
+    private readonly bool _signCorrection;
+    private readonly bool _relu;
+    private readonly ConvQuantization _q;
+    private string _table = "";
+    private string _rightTable = "";
+
+    private DspRequantization(ConvQuantization q, int[] scale, int[] rights, int[] constants, bool signCorrection, bool relu)
+    {
+        _q = q;
+        Scale = scale;
+        _multipliers = q.OutputMultipliers;
+        _rights = rights;
+        _constants = constants;
+        _signCorrection = signCorrection;
+        _relu = relu;
+    }
+
+    /// <summary>Per output channel, the power of two the kernel's accumulator must carry (2^(left+1), at most 256 so
+    /// int8 weights times it still fit int16).</summary>
+    public int[] Scale { get; }
+
+    /// <summary>The fast form for these parameters and per-channel accumulator bounds (|acc| &lt;= bound), or null.</summary>
+    public static DspRequantization? TryCreate(ConvQuantization q, long[] bound)
+    {
+        int channels = q.OutputMultipliers.Length;
+        var lefts = q.OutputShifts.Select(s => Math.Max(0, s)).ToArray();
+        var rights = q.OutputShifts.Select(s => Math.Max(0, -s)).ToArray();
+        if (lefts.Any(l => l > 7) || rights.Any(r => r > 22) || q.OutputMultipliers.Any(m => m < (1 << 30))) return null;
+        for (int oc = 0; oc < channels; oc++)
+            if (bound[oc] << (lefts[oc] + 1) >= 1L << 31) return null;
+
+        var (lo, hi, offset) = (q.Activation.Min, q.Activation.Max, q.OutputOffset);
+        if (lo < -128 || hi > 127 || lo > hi) return null;
+        bool relu = lo == offset && hi == 127 && lo != -128;
+        bool signCorrection = lo < offset;
+        // The correction is -1 for a negative accumulator only where the shift rounds (right > 0).
+        if (signCorrection && rights.Any(r => r == 0) && rights.Any(r => r > 0)) return null;
+        if (rights.All(r => r == 0)) signCorrection = false;
+        var constants = new int[channels];
+        for (int oc = 0; oc < channels; oc++)
+        {
+            int half = rights[oc] == 0 ? 0 : 1 << (rights[oc] - 1);
+            constants[oc] = relu ? half : half + offset * (1 << rights[oc]);
+        }
+
+        return new DspRequantization(q, lefts.Select(l => 1 << (l + 1)).ToArray(), rights, constants, signCorrection, relu);
+    }
+
+    private bool PerTensor => _multipliers.Distinct().Count() == 1 && _constants.Distinct().Count() == 1;
+
+    private bool OneRight => _rights.Distinct().Count() == 1;
+
+    /// <summary>Declares the constant tables (per channel {multiplier, constant} pairs read by one LDRD, and the
+    /// shifts when they differ) and pulls in the C helpers.</summary>
+    public void Declare(EmitContext c)
+    {
+        c.Support.Use("dsp_requantize");
+        if (!PerTensor)
+        {
+            var pairs = new int[2 * _multipliers.Length];
+            for (int oc = 0; oc < _multipliers.Length; oc++) (pairs[2 * oc], pairs[2 * oc + 1]) = (_multipliers[oc], _constants[oc]);
+            _table = c.Constants.Int32($"{c.Prefix}_requant", pairs,
+                $"operator {c.Node.Index} requantization per channel: multiplier, then 2^(right-1){(_relu ? "" : " + output zero point * 2^right")}");
+        }
+
+        if (!OneRight)
+            _rightTable = c.Constants.UInt8($"{c.Prefix}_right", _rights.Select(r => (byte)r).ToArray(), $"operator {c.Node.Index} requantization right shift per channel");
+    }
+
+    /// <summary>The int8 output (a C expression) of scaled accumulator <paramref name="a"/> (a plain variable: it is
+    /// read twice) for output channel <paramref name="channel"/> (a C expression).</summary>
+    public string Output(string a, string channel)
+    {
+        string m = PerTensor ? CLiteral.Int(_multipliers[0]) : $"{_table}[2 * ({channel})]";
+        string d = PerTensor ? CLiteral.Int(_constants[0]) : $"{_table}[2 * ({channel}) + 1]";
+        string right = OneRight ? CLiteral.Int(_rights[0]) : $"{_rightTable}[{channel}]";
+        if (_signCorrection) d = $"{d} + ({a} >> 31)";
+        string v = $"(mtvm_rq_smmlar({a}, {m}, {d}) >> {right})";
+        if (_relu) return $"(int8_t)mtvm_rq_ssat8(mtvm_rq_usat8{v} + {_q.OutputOffset})";
+        if (_q.Activation.Min == -128 && _q.Activation.Max == 127) return $"(int8_t)mtvm_rq_ssat8{v}";
+        return $"(int8_t)mtvm_rq_clamp({v}, {_q.Activation.Min}, {_q.Activation.Max})";
+    }
+
+    /// <summary>C helpers: SMMLAR, SSAT/USAT to 8 bits, with portable equivalents.</summary>
+    public const string Helpers = """
+        #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__) && !defined(MICROTVM_PORTABLE_DSP)
+        #include <arm_acle.h>
+        /* d + ((a * m + 2^31) >> 32): the rounded high word of the product, plus d (SMMLAR) */
+        static inline int32_t mtvm_rq_smmlar(int32_t a, int32_t m, int32_t d) { int32_t r; __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(m), "r"(d)); return r; }
+        static inline int32_t mtvm_rq_ssat8(int32_t v) { return __ssat(v, 8); }
+        static inline int32_t mtvm_rq_usat8(int32_t v) { return (int32_t)__usat(v, 8); }
+        #else
+        static inline int32_t mtvm_rq_smmlar(int32_t a, int32_t m, int32_t d) {
+            return (int32_t)((uint32_t)d + (uint32_t)(int32_t)(((int64_t)a * m + ((int64_t)1 << 31)) >> 32));
+        }
+        static inline int32_t mtvm_rq_ssat8(int32_t v) { return v < -128 ? -128 : v > 127 ? 127 : v; }
+        static inline int32_t mtvm_rq_usat8(int32_t v) { return v < 0 ? 0 : v > 255 ? 255 : v; }
+        #endif
+        static inline int32_t mtvm_rq_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+        """;
+}
