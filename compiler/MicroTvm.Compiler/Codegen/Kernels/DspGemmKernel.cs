@@ -163,10 +163,14 @@ internal sealed class DspGemmKernel : TargetKernel
         if (fast is not null && wide)
             for (int oc = 0; oc < s.OutC; oc++) folded[oc] *= fast.Scale[oc];
 
-        var scaled = laid.Select((v, i) => v * (fast is not null && wide ? fast.Scale[i / kp] : 1)).ToArray();
+        // Output channels in pairs (an odd count gets a zero row and a zero bias, never stored); per pair and per 4
+        // values of the column, both rows' two words: [pair][step][row][2], the order mtvm_gemm16_2x2 reads them.
+        int pairsOfRows = (s.OutC + 1) / 2;
+        if (wide && s.OutC % 2 == 1) folded = folded.Append(0).ToArray();
+        var scaled = laid.Select((v, i) => v * (fast is not null && wide ? fast.Scale[i / kp] : 1)).Concat(Enumerable.Repeat(0, wide && s.OutC % 2 == 1 ? kp : 0)).ToArray();
         string wName = wide
-            ? c.Constants.Int32($"{c.Prefix}_filter", WidenedPairs(scaled),
-                $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs{(fast is null ? "" : " (times the requantization's power of two)")}: [{s.OutC}][{s.FilterH}][{s.RowBytes / 2}], per 4 values (w0,w2),(w1,w3), rows zero-padded to whole words")
+            ? c.Constants.Int32($"{c.Prefix}_filter", InterleavedRows(WidenedPairs(scaled), pairsOfRows, kp / 2),
+                $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs{(fast is null ? "" : " (times the requantization's power of two)")}: [{pairsOfRows} channel pairs][{kp / 4} steps of 4 values][2 channels][(w0,w2),(w1,w3)], filter rows zero-padded to whole words")
             : c.Constants.Int8($"{c.Prefix}_filter", laid,
                 $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD: [{s.OutC}][{s.FilterH}][{s.RowBytes}], rows zero-padded to whole words");
 
@@ -187,6 +191,12 @@ internal sealed class DspGemmKernel : TargetKernel
         string req(string acc, string oc) => fast is not null
             ? fast.Output(runtimeShift == 0 ? acc : $"(int32_t)((uint32_t){acc} << {runtimeShift})", oc)
             : $"{function}({acc}, {string.Format(mult, oc)}, {string.Format(shift, oc)}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
+
+        if (wide)
+        {
+            EmitInterleaved(c, s, zx, wName, bName, req);
+            return;
+        }
 
         body.Line($"int32_t col[{Math.Min(2, s.Pixels)}][{words}]; /* two output pixels' receptive fields as int16 pairs */");
 
@@ -255,6 +265,98 @@ internal sealed class DspGemmKernel : TargetKernel
         }
     }
 
+    /// <summary>The CONV_2D body: two output pixels' columns, interleaved per 4 values ([step][pixel][2 words]), times
+    /// two filter rows at a time (mtvm_gemm16_2x2: one LDM, two LDRD, eight SMLAD per step). An odd last pixel is
+    /// gathered into both halves and stored once.</summary>
+    private static void EmitInterleaved(EmitContext c, Shape s, int zx, string wName, string bName, Func<string, string, string> req)
+    {
+        var body = c.Body;
+        int kp = s.ColumnLength, steps = kp / 4;
+        body.Line($"int32_t col[{2 * kp / 2}]; /* two output pixels' receptive fields as int16 pairs, interleaved per 4 values */");
+        bool needsRow = s.Padded || (s.Spatial && s.InC % 4 != 0);
+        if (needsRow)
+        {
+            body.Line($"int8_t row[{s.RowBytes}];");
+            if (s.Padded) body.Line($"memset(row + {s.FilterW * s.InC}, 0, {s.RowBytes - s.FilterW * s.InC}); /* zero weights face these */");
+        }
+
+        string zeroRow = s.Spatial
+            ? c.Constants.Int8($"{c.Prefix}_zero_row", Enumerable.Repeat((sbyte)zx, s.InC).ToArray(), $"operator {c.Node.Index} one pixel of input zero points, the value of padding taps")
+            : "NULL";
+        body.Line("int p, oc;");
+
+        void Channels(bool two)
+        {
+            body.Line($"const int32_t* w = {wName};");
+            using (body.Block($"for (oc = 0; oc + 1 < {s.OutC}; oc += 2, w += {kp})"))
+            {
+                body.Line("int32_t acc[4];");
+                body.Line($"acc[0] = acc[2] = {bName}[oc];");
+                body.Line($"acc[1] = acc[3] = {bName}[oc + 1];");
+                body.Line($"mtvm_gemm16_2x2(col, w, {steps}, acc);");
+                body.Line($"o0[oc] = {req("acc[0]", "oc")};");
+                body.Line($"o0[oc + 1] = {req("acc[1]", "oc + 1")};");
+                if (two)
+                {
+                    body.Line($"o1[oc] = {req("acc[2]", "oc")};");
+                    body.Line($"o1[oc + 1] = {req("acc[3]", "oc + 1")};");
+                }
+            }
+
+            if (s.OutC % 2 == 1)
+                using (body.Block(""))
+                {
+                    // The zero row pairs with the last channel; its outputs are dropped.
+                    body.Line("int32_t acc[4];");
+                    body.Line($"acc[0] = acc[2] = {bName}[oc];");
+                    body.Line("acc[1] = acc[3] = 0;");
+                    body.Line($"mtvm_gemm16_2x2(col, w, {steps}, acc);");
+                    body.Line($"o0[oc] = {req("acc[0]", "oc")};");
+                    if (two) body.Line($"o1[oc] = {req("acc[2]", "oc")};");
+                }
+        }
+
+        if (s.Pixels >= 2)
+        {
+            using (body.Block($"for (p = 0; p + 1 < {s.Pixels}; p += 2)"))
+            {
+                body.Line($"int8_t* o0 = {c.Output()} + (size_t)p * {s.OutC};");
+                body.Line($"int8_t* o1 = o0 + {s.OutC};");
+                Gather(body, s, zx, "p", "col", c.Input(0), zeroRow, interleaved: true);
+                Gather(body, s, zx, "p + 1", "col + 2", c.Input(0), zeroRow, interleaved: true);
+                Channels(two: true);
+            }
+        }
+
+        if (s.Pixels % 2 == 1)
+        {
+            using (body.Block(""))
+            {
+                body.Line($"int8_t* o0 = {c.Output()} + (size_t){s.Pixels - 1} * {s.OutC};");
+                body.Line($"p = {s.Pixels - 1};");
+                Gather(body, s, zx, "p", "col", c.Input(0), zeroRow, interleaved: true);
+                Gather(body, s, zx, "p", "col + 2", c.Input(0), zeroRow, interleaved: true);
+                Channels(two: false);
+            }
+        }
+    }
+
+    /// <summary>Rows of <paramref name="rowWords"/> words, two at a time, interleaved per two words (4 values).</summary>
+    private static int[] InterleavedRows(int[] words, int pairs, int rowWords)
+    {
+        var laid = new int[words.Length];
+        int i = 0;
+        for (int pair = 0; pair < pairs; pair++)
+            for (int step = 0; step < rowWords; step += 2)
+                for (int row = 0; row < 2; row++)
+                {
+                    laid[i++] = words[(2 * pair + row) * rowWords + step];
+                    laid[i++] = words[(2 * pair + row) * rowWords + step + 1];
+                }
+
+        return laid;
+    }
+
     /// <summary>int16 values (a multiple of 4) as int16 pairs in SXTB16 order: per 4 values (v0,v2), (v1,v3).</summary>
     private static int[] WidenedPairs(int[] values)
     {
@@ -271,10 +373,13 @@ internal sealed class DspGemmKernel : TargetKernel
     }
 
     /// <summary>Statements filling column <paramref name="column"/> with pixel <paramref name="pixel"/>'s receptive field.</summary>
-    private static void Gather(CodeWriter body, Shape s, int zx, string pixel, string column, string image, string zeroRow)
+    /// <summary>Interleaved: the column's words are two of every four (the other pixel's are between).</summary>
+    private static void Gather(CodeWriter body, Shape s, int zx, string pixel, string column, string image, string zeroRow, bool interleaved = false)
     {
-        int half = s.RowBytes / 2; /* column elements per filter row */
-        const string copy = "mtvm_widen";
+        int spread = interleaved ? 2 : 1;
+        int half = s.RowBytes / 2 * spread; /* column words per filter row */
+        string copy = interleaved ? "mtvm_widen_x2" : "mtvm_widen";
+        string fill = interleaved ? "mtvm_fill_pairs_x2" : "mtvm_fill_pairs";
         if (!s.Spatial)
         {
             // Pointwise: the column is the input pixel itself.
@@ -305,14 +410,14 @@ internal sealed class DspGemmKernel : TargetKernel
             using (body.Block($"for (fy = 0; fy < {s.FilterH}; ++fy, d += {half})"))
             {
                 body.Line("const int iy = iy0 + fy;");
-                body.Line($"if (iy < 0 || iy >= {s.InH}) {{ mtvm_fill_pairs(d, {zx}, {half}); continue; }}");
+                body.Line($"if (iy < 0 || iy >= {s.InH}) {{ {fill}(d, {zx}, {s.RowBytes / 2}); continue; }}");
                 if (!s.Padded)
                     body.Line($"if (ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW}) {{ {copy}(img + ((size_t)iy * {s.InW} + ix0) * {s.InC}, d, {s.RowBytes}); continue; }}");
                 if (s.InC % 4 == 0)
                 {
                     // Whole words per tap: widen each tap from the input or from a row of zero points, no copy.
                     for (int fx = 0; fx < s.FilterW; fx++)
-                        body.Line($"{copy}((unsigned)(ix0 + {fx}) < {s.InW}u ? img + ((size_t)iy * {s.InW} + ix0 + {fx}) * {s.InC} : {zeroRow}, d + {fx * s.InC / 2}, {s.InC});");
+                        body.Line($"{copy}((unsigned)(ix0 + {fx}) < {s.InW}u ? img + ((size_t)iy * {s.InW} + ix0 + {fx}) * {s.InC} : {zeroRow}, d + {fx * s.InC / 2 * spread}, {s.InC});");
                 }
                 else if (s.FilterW * s.InC <= 64)
                 {

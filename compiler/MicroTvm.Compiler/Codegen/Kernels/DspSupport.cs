@@ -14,6 +14,7 @@ internal static class DspSupport
         #include <string.h>
         #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__) && !defined(MICROTVM_PORTABLE_DSP)
         #include <arm_acle.h>
+        #define MTVM_DSP_ASM 1
         /* acc + lo(a)*lo(b) + hi(a)*hi(b) */
         static inline int32_t mtvm_smlad(int32_t a, int32_t b, int32_t acc) { return __smlad(a, b, acc); }
         /* acc + lo(a)*lo(b) */
@@ -28,6 +29,43 @@ internal static class DspSupport
         static inline int32_t mtvm_smmulr(int32_t a, int32_t b) { int32_t r; __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b)); return r; }
         /* two consecutive words, then p += 2 (one LDRD with post-increment; words need only 4-byte alignment) */
         #define MTVM_LOAD2(lo, hi, p) __asm__("ldrd %0, %1, [%2], #8" : "=&r"(lo), "=&r"(hi), "+r"(p) : : "memory")
+        #if defined(__OPTIMIZE__) /* (without optimisation gcc cannot find the registers the assembly needs) */
+        /* One step of mtvm_gemm16_2x2: 4 column words (two pixels) by one LDM into r8-r11, each row's two words by one
+           LDRD into r4, r5, eight SMLAD. */
+        #define MTVM_GEMM16_STEP \
+            "ldm %[x]!, {r8, r9, r10, r11}\n\t" \
+            "ldrd r4, r5, [%[w]], #8\n\t" \
+            "smlad %[a0], r8, r4, %[a0]\n\t" \
+            "smlad %[a2], r10, r4, %[a2]\n\t" \
+            "smlad %[a0], r9, r5, %[a0]\n\t" \
+            "smlad %[a2], r11, r5, %[a2]\n\t" \
+            "ldrd r4, r5, [%[w]], #8\n\t" \
+            "smlad %[a1], r8, r4, %[a1]\n\t" \
+            "smlad %[a3], r10, r4, %[a3]\n\t" \
+            "smlad %[a1], r9, r5, %[a1]\n\t" \
+            "smlad %[a3], r11, r5, %[a3]\n\t"
+        #define MTVM_GEMM16_OPERANDS [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w)
+        #define MTVM_GEMM16_CLOBBERS "r4", "r5", "r8", "r9", "r10", "r11", "cc", "memory"
+        /* Two pixels' interleaved column x ([step][pixel][2 words]) times two filter rows w ([step][row][2 words]):
+           acc[0] pixel 0 row 0, acc[1] pixel 0 row 1, acc[2] pixel 1 row 0, acc[3] pixel 1 row 1; n4 steps of 4 values.
+           Eleven instructions per 16 MACs; the loop runs four steps per pass. */
+        static inline void mtvm_gemm16_2x2(const int32_t* x, const int32_t* w, int n4, int32_t acc[4]) {
+            int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+            if (n4 & 1) __asm__ volatile(MTVM_GEMM16_STEP : MTVM_GEMM16_OPERANDS : : MTVM_GEMM16_CLOBBERS);
+            if (n4 & 2) __asm__ volatile(MTVM_GEMM16_STEP MTVM_GEMM16_STEP : MTVM_GEMM16_OPERANDS : : MTVM_GEMM16_CLOBBERS);
+            if (n4 >= 4) {
+                const int32_t* const end = x + 4 * (n4 & ~3);
+                /* the end pointer stays in memory: r4 is free at the end of a pass */
+                __asm__ volatile("1:\n\t" MTVM_GEMM16_STEP MTVM_GEMM16_STEP MTVM_GEMM16_STEP MTVM_GEMM16_STEP
+                                 "ldr r4, %[end]\n\t"
+                                 "cmp %[x], r4\n\t"
+                                 "bne 1b\n\t"
+                                 : MTVM_GEMM16_OPERANDS : [end] "m"(end) : MTVM_GEMM16_CLOBBERS);
+            }
+            acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+        }
+        #define MTVM_GEMM16_ASM 1
+        #endif
         #else
         #define MTVM_LOAD2(lo, hi, p) do { (lo) = (p)[0]; (hi) = (p)[1]; (p) += 2; } while (0)
         static inline int32_t mtvm_smmulr(int32_t a, int32_t b) { return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32); }
@@ -43,6 +81,19 @@ internal static class DspSupport
         static inline int32_t mtvm_sxtb16(uint32_t v) { return mtvm_pack16((int8_t)(uint8_t)(v & 0xFFu), (int8_t)(uint8_t)((v >> 16) & 0xFFu)); }
         static inline int32_t mtvm_sxtb16_ror8(uint32_t v) { return mtvm_pack16((int8_t)(uint8_t)((v >> 8) & 0xFFu), (int8_t)(uint8_t)(v >> 24)); }
         #endif
+        #ifndef MTVM_GEMM16_ASM
+        /* Two pixels' interleaved column x ([step][pixel][2 words]) times two filter rows w ([step][row][2 words]). */
+        static inline void mtvm_gemm16_2x2(const int32_t* x, const int32_t* w, int n4, int32_t acc[4]) {
+            int k;
+            for (k = 0; k < n4; ++k) {
+                acc[0] = mtvm_smlad(x[0], w[0], acc[0]); acc[0] = mtvm_smlad(x[1], w[1], acc[0]);
+                acc[2] = mtvm_smlad(x[2], w[0], acc[2]); acc[2] = mtvm_smlad(x[3], w[1], acc[2]);
+                acc[1] = mtvm_smlad(x[0], w[2], acc[1]); acc[1] = mtvm_smlad(x[1], w[3], acc[1]);
+                acc[3] = mtvm_smlad(x[2], w[2], acc[3]); acc[3] = mtvm_smlad(x[3], w[3], acc[3]);
+                x += 4; w += 4;
+            }
+        }
+        #endif
         /* 4 bytes from any address (one LDR on Armv7-M and later, which allow unaligned word loads). */
         static inline uint32_t mtvm_load4(const int8_t* p) { uint32_t v; memcpy(&v, p, 4); return v; }
         /* Widens `bytes` (a multiple of 4) int8 values into int16 pairs, SXTB16 order: x0 x1 x2 x3 -> (x0,x2) (x1,x3). */
@@ -54,6 +105,22 @@ internal static class DspSupport
                 dst[1] = mtvm_sxtb16_ror8(v);
                 dst += 2;
             }
+        }
+        /* The same into one pixel's half of an interleaved two-pixel column: two words, then two of the other pixel. */
+        static inline void mtvm_widen_x2(const int8_t* src, int32_t* dst, int bytes) {
+            int i;
+            for (i = 0; i < bytes; i += 4) {
+                const uint32_t v = mtvm_load4(src + i);
+                dst[0] = mtvm_sxtb16(v);
+                dst[1] = mtvm_sxtb16_ror8(v);
+                dst += 4;
+            }
+        }
+        /* `words` pairs (value, value) into one pixel's half of an interleaved column. */
+        static inline void mtvm_fill_pairs_x2(int32_t* dst, int32_t value, int words) {
+            const int32_t pair = (int32_t)(((uint32_t)value & 0xFFFFu) | ((uint32_t)value << 16));
+            int i;
+            for (i = 0; i < words; i += 2) { dst[0] = pair; dst[1] = pair; dst += 4; }
         }
         /* `words` pairs (value, value). */
         static inline void mtvm_fill_pairs(int32_t* dst, int32_t value, int words) {
