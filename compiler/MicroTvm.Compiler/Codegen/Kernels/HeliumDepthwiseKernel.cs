@@ -108,6 +108,38 @@ internal sealed class HeliumDepthwiseKernel : TargetKernel
                 body.Line($"const int origin = (iy0 * {iw} + ix0) * {ch}; /* may be negative at the edges: only valid taps form pointers */");
                 body.Line($"const int full = fy0 == 0 && fy1 == {fh} && fx0 == 0 && fx1 == {fw};");
                 body.Line($"int8_t* o = {c.Output()} + (((size_t)n * {oh} + oy) * {ow} + ox) * {ch};");
+                int step = a.StrideW * ch;
+                if (ch % 8 == 0 && step < 128 && ow > 1)
+                {
+                    // Two neighbouring interior pixels at once: each filter load and the requantization constants serve both.
+                    using (body.Block($"if (full && ox + 1 < {ow} && ix0 + {a.StrideW + fw} <= {iw})"))
+                    {
+                        body.Line($"const int32_t* bias1 = {table} + ({rowIndex} * {colClasses.Count} + {colIndex.Replace("[ox]", "[ox + 1]")}) * {padded};");
+                        using (body.Block($"for (g = 0; g < {groups}; ++g)"))
+                        {
+                            body.Line("mtvm_i32x4 even = mtvm_v_ld_s32(bias + 8 * g), odd = mtvm_v_ld_s32(bias + 8 * g + 4);");
+                            body.Line("mtvm_i32x4 even1 = mtvm_v_ld_s32(bias1 + 8 * g), odd1 = mtvm_v_ld_s32(bias1 + 8 * g + 4);");
+                            body.Line($"const int8_t* k = {wName} + g * {taps * 8};");
+                            body.Line("const int8_t* x = image + origin + 8 * g;");
+                            for (int fy = 0; fy < fh; fy++)
+                                for (int fx = 0; fx < fw; fx++)
+                                {
+                                    int filterOffset = (fy * fw + fx) * 8;
+                                    string k = filterOffset >= 64 ? $"k + {filterOffset - filterOffset % 64}" : "k";
+                                    body.Line($"MTVM_DW_TAP2(even, odd, even1, odd1, x + {(fy * iw + fx) * ch}, {step}, {k}, {filterOffset % 64});");
+                                }
+
+                            requantize.Load(body, "8 * g", "qm", "ql", "qn");
+                            requantize.Load(body, "8 * g + 4", "qm1", "ql1", "qn1");
+                            body.Line($"mtvm_v_st_s8_interleaved(o + 8 * g, {requantize.Clamp("even", "qm", "ql", "qn")}, {requantize.Clamp("odd", "qm1", "ql1", "qn1")}, 8);");
+                            body.Line($"mtvm_v_st_s8_interleaved(o + {ch} + 8 * g, {requantize.Clamp("even1", "qm", "ql", "qn")}, {requantize.Clamp("odd1", "qm1", "ql1", "qn1")}, 8);");
+                        }
+
+                        body.Line("++ox;");
+                        body.Line("continue;");
+                    }
+                }
+
                 using (body.Block($"for (g = 0; g < {groups}; ++g)"))
                 {
                     string lanes = ch % 8 == 0 ? "8" : $"g + 1 < {groups} ? 8 : {ch % 8}";
