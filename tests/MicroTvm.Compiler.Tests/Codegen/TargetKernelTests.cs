@@ -93,7 +93,7 @@ public class TargetKernelTests
         foreach (var (path, expected) in new[]
         {
             ("mtvm_rq_smmlar", 40), ("mtvm_rq_usat8(mtvm_rq_smmlar", 5), ("(int8_t)mtvm_rq_ssat8(mtvm_rq_smmlar", 5), ("mtvm_rq_clamp((mtvm_rq_smmlar", 5),
-            ("_requant[", 10), ("_right[", 5), ("mtvm_gemm16_2x2(col, w,", 20),
+            ("_requant[", 10), ("_right[", 5), ("mtvm_gemm16_2x2(col, w,", 20), ("int32_t b0 = a0, b1 = a1", 5),
         })
         {
             int count = sources.Count(s => s.Contains(path, StringComparison.Ordinal));

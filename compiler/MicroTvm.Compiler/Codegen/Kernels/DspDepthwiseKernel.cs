@@ -68,10 +68,10 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         var bound = new long[ch];
         for (int oc = 0; oc < ch; oc++)
         {
-            long taps = 0;
-            for (int tap = 0; tap < fh * fw; tap++) taps += Math.Abs((long)w[tap * ch + oc]);
+            long weights = 0;
+            for (int tap = 0; tap < fh * fw; tap++) weights += Math.Abs((long)w[tap * ch + oc]);
             long biasMax = Enumerable.Range(0, rowClasses.Count * colClasses.Count).Max(k => Math.Abs((long)folded[k * ch + oc]));
-            bound[oc] = biasMax + 128L * taps;
+            bound[oc] = biasMax + 128L * weights;
         }
 
         // The fast requantization wants the accumulator times a power of two per channel: filter pairs and biases carry it.
@@ -79,18 +79,20 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         int ScaleOf(int channel) => fast is null ? 1 : fast.Scale[channel];
         for (int k = 0; k < folded.Length; k++) folded[k] *= ScaleOf(k % ch);
 
-        // Filter as int16 pairs per (tap, group): (c0, c2), (c1, c3) — the order SXTB16 gives the input.
+        // Filter as int16 pairs per (group, tap): (c0, c2), (c1, c3) — the order SXTB16 gives the input; a group's
+        // taps follow each other, so one LDRD with post-increment reads each tap's two words.
+        int taps = fh * fw;
         var pairs = new int[fh * fw * groups * 2];
         for (int tap = 0; tap < fh * fw; tap++)
             for (int g = 0; g < groups; g++)
             {
                 int Pack(int lo, int hi) => unchecked((int)((uint)(ushort)(short)(w[tap * ch + lo] * ScaleOf(lo)) | ((uint)(ushort)(short)(w[tap * ch + hi] * ScaleOf(hi)) << 16)));
-                pairs[(tap * groups + g) * 2] = Pack(4 * g, 4 * g + 2);
-                pairs[(tap * groups + g) * 2 + 1] = Pack(4 * g + 1, 4 * g + 3);
+                pairs[(g * taps + tap) * 2] = Pack(4 * g, 4 * g + 2);
+                pairs[(g * taps + tap) * 2 + 1] = Pack(4 * g + 1, 4 * g + 3);
             }
 
         string wName = c.Constants.Int32($"{c.Prefix}_filter", pairs,
-            $"operator {node.Index} filter {filter.Name} {Dims(filter)} as int16 pairs [tap][channel/4][(c0,c2),(c1,c3)]");
+            $"operator {node.Index} filter {filter.Name} {Dims(filter)} as int16 pairs [channel/4][tap][(c0,c2),(c1,c3)]");
 
         string table = c.Constants.Int32($"{c.Prefix}_bias", folded,
             $"operator {node.Index} bias - input zero point * sum of the valid taps, per output channel, for {rowClasses.Count}x{colClasses.Count} distinct clamped windows");
@@ -118,6 +120,47 @@ internal sealed class DspDepthwiseKernel : TargetKernel
             body.Line($"const int fy1 = {ih} - iy0 < {fh} ? {ih} - iy0 : {fh};");
             using (body.Block($"for (ox = 0; ox < {ow}; ++ox)"))
             {
+                if (ow > 1)
+                {
+                    // Two horizontally adjacent pixels whose windows lie inside the image: each tap's filter words are
+                    // read once for both, and each channel's requantization constants once.
+                    body.Line($"const int px = ox * {a.StrideW} - {pw}, py = oy * {a.StrideH} - {ph};");
+                    using (body.Block($"if (ox + 1 < {ow} && py >= 0 && py + {fh} <= {ih} && px >= 0 && px + {a.StrideW + fw} <= {iw})"))
+                    {
+                        body.Line($"const int32_t* bias = {table} + ({rowIndex} * {colClasses.Count} + {colIndex}) * {ch};");
+                        body.Line($"const int8_t* image = {c.Input(0)} + (size_t)n * {ih * iw * ch} + (py * {iw} + px) * {ch};");
+                        body.Line($"int8_t* o = {c.Output()} + (((size_t)n * {oh} + oy) * {ow} + ox) * {ch};");
+                        body.Line($"const int32_t* k = {wName};");
+                        using (body.Block($"for (g = 0; g < {groups}; ++g)"))
+                        {
+                            body.Line("int32_t a0 = bias[4 * g], a1 = bias[4 * g + 1], a2 = bias[4 * g + 2], a3 = bias[4 * g + 3];");
+                            body.Line("int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;");
+                            body.Line("const int8_t* x = image + 4 * g;");
+                            for (int fy = 0; fy < fh; fy++)
+                                for (int fx = 0; fx < fw; fx++)
+                                    using (body.Block(""))
+                                    {
+                                        int offset = (fy * iw + fx) * ch;
+                                        body.Line("int32_t k02, k13;");
+                                        body.Line("MTVM_LOAD2(k02, k13, k);");
+                                        body.Line($"{{ const uint32_t v = mtvm_load4(x + {offset}); const int32_t even = mtvm_sxtb16(v), odd = mtvm_sxtb16_ror8(v);");
+                                        body.Line("  a0 = mtvm_smlabb(even, k02, a0); a2 = mtvm_smlatt(even, k02, a2); a1 = mtvm_smlabb(odd, k13, a1); a3 = mtvm_smlatt(odd, k13, a3); }");
+                                        body.Line($"{{ const uint32_t v = mtvm_load4(x + {offset + a.StrideW * ch}); const int32_t even = mtvm_sxtb16(v), odd = mtvm_sxtb16_ror8(v);");
+                                        body.Line("  b0 = mtvm_smlabb(even, k02, b0); b2 = mtvm_smlatt(even, k02, b2); b1 = mtvm_smlabb(odd, k13, b1); b3 = mtvm_smlatt(odd, k13, b3); }");
+                                    }
+
+                            for (int j = 0; j < 4; j++)
+                            {
+                                body.Line($"o[4 * g + {j}] = {req($"a{j}", $"4 * g + {j}")};");
+                                body.Line($"o[{ch} + 4 * g + {j}] = {req($"b{j}", $"4 * g + {j}")};");
+                            }
+                        }
+
+                        body.Line("++ox;");
+                        body.Line("continue;");
+                    }
+                }
+
                 body.Line($"const int ix0 = ox * {a.StrideW} - {pw};");
                 body.Line($"const int fx0 = ix0 < 0 ? -ix0 : 0;");
                 body.Line($"const int fx1 = {iw} - ix0 < {fw} ? {iw} - ix0 : {fw};");
@@ -129,14 +172,14 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                 using (body.Block($"for (g = 0; g < {groups}; ++g)"))
                 {
                     body.Line("int32_t a0 = bias[4 * g], a1 = bias[4 * g + 1], a2 = bias[4 * g + 2], a3 = bias[4 * g + 3];");
-                    body.Line($"const int32_t* k = {wName} + 2 * g;");
+                    body.Line($"const int32_t* k = {wName} + {2 * taps} * g;");
 
                     using (body.Block("if (full)"))
                     {
                         body.Line("const int8_t* x = image + origin + 4 * g;");
                         for (int fy = 0; fy < fh; fy++)
                             for (int fx = 0; fx < fw; fx++)
-                                Tap(body, $"{(fy * iw + fx) * ch}", $"{(fy * fw + fx) * groups * 2}");
+                                Tap(body, $"{(fy * iw + fx) * ch}", $"{(fy * fw + fx) * 2}");
                     }
 
                     using (body.Block("else"))
@@ -146,7 +189,7 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                                 using (body.Block($"if (fy0 <= {fy} && {fy} < fy1 && fx0 <= {fx} && {fx} < fx1)"))
                                 {
                                     body.Line($"const int8_t* x = image + (origin + {(fy * iw + fx) * ch} + 4 * g);");
-                                    Tap(body, "0", $"{(fy * fw + fx) * groups * 2}");
+                                    Tap(body, "0", $"{(fy * fw + fx) * 2}");
                                 }
                     }
 
