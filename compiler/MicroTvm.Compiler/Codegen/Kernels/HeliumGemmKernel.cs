@@ -7,10 +7,13 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 
 /// <summary>
 /// int8 CONV_2D (dilation 1), DEPTHWISE_CONV_2D of a one-channel input and FULLY_CONNECTED for Helium (MVE,
-/// Cortex-M55) as a matrix product: each output pixel's receptive field is gathered into an int8 column (padding
-/// taps hold the input zero point; the zero-point correction is folded into the bias at compile time) and
-/// VMLADAVA multiplies 16 bytes of a column with 16 bytes of a filter row into a 32-bit sum in one instruction;
-/// filter rows are padded to whole words per filter row, then the column to a multiple of 16 with zero weights.
+/// Cortex-M55) as a matrix product, two output pixels by blocks of 4 output channels: VMLADAVA multiplies 16 bytes
+/// of a pixel's column with 16 bytes of a filter row into a 32-bit sum in one instruction (see mtvm_vgemm_2xn), and
+/// the 4 sums of a pixel are requantized as one vector (<see cref="HeliumRequantization"/>). A column is read in
+/// place where it lies in the input (pointwise stride-1 convolutions and FULLY_CONNECTED: the input pixel; filter
+/// rows of a whole number of 16-byte steps: each row of an interior pixel), else gathered tightly (padding taps hold
+/// the input zero point, folded into the bias at compile time); the last step of each piece is tail-predicated, so
+/// no MAC is spent on padding beyond the 16-byte step and nothing past the input is read.
 /// </summary>
 internal sealed class HeliumGemmKernel : TargetKernel
 {
@@ -48,15 +51,7 @@ internal sealed class HeliumGemmKernel : TargetKernel
     private sealed record Shape(int Batches, int InH, int InW, int InC, int OutH, int OutW, int OutC,
         int FilterH, int FilterW, int StrideH, int StrideW, int PadH, int PadW, FusedActivation Activation)
     {
-        /// <summary>Bytes of one filter row (fy), padded to whole words.</summary>
-        public int RowBytes => (FilterW * InC + 3) / 4 * 4;
-
-        /// <summary>Length of a column (and of a re-laid filter row set) in int8 values.</summary>
-        public int ColumnLength => FilterH * RowBytes;
-
         public int Pixels => Batches * OutH * OutW;
-
-        public bool Padded => RowBytes != FilterW * InC;
 
         /// <summary>False when every column is one input pixel as it is (pointwise, stride 1, no padding).</summary>
         public bool Spatial => FilterH > 1 || FilterW > 1 || PadH > 0 || PadW > 0 || StrideH > 1 || StrideW > 1 || InH != OutH || InW != OutW;
