@@ -18,6 +18,7 @@ public class ElementwiseKernelTests
     [Theory]
     [InlineData("cortex-m7", "mtvm_smmlar")]
     [InlineData("cortex-m4", "mtvm_smmlar")]
+    [InlineData("cortex-m55", "mtvm_add_sum4")]
     public void AddKernelsMatchTheReferenceEvaluator(string target, string marker)
     {
         var random = new Random(606);
