@@ -78,7 +78,7 @@ internal sealed class SupportLibrary
     {
         "min_max", "srdhm", "rdbpot", "mbqm", "mbqm64", "mbqm_gt_one", "sat_shift_left", "round_half_away_f",
         "clz32", "exp_neg_quarter", "exp_on_negative_values", "one_over_one_plus_x", "softmax_int8", "softmax_int8_int16", "exp_f32", "tanh_f32", "lut16",
-        "dsp", "requantize", "dsp_requantize", "mve_vector", "mve", "dsp_add", "helium_add",
+        "dsp", "requantize", "dsp_requantize", "mve_vector", "mve", "dsp_add", "helium_add", "pool_mean", "dsp_pool", "helium_pool",
     };
 
     private static readonly Dictionary<string, string[]> Dependencies = new()
@@ -86,6 +86,8 @@ internal sealed class SupportLibrary
         ["mbqm"] = new[] { "srdhm", "rdbpot" },
         ["mve"] = new[] { "mve_vector" },
         ["helium_add"] = new[] { "mve" },
+        ["dsp_pool"] = new[] { "dsp", "dsp_add" },
+        ["helium_pool"] = new[] { "mve", "pool_mean" },
         ["tanh_f32"] = new[] { "exp_f32" },
         ["mbqm_gt_one"] = new[] { "srdhm" },
         ["exp_neg_quarter"] = new[] { "srdhm", "rdbpot" },
@@ -104,6 +106,9 @@ internal sealed class SupportLibrary
         ["mve"] = Kernels.HeliumSupport.Helium,
         ["dsp_add"] = Kernels.DspAddKernel.Support,
         ["helium_add"] = Kernels.HeliumAddKernel.Support,
+        ["pool_mean"] = Kernels.DspPoolKernel.Mean,
+        ["dsp_pool"] = Kernels.DspPoolKernel.DspSupport,
+        ["helium_pool"] = Kernels.DspPoolKernel.HeliumSupport,
         ["min_max"] = """
             static inline int32_t min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
             static inline int32_t max_i32(int32_t a, int32_t b) { return a > b ? a : b; }

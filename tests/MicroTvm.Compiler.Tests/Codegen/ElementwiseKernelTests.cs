@@ -1,5 +1,6 @@
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Quantization;
+using MicroTvm.Compiler.Reference;
 using MicroTvm.Compiler.Tests.Reference;
 using static MicroTvm.Compiler.Tests.Reference.GraphBuilder;
 
@@ -11,7 +12,9 @@ namespace MicroTvm.Compiler.Tests.Codegen;
 /// emulation of every instruction: seeded random operators over element counts that are and are not multiples of
 /// four, output scales that give every right shift from 0 to 24 and some left shifts, all activations, zero points at
 /// the int8 extremes, SUB, constant operands, and operators whose inputs run through all 65,536 pairs of int8 values.
-/// Broadcasting operators must stay with the portable kernel (and still match).
+/// Broadcasting operators must stay with the portable kernel (and still match). The pooling kernels (SXTAB16 sums and
+/// SSUB8/SEL maxima; VLDRB.S16/VADD.I16 and VLDRB.S8/VMAX.S8 on Helium) likewise, over clipped SAME windows, strides,
+/// channel counts that are and are not multiples of the lane count, and whole-input windows of 256 extreme values.
 /// </summary>
 public class ElementwiseKernelTests
 {
@@ -43,6 +46,61 @@ public class ElementwiseKernelTests
         var used = TargetKernelTests.Check(target, marker, cases);
         Assert.True(used.Count(u => u) >= expected, $"only {used.Count(u => u)} of {expected} same-shape cases used the target kernel");
         for (int i = cases.Count - 4; i < cases.Count; i++) Assert.False(used[i], $"the broadcasting {cases[i].Description} must use the portable kernel");
+    }
+
+    [Theory]
+    [InlineData("cortex-m7", "mtvm_sxtab16")]
+    [InlineData("cortex-m55", "mtvm_pool_zero16")]
+    public void PoolingKernelsMatchTheReferenceEvaluator(string target, string marker)
+    {
+        var random = new Random(707);
+        var cases = new List<RandomGraphs.Case>();
+        var handled = new List<bool>();
+        for (int i = 0; i < 36; i++)
+        {
+            bool average = i % 2 == 0;
+            var (c, taps) = Pool(random, average, extremes: i % 9 == 4 ? -128 : i % 9 == 5 ? 127 : null, global: i % 6 == 1);
+            cases.Add(c);
+            handled.Add((!average || taps <= 256) && (target == "cortex-m55" || c.Graph.Inputs[0].Shape[3] % 4 == 0));
+        }
+
+        // The largest exact windows: 256 taps of -128 (the int16 sum's minimum) and of 127.
+        foreach (var value in new[] { -128, 127 })
+        {
+            var c = Pool(random, true, value, global: true, size: 16).Case;
+            cases.Add(c);
+            handled.Add(target == "cortex-m55" || c.Graph.Inputs[0].Shape[3] % 4 == 0);
+        }
+
+        var used = TargetKernelTests.Check(target, marker, cases);
+        for (int i = 0; i < cases.Count; i++) Assert.True(used[i] == handled[i], $"{cases[i].Description}: target kernel used {used[i]}, expected {handled[i]}");
+    }
+
+    /// <summary>A pooling operator: channel counts that are and are not multiples of 4, 8 and 16, windows clipped by
+    /// SAME padding, strides, whole-input windows; inputs random or all one extreme value.</summary>
+    private static (RandomGraphs.Case Case, int Taps) Pool(Random r, bool average, int? extremes, bool global, int size = 0)
+    {
+        while (true)
+        {
+            int n = Next(r, 1, 2), h = size > 0 ? size : Next(r, 1, 12), w = size > 0 ? size : Next(r, 1, 12);
+            int c = r.Next(3) == 0 ? Next(r, 1, 40) : 4 * Next(r, 1, 12);
+            int fh = global ? h : Next(r, 1, Math.Min(h, 5)), fw = global ? w : Next(r, 1, Math.Min(w, 5));
+            int sh = global ? 1 : Next(r, 1, 3), sw = global ? 1 : Next(r, 1, 3);
+            var padding = global || r.Next(2) == 0 ? Padding.Valid : Padding.Same;
+            int oh = ConvGeometry.OutputSize(padding, h, fh, sh, 1), ow = ConvGeometry.OutputSize(padding, w, fw, sw, 1);
+            if (oh < 1 || ow < 1) continue;
+            var q = Q(Scale(r, 0.01, 0.1), ZeroPoint(r));
+            var b = new GraphBuilder();
+            var input = b.Input(ElementType.Int8, new[] { n, h, w, c }, q);
+            var output = b.Tensor(ElementType.Int8, new[] { n, oh, ow, c }, q);
+            var activation = Activation(r);
+            b.Op(average ? OpKind.AveragePool2D : OpKind.MaxPool2D, new Pool2DAttributes(padding, sh, sw, fh, fw, activation), new[] { input }, output);
+            var graph = b.Build(output);
+            long count = (long)n * h * w * c;
+            var data = extremes is { } v ? Bytes(ElementType.Int8, Enumerable.Repeat((double)v, (int)count)) : Int8s(r, count);
+            string description = $"{(average ? "AVERAGE" : "MAX")}_POOL_2D [{n},{h},{w},{c}] filter {fh}x{fw} stride {sh}x{sw} {padding} {activation}{(extremes is null ? "" : $" all {extremes}")}";
+            return (new RandomGraphs.Case(description, graph, new[] { data }), fh * fw);
+        }
     }
 
     private static int Next(Random r, int min, int max) => r.Next(min, max + 1);
