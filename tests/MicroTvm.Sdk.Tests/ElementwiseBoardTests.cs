@@ -1,0 +1,97 @@
+using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Reference;
+using MicroTvm.Compiler.Tests.Frontend;
+using MicroTvm.Compiler.Tflite;
+using MicroTvm.Sdk.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static MicroTvm.Compiler.Tests.Frontend.TfliteModelBuilder;
+
+namespace MicroTvm.Sdk.Tests;
+
+/// <summary>
+/// The target-specific ADD/SUB and pooling kernels on the boards themselves, where the real instructions run (SMMLAR,
+/// SSAT with a shift, BFI, SSUB8/SEL, SXTAB16 on the Cortex-M4; gathers, VQRDMLASH, predicated tails on the
+/// Cortex-M55) instead of their portable emulation: one-operator .tflite models as <c>&lt;MicroModel&gt;</c> items,
+/// seeded random inputs, expected outputs from the reference evaluator, shapes that reach every path (tails of 1..3
+/// elements, a zero right shift, upper clamps, SUB, channel counts that fill no whole vector, clipped windows).
+/// </summary>
+[Collection(SdkCollection.Name)]
+public sealed class ElementwiseBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
+{
+    [Theory]
+    [InlineData("mps2-an386")]
+    [InlineData("mps3-an547")]
+    public void AddAndPoolingKernelsGiveTheEvaluatorsOutputsOnTheBoard(string board)
+    {
+        var random = new Random(808);
+        string root = Path.Combine(Path.GetTempPath(), "microtvm-tests", $"elementwise-models-{Guid.NewGuid():N}");
+        var firmware = new ModelCheckFirmware(root);
+        string target = board == "mps3-an547" ? "cortex-m55" : "cortex-m4";
+        void Model(string name, Func<TfliteModelBuilder> build)
+        {
+            var folder = Path.Combine(root, name);
+            Directory.CreateDirectory(folder);
+            File.WriteAllBytes(Path.Combine(folder, "model.tflite"), build().Build());
+            var graph = TfliteImporter.Load(Path.Combine(folder, "model.tflite"));
+            for (int k = 0; k < 3; k++)
+            {
+                var inputs = graph.Inputs.Select(t => Enumerable.Range(0, (int)t.ElementCount).Select(i => (byte)(i % 5 == 0 ? 128 : i % 5 == 1 ? 127 : random.Next(256))).ToArray()).ToArray();
+                for (int i = 0; i < inputs.Length; i++)
+                    File.WriteAllBytes(Path.Combine(folder, inputs.Length == 1 ? $"input{k}.bin" : $"input{k}_{i}.bin"), inputs[i]);
+                File.WriteAllBytes(Path.Combine(folder, $"output{k}.bin"), ReferenceEvaluator.Run(graph, inputs)[graph.Outputs[0]]);
+            }
+
+            // The build compiles the item for the board's CPU exactly so: the target kernel must be the one that runs.
+            var compiled = ModelCompiler.Compile(graph, new CompileOptions(target, name));
+            string source = compiled.Files[compiled.SourceFile];
+            string marker = (target, graph.Nodes[0].Kind is OpKind.Add or OpKind.Sub) switch
+            {
+                ("cortex-m55", true) => "mtvm_add_sum4",
+                ("cortex-m55", false) => "mtvm_pool_zero16",
+                (_, true) => "mtvm_smmlar",
+                _ => "mtvm_sxtab16",
+            };
+            Assert.True(source.Contains(marker, StringComparison.Ordinal), $"{name} on {target} does not use the target kernel ({marker})");
+            firmware.AddMicroModel(name);
+        }
+
+        // ADD: a tail of 3, TFLite's typical scales with ReLU; RELU6 (upper clamp) with a tail of 1; a zero right shift
+        // (tiny output scale); SUB with a tail of 2.
+        Model("add_relu", () => Binary(Builtin.Add, Options.Add(activation: 1), 2 * 4 * 4 * 8 + 3, (0.05f, -3), (0.08f, 10), (0.1f, -128)));
+        Model("add_relu6", () => Binary(Builtin.Add, Options.Add(activation: 3), 4 * 9 + 1, (0.04f, 5), (0.03f, -7), (0.06f, -20)));
+        Model("add_shift0", () => Binary(Builtin.Add, Options.Add(), 21, (0.05f, 0), (0.05f, 1), (0.05f * 2 / (1 << 20) / 0.75f, 0)));
+        Model("sub", () => Binary(Builtin.Sub, Options.Sub(), 30, (0.02f, 30), (0.06f, -40), (0.07f, 2)));
+        // Pools: whole-input average (one run of taps), SAME windows clipped at the edges with 12 channels (Helium:
+        // a predicated tail of 4), max with RELU6 and 20 channels (a tail of 4 of 16).
+        Model("avg_global", () => Pool(Builtin.AveragePool2D, [1, 9, 5, 24], 9, 5, 1, Options.Valid, 0, [1, 1, 1, 24]));
+        Model("avg_same", () => Pool(Builtin.AveragePool2D, [1, 6, 7, 12], 3, 3, 2, Options.Same, 1, [1, 3, 4, 12]));
+        Model("max_relu6", () => Pool(Builtin.MaxPool2D, [2, 5, 5, 20], 2, 3, 2, Options.Same, 3, [2, 3, 3, 20]));
+
+        var project = firmware.CreateProject(sdk, $"<PropertyGroup><Board>{board}</Board></PropertyGroup>", $"elementwise-{board}");
+        firmware.RunAndAssertAllMatch(project, log);
+    }
+
+    private static TfliteModelBuilder Binary(int op, Options options, int count, (float, long) qa, (float, long) qb, (float, long) qo)
+    {
+        var b = new TfliteModelBuilder();
+        int x = b.AddTensor("x", ElementType.Int8, [count], quantization: qa);
+        int y = b.AddTensor("y", ElementType.Int8, [count], quantization: qb);
+        int z = b.AddTensor("z", ElementType.Int8, [count], quantization: qo);
+        b.Inputs.AddRange([x, y]);
+        b.Outputs.Add(z);
+        b.AddOperator(op, [x, y], [z], options);
+        return b;
+    }
+
+    private static TfliteModelBuilder Pool(int op, int[] input, int filterH, int filterW, int stride, int padding, int activation, int[] output)
+    {
+        var b = new TfliteModelBuilder();
+        int x = b.AddTensor("x", ElementType.Int8, input, quantization: (0.05f, -5));
+        int z = b.AddTensor("z", ElementType.Int8, output, quantization: (0.05f, -5));
+        b.Inputs.Add(x);
+        b.Outputs.Add(z);
+        b.AddOperator(op, [x], [z], Options.Pool2D(padding, stride, stride, filterW, filterH, activation));
+        return b;
+    }
+}
