@@ -85,7 +85,7 @@ internal sealed class SupportLibrary
     {
         ["mbqm"] = new[] { "srdhm", "rdbpot" },
         ["mve"] = new[] { "mve_vector" },
-        ["helium_add"] = new[] { "mve" },
+        ["helium_add"] = new[] { "mve_vector" },
         ["dsp_pool"] = new[] { "dsp", "dsp_add" },
         ["helium_pool"] = new[] { "mve", "pool_mean" },
         ["tanh_f32"] = new[] { "exp_f32" },

@@ -6,7 +6,7 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// <see cref="AddTables"/> on Helium (MVE), four int32 lanes per step: two widening byte loads (VLDRB.U32), two
 /// gathers from the tables (VLDRW.U32 with the bytes as word offsets), VADD, then K + SRDHM(sum, M) in one
 /// VQRDMLASH, the sign correction (VSHR #31, VADD), the right shift (VSHL by a negative register), VMAX/VMIN to the
-/// activation range and a narrowing store (VSTRB.32); a tail of 1..3 elements is one predicated step.
+/// activation range and a narrowing store (VSTRB.32, mtvm_v_st_s8 of HeliumSupport); a tail of 1..3 elements is one predicated step.
 /// </summary>
 internal sealed class HeliumAddKernel : TargetKernel
 {
@@ -22,34 +22,32 @@ internal sealed class HeliumAddKernel : TargetKernel
     {
         var p = AddTables.For(c.Node, doubled: false)!;
         var (t1, t2) = p.Emit(c, "");
-        c.Support.Use("mve");
         c.Support.Use("helium_add");
         c.Support.UseMemcpy();
         var body = c.Body;
         body.Line($"const uint8_t* a = (const uint8_t*){c.Input(0)};");
         body.Line($"const uint8_t* b = (const uint8_t*){c.Input(1)};");
         body.Line($"int8_t* o = {c.Output()};");
-        body.Line($"const mtvm_i32x4 m = mtvm_add_dup({p.Multiplier}), lo = mtvm_add_dup({Math.Max(p.Activation.Min, -128)}), hi = mtvm_add_dup({Math.Min(p.Activation.Max, 127)});");
+        body.Line($"const mtvm_i32x4 m = mtvm_v_dup({p.Multiplier}), lo = mtvm_v_dup({Math.Max(p.Activation.Min, -128)}), hi = mtvm_v_dup({Math.Min(p.Activation.Max, 127)});");
         string Requantize(string sum) => $"mtvm_add_requantize4({sum}, m, {p.Constant}, {p.Shift}, lo, hi)";
         if (p.Count >= 4)
         {
             body.Line($"const uint8_t* const end = a + {p.Count / 4 * 4};");
             using (body.Block("while (a != end)"))
             {
-                body.Line($"mtvm_add_store4(o, {Requantize($"mtvm_add_sum4({t1}, {t2}, a, b)")});");
+                body.Line($"mtvm_v_st_s8(o, {Requantize($"mtvm_add_sum4({t1}, {t2}, a, b)")});");
                 body.Line("a += 4; b += 4; o += 4;");
             }
         }
 
         if (p.Count % 4 != 0)
-            body.Line($"mtvm_add_store4_n(o, {Requantize($"mtvm_add_sum4_n({t1}, {t2}, a, b, {p.Count % 4})")}, {p.Count % 4});");
+            body.Line($"mtvm_v_st_s8_n(o, {Requantize($"mtvm_add_sum4_n({t1}, {t2}, a, b, {p.Count % 4})")}, {p.Count % 4});");
     }
 
     /// <summary>The Helium instructions of the kernel; portable C of the same semantics elsewhere (host tests).
-    /// Needs "mve" (<c>mtvm_i32x4</c>).</summary>
+    /// Needs "mve_vector" (<c>mtvm_i32x4</c>, <c>mtvm_v_dup</c>, <c>mtvm_v_st_s8</c>).</summary>
     public const string Support = """
         #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MICROTVM_PORTABLE_DSP)
-        static inline mtvm_i32x4 mtvm_add_dup(int32_t v) { return vdupq_n_s32(v); }
         /* t1[a[i]] + t2[b[i]] for four lanes: widening byte loads, gathers of words at the bytes' offsets */
         static inline mtvm_i32x4 mtvm_add_sum4(const int32_t* t1, const int32_t* t2, const uint8_t* a, const uint8_t* b) {
             return vaddq_s32(vldrwq_gather_shifted_offset_s32(t1, vldrbq_u32(a)), vldrwq_gather_shifted_offset_s32(t2, vldrbq_u32(b)));
@@ -65,10 +63,7 @@ internal sealed class HeliumAddKernel : TargetKernel
             if (e > 0) v = vshlq_r_s32(vaddq_s32(v, vshrq_n_s32(s, 31)), -e);
             return vminq_s32(vmaxq_s32(v, lo), hi);
         }
-        static inline void mtvm_add_store4(int8_t* o, mtvm_i32x4 v) { vstrbq_s32(o, v); }
-        static inline void mtvm_add_store4_n(int8_t* o, mtvm_i32x4 v, int n) { vstrbq_p_s32(o, v, vctp32q((uint32_t)n)); }
         #else
-        static inline mtvm_i32x4 mtvm_add_dup(int32_t v) { mtvm_i32x4 r; int i; for (i = 0; i < 4; ++i) r.lane[i] = v; return r; }
         static inline mtvm_i32x4 mtvm_add_sum4_n(const int32_t* t1, const int32_t* t2, const uint8_t* a, const uint8_t* b, int n) {
             mtvm_i32x4 r;
             int i;
@@ -91,8 +86,6 @@ internal sealed class HeliumAddKernel : TargetKernel
             }
             return s;
         }
-        static inline void mtvm_add_store4_n(int8_t* o, mtvm_i32x4 v, int n) { int i; for (i = 0; i < n; ++i) o[i] = (int8_t)v.lane[i]; }
-        static inline void mtvm_add_store4(int8_t* o, mtvm_i32x4 v) { mtvm_add_store4_n(o, v, 4); }
         #endif
         """;
 }
