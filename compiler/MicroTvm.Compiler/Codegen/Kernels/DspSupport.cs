@@ -29,6 +29,8 @@ internal static class DspSupport
         static inline int32_t mtvm_smmulr(int32_t a, int32_t b) { int32_t r; __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b)); return r; }
         /* two consecutive words, then p += 2 (one LDRD with post-increment; words need only 4-byte alignment) */
         #define MTVM_LOAD2(lo, hi, p) __asm__("ldrd %0, %1, [%2], #8" : "=&r"(lo), "=&r"(hi), "+r"(p) : : "memory")
+        /* two words to p, then p += 4 (one STRD with post-increment: one pixel's half of an interleaved column) */
+        #define MTVM_STORE2_SKIP2(lo, hi, p) __asm__ volatile("strd %1, %2, [%0], #16" : "+r"(p) : "r"(lo), "r"(hi) : "memory")
         #if defined(__OPTIMIZE__) /* (without optimisation gcc cannot find the registers the assembly needs) */
         /* One step of mtvm_gemm16_2x2: 4 column words (two pixels) by one LDM into r8-r11, each row's two words by one
            LDRD into r4, r5, eight SMLAD. */
@@ -68,6 +70,7 @@ internal static class DspSupport
         #endif
         #else
         #define MTVM_LOAD2(lo, hi, p) do { (lo) = (p)[0]; (hi) = (p)[1]; (p) += 2; } while (0)
+        #define MTVM_STORE2_SKIP2(lo, hi, p) do { (p)[0] = (lo); (p)[1] = (hi); (p) += 4; } while (0)
         static inline int32_t mtvm_smmulr(int32_t a, int32_t b) { return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32); }
         static inline int32_t mtvm_lo16(int32_t v) { return (int32_t)(int16_t)(uint16_t)((uint32_t)v & 0xFFFFu); }
         static inline int32_t mtvm_hi16(int32_t v) { return (int32_t)(int16_t)(uint16_t)((uint32_t)v >> 16); }
@@ -108,12 +111,19 @@ internal static class DspSupport
         }
         /* The same into one pixel's half of an interleaved two-pixel column: two words, then two of the other pixel. */
         static inline void mtvm_widen_x2(const int8_t* src, int32_t* dst, int bytes) {
-            int i;
-            for (i = 0; i < bytes; i += 4) {
-                const uint32_t v = mtvm_load4(src + i);
+            const int8_t* const end = src + bytes;
+            if (bytes & 4) {
+                const uint32_t v = mtvm_load4(src);
                 dst[0] = mtvm_sxtb16(v);
                 dst[1] = mtvm_sxtb16_ror8(v);
-                dst += 4;
+                src += 4; dst += 4;
+            }
+            /* two words per pass: the loop's own instructions are paid half as often */
+            while (src != end) {
+                const uint32_t v = mtvm_load4(src), u = mtvm_load4(src + 4);
+                MTVM_STORE2_SKIP2(mtvm_sxtb16(v), mtvm_sxtb16_ror8(v), dst);
+                MTVM_STORE2_SKIP2(mtvm_sxtb16(u), mtvm_sxtb16_ror8(u), dst);
+                src += 8;
             }
         }
         /* `words` pairs (value, value) into one pixel's half of an interleaved column. */
