@@ -12,9 +12,11 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// hold the input zero point, so every column has the same length and the zero-point correction is one constant
 /// per output channel folded into the bias at compile time), and two columns are multiplied with two filter rows
 /// at a time by SMLAD (two 16-bit MACs per instruction). Filter rows are re-laid out at compile time: each filter
-/// row (fy) is padded with zero weights to a multiple of 4 bytes, so the kernel reads whole words and one SXTB16
-/// (plain and ROR #8) per weight word yields the pairs in the columns' order. Accumulation is int32 wrap-around,
-/// equal to TFLite's int32 sum; requantization is bit-exact (<see cref="DspSupport.Requantize"/>).
+/// row (fy) is padded with zero weights to a multiple of 4 bytes. CONV_2D filters are widened to int16 pairs in the
+/// columns' order and interleaved two rows at a time, the two columns interleaved per 4 values, so one LDM, two LDRD
+/// and eight SMLAD make 16 MACs (<c>mtvm_gemm16_2x2</c>); FULLY_CONNECTED keeps int8 rows and unpacks each weight
+/// word with SXTB16 (plain and ROR #8). Accumulation is int32 wrap-around, equal to TFLite's int32 sum;
+/// requantization is bit-exact (<see cref="DspRequantization"/>, else <see cref="DspSupport.Requantize"/>).
 /// </summary>
 internal sealed class DspGemmKernel : TargetKernel
 {
