@@ -20,32 +20,9 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// </summary>
 internal sealed class DspGemmKernel : TargetKernel
 {
-    private readonly ConvolutionKernel _convolution = new();
-    private readonly FullyConnectedKernel _fullyConnected = new();
-
     public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Conv2D, OpKind.DepthwiseConv2D, OpKind.FullyConnected };
 
-    public override bool Handles(Node node, TargetDescription target)
-    {
-        if (!target.HasDsp || node.Input(0).Type != ElementType.Int8) return false;
-        if (node.Kind == OpKind.DepthwiseConv2D)
-        {
-            // One input channel: a depthwise convolution is an ordinary one with the multiplier as output channels.
-            var d = node.AttributesAs<DepthwiseConv2DAttributes>();
-            return node.Input(0).Rank == 4 && node.Input(0).Shape[3] == 1 && d.DilationH == 1 && d.DilationW == 1
-                && _convolution.Unsupported(node) is null && RequantizationFits(node, node.Output.Shape[3], d.Activation);
-        }
-
-        if (node.Kind == OpKind.Conv2D)
-        {
-            var a = node.AttributesAs<Conv2DAttributes>();
-            return a.DilationH == 1 && a.DilationW == 1 && _convolution.Unsupported(node) is null
-                && RequantizationFits(node, node.Output.Shape[3], a.Activation);
-        }
-
-        return node.Kind == OpKind.FullyConnected && _fullyConnected.Unsupported(node) is null
-            && RequantizationFits(node, node.Input(1).Shape[0], node.AttributesAs<FullyConnectedAttributes>().Activation);
-    }
+    public override bool Handles(Node node, TargetDescription target) => target.HasDsp && GemmShape.Takes(node);
 
     /// <summary>True when every channel's |accumulator| * 2^left shift stays below 2^30, so the cheaper
     /// mtvm_requantize_small is exact.</summary>
@@ -60,64 +37,12 @@ internal sealed class DspGemmKernel : TargetKernel
         return q.OutputShifts.All(s => s is >= -31 and <= 30) && q.OutputMultipliers.All(m => m != int.MinValue);
     }
 
-    public override string? Unsupported(Node node) =>
-        node.Kind == OpKind.FullyConnected ? _fullyConnected.Unsupported(node) : _convolution.Unsupported(node);
-
-    /// <summary>The operator as a convolution over NHWC images (FULLY_CONNECTED: 1x1 images, depth channels).</summary>
-    private sealed record Shape(int Batches, int InH, int InW, int InC, int OutH, int OutW, int OutC,
-        int FilterH, int FilterW, int StrideH, int StrideW, int PadH, int PadW, FusedActivation Activation)
-    {
-        /// <summary>Bytes of one filter row (fy), padded to whole words.</summary>
-        public int RowBytes => (FilterW * InC + 3) / 4 * 4;
-
-        /// <summary>Length of a column (and of a re-laid filter row set) in int8 values.</summary>
-        public int ColumnLength => FilterH * RowBytes;
-
-        public int Pixels => Batches * OutH * OutW;
-
-        public bool Padded => RowBytes != FilterW * InC;
-
-        /// <summary>False when every column is one input pixel as it is (pointwise, stride 1, no padding).</summary>
-        public bool Spatial => FilterH > 1 || FilterW > 1 || PadH > 0 || PadW > 0 || StrideH > 1 || StrideW > 1 || InH != OutH || InW != OutW;
-    }
-
-    private static Shape ShapeOf(Node node)
-    {
-        var input = node.Input(0);
-        var filter = node.Input(1);
-        var output = node.Output;
-        if (node.Kind == OpKind.FullyConnected)
-        {
-            int depth = filter.Shape[1];
-            return new Shape((int)(input.ElementCount / depth), 1, 1, depth, 1, 1, filter.Shape[0], 1, 1, 1, 1, 0, 0,
-                node.AttributesAs<FullyConnectedAttributes>().Activation);
-        }
-
-        Padding padding;
-        int sh, sw;
-        FusedActivation activation;
-        if (node.Kind == OpKind.DepthwiseConv2D)
-        {
-            var d = node.AttributesAs<DepthwiseConv2DAttributes>();
-            (padding, sh, sw, activation) = (d.Padding, d.StrideH, d.StrideW, d.Activation);
-        }
-        else
-        {
-            var a = node.AttributesAs<Conv2DAttributes>();
-            (padding, sh, sw, activation) = (a.Padding, a.StrideH, a.StrideW, a.Activation);
-        }
-
-        int fh = filter.Shape[1], fw = filter.Shape[2];
-        return new Shape(input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3], output.Shape[1], output.Shape[2], output.Shape[3],
-            fh, fw, sh, sw,
-            ConvGeometry.PaddingBefore(padding, input.Shape[1], fh, sh, 1), ConvGeometry.PaddingBefore(padding, input.Shape[2], fw, sw, 1),
-            activation);
-    }
+    public override string? Unsupported(Node node) => GemmShape.Unsupported(node);
 
     public override void Emit(EmitContext c)
     {
         var node = c.Node;
-        var s = ShapeOf(node);
+        var s = GemmShape.Of(node);
         var input = node.Input(0);
         var filter = node.Input(1);
         var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
@@ -270,7 +195,7 @@ internal sealed class DspGemmKernel : TargetKernel
     /// <summary>The CONV_2D body: two output pixels' columns, interleaved per 4 values ([step][pixel][2 words]), times
     /// two filter rows at a time (mtvm_gemm16_2x2: one LDM, two LDRD, eight SMLAD per step). An odd last pixel is
     /// gathered into both halves and stored once.</summary>
-    private static void EmitInterleaved(EmitContext c, Shape s, int zx, string wName, string bName, Func<string, string, string> req)
+    private static void EmitInterleaved(EmitContext c, GemmShape s, int zx, string wName, string bName, Func<string, string, string> req)
     {
         var body = c.Body;
         int kp = s.ColumnLength, steps = kp / 4;
@@ -376,7 +301,7 @@ internal sealed class DspGemmKernel : TargetKernel
 
     /// <summary>Statements filling column <paramref name="column"/> with pixel <paramref name="pixel"/>'s receptive field.</summary>
     /// <summary>Interleaved: the column's words are two of every four (the other pixel's are between).</summary>
-    private static void Gather(CodeWriter body, Shape s, int zx, string pixel, string column, string image, string zeroRow, bool interleaved = false)
+    private static void Gather(CodeWriter body, GemmShape s, int zx, string pixel, string column, string image, string zeroRow, bool interleaved = false)
     {
         int spread = interleaved ? 2 : 1;
         int half = s.RowBytes / 2 * spread; /* column words per filter row */

@@ -17,78 +17,11 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// </summary>
 internal sealed class HeliumGemmKernel : TargetKernel
 {
-    private readonly ConvolutionKernel _convolution = new();
-    private readonly FullyConnectedKernel _fullyConnected = new();
-
     public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Conv2D, OpKind.DepthwiseConv2D, OpKind.FullyConnected };
 
-    public override bool Handles(Node node, TargetDescription target)
-    {
-        if (!target.HasMve || node.Input(0).Type != ElementType.Int8) return false;
-        if (node.Kind == OpKind.DepthwiseConv2D)
-        {
-            // One input channel: a depthwise convolution is an ordinary one with the multiplier as output channels.
-            var d = node.AttributesAs<DepthwiseConv2DAttributes>();
-            return node.Input(0).Rank == 4 && node.Input(0).Shape[3] == 1 && d.DilationH == 1 && d.DilationW == 1
-                && _convolution.Unsupported(node) is null && DspGemmKernel.RequantizationFits(node, node.Output.Shape[3], d.Activation);
-        }
+    public override bool Handles(Node node, TargetDescription target) => target.HasMve && GemmShape.Takes(node);
 
-        if (node.Kind == OpKind.Conv2D)
-        {
-            var a = node.AttributesAs<Conv2DAttributes>();
-            return a.DilationH == 1 && a.DilationW == 1 && _convolution.Unsupported(node) is null
-                && DspGemmKernel.RequantizationFits(node, node.Output.Shape[3], a.Activation);
-        }
-
-        return node.Kind == OpKind.FullyConnected && _fullyConnected.Unsupported(node) is null
-            && DspGemmKernel.RequantizationFits(node, node.Input(1).Shape[0], node.AttributesAs<FullyConnectedAttributes>().Activation);
-    }
-
-    public override string? Unsupported(Node node) =>
-        node.Kind == OpKind.FullyConnected ? _fullyConnected.Unsupported(node) : _convolution.Unsupported(node);
-
-    /// <summary>The operator as a convolution over NHWC images (FULLY_CONNECTED: 1x1 images, depth channels).</summary>
-    private sealed record Shape(int Batches, int InH, int InW, int InC, int OutH, int OutW, int OutC,
-        int FilterH, int FilterW, int StrideH, int StrideW, int PadH, int PadW, FusedActivation Activation)
-    {
-        public int Pixels => Batches * OutH * OutW;
-
-        /// <summary>False when every column is one input pixel as it is (pointwise, stride 1, no padding).</summary>
-        public bool Spatial => FilterH > 1 || FilterW > 1 || PadH > 0 || PadW > 0 || StrideH > 1 || StrideW > 1 || InH != OutH || InW != OutW;
-    }
-
-    private static Shape ShapeOf(Node node)
-    {
-        var input = node.Input(0);
-        var filter = node.Input(1);
-        var output = node.Output;
-        if (node.Kind == OpKind.FullyConnected)
-        {
-            int depth = filter.Shape[1];
-            return new Shape((int)(input.ElementCount / depth), 1, 1, depth, 1, 1, filter.Shape[0], 1, 1, 1, 1, 0, 0,
-                node.AttributesAs<FullyConnectedAttributes>().Activation);
-        }
-
-        Padding padding;
-        int sh, sw;
-        FusedActivation activation;
-        if (node.Kind == OpKind.DepthwiseConv2D)
-        {
-            var d = node.AttributesAs<DepthwiseConv2DAttributes>();
-            (padding, sh, sw, activation) = (d.Padding, d.StrideH, d.StrideW, d.Activation);
-        }
-        else
-        {
-            var a = node.AttributesAs<Conv2DAttributes>();
-            (padding, sh, sw, activation) = (a.Padding, a.StrideH, a.StrideW, a.Activation);
-        }
-
-        int fh = filter.Shape[1], fw = filter.Shape[2];
-        return new Shape(input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3], output.Shape[1], output.Shape[2], output.Shape[3],
-            fh, fw, sh, sw,
-            ConvGeometry.PaddingBefore(padding, input.Shape[1], fh, sh, 1), ConvGeometry.PaddingBefore(padding, input.Shape[2], fw, sw, 1),
-            activation);
-    }
+    public override string? Unsupported(Node node) => GemmShape.Unsupported(node);
 
     /// <summary>How the kernel reads a pixel's column: the input pixel in place (pointwise, stride 1, no padding;
     /// FULLY_CONNECTED), each filter row's bytes in place where they are a whole number of 16-byte steps (interior
@@ -98,7 +31,7 @@ internal sealed class HeliumGemmKernel : TargetKernel
     public override void Emit(EmitContext c)
     {
         var node = c.Node;
-        var s = ShapeOf(node);
+        var s = GemmShape.Of(node);
         var input = node.Input(0);
         var filter = node.Input(1);
         var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
@@ -182,7 +115,7 @@ internal sealed class HeliumGemmKernel : TargetKernel
 
     /// <summary>Declares <c>x{j}[pieces]</c>, the pieces of the column of pixel <paramref name="pixel"/>: pointers
     /// into the input where they can be read in place, else into <paramref name="column"/> after gathering.</summary>
-    private static void Locate(CodeWriter body, Shape s, ColumnMode mode, int zx, int pieces, int j, string pixel, string column, string image, string zeroRow)
+    private static void Locate(CodeWriter body, GemmShape s, ColumnMode mode, int zx, int pieces, int j, string pixel, string column, string image, string zeroRow)
     {
         if (mode == ColumnMode.InPlace)
         {
@@ -221,7 +154,7 @@ internal sealed class HeliumGemmKernel : TargetKernel
 
     /// <summary>Statements filling <paramref name="column"/> with the receptive field at iy0, ix0 of img: per
     /// filter row, the row's bytes as they are where they lie inside the image, else tap by tap (zero points outside).</summary>
-    private static void Gather(CodeWriter body, Shape s, int zx, string column, string zeroRow)
+    private static void Gather(CodeWriter body, GemmShape s, int zx, string column, string zeroRow)
     {
         int rowBytes = s.FilterW * s.InC;
         body.Line($"int8_t* d = {column};");
