@@ -158,10 +158,12 @@ public static class OperatorSupport
             {
                 if (!isWeights)
                     throw fail(ErrorCodes.InvalidQuantization, $"{role} {tensor} is quantized per channel; only weights may be");
-                int expectedDimension = node.Kind == OpKind.DepthwiseConv2D ? 3 : 0;
-                if (q.QuantizedDimension != expectedDimension)
+                // As TFLite Micro: the scales run along the operator's output-channel dimension whatever the
+                // tensor's quantized_dimension says; only their count is checked.
+                int channelDimension = node.Kind == OpKind.DepthwiseConv2D ? 3 : 0;
+                if (tensor.Rank <= channelDimension || tensor.Shape[channelDimension] != q.Scales.Count)
                     throw fail(ErrorCodes.InvalidQuantization,
-                        $"weights {tensor} are quantized along dimension {q.QuantizedDimension}; {node.Kind.TfliteName()} needs the output-channel dimension {expectedDimension}");
+                        $"weights {tensor} have {q.Scales.Count} per-channel scales; {node.Kind.TfliteName()} needs one per output channel (dimension {channelDimension})");
             }
             else if (tensor.Type == ElementType.Int16 && !isWeights && q.ZeroPoints[0] != 0)
             {

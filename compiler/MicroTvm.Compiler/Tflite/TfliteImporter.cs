@@ -187,15 +187,9 @@ public static class TfliteImporter
             var zeroPoints = q.ZeroPoints.Length == 0 ? new long[q.Scales.Length] : q.ZeroPoints;
             if (zeroPoints.Length != 1 && zeroPoints.Length != q.Scales.Length)
                 throw fail(ErrorCodes.InvalidQuantization, $"has {q.Scales.Length} scales but {zeroPoints.Length} zero points");
-            if (q.Scales.Length > 1)
-            {
-                if (q.QuantizedDimension < 0 || q.QuantizedDimension >= shape.Length)
-                    throw fail(ErrorCodes.InvalidQuantization, $"is quantized along dimension {q.QuantizedDimension}, outside its rank {shape.Length}");
-                if (shape[q.QuantizedDimension] != q.Scales.Length)
-                    throw fail(ErrorCodes.InvalidQuantization,
-                        $"has {q.Scales.Length} scales along dimension {q.QuantizedDimension} of size {shape[q.QuantizedDimension]}");
-            }
-
+            // quantized_dimension is not checked here: TFLite Micro reads per-channel scales along each operator's
+            // fixed channel dimension and ignores the field (converters copy a depthwise filter's 3 onto its rank-1
+            // bias). OperatorSupport checks the scale count where per-channel parameters are used.
             foreach (long zeroPoint in zeroPoints)
                 if (zeroPoint is < int.MinValue or > int.MaxValue)
                     throw fail(ErrorCodes.InvalidQuantization, $"has zero point {zeroPoint} outside the 32-bit range");

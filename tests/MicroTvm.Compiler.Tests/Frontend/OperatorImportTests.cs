@@ -1,3 +1,4 @@
+using MicroTvm.Compiler.Codegen;
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Tflite;
 using static MicroTvm.Compiler.Tests.Frontend.TfliteModelBuilder;
@@ -29,6 +30,51 @@ public class OperatorImportTests
         Assert.Equal(new Conv2DAttributes(Padding.Valid, 2, 1, 2, 2, FusedActivation.Relu6), a);
         Assert.Equal(new[] { "x", "w", "b" }, node.Inputs.Select(t => t!.Name));
         Assert.Equal(new[] { 0.1f, 0.2f, 0.3f }, node.Input(1).Quantization!.Scales);
+    }
+
+    /// <summary>
+    /// Converters copy a depthwise filter's quantized_dimension 3 onto its rank-1 bias; TFLite Micro ignores the
+    /// field (scales run along each operator's channel dimension), so the model imports and compiles.
+    /// </summary>
+    [Fact]
+    public void QuantizedDimensionOutsideTheRankIsAcceptedAsTfliteMicroDoes()
+    {
+        var b = new TfliteModelBuilder();
+        int x = b.AddTensor("x", ElementType.Int8, new[] { 1, 5, 5, 4 }, quantization: (0.5f, 3));
+        int w = b.AddTensor("w", TensorTypes.Int8, new[] { 1, 3, 3, 4 }, new byte[36], scales: new[] { 0.1f, 0.2f, 0.3f, 0.4f }, zeroPoints: new long[4], quantizedDimension: 3);
+        int bias = b.AddTensor("b", TensorTypes.Int32, new[] { 4 }, Int32s(1, 2, 3, 4), scales: new[] { 0.05f, 0.1f, 0.15f, 0.2f }, zeroPoints: new long[4], quantizedDimension: 3);
+        int y = b.AddTensor("y", ElementType.Int8, new[] { 1, 3, 3, 4 }, quantization: (0.25f, -1));
+        b.AddOperator(Builtin.DepthwiseConv2D, new[] { x, w, bias }, new[] { y }, Options.DepthwiseConv2D(Options.Valid, 1, 1, depthMultiplier: 1));
+        var node = ImportSingle(b, x, y);
+        Assert.Equal(4, node.Input(2).Quantization!.Scales.Count);
+        var graph = TfliteImporter.Load(b.Build(), "op.tflite");
+        Assert.Contains("op.c", ModelCompiler.Compile(graph, new CompileOptions("host", "op")).Files.Keys);
+    }
+
+    /// <summary>Weights whose quantized_dimension is wrong still work when the scales fit the channel dimension (TFLite Micro's only check).</summary>
+    [Fact]
+    public void PerChannelWeightsAreCheckedByTheirScaleCountAlongTheChannelDimension()
+    {
+        TfliteModelBuilder Conv(int scaleCount, int quantizedDimension, out int x, out int y)
+        {
+            var b = new TfliteModelBuilder();
+            x = b.AddTensor("x", ElementType.Int8, new[] { 1, 4, 4, 2 }, quantization: (0.5f, 0));
+            int w = b.AddTensor("w", TensorTypes.Int8, new[] { 3, 1, 1, 2 }, new byte[6], scales: Enumerable.Repeat(0.1f, scaleCount).ToArray(), zeroPoints: new long[scaleCount], quantizedDimension: quantizedDimension);
+            y = b.AddTensor("y", ElementType.Int8, new[] { 1, 4, 4, 3 }, quantization: (0.25f, 0));
+            b.AddOperator(Builtin.Conv2D, new[] { x, w, -1 }, new[] { y }, Options.Conv2D(Options.Valid, 1, 1));
+            return b;
+        }
+
+        var accepted = Conv(3, 3, out int x, out int y);
+        Assert.Equal(3, ImportSingle(accepted, x, y).Input(1).Quantization!.Scales.Count);
+
+        var rejected = Conv(2, 3, out x, out y);
+        rejected.Inputs.Add(x);
+        rejected.Outputs.Add(y);
+        var e = Assert.Throws<MicroTvm.Compiler.Diagnostics.CompilerException>(() => TfliteImporter.Load(rejected.Build(), "op.tflite"));
+        Assert.Equal(MicroTvm.Compiler.Diagnostics.ErrorCodes.InvalidQuantization, e.Code);
+        Assert.Equal(0, e.OperatorIndex);
+        Assert.Contains("one per output channel", e.Message);
     }
 
     [Fact]
