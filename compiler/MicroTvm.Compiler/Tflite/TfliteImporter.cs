@@ -488,10 +488,20 @@ public static class TfliteImporter
             }
 
             private Tensor Required(int position, string role) =>
-                Optional(position) ?? throw Error(ErrorCodes.InvalidOperator, $"the {role} operand is missing");
+                (position < _op.Inputs.Length ? Tensor(_op.Inputs[position], $"input {position}") : null)
+                ?? throw Error(ErrorCodes.InvalidOperator, $"the {role} operand is missing");
 
-            private Tensor? Optional(int position) =>
-                position < _op.Inputs.Length ? Tensor(_op.Inputs[position], $"input {position}") : null;
+            /// <summary>
+            /// An optional operand: absent when missing, -1, or (as some converters write it) a tensor with no
+            /// elements and no data.
+            /// </summary>
+            private Tensor? Optional(int position)
+            {
+                if (position >= _op.Inputs.Length || _op.Inputs[position] == -1) return null;
+                var raw = RawTensor(position);
+                if (raw.Shape.Contains(0) && _importer.BufferBytes(raw, (c, m) => Error(c, $"input {position} {m}")).Length == 0) return null;
+                return Tensor(_op.Inputs[position], $"input {position}");
+            }
 
             private Tensor? Tensor(int id, string role)
             {

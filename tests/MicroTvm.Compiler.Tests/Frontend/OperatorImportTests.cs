@@ -91,6 +91,20 @@ public class OperatorImportTests
         Assert.Equal(new FullyConnectedAttributes(FusedActivation.Relu, false), node.Attributes);
     }
 
+    /// <summary>Some converters write an absent bias as a tensor with no elements and no data instead of -1.</summary>
+    [Fact]
+    public void AnEmptyTensorWithoutDataIsAnAbsentOptionalOperand()
+    {
+        var b = new TfliteModelBuilder();
+        int x = b.AddTensor("x", ElementType.Float32, new[] { 2, 3 });
+        int w = b.AddTensor("w", ElementType.Float32, new[] { 4, 3 }, Floats(new float[12]));
+        int bias = b.AddTensor("no_bias", ElementType.Float32, new[] { 0 });
+        int y = b.AddTensor("y", ElementType.Float32, new[] { 2, 4 });
+        b.AddOperator(Builtin.FullyConnected, new[] { x, w, bias }, new[] { y });
+        var node = ImportSingle(b, x, y);
+        Assert.Null(node.Inputs[2]);
+    }
+
     [Fact]
     public void DepthwiseMultiplierComesFromTheShapes()
     {
