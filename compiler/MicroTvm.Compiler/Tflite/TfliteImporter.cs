@@ -311,7 +311,9 @@ public static class TfliteImporter
                         // TFLite order: [output_shape, weights, input, bias?]; the IR's: [input, weights, bias?].
                         Inputs(3, 4);
                         var o = Options(OptionType.TransposeConv);
-                        var outputShape = ConstantInts(0, "output shape");
+                        // A computed output_shape (e.g. a model input) is accepted as TFLite Micro accepts it: it cannot
+                        // resize tensors, so the output keeps the shape declared in the file.
+                        var outputShape = IsConstant(0) ? ConstantInts(0, "output shape") : (int[])Tensor(_op.Outputs[0], "output")!.Shape.Clone();
                         return (new TransposeConvAttributes(
                             Padding(o?.Int8(0) ?? 0), o?.Int32(2) ?? 0, o?.Int32(1) ?? 0, outputShape, Activation(o?.Int8(3) ?? 0)),
                             new[] { Required(2, "input"), Required(1, "weights"), Optional(3) });
@@ -518,6 +520,10 @@ public static class TfliteImporter
                     throw Error(ErrorCodes.InvalidGraph, $"input {position} refers to tensor {id}, but the subgraph has {_importer.TensorCount} tensors (dangling reference)");
                 return _importer.RawTensor(id);
             }
+
+            private bool IsConstant(int position) =>
+                position < _op.Inputs.Length && _op.Inputs[position] != -1
+                && _importer.BufferBytes(RawTensor(position), (c, m) => Error(c, $"input {position} {m}")).Length > 0;
 
             /// <summary>A constant int32/int64 operand that describes the operation (it does not become a node input).</summary>
             private int[] ConstantInts(int position, string role)

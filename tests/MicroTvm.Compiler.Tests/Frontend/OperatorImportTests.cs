@@ -135,6 +135,41 @@ public class OperatorImportTests
         Assert.Null(node.Inputs[2]);
     }
 
+    /// <summary>
+    /// TRANSPOSE_CONV whose output_shape is a model input: TFLite Micro cannot resize tensors and keeps the declared
+    /// output shape, so the model computes exactly what the constant-shape model computes.
+    /// </summary>
+    [Fact]
+    public void TransposeConvWithComputedOutputShapeUsesTheDeclaredOutputShape()
+    {
+        Graph Build(bool constantShape)
+        {
+            var b = new TfliteModelBuilder();
+            int shape = constantShape
+                ? b.AddTensor("shape", ElementType.Int32, new[] { 4 }, Int32s(1, 8, 8, 3))
+                : b.AddTensor("shape", ElementType.Int32, new[] { 4 });
+            var weights = Enumerable.Range(0, 54).Select(i => (float)Math.Sin(i)).ToArray();
+            int w = b.AddTensor("w", ElementType.Float32, new[] { 3, 3, 3, 2 }, Floats(weights));
+            int x = b.AddTensor("x", ElementType.Float32, new[] { 1, 4, 4, 2 });
+            int y = b.AddTensor("y", ElementType.Float32, new[] { 1, 8, 8, 3 });
+            b.AddOperator(Builtin.TransposeConv, new[] { shape, w, x }, new[] { y }, Options.TransposeConv(Options.Same, 2, 2));
+            b.Inputs.Add(x);
+            if (!constantShape) b.Inputs.Add(shape);
+            b.Outputs.Add(y);
+            return TfliteImporter.Load(b.Build(), "op.tflite");
+        }
+
+        var constant = Build(constantShape: true);
+        var computed = Build(constantShape: false);
+        Assert.Equal(new[] { 1, 8, 8, 3 }, Assert.Single(computed.Nodes).AttributesAs<TransposeConvAttributes>().OutputShape);
+        var x = new byte[32 * 4];
+        for (int i = 0; i < 32; i++) BitConverter.TryWriteBytes(x.AsSpan(4 * i), (float)Math.Cos(i));
+        var expected = MicroTvm.Compiler.Reference.ReferenceEvaluator.Run(constant, new[] { x })[constant.Outputs[0]];
+        var actual = MicroTvm.Compiler.Reference.ReferenceEvaluator.Run(computed, new[] { x, Int32s(1, 8, 8, 3) })[computed.Outputs[0]];
+        Assert.Equal(expected, actual);
+        Assert.Contains("op.c", ModelCompiler.Compile(computed, new CompileOptions("host", "op")).Files.Keys);
+    }
+
     [Fact]
     public void ReshapeFromShapeOperandResolvesMinusOne()
     {
