@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using MicroTvm.Compiler.Analysis;
+using MicroTvm.Compiler.Diagnostics;
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Tflite;
 
@@ -34,10 +35,10 @@ public static class InspectCommand
     public static void Write(Graph graph, TfliteModel? header, TextWriter output)
     {
         var stats = GraphStats.Compute(graph);
-        output.WriteLine($"model '{graph.Name}'" + (graph.SourcePath is null ? "" : $" from {graph.SourcePath}"));
+        output.WriteLine($"model '{UntrustedText.ForDisplay(graph.Name)}'" + (graph.SourcePath is null ? "" : $" from {graph.SourcePath}"));
         if (header is not null)
-            output.WriteLine($"TFLite schema {header.Version}, {header.SubGraphs.Count} subgraph(s), description \"{header.Description}\"" +
-                (header.Metadata.Count == 0 ? "" : ", metadata: " + string.Join(", ", header.Metadata.Select(m => m.Name))));
+            output.WriteLine($"TFLite schema {header.Version}, {header.SubGraphs.Count} subgraph(s), description \"{UntrustedText.ForDisplay(header.Description ?? "")}\"" +
+                (header.Metadata.Count == 0 ? "" : ", metadata: " + string.Join(", ", header.Metadata.Select(m => UntrustedText.ForDisplay(m.Name)))));
         output.WriteLine($"{graph.Nodes.Count} operators, {graph.Tensors.Count} tensors ({graph.Tensors.Count(t => t.IsConstant)} constant; operands folded into options not counted)");
         foreach (var input in graph.Inputs) output.WriteLine($"input  {Describe(input)}");
         foreach (var result in graph.Outputs) output.WriteLine($"output {Describe(result)}");
@@ -68,7 +69,7 @@ public static class InspectCommand
     }
 
     private static string Describe(Tensor tensor) =>
-        $"t{tensor.Id} '{tensor.Name}' {Shape(tensor)}" + (tensor.Quantization is null ? "" : " " + Quantization(tensor.Quantization));
+        $"t{tensor.Id} '{UntrustedText.ForDisplay(tensor.Name)}' {Shape(tensor)}" + (tensor.Quantization is null ? "" : " " + Quantization(tensor.Quantization));
 
     private static string Shape(Tensor tensor) => tensor.Type.DisplayName() + tensor.ShapeText;
 

@@ -72,11 +72,18 @@ internal static class CLiteral
         return text.Replace("E", "e");
     }
 
-    /// <summary>A C string literal's body for a comment (no "*/", printable ASCII only).</summary>
+    /// <summary>Text for the inside of a C block comment: printable ASCII only (anything else becomes '?'), and
+    /// neither "*/" (ends the comment) nor "/*" (-Wcomment) can form: a '_' goes between such a '*' and '/'.</summary>
     public static string CommentText(string text)
     {
-        var sb = new StringBuilder();
-        foreach (char c in text) sb.Append(c is >= ' ' and <= '~' ? c : '?');
-        return sb.ToString().Replace("*/", "*_/");
+        var sb = new StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            char shown = c is >= ' ' and <= '~' ? c : '?';
+            if (sb.Length > 0 && (sb[^1], shown) is ('*', '/') or ('/', '*')) sb.Append('_');
+            sb.Append(shown);
+        }
+
+        return sb.ToString();
     }
 }

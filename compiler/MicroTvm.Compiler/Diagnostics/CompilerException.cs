@@ -3,11 +3,13 @@ namespace MicroTvm.Compiler.Diagnostics;
 /// <summary>
 /// The one way the compiler reports a problem with its input: a stable code (see <see cref="ErrorCodes"/>), a
 /// message a person can act on, and where known the model file and the operator. Callers (the CLI, the MSBuild
-/// task) turn it into their own diagnostic format; anything else escaping the compiler is a bug.
+/// task) turn it into their own diagnostic format; anything else escaping the compiler is a bug. The message is
+/// always one line without control characters (<see cref="UntrustedText.ForDisplay"/>): names from the model
+/// cannot forge a second diagnostic or drive the terminal.
 /// </summary>
 public sealed class CompilerException : Exception
 {
-    public CompilerException(string code, string message, Exception? inner = null) : base(message, inner)
+    public CompilerException(string code, string message, Exception? inner = null) : base(UntrustedText.ForDisplay(message), inner)
     {
         Code = code;
     }

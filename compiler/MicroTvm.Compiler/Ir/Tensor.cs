@@ -49,5 +49,6 @@ public sealed class Tensor
 
     public string ShapeText => "[" + string.Join(",", Shape) + "]";
 
-    public override string ToString() => $"t{Id} '{Name}' {Type.DisplayName()}{ShapeText}";
+    /// <summary>"t3 'name' int8[1,4]", the name shown literally (it comes from the model file).</summary>
+    public override string ToString() => $"t{Id} '{Diagnostics.UntrustedText.ForDisplay(Name)}' {Type.DisplayName()}{ShapeText}";
 }
