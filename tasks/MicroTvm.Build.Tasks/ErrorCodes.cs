@@ -25,5 +25,7 @@ namespace MicroTvm.Build.Tasks
         public const string FirmwareFault = "MTVM4002";
         public const string FirmwareTimeout = "MTVM4003";
         public const string EmulatorFailed = "MTVM4004";
+        public const string FlashFailed = "MTVM4006";
+        public const string FlashPathUnusable = "MTVM4010";
     }
 }

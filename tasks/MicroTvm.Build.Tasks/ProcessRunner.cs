@@ -24,7 +24,7 @@ namespace MicroTvm.Build.Tasks
         public bool Cancelled { get; }
     }
 
-    /// <summary>Runs tools with an argument list (quoted for the platform), stdin closed, output captured.</summary>
+    /// <summary>Runs tools with an argument list (no shell), stdin closed, output captured.</summary>
     internal static class ProcessRunner
     {
         public static ProcessResult Run(
@@ -35,15 +35,7 @@ namespace MicroTvm.Build.Tasks
             Action<string>? onLine = null,
             TimeSpan? timeout = null)
         {
-            var startInfo = new ProcessStartInfo(fileName, JoinArguments(arguments))
-            {
-                UseShellExecute = false,
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                CreateNoWindow = true,
-                WorkingDirectory = workingDirectory,
-            };
+            var startInfo = StartInfo(fileName, arguments, workingDirectory);
             // Plain, untranslated diagnostics whatever the user's locale.
             startInfo.Environment["LC_ALL"] = "C";
 
@@ -103,6 +95,33 @@ namespace MicroTvm.Build.Tasks
                     return new ProcessResult(process.ExitCode, output.ToString(), timedOut, cancelled);
                 }
             }
+        }
+
+        /// <summary>
+        /// Start information for a tool with its arguments as a list, never through a shell: on .NET each argument
+        /// reaches the tool as it is (ArgumentList); the netstandard2.0 build (Visual Studio, Windows) quotes them
+        /// the way the C runtime splits them. Standard streams redirected, no window.
+        /// </summary>
+        public static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> arguments, string workingDirectory)
+        {
+            var startInfo = new ProcessStartInfo(fileName)
+            {
+                UseShellExecute = false,
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                CreateNoWindow = true,
+                WorkingDirectory = workingDirectory,
+            };
+#if NET
+            foreach (var argument in arguments)
+            {
+                startInfo.ArgumentList.Add(argument);
+            }
+#else
+            startInfo.Arguments = JoinArguments(arguments);
+#endif
+            return startInfo;
         }
 
         /// <summary>Stops a tool and, where the runtime can, the processes it started (gcc's cc1, as).</summary>

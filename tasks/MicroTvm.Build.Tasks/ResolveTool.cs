@@ -27,6 +27,9 @@ namespace MicroTvm.Build.Tasks
         /// <summary>What a person should run to install the tool.</summary>
         public string? InstallHint { get; set; }
 
+        /// <summary>The file a missing tool's error points at (the project); the calling targets file if empty.</summary>
+        public string? ProjectFile { get; set; }
+
         [Output]
         public string ToolPath { get; set; } = "";
 
@@ -61,7 +64,9 @@ namespace MicroTvm.Build.Tasks
                     found = SearchPath(executable);
                     if (found == null)
                     {
-                        string overrides = PropertyName != null ? $"set the {PropertyName} property or the {EnvironmentVariable} environment variable to its folder" : "put it on PATH";
+                        string overrides = PropertyName == null ? "put it on PATH"
+                            : string.IsNullOrEmpty(EnvironmentVariable) ? $"set the {PropertyName} property to its folder or put it on PATH"
+                            : $"set the {PropertyName} property or the {EnvironmentVariable} environment variable to its folder";
                         return Fail($"{ToolName} was not found on PATH; {overrides}.");
                     }
                 }
@@ -74,7 +79,7 @@ namespace MicroTvm.Build.Tasks
 
         private bool Fail(string what)
         {
-            Log.LogError(null, ErrorCodes.ToolNotFound, ErrorCodes.HelpLink, BuildEngine.ProjectFileOfTaskNode, 0, 0, 0, 0,
+            Log.LogError(null, ErrorCodes.ToolNotFound, ErrorCodes.HelpLink, string.IsNullOrEmpty(ProjectFile) ? BuildEngine.ProjectFileOfTaskNode : ProjectFile, 0, 0, 0, 0,
                 "{0} Install it: {1}", what, InstallHint ?? "see docs/errors.md");
             return false;
         }

@@ -59,15 +59,7 @@ namespace MicroTvm.Build.Tasks
             string commandLine = EmulatorPath + " " + ProcessRunner.JoinArguments(arguments);
             Log.LogCommandLine(MessageImportance.Normal, commandLine);
 
-            var startInfo = new ProcessStartInfo(EmulatorPath, ProcessRunner.JoinArguments(arguments))
-            {
-                UseShellExecute = false,
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                CreateNoWindow = true,
-                WorkingDirectory = WorkingDirectory,
-            };
+            var startInfo = ProcessRunner.StartInfo(EmulatorPath, arguments, WorkingDirectory);
             var lines = new ConcurrentQueue<string>();
             var console = new List<string>();
             bool timedOut = false;
