@@ -82,10 +82,36 @@ public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
 
         var run = project.Build("-t:Run");
 
-        Assert.Contains($"\"MicroTvm.Sdk\": \"{sdk.Version}\"", File.ReadAllText(project.PathOf("global.json")));
+        Assert.Contains($"Sdk=\"MicroTvm.Sdk/{sdk.Version}\"", File.ReadAllText(project.ProjectFile));
+        Assert.False(File.Exists(project.PathOf("global.json")));
+        Assert.Contains(sdk.FeedDirectory, File.ReadAllText(project.PathOf("NuGet.config")));
         Assert.True(run.Succeeded, run.ToString());
         Assert.Contains("| Hello from My_Firmware on mps3-an547!", run.Output);
         Assert.True(File.Exists(project.PathOf("bin/Debug/My Firmware.elf")));
+    }
+
+    /// <summary>
+    /// Several template projects for different boards in one solution (the solution folder has no global.json or
+    /// NuGet.config): `dotnet build -m` builds each for its own board.
+    /// </summary>
+    [Fact]
+    public void TemplateProjectsForDifferentBoardsBuildTogetherInOneSolution()
+    {
+        string workspace = Path.Combine(sdk.Root, "projects", "solution-" + Guid.NewGuid().ToString("N")[..6]);
+        var m7 = sdk.CreateProjectFromTemplateIn(workspace, "sensor", "--Board", "mps2-an500");
+        var m4 = sdk.CreateProjectFromTemplateIn(workspace, "gateway", "--Board", "mps2-an386");
+        var env = new Dictionary<string, string?> { ["NUGET_PACKAGES"] = sdk.PackagesDirectory };
+        Assert.Equal(0, DotNet.Run(workspace, ["new", "sln", "-n", "devices"], env, TimeSpan.FromMinutes(1)).ExitCode);
+        Assert.Equal(0, DotNet.Run(workspace, ["sln", "add", m7.ProjectFile, m4.ProjectFile], env, TimeSpan.FromMinutes(1)).ExitCode);
+        string solution = Directory.GetFiles(workspace, "devices.sln*").Single();
+
+        var build = DotNet.Run(workspace, ["build", "-m", solution, "-nodeReuse:false", "-tl:off"], env, TimeSpan.FromMinutes(5));
+
+        Assert.True(build.ExitCode == 0, build.Output);
+        Assert.Contains("sensor.elf (mps2-an500)", build.Output);
+        Assert.Contains("gateway.elf (mps2-an386)", build.Output);
+        Assert.True(File.Exists(m7.PathOf("bin/Debug/sensor.elf")));
+        Assert.True(File.Exists(m4.PathOf("bin/Debug/gateway.elf")));
     }
 
     [Fact]

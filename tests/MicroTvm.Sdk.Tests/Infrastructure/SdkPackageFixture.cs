@@ -74,22 +74,43 @@ public sealed class SdkPackageFixture : IDisposable
 
     /// <summary>
     /// Installs MicroTvm.Templates into a private template hive and runs <c>dotnet new microtvm-firmware</c>
-    /// into a fresh folder whose parent has a NuGet.config naming this run's feed.
+    /// with <c>--Feed</c> naming this run's feed, as a user outside the repository would, into a fresh folder
+    /// (of <paramref name="parent"/>, else of a new one) with no NuGet.config or global.json above it.
     /// </summary>
-    public TestProject CreateProjectFromTemplate(string name, params string[] templateArguments)
+    public TestProject CreateProjectFromTemplate(string name, params string[] templateArguments) =>
+        CreateProjectFromTemplateIn(Path.Combine(Root, "projects", "template-" + Guid.NewGuid().ToString("N")[..6]), name, templateArguments);
+
+    private string? templateHive;
+
+    /// <summary>A private template hive with MicroTvm.Templates installed (once: a second install registers it twice).</summary>
+    private string TemplateHive
     {
-        string hive = Path.Combine(Root, "template-hive");
-        string parent = Path.Combine(Root, "projects", "template-" + Guid.NewGuid().ToString("N")[..6]);
-        Directory.CreateDirectory(parent);
-        WriteNuGetConfig(parent);
-        var install = DotNet.Run(parent, ["new", "install", TemplatePackagePath, "--force", "--debug:custom-hive", hive], null, TimeSpan.FromMinutes(2));
-        if (install.ExitCode != 0)
+        get
         {
-            throw new InvalidOperationException($"dotnet new install failed:\n{install.Output}");
+            lock (this)
+            {
+                if (templateHive == null)
+                {
+                    string hive = Path.Combine(Root, "template-hive");
+                    var install = DotNet.Run(Root, ["new", "install", TemplatePackagePath, "--debug:custom-hive", hive], null, TimeSpan.FromMinutes(2));
+                    if (install.ExitCode != 0)
+                    {
+                        throw new InvalidOperationException($"dotnet new install failed:\n{install.Output}");
+                    }
+                    templateHive = hive;
+                }
+                return templateHive;
+            }
         }
+    }
+
+    public TestProject CreateProjectFromTemplateIn(string parent, string name, params string[] templateArguments)
+    {
+        string hive = TemplateHive;
+        Directory.CreateDirectory(parent);
         string directory = Path.Combine(parent, name);
         var create = DotNet.Run(parent,
-            ["new", "microtvm-firmware", "-n", name, "-o", directory, "--debug:custom-hive", hive, .. templateArguments], null, TimeSpan.FromMinutes(2));
+            ["new", "microtvm-firmware", "-n", name, "-o", directory, "--Feed", FeedDirectory, "--debug:custom-hive", hive, .. templateArguments], null, TimeSpan.FromMinutes(2));
         if (create.ExitCode != 0)
         {
             throw new InvalidOperationException($"dotnet new microtvm-firmware failed:\n{create.Output}");
