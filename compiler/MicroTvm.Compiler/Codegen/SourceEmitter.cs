@@ -62,7 +62,8 @@ internal sealed class SourceEmitter
         var source = new CodeWriter();
         source.Line(Banner);
         source.Line($"#include \"{_name}.h\"");
-        if (usesMemcpy || support.UsesMemcpy) source.Line("#include <string.h>");
+        if (usesMemcpy) support.UseMemcpy();
+        foreach (var include in support.Includes) source.Line($"#include {include}");
         source.Line();
         source.Lines("""
             /* Keeps the compiler from moving memory accesses of one operator across another: operators reuse the

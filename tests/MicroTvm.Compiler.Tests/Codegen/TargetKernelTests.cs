@@ -92,7 +92,7 @@ public class TargetKernelTests
             .Select(m => m.Files[m.SourceFile]).ToList();
         foreach (var (path, expected) in new[]
         {
-            ("mtvm_rq_smmlar", 40), ("mtvm_rq_usat8(mtvm_rq_smmlar", 5), ("(int8_t)mtvm_rq_ssat8(mtvm_rq_smmlar", 5), ("mtvm_rq_clamp((mtvm_rq_smmlar", 5),
+            ("(mtvm_smmlar(", 40), ("mtvm_usat8(mtvm_smmlar", 5), ("(int8_t)mtvm_ssat8(mtvm_smmlar", 5), ("mtvm_clamp((mtvm_smmlar", 5),
             ("_requant[", 10), ("_right[", 5), ("mtvm_gemm16_2x2(col, w,", 20), ("int32_t b0 = a0, b1 = a1", 5),
         })
         {

@@ -104,7 +104,7 @@ internal sealed class BinaryElementwiseKernel : Kernel
         Action<string, string, string> element;
         if (isFloat)
         {
-            c.Support.Use("min_max");
+            c.Support.Use("mtvm_minmax");
             element = (x, y, o) =>
             {
                 string value = node.Kind switch
@@ -125,13 +125,13 @@ internal sealed class BinaryElementwiseKernel : Kernel
         }
         else if (node.Kind == OpKind.Mul)
         {
-            c.Support.Use("mbqm");
+            c.Support.Use("mtvm_fixed_point");
             var q = MulQuantization.Derive(node.Input(0), node.Input(1), output, activation);
             element = (x, y, o) =>
             {
                 using (body.Block(""))
                 {
-                    body.Line($"int32_t acc = mbqm(((int32_t){x}{Plus(q.Input1Offset)}) * ((int32_t){y}{Plus(q.Input2Offset)}), {q.OutputMultiplier}, {q.OutputShift}){Plus(q.OutputOffset)};");
+                    body.Line($"int32_t acc = mtvm_mbqm(((int32_t){x}{Plus(q.Input1Offset)}) * ((int32_t){y}{Plus(q.Input2Offset)}), {q.OutputMultiplier}, {q.OutputShift}){Plus(q.OutputOffset)};");
                     Clamp(body, "acc", q.Activation);
                     body.Line($"{o} = ({t})acc;");
                 }
@@ -139,7 +139,7 @@ internal sealed class BinaryElementwiseKernel : Kernel
         }
         else
         {
-            c.Support.Use("mbqm");
+            c.Support.Use("mtvm_fixed_point");
             var p = node.Kind == OpKind.Add
                 ? AddSubQuantization.ForAdd(node.Input(0), node.Input(1), output, activation)
                 : AddSubQuantization.ForSub(node.Input(0), node.Input(1), output, activation);
@@ -148,9 +148,9 @@ internal sealed class BinaryElementwiseKernel : Kernel
             {
                 using (body.Block(""))
                 {
-                    body.Line($"const int32_t a = mbqm(((int32_t){x}{Plus(p.Input1Offset)}) * {1 << p.LeftShift}, {p.Input1Multiplier}, {p.Input1Shift});");
-                    body.Line($"const int32_t b = mbqm(((int32_t){y}{Plus(p.Input2Offset)}) * {1 << p.LeftShift}, {p.Input2Multiplier}, {p.Input2Shift});");
-                    body.Line($"int32_t acc = mbqm(a {sign} b, {p.OutputMultiplier}, {p.OutputShift}){Plus(p.OutputOffset)};");
+                    body.Line($"const int32_t a = mtvm_mbqm(((int32_t){x}{Plus(p.Input1Offset)}) * {1 << p.LeftShift}, {p.Input1Multiplier}, {p.Input1Shift});");
+                    body.Line($"const int32_t b = mtvm_mbqm(((int32_t){y}{Plus(p.Input2Offset)}) * {1 << p.LeftShift}, {p.Input2Multiplier}, {p.Input2Shift});");
+                    body.Line($"int32_t acc = mtvm_mbqm(a {sign} b, {p.OutputMultiplier}, {p.OutputShift}){Plus(p.OutputOffset)};");
                     Clamp(body, "acc", p.Activation);
                     body.Line($"{o} = ({t})acc;");
                 }

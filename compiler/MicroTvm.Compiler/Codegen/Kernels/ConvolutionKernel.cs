@@ -138,7 +138,7 @@ internal sealed class ConvolutionKernel : Kernel
         string? rawBias = null;
         if (arithmetic == Arithmetic.Float)
         {
-            c.Support.Use("min_max");
+            c.Support.Use("mtvm_minmax");
             init = "0.0f";
             if (bias is not null) rawBias = c.Constants.Tensor($"{c.Prefix}_bias", bias, $"operator {node.Index} bias {bias.Name}");
         }
@@ -321,18 +321,18 @@ internal sealed class ConvolutionKernel : Kernel
         switch (arithmetic)
         {
             case Arithmetic.Int8:
-                c.Support.Use("mbqm");
-                return $"mbqm(acc, {mult}, {shift})";
+                c.Support.Use("mtvm_fixed_point");
+                return $"mtvm_mbqm(acc, {mult}, {shift})";
             case Arithmetic.Int16Wide:
-                c.Support.Use("mbqm64");
-                return $"mbqm64(acc, {mult}, {shift})";
+                c.Support.Use("mtvm_fixed_point");
+                return $"mtvm_mbqm64(acc, {mult}, {shift})";
             default:
-                c.Support.Use("mbqm");
+                c.Support.Use("mtvm_fixed_point");
                 // The 64-bit sum wrapped to 32 bits, plus the bias, as TFLite's int32 accumulator.
                 body.Line(rawBias is null
                     ? "const int32_t acc32 = (int32_t)(uint32_t)(uint64_t)acc;"
                     : $"const int32_t acc32 = (int32_t)((uint32_t)(uint64_t)acc + (uint32_t){rawBias}[{channel}]);");
-                return $"mbqm(acc32, {mult}, {shift})";
+                return $"mtvm_mbqm(acc32, {mult}, {shift})";
         }
     }
 

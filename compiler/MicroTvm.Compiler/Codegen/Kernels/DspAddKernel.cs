@@ -84,7 +84,7 @@ internal sealed class DspAddKernel : TargetKernel
     {
         var p = AddTables.For(c.Node, doubled: true)!;
         var (t1, t2) = p.Emit(c, ", doubled for SMMLAR");
-        c.Support.Use("dsp_add");
+        c.Support.Use("mtvm_dsp");
         c.Support.UseMemcpy();
         var body = c.Body;
         body.Line($"const uint8_t* a = (const uint8_t*){c.Input(0)};");
@@ -122,40 +122,4 @@ internal sealed class DspAddKernel : TargetKernel
             }
         }
     }
-
-    /// <summary>The DSP instructions of the kernel, with portable C of the same semantics elsewhere (host tests).</summary>
-    public const string Support = """
-        #include <string.h>
-        #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__) && !defined(MICROTVM_PORTABLE_DSP)
-        /* acc + (a * b + 2^31) / 2^32, the rounded high word of the product added to acc (SMMLAR) */
-        static inline int32_t mtvm_smmlar(int32_t a, int32_t b, int32_t acc) { int32_t r; __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc)); return r; }
-        /* x >> e saturated to int8 in one SSAT (e a literal in 1..31) */
-        #define MTVM_SSAT8_ASR(r, x, e) __asm__("ssat %0, #8, %1, asr #" #e : "=r"(r) : "r"(x))
-        static inline int32_t mtvm_ssat8(int32_t x) { int32_t r; __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x)); return r; }
-        /* bits 0..7 of v into bits lsb..lsb+7 of w (BFI) */
-        #define MTVM_BFI8(w, v, lsb) __asm__("bfi %0, %1, #" #lsb ", #8" : "+r"(w) : "r"(v))
-        /* bytewise signed max / min of four int8 lanes (SSUB8 sets the GE flags SEL reads: one asm block keeps them together) */
-        static inline uint32_t mtvm_max8(uint32_t a, uint32_t b) { uint32_t r; __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc"); return r; }
-        static inline uint32_t mtvm_min8(uint32_t a, uint32_t b) { uint32_t r; __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc"); return r; }
-        #else
-        static inline int32_t mtvm_smmlar(int32_t a, int32_t b, int32_t acc) {
-            const uint64_t sum = ((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * b) + 0x80000000u;
-            return (int32_t)(uint32_t)(sum >> 32);
-        }
-        static inline int32_t mtvm_ssat8(int32_t x) { return x < -128 ? -128 : x > 127 ? 127 : x; }
-        #define MTVM_SSAT8_ASR(r, x, e) ((r) = mtvm_ssat8((x) >> (e)))
-        #define MTVM_BFI8(w, v, lsb) ((w) = (int32_t)(((uint32_t)(w) & ~(0xFFu << (lsb))) | (((uint32_t)(v) & 0xFFu) << (lsb))))
-        static inline uint32_t mtvm_lanes8(uint32_t a, uint32_t b, int max) {
-            uint32_t r = 0;
-            int i;
-            for (i = 0; i < 32; i += 8) {
-                const int8_t x = (int8_t)(uint8_t)(a >> i), y = (int8_t)(uint8_t)(b >> i);
-                r |= (uint32_t)(uint8_t)((x > y) == (max != 0) ? x : y) << i;
-            }
-            return r;
-        }
-        static inline uint32_t mtvm_max8(uint32_t a, uint32_t b) { return mtvm_lanes8(a, b, 1); }
-        static inline uint32_t mtvm_min8(uint32_t a, uint32_t b) { return mtvm_lanes8(a, b, 0); }
-        #endif
-        """;
 }

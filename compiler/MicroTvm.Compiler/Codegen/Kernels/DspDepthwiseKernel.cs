@@ -103,8 +103,7 @@ internal sealed class DspDepthwiseKernel : TargetKernel
             colIndex = c.Constants.UInt8($"{c.Prefix}_col_window", colWindows.Select(x => (byte)colClasses.IndexOf(x)).ToArray(), $"operator {node.Index} window class per output column") + "[ox]";
 
         var (mult, shift) = fast is null ? DspGemmKernel.Requantization(c, q) : ("", "");
-        c.Support.Use("dsp");
-        c.Support.Use("requantize");
+        c.Support.Use("mtvm_dsp_requantize");
         fast?.Declare(c);
         string function = DspGemmKernel.SmallAccumulators(bound, q) ? "mtvm_requantize_small_int8" : "mtvm_requantize_int8";
         string req(string acc, string channel) => fast is not null ? fast.Output(acc, channel) :

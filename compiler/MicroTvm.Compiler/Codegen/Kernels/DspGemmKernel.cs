@@ -16,7 +16,7 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// columns' order and interleaved two rows at a time, the two columns interleaved per 4 values, so one LDM, two LDRD
 /// and eight SMLAD make 16 MACs (<c>mtvm_gemm16_2x2</c>); FULLY_CONNECTED keeps int8 rows and unpacks each weight
 /// word with SXTB16 (plain and ROR #8). Accumulation is int32 wrap-around, equal to TFLite's int32 sum;
-/// requantization is bit-exact (<see cref="DspRequantization"/>, else <see cref="DspSupport.Requantize"/>).
+/// requantization is bit-exact (<see cref="DspRequantization"/>, else mtvm_requantize_int8 of CHelpers/mtvm_dsp_requantize.h).
 /// </summary>
 internal sealed class DspGemmKernel : TargetKernel
 {
@@ -108,8 +108,8 @@ internal sealed class DspGemmKernel : TargetKernel
         string bName = c.Constants.Int32($"{c.Prefix}_bias", folded,
             $"operator {node.Index} bias - input zero point * sum of the filter row{(fast is not null && wide ? ", times the requantization's power of two" : "")}, per output channel");
         var (mult, shift) = fast is null ? Requantization(c, q) : ("", "");
-        c.Support.Use("dsp");
-        c.Support.Use("requantize");
+        c.Support.Use("mtvm_dsp_gemm");
+        c.Support.Use("mtvm_dsp_requantize");
         fast?.Declare(c);
 
         string function = SmallAccumulators(bound, q) ? "mtvm_requantize_small_int8" : "mtvm_requantize_int8";

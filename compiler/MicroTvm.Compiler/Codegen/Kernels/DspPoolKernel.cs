@@ -69,10 +69,8 @@ internal sealed class DspPoolKernel : TargetKernel
         bool average = node.Kind == OpKind.AveragePool2D;
         var range = ActivationRange.Quantized(a.Activation, node.Output);
         int lo = Math.Max(range.Min, -128), hi = Math.Min(range.Max, 127);
-        c.Support.Use(_helium ? "mve" : "dsp");
-        c.Support.Use(_helium ? "helium_pool" : "dsp_pool");
-        if (!_helium) c.Support.Use("dsp_add");
-        if (average) c.Support.Use("pool_mean");
+        c.Support.Use(_helium ? "mtvm_mve_pool" : "mtvm_dsp");
+        if (average) c.Support.Use("mtvm_pool_mean");
         c.Support.UseMemcpy();
         var body = c.Body;
         string count = g.Counts.Distinct().Count() == 1 ? CLiteral.Int(g.Counts[0]) : "count";
@@ -158,81 +156,4 @@ internal sealed class DspPoolKernel : TargetKernel
             }
         }
     }
-
-    /// <summary>DSP helpers of the pooling kernel (with "dsp" and "dsp_add": mtvm_load4, mtvm_lo16/hi16, mtvm_max8/min8).</summary>
-    public const string DspSupport = """
-        #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__) && !defined(MICROTVM_PORTABLE_DSP)
-        /* acc + bytes 0 and 2 of v, sign-extended, as two int16 lanes (SXTAB16) */
-        static inline int32_t mtvm_sxtab16(int32_t acc, uint32_t v) { return __sxtab16(acc, v); }
-        /* acc + bytes 1 and 3 of v (SXTAB16 with its free ROR #8) */
-        static inline int32_t mtvm_sxtab16_ror8(int32_t acc, uint32_t v) { int32_t r; __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(v)); return r; }
-        static inline int32_t mtvm_lo16(int32_t v) { return (int32_t)(int16_t)(uint16_t)((uint32_t)v & 0xFFFFu); }
-        static inline int32_t mtvm_hi16(int32_t v) { return (int32_t)(int16_t)(uint16_t)((uint32_t)v >> 16); }
-        #else
-        static inline int32_t mtvm_sxtab16(int32_t acc, uint32_t v) {
-            return mtvm_pack16(mtvm_lo16(acc) + (int8_t)(uint8_t)(v & 0xFFu), mtvm_hi16(acc) + (int8_t)(uint8_t)((v >> 16) & 0xFFu));
-        }
-        static inline int32_t mtvm_sxtab16_ror8(int32_t acc, uint32_t v) { return mtvm_sxtab16(acc, v >> 8); }
-        #endif
-        """;
-
-    /// <summary>TFLite's int8 mean of a window, shared by both variants.</summary>
-    public const string Mean = """
-        /* (sum ± count / 2) / count, truncated, clamped to [lo, hi] */
-        static inline int8_t mtvm_pool_mean(int32_t sum, int count, int32_t lo, int32_t hi) {
-            int32_t m = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
-            m = m < lo ? lo : m;
-            return (int8_t)(m > hi ? hi : m);
-        }
-        """;
-
-    /// <summary>Helium helpers of the pooling kernel (with "mve": mtvm_i16x8).</summary>
-    public const string HeliumSupport = """
-        #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MICROTVM_PORTABLE_DSP)
-        typedef int8x16_t mtvm_i8x16;
-        static inline mtvm_i16x8 mtvm_pool_zero16(void) { return vdupq_n_s16(0); }
-        static inline mtvm_i8x16 mtvm_pool_min8(void) { return vdupq_n_s8(-128); }
-        /* sum + 8 (or the first n) bytes at p widened to int16 (VLDRB.S16, VADD.I16) */
-        static inline mtvm_i16x8 mtvm_pool_add16(mtvm_i16x8 sum, const int8_t* p, int n) {
-            return n >= 8 ? vaddq_s16(sum, vldrbq_s16(p)) : vaddq_s16(sum, vldrbq_z_s16(p, vctp16q((uint32_t)n)));
-        }
-        /* lanewise max with 16 (or the first n) bytes at p */
-        static inline mtvm_i8x16 mtvm_pool_max8(mtvm_i8x16 m, const int8_t* p, int n) {
-            return n >= 16 ? vmaxq_s8(m, vldrbq_s8(p)) : vmaxq_s8(m, vldrbq_z_s8(p, vctp8q((uint32_t)n)));
-        }
-        static inline void mtvm_pool_store8(int8_t* o, mtvm_i8x16 m, int32_t lo, int32_t hi, int n) {
-            m = vminq_s8(vmaxq_s8(m, vdupq_n_s8((int8_t)lo)), vdupq_n_s8((int8_t)hi));
-            if (n >= 16) vstrbq_s8(o, m); else vstrbq_p_s8(o, m, vctp8q((uint32_t)n));
-        }
-        static inline void mtvm_pool_mean8(int8_t* o, mtvm_i16x8 sum, int count, int32_t lo, int32_t hi, int n) {
-            int16_t s[8];
-            int i;
-            vstrhq_s16(s, sum);
-            for (i = 0; i < n && i < 8; ++i) o[i] = mtvm_pool_mean(s[i], count, lo, hi);
-        }
-        #else
-        typedef struct { int8_t lane[16]; } mtvm_i8x16;
-        static inline mtvm_i16x8 mtvm_pool_zero16(void) { mtvm_i16x8 r; memset(&r, 0, sizeof r); return r; }
-        static inline mtvm_i8x16 mtvm_pool_min8(void) { mtvm_i8x16 r; memset(&r, 0x80, sizeof r); return r; }
-        /* int16 lanes wrap as VADD.I16 does; the predicated-off lanes add zero */
-        static inline mtvm_i16x8 mtvm_pool_add16(mtvm_i16x8 sum, const int8_t* p, int n) {
-            int i;
-            for (i = 0; i < 8 && i < n; ++i) sum.lane[i] = (int16_t)(uint16_t)((uint32_t)(uint16_t)sum.lane[i] + (uint32_t)(int32_t)p[i]);
-            return sum;
-        }
-        static inline mtvm_i8x16 mtvm_pool_max8(mtvm_i8x16 m, const int8_t* p, int n) {
-            int i;
-            for (i = 0; i < 16; ++i) { const int8_t v = i < n ? p[i] : 0; m.lane[i] = v > m.lane[i] ? v : m.lane[i]; }
-            return m;
-        }
-        static inline void mtvm_pool_store8(int8_t* o, mtvm_i8x16 m, int32_t lo, int32_t hi, int n) {
-            int i;
-            for (i = 0; i < 16 && i < n; ++i) { int32_t v = m.lane[i] > lo ? m.lane[i] : lo; o[i] = (int8_t)(v < hi ? v : hi); }
-        }
-        static inline void mtvm_pool_mean8(int8_t* o, mtvm_i16x8 sum, int count, int32_t lo, int32_t hi, int n) {
-            int i;
-            for (i = 0; i < n && i < 8; ++i) o[i] = mtvm_pool_mean(sum.lane[i], count, lo, hi);
-        }
-        #endif
-        """;
 }

@@ -81,7 +81,7 @@ internal sealed class DspRequantization
     /// shifts when they differ) and pulls in the C helpers.</summary>
     public void Declare(EmitContext c)
     {
-        c.Support.Use("dsp_requantize");
+        c.Support.Use("mtvm_dsp");
         if (!PerTensor)
         {
             var pairs = new int[2 * _multipliers.Length];
@@ -102,27 +102,9 @@ internal sealed class DspRequantization
         string d = PerTensor ? CLiteral.Int(_constants[0]) : $"{_table}[2 * ({channel}) + 1]";
         string right = OneRight ? CLiteral.Int(_rights[0]) : $"{_rightTable}[{channel}]";
         if (_signCorrection) d = $"{d} + ({a} >> 31)";
-        string v = $"(mtvm_rq_smmlar({a}, {m}, {d}) >> {right})";
-        if (_relu) return $"(int8_t)mtvm_rq_ssat8(mtvm_rq_usat8{v} + {_q.OutputOffset})";
-        if (_q.Activation.Min == -128 && _q.Activation.Max == 127) return $"(int8_t)mtvm_rq_ssat8{v}";
-        return $"(int8_t)mtvm_rq_clamp({v}, {_q.Activation.Min}, {_q.Activation.Max})";
+        string v = $"(mtvm_smmlar({a}, {m}, {d}) >> {right})";
+        if (_relu) return $"(int8_t)mtvm_ssat8(mtvm_usat8{v} + {_q.OutputOffset})";
+        if (_q.Activation.Min == -128 && _q.Activation.Max == 127) return $"(int8_t)mtvm_ssat8{v}";
+        return $"(int8_t)mtvm_clamp({v}, {_q.Activation.Min}, {_q.Activation.Max})";
     }
-
-    /// <summary>C helpers: SMMLAR, SSAT/USAT to 8 bits, with portable equivalents.</summary>
-    public const string Helpers = """
-        #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__) && !defined(MICROTVM_PORTABLE_DSP)
-        #include <arm_acle.h>
-        /* d + ((a * m + 2^31) >> 32): the rounded high word of the product, plus d (SMMLAR) */
-        static inline int32_t mtvm_rq_smmlar(int32_t a, int32_t m, int32_t d) { int32_t r; __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(m), "r"(d)); return r; }
-        static inline int32_t mtvm_rq_ssat8(int32_t v) { return __ssat(v, 8); }
-        static inline int32_t mtvm_rq_usat8(int32_t v) { return (int32_t)__usat(v, 8); }
-        #else
-        static inline int32_t mtvm_rq_smmlar(int32_t a, int32_t m, int32_t d) {
-            return (int32_t)((uint32_t)d + (uint32_t)(int32_t)(((int64_t)a * m + ((int64_t)1 << 31)) >> 32));
-        }
-        static inline int32_t mtvm_rq_ssat8(int32_t v) { return v < -128 ? -128 : v > 127 ? 127 : v; }
-        static inline int32_t mtvm_rq_usat8(int32_t v) { return v < 0 ? 0 : v > 255 ? 255 : v; }
-        #endif
-        static inline int32_t mtvm_rq_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
-        """;
 }

@@ -61,7 +61,7 @@ internal sealed class FullyConnectedKernel : Kernel
 
         if (node.Input(0).Type == ElementType.Float32)
         {
-            c.Support.Use("min_max");
+            c.Support.Use("mtvm_minmax");
             string? b = bias is null ? null : c.Constants.Tensor($"{c.Prefix}_bias", bias, $"operator {node.Index} bias {bias.Name}");
             using (body.Block($"for (int b = 0; b < {batches}; ++b)"))
             {
@@ -102,7 +102,7 @@ internal sealed class FullyConnectedKernel : Kernel
         string corr = c.Constants.Int32($"{c.Prefix}_bias", folded, $"operator {node.Index} bias + input zero point correction per unit");
         var q = ConvQuantization.Derive(input, weights, output, units, a.Activation);
         var (mult, shift) = Requantization(c, q.OutputMultipliers, q.OutputShifts);
-        c.Support.Use("mbqm");
+        c.Support.Use("mtvm_fixed_point");
         using (body.Block($"for (int b = 0; b < {batches}; ++b)"))
         {
             body.Line($"const int8_t* x = {c.Input(0)} + b * {depth};");
@@ -111,7 +111,7 @@ internal sealed class FullyConnectedKernel : Kernel
                 body.Line($"const int8_t* w = {w} + o * {depth};");
                 body.Line($"int32_t acc = {corr}[o];");
                 ConvolutionKernel.EmitDot(body, depth, d => $"(int32_t)x[{d}] * (int32_t)w[{d}]");
-                body.Line($"acc = mbqm(acc, {mult}, {shift}){Plus(q.OutputOffset)};");
+                body.Line($"acc = mtvm_mbqm(acc, {mult}, {shift}){Plus(q.OutputOffset)};");
                 Clamp(body, "acc", q.Activation);
                 body.Line($"{c.Output()}[b * {units} + o] = (int8_t)acc;");
             }

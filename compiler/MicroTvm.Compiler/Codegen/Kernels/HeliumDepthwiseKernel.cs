@@ -87,7 +87,7 @@ internal sealed class HeliumDepthwiseKernel : TargetKernel
 
         var q = ConvQuantization.Derive(input, filter, output, ch, a.Activation);
         var requantize = HeliumRequantization.Declare(c, q, padded, EvenOdd);
-        c.Support.Use("mve");
+        c.Support.Use("mtvm_mve_conv");
 
         var body = c.Body;
         requantize.DeclareLocals(body, second: true);

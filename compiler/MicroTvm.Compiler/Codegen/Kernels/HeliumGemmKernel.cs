@@ -69,7 +69,7 @@ internal sealed class HeliumGemmKernel : TargetKernel
         var q = ConvQuantization.Derive(input, filter, output, s.OutC, s.Activation);
         var requantize = HeliumRequantization.Declare(c, q, blocks * 4);
         c.Support.UseMemcpy();
-        c.Support.Use("mve");
+        c.Support.Use("mtvm_mve_conv");
 
         var body = c.Body;
         bool gathers = mode != ColumnMode.InPlace;

@@ -32,7 +32,7 @@ internal static class KernelHelpers
     public static string FloatClamp(string value, FusedActivation activation)
     {
         var range = ActivationRange.Float(activation);
-        return $"min_f32(max_f32({value}, {CLiteral.Float(range.Min)}), {CLiteral.Float(range.Max)})";
+        return $"mtvm_min_f32(mtvm_max_f32({value}, {CLiteral.Float(range.Min)}), {CLiteral.Float(range.Max)})";
     }
 
     /// <summary>Taps [first, end) of a filter whose origin is <paramref name="origin"/> that fall inside [0, size).</summary>

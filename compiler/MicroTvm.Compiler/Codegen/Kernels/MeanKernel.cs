@@ -74,8 +74,8 @@ internal sealed class MeanKernel : Kernel
             }
             else
             {
-                c.Support.Use("mbqm");
-                body.Line($"int32_t y = mbqm(sum{Minus((long)q.InputZeroPoint * count)}, {q.Multiplier}, {q.Shift}){Plus(q.OutputZeroPoint)};");
+                c.Support.Use("mtvm_fixed_point");
+                body.Line($"int32_t y = mtvm_mbqm(sum{Minus((long)q.InputZeroPoint * count)}, {q.Multiplier}, {q.Shift}){Plus(q.OutputZeroPoint)};");
                 Clamp(body, "y", QuantizedRange.Of(output.Type));
                 body.Line($"{c.Output()}[o++] = ({output.Type.CType()})y;");
             }

@@ -43,7 +43,7 @@ internal sealed class PoolingKernel : Kernel
         bool isAverage = node.Kind == OpKind.AveragePool2D;
         string t = input.Type.CType();
         var body = c.Body;
-        if (isFloat) c.Support.Use("min_max");
+        if (isFloat) c.Support.Use("mtvm_minmax");
         using (body.Block($"for (int b = 0; b < {n}; ++b)"))
         using (body.Block($"for (int oy = 0; oy < {oh}; ++oy)"))
         {

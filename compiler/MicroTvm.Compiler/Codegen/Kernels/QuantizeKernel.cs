@@ -46,16 +46,16 @@ internal sealed class QuantizeKernel : Kernel
                 // The quotient in float, as TFLite divides; a NaN converts to 0 and the rest saturates to int32 before
                 // the zero point is added with wrap-around (what the target's float-to-int conversion does and what
                 // AffineQuantization models).
-                c.Support.Use("round_half_away_f");
+                c.Support.Use("mtvm_float_math");
                 body.Line($"const float v = {c.Input(0)}[i] / {CLiteral.Float(output.Quantization!.Scale)};");
-                body.Line("const int32_t r = v != v ? 0 : v >= 2147483648.0f ? INT32_MAX : v <= -2147483648.0f ? INT32_MIN : round_half_away_f(v);");
+                body.Line("const int32_t r = v != v ? 0 : v >= 2147483648.0f ? INT32_MAX : v <= -2147483648.0f ? INT32_MIN : mtvm_round_half_away_f(v);");
                 body.Line($"int32_t q = (int32_t)((uint32_t)r + (uint32_t){CLiteral.Int(output.Quantization.ZeroPoint)});");
             }
             else
             {
-                c.Support.Use("mbqm");
+                c.Support.Use("mtvm_fixed_point");
                 var q = RequantizeQuantization.Derive(input, output);
-                body.Line($"int32_t q = mbqm((int32_t){c.Input(0)}[i]{Minus(q.InputZeroPoint)}, {q.Multiplier}, {q.Shift}){Plus(q.OutputZeroPoint)};");
+                body.Line($"int32_t q = mtvm_mbqm((int32_t){c.Input(0)}[i]{Minus(q.InputZeroPoint)}, {q.Multiplier}, {q.Shift}){Plus(q.OutputZeroPoint)};");
             }
 
             Clamp(body, "q", range);

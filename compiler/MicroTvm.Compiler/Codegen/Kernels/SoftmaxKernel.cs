@@ -57,7 +57,7 @@ internal sealed class SoftmaxKernel : Kernel
         if (input.Type == ElementType.Float32)
         {
             // As TFLite: maximum, exp((x - max) * beta) stored and summed, then each divided by the sum.
-            c.Support.Use("exp_f32");
+            c.Support.Use("mtvm_float_math");
             using (body.Block($"for (int r = 0; r < {rows}; ++r)"))
             {
                 body.Line($"const float* x = {c.Input(0)} + (size_t)r * {depth};");
@@ -65,7 +65,7 @@ internal sealed class SoftmaxKernel : Kernel
                 body.Line($"float max = {CLiteral.Float(float.MinValue)};");
                 body.Line("float sum = 0.0f;");
                 body.Line($"for (int i = 0; i < {depth}; ++i) if (x[i] > max) max = x[i];");
-                body.Line($"for (int i = 0; i < {depth}; ++i) {{ y[i] = exp_f32((x[i] - max) * {CLiteral.Float(beta)}); sum += y[i]; }}");
+                body.Line($"for (int i = 0; i < {depth}; ++i) {{ y[i] = mtvm_exp_f32((x[i] - max) * {CLiteral.Float(beta)}); sum += y[i]; }}");
                 body.Line($"for (int i = 0; i < {depth}; ++i) y[i] /= sum;");
             }
 
@@ -79,10 +79,10 @@ internal sealed class SoftmaxKernel : Kernel
         }
 
         var q = SoftmaxQuantization.Derive(input, beta);
-        string helper = node.Output.Type == ElementType.Int8 ? "softmax_int8" : "softmax_int8_int16";
-        c.Support.Use(helper);
+        string helper = node.Output.Type == ElementType.Int8 ? "mtvm_softmax_int8_row" : "mtvm_softmax_int8_int16_row";
+        c.Support.Use("mtvm_softmax");
         using (body.Block($"for (int r = 0; r < {rows}; ++r)"))
-            body.Line($"{helper}_row({c.Input(0)} + (size_t)r * {depth}, {c.Output()} + (size_t)r * {depth}, {depth}, {q.InputMultiplier}, {q.InputLeftShift}, {q.DiffMin});");
+            body.Line($"{helper}({c.Input(0)} + (size_t)r * {depth}, {c.Output()} + (size_t)r * {depth}, {depth}, {q.InputMultiplier}, {q.InputLeftShift}, {q.DiffMin});");
     }
 
     /// <summary>
@@ -96,9 +96,7 @@ internal sealed class SoftmaxKernel : Kernel
         var q = SoftmaxInt16Quantization.Derive(node.Input(0), beta);
         string exp = c.Constants.Int16($"{c.Prefix}_exp", q.ExpTable, "exp(x) for x in [-10, 0], 513-entry interpolation table (TFLite's)");
         string reciprocal = c.Constants.Int16($"{c.Prefix}_reciprocal", q.OneOverOnePlusXTable, "1 / (1 + x) for x in [0, 1], 513-entry interpolation table");
-        c.Support.Use("mbqm");
-        c.Support.Use("clz32");
-        c.Support.Use("lut16");
+        c.Support.Use("mtvm_softmax");
         var body = c.Body;
         using (body.Block($"for (int r = 0; r < {rows}; ++r)"))
         {
@@ -108,27 +106,27 @@ internal sealed class SoftmaxKernel : Kernel
             body.Line($"for (int i = 0; i < {depth}; ++i) if (x[i] > max) max = x[i];");
             using (body.Block($"for (int i = 0; i < {depth}; ++i)"))
             {
-                body.Line($"int32_t centred = mbqm(x[i] - max, {q.InputMultiplier}, {q.InputShift}) + 32767;");
+                body.Line($"int32_t centred = mtvm_mbqm(x[i] - max, {q.InputMultiplier}, {q.InputShift}) + 32767;");
                 body.Line("if (centred < -32768) centred = -32768;");
                 body.Line("if (centred > 32767) centred = 32767;");
-                body.Line($"sum += lut16(centred, {exp});");
+                body.Line($"sum += mtvm_lut16(centred, {exp});");
             }
 
             using (body.Block(""))
             {
-                body.Line("const int headroom_plus_one = clz32((uint32_t)sum);");
+                body.Line("const int headroom_plus_one = mtvm_clz32((uint32_t)sum);");
                 body.Line("int32_t centred_sum = (int32_t)((((int64_t)sum << (headroom_plus_one - 1)) + (1 << 13)) >> 14) - ((1 << 15) + (1 << 16));");
                 body.Line("if (centred_sum < -32768) centred_sum = -32768;");
                 body.Line("if (centred_sum > 32767) centred_sum = 32767;");
-                body.Line($"const int32_t reciprocal = lut16(centred_sum, {reciprocal});");
+                body.Line($"const int32_t reciprocal = mtvm_lut16(centred_sum, {reciprocal});");
                 body.Line("const int right_shift = 31 - headroom_plus_one;");
                 body.Line("const int64_t round = (int64_t)1 << (right_shift - 1);");
                 using (body.Block($"for (int i = 0; i < {depth}; ++i)"))
                 {
-                    body.Line($"int32_t centred = mbqm(x[i] - max, {q.InputMultiplier}, {q.InputShift}) + 32767;");
+                    body.Line($"int32_t centred = mtvm_mbqm(x[i] - max, {q.InputMultiplier}, {q.InputShift}) + 32767;");
                     body.Line("if (centred < -32768) centred = -32768;");
                     body.Line("if (centred > 32767) centred = 32767;");
-                    body.Line($"int32_t result = (int32_t)(((int64_t)lut16(centred, {exp}) * reciprocal + round) >> right_shift);");
+                    body.Line($"int32_t result = (int32_t)(((int64_t)mtvm_lut16(centred, {exp}) * reciprocal + round) >> right_shift);");
                     body.Line("if (result < 0) result = 0;");
                     body.Line("if (result > 32767) result = 32767;");
                     body.Line("y[i] = (int16_t)result;");

@@ -76,7 +76,7 @@ internal sealed class TransposeConvKernel : Kernel
             _ => $"(int64_t)((int32_t){x} * (int32_t){w})",
         };
         var body = c.Body;
-        if (arithmetic == Arithmetic.Float) c.Support.Use("min_max");
+        if (arithmetic == Arithmetic.Float) c.Support.Use("mtvm_minmax");
         using (body.Block($"for (int n = 0; n < {n}; ++n)"))
         using (body.Block($"for (int oy = 0; oy < {oh}; ++oy)"))
         {

@@ -74,8 +74,8 @@ internal sealed class UnaryKernel : Kernel
                 case OpKind.Relu:
                 {
                     var q = ReluQuantization.Derive(input, output);
-                    c.Support.Use("mbqm");
-                    body.Line($"int32_t y = {q.OutputZeroPoint} + mbqm(x - {q.InputZeroPoint}, {q.Multiplier}, {q.Shift});");
+                    c.Support.Use("mtvm_fixed_point");
+                    body.Line($"int32_t y = {q.OutputZeroPoint} + mtvm_mbqm(x - {q.InputZeroPoint}, {q.Multiplier}, {q.Shift});");
                     Clamp(body, "y", q.Range);
                     break;
                 }
@@ -88,9 +88,9 @@ internal sealed class UnaryKernel : Kernel
                 case OpKind.LeakyRelu:
                 {
                     var q = LeakyReluQuantization.Derive(input, output, node.AttributesAs<LeakyReluAttributes>().Alpha);
-                    c.Support.Use("mbqm");
+                    c.Support.Use("mtvm_fixed_point");
                     body.Line($"const int32_t centred = x - {q.InputZeroPoint};");
-                    body.Line($"int32_t y = {q.OutputZeroPoint} + (centred >= 0 ? mbqm(centred, {q.IdentityMultiplier}, {q.IdentityShift}) : mbqm(centred, {q.AlphaMultiplier}, {q.AlphaShift}));");
+                    body.Line($"int32_t y = {q.OutputZeroPoint} + (centred >= 0 ? mtvm_mbqm(centred, {q.IdentityMultiplier}, {q.IdentityShift}) : mtvm_mbqm(centred, {q.AlphaMultiplier}, {q.AlphaShift}));");
                     Clamp(body, "y", range);
                     break;
                 }
@@ -144,16 +144,16 @@ internal sealed class UnaryKernel : Kernel
                 case OpKind.Relu6: value = "x > 6.0f ? 6.0f : x < 0.0f ? 0.0f : x"; break;
                 case OpKind.LeakyRelu: value = $"x > 0.0f ? x : x * {CLiteral.Float(node.AttributesAs<LeakyReluAttributes>().Alpha)}"; break;
                 case OpKind.HardSwish:
-                    c.Support.Use("min_max");
-                    value = "x * min_f32(6.0f, max_f32(0.0f, x + 3.0f)) / 6.0f";
+                    c.Support.Use("mtvm_minmax");
+                    value = "x * mtvm_min_f32(6.0f, mtvm_max_f32(0.0f, x + 3.0f)) / 6.0f";
                     break;
                 case OpKind.Logistic:
-                    c.Support.Use("exp_f32");
-                    value = "x > 16.619047164916992188f ? 1.0f : x < -9.0f ? exp_f32(x) : 1.0f / (1.0f + exp_f32(-x))";
+                    c.Support.Use("mtvm_float_math");
+                    value = "x > 16.619047164916992188f ? 1.0f : x < -9.0f ? mtvm_exp_f32(x) : 1.0f / (1.0f + mtvm_exp_f32(-x))";
                     break;
                 default:
-                    c.Support.Use("tanh_f32");
-                    value = "tanh_f32(x)";
+                    c.Support.Use("mtvm_float_math");
+                    value = "mtvm_tanh_f32(x)";
                     break;
             }
 

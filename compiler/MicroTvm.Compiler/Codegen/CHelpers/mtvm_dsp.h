@@ -1,0 +1,91 @@
+/* The Armv7E-M / Armv8-M DSP instructions the DSP kernels use (Kernels/Dsp). With __ARM_FEATURE_DSP they are the
+   ACLE intrinsics of <arm_acle.h> or single instructions in inline assembly (SXTB16 with its free ROR #8, SMMULR,
+   SMMLAR, SSAT with a shift, BFI, SSUB8 + SEL, which ACLE lacks); everywhere else (the host tests, or with
+   -DMICROTVM_PORTABLE_DSP) portable C with the exact semantics of the instructions, so the host runs the very kernel
+   logic the target runs. Packed 16-bit values: pairs of int16 in one int32, low half first. */
+#ifndef MTVM_DSP_H
+#define MTVM_DSP_H
+#include <stdint.h>
+#include <string.h>
+
+/* the low and high int16 halves of v, and two int16 packed into one word */
+static inline int32_t mtvm_lo16(int32_t v) { return (int32_t)(int16_t)(uint16_t)((uint32_t)v & 0xFFFFu); }
+static inline int32_t mtvm_hi16(int32_t v) { return (int32_t)(int16_t)(uint16_t)((uint32_t)v >> 16); }
+static inline int32_t mtvm_pack16(int32_t lo, int32_t hi) { return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16)); }
+/* 4 bytes from any address (one LDR on Armv7-M and later, which allow unaligned word loads). */
+static inline uint32_t mtvm_load4(const int8_t* p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline int32_t mtvm_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__) && !defined(MICROTVM_PORTABLE_DSP)
+#include <arm_acle.h>
+#define MTVM_DSP_ASM 1
+/* acc + lo(a)*lo(b) + hi(a)*hi(b) */
+static inline int32_t mtvm_smlad(int32_t a, int32_t b, int32_t acc) { return __smlad(a, b, acc); }
+/* acc + lo(a)*lo(b) */
+static inline int32_t mtvm_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
+/* acc + hi(a)*hi(b) */
+static inline int32_t mtvm_smlatt(int32_t a, int32_t b, int32_t acc) { return __smlatt(a, b, acc); }
+/* bytes 0 and 2 of v, sign-extended into the low and high halves */
+static inline int32_t mtvm_sxtb16(uint32_t v) { return __sxtb16(v); }
+/* bytes 1 and 3 of v, sign-extended into the low and high halves (one instruction: SXTB16 with ROR #8) */
+static inline int32_t mtvm_sxtb16_ror8(uint32_t v) { int32_t r; __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v)); return r; }
+/* acc + bytes 0 and 2 of v, sign-extended, as two int16 lanes (SXTAB16) */
+static inline int32_t mtvm_sxtab16(int32_t acc, uint32_t v) { return __sxtab16(acc, v); }
+/* acc + bytes 1 and 3 of v (SXTAB16 with its free ROR #8) */
+static inline int32_t mtvm_sxtab16_ror8(int32_t acc, uint32_t v) { int32_t r; __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(v)); return r; }
+/* (a * b + 2^31) >> 32, the rounded high word (SMMULR) */
+static inline int32_t mtvm_smmulr(int32_t a, int32_t b) { int32_t r; __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b)); return r; }
+/* acc + (a * b + 2^31) / 2^32, the rounded high word of the product added to acc (SMMLAR) */
+static inline int32_t mtvm_smmlar(int32_t a, int32_t b, int32_t acc) { int32_t r; __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc)); return r; }
+/* v saturated to int8 (SSAT) and to [0, 255] (USAT) */
+static inline int32_t mtvm_ssat8(int32_t v) { return __ssat(v, 8); }
+static inline int32_t mtvm_usat8(int32_t v) { return (int32_t)__usat(v, 8); }
+/* x >> e saturated to int8 in one SSAT (e a literal in 1..31) */
+#define MTVM_SSAT8_ASR(r, x, e) __asm__("ssat %0, #8, %1, asr #" #e : "=r"(r) : "r"(x))
+/* bits 0..7 of v into bits lsb..lsb+7 of w (BFI) */
+#define MTVM_BFI8(w, v, lsb) __asm__("bfi %0, %1, #" #lsb ", #8" : "+r"(w) : "r"(v))
+/* bytewise signed max / min of four int8 lanes (SSUB8 sets the GE flags SEL reads: one asm block keeps them together) */
+static inline uint32_t mtvm_max8(uint32_t a, uint32_t b) { uint32_t r; __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc"); return r; }
+static inline uint32_t mtvm_min8(uint32_t a, uint32_t b) { uint32_t r; __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc"); return r; }
+/* two consecutive words, then p += 2 (one LDRD with post-increment; words need only 4-byte alignment) */
+#define MTVM_LOAD2(lo, hi, p) __asm__("ldrd %0, %1, [%2], #8" : "=&r"(lo), "=&r"(hi), "+r"(p) : : "memory")
+/* two words to p, then p += 4 (one STRD with post-increment: one pixel's half of an interleaved column) */
+#define MTVM_STORE2_SKIP2(lo, hi, p) __asm__ volatile("strd %1, %2, [%0], #16" : "+r"(p) : "r"(lo), "r"(hi) : "memory")
+#else
+/* 32-bit wrap-around like the instruction (the Q flag is not modelled: nothing reads it). */
+static inline int32_t mtvm_smlad(int32_t a, int32_t b, int32_t acc) {
+    return (int32_t)((uint32_t)acc + (uint32_t)(mtvm_lo16(a) * mtvm_lo16(b)) + (uint32_t)(mtvm_hi16(a) * mtvm_hi16(b)));
+}
+static inline int32_t mtvm_smlabb(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(mtvm_lo16(a) * mtvm_lo16(b))); }
+static inline int32_t mtvm_smlatt(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(mtvm_hi16(a) * mtvm_hi16(b))); }
+static inline int32_t mtvm_sxtb16(uint32_t v) { return mtvm_pack16((int8_t)(uint8_t)(v & 0xFFu), (int8_t)(uint8_t)((v >> 16) & 0xFFu)); }
+static inline int32_t mtvm_sxtb16_ror8(uint32_t v) { return mtvm_pack16((int8_t)(uint8_t)((v >> 8) & 0xFFu), (int8_t)(uint8_t)(v >> 24)); }
+static inline int32_t mtvm_sxtab16(int32_t acc, uint32_t v) {
+    return mtvm_pack16(mtvm_lo16(acc) + (int8_t)(uint8_t)(v & 0xFFu), mtvm_hi16(acc) + (int8_t)(uint8_t)((v >> 16) & 0xFFu));
+}
+static inline int32_t mtvm_sxtab16_ror8(int32_t acc, uint32_t v) { return mtvm_sxtab16(acc, v >> 8); }
+static inline int32_t mtvm_smmulr(int32_t a, int32_t b) { return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32); }
+static inline int32_t mtvm_smmlar(int32_t a, int32_t b, int32_t acc) {
+    const uint64_t sum = ((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * b) + 0x80000000u;
+    return (int32_t)(uint32_t)(sum >> 32);
+}
+static inline int32_t mtvm_ssat8(int32_t v) { return v < -128 ? -128 : v > 127 ? 127 : v; }
+static inline int32_t mtvm_usat8(int32_t v) { return v < 0 ? 0 : v > 255 ? 255 : v; }
+#define MTVM_SSAT8_ASR(r, x, e) ((r) = mtvm_ssat8((x) >> (e)))
+#define MTVM_BFI8(w, v, lsb) ((w) = (int32_t)(((uint32_t)(w) & ~(0xFFu << (lsb))) | (((uint32_t)(v) & 0xFFu) << (lsb))))
+static inline uint32_t mtvm_lanes8(uint32_t a, uint32_t b, int max) {
+    uint32_t r = 0;
+    int i;
+    for (i = 0; i < 32; i += 8) {
+        const int8_t x = (int8_t)(uint8_t)(a >> i), y = (int8_t)(uint8_t)(b >> i);
+        r |= (uint32_t)(uint8_t)((x > y) == (max != 0) ? x : y) << i;
+    }
+    return r;
+}
+static inline uint32_t mtvm_max8(uint32_t a, uint32_t b) { return mtvm_lanes8(a, b, 1); }
+static inline uint32_t mtvm_min8(uint32_t a, uint32_t b) { return mtvm_lanes8(a, b, 0); }
+#define MTVM_LOAD2(lo, hi, p) do { (lo) = (p)[0]; (hi) = (p)[1]; (p) += 2; } while (0)
+#define MTVM_STORE2_SKIP2(lo, hi, p) do { (p)[0] = (lo); (p)[1] = (hi); (p) += 4; } while (0)
+#endif
+
+#endif
