@@ -22,9 +22,20 @@ public static class InspectCommand
             string path = parse.GetValue(model)!;
             return console.Guard(path, () =>
             {
-                var graph = TfliteImporter.Load(path);
-                var header = TfliteModel.Read(File.ReadAllBytes(path));
-                Write(graph, header, console.Output);
+                Graph graph;
+                try
+                {
+                    graph = TfliteImporter.Load(path);
+                }
+                catch (CompilerException) when (ReadableHeader(path) is { } readable)
+                {
+                    // The compiler rejects the model, but the file can be read: show what it holds, operator by
+                    // operator, marking each that the compiler cannot take; the rejection follows as the error.
+                    WriteSurvey(readable, path, console.Output);
+                    throw;
+                }
+
+                Write(graph, TfliteModel.Read(File.ReadAllBytes(path)), console.Output);
                 return 0;
             });
         });
@@ -67,6 +78,46 @@ public static class InspectCommand
         output.WriteLine($"MACs:                    {Number(stats.TotalMacs),12}");
         output.WriteLine($"activation lower bound:  {Number(stats.ActivationLowerBound),12} bytes (largest sum of live activations at one operator)");
     }
+
+    private static TfliteModel? ReadableHeader(string path)
+    {
+        try
+        {
+            return TfliteModel.Read(File.ReadAllBytes(path));
+        }
+        catch (Exception e) when (e is CompilerException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The operators of a model the compiler rejects, as stored, each marked ok or with its error.</summary>
+    public static void WriteSurvey(TfliteModel model, string path, TextWriter output)
+    {
+        var operators = TfliteImporter.Survey(model, path);
+        output.WriteLine($"model from {path} (TFLite schema {model.Version}, {model.SubGraphs.Count} subgraph(s)): not compilable; what can be read of it:");
+        var table = new TextTable("#", "operator", "inputs", "outputs", "status");
+        foreach (var op in operators)
+        {
+            table.Add(
+                op.Index.ToString(CultureInfo.InvariantCulture),
+                UntrustedText.ForDisplay(op.Name),
+                string.Join(", ", op.Inputs.Select(RawShape)),
+                string.Join(", ", op.Outputs.Select(RawShape)),
+                op.Error is null ? "ok" : $"error {op.Error.Code}");
+        }
+
+        table.Write(output, rightAligned: new[] { 0 });
+        int failed = operators.Count(o => o.Error is not null);
+        output.WriteLine();
+        output.WriteLine($"{failed} of {operators.Count} operators cannot be compiled{(failed == 0 ? " (the model fails as a whole: see the error)" : ":")}");
+        foreach (var op in operators.Where(o => o.Error is not null))
+            output.WriteLine($"  {op.Error!.Message}");
+    }
+
+    private static string RawShape(TfliteTensor? tensor) => tensor is null
+        ? "-"
+        : $"{tensor.TypeName}[{string.Join(",", tensor.Shape)}]";
 
     private static string Describe(Tensor tensor) =>
         $"t{tensor.Id} '{UntrustedText.ForDisplay(tensor.Name)}' {Shape(tensor)}" + (tensor.Quantization is null ? "" : " " + Quantization(tensor.Quantization));

@@ -62,6 +62,37 @@ public static class TfliteImporter
         }
     }
 
+    /// <summary>
+    /// What can be read of a model whose import may fail, operator by operator (for <c>microtvm inspect</c>): each
+    /// operator's name, its operands as stored, and the error that rejects it, if any. Graph-level checks (shape
+    /// inference, graph inputs and outputs) are not made.
+    /// </summary>
+    public static IReadOnlyList<OperatorSurvey> Survey(TfliteModel model, string? sourcePath)
+    {
+        var importer = new Importer(model, sourcePath, "model");
+        var subGraph = model.SubGraphs[0];
+        TfliteTensor? Raw(int id) => id >= 0 && id < subGraph.Tensors.Count ? subGraph.Tensors[id] : null;
+        var result = new List<OperatorSurvey>(subGraph.Operators.Count);
+        for (int i = 0; i < subGraph.Operators.Count; i++)
+        {
+            var op = subGraph.Operators[i];
+            var operatorImporter = new Importer.OperatorImporter(importer, i, op);
+            CompilerException? error = null;
+            try
+            {
+                operatorImporter.Import();
+            }
+            catch (CompilerException e)
+            {
+                error = sourcePath is null ? e : e.WithFile(sourcePath);
+            }
+
+            result.Add(new OperatorSurvey(i, operatorImporter.KindName, op.Inputs.Select(Raw).ToArray(), op.Outputs.Select(Raw).ToArray(), error));
+        }
+
+        return result;
+    }
+
     private sealed class Importer
     {
         private readonly TfliteModel _model;
@@ -587,3 +618,6 @@ public static class TfliteImporter
         }
     }
 }
+
+/// <summary>One operator as <see cref="TfliteImporter.Survey"/> read it: operands as stored (null where absent or dangling), and the import error, if any.</summary>
+public sealed record OperatorSurvey(int Index, string Name, IReadOnlyList<TfliteTensor?> Inputs, IReadOnlyList<TfliteTensor?> Outputs, CompilerException? Error);

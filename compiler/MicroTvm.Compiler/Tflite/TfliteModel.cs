@@ -182,7 +182,11 @@ public sealed record TfliteSubGraph(string? Name, IReadOnlyList<TfliteTensor> Te
 /// <param name="Type">TFLite TensorType value.</param>
 /// <param name="ShapeSignature">Shape with -1 for dynamic dimensions, when the converter stored one.</param>
 public sealed record TfliteTensor(int Index, string Name, sbyte Type, int[] Shape, int[]? ShapeSignature, uint Buffer,
-    TfliteQuantization? Quantization, bool IsVariable, bool IsSparse);
+    TfliteQuantization? Quantization, bool IsVariable, bool IsSparse)
+{
+    /// <summary>The TensorType's schema name in lower case (int8, float32, …).</summary>
+    public string TypeName => TfliteSchema.TensorTypeName(Type);
+}
 
 public sealed record TfliteQuantization(float[] Scales, long[] ZeroPoints, int QuantizedDimension, bool HasCustomDetails);
 

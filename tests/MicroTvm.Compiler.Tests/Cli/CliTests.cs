@@ -65,6 +65,40 @@ public class CliTests
         }
     }
 
+    /// <summary>A model the compiler rejects is still shown, operator by operator, with every operator it cannot take marked.</summary>
+    [Fact]
+    public void InspectShowsWhatItCanReadOfAModelItCannotCompile()
+    {
+        var b = new TfliteModelBuilder();
+        int x = b.AddTensor("x", Ir.ElementType.Float32, new[] { 1, 4 });
+        int h = b.AddTensor("h", Ir.ElementType.Float32, new[] { 1, 4 });
+        int r = b.AddTensor("r", Ir.ElementType.Float32, new[] { 1, 4 });
+        int y = b.AddTensor("y", Ir.ElementType.Float32, new[] { 1, 4 });
+        b.AddOperator(TfliteModelBuilder.Builtin.Div, new[] { x, x }, new[] { h });
+        b.AddOperator(TfliteModelBuilder.Builtin.Relu, new[] { h }, new[] { r });
+        b.AddOperator(TfliteModelBuilder.Builtin.Custom, new[] { r }, new[] { y }, customCode: "VendorOp");
+        b.Inputs.Add(x);
+        b.Outputs.Add(y);
+        string path = Path.Combine(Path.GetTempPath(), $"microtvm-cli-{Guid.NewGuid():N}.tflite");
+        File.WriteAllBytes(path, b.Build());
+        try
+        {
+            var (exit, output, error) = Run("inspect", path);
+            Assert.Equal(1, exit);
+            var lines = output.Split('\n');
+            Assert.Contains(lines, l => l.Contains(" DIV ") && l.Contains("float32[1,4], float32[1,4]") && l.TrimEnd().EndsWith("error MTVM1004"));
+            Assert.Contains(lines, l => l.Contains(" RELU ") && l.TrimEnd().EndsWith("ok"));
+            Assert.Contains(lines, l => l.Contains("VendorOp") && l.TrimEnd().EndsWith("error MTVM1004"));
+            Assert.Contains("2 of 3 operators cannot be compiled:", output);
+            Assert.Contains("operator 2 (custom operator 'VendorOp'): ", output);
+            Assert.StartsWith($"{path}: error MTVM1004: operator 0 (DIV): ", error);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void RunWritesOutputsEqualToTflm()
     {
