@@ -143,6 +143,30 @@ public static class OperatorSupport
         _ => activation.ToString().ToUpperInvariant(),
     };
 
+    private static bool IsSoftmaxInt8ToInt16Output(Node node, int inputIndex) =>
+        node.Kind == OpKind.Softmax && inputIndex < 0 && node.Inputs[0] is { Type: ElementType.Int8 };
+
+    /// <summary>
+    /// TFLite Micro's quantized SOFTMAX writes probabilities on a fixed grid and checks the output says so:
+    /// int8 zero point -128 and scale exactly 1/256; int8 to int16 zero point -32768 and scale 1/65536, int16 zero
+    /// point 0 and scale 1/32768, each within 0.1 %. The kernels compute on that grid whatever the output claims.
+    /// </summary>
+    private static void CheckSoftmaxOutputQuantization(Node node, Func<string, string, CompilerException> fail)
+    {
+        var (input, output) = (node.Inputs[0]!, node.Output);
+        if (output.Quantization is not { } q || output.Type is not (ElementType.Int8 or ElementType.Int16)) return;
+        var (zeroPoint, scale, exact) = (input.Type, output.Type) switch
+        {
+            (ElementType.Int8, ElementType.Int8) => (-128, 1.0 / 256, true),
+            (ElementType.Int8, ElementType.Int16) => (-32768, 1.0 / 65536, false),
+            _ => (0, 1.0 / 32768, false),
+        };
+        bool scaleOk = exact ? q.Scale == (float)scale : Math.Abs(q.Scale - scale) <= 0.001 * scale;
+        if (q.ZeroPoints[0] != zeroPoint || !scaleOk)
+            throw fail(ErrorCodes.InvalidQuantization,
+                $"output {output} has {q}; a {input.Type.DisplayName()} to {output.Type.DisplayName()} SOFTMAX needs zero point {zeroPoint} and scale {(exact ? "" : "about ")}1/{Math.Round(1 / scale)} (as TFLite Micro checks)");
+    }
+
     private static void CheckQuantization(Node node, Func<string, string, CompilerException> fail)
     {
         var operands = node.Inputs.Select((t, i) => (Tensor: t, Role: $"operand {i}", Index: i))
@@ -165,11 +189,13 @@ public static class OperatorSupport
                     throw fail(ErrorCodes.InvalidQuantization,
                         $"weights {tensor} have {q.Scales.Count} per-channel scales; {node.Kind.TfliteName()} needs one per output channel (dimension {channelDimension})");
             }
-            else if (tensor.Type == ElementType.Int16 && !isWeights && q.ZeroPoints[0] != 0)
+            else if (tensor.Type == ElementType.Int16 && !isWeights && q.ZeroPoints[0] != 0 && !IsSoftmaxInt8ToInt16Output(node, index))
             {
                 throw fail(ErrorCodes.InvalidQuantization, $"{role} {tensor} is int16 with zero point {q.ZeroPoints[0]}; int16 tensors must be symmetric (zero point 0)");
             }
         }
+
+        if (node.Kind == OpKind.Softmax) CheckSoftmaxOutputQuantization(node, fail);
 
         // TFLite Micro's quantized CONCATENATION copies stored values and refuses inputs it would have to requantize.
         if (node.Kind == OpKind.Concatenation && node.Output.Quantization is { } outputQ)

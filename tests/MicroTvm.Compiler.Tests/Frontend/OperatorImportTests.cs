@@ -170,6 +170,48 @@ public class OperatorImportTests
         Assert.Contains("op.c", ModelCompiler.Compile(computed, new CompileOptions("host", "op")).Files.Keys);
     }
 
+    /// <summary>SOFTMAX's output quantization is accepted and rejected exactly where TFLite Micro's Prepare does.</summary>
+    [Theory]
+    [InlineData(ElementType.Int8, 1f / 65536, -32768, true)]
+    [InlineData(ElementType.Int8, 1f / 65536 * 1.0005f, -32768, true)]
+    [InlineData(ElementType.Int8, 1f / 65536, 0, false)]
+    [InlineData(ElementType.Int8, 1f / 32768, -32768, false)]
+    public void SoftmaxInt8ToInt16OutputQuantizationFollowsTfliteMicro(ElementType inputType, float scale, long zeroPoint, bool accepted)
+    {
+        var b = new TfliteModelBuilder();
+        int x = b.AddTensor("x", inputType, new[] { 1, 4 }, quantization: (0.1f, 0));
+        int y = b.AddTensor("y", ElementType.Int16, new[] { 1, 4 }, quantization: (scale, zeroPoint));
+        b.AddOperator(Builtin.Softmax, new[] { x }, new[] { y }, Options.Softmax(1f));
+        if (accepted)
+        {
+            Assert.Equal(OpKind.Softmax, ImportSingle(b, x, y).Kind);
+            return;
+        }
+
+        b.Inputs.Add(x);
+        b.Outputs.Add(y);
+        var e = Assert.Throws<MicroTvm.Compiler.Diagnostics.CompilerException>(() => TfliteImporter.Load(b.Build(), "op.tflite"));
+        Assert.Equal(MicroTvm.Compiler.Diagnostics.ErrorCodes.InvalidQuantization, e.Code);
+        Assert.Contains("needs zero point -32768 and scale about 1/65536", e.Message);
+    }
+
+    [Theory]
+    [InlineData(1f / 256, -128, true)]
+    [InlineData(1f / 255, -128, false)]
+    [InlineData(1f / 256, 0, false)]
+    public void SoftmaxInt8OutputQuantizationFollowsTfliteMicro(float scale, long zeroPoint, bool accepted)
+    {
+        var b = new TfliteModelBuilder();
+        int x = b.AddTensor("x", ElementType.Int8, new[] { 1, 4 }, quantization: (0.1f, 0));
+        int y = b.AddTensor("y", ElementType.Int8, new[] { 1, 4 }, quantization: (scale, zeroPoint));
+        b.AddOperator(Builtin.Softmax, new[] { x }, new[] { y }, Options.Softmax(1f));
+        b.Inputs.Add(x);
+        b.Outputs.Add(y);
+        var load = () => TfliteImporter.Load(b.Build(), "op.tflite");
+        if (accepted) Assert.Single(load().Nodes);
+        else Assert.Equal(MicroTvm.Compiler.Diagnostics.ErrorCodes.InvalidQuantization, Assert.Throws<MicroTvm.Compiler.Diagnostics.CompilerException>(load).Code);
+    }
+
     [Fact]
     public void ReshapeFromShapeOperandResolvesMinusOne()
     {
