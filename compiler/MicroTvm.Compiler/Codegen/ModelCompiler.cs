@@ -88,7 +88,16 @@ public static class ModelCompiler
         foreach (var node in graph.Nodes)
         {
             var kernel = kernels.Find(node.Kind);
-            string? reason = kernel is null ? "the code generator has no kernel for this operator" : kernel.Unsupported(node);
+            string? reason;
+            try
+            {
+                reason = kernel is null ? "the code generator has no kernel for this operator" : kernel.Unsupported(node);
+            }
+            catch (CompilerException e)
+            {
+                throw e.ForOperator(node, graph.SourcePath);
+            }
+
             if (node.Outputs.Count != 1) reason ??= "operators with several outputs are not supported";
             if (reason is not null)
                 throw new CompilerException(ErrorCodes.UnsupportedOperatorCodegen,

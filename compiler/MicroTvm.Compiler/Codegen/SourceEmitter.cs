@@ -1,5 +1,6 @@
 using MicroTvm.Compiler.Analysis;
 using MicroTvm.Compiler.Codegen.Kernels;
+using MicroTvm.Compiler.Diagnostics;
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Planning;
 
@@ -37,11 +38,19 @@ internal sealed class SourceEmitter
 
         foreach (var node in _graph.Nodes)
         {
-            var kernel = kernels.ForTarget(node, _target)!;
-            if (kernel.IsAlias(node)) continue;
             string function = $"op{node.Index}_{node.Kind.TfliteName().ToLowerInvariant()}";
             var context = new EmitContext(node, function, constants, support, _plan);
-            kernel.Emit(context);
+            try
+            {
+                var kernel = kernels.ForTarget(node, _target)!;
+                if (kernel.IsAlias(node)) continue;
+                kernel.Emit(context);
+            }
+            catch (CompilerException e)
+            {
+                throw e.ForOperator(node, _graph.SourcePath);
+            }
+
             functionNames[node] = function;
             var parameters = new List<string>();
             for (int i = 0; i < node.Inputs.Count; i++)

@@ -1,3 +1,5 @@
+using MicroTvm.Compiler.Ir;
+
 namespace MicroTvm.Compiler.Diagnostics;
 
 /// <summary>
@@ -30,6 +32,14 @@ public sealed class CompilerException : Exception
         File = file,
         OperatorIndex = OperatorIndex,
         OperatorName = OperatorName,
+    };
+
+    /// <summary>Same error, attributed to <paramref name="node"/> ("operator 3 (CONV_2D): message") when it names no operator yet.</summary>
+    public CompilerException ForOperator(Node node, string? file) => OperatorIndex is not null ? this : new CompilerException(Code, $"{node}: {Message}", this)
+    {
+        File = File ?? file,
+        OperatorIndex = node.Index,
+        OperatorName = node.Kind.TfliteName(),
     };
 
     /// <summary>"file: error CODE: message", the canonical form tools and IDEs parse.</summary>

@@ -51,6 +51,10 @@ public static class ErrorCodes
     /// <summary>Input data given to the reference evaluator does not match the graph's inputs (count or byte size).</summary>
     public const string InvalidInputData = "MTVM2002";
 
+    /// <summary>A requantization that a tensor's scale implies cannot be computed by the fixed-point arithmetic (a
+    /// multiplier of 2^31 or more, a shift out of range, an infinite or undefined ratio).</summary>
+    public const string QuantizationOutOfRange = "MTVM2010";
+
     // MTVM21xx: code generation and memory planning (MTVM20xx belongs to the reference evaluator).
 
     /// <summary>The target name is not one of <see cref="Codegen.Targets.All"/>.</summary>

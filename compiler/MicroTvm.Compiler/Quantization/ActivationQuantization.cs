@@ -8,7 +8,7 @@ public sealed record ReluQuantization(int InputZeroPoint, int OutputZeroPoint, i
     public static ReluQuantization Derive(Tensor input, Tensor output)
     {
         var (qi, qo) = (ConvQuantization.Require(input), ConvQuantization.Require(output));
-        var (m, s) = FixedPoint.QuantizeMultiplier((double)qi.Scale / qo.Scale);
+        var (m, s) = MultiplierRange.Multiplier((double)qi.Scale / qo.Scale, MultiplierRange.MaxShift, "input scale / output scale", input, output);
         var full = QuantizedRange.Of(output.Type);
         // The lower bound is the output's quantized 0 (round(0 / scale) is 0); there is no upper bound.
         return new ReluQuantization(qi.ZeroPoint, qo.ZeroPoint, m, s, new QuantizedRange(Math.Max(full.Min, qo.ZeroPoint), full.Max));
@@ -39,8 +39,8 @@ public sealed record LeakyReluQuantization(
         var (qi, qo) = (ConvQuantization.Require(input), ConvQuantization.Require(output));
         float alphaRatio = qi.Scale * alpha / qo.Scale;
         float identityRatio = qi.Scale / qo.Scale;
-        var (ma, sa) = FixedPoint.QuantizeMultiplier(alphaRatio);
-        var (mi, si) = FixedPoint.QuantizeMultiplier(identityRatio);
+        var (ma, sa) = MultiplierRange.Multiplier(alphaRatio, MultiplierRange.MaxShift, "input scale * alpha / output scale (float)", input, output);
+        var (mi, si) = MultiplierRange.Multiplier(identityRatio, MultiplierRange.MaxShift, "input scale / output scale (float)", input, output);
         return new LeakyReluQuantization(qi.ZeroPoint, qo.ZeroPoint, mi, si, ma, sa);
     }
 }
@@ -58,8 +58,10 @@ public sealed record HardSwishQuantization(
         var (qi, qo) = (ConvQuantization.Require(input), ConvQuantization.Require(output));
         float hiresInputScale = (1.0f / 128.0f) * qi.Scale;
         const float reluishScale = 3.0f / 32768.0f;
-        var (om, oe) = FixedPoint.QuantizeMultiplier(hiresInputScale / qo.Scale);
-        var (rm, re) = FixedPoint.QuantizeMultiplier(hiresInputScale / reluishScale);
+        // The output exponent is applied as a rounding right shift (TFLite: "a scaling down"), the relu-ish one as a
+        // saturating left shift of an int16.
+        var (om, oe) = MultiplierRange.Multiplier(hiresInputScale / qo.Scale, 0, "input scale / 128 / output scale (float)", input, output);
+        var (rm, re) = MultiplierRange.Multiplier(hiresInputScale / reluishScale, 15, "input scale / 128 / (3 / 32768) (float)", input);
         return new HardSwishQuantization(qi.ZeroPoint, qo.ZeroPoint, DownScaleToInt16(om), oe, DownScaleToInt16(rm), re);
     }
 
@@ -88,6 +90,9 @@ public sealed record SigmoidInt8Quantization(int InputZeroPoint, int InputRangeR
         int exponent = real == 0 ? 0 : Math.ILogB(real) + 1;
         double fraction = Math.ScaleB(real, -exponent);
         int multiplier = (int)Math.Round(fraction * (1L << 31), MidpointRounding.AwayFromZero);
+        // The input is shifted left by the exponent (TFLite's MultiplyByQuantizedMultiplierGreaterThanOne).
+        if (exponent is < 0 or > MultiplierRange.MaxShift)
+            throw MultiplierRange.OutOfRange(real, "input scale * 2^27", $"whose exponent {exponent} is outside 0..{MultiplierRange.MaxShift}", input);
         return new SigmoidInt8Quantization(q.ZeroPoint, SoftmaxQuantization.InputRadius(InputIntegerBits, exponent), multiplier, exponent);
     }
 }
@@ -117,6 +122,9 @@ public sealed record SigmoidInt16Quantization(int InputMultiplier, int InputLeft
             multiplier *= 2.0;
         }
 
+        // The kernel multiplies an int16 by the multiplier in 32 bits: above 32767 the product can overflow.
+        if (!(multiplier <= 32767.0))
+            throw MultiplierRange.OutOfRange(multiplier, "input scale * 4096 * 3", "which must be at most 32767 for the 16-bit LOGISTIC/TANH", input);
         return new SigmoidInt16Quantization((int)multiplier, leftShift);
     }
 

@@ -38,7 +38,15 @@ public static class ActivationRange
         var q = ConvQuantization.Require(output);
         float scale = q.Scale;
         int zeroPoint = q.ZeroPoint;
-        int Quantize(float value) => zeroPoint + (int)MathF.Round(value / scale, MidpointRounding.AwayFromZero);
+        // The float-to-int conversion saturates (as the Cortex-M's VCVT does; a C cast of an out-of-range float is
+        // undefined): with a tiny scale, 6 / scale is far above every int and the bound is the type's maximum.
+        int Quantize(float value)
+        {
+            float rounded = MathF.Round(value / scale, MidpointRounding.AwayFromZero);
+            long integer = float.IsNaN(rounded) ? 0 : rounded >= 2147483648f ? int.MaxValue : rounded <= -2147483648f ? int.MinValue : (long)rounded;
+            return (int)Math.Clamp(zeroPoint + integer, int.MinValue, int.MaxValue);
+        }
+
         return activation switch
         {
             FusedActivation.None => full,

@@ -22,7 +22,7 @@ public sealed record AddSubQuantization(
         double real1 = q1.Scale / twiceMaxInputScale;
         double real2 = q2.Scale / twiceMaxInputScale;
         double realOutput = twiceMaxInputScale / ((1 << leftShift) * (double)qo.Scale);
-        return Create(q1, q2, qo, leftShift, real1, real2, realOutput, activation, output);
+        return Create(input1, input2, output, leftShift, real1, real2, realOutput, activation);
     }
 
     /// <summary>SUB: TFLite Micro derives the same quantities in single precision, widening only the final ratios.</summary>
@@ -34,18 +34,20 @@ public sealed record AddSubQuantization(
         double real1 = q1.Scale / twiceMaxInputScale;
         double real2 = q2.Scale / twiceMaxInputScale;
         double realOutput = twiceMaxInputScale / ((1 << leftShift) * qo.Scale);
-        return Create(q1, q2, qo, leftShift, real1, real2, realOutput, activation, output);
+        return Create(input1, input2, output, leftShift, real1, real2, realOutput, activation);
     }
 
     private static int LeftShiftFor(Tensor output) => output.Type == ElementType.Int16 ? 15 : 20;
 
     private static AddSubQuantization Create(
-        QuantizationParameters q1, QuantizationParameters q2, QuantizationParameters qo, int leftShift,
-        double real1, double real2, double realOutput, FusedActivation activation, Tensor output)
+        Tensor input1, Tensor input2, Tensor output, int leftShift,
+        double real1, double real2, double realOutput, FusedActivation activation)
     {
-        var (m1, s1) = FixedPoint.QuantizeMultiplier(real1);
-        var (m2, s2) = FixedPoint.QuantizeMultiplier(real2);
-        var (mo, so) = FixedPoint.QuantizeMultiplier(realOutput);
+        var (q1, q2, qo) = (input1.Quantization!, input2.Quantization!, output.Quantization!);
+        const int max = MultiplierRange.MaxShift;
+        var (m1, s1) = MultiplierRange.Multiplier(real1, max, "input 1 scale / (2 * larger input scale)", input1, input2);
+        var (m2, s2) = MultiplierRange.Multiplier(real2, max, "input 2 scale / (2 * larger input scale)", input1, input2);
+        var (mo, so) = MultiplierRange.Multiplier(realOutput, max, $"2 * larger input scale / (2^{leftShift} * output scale)", input1, input2, output);
         return new AddSubQuantization(-q1.ZeroPoint, -q2.ZeroPoint, qo.ZeroPoint, leftShift, m1, s1, m2, s2, mo, so,
             ActivationRange.Quantized(activation, output));
     }
@@ -61,7 +63,7 @@ public sealed record MulQuantization(int Input1Offset, int Input2Offset, int Out
     {
         var (q1, q2, qo) = (ConvQuantization.Require(input1), ConvQuantization.Require(input2), ConvQuantization.Require(output));
         double real = (double)q1.Scale * q2.Scale / qo.Scale;
-        var (m, s) = FixedPoint.QuantizeMultiplier(real);
+        var (m, s) = MultiplierRange.Multiplier(real, MultiplierRange.MaxShift, "input 1 scale * input 2 scale / output scale", input1, input2, output);
         return new MulQuantization(-q1.ZeroPoint, -q2.ZeroPoint, qo.ZeroPoint, m, s, ActivationRange.Quantized(activation, output));
     }
 }

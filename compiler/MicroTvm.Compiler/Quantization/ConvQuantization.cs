@@ -24,10 +24,12 @@ public sealed record ConvQuantization(
         var outputQ = Require(output);
         var multipliers = new int[outputChannels];
         var shifts = new int[outputChannels];
+        // 16x8 layers may rescale with the 64-bit multiply, whose shift range is narrower.
+        int maxShift = input.Type == ElementType.Int16 ? MultiplierRange.MaxShift64 : MultiplierRange.MaxShift;
         for (int c = 0; c < outputChannels; c++)
         {
             double effectiveScale = (double)inputQ.Scale * filterQ.ScaleOf(c) / outputQ.Scale;
-            (multipliers[c], shifts[c]) = FixedPoint.QuantizeMultiplier(effectiveScale);
+            (multipliers[c], shifts[c]) = MultiplierRange.Multiplier(effectiveScale, maxShift, $"input scale * filter scale (channel {c}) / output scale", input, filter, output);
         }
 
         return new ConvQuantization(

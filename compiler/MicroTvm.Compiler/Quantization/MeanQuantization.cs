@@ -14,7 +14,7 @@ public sealed record MeanQuantization(bool SameQuantization, int InputZeroPoint,
     {
         var (qi, qo) = (ConvQuantization.Require(input), ConvQuantization.Require(output));
         bool same = qi.ZeroPoint == qo.ZeroPoint && qi.Scale == qo.Scale;
-        var (m, s) = FixedPoint.QuantizeMultiplier((double)qi.Scale / qo.Scale);
+        var (m, s) = MultiplierRange.Multiplier((double)qi.Scale / qo.Scale, MultiplierRange.MaxShift, "input scale / output scale", input, output);
         if (count > 0)
         {
             int shift = 63 - System.Numerics.BitOperations.LeadingZeroCount((ulong)count);

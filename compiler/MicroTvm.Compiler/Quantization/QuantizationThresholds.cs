@@ -64,6 +64,8 @@ public sealed record QuantizationThresholds(
             if (F(wrapBelow.Value) != below) return null;
         }
 
+        // Generated C writes the thresholds as float literals: an infinite one (huge scales) has none.
+        if (!thresholds.All(float.IsFinite) || wrapAbove is { } a && !float.IsFinite(a) || wrapBelow is { } b && !float.IsFinite(b)) return null;
         return new QuantizationThresholds(thresholds, F(float.NaN), wrapAbove, above, wrapBelow, below);
     }
 

@@ -12,7 +12,7 @@ public sealed record RequantizeQuantization(int InputZeroPoint, int OutputZeroPo
     public static RequantizeQuantization Derive(Tensor input, Tensor output)
     {
         var (qi, qo) = (ConvQuantization.Require(input), ConvQuantization.Require(output));
-        var (m, s) = FixedPoint.QuantizeMultiplier((double)qi.Scale / qo.Scale);
+        var (m, s) = MultiplierRange.Multiplier((double)qi.Scale / qo.Scale, MultiplierRange.MaxShift, "input scale / output scale", input, output);
         return new RequantizeQuantization(qi.ZeroPoint, qo.ZeroPoint, m, s);
     }
 

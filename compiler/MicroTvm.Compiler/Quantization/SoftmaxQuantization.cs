@@ -19,6 +19,10 @@ public sealed record SoftmaxQuantization(int InputMultiplier, int InputLeftShift
     {
         var q = ConvQuantization.Require(input);
         double real = Math.Min((double)beta * q.Scale * (1 << (31 - ScaledDiffIntegerBits)), (1L << 31) - 1.0);
+        // TFLite's QuantizeMultiplierGreaterThanOne requires beta·input_scale·2^26 > 1: the input differences are shifted
+        // left, never right (a negative shift count is undefined in C).
+        if (!(real > 1))
+            throw MultiplierRange.OutOfRange(real, "beta * input scale * 2^26", "which must be greater than 1", input);
         var (multiplier, leftShift) = FixedPoint.QuantizeMultiplier(real);
         int diffMin = -InputRadius(ScaledDiffIntegerBits, leftShift);
         return new SoftmaxQuantization(multiplier, leftShift, diffMin);
@@ -46,7 +50,7 @@ public sealed record SoftmaxInt16Quantization(int InputMultiplier, int InputShif
     {
         var q = ConvQuantization.Require(input);
         double real = (double)q.Scale * beta / (10.0 / 65535.0);
-        var (multiplier, shift) = FixedPoint.QuantizeMultiplier(real);
+        var (multiplier, shift) = MultiplierRange.Multiplier(real, MultiplierRange.MaxShift, "input scale * beta / (10 / 65535)", input);
         return new SoftmaxInt16Quantization(multiplier, shift,
             LookupTable.Int16(MathF.Exp, -10f, 0f, -1f, 1f),
             LookupTable.Int16(x => 1f / (1f + x), 0f, 1f, -1f, 1f));

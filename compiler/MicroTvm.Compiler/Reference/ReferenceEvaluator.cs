@@ -39,7 +39,7 @@ public static class ReferenceEvaluator
             }
             catch (CompilerException e) when (e.OperatorIndex is null)
             {
-                throw new CompilerException(e.Code, $"{node}: {e.Message}", e) { File = graph.SourcePath, OperatorIndex = node.Index, OperatorName = node.Kind.TfliteName() };
+                throw e.ForOperator(node, graph.SourcePath);
             }
             catch (CompilerException e)
             {

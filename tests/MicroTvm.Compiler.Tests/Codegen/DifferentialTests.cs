@@ -136,10 +136,14 @@ public class DifferentialTests
         .Concat(new[] { r.Convolution(ElementType.Int8, depthwise: false), r.Pool(ElementType.Int8, average: true), r.Softmax(ElementType.Int8, ElementType.Int8) })
         .ToList(), ioInWorkspace: true);
 
-    private static void Check(int seed, Func<RandomGraphs, List<RandomGraphs.Case>> generate, bool ioInWorkspace = false)
+    private static void Check(int seed, Func<RandomGraphs, List<RandomGraphs.Case>> generate, bool ioInWorkspace = false) =>
+        CheckAll(generate(new RandomGraphs(seed)), $"seed {seed}", ioInWorkspace);
+
+    /// <summary>Compiles every case with one gcc invocation (sanitizers on), runs them in one process and asserts each
+    /// output equals the reference evaluator's.</summary>
+    internal static void CheckAll(IReadOnlyList<RandomGraphs.Case> cases, string label, bool ioInWorkspace = false)
     {
-        var cases = generate(new RandomGraphs(seed));
-        var dir = Gcc.TemporaryDirectory($"diff{seed}");
+        var dir = Gcc.TemporaryDirectory("diff");
         var main = new StringBuilder();
         main.AppendLine("#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>");
         var sources = new List<string>();
@@ -205,7 +209,7 @@ public class DifferentialTests
                 var actual = File.ReadAllBytes(Path.Combine(dir, $"case{i}_out{k}.bin"));
                 string? difference = WholeModelTests.Difference(outputTensor, values[outputTensor], actual,
                     tolerant: outputTensor.Type == ElementType.Float32 && c.Graph.Nodes.Any(n => n.Kind != OpKind.Dequantize));
-                if (difference is not null) failures.Add($"case{i} (seed {seed}) {c.Description}, output {k}: {difference}");
+                if (difference is not null) failures.Add($"case{i} ({label}) {c.Description}, output {k}: {difference}");
             }
         }
 
