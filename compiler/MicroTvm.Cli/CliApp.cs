@@ -26,6 +26,7 @@ public static class CliApp
         InspectCommand.Create(console),
         RunCommand.Create(console),
         CompileCommand.Create(console),
+        RpcTableCommand.Create(console),
     };
 }
 

@@ -7,7 +7,9 @@ using MicroTvm.Compiler.Tflite;
 namespace MicroTvm.Cli.Commands;
 
 /// <summary>
-/// <c>microtvm run model.tflite --input x.bin [--input y.bin] -o outdir</c>: runs the reference evaluator and writes
+/// <c>microtvm run model.tflite --board mps2-an500 [--input x.bin …] [-o out/] [--profile] [--repeat N] [--json]</c>: on the
+/// device through its RPC server (<see cref="BoardRun"/>). Without <c>--board</c>:
+/// <c>microtvm run model.tflite --input x.bin [--input y.bin] -o outdir</c> runs the reference evaluator and writes
 /// output0.bin, output1.bin, … (raw little-endian bytes, like the inputs); with <c>--all-tensors</c> also
 /// t&lt;id&gt;.bin for every activation tensor. Nothing is written unless the whole run succeeds.
 /// </summary>
@@ -20,19 +22,36 @@ public static class RunCommand
         {
             Description = "A raw little-endian input tensor file; give one per model input, in order.",
             Arity = ArgumentArity.OneOrMore,
-            Required = true,
         };
-        var outputDirectory = new Option<string>("--output", "-o") { Description = "Directory for output<k>.bin files.", Required = true };
+        var outputDirectory = new Option<string>("--output", "-o") { Description = "Directory for output<k>.bin files." };
+        var board = new Option<string?>("--board") { Description = "Run on this board (emulated: QEMU; real: with --port) through the on-device RPC server, check against the reference evaluator, report time and memory." };
+        var name = new Option<string?>("--name") { Description = "With --board: the model's C name (default: model)." };
+        var profile = new Option<bool>("--profile") { Description = "With --board: a profiling build; time per operator." };
+        var repeat = new Option<int>("--repeat") { Description = "With --board: run N times (time: the minimum).", DefaultValueFactory = _ => 1 };
+        var json = new Option<bool>("--json") { Description = "With --board: print the results as JSON." };
+        var jsonFile = new Option<string?>("--json-file") { Description = "With --board: also write the JSON results to this file." };
+        var sdk = new Option<string?>("--sdk") { Description = "With --board: the unpacked MicroTvm.Sdk to build with (default: MICROTVM_SDK, else the package this tool came with)." };
+        var cache = new Option<string?>("--cache") { Description = "With --board: folder of the built server firmwares (default: MICROTVM_CACHE, else the user's local data folder)." };
+        var port = new Option<string?>("--port") { Description = "With --board: the serial port of a real board (it is flashed first)." };
+        var seed = new Option<int>("--seed") { Description = "With --board and no --input: seed of the random inputs.", DefaultValueFactory = _ => 1 };
+        var timeout = new Option<double>("--timeout") { Description = "With --board: seconds to wait for each answer of the device.", DefaultValueFactory = _ => 10 };
+        var ioInWorkspace = new Option<bool>("--io-in-workspace") { Description = "With --board: compile the model with its inputs and outputs inside the workspace." };
         var allTensors = new Option<bool>("--all-tensors") { Description = "Also write t<id>.bin for every activation tensor (for layer-by-layer comparison)." };
         var command = new Command("run", "Run the model with the reference evaluator (bit-exact with TFLite's reference kernels) and write its outputs.")
         {
-            model, inputs, outputDirectory, allTensors,
+            model, inputs, outputDirectory, allTensors, board, name, profile, repeat, json, jsonFile, sdk, cache, port, seed, timeout, ioInWorkspace,
         };
         command.SetAction(parse =>
         {
             string path = parse.GetValue(model)!;
             return console.Guard(path, () =>
             {
+                if (parse.GetValue(board) is { } boardName)
+                    return BoardRun.Run(console, new BoardRunOptions(path, boardName, parse.GetValue(name), parse.GetValue(inputs) ?? Array.Empty<string>(),
+                        parse.GetValue(outputDirectory), parse.GetValue(profile), parse.GetValue(repeat), parse.GetValue(json), parse.GetValue(jsonFile),
+                        parse.GetValue(sdk), parse.GetValue(cache), parse.GetValue(port), parse.GetValue(seed), parse.GetValue(timeout), parse.GetValue(ioInWorkspace)));
+                if (parse.GetValue(inputs) is not { Length: > 0 } || parse.GetValue(outputDirectory) == null)
+                    throw new CompilerException(ErrorCodes.InvalidInputData, "give --input (one per model input) and -o, or --board to run on a device");
                 var graph = TfliteImporter.Load(path);
                 var data = parse.GetValue(inputs)!.Select(ReadInput).ToArray();
                 var values = ReferenceEvaluator.Run(graph, data);

@@ -1,5 +1,7 @@
 /* Console on STM32F7 USART3 (PD8 = TX), the ST-LINK virtual COM port of NUCLEO-144 boards, at 115200 baud
- * from the reset clock (HSI 16 MHz, APB1 undivided). Register map: STM32F7 reference manual (RM0385). */
+ * from the reset clock (HSI 16 MHz, APB1 undivided); with -DMICROTVM_RPC_USART3 also the RPC byte transport
+ * (PD9 = RX; console text between frames is garbage the host's parser skips). Register map: STM32F7 reference
+ * manual (RM0385). */
 #include <stdint.h>
 
 #include "microtvm/platform.h"
@@ -18,7 +20,12 @@
 #define USART3_CR1 (*(volatile uint32_t *)(USART3_BASE + 0x00u))
 #define USART3_BRR (*(volatile uint32_t *)(USART3_BASE + 0x0Cu))
 #define USART3_ISR (*(volatile uint32_t *)(USART3_BASE + 0x1Cu))
+#define USART3_ICR (*(volatile uint32_t *)(USART3_BASE + 0x20u))
+#define USART3_RDR (*(volatile uint32_t *)(USART3_BASE + 0x24u))
 #define USART3_TDR (*(volatile uint32_t *)(USART3_BASE + 0x28u))
+#define USART_CR1_RE (1u << 2)
+#define USART_ISR_ORE (1u << 3)
+#define USART_ISR_RXNE (1u << 5)
 #define USART_CR1_UE (1u << 0)
 #define USART_CR1_TE (1u << 3)
 #define USART_ISR_TXE (1u << 7)
@@ -58,3 +65,37 @@ void microtvm_board_console_write(const char *data, size_t length)
         put_char(data[i]);
     }
 }
+
+#ifdef MICROTVM_RPC_USART3
+#include "microtvm/rpc.h"
+
+void microtvm_board_rpc_init(void)
+{
+    /* PD9: alternate function 7 (USART3_RX); the receiver joins the console's transmitter. */
+    GPIOD_MODER = (GPIOD_MODER & ~(3u << 18)) | (2u << 18);
+    GPIOD_AFRH = (GPIOD_AFRH & ~0xF0u) | (7u << 4);
+    USART3_CR1 |= USART_CR1_RE;
+}
+
+size_t microtvm_board_rpc_read(uint8_t *data, size_t capacity)
+{
+    size_t count = 0;
+    do {
+        uint32_t status = USART3_ISR;
+        if ((status & USART_ISR_ORE) != 0u) {
+            USART3_ICR = USART_ISR_ORE; /* a lost byte: the frame's CRC fails and the host retries */
+        }
+        if ((status & USART_ISR_RXNE) != 0u) {
+            data[count++] = (uint8_t)USART3_RDR;
+        }
+    } while (count == 0u || (count < capacity && (USART3_ISR & USART_ISR_RXNE) != 0u));
+    return count;
+}
+
+void microtvm_board_rpc_write(const uint8_t *data, size_t length)
+{
+    for (size_t i = 0; i < length; i++) {
+        put_char((char)data[i]);
+    }
+}
+#endif

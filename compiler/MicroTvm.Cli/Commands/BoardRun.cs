@@ -1,0 +1,282 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Diagnostics;
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Reference;
+using MicroTvm.Compiler.Tflite;
+using MicroTvm.Device;
+
+namespace MicroTvm.Cli.Commands;
+
+public sealed record BoardRunOptions(string Model, string Board, string? Name, IReadOnlyList<string> Inputs, string? OutputDirectory,
+    bool Profile, int Repeat, bool Json, string? JsonFile, string? Sdk, string? Cache, string? Port, int Seed, double TimeoutSeconds, bool IoInWorkspace);
+
+/// <summary>
+/// <c>microtvm run model.tflite --board B</c>: builds (or reuses) an RPC server firmware for the model, starts the
+/// board's emulator (or flashes the board and opens --port), writes the inputs, runs, reads the outputs, checks them
+/// against the reference evaluator and reports time per inference, per operator and memory.
+/// </summary>
+public static class BoardRun
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static int Run(CliConsole console, BoardRunOptions o)
+    {
+        var log = o.Json ? console.Error : console.Output;
+        var graph = TfliteImporter.Load(o.Model);
+        string name = o.Name ?? "model";
+        var inputs = Inputs(graph, o);
+        var expected = ReferenceEvaluator.Run(graph, inputs);
+
+        string sdk = o.Sdk ?? Environment.GetEnvironmentVariable("MICROTVM_SDK")
+            ?? Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", ".."));
+        string cache = o.Cache ?? Environment.GetEnvironmentVariable("MICROTVM_CACHE")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "microtvm", "run");
+        var wall = Stopwatch.StartNew();
+        var launch = ServerFirmware.Ensure(o.Model, o.Board, name, o.Profile, o.IoInWorkspace, sdk, cache, log);
+        var metadata = ModelMetadata.FromJson(File.ReadAllText(launch.Metadata));
+        double buildSeconds = wall.Elapsed.TotalSeconds;
+
+        EmulatorSession? session = null;
+        DeviceClient client;
+        var timeout = TimeSpan.FromSeconds(o.TimeoutSeconds);
+        if (string.IsNullOrEmpty(launch.Transport))
+            throw new CompilerException(DeviceErrors.NoTransport, $"board '{o.Board}' provides no RPC byte transport (MicroTvmBoardRpcTransport)") { File = o.Model };
+        if (o.Port != null)
+        {
+            if (string.IsNullOrEmpty(launch.Emulator)) ServerFirmware.Flash(launch);
+            client = new DeviceClient(OpenSerial(o.Port), o.Port) { Timeout = timeout };
+        }
+        else if (!string.IsNullOrEmpty(launch.Emulator))
+        {
+            session = EmulatorSession.Start(launch.Emulator, launch.EmulatorArguments, launch.RpcEmulatorArguments, launch.Elf, timeout);
+            client = session.Client;
+        }
+        else
+        {
+            throw new CompilerException(DeviceErrors.NoTransport, $"board '{o.Board}' is real hardware: give its serial port with --port (e.g. /dev/ttyACM0)") { File = o.Model };
+        }
+
+        try
+        {
+            var info = client.Hello();
+            var device = client.DescribeModel(0);
+            if (device.Name != metadata.Name || device.Inputs.Count != graph.Inputs.Count || device.Outputs.Count != graph.Outputs.Count
+                || device.Inputs.Select((t, i) => t.Bytes != inputs[i].Length).Any(x => x))
+                throw new CompilerException(DeviceErrors.Handshake, $"the device serves model '{device.Name}' with {device.Inputs.Count} inputs and {device.Outputs.Count} outputs, not this model") { File = o.Model };
+
+            for (int i = 0; i < inputs.Count; i++) client.WriteInput(0, i, inputs[i]);
+            var runs = client.Run(0, Math.Max(1, o.Repeat));
+            var outputs = device.Outputs.Select((t, k) => client.ReadOutput(0, k, t.Bytes)).ToList();
+            var ticks = o.Profile ? client.OperatorTimes() : Array.Empty<uint>();
+            var memory = client.Memory();
+            double runSeconds = wall.Elapsed.TotalSeconds - buildSeconds;
+
+            var checks = graph.Outputs.Select((t, k) => Compare(t, expected[t], outputs[k], k)).ToList();
+            var flash = ElfSizes.Read(launch.Elf);
+            var report = new Report(o.Board, info, metadata, runs, ticks, memory, flash, checks, buildSeconds, runSeconds, client.Resends);
+            if (o.OutputDirectory != null)
+                WriteFiles(o.OutputDirectory, outputs.Select((b, k) => ($"output{k}.bin", b)).Append(("result.json", report.ToJson())));
+            if (o.JsonFile != null) WriteFiles(Path.GetDirectoryName(Path.GetFullPath(o.JsonFile))!, new[] { (Path.GetFileName(o.JsonFile), report.ToJson()) });
+            if (o.Json) console.Output.Write(System.Text.Encoding.UTF8.GetString(report.ToJson()));
+            else report.Print(console.Output);
+
+            var bad = checks.FirstOrDefault(c => !c.Equal);
+            if (bad != null)
+                throw new CompilerException(DeviceErrors.OutputMismatch, bad.Message) { File = o.Model };
+            return 0;
+        }
+        finally
+        {
+            if (session != null) session.Dispose();
+            else client.Dispose();
+        }
+    }
+
+    private static IByteTransport OpenSerial(string port)
+    {
+        try
+        {
+            return new SerialTransport(port);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            throw new CompilerException(DeviceErrors.SerialPort, $"cannot open the serial port: {e.Message}") { File = port };
+        }
+    }
+
+    private static List<byte[]> Inputs(Graph graph, BoardRunOptions o)
+    {
+        if (o.Inputs.Count == 0)
+        {
+            // Seeded random inputs: any byte pattern for integers, values in [-1, 1) for floats.
+            var random = new Random(o.Seed);
+            return graph.Inputs.Select(t =>
+            {
+                var bytes = new byte[t.ByteSize];
+                if (t.Type == ElementType.Float32)
+                    for (int i = 0; i < bytes.Length / 4; i++) BitConverter.TryWriteBytes(bytes.AsSpan(4 * i), (float)(random.NextDouble() * 2 - 1));
+                else random.NextBytes(bytes);
+                return bytes;
+            }).ToList();
+        }
+
+        if (o.Inputs.Count != graph.Inputs.Count)
+            throw new CompilerException(DeviceErrors.InputSize, $"the model has {graph.Inputs.Count} inputs but {o.Inputs.Count} --input files were given") { File = o.Model };
+        return o.Inputs.Select((file, i) =>
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = File.ReadAllBytes(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                throw new CompilerException(ErrorCodes.InvalidInputData, $"cannot read the input file: {e.Message}") { File = file };
+            }
+
+            if (bytes.Length != graph.Inputs[i].ByteSize)
+                throw new CompilerException(DeviceErrors.InputSize, $"input {i} {graph.Inputs[i]} needs {graph.Inputs[i].ByteSize} bytes, the file has {bytes.Length}") { File = file };
+            return bytes;
+        }).ToList();
+    }
+
+    public sealed record Check(int Output, bool Equal, string Rule, double MaxDifference, string Message);
+
+    /// <summary>Integers bit-exact; float32 within 1e-5 × (1 + |reference|), the evaluator's stated agreement with TFLite.</summary>
+    private static Check Compare(Tensor tensor, byte[] reference, byte[] device, int k)
+    {
+        bool isFloat = tensor.Type == ElementType.Float32;
+        int size = isFloat ? 4 : Math.Max(1, reference.Length / (int)Math.Max(1, tensor.ElementCount));
+        double max = 0;
+        for (int i = 0; i * size < reference.Length; i++)
+        {
+            double r = Value(tensor.Type, reference, i), d = Value(tensor.Type, device, i);
+            double diff = Math.Abs(r - d);
+            max = Math.Max(max, double.IsNaN(diff) ? double.PositiveInfinity : diff);
+            bool ok = isFloat ? diff <= 1e-5 * (1 + Math.Abs(r)) : reference.AsSpan(i * size, size).SequenceEqual(device.AsSpan(i * size, size));
+            if (!ok)
+                return new Check(k, false, isFloat ? "abs diff <= 1e-5 * (1 + |reference|)" : "bit-exact", max,
+                    $"output {k} differs from the reference evaluator at element {i} (of {tensor.ElementCount}; shape {tensor.ShapeText}): device {Format(d)}, reference {Format(r)}");
+        }
+
+        return new Check(k, true, isFloat ? "abs diff <= 1e-5 * (1 + |reference|)" : "bit-exact", max, "equal");
+    }
+
+    private static string Format(double v) => v.ToString("G9", Inv);
+
+    private static double Value(ElementType type, byte[] b, int i) => type switch
+    {
+        ElementType.Float32 => BitConverter.ToSingle(b, 4 * i),
+        ElementType.Int8 => (sbyte)b[i],
+        ElementType.UInt8 or ElementType.Bool => b[i],
+        ElementType.Int16 => BitConverter.ToInt16(b, 2 * i),
+        ElementType.Int32 => BitConverter.ToInt32(b, 4 * i),
+        _ => BitConverter.ToInt64(b, 8 * i),
+    };
+
+    private static void WriteFiles(string directory, IEnumerable<(string Name, byte[] Bytes)> files)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            foreach (var (file, bytes) in files)
+            {
+                string target = Path.Combine(directory, file);
+                File.WriteAllBytes(target + ".tmp", bytes);
+                File.Move(target + ".tmp", target, overwrite: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new CompilerException(ErrorCodes.OutputUnwritable, $"cannot write the outputs: {e.Message}") { File = directory };
+        }
+    }
+
+    private sealed record Report(string Board, DeviceInfo Info, ModelMetadata Model, IReadOnlyList<DeviceRun> Runs, IReadOnlyList<uint> OperatorTicks,
+        DeviceMemory Memory, ElfSizes Elf, IReadOnlyList<Check> Checks, double BuildSeconds, double DeviceSeconds, int Resends)
+    {
+        private bool Emulated => Board.StartsWith("mps", StringComparison.Ordinal) && Info.TimerHz > 0;
+
+        /// <summary>Instructions on QEMU (-icount shift=0: one per virtual nanosecond), else timer ticks (CPU cycles with SysTick).</summary>
+        private double Cost(ulong ticks) => ticks * 1e9 / Info.TimerHz;
+
+        private string Unit => "instructions (QEMU -icount: 1 per virtual ns)";
+
+        private IEnumerable<(OperatorMetadata Op, double Cost, double Share)> Operators()
+        {
+            double total = OperatorTicks.Sum(t => (double)t);
+            return Model.Operators.Select((op, i) => (op, i < OperatorTicks.Count ? Cost(OperatorTicks[i]) : double.NaN,
+                i < OperatorTicks.Count && total > 0 ? OperatorTicks[i] / total : double.NaN));
+        }
+
+        private string Shapes(OperatorMetadata op)
+        {
+            string Shape(int id) => Model.MemoryPlan.FirstOrDefault(t => t.Tensor == id) is { } t ? "[" + string.Join(",", t.Shape) + "]" : "";
+            var inputs = op.Inputs.Select(Shape).Where(s => s.Length > 0);
+            return string.Join(" ", inputs) + " -> " + string.Join(" ", op.Outputs.Select(Shape));
+        }
+
+        public void Print(TextWriter w)
+        {
+            string N(double v) => v.ToString("N0", Inv);
+            var costs = Runs.Select(r => Cost(r.Ticks)).ToList();
+            w.WriteLine($"device      {Info.Board} ({Info.Cpu}, {N(Info.CpuClockHz)} Hz), firmware {Info.BuildId}, protocol {Info.ProtocolVersion}");
+            foreach (var c in Checks)
+                w.WriteLine($"output {c.Output}    {(c.Equal ? "equal to the reference evaluator" : "DIFFERS from the reference evaluator")} ({c.Rule}{(c.Rule == "bit-exact" ? "" : $", max diff {c.MaxDifference:G3}")})");
+            w.WriteLine(Emulated
+                ? $"inference   {N(costs.Min())} instructions{(costs.Count > 1 ? $" (min of {costs.Count}; max {N(costs.Max())})" : "")}"
+                : $"inference   {N(Runs.Min(r => (double)r.Ticks))} cycles, {Runs.Min(r => (double)r.Ticks) * 1e6 / Info.TimerHz:0.0} us at {N(Info.TimerHz)} Hz");
+            if (OperatorTicks.Count > 0)
+            {
+                var rows = Operators().Select(x => new[]
+                {
+                    x.Op.Index.ToString(Inv), x.Op.Kind, Shapes(x.Op), N(x.Op.Macs ?? 0), N(x.Cost), (x.Share * 100).ToString("0.0", Inv) + "%",
+                    x.Op.Macs is > 0 && x.Cost > 0 ? (x.Op.Macs.Value / x.Cost).ToString("0.00", Inv) : "",
+                }).ToList();
+                w.WriteLine();
+                w.WriteLine(Emulated ? "per operator (profiling build: instructions between operator ends)" : "per operator (timer ticks)");
+                var table = new TextTable("index", "operator", "shapes", "MACs", Emulated ? "insns" : "ticks", "share", Emulated ? "MAC/insn" : "MAC/tick");
+                foreach (var row in rows) table.Add(row);
+                table.Write(w, new[] { 0, 3, 4, 5, 6 });
+            }
+
+            w.WriteLine();
+            w.WriteLine($"workspace   {N(Model.WorkspaceBytes)} bytes{(Model.IoInWorkspace ? " (inputs and outputs inside)" : $" + {N(Model.InputOutputBytes)} bytes of inputs and outputs")}");
+            w.WriteLine($"stack       {N(Memory.StackHighWater)} bytes used (painted high-water mark, of {N(Memory.StackSize)})");
+            w.WriteLine($"RAM         .data {N(Memory.DataBytes)}, .bss {N(Memory.BssBytes)} bytes (RPC frame buffers {N(Memory.ServerBufferBytes)} of it)");
+            w.WriteLine($"flash       {N(Elf.Flash)} bytes: weights {N(Model.WeightsBytes)}, code and the rest {N(Elf.Flash - Model.WeightsBytes)}");
+        }
+
+        public byte[] ToJson()
+        {
+            var costs = Runs.Select(r => Cost(r.Ticks)).ToList();
+            var json = new
+            {
+                board = Board,
+                device = new { Info.Board, Info.Cpu, Info.CpuClockHz, Info.TimerHz, Info.BuildId, Info.ProtocolVersion, Info.MaxPayload },
+                model = Model.Name,
+                outputs = Checks.Select(c => new { output = c.Output, equal = c.Equal, rule = c.Rule, maxDifference = c.MaxDifference, message = c.Message }),
+                timeUnit = Emulated ? "instructions" : "ticks",
+                runs = Runs.Select(r => new { status = r.Status, ticks = r.Ticks, cost = Cost(r.Ticks) }),
+                inference = costs.Min(),
+                operators = OperatorTicks.Count == 0 ? null : Operators().Select(x => new
+                {
+                    index = x.Op.Index, kind = x.Op.Kind, shapes = Shapes(x.Op), macs = x.Op.Macs ?? 0, cost = x.Cost, share = x.Share,
+                    macsPerUnit = x.Op.Macs is > 0 && x.Cost > 0 ? x.Op.Macs.Value / x.Cost : 0,
+                }),
+                memory = new
+                {
+                    workspaceBytes = Model.WorkspaceBytes, inputOutputBytes = Model.InputOutputBytes, stackHighWater = Memory.StackHighWater,
+                    stackSize = Memory.StackSize, dataBytes = Memory.DataBytes, bssBytes = Memory.BssBytes, rpcBufferBytes = Memory.ServerBufferBytes,
+                },
+                flash = new { total = Elf.Flash, weights = Model.WeightsBytes, codeAndRest = Elf.Flash - Model.WeightsBytes },
+                wallSeconds = new { build = BuildSeconds, device = DeviceSeconds },
+                resends = Resends,
+            };
+            return JsonSerializer.SerializeToUtf8Bytes(json, new JsonSerializerOptions { WriteIndented = true });
+        }
+    }
+}
