@@ -52,6 +52,9 @@ public sealed class DeviceClient : IDisposable
 
     public DeviceInfo Info { get; private set; } = new(0, 64, 1, 0, 0, 0, "", "", "");
 
+    /// <summary>Sends bytes as they are, outside any call (tests inject garbage and broken frames with it).</summary>
+    public void WriteRaw(ReadOnlySpan<byte> bytes) => _transport.Write(bytes);
+
     public DeviceInfo Hello()
     {
         var r = Call(0x00, BitConverter.GetBytes((ushort)ProtocolVersion));

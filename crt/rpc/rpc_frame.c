@@ -28,7 +28,7 @@ uint8_t microtvm_rpc_crc8(const uint8_t *data, size_t length)
     for (size_t i = 0; i < length; i++) {
         crc ^= data[i];
         for (int bit = 0; bit < 8; bit++) {
-            crc = (uint8_t)((crc & 0x80u) != 0u ? (crc << 1) ^ 0x07u : crc << 1);
+            crc = (uint8_t)((crc & 0x80u) != 0u ? ((unsigned)crc << 1) ^ 0x07u : (unsigned)crc << 1);
         }
     }
     return crc;
