@@ -3,17 +3,17 @@ using MicroTvm.Compiler.Ir;
 namespace MicroTvm.Compiler.Quantization;
 
 /// <summary>
-/// Quantized MEAN. With equal input and output quantization the integer sum is divided by the element count
-/// (truncating). Otherwise the sum minus count·input zero point is rescaled by input_scale/(output_scale·count):
+/// Quantized MEAN, as TensorFlow Lite Micro computes it for int8 and int16 (also when input and output are quantized
+/// alike: it has no truncating shortcut): the sum minus count·input zero point is rescaled by
+/// input_scale/(output_scale·count):
 /// the Q31 multiplier of input_scale/output_scale absorbs 1/count as ((m &lt;&lt; s) / count, shift - s) with
 /// s = min(floor(log2 count), 32, 31 + shift).
 /// </summary>
-public sealed record MeanQuantization(bool SameQuantization, int InputZeroPoint, int OutputZeroPoint, int Multiplier, int Shift, int Count)
+public sealed record MeanQuantization(int InputZeroPoint, int OutputZeroPoint, int Multiplier, int Shift, int Count)
 {
     public static MeanQuantization Derive(Tensor input, Tensor output, int count)
     {
         var (qi, qo) = (ConvQuantization.Require(input), ConvQuantization.Require(output));
-        bool same = qi.ZeroPoint == qo.ZeroPoint && qi.Scale == qo.Scale;
         var (m, s) = MultiplierRange.Multiplier((double)qi.Scale / qo.Scale, MultiplierRange.MaxShift, "input scale / output scale", input, output);
         if (count > 0)
         {
@@ -24,6 +24,6 @@ public sealed record MeanQuantization(bool SameQuantization, int InputZeroPoint,
             s -= shift;
         }
 
-        return new MeanQuantization(same, qi.ZeroPoint, qo.ZeroPoint, m, s, count);
+        return new MeanQuantization(qi.ZeroPoint, qo.ZeroPoint, m, s, count);
     }
 }

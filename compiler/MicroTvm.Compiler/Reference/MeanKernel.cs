@@ -57,11 +57,7 @@ internal static class MeanKernel
         var range = QuantizedRange.Of(output.Type);
         var result = new int[outputs];
         for (long o = 0; o < outputs; o++)
-        {
-            result[o] = q.SameQuantization
-                ? intSums[o] / count
-                : range.Clamp(FixedPoint.MultiplyByQuantizedMultiplier(intSums[o] - q.InputZeroPoint * count, q.Multiplier, q.Shift) + q.OutputZeroPoint);
-        }
+            result[o] = range.Clamp(FixedPoint.MultiplyByQuantizedMultiplier(intSums[o] - q.InputZeroPoint * count, q.Multiplier, q.Shift) + q.OutputZeroPoint);
 
         values.SetInts(output, result);
     }

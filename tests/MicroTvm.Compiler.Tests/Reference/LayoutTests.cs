@@ -94,14 +94,33 @@ public class LayoutTests
         Assert.Equal(Enumerable.Range(0, 12).Select(v => (double)v), Slice([2, 3, 4], [1, 3, 4], new([0, 0], [0, 1], [1, 1], 0, 0, 0, 0b01, 0b10, false)));
     }
 
+    /// <summary>
+    /// TensorFlow Lite Micro (the oracle's version) has no truncating shortcut for equal quantization: the sum is
+    /// rescaled and rounded like any other MEAN, so means round to nearest, ties away from zero.
+    /// </summary>
     [Fact]
-    public void Mean_int8_with_equal_quantization_truncates_the_division()
+    public void Mean_int8_with_equal_quantization_rounds_like_any_other_mean()
     {
         var g = new GraphBuilder();
         var input = g.Input(ElementType.Int8, [1, 2, 2, 1], Q(0.5f, 0));
         var output = g.Tensor(ElementType.Int8, [1, 1, 1, 1], Q(0.5f, 0));
         g.Op(OpKind.Mean, new MeanAttributes([1, 2], true), [input], output);
-        Assert.Equal(new double[] { -1 }, RunSingle(g.Build(output), new[] { -1, -2, -3, 0 }));   // -6 / 4 = -1.5 → -1
+        Assert.Equal(new double[] { -2 }, RunSingle(g.Build(output), new[] { -1, -2, -3, 0 }));   // -6 / 4 = -1.5 → -2
+
+        // Global pooling of a 7x7 image: channel sums over 49 pixels whose means lie well away from a half (near one,
+        // the fixed-point rescaling rounds twice and may go either way); truncation would give 0, 0, 0, 0.
+        g = new GraphBuilder();
+        input = g.Input(ElementType.Int8, [1, 7, 7, 4], Q(0.02f, 3));
+        output = g.Tensor(ElementType.Int8, [1, 1, 1, 4], Q(0.02f, 3));
+        g.Op(OpKind.Mean, new MeanAttributes([1, 2], true), [input], output);
+        var values = new int[49 * 4];
+        int[] sums = { 30, -30, 20, 40 };
+        for (int channel = 0; channel < 4; channel++)
+            for (int pixel = 0, left = sums[channel]; left != 0; pixel++, left -= Math.Sign(left))
+                values[pixel * 4 + channel] = Math.Sign(left);
+        for (int i = 0; i < values.Length; i++) values[i] += 3;   // the zero point
+        var expected = sums.Select(sum => Math.Round(sum / 49.0, MidpointRounding.AwayFromZero) + 3).ToArray();
+        Assert.Equal(expected, RunSingle(g.Build(output), values));
     }
 
     [Fact]

@@ -68,17 +68,10 @@ internal sealed class MeanKernel : Kernel
         else
         {
             var q = MeanQuantization.Derive(input, output, (int)count);
-            if (q.SameQuantization)
-            {
-                body.Line($"{c.Output()}[o++] = ({output.Type.CType()})(sum / {count});");
-            }
-            else
-            {
-                c.Support.Use("mtvm_fixed_point");
-                body.Line($"int32_t y = mtvm_mbqm(sum{Minus((long)q.InputZeroPoint * count)}, {q.Multiplier}, {q.Shift}){Plus(q.OutputZeroPoint)};");
-                Clamp(body, "y", QuantizedRange.Of(output.Type));
-                body.Line($"{c.Output()}[o++] = ({output.Type.CType()})y;");
-            }
+            c.Support.Use("mtvm_fixed_point");
+            body.Line($"int32_t y = mtvm_mbqm(sum{Minus((long)q.InputZeroPoint * count)}, {q.Multiplier}, {q.Shift}){Plus(q.OutputZeroPoint)};");
+            Clamp(body, "y", QuantizedRange.Of(output.Type));
+            body.Line($"{c.Output()}[o++] = ({output.Type.CType()})y;");
         }
 
         while (scopes.Count > 0) scopes.Pop().Dispose();
