@@ -1,22 +1,47 @@
 #!/usr/bin/env bash
-# Long fuzz run of the model frontend (TFLite reader, importer, shape inference, analysis).
-# Usage: eng/fuzz.sh [iterations=200000] [seed=random] [out-dir=artifacts/fuzz]
-# Two fuzzers, each for that many cases: byte mutations of the shared models (bit flips, truncations, spliced
-# offsets) and random single-operator models (structure-aware). Every case must end in success or an MTVM1xxx
-# CompilerException (within 10 s for the mutation fuzzer); failing mutated inputs are saved to out-dir.
+# Long fuzz run of the model compiler.
+# Usage: eng/fuzz.sh [--seconds N] [iterations=200000] [seed=random] [out-dir=artifacts/fuzz]
+# Three fuzzers:
+#   - byte mutations of the shared models (bit flips, truncations, spliced offsets) through the importer;
+#   - random single-operator models (structure-aware) through the importer and the reference evaluator;
+#   - the compile stage: mutants and random models that import must compile (or be rejected with an MTVM code), their
+#     generated C must build with the host gcc and run under ASan/UBSan with outputs equal to the evaluator's.
+# The first two run `iterations` cases each; the compile stage runs for a time budget. With --seconds N the whole run
+# takes about N seconds: each of the three fuzzers gets a third of it (the first two then stop by time, not count).
+# Failing inputs are saved to out-dir (relative to the current folder, or absolute); the log is out-dir/last-run.log.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+seconds=""
+positional=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds="${2:?--seconds needs a number}"; shift 2 ;;
+    --seconds=*) seconds="${1#--seconds=}"; shift ;;
+    *) positional+=("$1"); shift ;;
+  esac
+done
+set -- "${positional[@]+"${positional[@]}"}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
 iterations="${1:-200000}"
 seed="${2:-$(( (RANDOM << 15) | RANDOM ))}"
-out="${3:-artifacts/fuzz}"
+out="${3:-$root/artifacts/fuzz}"
 mkdir -p "$out"
-echo "fuzzing the frontend: $iterations iterations, seed $seed, findings -> $out"
+out="$(cd "$out" && pwd)"   # absolute, resolved from the caller's folder before anything changes directory
+if [ -n "$seconds" ]; then
+  case "$seconds" in ''|*[!0-9]*) echo "fuzz.sh: --seconds takes a whole number of seconds, not '$seconds'" >&2; exit 2 ;; esac
+  share=$(( seconds / 3 > 0 ? seconds / 3 : 1 ))
+  iterations=2000000000
+  echo "fuzzing the compiler for about $seconds s ($share s per fuzzer), seed $seed, findings -> $out"
+else
+  share=$(( iterations / 1000 > 60 ? iterations / 1000 : 60 ))
+  echo "fuzzing the compiler: $iterations iterations per frontend fuzzer, compile stage $share s, seed $seed, findings -> $out"
+fi
+cd "$root"
 set +e
-MICROTVM_FUZZ_ITERATIONS="$iterations" MICROTVM_FUZZ_SEED="$seed" MICROTVM_FUZZ_OUT="$(pwd)/$out" \
+MICROTVM_FUZZ_ITERATIONS="$iterations" MICROTVM_FUZZ_SECONDS="$share" MICROTVM_FUZZ_SEED="$seed" MICROTVM_FUZZ_OUT="$out" \
   dotnet test tests/MicroTvm.Compiler.Tests -nodeReuse:false \
     --filter "FullyQualifiedName~MicroTvm.Compiler.Tests.Fuzz." \
     --logger "console;verbosity=detailed" > "$out/last-run.log" 2>&1
 status=$?
 set -e
-grep -E "seed|MTVM|FINDING|Passed|Failed|error" "$out/last-run.log" || true
+grep -E "seed|MTVM|FINDING|models/s|compiled|Passed|Failed|error" "$out/last-run.log" || true
 exit $status

@@ -26,15 +26,17 @@ public sealed class ModelFuzzer
 
     public sealed record Report(int Iterations, int Accepted, int Rejected, IReadOnlyDictionary<string, int> Codes, IReadOnlyList<Finding> Findings, TimeSpan Slowest);
 
-    /// <summary>Runs <paramref name="iterations"/> cases from <paramref name="seed"/>; stops early after <paramref name="maxFindings"/> findings.</summary>
-    public Report Run(int iterations, int seed, TimeSpan perCaseLimit, int maxFindings = 10, Action<Finding>? onFinding = null)
+    /// <summary>Runs <paramref name="iterations"/> cases from <paramref name="seed"/>; stops early after <paramref name="maxFindings"/>
+    /// findings or when <paramref name="budget"/> has passed.</summary>
+    public Report Run(int iterations, int seed, TimeSpan perCaseLimit, int maxFindings = 10, Action<Finding>? onFinding = null, TimeSpan? budget = null)
     {
+        var clock = Stopwatch.StartNew();
         var random = new Random(seed);
         var findings = new List<Finding>();
         var codes = new SortedDictionary<string, int>();
         int accepted = 0, rejected = 0, run = 0;
         var slowest = TimeSpan.Zero;
-        for (int i = 0; i < iterations && findings.Count < maxFindings; i++, run++)
+        for (int i = 0; i < iterations && findings.Count < maxFindings && !(clock.Elapsed > budget); i++, run++)
         {
             var (input, mutation) = Mutate(random);
             var (problem, code, elapsed) = RunCase(input, perCaseLimit);
@@ -86,7 +88,8 @@ public sealed class ModelFuzzer
         return (problem, code, watch.Elapsed);
     }
 
-    private (byte[] Input, string Mutation) Mutate(Random random)
+    /// <summary>One mutant of a random source model, and what was done to it.</summary>
+    public (byte[] Input, string Mutation) Mutate(Random random)
     {
         int source = random.Next(_models.Length);
         var bytes = (byte[])_models[source].Clone();

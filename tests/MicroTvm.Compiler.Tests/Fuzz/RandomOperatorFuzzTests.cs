@@ -37,7 +37,9 @@ public class RandomOperatorFuzzTests
         var random = new Random(seed);
         var outcomes = new SortedDictionary<string, int>();
         var failures = new List<string>();
-        for (int i = 0; i < iterations && failures.Count < 10; i++)
+        var budget = FrontendFuzzTests.Budget();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < iterations && failures.Count < 10 && !(clock.Elapsed > budget); i++)
         {
             var bytes = RandomModel(random, out string description);
             string outcome;
@@ -78,12 +80,12 @@ public class RandomOperatorFuzzTests
             outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
         }
 
-        _output.WriteLine($"seed {seed}, {iterations} models: " + string.Join(", ", outcomes.Select(o => $"{o.Key} {o.Value}")));
+        _output.WriteLine($"seed {seed}, {outcomes.Values.Sum() + failures.Count} models: " + string.Join(", ", outcomes.Select(o => $"{o.Key} {o.Value}")));
         Assert.Empty(failures);
         Assert.True(outcomes.GetValueOrDefault("imported and evaluated") > 0, "some random models should be valid");
     }
 
-    private static byte[] RandomModel(Random random, out string description)
+    internal static byte[] RandomModel(Random random, out string description)
     {
         var b = new TfliteModelBuilder();
         int code = Codes[random.Next(Codes.Length)];
