@@ -6,8 +6,9 @@
 #   - random single-operator models (structure-aware) through the importer and the reference evaluator;
 #   - the compile stage: mutants and random models that import must compile (or be rejected with an MTVM code), their
 #     generated C must build with the host gcc and run under ASan/UBSan with outputs equal to the evaluator's.
-# The first two run `iterations` cases each; the compile stage runs for a time budget. With --seconds N the whole run
-# takes about N seconds: each of the three fuzzers gets a third of it (the first two then stop by time, not count).
+# The first two run `iterations` cases each; the compile stage runs for a time budget. The three run side by side
+# (xunit runs test classes in parallel): with --seconds N each runs N seconds (the first two stop by time, not count),
+# so the whole run takes about N seconds plus the build.
 # Failing inputs are saved to out-dir (relative to the current folder, or absolute); the log is out-dir/last-run.log.
 set -euo pipefail
 seconds=""
@@ -28,9 +29,9 @@ mkdir -p "$out"
 out="$(cd "$out" && pwd)"   # absolute, resolved from the caller's folder before anything changes directory
 if [ -n "$seconds" ]; then
   case "$seconds" in ''|*[!0-9]*) echo "fuzz.sh: --seconds takes a whole number of seconds, not '$seconds'" >&2; exit 2 ;; esac
-  share=$(( seconds / 3 > 0 ? seconds / 3 : 1 ))
+  share="$seconds"
   iterations=2000000000
-  echo "fuzzing the compiler for about $seconds s ($share s per fuzzer), seed $seed, findings -> $out"
+  echo "fuzzing the compiler for about $seconds s (three fuzzers side by side), seed $seed, findings -> $out"
 else
   share=$(( iterations / 1000 > 60 ? iterations / 1000 : 60 ))
   echo "fuzzing the compiler: $iterations iterations per frontend fuzzer, compile stage $share s, seed $seed, findings -> $out"
