@@ -29,16 +29,17 @@ mkdir -p "$out"
 out="$(cd "$out" && pwd)"   # absolute, resolved from the caller's folder before anything changes directory
 if [ -n "$seconds" ]; then
   case "$seconds" in ''|*[!0-9]*) echo "fuzz.sh: --seconds takes a whole number of seconds, not '$seconds'" >&2; exit 2 ;; esac
-  share="$seconds"
+  budget=(MICROTVM_FUZZ_SECONDS="$seconds")
   iterations=2000000000
   echo "fuzzing the compiler for about $seconds s (three fuzzers side by side), seed $seed, findings -> $out"
 else
-  share=$(( iterations / 1000 > 60 ? iterations / 1000 : 60 ))
-  echo "fuzzing the compiler: $iterations iterations per frontend fuzzer, compile stage $share s, seed $seed, findings -> $out"
+  compile_seconds=$(( iterations / 1000 > 60 ? iterations / 1000 : 60 ))
+  budget=(MICROTVM_FUZZ_COMPILE_SECONDS="$compile_seconds")
+  echo "fuzzing the compiler: $iterations iterations per frontend fuzzer, compile stage $compile_seconds s, seed $seed, findings -> $out"
 fi
 cd "$root"
 set +e
-MICROTVM_FUZZ_ITERATIONS="$iterations" MICROTVM_FUZZ_SECONDS="$share" MICROTVM_FUZZ_SEED="$seed" MICROTVM_FUZZ_OUT="$out" \
+env "${budget[@]}" MICROTVM_FUZZ_ITERATIONS="$iterations" MICROTVM_FUZZ_SEED="$seed" MICROTVM_FUZZ_OUT="$out" \
   dotnet test tests/MicroTvm.Compiler.Tests -nodeReuse:false \
     --filter "FullyQualifiedName~MicroTvm.Compiler.Tests.Fuzz." \
     --logger "console;verbosity=detailed" > "$out/last-run.log" 2>&1

@@ -10,7 +10,8 @@ namespace MicroTvm.Compiler.Tests.Fuzz;
 /// A bounded fuzz run through the whole compiler (a time budget, 30 s by default, plus the last batch's build): mutated shared models and random
 /// single-operator models that import must compile (or be rejected with an MTVM code), and their C must build and run
 /// under the sanitizers with outputs equal to the reference evaluator's (<see cref="CompileStageFuzzer"/>).
-/// eng/fuzz.sh runs it longer: MICROTVM_FUZZ_SECONDS, MICROTVM_FUZZ_SEED, MICROTVM_FUZZ_OUT (where findings are saved).
+/// eng/fuzz.sh runs it longer: MICROTVM_FUZZ_COMPILE_SECONDS or MICROTVM_FUZZ_SECONDS (the budget of every fuzzer),
+/// MICROTVM_FUZZ_SEED, MICROTVM_FUZZ_OUT (where findings are saved).
 /// </summary>
 public class CompileStageFuzzTests
 {
@@ -21,7 +22,8 @@ public class CompileStageFuzzTests
     [Fact]
     public void ImportedModelsCompileBuildAndMatchTheEvaluator()
     {
-        double seconds = double.TryParse(Environment.GetEnvironmentVariable("MICROTVM_FUZZ_SECONDS"), NumberStyles.Float, CultureInfo.InvariantCulture, out double s) ? s : 30;
+        double seconds = double.TryParse(Environment.GetEnvironmentVariable("MICROTVM_FUZZ_COMPILE_SECONDS") ?? Environment.GetEnvironmentVariable("MICROTVM_FUZZ_SECONDS"),
+            NumberStyles.Float, CultureInfo.InvariantCulture, out double s) ? s : 30;
         int seed = int.TryParse(Environment.GetEnvironmentVariable("MICROTVM_FUZZ_SEED"), out int n) ? n : 20261203;
         string? saveTo = Environment.GetEnvironmentVariable("MICROTVM_FUZZ_OUT");
         var models = Directory.GetDirectories(TestModels.Root).Order().Select(d => File.ReadAllBytes(Path.Combine(d, "model.tflite"))).ToList();
