@@ -52,10 +52,21 @@ internal static class Program
             foreach (var name in models)
             {
                 Console.WriteLine($"{board} {name}: building and running");
-                var result = Firmware.Measure(repo, work, feed, version, board, target, cpu, name!, profileBoards.Contains(board), portable, ioInWorkspace);
+                Result result;
+                try
+                {
+                    result = Firmware.Measure(repo, work, feed, version, board, target, cpu, name!, profileBoards.Contains(board), portable, ioInWorkspace);
+                    Console.WriteLine($"  {(result.Correct ? "outputs ok" : "OUTPUT MISMATCH")}, {result.InstructionsMax:N0} instructions");
+                }
+                catch (Exception e) when (e is MicroTvm.Compiler.Diagnostics.CompilerException or InvalidOperationException or IOException)
+                {
+                    // One model that does not compile or run is a failed row, not the end of the run.
+                    result = Result.Failed(board, cpu, name!, e is MicroTvm.Compiler.Diagnostics.CompilerException ce ? ce.ToString() : e.Message);
+                    Console.WriteLine($"  FAILED: {result.Failure}");
+                }
+
                 results.Add(result);
                 allCorrect &= result.Correct;
-                Console.WriteLine($"  {(result.Correct ? "outputs ok" : "OUTPUT MISMATCH")}, {result.InstructionsMax:N0} instructions");
             }
 
         Report.Print(results, baselines);
@@ -81,8 +92,13 @@ internal sealed record OperatorResult(int Index, string Op, long Macs, long Inst
 internal sealed record Result(
     string Board, string Cpu, string Model, bool Correct, long InstructionsMin, long InstructionsMax, long Macs,
     long WorkspaceBytes, long InputOutputBytes, bool IoInWorkspace, long DataBytes, long BssBytes, long StackBytes,
-    long FlashBytes, long WeightsBytes, long TestVectorBytes, long ModelCodeBytes, IReadOnlyList<OperatorResult>? Operators)
+    long FlashBytes, long WeightsBytes, long TestVectorBytes, long ModelCodeBytes, IReadOnlyList<OperatorResult>? Operators,
+    string? Failure = null)
 {
+    /// <summary>A model that could not be compiled, built or run on this board: a row with the reason and no figures.</summary>
+    public static Result Failed(string board, string cpu, string model, string reason) =>
+        new(board, cpu, model, false, 0, 0, 0, 0, 0, false, 0, 0, 0, 0, 0, 0, 0, null, reason.Split('\n')[0]);
+
     /// <summary>What TFLM's arena holds: activations including the input and output tensors (with the I/O inside the
     /// workspace, InputOutputBytes, the caller's buffers outside it, is 0).</summary>
     public long ModelRamBytes => WorkspaceBytes + InputOutputBytes;
@@ -339,9 +355,13 @@ internal sealed record Elf(long Flash, long Data, long Bss, long Weights, long T
         // FUNC) tells constants from code.
         var symbols = Tool.Run("arm-none-eabi-readelf", new[] { "-sW", path }, null, null).Output;
         long weights = 0, vectors = 0, code = 0;
-        foreach (Match m in Regex.Matches(symbols, @"^\s*\d+:\s+[0-9a-f]+\s+(\d+)\s+(OBJECT|FUNC)\s+\w+\s+\w+\s+\S+\s+(\S+)\s*$", RegexOptions.Multiline))
+        // readelf -sW prints sizes of 100,000 bytes and more in hex (0x186a0).
+        foreach (Match m in Regex.Matches(symbols, @"^\s*\d+:\s+[0-9a-f]+\s+(0x[0-9a-f]+|\d+)\s+(OBJECT|FUNC)\s+\w+\s+\w+\s+\S+\s+(\S+)\s*$", RegexOptions.Multiline))
         {
-            long size = long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+            string sizeText = m.Groups[1].Value;
+            long size = sizeText.StartsWith("0x", StringComparison.Ordinal)
+                ? long.Parse(sizeText[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture)
+                : long.Parse(sizeText, CultureInfo.InvariantCulture);
             bool isObject = m.Groups[2].Value == "OBJECT";
             string name = m.Groups[3].Value;
             bool modelSymbol = Regex.IsMatch(name, @"^op\d+_") || name.StartsWith("model_", StringComparison.Ordinal);
@@ -410,7 +430,9 @@ internal static class Report
         sb.AppendLine();
         sb.AppendLine("| board | model | ok | MicroTvm insns | TFLM ref | TFLM CMSIS-NN | ÷ CMSIS-NN | MAC/insn | model RAM B (workspace, I/O inside) | TFLM arena B | firmware RAM B (data+bss+stack) | flash B | weights B | flash beyond weights B | TFLM flash beyond model B |");
         sb.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var r in results)
+        foreach (var r in results.Where(r => r.Failure is not null))
+            sb.AppendLine($"| {r.Board} | {r.Model} | FAILED: {r.Failure!.Replace("|", "\\|")} |");
+        foreach (var r in results.Where(r => r.Failure is null))
         {
             long? refInsns = b.Get(r.Cpu, "ref", r.Model, "insns_max"), cmsis = b.Get(r.Cpu, "cmsis_nn", r.Model, "insns_max");
             long? arena = b.Get(r.Cpu, "cmsis_nn", r.Model, "arena");
@@ -442,7 +464,7 @@ internal static class Report
     {
         var rows = results.Select(r => new
         {
-            board = r.Board, cpu = r.Cpu, model = r.Model, outputs_match_tflm = r.Correct,
+            board = r.Board, cpu = r.Cpu, model = r.Model, outputs_match_tflm = r.Correct, failure = r.Failure,
             instructions_min = r.InstructionsMin, instructions_max = r.InstructionsMax, macs = r.Macs,
             tflm_ref_instructions = b.Get(r.Cpu, "ref", r.Model, "insns_max"),
             tflm_cmsis_nn_instructions = b.Get(r.Cpu, "cmsis_nn", r.Model, "insns_max"),
