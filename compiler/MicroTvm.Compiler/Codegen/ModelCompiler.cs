@@ -4,6 +4,7 @@ using MicroTvm.Compiler.Diagnostics;
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Passes;
 using MicroTvm.Compiler.Planning;
+using MicroTvm.Compiler.Quantization;
 
 namespace MicroTvm.Compiler.Codegen;
 
@@ -92,6 +93,7 @@ public static class ModelCompiler
             try
             {
                 reason = kernel is null ? "the code generator has no kernel for this operator" : kernel.Unsupported(node);
+                AccumulatorBound.Check(node);
             }
             catch (CompilerException e)
             {

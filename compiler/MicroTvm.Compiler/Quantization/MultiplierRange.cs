@@ -48,3 +48,45 @@ public static class MultiplierRange
         return $"{t} scale {scale}";
     }
 }
+
+/// <summary>
+/// int8 layers accumulate in int32 (TFLite, the evaluator's truncation and the generated C alike). The bound is proved
+/// from the weights at compile time, per output channel: |bias| + 256 · Σ(|w| + |filter zero point|) covers every
+/// partial sum of both the evaluator's Σ(x - zx)(w - zw) + bias (|x - zx| ≤ 255) and the generated C's
+/// (bias - zx·Σw) + Σ x·w (|x| ≤ 128). A model that could exceed 2^31 - 1 is rejected (MTVM2010): in C the overflow
+/// would be undefined.
+/// </summary>
+public static class AccumulatorBound
+{
+    public static void Check(Node node)
+    {
+        if (node.Kind is not (OpKind.Conv2D or OpKind.DepthwiseConv2D or OpKind.FullyConnected or OpKind.TransposeConv)) return;
+        if (node.Inputs.Count < 2 || node.Inputs[0] is not { Type: ElementType.Int8 } input || node.Inputs[1] is not { Type: ElementType.Int8, Data: not null } filter) return;
+        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        int channelDimension = node.Kind == OpKind.DepthwiseConv2D ? filter.Rank - 1 : 0;
+        if (filter.Rank == 0) return;
+        int channels = filter.Shape[channelDimension];
+        long filterZero = Math.Abs((long)(filter.Quantization?.ZeroPoint ?? 0));
+        var sums = new long[channels];
+        int inner = 1;
+        for (int d = channelDimension + 1; d < filter.Rank; d++) inner *= filter.Shape[d];
+        var data = filter.Data;
+        for (int i = 0; i < data.Length; i++)
+            sums[i / inner % channels] += Math.Abs((long)unchecked((sbyte)data[i])) + filterZero;
+        long[]? biases = bias is { Data: not null } && bias.Type is ElementType.Int32 ? BiasValues(bias) : null;
+        for (int c = 0; c < channels; c++)
+        {
+            long bound = Math.Abs(biases is null || biases.Length == 0 ? 0 : biases[c % biases.Length]) + 256 * sums[c];
+            if (bound > int.MaxValue)
+                throw MultiplierRange.OutOfRange(bound, $"the int32 accumulator bound of output channel {c} (|bias| + 256 * sum of |weight|)",
+                    "which exceeds 2^31 - 1: the sum could overflow", input, filter);
+        }
+    }
+
+    private static long[] BiasValues(Tensor bias)
+    {
+        var values = new long[bias.Data!.Length / 4];
+        for (int i = 0; i < values.Length; i++) values[i] = BitConverter.ToInt32(bias.Data, i * 4);
+        return values;
+    }
+}

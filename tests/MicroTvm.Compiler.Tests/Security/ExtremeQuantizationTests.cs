@@ -80,6 +80,35 @@ public class ExtremeQuantizationTests
         }
     }
 
+    /// <summary>An int8 FULLY_CONNECTED whose int32 accumulator can overflow (70,000 inputs at zero point -128, all weights
+    /// 127: up to 255 * 127 * 70,000 = 2.3e9) is rejected by both; one just inside the bound (66,000 inputs) runs under
+    /// UBSan equal to the evaluator, with the inputs that reach the bound.</summary>
+    [Fact]
+    public void Int8AccumulatorBoundIsProvedFromTheWeights()
+    {
+        RandomGraphs.Case Layer(int depth)
+        {
+            var b = new Reference.GraphBuilder();
+            var x = b.Input(ElementType.Int8, new[] { 1, depth }, Reference.GraphBuilder.Q(0.5f, -128));
+            var w = b.Constant(ElementType.Int8, new[] { 1, depth }, Enumerable.Repeat(127, depth).ToArray(), Reference.GraphBuilder.Q(0.01f));
+            var y = b.Tensor(ElementType.Int8, new[] { 1, 1 }, Reference.GraphBuilder.Q(20000f, 0));
+            b.Op(OpKind.FullyConnected, new FullyConnectedAttributes(FusedActivation.None, false), new Tensor?[] { x, w, null }, y);
+            return new RandomGraphs.Case($"FULLY_CONNECTED depth {depth}", b.Build(y), new[] { Enumerable.Repeat((byte)127, depth).ToArray() });
+        }
+
+        var tooDeep = Layer(70_000);
+        string? compileError = Rejection(() => ModelCompiler.Compile(tooDeep.Graph, new CompileOptions("host", "deep")));
+        string? evaluateError = Rejection(() => ReferenceEvaluator.Run(tooDeep.Graph, tooDeep.Inputs));
+        foreach (var error in new[] { compileError, evaluateError })
+        {
+            Assert.NotNull(error);
+            Assert.StartsWith($"{ErrorCodes.QuantizationOutOfRange} operator 0: ", error);
+            Assert.Contains("accumulator bound of output channel 0", error);
+        }
+
+        DifferentialTests.CheckAll(new[] { Layer(66_000) }, "accumulator bound");
+    }
+
     private static void Walk(int seed, Func<RandomGraphs, RandomGraphs.Case[]> generate)
     {
         var accepted = new List<RandomGraphs.Case>();
