@@ -27,5 +27,7 @@ namespace MicroTvm.Build.Tasks
         public const string EmulatorFailed = "MTVM4004";
         public const string FlashFailed = "MTVM4006";
         public const string FlashPathUnusable = "MTVM4010";
+        public const string SemihostingRefused = "MTVM4012";
+        public const string SemihostingUnconfined = "MTVM4013";
     }
 }

@@ -13,7 +13,8 @@ namespace MicroTvm.Build.Tasks
     /// <summary>
     /// Runs firmware in an emulator (QEMU), streams its console into the build log line by line, and turns
     /// the way it ended into the build result: exit code non-zero (MTVM4001), a fault report (MTVM4002),
-    /// no end within the time limit (MTVM4003), an emulator that could not run it (MTVM4004).
+    /// no end within the time limit (MTVM4003), an emulator that could not run it (MTVM4004), semihosting calls
+    /// that asked the host for files or commands (MTVM4012, refused by <see cref="SemihostingGuard"/>).
     /// </summary>
     public sealed class MicroTvmRunFirmware : Task, ICancelableTask
     {
@@ -36,6 +37,9 @@ namespace MicroTvm.Build.Tasks
         [Required]
         public string WorkingDirectory { get; set; } = "";
 
+        /// <summary>The project, for errors about its emulator arguments.</summary>
+        public string? ProjectFile { get; set; }
+
         [Output]
         public int ExitCode { get; set; }
 
@@ -54,6 +58,20 @@ namespace MicroTvm.Build.Tasks
                 return false;
             }
             var arguments = Arguments.SelectMany(a => ProcessRunner.SplitFlags(a)).ToList();
+            // Semihosting reaches the host only through the guard (README, Security); one that reaches it directly is refused.
+            int semihosting = arguments.LastIndexOf("-semihosting-config");
+            if (semihosting >= 0 && (semihosting + 1 == arguments.Count || !arguments[semihosting + 1].Split(',').Contains("target=gdb")))
+            {
+                Log.LogError(null, ErrorCodes.SemihostingUnconfined, ErrorCodes.HelpLink, string.IsNullOrEmpty(ProjectFile) ? FirmwareFile : ProjectFile, 0, 0, 0, 0,
+                    "The emulator arguments give the firmware semihosting with host access ({0}); the SDK runs it with -semihosting-config enable=on,target=gdb so the firmware can end the run but not open host files or run host commands. Change MicroTvmEmulatorArguments/RunArguments.",
+                    semihosting + 1 < arguments.Count ? arguments[semihosting + 1] : "-semihosting-config");
+                return false;
+            }
+            using var guard = semihosting >= 0 ? new SemihostingGuard() : null;
+            if (guard != null)
+            {
+                arguments.AddRange(guard.EmulatorArguments);
+            }
             arguments.Add("-kernel");
             arguments.Add(Path.GetFullPath(FirmwareFile));
             string commandLine = EmulatorPath + " " + ProcessRunner.JoinArguments(arguments);
@@ -82,6 +100,14 @@ namespace MicroTvm.Build.Tasks
                 process.StandardInput.Close();
                 process.BeginOutputReadLine();
                 process.BeginErrorReadLine();
+                if (guard != null && !guard.Attach(process, TimeSpan.FromSeconds(30), () => cancelled) && !process.HasExited && !cancelled)
+                {
+                    ProcessRunner.KillTree(process);
+                    process.WaitForExit();
+                    Log.LogError(null, ErrorCodes.EmulatorFailed, ErrorCodes.HelpLink, FirmwareFile, 0, 0, 0, 0,
+                        "The emulator did not connect its gdb stub (semihosting guard) within 30 s.");
+                    return false;
+                }
 
                 bool exited = false;
                 while (!exited)
@@ -135,6 +161,14 @@ namespace MicroTvm.Build.Tasks
             {
                 Log.LogError(null, ErrorCodes.FirmwareTimeout, ErrorCodes.HelpLink, FirmwareFile, 0, 0, 0, 0,
                     "The firmware did not finish within {0} s (RunTimeout); it was stopped. Does main() return or call microtvm_exit()?", TimeoutSeconds);
+                return false;
+            }
+            var refused = guard?.Refused ?? Array.Empty<string>();
+            if (refused.Count > 0)
+            {
+                Log.LogError(null, ErrorCodes.SemihostingRefused, ErrorCodes.HelpLink, FirmwareFile, 0, 0, 0, 0,
+                    "The firmware asked the host for {0} through semihosting; -t:Run refuses host file access and host commands (the call returned an error, nothing ran on the host). Use the console (UART) for output and microtvm_exit() to end the run.",
+                    string.Join(", ", refused.Distinct()));
                 return false;
             }
             if (fault != null)

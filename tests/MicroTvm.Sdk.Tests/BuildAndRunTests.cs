@@ -367,7 +367,7 @@ public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
                     <MicroTvmCpuFlags>-mcpu=cortex-m7 -mthumb -mfpu=fpv5-d16 -mfloat-abi=hard</MicroTvmCpuFlags>
                     <MicroTvmLinkerScript>$(MSBuildThisFileDirectory)tiny.ld</MicroTvmLinkerScript>
                     <MicroTvmEmulator>qemu-system-arm</MicroTvmEmulator>
-                    <MicroTvmEmulatorArguments>-machine mps2-an500 -nographic -monitor none -serial stdio -semihosting-config enable=on,target=native -icount shift=0</MicroTvmEmulatorArguments>
+                    <MicroTvmEmulatorArguments>-machine mps2-an500 -nographic -monitor none -serial stdio -semihosting-config enable=on,target=gdb -icount shift=0</MicroTvmEmulatorArguments>
                     <MicroTvmBoardFlashRunner>emulator</MicroTvmBoardFlashRunner>
                   </PropertyGroup>
                   <ItemGroup>

@@ -1,0 +1,181 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+
+namespace MicroTvm.Build.Tasks
+{
+    /// <summary>
+    /// Refuses and records the firmware's requests for host services. QEMU runs with
+    /// <c>-semihosting-config target=gdb</c>: it still ends the run itself on SYS_EXIT (the exit code), but hands
+    /// every semihosting call that would touch the host (open, write, remove, rename, system, ...) to the gdb stub as
+    /// a File-I/O request. This is the stub's client on a loopback socket that QEMU connects to; it answers each
+    /// request with EPERM and keeps its name, so the run fails (MTVM4012) instead of the host file being written or
+    /// the command run. A minimal GDB remote protocol client: packets <c>$data#checksum</c>, acknowledged with '+'.
+    /// </summary>
+    internal sealed class SemihostingGuard : IDisposable
+    {
+        private const string ChardevId = "microtvm-semihosting";
+        // GDB File-I/O errno EPERM.
+        private const string RefusalReply = "F-1,1";
+
+        private static readonly Dictionary<string, string> SemihostingCalls = new Dictionary<string, string>
+        {
+            ["open"] = "SYS_OPEN",
+            ["close"] = "SYS_CLOSE",
+            ["read"] = "SYS_READ or SYS_READC",
+            ["write"] = "SYS_WRITE, SYS_WRITEC or SYS_WRITE0",
+            ["lseek"] = "SYS_SEEK",
+            ["fstat"] = "SYS_FLEN",
+            ["isatty"] = "SYS_ISTTY",
+            ["unlink"] = "SYS_REMOVE",
+            ["rename"] = "SYS_RENAME",
+            ["system"] = "SYS_SYSTEM",
+            ["gettimeofday"] = "SYS_TIME",
+        };
+
+        private readonly TcpListener listener;
+        private readonly List<string> refused = new List<string>();
+        private TcpClient? client;
+        private Thread? reader;
+
+        public SemihostingGuard()
+        {
+            listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start(1);
+        }
+
+        private int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
+
+        /// <summary>QEMU connects its gdb stub to this guard and starts paused (-S) until the guard is attached.</summary>
+        public IEnumerable<string> EmulatorArguments => new[]
+        {
+            "-chardev", $"socket,id={ChardevId},host=127.0.0.1,port={Port},server=off",
+            "-gdb", "chardev:" + ChardevId,
+            "-S",
+        };
+
+        /// <summary>The refused requests, as "system (SYS_SYSTEM)", in the order they came.</summary>
+        public IReadOnlyList<string> Refused
+        {
+            get
+            {
+                lock (refused)
+                {
+                    return refused.ToList();
+                }
+            }
+        }
+
+        /// <summary>
+        /// Waits for the emulator to connect, then lets it run. False if it exited or <paramref name="stop"/> said
+        /// so first, or it did not connect in time.
+        /// </summary>
+        public bool Attach(Process emulator, TimeSpan timeout, Func<bool> stop)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            while (!listener.Pending())
+            {
+                if (emulator.HasExited || stop() || DateTime.UtcNow > deadline)
+                {
+                    return false;
+                }
+                Thread.Sleep(10);
+            }
+            client = listener.AcceptTcpClient();
+            client.NoDelay = true;
+            listener.Stop();
+            var stream = client.GetStream();
+            Send(stream, "c");
+            reader = new Thread(() => Serve(stream)) { IsBackground = true, Name = "MicroTvm semihosting guard" };
+            reader.Start();
+            return true;
+        }
+
+        private void Serve(NetworkStream stream)
+        {
+            var packet = new StringBuilder();
+            bool inPacket = false;
+            int checksumDigits = -1;
+            var buffer = new byte[4096];
+            try
+            {
+                int count;
+                while ((count = stream.Read(buffer, 0, buffer.Length)) > 0)
+                {
+                    for (int i = 0; i < count; i++)
+                    {
+                        char c = (char)buffer[i];
+                        if (checksumDigits >= 0)
+                        {
+                            // The checksum is not verified: a loopback socket does not corrupt bytes.
+                            if (++checksumDigits == 2)
+                            {
+                                checksumDigits = -1;
+                                stream.WriteByte((byte)'+');
+                                Handle(stream, packet.ToString());
+                                packet.Clear();
+                            }
+                        }
+                        else if (c == '$')
+                        {
+                            inPacket = true;
+                            packet.Clear();
+                        }
+                        else if (inPacket && c == '#')
+                        {
+                            inPacket = false;
+                            checksumDigits = 0;
+                        }
+                        else if (inPacket)
+                        {
+                            packet.Append(c);
+                        }
+                        // Outside a packet: '+' acknowledges what we sent.
+                    }
+                }
+            }
+            catch (Exception e) when (e is System.IO.IOException || e is ObjectDisposedException || e is SocketException)
+            {
+                // The emulator exited and closed the socket.
+            }
+        }
+
+        private void Handle(NetworkStream stream, string packet)
+        {
+            if (packet.StartsWith("F", StringComparison.Ordinal))
+            {
+                string call = new string(packet.Skip(1).TakeWhile(char.IsLetter).ToArray());
+                lock (refused)
+                {
+                    refused.Add(SemihostingCalls.TryGetValue(call, out var name) ? $"{call} ({name})" : call);
+                }
+                Send(stream, RefusalReply);
+            }
+            else if (packet.StartsWith("T", StringComparison.Ordinal) || packet.StartsWith("S", StringComparison.Ordinal))
+            {
+                // A stop nobody asked for: let the firmware go on.
+                Send(stream, "c");
+            }
+            // W/X: the emulator is exiting; the process's exit code is the result.
+        }
+
+        private static void Send(NetworkStream stream, string data)
+        {
+            int sum = data.Aggregate(0, (total, c) => (total + c) & 0xFF);
+            byte[] bytes = Encoding.ASCII.GetBytes($"${data}#{sum:x2}");
+            stream.Write(bytes, 0, bytes.Length);
+        }
+
+        public void Dispose()
+        {
+            listener.Stop();
+            client?.Dispose();
+            reader?.Join(2000);
+        }
+    }
+}
