@@ -32,6 +32,10 @@ namespace MicroTvm.Build.Tasks
         [Required]
         public string ProjectDirectory { get; set; } = "";
 
+        /// <summary>The other folders of the C include path (project, runtime, board): a model header with the name of a
+        /// header there would hide it (or be hidden by it) for every source.</summary>
+        public string[] IncludeDirectories { get; set; } = Array.Empty<string>();
+
         /// <summary>
         /// One item per model: the model's full path, with metadata ModelName, ModelTarget (the compiler's
         /// target), ModelIoInWorkspace (true/false), SourceItem (the Include as written), OutputDirectory, SourceFile, HeaderFile, MetadataFile,
@@ -131,6 +135,13 @@ namespace MicroTvm.Build.Tasks
                     model.ItemSpec, name);
                 ok = false;
             }
+            else if (ShadowedHeader(name) is string header)
+            {
+                Error(ErrorCodes.ModelNameHidesHeader, model,
+                    "MicroModel '{0}' has the name '{1}', so its generated header {1}.h would clash with {2} on the include path of every C source. Give the model another Name (e.g. Name=\"{1}_model\").",
+                    model.ItemSpec, name, header);
+                ok = false;
+            }
             if (!ok)
             {
                 return null;
@@ -150,6 +161,31 @@ namespace MicroTvm.Build.Tasks
             item.SetMetadata("StampFile", directory + name + ".stamp");
             item.SetMetadata("Options", "name=" + name + ";target=" + target.ToLowerInvariant() + ";executor=aot" + (ioInWorkspace ? ";io-in-workspace" : ""));
             return item;
+        }
+
+        /// <summary>The header a model named <paramref name="name"/> would clash with (compared without case, as
+        /// Windows and macOS file systems do), or null.</summary>
+        private string? ShadowedHeader(string name)
+        {
+            if (ModelNames.CLibraryHeaders.Contains(name))
+            {
+                return "the C library's <" + name.ToLowerInvariant() + ".h>";
+            }
+            foreach (var folder in IncludeDirectories.Where(d => !string.IsNullOrWhiteSpace(d)))
+            {
+                string directory = Path.GetFullPath(Path.Combine(ProjectDirectory, folder.Trim()));
+                if (!Directory.Exists(directory))
+                {
+                    continue;
+                }
+                string? header = Directory.EnumerateFiles(directory, "*.h")
+                    .FirstOrDefault(f => string.Equals(Path.GetFileName(f), name + ".h", StringComparison.OrdinalIgnoreCase));
+                if (header != null)
+                {
+                    return header;
+                }
+            }
+            return null;
         }
 
         private void Error(string code, ITaskItem model, string format, params object?[] arguments)
@@ -181,6 +217,21 @@ namespace MicroTvm.Build.Tasks
             }
             return builder.ToString();
         }
+
+        /// <summary>Top-level headers of the C library and compiler (C99-C23, newlib, arm-none-eabi-gcc): a generated
+        /// &lt;name&gt;.h in a plain -I folder would hide them ("stdint" broke every source; "string" and "stdio" silently
+        /// replaced the runtime's declarations).</summary>
+        public static readonly HashSet<string> CLibraryHeaders = new HashSet<string>(new[]
+        {
+            "_ansi", "_newlib_version", "_syslist", "alloca", "ar", "argz", "arm_acle", "arm_bf16", "arm_cde", "arm_cmse", "arm_fp16",
+            "arm_mve", "arm_mve_types", "arm_neon", "assert", "complex", "cpio", "ctype", "devctl", "dirent", "elf", "envlock", "envz",
+            "errno", "fastmath", "fcntl", "fenv", "float", "fnmatch", "gcov", "getopt", "glob", "grp", "iconv", "ieeefp", "inttypes",
+            "iso646", "langinfo", "libgen", "limits", "locale", "malloc", "math", "memory", "mmintrin", "ndbm", "newlib", "paths",
+            "pthread", "pwd", "reent", "regdef", "regex", "sched", "search", "setjmp", "signal", "spawn", "stdalign", "stdarg",
+            "stdatomic", "stdbit", "stdbool", "stdckdint", "stddef", "stdfix", "stdint", "stdio", "stdio_ext", "stdlib",
+            "stdnoreturn", "string", "strings", "tar", "termios", "tgmath", "threads", "time", "uchar", "unctrl", "unistd",
+            "unwind", "unwind-arm-common", "utime", "utmp", "varargs", "wchar", "wctype", "wordexp",
+        }, StringComparer.OrdinalIgnoreCase);
 
         public static bool IsCIdentifier(string name) =>
             name.Length > 0 && !(name[0] >= '0' && name[0] <= '9') && name.All(IsIdentifierChar) && name.Any(c => c != '_');

@@ -1,0 +1,67 @@
+using MicroTvm.Sdk.Tests.Infrastructure;
+
+namespace MicroTvm.Sdk.Tests;
+
+/// <summary>
+/// The build stage under abuse (issue 16): model names that would hide headers, a damaged obj/, two builds of one
+/// project at once, MSBuild-special characters in the project path, forged compiler diagnostics. Real dotnet builds
+/// of the packed SDK with real gcc.
+/// </summary>
+[Collection(SdkCollection.Name)]
+public sealed class BuildRobustnessTests(SdkPackageFixture sdk)
+{
+    private string ModelFile(string model) => Path.Combine(sdk.RepositoryRoot, "tests", "models", model, "model.tflite");
+
+    /// <summary>The generated-models folder is on every source's include path: a model named like a C library header
+    /// (its default name comes from the file name), or like a header in another include folder, is refused before the
+    /// compiler runs, naming the model; renamed, the same sources build.</summary>
+    [Fact]
+    public void AModelNamedLikeAHeaderIsRefusedAndOrdinaryNamesBuild()
+    {
+        var project = sdk.CreateProject("shadow", """
+              <ItemGroup>
+                <MicroModel Include="stdint.tflite" />
+                <MicroModel Include="text.tflite" Name="String" />
+                <MicroModel Include="util.tflite" />
+                <IncludeDirectory Include="inc" />
+              </ItemGroup>
+            """, new Dictionary<string, string>
+            {
+                ["inc/util.h"] = "int util_answer(void);\n",
+                ["main.c"] = """
+                    #include <stdint.h>
+                    #include <stdio.h>
+                    #include <string.h>
+                    #include "util.h"
+                    #include "stdint_model.h"
+                    #include "text.h"
+                    #include "util_net.h"
+                    int util_answer(void) { return 42; }
+                    int main(void) { char text[8]; strcpy(text, "ok"); printf("%s %d\n", text, (int)INT8_MAX + util_answer()); return 0; }
+                    """,
+            });
+        foreach (var file in new[] { "stdint.tflite", "text.tflite", "util.tflite" })
+        {
+            File.Copy(ModelFile("hello_world_int8"), project.PathOf(file));
+        }
+
+        var refused = project.Build();
+
+        Assert.False(refused.Succeeded);
+        Assert.DoesNotContain("MicroTvmCompileModels", refused.TasksRun);
+        Assert.Equal(3, refused.Errors.Count);
+        Assert.All(refused.Errors, e => Assert.Equal(("MTVM0120", project.ProjectFile), (e.Code, e.File)));
+        Assert.Contains(refused.Errors, e => e.Text.Contains("MicroModel 'stdint.tflite' has the name 'stdint'") && e.Text.Contains("<stdint.h>"));
+        Assert.Contains(refused.Errors, e => e.Text.Contains("MicroModel 'text.tflite' has the name 'String'") && e.Text.Contains("<string.h>"));
+        Assert.Contains(refused.Errors, e => e.Text.Contains("MicroModel 'util.tflite' has the name 'util'") && e.Text.Contains(project.PathOf("inc/util.h")));
+
+        project.WriteFile("shadow.csproj", File.ReadAllText(project.ProjectFile)
+            .Replace("Include=\"stdint.tflite\"", "Include=\"stdint.tflite\" Name=\"stdint_model\"")
+            .Replace("Name=\"String\"", "Name=\"text\"")
+            .Replace("Include=\"util.tflite\"", "Include=\"util.tflite\" Name=\"util_net\""));
+        var built = project.Build();
+        Assert.True(built.Succeeded, built.ToString());
+        Assert.Empty(built.Warnings);
+        Assert.True(File.Exists(project.PathOf("obj/Debug/models/stdint_model.h")));
+    }
+}
