@@ -45,9 +45,12 @@ public sealed class CliConsole
 
     /// <summary>
     /// Runs <paramref name="action"/>; a <see cref="CompilerException"/> is printed as "file: error MTVMxxxx: message"
-    /// and anything else as an internal error, both with exit code 1 and never a stack trace.
+    /// and anything else as an internal error, both with exit code 1 and never a stack trace. With
+    /// <paramref name="diagnosticsFile"/>, the error is also written there as one line of JSON
+    /// (<c>{"code":…,"file":…,"message":…}</c>) for build tools: a message that holds a newline (a tensor name from the
+    /// model) stays one error there, where the text line could be read as two.
     /// </summary>
-    public int Guard(string? file, Func<int> action)
+    public int Guard(string? file, Func<int> action, string? diagnosticsFile = null)
     {
         try
         {
@@ -55,13 +58,32 @@ public sealed class CliConsole
         }
         catch (CompilerException e)
         {
-            Error.WriteLine(file is null ? e.ToString() : e.WithFile(file).ToString());
+            var located = file is null ? e : e.WithFile(file);
+            Error.WriteLine(located.ToString());
+            WriteDiagnostic(diagnosticsFile, located.Code, located.File, located.Message);
             return 1;
         }
         catch (Exception e)
         {
-            Error.WriteLine($"{file ?? "microtvm"}: error {ErrorCodes.InternalError}: internal compiler error ({e.GetType().Name}: {e.Message}); please report it with the model");
+            string message = $"internal compiler error ({e.GetType().Name}: {e.Message}); please report it with the model";
+            Error.WriteLine($"{file ?? "microtvm"}: error {ErrorCodes.InternalError}: {message}");
+            WriteDiagnostic(diagnosticsFile, ErrorCodes.InternalError, file, message);
             return 1;
+        }
+    }
+
+    private void WriteDiagnostic(string? diagnosticsFile, string code, string? file, string message)
+    {
+        if (diagnosticsFile is null)
+            return;
+        try
+        {
+            string line = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string?> { ["code"] = code, ["file"] = file, ["message"] = message });
+            File.AppendAllText(diagnosticsFile, line + "\n");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Error.WriteLine($"{diagnosticsFile}: error {ErrorCodes.OutputUnwritable}: cannot write the diagnostics file: {e.Message}");
         }
     }
 }

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Text.RegularExpressions;
 using System.Threading;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
@@ -116,9 +115,6 @@ namespace MicroTvm.Build.Tasks
         }
 #endif
 
-        /// <summary>"file: error MTVMxxxx: message", the microtvm tool's error line.</summary>
-        private static readonly Regex CliError = new Regex(@"^(?<file>.*?): error (?<code>MTVM\d{4}): (?<message>.*)$", RegexOptions.Compiled);
-
         private bool CompileWithCli(string path, string target, string name, bool ioInWorkspace, string directory)
         {
             if (string.IsNullOrEmpty(CliAssembly) || !File.Exists(CliAssembly))
@@ -127,7 +123,12 @@ namespace MicroTvm.Build.Tasks
                     "The model compiler tool '{0}' does not exist; the SDK package is incomplete.", CliAssembly);
                 return false;
             }
-            var arguments = new List<string> { CliAssembly!, "compile", path, "--target", target, "--name", name, "--output", directory };
+            // Errors come back as JSON lines in a file of their own, never parsed from the tool's text output, where a
+            // newline in a tensor name could forge a second error line.
+            string diagnosticsFile = Path.Combine(directory, name + ".diagnostics.jsonl");
+            Directory.CreateDirectory(directory);
+            File.Delete(diagnosticsFile);
+            var arguments = new List<string> { CliAssembly!, "compile", path, "--target", target, "--name", name, "--output", directory, "--diagnostics-file", diagnosticsFile };
             if (ioInWorkspace)
             {
                 arguments.Add("--io-in-workspace");
@@ -154,27 +155,26 @@ namespace MicroTvm.Build.Tasks
                 Log.LogMessage(MessageImportance.Low, "{0}", result.Output.Trim());
                 return true;
             }
-            bool reported = false;
-            foreach (var line in result.Output.Split('\n').Select(l => l.TrimEnd('\r')))
+            var diagnostics = File.Exists(diagnosticsFile) ? CompilerDiagnostics.Parse(File.ReadAllText(diagnosticsFile)) : new List<CompilerDiagnostic>();
+            File.Delete(diagnosticsFile);
+            foreach (var diagnostic in diagnostics)
             {
-                var match = CliError.Match(line);
-                if (match.Success)
-                {
-                    LogCompilerError(match.Groups["code"].Value, match.Groups["file"].Value, match.Groups["message"].Value);
-                    reported = true;
-                }
+                LogCompilerError(diagnostic.Code, diagnostic.File ?? path, diagnostic.Message);
             }
-            if (!reported)
+            if (diagnostics.Count == 0)
             {
                 Log.LogError(null, ErrorCodes.ModelCompilerUnavailable, ErrorCodes.HelpLink, path, 0, 0, 0, 0,
-                    "The model compiler '{0} {1}' failed with exit code {2}: {3}", host, CliAssembly, result.ExitCode, result.Output.Trim());
+                    "The model compiler '{0} {1}' failed with exit code {2}: {3}", host, CliAssembly, result.ExitCode,
+                    CompilerDiagnostics.EscapeControlCharacters(result.Output.Trim()));
             }
             return false;
         }
 
         /// <summary>One format for both ways of running the compiler: its code, the model file, its message
-        /// (which names the operator index and kind when the problem belongs to an operator).</summary>
+        /// (which names the operator index and kind when the problem belongs to an operator). Names from the model
+        /// inside the message keep their control characters escaped: one error is one line.</summary>
         private void LogCompilerError(string code, string file, string message) =>
-            Log.LogError(null, code, ErrorCodes.HelpLink, Path.GetFullPath(Path.Combine(ProjectDirectory, file)), 0, 0, 0, 0, "{0}", message);
+            Log.LogError(null, code, ErrorCodes.HelpLink, Path.GetFullPath(Path.Combine(ProjectDirectory, file)), 0, 0, 0, 0, "{0}",
+                CompilerDiagnostics.EscapeControlCharacters(message));
     }
 }

@@ -1,3 +1,4 @@
+using MicroTvm.Compiler.Tests.Frontend;
 using MicroTvm.Sdk.Tests.Infrastructure;
 
 namespace MicroTvm.Sdk.Tests;
@@ -63,5 +64,46 @@ public sealed class BuildRobustnessTests(SdkPackageFixture sdk)
         Assert.True(built.Succeeded, built.ToString());
         Assert.Empty(built.Warnings);
         Assert.True(File.Exists(project.PathOf("obj/Debug/models/stdint_model.h")));
+    }
+
+    /// <summary>A tensor name from the model that holds a newline and an error line of its own, in a model file
+    /// whose name looks like an error prefix: in every compiler host (in-process, the microtvm tool, the netstandard2.0
+    /// task of Visual Studio's MSBuild, which always runs the tool) the build reports exactly one error, the model's,
+    /// on the model's file, with the newline shown escaped.</summary>
+    [Fact]
+    public void ANewlineInATensorNameCannotForgeASecondError()
+    {
+        var project = sdk.CreateProject("forge", """
+              <ItemGroup>
+                <MicroModel Include="net: error MTVM9999: x.tflite" Name="net" />
+              </ItemGroup>
+            """, Projects.SingleMain("int main(void) { return 0; }\n"));
+        string model = project.PathOf("net: error MTVM9999: x.tflite");
+        const string forged = "y\nspoofed.c : error MTVM0000: forged error\r\nspoofed.c(1,1): error MTVM0001: another";
+        var builder = new TfliteModelBuilder();
+        int x = builder.AddTensor("x", TfliteModelBuilder.TensorTypes.Float32, [1, 4]);
+        int y = builder.AddTensor(forged, TfliteModelBuilder.TensorTypes.Float16, [1, 4]);
+        builder.Inputs.Add(x);
+        builder.Outputs.Add(y);
+        builder.AddOperator(TfliteModelBuilder.Builtin.Relu, [x], [y]);
+        File.WriteAllBytes(model, builder.Build());
+
+        string netStandardTasks = Path.Combine(sdk.PackagesDirectory, "microtvm.sdk", sdk.Version.ToLowerInvariant(), "tasks", "netstandard2.0", "MicroTvm.Build.Tasks.dll");
+        string[][] hosts = [[], ["-p:MicroTvmModelCompiler=Cli"], ["-p:MicroTvmTasksAssembly=" + netStandardTasks]];
+        foreach (var arguments in hosts)
+        {
+            var result = project.Build(arguments);
+
+            string host = arguments.Length == 0 ? "in-process" : arguments[0];
+            Assert.False(result.Succeeded, host);
+            var error = Assert.Single(result.Errors);
+            Assert.Equal(("MTVM1005", model), (error.Code, error.File));
+            Assert.Contains("spoofed.c : error MTVM0000: forged error", error.Text);
+            Assert.Contains("spoofed.c(1,1): error MTVM0001: another' has element type float16", error.Text);
+            Assert.DoesNotContain('\n', error.Text);
+            Assert.DoesNotContain('\r', error.Text);
+            Assert.DoesNotContain("MTVM0000", result.Errors.Select(e => e.Code));
+            Assert.Contains("1 Error(s)", result.Output);
+        }
     }
 }

@@ -7,7 +7,7 @@ using MicroTvm.Compiler.Tflite;
 namespace MicroTvm.Cli.Commands;
 
 /// <summary>
-/// <c>microtvm compile model.tflite --target cortex-m7 [--name kws] [--portable-kernels] [--io-in-workspace] -o outdir</c>: generates &lt;name&gt;.c, &lt;name&gt;.h
+/// <c>microtvm compile model.tflite --target cortex-m7 [--name kws] [--portable-kernels] [--io-in-workspace] [--diagnostics-file errors.jsonl] -o outdir</c>: generates &lt;name&gt;.c, &lt;name&gt;.h
 /// and &lt;name&gt;.json and prints the memory figures. Nothing is written unless compilation succeeds.
 /// </summary>
 public static class CompileCommand
@@ -27,9 +27,13 @@ public static class CompileCommand
         {
             Description = "Plan the inputs and outputs inside the workspace (<name>_run(workspace), <name>_input0(workspace), ...) instead of caller buffers.",
         };
+        var diagnostics = new Option<string?>("--diagnostics-file")
+        {
+            Description = "Also write each error as a line of JSON ({\"code\", \"file\", \"message\"}) to this file, for build tools.",
+        };
         var command = new Command("compile", "Compile the model to C: an ahead-of-time entry point, a static memory plan and weights as const data.")
         {
-            model, target, name, outputDirectory, portable, ioInWorkspace,
+            model, target, name, outputDirectory, portable, ioInWorkspace, diagnostics,
         };
         command.SetAction(parse =>
         {
@@ -61,7 +65,7 @@ public static class CompileCommand
                 console.Output.WriteLine($"activation bound  {N(m.ActivationLowerBoundBytes)} bytes (inputs and outputs included, no in-place reuse)");
                 console.Output.WriteLine($"constant data     {N(m.WeightsBytes)} bytes");
                 return 0;
-            });
+            }, parse.GetValue(diagnostics));
         });
         return command;
     }
