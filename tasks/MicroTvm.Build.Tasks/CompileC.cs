@@ -12,9 +12,10 @@ namespace MicroTvm.Build.Tasks
     /// <summary>
     /// Compiles C and assembler sources with gcc, one object per source, in parallel (bounded to the cores,
     /// cancellable). A source is recompiled only when its object is missing or older than the source or any
-    /// header its gcc dependency file (-MMD -MP) lists, or when the effective command line changed (its hash is
-    /// kept in <see cref="HashFile"/>, written only when different). A build with nothing to do runs no gcc and
-    /// writes no file.
+    /// header its gcc dependency file (-MMD -MP) lists, when its object is no longer as gcc wrote it (size and time
+    /// in objects.record: an emptied or overwritten .o is newer than its source, yet broken), or when the effective
+    /// command line changed (its hash is kept in <see cref="HashFile"/>, written only when different). A build with
+    /// nothing to do runs no gcc and writes no file.
     /// </summary>
     public sealed class MicroTvmCompileC : Task, ICancelableTask
     {
@@ -98,7 +99,9 @@ namespace MicroTvm.Build.Tasks
             string? previousHash = File.Exists(HashFile) ? File.ReadAllText(HashFile).Trim() : null;
             bool flagsChanged = previousHash != hash;
 
-            var stale = units.Where(u => flagsChanged || IsStale(u)).ToList();
+            string recordFile = Path.GetFullPath(Path.Combine(ProjectDirectory, IntermediateDirectory, "objects.record"));
+            var record = OutputRecord.Read(recordFile);
+            var stale = units.Where(u => flagsChanged || !IsAsCompiled(u, record) || IsStale(u)).ToList();
             if (flagsChanged && previousHash != null)
             {
                 Log.LogMessage(MessageImportance.Normal, "MicroTvmCompileC: the command line changed; recompiling all {0} sources.", units.Count);
@@ -109,7 +112,12 @@ namespace MicroTvm.Build.Tasks
                 File.Delete(HashFile);
             }
 
-            bool success = Compile(stale, commonArguments);
+            var failed = new HashSet<Unit>();
+            bool success = Compile(stale, commonArguments, failed);
+            if (!cancellation.IsCancellationRequested)
+            {
+                OutputRecord.Write(recordFile, units.Where(u => !failed.Contains(u)).Select(u => u.ObjectFile));
+            }
 
             if (success && flagsChanged)
             {
@@ -128,7 +136,7 @@ namespace MicroTvm.Build.Tasks
             }).ToArray();
             CompiledSources = stale.Select(u => (ITaskItem)new TaskItem(u.Source)).ToArray();
             FileWrites = units.SelectMany(u => new[] { u.ObjectFile, u.DependencyFile })
-                .Concat(new[] { HashFile })
+                .Concat(new[] { HashFile, recordFile })
                 .Concat(string.IsNullOrEmpty(CompileCommandsFile) ? Array.Empty<string>() : new[] { CompileCommandsFile! })
                 .Select(p => (ITaskItem)new TaskItem(p)).ToArray();
             return success && !Log.HasLoggedErrors;
@@ -236,6 +244,20 @@ namespace MicroTvm.Build.Tasks
             return builder.Append('"').ToString();
         }
 
+        private bool IsAsCompiled(Unit unit, Dictionary<string, (long Size, long Ticks)> record)
+        {
+            if (OutputRecord.Matches(record, unit.ObjectFile))
+            {
+                return true;
+            }
+            if (File.Exists(unit.ObjectFile))
+            {
+                Log.LogMessage(MessageImportance.Normal, "MicroTvmCompileC: {0} is not the object gcc wrote for {1}; recompiling it.",
+                    PathUtil.RelativeInside(ProjectDirectory, unit.ObjectFile) ?? unit.ObjectFile, unit.Display);
+            }
+            return false;
+        }
+
         private bool IsStale(Unit unit)
         {
             if (!File.Exists(unit.ObjectFile) || !File.Exists(unit.DependencyFile))
@@ -261,7 +283,7 @@ namespace MicroTvm.Build.Tasks
             return false;
         }
 
-        private bool Compile(List<Unit> stale, List<string> commonArguments)
+        private bool Compile(List<Unit> stale, List<string> commonArguments, HashSet<Unit> failed)
         {
             if (stale.Count == 0)
             {
@@ -308,7 +330,11 @@ namespace MicroTvm.Build.Tasks
                     {
                         return false;
                     }
-                    success &= ReportDiagnostics(job.Unit, result);
+                    if (!ReportDiagnostics(job.Unit, result))
+                    {
+                        success = false;
+                        failed.Add(job.Unit);
+                    }
                 }
                 return success;
             }

@@ -78,7 +78,8 @@ namespace MicroTvm.Build.Tasks
                 }
                 return false;
             }
-            File.WriteAllText(stamp, name + "\n");
+            // The stamp records the generated files as written: one deleted or edited later regenerates the model.
+            OutputRecord.Write(stamp, new[] { "SourceFile", "HeaderFile", "MetadataFile" }.Select(model.GetMetadata));
             return true;
         }
 

@@ -55,7 +55,7 @@ namespace MicroTvm.Build.Tasks
             byte[] data = File.ReadAllBytes(path);
             if (data.Length < 52 || data[0] != 0x7F || data[1] != (byte)'E' || data[2] != (byte)'L' || data[3] != (byte)'F' || data[4] != 1 || data[5] != 1)
             {
-                throw new InvalidDataException($"{path} is not a 32-bit little-endian ELF file.");
+                throw new InvalidDataException($"{Path.GetFileName(path)} is not a 32-bit little-endian ELF file.");
             }
             uint programHeaders = U32(data, 0x1C), sectionHeaders = U32(data, 0x20);
             int programHeaderSize = U16(data, 0x2A), programHeaderCount = U16(data, 0x2C);
@@ -71,7 +71,7 @@ namespace MicroTvm.Build.Tasks
                 }
             }
 
-            int namesOffset = (int)U32(data, (int)sectionHeaders + namesIndex * sectionHeaderSize + 16);
+            int namesOffset = checked((int)U32(data, checked((int)sectionHeaders + namesIndex * sectionHeaderSize + 16)));
             var sections = new List<ElfSection>();
             for (int i = 0; i < sectionHeaderCount; i++)
             {
@@ -81,7 +81,7 @@ namespace MicroTvm.Build.Tasks
                 {
                     continue;
                 }
-                string name = ReadName(data, namesOffset + (int)U32(data, at));
+                string name = ReadName(data, checked(namesOffset + (int)U32(data, at)));
                 uint type = U32(data, at + 4);
                 ulong address = U32(data, at + 12), size = U32(data, at + 20);
                 ulong load = address;
@@ -136,6 +136,7 @@ namespace MicroTvm.Build.Tasks
 
         private static string ReadName(byte[] data, int offset)
         {
+            Check(data, offset, 0);
             int end = offset;
             while (end < data.Length && data[end] != 0)
             {
@@ -144,9 +145,25 @@ namespace MicroTvm.Build.Tasks
             return System.Text.Encoding.ASCII.GetString(data, offset, end - offset);
         }
 
-        private static uint U32(byte[] data, int offset) =>
-            (uint)(data[offset] | data[offset + 1] << 8 | data[offset + 2] << 16 | data[offset + 3] << 24);
+        private static uint U32(byte[] data, int offset)
+        {
+            Check(data, offset, 4);
+            return (uint)(data[offset] | data[offset + 1] << 8 | data[offset + 2] << 16 | data[offset + 3] << 24);
+        }
 
-        private static int U16(byte[] data, int offset) => data[offset] | data[offset + 1] << 8;
+        private static int U16(byte[] data, int offset)
+        {
+            Check(data, offset, 2);
+            return data[offset] | data[offset + 1] << 8;
+        }
+
+        /// <summary>A truncated or overwritten image points outside itself: that is bad data, never an index exception.</summary>
+        private static void Check(byte[] data, int offset, int size)
+        {
+            if (offset < 0 || offset > data.Length - size)
+            {
+                throw new InvalidDataException($"it is truncated or overwritten (a header points to byte {offset} of {data.Length}).");
+            }
+        }
     }
 }

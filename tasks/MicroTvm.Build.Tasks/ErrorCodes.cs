@@ -19,6 +19,7 @@ namespace MicroTvm.Build.Tasks
         public const string CompilerError = "MTVM3101";
         public const string CompilerWarning = "MTVM3102";
         public const string CompilerFailed = "MTVM3103";
+        public const string DamagedFirmware = "MTVM3110";
         public const string RegionOverflow = "MTVM3201";
         public const string LinkerError = "MTVM3202";
         public const string ObjcopyFailed = "MTVM3203";

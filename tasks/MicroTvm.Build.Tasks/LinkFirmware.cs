@@ -53,6 +53,10 @@ namespace MicroTvm.Build.Tasks
         /// <summary>Compiled models (items with MetadataFile, ModelName, SourceItem): a region overflow error says what each contributes.</summary>
         public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
 
+        /// <summary>Written after a successful link (<see cref="OutputRecord"/>: the .elf, .map, .bin and .hex as written),
+        /// so a later build relinks when one of them is damaged; removed before each attempt.</summary>
+        public string? RecordFile { get; set; }
+
         /// <summary>Named in region overflow errors so a person knows which memory map overflowed.</summary>
         public string? Board { get; set; }
 
@@ -64,6 +68,10 @@ namespace MicroTvm.Build.Tasks
         public override bool Execute()
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(OutputFile))!);
+            if (!string.IsNullOrEmpty(RecordFile))
+            {
+                File.Delete(RecordFile!);
+            }
             var arguments = new List<string>();
             foreach (var option in Options)
             {
@@ -100,7 +108,15 @@ namespace MicroTvm.Build.Tasks
                 Log.LogWarning(null, ErrorCodes.LinkerError, ErrorCodes.HelpLink, OutputFile, 0, 0, 0, 0, "{0}", line);
             }
 
-            return Objcopy("binary", BinFile) && Objcopy("ihex", HexFile);
+            if (!Objcopy("binary", BinFile) || !Objcopy("ihex", HexFile))
+            {
+                return false;
+            }
+            if (!string.IsNullOrEmpty(RecordFile))
+            {
+                OutputRecord.Write(RecordFile!, new[] { OutputFile, MapFile, BinFile, HexFile }.Where(f => !string.IsNullOrEmpty(f))!);
+            }
+            return true;
         }
 
         private bool Objcopy(string format, string? output)

@@ -42,10 +42,11 @@ namespace MicroTvm.Build.Tasks
                 sections = ElfImage.ReadSections(ElfFile);
                 regions = ElfImage.ReadMemoryRegions(MapFile);
             }
-            catch (Exception e) when (e is IOException || e is InvalidDataException || e is IndexOutOfRangeException || e is OverflowException)
+            catch (Exception e) when (e is IOException || e is InvalidDataException || e is OverflowException || e is UnauthorizedAccessException)
             {
-                Log.LogError(null, ErrorCodes.LinkerError, ErrorCodes.HelpLink, ElfFile, 0, 0, 0, 0,
-                    "Cannot read the linked firmware for the size report: {0}", e.Message);
+                Log.LogError(null, ErrorCodes.DamagedFirmware, ErrorCodes.HelpLink, Path.GetFullPath(ElfFile), 0, 0, 0, 0,
+                    "The linked firmware (or its .map) is damaged or unreadable: {0} Delete {1} and build again to relink it.",
+                    e.Message, Path.GetFileName(ElfFile));
                 return false;
             }
 

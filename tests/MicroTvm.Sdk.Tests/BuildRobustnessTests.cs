@@ -1,4 +1,5 @@
 using MicroTvm.Compiler.Tests.Frontend;
+using MicroTvm.Build.Tasks;
 using MicroTvm.Sdk.Tests.Infrastructure;
 
 namespace MicroTvm.Sdk.Tests;
@@ -104,6 +105,101 @@ public sealed class BuildRobustnessTests(SdkPackageFixture sdk)
             Assert.DoesNotContain('\r', error.Text);
             Assert.DoesNotContain("MTVM0000", result.Errors.Select(e => e.Code));
             Assert.Contains("1 Error(s)", result.Output);
+        }
+    }
+
+    private const string ModelMain = """
+        #include "net.h"
+        static uint8_t workspace[NET_WORKSPACE_SIZE] __attribute__((aligned(NET_WORKSPACE_ALIGNMENT)));
+        static net_input0_t input[NET_INPUT0_ELEMENTS];
+        static net_output0_t output[NET_OUTPUT0_ELEMENTS];
+        int main(void)
+        {
+            const net_inputs in = { .input0 = input };
+            const net_outputs out = { .output0 = output };
+            return net_run(&in, &out, workspace);
+        }
+        """;
+
+    private TestProject CreateModelProject(string name, string? folderName = null)
+    {
+        var project = sdk.CreateProject(name, """
+              <ItemGroup>
+                <MicroModel Include="net.tflite" />
+              </ItemGroup>
+            """, new Dictionary<string, string> { ["main.c"] = ModelMain }, folderName);
+        File.Copy(ModelFile("hello_world_int8"), project.PathOf("net.tflite"));
+        return project;
+    }
+
+    /// <summary>Whatever is deleted, emptied or overwritten in obj/ (generated model files, objects) or bin/ (the
+    /// firmware), the next build notices it by content record, not timestamp, and rebuilds just that, with the same
+    /// bytes as before; then a build is a no-op again. A firmware damaged without a trace (same size and time) gives a
+    /// coded error that says how to rebuild, never an exception's text.</summary>
+    [Fact]
+    public void ADamagedObjFolderIsRepairedByTheNextBuild()
+    {
+        var project = CreateModelProject("repair");
+        var first = project.Build();
+        Assert.True(first.Succeeded, first.ToString());
+        string models = project.PathOf("obj/Debug/models/"), elf = project.PathOf("bin/Debug/repair.elf"), mainObject = project.PathOf("obj/Debug/c/main.o");
+        var original = new[] { "net.c", "net.h", "net.json" }.ToDictionary(f => f, f => File.ReadAllText(models + f));
+        byte[] firmware = File.ReadAllBytes(elf);
+
+        var damages = new (string What, Action Damage, string[] Recompiled)[]
+        {
+            ("deleted net.c", () => File.Delete(models + "net.c"), ["obj/Debug/models/net.c"]),
+            ("edited net.c", () => File.AppendAllText(models + "net.c", "int edited_by_hand;\n"), ["obj/Debug/models/net.c"]),
+            ("deleted net.h", () => File.Delete(models + "net.h"), ["main.c", "obj/Debug/models/net.c"]), // a new net.h
+            ("deleted net.json", () => File.Delete(models + "net.json"), []),
+            ("emptied main.o", () => File.WriteAllBytes(mainObject, []), ["main.c"]),
+            ("garbage main.o", () => File.WriteAllText(mainObject, "not an object file"), ["main.c"]),
+            ("truncated .elf", () => File.WriteAllBytes(elf, firmware[..(firmware.Length / 2)]), []),
+            ("deleted .elf", () => File.Delete(elf), []),
+        };
+        foreach (var (what, damage, recompiled) in damages)
+        {
+            damage();
+
+            var repaired = project.Build();
+
+            Assert.True(repaired.Succeeded, what + "\n" + repaired);
+            Assert.Empty(repaired.Warnings);
+            Assert.Equal(recompiled.Order(), repaired.CompiledSources.Where(s => !s.StartsWith('/')).Order());
+            Assert.All(original, f => Assert.Equal(f.Value, File.ReadAllText(models + f.Key)));
+            Assert.Equal(firmware, File.ReadAllBytes(elf));
+            Assert.Contains("model net (net.tflite): weights", repaired.Output);
+            var settled = project.Build();
+            Assert.True(settled.Succeeded, what + "\n" + settled);
+            Assert.DoesNotContain("MicroTvmCompileModels", settled.TasksRun);
+            Assert.Empty(settled.CompiledSources);
+            Assert.False(settled.Linked, what);
+        }
+
+        // Damage that keeps the firmware's size and time: the size report cannot read it and says what to do.
+        var written = File.GetLastWriteTimeUtc(elf);
+        File.WriteAllBytes(elf, new byte[firmware.Length]);
+        File.SetLastWriteTimeUtc(elf, written);
+        var unreadable = project.Build();
+        Assert.False(unreadable.Succeeded);
+        var error = Assert.Single(unreadable.Errors);
+        Assert.Equal(("MTVM3110", elf), (error.Code, error.File));
+        Assert.Contains("not a 32-bit little-endian ELF file. Delete repair.elf and build again", error.Text);
+        File.Delete(elf);
+        Assert.True(project.Build().Succeeded);
+
+        // Every truncation of a real firmware is bad data to the reader, never an index or overflow exception.
+        string truncated = project.PathOf("obj/truncated.elf");
+        for (int length = 0; length < firmware.Length; length += 1 + length / 8)
+        {
+            File.WriteAllBytes(truncated, firmware[..length]);
+            try
+            {
+                ElfImage.ReadSections(truncated);
+            }
+            catch (InvalidDataException)
+            {
+            }
         }
     }
 }
