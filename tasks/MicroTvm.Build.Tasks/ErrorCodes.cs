@@ -15,6 +15,7 @@ namespace MicroTvm.Build.Tasks
         public const string ModelCompilerUnavailable = "MTVM0106";
         public const string InvalidModelIoInWorkspace = "MTVM0107";
         public const string ModelNameHidesHeader = "MTVM0120";
+        public const string BuildLockTimeout = "MTVM0121";
         public const string ToolNotFound = "MTVM3001";
         public const string CompilerError = "MTVM3101";
         public const string CompilerWarning = "MTVM3102";

@@ -1,4 +1,5 @@
 using MicroTvm.Compiler.Tests.Frontend;
+using System.Diagnostics;
 using MicroTvm.Build.Tasks;
 using MicroTvm.Sdk.Tests.Infrastructure;
 
@@ -201,5 +202,103 @@ public sealed class BuildRobustnessTests(SdkPackageFixture sdk)
             {
             }
         }
+    }
+
+    /// <summary>
+    /// The build lock in obj/Debug/: a build waits, naming the holder's process id, while another process holds it, and
+    /// gives up with MTVM0121 after MicroTvmBuildLockTimeout; a lock file left by a process that has ended is taken over;
+    /// two real builds of one project started together both succeed, one after the other, with the same firmware.
+    /// </summary>
+    [Fact]
+    public async Task TwoBuildsOfOneProjectAtOnceWaitForEachOther()
+    {
+        var project = CreateModelProject("concurrent");
+        string lockFile = project.PathOf("obj/Debug/microtvm.lock"), elf = project.PathOf("bin/Debug/concurrent.elf");
+        Directory.CreateDirectory(Path.GetDirectoryName(lockFile)!);
+        using (var ended = Process.Start("true")!)
+        {
+            ended.WaitForExit();
+            File.WriteAllText(lockFile, ended.Id + "\n");
+        }
+        var first = project.Build();
+        Assert.True(first.Succeeded, first.ToString());
+        Assert.DoesNotContain("Waiting for another build", first.Output);
+        byte[] firmware = File.ReadAllBytes(elf);
+
+        // Held by this test process: the build waits, then builds once it is released.
+        var held = BuildLock.TryAcquire(lockFile);
+        Assert.NotNull(held);
+        var timedOut = project.Build("-p:MicroTvmBuildLockTimeout=2");
+        Assert.False(timedOut.Succeeded);
+        var error = Assert.Single(timedOut.Errors);
+        Assert.Equal(("MTVM0121", project.ProjectFile), (error.Code, error.File));
+        Assert.Contains($"Another build of this project (process {Environment.ProcessId}) has held {lockFile} for 2 s", error.Text);
+        File.Delete(project.PathOf("obj/Debug/c/main.o"));
+        var waited = await BuildReleasingWhenItWaits(project, held!);
+        Assert.True(waited.ExitCode == 0, waited.Output);
+        Assert.Contains($"Waiting for another build of this project (process {Environment.ProcessId}) to finish: it holds {lockFile}.", waited.Output);
+        Assert.Contains("MicroTvmCompileC: compiling main.c", waited.Output);
+
+        // Real builds at once, from scratch (model, objects and firmware all written by one of them).
+        for (int round = 0; round < 3; round++)
+        {
+            Directory.Delete(project.PathOf("obj/Debug/models"), recursive: true);
+            Directory.Delete(project.PathOf("obj/Debug/c"), recursive: true);
+            File.Delete(elf);
+            var builds = Enumerable.Range(0, 2).Select(_ => Task.Run(() => project.Build())).ToArray();
+            var results = await Task.WhenAll(builds);
+            Assert.All(results, r => Assert.True(r.Succeeded, r.ToString()));
+            Assert.Equal(firmware, File.ReadAllBytes(elf));
+        }
+        var settled = project.Build();
+        Assert.Empty(settled.CompiledSources);
+        Assert.False(settled.Linked);
+    }
+
+    /// <summary>Builds <paramref name="project"/> while this process holds its lock, reading the console as it comes, and
+    /// releases the lock once the build says it waits (however long restore and evaluation took before).</summary>
+    private async Task<ProcessOutput> BuildReleasingWhenItWaits(TestProject project, BuildLock held)
+    {
+        var startInfo = new ProcessStartInfo(DotNet.Executable)
+        {
+            WorkingDirectory = project.Directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "build", project.ProjectFile, "-nodeReuse:false", "-tl:off", "-v:n" })
+            startInfo.ArgumentList.Add(argument);
+        startInfo.Environment["NUGET_PACKAGES"] = sdk.PackagesDirectory;
+        startInfo.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        foreach (var name in new[] { "MSBuildExtensionsPath", "MSBuildSDKsPath", "MSBUILD_EXE_PATH" })
+            startInfo.Environment.Remove(name);
+        var output = new System.Text.StringBuilder();
+        using var process = new Process { StartInfo = startInfo };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data == null)
+                return;
+            lock (output)
+                output.AppendLine(e.Data);
+            if (e.Data.Contains("Waiting for another build of this project"))
+                held.Dispose();
+        };
+        process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            held.Dispose();
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+        }
+        lock (output)
+            return new ProcessOutput(process.ExitCode, output.ToString());
     }
 }

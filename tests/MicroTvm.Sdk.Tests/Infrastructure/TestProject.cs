@@ -39,8 +39,8 @@ public sealed class TestProject(SdkPackageFixture sdk, string directory, string 
 
     public BuildResult Run(string command, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment)
     {
-        buildCount++;
-        string binlog = Path.Combine(sdk.Root, "logs", $"{Path.GetFileName(Directory)}-{buildCount}-{command}.binlog");
+        int count = Interlocked.Increment(ref buildCount); // builds may run at once (the build lock tests)
+        string binlog = Path.Combine(sdk.Root, "logs", $"{Path.GetFileName(Directory)}-{count}-{command}.binlog");
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(binlog)!);
         var allArguments = new List<string> { command, ProjectFile, "-nodeReuse:false", "-tl:off", "-v:n", "-bl:" + binlog };
         allArguments.AddRange(arguments);
@@ -56,7 +56,8 @@ public sealed class TestProject(SdkPackageFixture sdk, string directory, string 
         return new BuildResult(result.ExitCode, result.Output, File.Exists(binlog) ? BinaryLog.ReadBuild(binlog) : null);
     }
 
-    /// <summary>Every file under obj/ and bin/ with its last write time.</summary>
+    /// <summary>Every file under obj/ and bin/ with its last write time, except the build lock (obj/&lt;cfg&gt;/microtvm.lock):
+    /// every build writes its process id there, and it is no output.</summary>
     public Dictionary<string, DateTime> SnapshotOutputs()
     {
         var snapshot = new Dictionary<string, DateTime>();
@@ -69,6 +70,10 @@ public sealed class TestProject(SdkPackageFixture sdk, string directory, string 
             }
             foreach (var file in System.IO.Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
             {
+                if (Path.GetFileName(file) == "microtvm.lock")
+                {
+                    continue;
+                }
                 snapshot[Path.GetRelativePath(Directory, file)] = File.GetLastWriteTimeUtc(file);
             }
         }
