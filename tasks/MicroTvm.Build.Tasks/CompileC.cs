@@ -130,15 +130,15 @@ namespace MicroTvm.Build.Tasks
 
             ObjectFiles = units.Select(u =>
             {
-                var item = new TaskItem(u.ObjectFile);
-                item.SetMetadata("Source", u.Source);
+                var item = PathUtil.Item(u.ObjectFile);
+                PathUtil.SetLiteral(item, "Source", u.Source);
                 return (ITaskItem)item;
             }).ToArray();
-            CompiledSources = stale.Select(u => (ITaskItem)new TaskItem(u.Source)).ToArray();
+            CompiledSources = stale.Select(u => (ITaskItem)PathUtil.Item(u.Source)).ToArray();
             FileWrites = units.SelectMany(u => new[] { u.ObjectFile, u.DependencyFile })
                 .Concat(new[] { HashFile, recordFile })
                 .Concat(string.IsNullOrEmpty(CompileCommandsFile) ? Array.Empty<string>() : new[] { CompileCommandsFile! })
-                .Select(p => (ITaskItem)new TaskItem(p)).ToArray();
+                .Select(p => (ITaskItem)PathUtil.Item(p)).ToArray();
             return success && !Log.HasLoggedErrors;
         }
 

@@ -23,6 +23,33 @@ namespace MicroTvm.Build.Tasks
             return path.StartsWith(root, PathComparison) ? path.Substring(root.Length) : null;
         }
 
+        /// <summary>
+        /// MSBuild reads a task's output items and metadata as escaped text: a '$(Foo)', '@(x)' or '%(y)' in a path
+        /// would be expanded later (a project folder "proj$(Foo)x" made the build write under "projx/"), a ';' would
+        /// split it. Every path a task outputs goes through this (%XX, as MSBuild's own escaping).
+        /// </summary>
+        public static string MsBuildEscape(string text)
+        {
+            var builder = new StringBuilder(text.Length);
+            foreach (char c in text)
+            {
+                if (c == '%' || c == '$' || c == '@' || c == '\'' || c == ';' || c == '(' || c == ')' || c == '*' || c == '?')
+                {
+                    builder.Append('%').Append(((int)c).ToString("X2"));
+                }
+                else
+                {
+                    builder.Append(c);
+                }
+            }
+            return builder.ToString();
+        }
+
+        /// <summary>An output item for a literal path or text (see <see cref="MsBuildEscape"/>).</summary>
+        public static Microsoft.Build.Utilities.TaskItem Item(string literal) => new Microsoft.Build.Utilities.TaskItem(MsBuildEscape(literal));
+
+        public static void SetLiteral(Microsoft.Build.Framework.ITaskItem item, string name, string literal) => item.SetMetadata(name, MsBuildEscape(literal));
+
         public static string Sha256Hex(string text)
         {
             using (var sha = SHA256.Create())

@@ -148,17 +148,17 @@ namespace MicroTvm.Build.Tasks
             }
 
             string directory = PathUtil.EnsureTrailingSeparator(OutputDirectory);
-            var item = new TaskItem(path);
-            item.SetMetadata("ModelName", name);
-            item.SetMetadata("ModelTarget", target.ToLowerInvariant());
-            item.SetMetadata("ModelIoInWorkspace", ioInWorkspace ? "true" : "false");
-            item.SetMetadata("SourceItem", model.ItemSpec);
-            item.SetMetadata("OutputDirectory", directory);
-            item.SetMetadata("SourceFile", directory + name + ".c");
-            item.SetMetadata("HeaderFile", directory + name + ".h");
-            item.SetMetadata("MetadataFile", directory + name + ".json");
-            item.SetMetadata("OptionsFile", directory + name + ".options");
-            item.SetMetadata("StampFile", directory + name + ".stamp");
+            var item = PathUtil.Item(path);
+            PathUtil.SetLiteral(item, "ModelName", name);
+            PathUtil.SetLiteral(item, "ModelTarget", target.ToLowerInvariant());
+            PathUtil.SetLiteral(item, "ModelIoInWorkspace", ioInWorkspace ? "true" : "false");
+            PathUtil.SetLiteral(item, "SourceItem", model.ItemSpec);
+            PathUtil.SetLiteral(item, "OutputDirectory", directory);
+            PathUtil.SetLiteral(item, "SourceFile", directory + name + ".c");
+            PathUtil.SetLiteral(item, "HeaderFile", directory + name + ".h");
+            PathUtil.SetLiteral(item, "MetadataFile", directory + name + ".json");
+            PathUtil.SetLiteral(item, "OptionsFile", directory + name + ".options");
+            PathUtil.SetLiteral(item, "StampFile", directory + name + ".stamp");
             item.SetMetadata("Options", "name=" + name + ";target=" + target.ToLowerInvariant() + ";executor=aot" + (ioInWorkspace ? ";io-in-workspace" : ""));
             return item;
         }

@@ -301,4 +301,48 @@ public sealed class BuildRobustnessTests(SdkPackageFixture sdk)
         lock (output)
             return new ProcessOutput(process.ExitCode, output.ToString());
     }
+
+    /// <summary>MSBuild-special characters in the project's folder: '$' (also as "$(Foo)"), '@' (also "@(Foo)") and "'"
+    /// build, write only inside the project, and build again as a no-op; ';' and '%' are refused with MTVM0122 before
+    /// restore writes anything (NuGet splits a path at ';', MSBuild reads '%41' as 'A').</summary>
+    [Theory]
+    [InlineData("proj$(Foo)x", true)]
+    [InlineData("proj$x", true)]
+    [InlineData("proj@(Foo)x", true)]
+    [InlineData("proj'x", true)]
+    [InlineData("proj;x", false)]
+    [InlineData("proj%41x", false)]
+    [InlineData("proj%x", false)]
+    public void SpecialCharactersInTheProjectPathBuildInsideTheProjectOrAreRefused(string folder, bool works)
+    {
+        string parent = "special-" + Guid.NewGuid().ToString("N")[..6];
+        var project = CreateModelProject("special", Path.Combine(parent, folder));
+        string parentDirectory = Path.GetDirectoryName(project.Directory)!;
+
+        if (!works)
+        {
+            // As a person builds it: in the folder, no project argument (the command line itself splits a ';' argument).
+            var refused = DotNet.Run(project.Directory, ["build", "-nodeReuse:false", "-tl:off", "-v:m"],
+                new Dictionary<string, string?> { ["NUGET_PACKAGES"] = sdk.PackagesDirectory }, TimeSpan.FromMinutes(5));
+            Assert.NotEqual(0, refused.ExitCode);
+            Assert.Contains($"{project.ProjectFile} : error MTVM0122: The project's path contains ';' or '%'", refused.Output);
+            Assert.DoesNotContain(refused.Output.Split('\n'), line => line.Contains(": error ") && !line.Contains("error MTVM0122"));
+            Assert.Equal([project.Directory], Directory.GetFileSystemEntries(parentDirectory));
+            Assert.False(Directory.Exists(project.PathOf("obj")));
+            return;
+        }
+        var result = project.Build();
+        Assert.Equal([project.Directory], Directory.GetFileSystemEntries(parentDirectory));
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.True(File.Exists(project.PathOf("obj/Debug/models/net.options")));
+        Assert.True(File.Exists(project.PathOf("bin/Debug/special.elf")));
+        var before = project.SnapshotOutputs();
+        var noOp = project.Build();
+        Assert.True(noOp.Succeeded, noOp.ToString());
+        Assert.DoesNotContain("MicroTvmCompileModels", noOp.TasksRun);
+        Assert.Empty(noOp.CompiledSources);
+        Assert.False(noOp.Linked);
+        Assert.Equal(before, project.SnapshotOutputs());
+        Assert.Equal([project.Directory], Directory.GetFileSystemEntries(parentDirectory));
+    }
 }
