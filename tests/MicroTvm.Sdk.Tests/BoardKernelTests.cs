@@ -4,7 +4,8 @@ using Xunit.Abstractions;
 namespace MicroTvm.Sdk.Tests;
 
 /// <summary>
-/// The target-specific kernels on the other emulated boards (the Cortex-M7 is covered by ModelFirmwareTests):
+/// The target-specific kernels on the other emulated boards (the Cortex-M7 is covered by ModelFirmwareTests), and
+/// the portable ones on the Cortex-M3:
 /// every model in tests/models compiled for the board's CPU — DSP (SMLAD/SXTB16) kernels on the Cortex-M4 and
 /// Cortex-M55 — in one firmware built with the packed SDK and run in QEMU with <c>dotnet build -t:Run</c>; on each
 /// stored input the outputs must equal TensorFlow Lite Micro's byte for byte (float32 results of float arithmetic
@@ -15,6 +16,8 @@ public sealed class BoardKernelTests(SdkPackageFixture sdk, ITestOutputHelper lo
 {
     [Theory]
     [InlineData("mps2-an386", null)]
+    [InlineData("mps2-an505", null)]   // Cortex-M33: the DSP kernels, secure state
+    [InlineData("mps2-an385", null)]   // Cortex-M3: portable kernels, software floating point
     // The AN547's 512 KiB code memory does not hold every model at once: two firmwares.
     [InlineData("mps3-an547", "ad_toycar,hello_world_float,hello_world_int8,kws_dscnn,micro_speech")]
     [InlineData("mps3-an547", "ad_toycar_int8io,ic_resnet8")]

@@ -42,9 +42,12 @@ __attribute__((section(".vectors"), used)) static const vector_t vector_table[16
 
 void microtvm_reset_handler(void)
 {
-    /* Floating point (and MVE on ARMv8.1-M) must be on before any FP instruction runs. */
+#if defined(__ARM_FP) || defined(__ARM_FEATURE_MVE)
+    /* Floating point (and MVE on ARMv8.1-M) must be on before any FP instruction runs. Cores without an FPU
+     * (Cortex-M3, M0+) have no CPACR: the register is reserved there. */
     SCB_CPACR |= (0xFu << 20);
     __asm volatile("dsb\n\tisb" ::: "memory");
+#endif
 
     size_t data_size = (size_t)((char *)__data_end - (char *)__data_start);
     if (data_size != 0u && (uintptr_t)__data_load != (uintptr_t)__data_start) {
