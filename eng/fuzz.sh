@@ -6,9 +6,9 @@
 #   - random single-operator models (structure-aware) through the importer and the reference evaluator;
 #   - the compile stage: mutants and random models that import must compile (or be rejected with an MTVM code), their
 #     generated C must build with the host gcc and run under ASan/UBSan with outputs equal to the evaluator's.
-# The first two run `iterations` cases each; the compile stage runs for a time budget. The three run side by side
-# (xunit runs test classes in parallel): with --seconds N each runs N seconds (the first two stop by time, not count),
-# so the whole run takes about N seconds plus the build.
+# The first two run `iterations` cases each; the compile stage runs for a time budget. With --seconds N each of the
+# three runs N seconds (the first two stop by time, not count); xunit runs them in parallel, one per core, so the
+# whole run takes N seconds with three or more cores, 2N with two, plus the build.
 # Failing inputs are saved to out-dir (relative to the current folder, or absolute); the log is out-dir/last-run.log.
 set -euo pipefail
 seconds=""
@@ -31,7 +31,7 @@ if [ -n "$seconds" ]; then
   case "$seconds" in ''|*[!0-9]*) echo "fuzz.sh: --seconds takes a whole number of seconds, not '$seconds'" >&2; exit 2 ;; esac
   budget=(MICROTVM_FUZZ_SECONDS="$seconds")
   iterations=2000000000
-  echo "fuzzing the compiler for about $seconds s (three fuzzers side by side), seed $seed, findings -> $out"
+  echo "fuzzing the compiler: $seconds s per fuzzer (in parallel, one per core), seed $seed, findings -> $out"
 else
   compile_seconds=$(( iterations / 1000 > 60 ? iterations / 1000 : 60 ))
   budget=(MICROTVM_FUZZ_COMPILE_SECONDS="$compile_seconds")
