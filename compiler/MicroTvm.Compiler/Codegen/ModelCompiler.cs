@@ -84,39 +84,18 @@ public static class ModelCompiler
         string name = CIdentifier(options.Name ?? graph.Name, graph.SourcePath);
         graph.Validate();
         graph = ActivationFusion.Apply(graph);
-        var kernels = KernelRegistry.Instance;
-
-        foreach (var node in graph.Nodes)
-        {
-            var kernel = kernels.Find(node.Kind);
-            string? reason;
-            try
-            {
-                reason = kernel is null ? "the code generator has no kernel for this operator" : kernel.Unsupported(node);
-                AccumulatorBound.Check(node);
-            }
-            catch (CompilerException e)
-            {
-                throw e.ForOperator(node, graph.SourcePath);
-            }
-
-            if (node.Outputs.Count != 1) reason ??= "operators with several outputs are not supported";
-            if (reason is not null)
-                throw new CompilerException(ErrorCodes.UnsupportedOperatorCodegen,
-                    $"operator {node.Index} ({node.Kind.TfliteName()}) with input {node.Inputs.FirstOrDefault()?.ToString() ?? "none"} cannot be compiled: {reason}")
-                {
-                    File = graph.SourcePath, OperatorIndex = node.Index, OperatorName = node.Kind.TfliteName(),
-                };
-        }
+        var kernels = KernelSelection.Choose(graph, target);
 
         foreach (var tensor in graph.Inputs.Concat(graph.Outputs))
             if (tensor.IsConstant)
                 throw new CompilerException(ErrorCodes.UnsupportedOperatorCodegen, $"graph input/output {tensor} is a constant") { File = graph.SourcePath };
 
         var plan = MemoryPlanner.Plan(graph, kernels, target.Alignment, options.IoInWorkspace);
+        long withoutScratch = plan.ScratchOffsets.Count == 0 ? plan.WorkspaceBytes
+            : MemoryPlanner.Plan(graph, new WithoutScratch(kernels), target.Alignment, options.IoInWorkspace).WorkspaceBytes;
         try
         {
-            return new SourceEmitter(graph, name, target, plan).Emit();
+            return new SourceEmitter(graph, name, target, kernels, plan, withoutScratch).Emit();
         }
         catch (CompilerException e)
         {
@@ -134,5 +113,15 @@ public static class ModelCompiler
         if (result.Length == 0 || result.All(ch => ch == '_'))
             throw new CompilerException(ErrorCodes.InvalidModelName, $"model name '{name}' has no letter or digit to build a C identifier from; give a name") { File = file };
         return result;
+    }
+
+    /// <summary>The same kernels as if none needed scratch: the plan the JSON compares the real one with.</summary>
+    private sealed class WithoutScratch(IKernelMemoryTraits kernels) : IKernelMemoryTraits
+    {
+        public bool IsAlias(Node node) => kernels.IsAlias(node);
+
+        public bool CanWriteOver(Node node, int inputIndex) => kernels.CanWriteOver(node, inputIndex);
+
+        public long ScratchBytes(Node node) => 0;
     }
 }

@@ -13,6 +13,10 @@ namespace MicroTvm.Compiler.Codegen;
 /// <param name="IoInWorkspace">The graph's inputs and outputs live inside the workspace (their offsets are in
 /// <see cref="IoMetadata.Offset"/>); <c>&lt;name&gt;_run(void* workspace)</c>.</param>
 /// <param name="ActivationLowerBoundBytes">The analysis' activation lower bound: the most activation bytes live at one operator, graph inputs and outputs included, without in-place reuse (compare with WorkspaceBytes + InputOutputBytes).</param>
+/// <param name="ScratchBytes">The most kernel scratch one operator uses (scratch lives in the workspace during its
+/// operator's step only; per operator in <see cref="OperatorMetadata.ScratchBytes"/>).</param>
+/// <param name="WorkspaceWithoutScratchBytes">What the workspace would be without any scratch: WorkspaceBytes minus
+/// this is what the scratch costs.</param>
 /// <param name="WeightsBytes">Bytes of all constant data in the generated C (weights, folded biases, multipliers, tables).</param>
 public sealed record ModelMetadata(
     string Name,
@@ -31,7 +35,9 @@ public sealed record ModelMetadata(
     IReadOnlyList<IoMetadata> Inputs,
     IReadOnlyList<IoMetadata> Outputs,
     IReadOnlyList<OperatorMetadata> Operators,
-    IReadOnlyList<TensorMetadata> MemoryPlan)
+    IReadOnlyList<TensorMetadata> MemoryPlan,
+    long ScratchBytes = 0,
+    long WorkspaceWithoutScratchBytes = 0)
 {
     private static readonly JsonSerializerOptions Options = new()
     {
@@ -53,7 +59,10 @@ public sealed record IoMetadata(int Index, int Tensor, string Name, string Type,
 
 /// <summary>One operator in execution order.</summary>
 /// <param name="Function">The generated C function; null for an alias (RESHAPE …) that runs no code.</param>
-public sealed record OperatorMetadata(int Step, int Index, string Kind, string? Function, int[] Inputs, int[] Outputs, long? Macs);
+/// <param name="ScratchBytes">Workspace bytes its kernel uses as scratch during this step (null: none).</param>
+/// <param name="ScratchOffset">Where in the workspace.</param>
+public sealed record OperatorMetadata(int Step, int Index, string Kind, string? Function, int[] Inputs, int[] Outputs, long? Macs,
+    long? ScratchBytes = null, long? ScratchOffset = null);
 
 /// <summary>Where one activation lives.</summary>
 /// <param name="Storage">workspace, input, output.</param>

@@ -14,9 +14,14 @@ internal sealed class SourceEmitter
     private readonly string _macro;
     private readonly TargetDescription _target;
     private readonly MemoryPlan _plan;
+    private readonly KernelSelection _kernels;
 
-    public SourceEmitter(Graph graph, string name, TargetDescription target, MemoryPlan plan)
+    private readonly long _workspaceWithoutScratch;
+
+    public SourceEmitter(Graph graph, string name, TargetDescription target, KernelSelection kernels, MemoryPlan plan, long workspaceWithoutScratch)
     {
+        _workspaceWithoutScratch = workspaceWithoutScratch;
+        _kernels = kernels;
         _graph = graph;
         _name = name;
         _macro = name.ToUpperInvariant();
@@ -34,15 +39,13 @@ internal sealed class SourceEmitter
         var support = new SupportLibrary();
         var functions = new CodeWriter();
         var functionNames = new Dictionary<Node, string>();
-        var kernels = KernelRegistry.Instance;
-
         foreach (var node in _graph.Nodes)
         {
             string function = $"op{node.Index}_{node.Kind.TfliteName().ToLowerInvariant()}";
             var context = new EmitContext(node, function, constants, support, _plan);
             try
             {
-                var kernel = kernels.ForTarget(node, _target)!;
+                var kernel = _kernels[node];
                 if (kernel.IsAlias(node)) continue;
                 kernel.Emit(context);
             }
@@ -56,6 +59,7 @@ internal sealed class SourceEmitter
             for (int i = 0; i < node.Inputs.Count; i++)
                 if (node.Inputs[i] is { IsConstant: false } input) parameters.Add($"const {input.Type.CType()}* in{i}");
             for (int j = 0; j < node.Outputs.Count; j++) parameters.Add($"{node.Outputs[j].Type.CType()}* out{j}");
+            if (_plan.ScratchOffsets.ContainsKey(node)) parameters.Add("void* scratch");
             functions.Line($"/* operator {node.Index}: {node.Kind.TfliteName()} {Describe(node)} */");
             // Every operator out of line: inlined into <name>_run, where its pointers become constant offsets from one
             // base, gcc allocated registers worse (with the I/O in the workspace KWS's first convolution took 73 % more
@@ -154,7 +158,7 @@ internal sealed class SourceEmitter
     {
         usesMemcpy = false;
         var body = new CodeWriter();
-        bool usesWorkspace = _plan.Placements.Values.Any(p => p.Kind == StorageKind.Workspace);
+        bool usesWorkspace = _plan.WorkspaceBytes > 0;
         foreach (var node in _graph.Nodes)
         {
             var output = node.Output;
@@ -177,6 +181,7 @@ internal sealed class SourceEmitter
             {
                 var arguments = node.Inputs.Where(t => t is { IsConstant: false }).Select(t => Pointer(t!, false))
                     .Concat(node.Outputs.Select(t => Pointer(t, true)));
+                if (_plan.ScratchOffsets.TryGetValue(node, out long scratch)) arguments = arguments.Append($"ws + {scratch}");
                 body.Line($"{function}({string.Join(", ", arguments)});");
             }
 
@@ -343,7 +348,8 @@ internal sealed class SourceEmitter
         var operators = _graph.Nodes.Select((node, step) => new OperatorMetadata(
             step, node.Index, node.Kind.TfliteName(), functionNames.GetValueOrDefault(node),
             node.Inputs.Where(t => t is not null).Select(t => t!.Id).ToArray(), node.Outputs.Select(t => t.Id).ToArray(),
-            GraphStats.Macs(node))).ToList();
+            GraphStats.Macs(node), _kernels.ScratchBytes(node) is > 0 and var scratch ? scratch : null,
+            _plan.ScratchOffsets.TryGetValue(node, out var offset) ? offset : null)).ToList();
 
         IoMetadata Io(Tensor t, int k) => new(k, t.Id, t.Name, t.Type.DisplayName(), t.Shape, t.ByteSize,
             t.Quantization is not null && t.Type != ElementType.Float32 ? t.Quantization.Scale : null,
@@ -365,6 +371,7 @@ internal sealed class SourceEmitter
             _plan.IoInWorkspace ? 0 : _graph.Inputs.Concat(_graph.Outputs).Distinct().Sum(t => t.ByteSize), _plan.IoInWorkspace,
             GraphStats.ActivationLowerBound(_graph),
             weightsBytes, operators.Sum(o => o.Macs ?? 0),
-            _graph.Inputs.Select(Io).ToList(), _graph.Outputs.Select(Io).ToList(), operators, tensors);
+            _graph.Inputs.Select(Io).ToList(), _graph.Outputs.Select(Io).ToList(), operators, tensors,
+            operators.Max(o => o.ScratchBytes) ?? 0, _workspaceWithoutScratch);
     }
 }

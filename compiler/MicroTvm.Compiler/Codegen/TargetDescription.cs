@@ -5,7 +5,7 @@ namespace MicroTvm.Compiler.Codegen;
 /// <summary>
 /// What the code generator needs to know about a CPU: the gcc flags that select it, the alignment activations
 /// get inside the workspace, and which SIMD extensions exist (for target-specific kernels; every target also has
-/// the portable C path; the DSP and Helium kernels are chosen in KernelRegistry.ForTarget).
+/// the portable C path; each node's kernel is chosen once, in KernelSelection).
 /// </summary>
 /// <param name="Name">The name users write (<c>Target="cortex-m7"</c>).</param>
 /// <param name="GccFlags">arm-none-eabi-gcc flags selecting the CPU and its FPU/ABI; empty for the host.</param>

@@ -31,8 +31,10 @@ public sealed record TensorPlacement(Tensor Tensor, StorageKind Kind, int IoInde
 /// <summary>The static memory plan of a graph: every tensor's storage and the workspace it needs.</summary>
 public sealed class MemoryPlan
 {
-    public MemoryPlan(IReadOnlyDictionary<Tensor, TensorPlacement> placements, IReadOnlyList<BufferRequest> buffers, PackingResult packing, int alignment, bool ioInWorkspace)
+    public MemoryPlan(IReadOnlyDictionary<Tensor, TensorPlacement> placements, IReadOnlyList<BufferRequest> buffers, PackingResult packing, int alignment, bool ioInWorkspace,
+        IReadOnlyDictionary<Node, long>? scratchOffsets = null)
     {
+        ScratchOffsets = scratchOffsets ?? new Dictionary<Node, long>();
         IoInWorkspace = ioInWorkspace;
         Placements = placements;
         Buffers = buffers;
@@ -53,6 +55,9 @@ public sealed class MemoryPlan
     public bool IoInWorkspace { get; }
 
     public long WorkspaceBytes => Packing.TotalBytes;
+
+    /// <summary>Workspace offset of each operator's scratch (operators whose kernel needs some).</summary>
+    public IReadOnlyDictionary<Node, long> ScratchOffsets { get; }
 
     public TensorPlacement this[Tensor tensor] => Placements[tensor];
 }

@@ -10,6 +10,9 @@ public interface IKernelMemoryTraits
 
     /// <summary>The kernel stays correct when its output occupies the same bytes as input <paramref name="inputIndex"/>.</summary>
     bool CanWriteOver(Node node, int inputIndex);
+
+    /// <summary>Working memory the operator's kernel needs during its step (0: none).</summary>
+    long ScratchBytes(Node node);
 }
 
 /// <summary>
@@ -19,7 +22,8 @@ public interface IKernelMemoryTraits
 /// before the first step (the caller writes it) to its last reader, an output from its producer to after the last
 /// step (the caller reads it), so their bytes are reused outside those lifetimes.
 /// Aliases share their input's storage; an operator that allows it writes over an input whose lifetime ends at that
-/// operator; the remaining buffers are packed by <see cref="BufferPacker"/>.
+/// operator; each operator's scratch is a buffer live during its step only; the remaining buffers are packed by
+/// <see cref="BufferPacker"/>.
 /// </summary>
 public static class MemoryPlanner
 {
@@ -134,6 +138,15 @@ public static class MemoryPlanner
             }
         }
 
+        var scratchBuffers = new Dictionary<Node, int>();
+        foreach (var node in nodes)
+        {
+            long scratch = traits.ScratchBytes(node);
+            if (scratch <= 0) continue;
+            scratchBuffers[node] = requests.Count;
+            requests.Add(new BufferRequest(requests.Count, scratch, step[node], step[node]));
+        }
+
         var packing = BufferPacker.Pack(requests, alignment);
         foreach (var (tensor, placement) in placements.ToList())
             if (placement.Kind == StorageKind.Workspace)
@@ -142,6 +155,7 @@ public static class MemoryPlanner
         foreach (var tensor in graph.Tensors.Where(t => t.IsConstant))
             placements[tensor] = new TensorPlacement(tensor, StorageKind.Constant, -1, 0, tensor.ByteSize, -1, -1, int.MaxValue);
 
-        return new MemoryPlan(placements, requests, packing, alignment, ioInWorkspace);
+        var scratchOffsets = scratchBuffers.ToDictionary(kv => kv.Key, kv => packing.Offsets[kv.Value]);
+        return new MemoryPlan(placements, requests, packing, alignment, ioInWorkspace, scratchOffsets);
     }
 }

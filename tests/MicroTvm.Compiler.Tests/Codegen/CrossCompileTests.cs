@@ -5,10 +5,15 @@ namespace MicroTvm.Compiler.Tests.Codegen;
 
 /// <summary>Every shared model's generated C compiles warning-free (-Wall -Wextra -Werror, C99) with
 /// arm-none-eabi-gcc for every Cortex-M target, and references no library symbol besides memcpy/memset (and the
-/// compiler's own run-time helpers, __aeabi_*, e.g. 64-bit multiply or soft float on Cortex-M0+).</summary>
+/// compiler's own run-time helpers, __aeabi_*, e.g. 64-bit multiply or soft float on Cortex-M0+). No function keeps
+/// more than <see cref="MaxFrameBytes"/> on the stack (gcc's -fstack-usage): kernel scratch is in the workspace.</summary>
 public class CrossCompileTests
 {
     public static IEnumerable<object[]> Models() => TestModels.All();
+
+    /// <summary>Registers and a few words of locals; micro_speech's DSP FULLY_CONNECTED had 8,056 B when its column
+    /// was a stack array.</summary>
+    private const int MaxFrameBytes = 256;
 
     [Theory]
     [MemberData(nameof(Models))]
@@ -21,8 +26,16 @@ public class CrossCompileTests
             var model = ModelCompiler.Compile(graph, new CompileOptions(target.Name, modelName));
             model.WriteTo(dir);
             string obj = $"{modelName}-{target.Name}.o";
-            var (code, text) = Gcc.Run("arm-none-eabi-gcc", $"{target.GccFlags} -std=c99 -Wall -Wextra -Werror -O2 -ffunction-sections -fdata-sections -c {model.SourceFile} -o {obj}", dir);
+            var (code, text) = Gcc.Run("arm-none-eabi-gcc", $"{target.GccFlags} -std=c99 -Wall -Wextra -Werror -O2 -ffunction-sections -fdata-sections -fstack-usage -c {model.SourceFile} -o {obj}", dir);
             Assert.True(code == 0, $"{target.Name}: arm-none-eabi-gcc failed:\n{text}");
+            // <file>:<line>:<column>:<function>\t<bytes>\t<static|dynamic|bounded>
+            foreach (var line in File.ReadAllLines(Path.Combine(dir, Path.ChangeExtension(obj, ".su"))))
+            {
+                var fields = line.Split('\t');
+                Assert.True(int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) <= MaxFrameBytes && fields[2] == "static",
+                    $"{target.Name}: {line}: more than {MaxFrameBytes} B of stack");
+            }
+
             var (nmCode, symbols) = Gcc.Run("arm-none-eabi-nm", $"-u {obj}", dir);
             Assert.Equal(0, nmCode);
             var undefined = symbols.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim().Split(' ').Last())

@@ -20,7 +20,7 @@ public class MemoryPlanTests
     public void NoTwoLiveTensorsOverlap(string modelName)
     {
         var graph = TfliteImporter.Load(TestModels.ModelPath(modelName));
-        foreach (var target in new[] { "host", "cortex-m7", "cortex-m0plus" })
+        foreach (var target in new[] { "host", "cortex-m7", "cortex-m0plus", "cortex-m55" })
         {
             foreach (bool ioInWorkspace in new[] { false, true })
             {
@@ -110,6 +110,26 @@ public class MemoryPlanTests
                     $"t{a.Tensor} [{a.Offset}, +{a.Bytes}) steps {la.First}..{la.Last} and t{b.Tensor} [{b.Offset}, +{b.Bytes}) steps {lb.First}..{lb.Last} overlap while both are live");
             }
         }
+
+        // Kernel scratch: inside the workspace, aligned, overlapping no tensor live at its operator's step; the JSON's
+        // figures agree with the operators'.
+        foreach (var op in metadata.Operators.Where(o => o.ScratchBytes is not null))
+        {
+            Assert.NotNull(op.ScratchOffset);
+            long offset = op.ScratchOffset!.Value, bytes = op.ScratchBytes!.Value;
+            Assert.True(offset >= 0 && offset + bytes <= metadata.WorkspaceBytes && offset % metadata.WorkspaceAlignment == 0,
+                $"operator {op.Index}'s scratch [{offset}, +{bytes}) is outside the workspace or unaligned");
+            foreach (var p in workspace)
+            {
+                var life = GroupLifetime(Find(tensors[p.Tensor]));
+                bool live = life.First <= op.Step && op.Step <= life.Last;
+                bool overlap = offset < p.Offset + p.Bytes && p.Offset < offset + bytes;
+                Assert.False(live && overlap, $"operator {op.Index}'s scratch [{offset}, +{bytes}) overlaps live t{p.Tensor} [{p.Offset}, +{p.Bytes})");
+            }
+        }
+
+        Assert.Equal(metadata.Operators.Select(o => o.ScratchBytes ?? 0).DefaultIfEmpty(0).Max(), metadata.ScratchBytes);
+        Assert.InRange(metadata.WorkspaceBytes - metadata.WorkspaceWithoutScratchBytes, 0, metadata.ScratchBytes);
 
         // The plan must fit the workspace and cannot beat the bound (sanity of the reported figures).
         Assert.True(metadata.WorkspaceBytes >= metadata.WorkspaceLowerBoundBytes);

@@ -80,6 +80,10 @@ internal sealed class DspAddKernel : TargetKernel
 
     public override string? Unsupported(Node node) => _portable.Unsupported(node);
 
+    /// <summary>Each group of elements is read before its results are stored, and both inputs have the output's
+    /// shape and type (<see cref="AddTables.For"/>): the output may take either input's bytes.</summary>
+    public override bool CanWriteOver(Node node, int inputIndex) => true;
+
     public override void Emit(EmitContext c)
     {
         var p = AddTables.For(c.Node, doubled: true)!;

@@ -39,6 +39,33 @@ internal sealed class DspGemmKernel : TargetKernel
 
     public override string? Unsupported(Node node) => GemmShape.Unsupported(node);
 
+    public override long ScratchBytes(Node node)
+    {
+        var (column, row) = Scratch(node);
+        return column + row;
+    }
+
+    /// <summary>Scratch: the columns as int16 pairs (CONV_2D: two pixels interleaved; FULLY_CONNECTED: one column per
+    /// pixel, at most two), then one word-padded input row where the gather needs it.</summary>
+    private static (int ColumnBytes, int RowBytes) Scratch(Node node)
+    {
+        var s = GemmShape.Of(node);
+        int words = s.ColumnLength / 2;
+        int column = 4 * (node.Kind != OpKind.FullyConnected ? 2 * words : Math.Min(2, s.Pixels) * words);
+        bool needsRow = s.Padded || (s.Spatial && s.InC % 4 != 0);
+        return (column, needsRow ? s.RowBytes : 0);
+    }
+
+    /// <summary>Declares <c>col</c> (<paramref name="columnType"/>) and, where needed, <c>row</c> in the scratch.</summary>
+    private static void DeclareScratch(EmitContext c, GemmShape s, string column)
+    {
+        var (columnBytes, rowBytes) = Scratch(c.Node);
+        c.Body.Line(column);
+        if (rowBytes == 0) return;
+        c.Body.Line($"int8_t* const row = (int8_t*)scratch + {columnBytes};");
+        if (s.Padded) c.Body.Line($"memset(row + {s.FilterW * s.InC}, 0, {s.RowBytes - s.FilterW * s.InC}); /* zero weights face these */");
+    }
+
     public override void Emit(EmitContext c)
     {
         var node = c.Node;
@@ -125,14 +152,9 @@ internal sealed class DspGemmKernel : TargetKernel
             return;
         }
 
-        body.Line($"int32_t col[{Math.Min(2, s.Pixels)}][{words}]; /* two output pixels' receptive fields as int16 pairs */");
-
-        bool needsRow = s.Padded || (s.Spatial && s.InC % 4 != 0);
-        if (needsRow)
-        {
-            body.Line($"int8_t row[{s.RowBytes}];");
-            if (s.Padded) body.Line($"memset(row + {s.FilterW * s.InC}, 0, {s.RowBytes - s.FilterW * s.InC}); /* zero weights face these */");
-        }
+        DeclareScratch(c, s, s.Pixels >= 2
+            ? $"int32_t (*const col)[{words}] = scratch; /* two output pixels' receptive fields as int16 pairs */"
+            : $"int32_t (*const col)[{words}] = scratch; /* the output pixel's receptive field as int16 pairs */");
 
         string zeroRow = s.Spatial
             ? c.Constants.Int8($"{c.Prefix}_zero_row", Enumerable.Repeat((sbyte)zx, s.InC).ToArray(), $"operator {node.Index} one pixel of input zero points, the value of padding taps")
@@ -199,13 +221,7 @@ internal sealed class DspGemmKernel : TargetKernel
     {
         var body = c.Body;
         int kp = s.ColumnLength, steps = kp / 4;
-        body.Line($"int32_t col[{2 * kp / 2}]; /* two output pixels' receptive fields as int16 pairs, interleaved per 4 values */");
-        bool needsRow = s.Padded || (s.Spatial && s.InC % 4 != 0);
-        if (needsRow)
-        {
-            body.Line($"int8_t row[{s.RowBytes}];");
-            if (s.Padded) body.Line($"memset(row + {s.FilterW * s.InC}, 0, {s.RowBytes - s.FilterW * s.InC}); /* zero weights face these */");
-        }
+        DeclareScratch(c, s, $"int32_t* const col = scratch; /* two output pixels' receptive fields as int16 pairs, interleaved per 4 values ({kp} words) */");
 
         string zeroRow = s.Spatial
             ? c.Constants.Int8($"{c.Prefix}_zero_row", Enumerable.Repeat((sbyte)zx, s.InC).ToArray(), $"operator {c.Node.Index} one pixel of input zero points, the value of padding taps")

@@ -23,6 +23,24 @@ internal sealed class HeliumGemmKernel : TargetKernel
 
     public override string? Unsupported(Node node) => GemmShape.Unsupported(node);
 
+    public override long ScratchBytes(Node node)
+    {
+        var (accumulators, columns) = Scratch(node);
+        return accumulators + columns;
+    }
+
+    /// <summary>Scratch: int32 accumulators of every output channel of one or two pixels, then (where columns are
+    /// gathered) their int8 columns.</summary>
+    private static (int AccumulatorBytes, int ColumnBytes) Scratch(Node node)
+    {
+        var s = GemmShape.Of(node);
+        int pixels = Math.Min(2, s.Pixels), blocks = (s.OutC + 3) / 4, k = s.FilterH * s.FilterW * s.InC;
+        return (4 * pixels * blocks * 4, Mode(s) == ColumnMode.InPlace ? 0 : pixels * k);
+    }
+
+    private static ColumnMode Mode(GemmShape s) =>
+        !s.Spatial ? ColumnMode.InPlace : s.FilterW * s.InC % 16 == 0 ? ColumnMode.RowsInPlace : ColumnMode.Gathered;
+
     /// <summary>How the kernel reads a pixel's column: the input pixel in place (pointwise, stride 1, no padding;
     /// FULLY_CONNECTED), each filter row's bytes in place where they are a whole number of 16-byte steps (interior
     /// pixels; edge pixels are gathered), or always gathered into one tight column (small filter rows).</summary>
@@ -38,7 +56,7 @@ internal sealed class HeliumGemmKernel : TargetKernel
         var output = node.Output;
         int zx = input.Quantization!.ZeroPoint;
         int rowValues = s.FilterW * s.InC, k = s.FilterH * rowValues;
-        var mode = !s.Spatial ? ColumnMode.InPlace : rowValues % 16 == 0 ? ColumnMode.RowsInPlace : ColumnMode.Gathered;
+        var mode = Mode(s);
         // The column as pieces of `piece` bytes, each `full` 16-byte steps and a `tail`.
         int pieces = mode == ColumnMode.RowsInPlace ? s.FilterH : 1;
         int piece = k / pieces, full = piece / 16, tail = piece % 16, steps = full + (tail > 0 ? 1 : 0);
@@ -74,14 +92,14 @@ internal sealed class HeliumGemmKernel : TargetKernel
         var body = c.Body;
         bool gathers = mode != ColumnMode.InPlace;
         int columns = Math.Min(2, s.Pixels);
-        if (gathers) body.Line($"int8_t col[{columns}][{k}]; /* receptive fields gathered (edges: zero points for padding taps) */");
+        int accumulatorBytes = Scratch(node).AccumulatorBytes;
+        body.Line($"int32_t (*const acc)[{blocks * 4}] = scratch; /* accumulators of every output channel of {(columns == 2 ? "two pixels" : "one pixel")} */");
+        if (gathers) body.Line($"int8_t (*const col)[{k}] = (int8_t (*)[{k}])((uint8_t*)scratch + {accumulatorBytes}); /* receptive fields gathered (edges: zero points for padding taps) */");
         string zeroRow = gathers
             ? c.Constants.Int8($"{c.Prefix}_zero_row", Enumerable.Repeat((sbyte)zx, s.InC).ToArray(), $"operator {node.Index} one pixel of input zero points, the value of padding taps")
             : "NULL";
         requantize.DeclareLocals(body);
         body.Line("int p, blk;");
-
-        body.Line($"int32_t acc[{columns}][{blocks * 4}]; /* accumulators of every output channel of one or two pixels */");
 
         void Block(int count)
         {

@@ -23,6 +23,11 @@ internal abstract class Kernel
     /// <summary>The kernel reads element i of input <paramref name="inputIndex"/> before it writes element i of the
     /// output and never reads an element it has written, so the two may share memory.</summary>
     public virtual bool CanWriteOver(Node node, int inputIndex) => false;
+
+    /// <summary>Bytes of working memory the kernel needs while it runs (gathered columns, accumulators): the memory
+    /// planner places them in the workspace for this operator's step only, and the function gets them as
+    /// <c>scratch</c> (aligned to the workspace alignment). No kernel keeps more than a few words on the stack.</summary>
+    public virtual long ScratchBytes(Node node) => 0;
 }
 
 /// <summary>Everything a kernel needs while it writes one operator.</summary>

@@ -1,10 +1,10 @@
 using MicroTvm.Compiler.Ir;
-using MicroTvm.Compiler.Planning;
 
 namespace MicroTvm.Compiler.Codegen.Kernels;
 
-/// <summary>All kernels, by operator kind; also answers the planner's questions about them.</summary>
-internal sealed class KernelRegistry : IKernelMemoryTraits
+/// <summary>All kernels: the portable one of each operator kind, and the target kernels asked first
+/// (<see cref="KernelSelection"/> chooses each node's kernel once from these).</summary>
+internal sealed class KernelRegistry
 {
     public static KernelRegistry Instance { get; } = new();
 
@@ -31,8 +31,4 @@ internal sealed class KernelRegistry : IKernelMemoryTraits
     /// where one handles it, else the portable one.</summary>
     public Kernel? ForTarget(Node node, TargetDescription target) =>
         _targetKernels.FirstOrDefault(k => k.Handles(node, target)) ?? Find(node.Kind);
-
-    public bool IsAlias(Node node) => Find(node.Kind)?.IsAlias(node) ?? false;
-
-    public bool CanWriteOver(Node node, int inputIndex) => Find(node.Kind)?.CanWriteOver(node, inputIndex) ?? false;
 }

@@ -1,0 +1,58 @@
+using MicroTvm.Compiler.Codegen.Kernels;
+using MicroTvm.Compiler.Diagnostics;
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Planning;
+using MicroTvm.Compiler.Quantization;
+
+namespace MicroTvm.Compiler.Codegen;
+
+/// <summary>
+/// The kernel of every node, chosen once for the target (a DSP or Helium kernel where one takes the node, else the
+/// portable one). The support check, the memory planner (aliases, in-place outputs, scratch) and the emitter all read
+/// this one choice, so what is planned is what runs.
+/// </summary>
+internal sealed class KernelSelection : IKernelMemoryTraits
+{
+    private readonly Dictionary<Node, Kernel> _kernels;
+
+    private KernelSelection(Dictionary<Node, Kernel> kernels) => _kernels = kernels;
+
+    /// <summary>Chooses every node's kernel; an error (MTVM2102) names the first node no kernel supports.</summary>
+    public static KernelSelection Choose(Graph graph, TargetDescription target)
+    {
+        var kernels = new Dictionary<Node, Kernel>();
+        foreach (var node in graph.Nodes)
+        {
+            var kernel = KernelRegistry.Instance.ForTarget(node, target);
+            string? reason;
+            try
+            {
+                reason = kernel is null ? "the code generator has no kernel for this operator" : kernel.Unsupported(node);
+                AccumulatorBound.Check(node);
+            }
+            catch (CompilerException e)
+            {
+                throw e.ForOperator(node, graph.SourcePath);
+            }
+
+            if (node.Outputs.Count != 1) reason ??= "operators with several outputs are not supported";
+            if (reason is not null)
+                throw new CompilerException(ErrorCodes.UnsupportedOperatorCodegen,
+                    $"operator {node.Index} ({node.Kind.TfliteName()}) with input {node.Inputs.FirstOrDefault()?.ToString() ?? "none"} cannot be compiled: {reason}")
+                {
+                    File = graph.SourcePath, OperatorIndex = node.Index, OperatorName = node.Kind.TfliteName(),
+                };
+            kernels[node] = kernel!;
+        }
+
+        return new KernelSelection(kernels);
+    }
+
+    public Kernel this[Node node] => _kernels[node];
+
+    public bool IsAlias(Node node) => _kernels[node].IsAlias(node);
+
+    public bool CanWriteOver(Node node, int inputIndex) => _kernels[node].CanWriteOver(node, inputIndex);
+
+    public long ScratchBytes(Node node) => _kernels[node].ScratchBytes(node);
+}
