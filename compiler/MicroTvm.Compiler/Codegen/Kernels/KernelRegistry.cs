@@ -11,7 +11,7 @@ internal sealed class KernelRegistry
     private readonly Dictionary<OpKind, Kernel> _byKind = new();
 
     /// <summary>Kernels for some targets only, asked first (see <see cref="ForTarget"/>).</summary>
-    private readonly TargetKernel[] _targetKernels = { new HeliumGemmKernel(), new HeliumDepthwiseKernel(), new HeliumAddKernel(), new DspPoolKernel(helium: true), new DspGemmKernel(), new DspDepthwiseKernel(), new DspAddKernel(), new DspPoolKernel() };
+    private readonly TargetKernel[] _targetKernels = { new HeliumGemmKernel(), new HeliumDepthwiseKernel(), new HeliumAddKernel(), new HeliumPoolKernel(), new DspGemmKernel(), new DspDepthwiseKernel(), new DspAddKernel(), new DspPoolKernel() };
 
     private KernelRegistry()
     {

@@ -5,19 +5,39 @@ using MicroTvm.Compiler.Reference;
 namespace MicroTvm.Compiler.Codegen.Kernels;
 
 /// <summary>
-/// int8 AVERAGE_POOL_2D and MAX_POOL_2D with channels across the lanes of a register. DSP extension: four channels
-/// per word, sums in two int16 pairs by SXTAB16 (bytes 0/2 and, with its free ROR #8, 1/3: one instruction per two
-/// channels and tap), maxima bytewise by SSUB8 + SEL. Helium: eight channels per VLDRB.S16 + VADD.I16, sixteen per
-/// VLDRB.S8 + VMAX.S8, the last channels predicated. int16 sums are exact while a window has at most 256 taps
-/// (|sum| &lt;= 128 * 256); the mean is TFLite's (sum ± count / 2) / count, truncated, per channel. Windows are clipped
-/// to the input as in TFLite (padding taps never count); a window that covers whole input rows is one run of taps.
+/// int8 AVERAGE_POOL_2D and MAX_POOL_2D with channels across the lanes of a register (<see cref="DspPoolKernel"/>,
+/// <see cref="HeliumPoolKernel"/>): the windows and loops; a subclass says how lanes are summed, maximised and stored.
+/// int16 sums are exact while a window has at most 256 taps (|sum| &lt;= 128 * 256); the mean is TFLite's
+/// (sum ± count / 2) / count, truncated, per channel. Windows are clipped to the input as in TFLite (padding taps
+/// never count); a window that covers whole input rows is one run of taps.
 /// </summary>
-internal sealed class DspPoolKernel : TargetKernel
+internal abstract class LanePoolKernel : TargetKernel
 {
     private readonly PoolingKernel _portable = new();
-    private readonly bool _helium;
 
-    public DspPoolKernel(bool helium = false) => _helium = helium;
+    /// <summary>The target has the lanes' instructions.</summary>
+    protected abstract bool Has(TargetDescription target);
+
+    /// <summary>The kernel can take this many channels (DSP: whole words of four).</summary>
+    protected abstract bool TakesChannels(int channels);
+
+    /// <summary>The C helper header the kernel's code calls.</summary>
+    protected abstract string Helper { get; }
+
+    /// <summary>Channels per step of the channel loop.</summary>
+    protected abstract int Step(bool average);
+
+    /// <summary>The C expression for how many channels this step has, with <paramref name="channels"/> in all.</summary>
+    protected abstract string Lanes(int channels, int step);
+
+    /// <summary>Declares the step's accumulator.</summary>
+    protected abstract string Accumulator(bool average);
+
+    /// <summary>One tap at pointer <c>p</c> into the accumulator.</summary>
+    protected abstract string Tap(bool average, string lanes);
+
+    /// <summary>Writes the step's outputs at <c>o + c</c>, clamped to [lo, hi].</summary>
+    protected abstract void Store(CodeWriter body, bool average, string count, int lo, int hi, string lanes);
 
     public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.AveragePool2D, OpKind.MaxPool2D };
 
@@ -25,12 +45,11 @@ internal sealed class DspPoolKernel : TargetKernel
 
     public override bool Handles(Node node, TargetDescription target)
     {
-        if (node.Kind is not (OpKind.AveragePool2D or OpKind.MaxPool2D) || !(_helium ? target.HasMve : target.HasDsp)) return false;
+        if (node.Kind is not (OpKind.AveragePool2D or OpKind.MaxPool2D) || !Has(target)) return false;
         if (_portable.Unsupported(node) is not null) return false;
         var (input, output) = (node.Input(0), node.Output);
         if (input.Type != ElementType.Int8 || output.Type != ElementType.Int8) return false;
-        // The DSP kernel reads whole words of four channels; Helium predicates the last lanes.
-        if (!_helium && input.Shape[3] % 4 != 0) return false;
+        if (!TakesChannels(input.Shape[3])) return false;
         var g = Geometry.Of(node);
         return g.Counts.All(c => c >= 1) && (node.Kind == OpKind.MaxPool2D || g.Counts.Max() <= 256);
     }
@@ -69,7 +88,7 @@ internal sealed class DspPoolKernel : TargetKernel
         bool average = node.Kind == OpKind.AveragePool2D;
         var range = ActivationRange.Quantized(a.Activation, node.Output);
         int lo = Math.Max(range.Min, -128), hi = Math.Min(range.Max, 127);
-        c.Support.Use(_helium ? "mtvm_mve_pool" : "mtvm_dsp");
+        c.Support.Use(Helper);
         if (average) c.Support.Use("mtvm_pool_mean");
         c.Support.UseMemcpy();
         var body = c.Body;
@@ -98,24 +117,12 @@ internal sealed class DspPoolKernel : TargetKernel
                 }
 
                 body.Line($"int8_t* const o = {c.Output()} + (((size_t)b * {g.OH} + oy) * {g.OW} + ox) * {g.C};");
-                int step = _helium ? (average ? 8 : 16) : 4;
+                int step = Step(average);
                 using (body.Block($"for (int c = 0; c < {g.C}; c += {step})"))
                 {
-                    string lanes = _helium && g.C % step != 0 ? $"{g.C} - c" : step.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    string acc = (_helium, average) switch
-                    {
-                        (false, true) => "int32_t even = 0, odd = 0;",
-                        (false, false) => "uint32_t m = 0x80808080u;",
-                        (true, true) => "mtvm_i16x8 sum = mtvm_pool_zero16();",
-                        _ => "mtvm_i8x16 m = mtvm_pool_min8();",
-                    };
-                    string tap = (_helium, average) switch
-                    {
-                        (false, true) => "{ const uint32_t w = mtvm_load4(p); even = mtvm_sxtab16(even, w); odd = mtvm_sxtab16_ror8(odd, w); }",
-                        (false, false) => "m = mtvm_max8(m, mtvm_load4(p));",
-                        (true, true) => $"sum = mtvm_pool_add16(sum, p, {lanes});",
-                        _ => $"m = mtvm_pool_max8(m, p, {lanes});",
-                    };
+                    string lanes = Lanes(g.C, step);
+                    string acc = Accumulator(average);
+                    string tap = Tap(average, lanes);
                     body.Line(acc);
                     if (g.WholeRows)
                     {
@@ -132,26 +139,7 @@ internal sealed class DspPoolKernel : TargetKernel
                         }
                     }
 
-                    switch (_helium, average)
-                    {
-                        case (false, true):
-                            body.Line($"o[c] = mtvm_pool_mean(mtvm_lo16(even), {count}, {lo}, {hi});");
-                            body.Line($"o[c + 1] = mtvm_pool_mean(mtvm_lo16(odd), {count}, {lo}, {hi});");
-                            body.Line($"o[c + 2] = mtvm_pool_mean(mtvm_hi16(even), {count}, {lo}, {hi});");
-                            body.Line($"o[c + 3] = mtvm_pool_mean(mtvm_hi16(odd), {count}, {lo}, {hi});");
-                            break;
-                        case (false, false):
-                            if (lo > -128) body.Line($"m = mtvm_max8(m, {CLiteral.Int(0x01010101u * (byte)(sbyte)lo)}u);");
-                            if (hi < 127) body.Line($"m = mtvm_min8(m, {CLiteral.Int(0x01010101u * (byte)(sbyte)hi)}u);");
-                            body.Line("memcpy(o + c, &m, 4);");
-                            break;
-                        case (true, true):
-                            body.Line($"mtvm_pool_mean8(o + c, sum, {count}, {lo}, {hi}, {lanes});");
-                            break;
-                        default:
-                            body.Line($"mtvm_pool_store8(o + c, m, {lo}, {hi}, {lanes});");
-                            break;
-                    }
+                    Store(body, average, count, lo, hi, lanes);
                 }
             }
         }

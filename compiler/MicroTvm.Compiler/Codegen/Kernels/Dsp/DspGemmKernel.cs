@@ -399,11 +399,3 @@ internal sealed class DspGemmKernel : TargetKernel
         return ($"{m}[{{0}}]", $"{s}[{{0}}]");
     }
 }
-
-/// <summary>A kernel for some targets only; <see cref="KernelRegistry.ForTarget"/> prefers it over the portable
-/// kernel of the same operator where <see cref="Handles"/> says so. Target kernels keep the portable kernel's memory
-/// traits (never alias, never write over an input).</summary>
-internal abstract class TargetKernel : Kernel
-{
-    public abstract bool Handles(Node node, TargetDescription target);
-}

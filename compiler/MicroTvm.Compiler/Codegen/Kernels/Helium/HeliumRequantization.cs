@@ -1,0 +1,68 @@
+using MicroTvm.Compiler.Quantization;
+
+namespace MicroTvm.Compiler.Codegen.Kernels;
+
+/// <summary>The per-channel requantization of the Helium kernels as vectors: multiplier, left shift and negated
+/// right shift of 4 channels, from constant arrays (per-channel quantization) or one value for all (per tensor).</summary>
+internal sealed class HeliumRequantization
+{
+    private readonly ConvQuantization _q;
+    private readonly string? _multipliers, _lefts, _negs;
+    private readonly bool _hasLeft;
+
+    /// <summary>0: no channel shifts right; 1: every channel does; 2: some do (see mtvm_v_requantize_clamp).</summary>
+    private readonly int _right;
+
+    private HeliumRequantization(ConvQuantization q, string? multipliers, string? lefts, string? negs)
+    {
+        _q = q;
+        (_multipliers, _lefts, _negs) = (multipliers, lefts, negs);
+        _hasLeft = q.OutputShifts.Any(v => v > 0);
+        _right = q.OutputShifts.All(v => v >= 0) ? 0 : q.OutputShifts.All(v => v < 0) ? 1 : 2;
+    }
+
+    /// <summary>The constants for <paramref name="padded"/> channels, channel c at position <paramref name="order"/>(c)
+    /// (default: c); positions no channel takes repeat channel 0's (valid) values.</summary>
+    public static HeliumRequantization Declare(EmitContext c, ConvQuantization q, int padded, Func<int, int>? order = null)
+    {
+        if (q.OutputMultipliers.Distinct().Count() == 1 && q.OutputShifts.Distinct().Count() == 1)
+            return new HeliumRequantization(q, null, null, null);
+        order ??= i => i;
+        int[] Laid(Func<int, int> value)
+        {
+            var laid = Enumerable.Repeat(value(0), padded).ToArray();
+            for (int i = 0; i < q.OutputMultipliers.Length; i++) laid[order(i)] = value(i);
+            return laid;
+        }
+
+        string m = c.Constants.Int32($"{c.Prefix}_multiplier", Laid(i => q.OutputMultipliers[i]), $"operator {c.Node.Index} requantization multiplier per channel");
+        string l = c.Constants.Int32($"{c.Prefix}_left", Laid(i => Math.Max(q.OutputShifts[i], 0)), $"operator {c.Node.Index} requantization left shift per channel");
+        string n = c.Constants.Int32($"{c.Prefix}_neg_right", Laid(i => Math.Min(q.OutputShifts[i], 0)), $"operator {c.Node.Index} requantization right shift per channel, negated");
+        return new HeliumRequantization(q, m, l, n);
+    }
+
+    /// <summary>Per tensor: the three vectors qm, ql, qn (and with <paramref name="second"/> qm1, ql1, qn1, the same)
+    /// once, before the loops.</summary>
+    public void DeclareLocals(CodeWriter body, bool second = false)
+    {
+        if (_multipliers is not null) return;
+        int shift = _q.OutputShifts[0];
+        body.Line($"const mtvm_i32x4 qm = mtvm_v_dup({CLiteral.Int(_q.OutputMultipliers[0])}), ql = mtvm_v_dup({Math.Max(shift, 0)}), qn = mtvm_v_dup({Math.Min(shift, 0)});");
+        if (second) body.Line("const mtvm_i32x4 qm1 = qm, ql1 = ql, qn1 = qn;");
+    }
+
+    /// <summary>Per channel: the vectors of positions <paramref name="channel"/>..+3, inside the loop.</summary>
+    public void Load(CodeWriter body, string channel, string m = "qm", string l = "ql", string n = "qn")
+    {
+        if (_multipliers is null) return;
+        body.Line($"const mtvm_i32x4 {m} = mtvm_v_ld_s32({_multipliers} + {channel}), {l} = mtvm_v_ld_s32({_lefts} + {channel}), {n} = mtvm_v_ld_s32({_negs} + {channel});");
+    }
+
+    /// <summary>The statement storing the requantized <paramref name="vector"/> at <paramref name="output"/> (the first <paramref name="lanes"/> lanes).</summary>
+    public string Store(string output, string vector, string lanes) =>
+        $"mtvm_v_requantize_store({output}, {vector}, qm, ql, qn, {(_hasLeft ? 1 : 0)}, {_right}, {_q.OutputOffset}, {_q.Activation.Min}, {_q.Activation.Max}, {lanes});";
+
+    /// <summary>The requantized, clamped <paramref name="vector"/> (an expression).</summary>
+    public string Clamp(string vector, string m, string l, string n) =>
+        $"mtvm_v_requantize_clamp({vector}, {m}, {l}, {n}, {(_hasLeft ? 1 : 0)}, {_right}, {_q.OutputOffset}, {_q.Activation.Min}, {_q.Activation.Max})";
+}
