@@ -31,5 +31,9 @@ public sealed class Node
 
     public Tensor Output => Outputs[0];
 
+    /// <summary>The optional bias (input 2) of CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV and FULLY_CONNECTED; null
+    /// when absent.</summary>
+    public Tensor? Bias => Inputs.Count > 2 ? Inputs[2] : null;
+
     public override string ToString() => $"operator {Index} ({Kind.TfliteName()})";
 }

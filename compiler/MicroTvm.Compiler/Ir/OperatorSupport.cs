@@ -88,7 +88,7 @@ public static class OperatorSupport
             var expectedWeights = input.Type == ElementType.Float32 ? ElementType.Float32 : ElementType.Int8;
             if (weights.Type != expectedWeights)
                 throw Unsupported($"weights {weights} have element type {weights.Type.DisplayName()} with {input.Type.DisplayName()} activations");
-            if (node.Inputs.Count > 2 && node.Inputs[2] is { } bias)
+            if (node.Bias is { } bias)
             {
                 bool ok = input.Type switch
                 {

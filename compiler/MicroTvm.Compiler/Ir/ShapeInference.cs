@@ -308,7 +308,7 @@ public static class ShapeInference
 
     private static void CheckBias(Node node, int channels, Func<string, string, CompilerException> fail)
     {
-        if (node.Inputs.Count > 2 && node.Inputs[2] is { } bias && bias.ElementCount != channels)
+        if (node.Bias is { } bias && bias.ElementCount != channels)
             throw fail(ErrorCodes.InvalidShape, $"bias {bias} has {bias.ElementCount} elements, expected one per output channel ({channels})");
     }
 

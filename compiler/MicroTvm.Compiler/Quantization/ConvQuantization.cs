@@ -37,6 +37,11 @@ public sealed record ConvQuantization(
             ActivationRange.Quantized(activation, output));
     }
 
+    /// <summary>The bias with the input zero point's share of the accumulator folded in: Σ (x - zx) * w + bias =
+    /// Σ x * w + (bias - zx * Σ w), where Σ w runs over the filter taps the window reads. Wraps to int32 like TFLite's
+    /// accumulator. Every kernel that folds the zero point at compile time uses this.</summary>
+    public static int FoldInputZeroPoint(long bias, int inputZeroPoint, long filterSum) => unchecked((int)(bias - inputZeroPoint * filterSum));
+
     internal static QuantizationParameters Require(Tensor tensor) =>
         tensor.Quantization ?? throw new CompilerException(ErrorCodes.UnsupportedOperatorType, $"{tensor} is {tensor.Type.DisplayName()} but has no quantization parameters");
 }

@@ -29,7 +29,7 @@ internal static class ConvolutionKernels
     {
         var input = node.Input(0);
         var filter = node.Input(1);
-        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        var bias = node.Bias;
         var output = node.Output;
         if (input.Type == ElementType.Float32 && filter.Type == ElementType.Float32 && output.Type == ElementType.Float32
             && (bias is null || bias.Type == ElementType.Float32))
@@ -64,7 +64,7 @@ internal static class ConvolutionKernels
     /// <summary>Whether a 16x8 layer accumulates in int64 and rescales with the 64-bit multiply (the code generator
     /// asks too): always for DEPTHWISE_CONV_2D and TRANSPOSE_CONV, for CONV_2D and FULLY_CONNECTED only with an int64 bias.</summary>
     internal static bool AccumulatesInInt64(Node node) =>
-        node.Kind is OpKind.DepthwiseConv2D or OpKind.TransposeConv || (node.Inputs.Count > 2 ? node.Inputs[2] : null)?.Type == ElementType.Int64;
+        node.Kind is OpKind.DepthwiseConv2D or OpKind.TransposeConv || node.Bias?.Type == ElementType.Int64;
 
     /// <summary>Bias types TFLite Micro accepts for int16 activations with int8 weights.</summary>
     internal static ElementType[] Int16x8BiasTypes(OpKind kind) => kind switch

@@ -37,7 +37,7 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         var a = node.AttributesAs<DepthwiseConv2DAttributes>();
         var input = node.Input(0);
         var filter = node.Input(1);
-        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        var bias = node.Bias;
         var output = node.Output;
         int batches = input.Shape[0], ih = input.Shape[1], iw = input.Shape[2], ch = input.Shape[3];
         int oh = output.Shape[1], ow = output.Shape[2];
@@ -46,7 +46,7 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         int zx = input.Quantization!.ZeroPoint;
 
         var w = Decode.Int8(filter.Data!);
-        var b = bias is null ? new int[ch] : Decode.Int32(bias.Data!);
+        var b = Int32Bias(node, ch);
 
         var rowWindows = Enumerable.Range(0, oh).Select(oy => ValidTaps(oy * a.StrideH - ph, fh, 1, ih)).ToArray();
         var colWindows = Enumerable.Range(0, ow).Select(ox => ValidTaps(ox * a.StrideW - pw, fw, 1, iw)).ToArray();
@@ -61,7 +61,7 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                     for (int fy = rowClasses[r].First; fy < rowClasses[r].End; fy++)
                         for (int fx = colClasses[k].First; fx < colClasses[k].End; fx++)
                             sum += w[(fy * fw + fx) * ch + oc];
-                    folded[(r * colClasses.Count + k) * ch + oc] = unchecked((int)(b[oc] - zx * sum));
+                    folded[(r * colClasses.Count + k) * ch + oc] = ConvQuantization.FoldInputZeroPoint(b[oc], zx, sum);
                 }
 
         var q = ConvQuantization.Derive(input, filter, output, ch, a.Activation);

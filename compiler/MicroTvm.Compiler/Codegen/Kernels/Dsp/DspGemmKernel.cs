@@ -72,14 +72,14 @@ internal sealed class DspGemmKernel : TargetKernel
         var s = GemmShape.Of(node);
         var input = node.Input(0);
         var filter = node.Input(1);
-        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        var bias = node.Bias;
         var output = node.Output;
         int zx = input.Quantization!.ZeroPoint;
         int kp = s.ColumnLength, words = kp / 2;
 
         // Filter re-laid out: [oc][fy][RowBytes], zero weights in the padding; bias with the zero point folded in.
         var w = Decode.Int8(filter.Data!);
-        var b = bias is null ? new int[s.OutC] : Decode.Int32(bias.Data!);
+        var b = Int32Bias(node, s.OutC);
         var laid = new sbyte[s.OutC * kp];
         var folded = new int[s.OutC];
         int rowValues = s.FilterW * s.InC;
@@ -95,7 +95,7 @@ internal sealed class DspGemmKernel : TargetKernel
                     sum += v;
                 }
 
-            folded[oc] = unchecked((int)(b[oc] - zx * sum));
+            folded[oc] = ConvQuantization.FoldInputZeroPoint(b[oc], zx, sum);
         }
 
         var q = ConvQuantization.Derive(input, filter, output, s.OutC, s.Activation);

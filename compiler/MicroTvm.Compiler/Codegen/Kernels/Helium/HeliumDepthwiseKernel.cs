@@ -42,7 +42,7 @@ internal sealed class HeliumDepthwiseKernel : TargetKernel
         var a = node.AttributesAs<DepthwiseConv2DAttributes>();
         var input = node.Input(0);
         var filter = node.Input(1);
-        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        var bias = node.Bias;
         var output = node.Output;
         int batches = input.Shape[0], ih = input.Shape[1], iw = input.Shape[2], ch = input.Shape[3];
         int oh = output.Shape[1], ow = output.Shape[2];
@@ -51,7 +51,7 @@ internal sealed class HeliumDepthwiseKernel : TargetKernel
         int zx = input.Quantization!.ZeroPoint;
 
         var w = Decode.Int8(filter.Data!);
-        var b = bias is null ? new int[ch] : Decode.Int32(bias.Data!);
+        var b = Int32Bias(node, ch);
 
         // Filter [group][tap][8 channels], zero weights past the last channel.
         var laid = new sbyte[groups * taps * 8];
@@ -74,7 +74,7 @@ internal sealed class HeliumDepthwiseKernel : TargetKernel
                     for (int fy = rowClasses[r].First; fy < rowClasses[r].End; fy++)
                         for (int fx = colClasses[k].First; fx < colClasses[k].End; fx++)
                             sum += w[(fy * fw + fx) * ch + oc];
-                    folded[(r * colClasses.Count + k) * padded + EvenOdd(oc)] = unchecked((int)(b[oc] - zx * sum));
+                    folded[(r * colClasses.Count + k) * padded + EvenOdd(oc)] = ConvQuantization.FoldInputZeroPoint(b[oc], zx, sum);
                 }
 
         string table = c.Constants.Int32($"{c.Prefix}_bias", folded,

@@ -52,7 +52,7 @@ internal sealed class HeliumGemmKernel : TargetKernel
         var s = GemmShape.Of(node);
         var input = node.Input(0);
         var filter = node.Input(1);
-        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        var bias = node.Bias;
         var output = node.Output;
         int zx = input.Quantization!.ZeroPoint;
         int rowValues = s.FilterW * s.InC, k = s.FilterH * rowValues;
@@ -65,14 +65,14 @@ internal sealed class HeliumGemmKernel : TargetKernel
         // Filter in the natural column order [oc][k] (OHWI; a one-channel depthwise filter is [1, H, W, outputs]),
         // bias with the input zero point folded in (padding taps hold the zero point, so every column has k values).
         var w = Decode.Int8(filter.Data!);
-        var b = bias is null ? new int[s.OutC] : Decode.Int32(bias.Data!);
+        var b = Int32Bias(node, s.OutC);
         sbyte Weight(int oc, int i) => node.Kind == OpKind.DepthwiseConv2D ? w[i * s.OutC + oc] : w[oc * k + i];
         var folded = new int[blocks * 4];
         for (int oc = 0; oc < s.OutC; oc++)
         {
             long sum = 0;
             for (int i = 0; i < k; i++) sum += Weight(oc, i);
-            folded[oc] = unchecked((int)(b[oc] - zx * sum));
+            folded[oc] = ConvQuantization.FoldInputZeroPoint(b[oc], zx, sum);
         }
 
         // Re-laid [block][piece][step][4 rows][16], zero weights past each piece and for the rows past OutC.

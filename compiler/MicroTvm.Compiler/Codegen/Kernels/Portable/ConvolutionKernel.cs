@@ -44,11 +44,22 @@ internal sealed class ConvolutionKernel : Kernel
         }
     }
 
+    public override long ScratchBytes(Node node) => ChannelAccumulatorBytes(node);
+
+    /// <summary>Depthwise keeps one accumulator per channel (in scratch, when they take at most 1 KB) so the innermost
+    /// loop runs over contiguous channels of one input pixel and one filter tap; 0 when the kernel does not.</summary>
+    private static int ChannelAccumulatorBytes(Node node)
+    {
+        if (node.Kind != OpKind.DepthwiseConv2D) return 0;
+        int bytes = node.Output.Shape[3] * (node.Input(0).Type is ElementType.Float32 or ElementType.Int8 ? 4 : 8);
+        return bytes <= 1024 ? bytes : 0;
+    }
+
     public override string? Unsupported(Node node)
     {
         var input = node.Input(0);
         var filter = node.Input(1);
-        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        var bias = node.Bias;
         var output = node.Output;
         if (input.Rank != 4 || output.Rank != 4 || filter.Rank != 4) return "input, filter and output must have rank 4 (NHWC)";
         if (!filter.IsConstant) return "the filter must be constant";
@@ -119,7 +130,7 @@ internal sealed class ConvolutionKernel : Kernel
         var g = GeometryOf(node);
         var input = node.Input(0);
         var filter = node.Input(1);
-        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        var bias = node.Bias;
         var arithmetic = input.Type switch
         {
             ElementType.Float32 => Arithmetic.Float,
@@ -187,10 +198,8 @@ internal sealed class ConvolutionKernel : Kernel
             _ => $"(int64_t)((int32_t)x[{xi}] * (int32_t)w[{wi}])",
         };
 
-        // Depthwise keeps one accumulator per channel (on the stack, when small) so the innermost loop runs over
-        // contiguous channels of one input pixel and one filter tap; each channel still sums its taps in order.
-        int accBytes = g.OutC * (arithmetic is Arithmetic.Int16Wide or Arithmetic.Int16Narrow ? 8 : 4);
-        bool channelInner = g.Depthwise && accBytes <= 1024;
+        // Each channel still sums its taps in order.
+        bool channelInner = ChannelAccumulatorBytes(node) > 0;
         string channel = g.Depthwise ? (g.Multiplier == 1 ? "oc" : $"oc / {g.Multiplier}")
             : filtersPerGroup == g.OutC ? "" : $"(oc / {filtersPerGroup}) * {groupInC} + ";
 
@@ -208,7 +217,7 @@ internal sealed class ConvolutionKernel : Kernel
                 string Pixel() => $"const {t}* x = row + ({Scaled("fx", g.DilationW, "ix0")}) * {g.InC};";
                 if (channelInner)
                 {
-                    body.Line($"{accType} accs[{g.OutC}];");
+                    body.Line($"{accType}* const accs = scratch;");
                     body.Line($"for (int oc = 0; oc < {g.OutC}; ++oc) accs[oc] = {init};");
                     using (body.Block("for (int fy = fy0; fy < fy1; ++fy)"))
                     {
@@ -342,7 +351,7 @@ internal sealed class ConvolutionKernel : Kernel
         List<(int First, int End)> rows, List<(int First, int End)> cols)
     {
         var w = Decode.Int8(filter.Data!);
-        var b = bias is null ? new int[g.OutC] : Decode.Int32(bias.Data!);
+        var b = bias is { } t ? Decode.Int32(t.Data!) : new int[g.OutC];
         var table = new int[rows.Count * cols.Count * g.OutC];
         for (int r = 0; r < rows.Count; r++)
             for (int k = 0; k < cols.Count; k++)
@@ -357,7 +366,7 @@ internal sealed class ConvolutionKernel : Kernel
                                 for (int i = 0; i < groupInC; i++) sum += w[((oc * g.FilterH + fy) * g.FilterW + fx) * groupInC + i];
                         }
 
-                    table[(r * cols.Count + k) * g.OutC + oc] = unchecked((int)(b[oc] + inputOffset * sum));
+                    table[(r * cols.Count + k) * g.OutC + oc] = ConvQuantization.FoldInputZeroPoint(b[oc], -inputOffset, sum);
                 }
 
         return table;

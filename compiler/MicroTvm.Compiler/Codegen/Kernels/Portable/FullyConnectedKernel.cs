@@ -15,7 +15,7 @@ internal sealed class FullyConnectedKernel : Kernel
         var a = node.AttributesAs<FullyConnectedAttributes>();
         var input = node.Input(0);
         var weights = node.Input(1);
-        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        var bias = node.Bias;
         if (!weights.IsConstant) return "weights must be constant";
         if (bias is not null && !bias.IsConstant) return "bias must be constant";
         if (weights.Rank != 2) return "weights must have rank 2";
@@ -53,7 +53,7 @@ internal sealed class FullyConnectedKernel : Kernel
         var node = c.Node;
         var a = node.AttributesAs<FullyConnectedAttributes>();
         var weights = node.Input(1);
-        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        var bias = node.Bias;
         int units = weights.Shape[0], depth = weights.Shape[1];
         long batches = node.Input(0).ElementCount / depth;
         var body = c.Body;
@@ -90,13 +90,13 @@ internal sealed class FullyConnectedKernel : Kernel
         // int8: acc = sum((x - zx) * w) + bias = sum(x * w) + (bias - zx * sum(w)), the bracket folded per unit.
         int inputOffset = -input.Quantization!.ZeroPoint;
         var wv = Decode.Int8(weights.Data!);
-        var bv = bias is null ? new int[units] : Decode.Int32(bias.Data!);
+        var bv = Int32Bias(node, units);
         var folded = new int[units];
         for (int o = 0; o < units; o++)
         {
             long sum = 0;
             for (int d = 0; d < depth; d++) sum += wv[o * depth + d];
-            folded[o] = unchecked((int)(bv[o] + inputOffset * sum));
+            folded[o] = ConvQuantization.FoldInputZeroPoint(bv[o], -inputOffset, sum);
         }
 
         string corr = c.Constants.Int32($"{c.Prefix}_bias", folded, $"operator {node.Index} bias + input zero point correction per unit");

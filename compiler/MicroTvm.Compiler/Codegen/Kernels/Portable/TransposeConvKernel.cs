@@ -20,7 +20,7 @@ internal sealed class TransposeConvKernel : Kernel
         var a = node.AttributesAs<TransposeConvAttributes>();
         var input = node.Input(0);
         var filter = node.Input(1);
-        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        var bias = node.Bias;
         var output = node.Output;
         if (input.Rank != 4 || output.Rank != 4 || filter.Rank != 4) return "input, filter and output must have rank 4 (NHWC)";
         if (!filter.IsConstant || (bias is not null && !bias.IsConstant)) return "filter and bias must be constant";
@@ -49,7 +49,7 @@ internal sealed class TransposeConvKernel : Kernel
         var a = node.AttributesAs<TransposeConvAttributes>();
         var input = node.Input(0);
         var filter = node.Input(1);
-        var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
+        var bias = node.Bias;
         var output = node.Output;
         int n = input.Shape[0], ih = input.Shape[1], iw = input.Shape[2], ic = input.Shape[3];
         int oc = filter.Shape[0], kh = filter.Shape[1], kw = filter.Shape[2];

@@ -54,5 +54,8 @@ internal static class KernelHelpers
     /// <summary>" - v" (as <see cref="Plus"/> of -v).</summary>
     public static string Minus(long value) => Plus(-value);
 
+    /// <summary>The int32 bias of an int8 convolution or fully connected node, zeros when it has none.</summary>
+    public static int[] Int32Bias(Node node, int channels) => node.Bias is { } bias ? Decode.Int32(bias.Data!) : new int[channels];
+
     public static string Dims(Tensor t) => t.Type.DisplayName() + t.ShapeText;
 }
