@@ -64,7 +64,7 @@ public static class InspectCommand
             table.Add(
                 node.Index.ToString(CultureInfo.InvariantCulture),
                 node.Kind.TfliteName(),
-                Options(node.Attributes),
+                node.Attributes.Describe(),
                 string.Join(", ", activations),
                 string.Join(", ", constants),
                 string.Join(", ", node.Outputs.Select(Shape)),
@@ -133,33 +133,6 @@ public static class InspectCommand
         { IsPerChannel: true } => $"per-channel dim {q.QuantizedDimension} x{q.Scales.Count}",
         _ => $"scale {q.Scale.ToString("G6", CultureInfo.InvariantCulture)} zp {q.ZeroPoints[0]}",
     };
-
-    private static string Options(OpAttributes attributes) => attributes switch
-    {
-        Conv2DAttributes a => Join(Window(a.StrideH, a.StrideW, a.Padding), Dilation(a.DilationH, a.DilationW), Activation(a.Activation)),
-        DepthwiseConv2DAttributes a => Join(Window(a.StrideH, a.StrideW, a.Padding), Dilation(a.DilationH, a.DilationW),
-            a.DepthMultiplier == 1 ? "" : $"multiplier {a.DepthMultiplier}", Activation(a.Activation)),
-        TransposeConvAttributes a => Join(Window(a.StrideH, a.StrideW, a.Padding), Activation(a.Activation)),
-        Pool2DAttributes a => Join($"{a.FilterH}x{a.FilterW}", Window(a.StrideH, a.StrideW, a.Padding), Activation(a.Activation)),
-        FullyConnectedAttributes a => Join(a.KeepNumDims ? "keep dims" : "", Activation(a.Activation)),
-        ElementwiseAttributes a => Activation(a.Activation),
-        ConcatenationAttributes a => Join($"axis {a.Axis}", Activation(a.Activation)),
-        SoftmaxAttributes a => $"beta {a.Beta.ToString(CultureInfo.InvariantCulture)}",
-        LeakyReluAttributes a => $"alpha {a.Alpha.ToString(CultureInfo.InvariantCulture)}",
-        MeanAttributes a => Join($"axes {string.Join(",", a.Axes)}", a.KeepDims ? "keep dims" : ""),
-        PadAttributes a => "pad " + string.Join(",", a.Before.Zip(a.After, (b, e) => $"{b}/{e}")),
-        TransposeAttributes a => $"perm {string.Join(",", a.Permutation)}",
-        StridedSliceAttributes a => $"begin {string.Join(",", a.Begin)} end {string.Join(",", a.End)} strides {string.Join(",", a.Strides)}",
-        _ => "",
-    };
-
-    private static string Window(int strideH, int strideW, Padding padding) => $"stride {strideH}x{strideW} {padding.ToString().ToUpperInvariant()}";
-
-    private static string Dilation(int h, int w) => h == 1 && w == 1 ? "" : $"dilation {h}x{w}";
-
-    private static string Activation(FusedActivation activation) => activation == FusedActivation.None ? "" : activation.ToString().ToLowerInvariant();
-
-    private static string Join(params string[] parts) => string.Join(" ", parts.Where(p => p.Length > 0));
 
     private static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }

@@ -63,15 +63,6 @@ internal static class CLiteral
         return text.Replace("E", "e") + "f";
     }
 
-    /// <summary>A double constant that reads back exactly.</summary>
-    public static string Double(double value)
-    {
-        if (!double.IsFinite(value)) throw new ArgumentOutOfRangeException(nameof(value), value, "not finite");
-        var text = value.ToString("R", CultureInfo.InvariantCulture);
-        if (!text.Contains('.') && !text.Contains('E')) text += ".0";
-        return text.Replace("E", "e");
-    }
-
     /// <summary>Text for the inside of a C block comment: printable ASCII only (anything else becomes '?'), and
     /// neither "*/" (ends the comment) nor "/*" (-Wcomment) can form: a '_' goes between such a '*' and '/'.</summary>
     public static string CommentText(string text)

@@ -89,20 +89,5 @@ internal static class Decode
 
     public static float[] Float32(byte[] data) => Enumerable.Range(0, data.Length / 4).Select(i => BinaryPrimitives.ReadSingleLittleEndian(data.AsSpan(i * 4))).ToArray();
 
-    /// <summary>Integer elements of an int8/uint8/int16/int32/int64 constant, widened.</summary>
-    public static long[] Integers(Tensor tensor)
-    {
-        var data = tensor.Data!;
-        return tensor.Type switch
-        {
-            ElementType.Int8 => Int8(data).Select(v => (long)v).ToArray(),
-            ElementType.UInt8 => data.Select(v => (long)v).ToArray(),
-            ElementType.Int16 => Int16(data).Select(v => (long)v).ToArray(),
-            ElementType.Int32 => Int32(data).Select(v => (long)v).ToArray(),
-            ElementType.Int64 => Int64(data),
-            _ => throw new ArgumentOutOfRangeException(nameof(tensor), tensor.Type, "not an integer tensor"),
-        };
-    }
-
     public static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -128,17 +128,7 @@ internal sealed class SourceEmitter
     private static string Describe(Node node) =>
         string.Join(", ", node.Inputs.Where(t => t is not null).Select(t => $"t{t!.Id} {t.Type.DisplayName()}{t.ShapeText}{(t.IsConstant ? " const" : "")}"))
         + " -> " + string.Join(", ", node.Outputs.Select(t => $"t{t.Id} {t.Type.DisplayName()}{t.ShapeText}"))
-        + AttributeText(node.Attributes);
-
-    private static string AttributeText(OpAttributes attributes) => attributes switch
-    {
-        Conv2DAttributes a => $"; stride {a.StrideH}x{a.StrideW}, dilation {a.DilationH}x{a.DilationW}, {a.Padding}, {a.Activation}",
-        DepthwiseConv2DAttributes a => $"; stride {a.StrideH}x{a.StrideW}, dilation {a.DilationH}x{a.DilationW}, multiplier {a.DepthMultiplier}, {a.Padding}, {a.Activation}",
-        Pool2DAttributes a => $"; filter {a.FilterH}x{a.FilterW}, stride {a.StrideH}x{a.StrideW}, {a.Padding}, {a.Activation}",
-        FullyConnectedAttributes a => $"; {a.Activation}",
-        ElementwiseAttributes a => $"; {a.Activation}",
-        _ => "",
-    };
+        + (node.Attributes.Describe() is { Length: > 0 } attributes ? "; " + attributes : "");
 
     /// <summary>C expression for a tensor's data.</summary>
     private string Pointer(Tensor tensor, bool writable)

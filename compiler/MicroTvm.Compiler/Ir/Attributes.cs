@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace MicroTvm.Compiler.Ir;
 
 /// <summary>Activation fused into an operator's output (TFLite ActivationFunctionType).</summary>
@@ -83,3 +85,36 @@ public sealed record StridedSliceAttributes(
 
 /// <summary>TRANSPOSE. Inputs: [input]; output dimension i is input dimension Permutation[i].</summary>
 public sealed record TransposeAttributes(int[] Permutation) : OpAttributes;
+
+/// <summary>Text for attributes.</summary>
+public static class AttributeText
+{
+    /// <summary>The attributes in a few words ("stride 2x2 SAME dilation 2x2 relu"): the one formatter for
+    /// <c>microtvm inspect</c> and the generated C's operator comments.</summary>
+    public static string Describe(this OpAttributes attributes) => attributes switch
+    {
+        Conv2DAttributes a => Join(Window(a.StrideH, a.StrideW, a.Padding), Dilation(a.DilationH, a.DilationW), Activation(a.Activation)),
+        DepthwiseConv2DAttributes a => Join(Window(a.StrideH, a.StrideW, a.Padding), Dilation(a.DilationH, a.DilationW),
+            a.DepthMultiplier == 1 ? "" : $"multiplier {a.DepthMultiplier}", Activation(a.Activation)),
+        TransposeConvAttributes a => Join(Window(a.StrideH, a.StrideW, a.Padding), Activation(a.Activation)),
+        Pool2DAttributes a => Join($"{a.FilterH}x{a.FilterW}", Window(a.StrideH, a.StrideW, a.Padding), Activation(a.Activation)),
+        FullyConnectedAttributes a => Join(a.KeepNumDims ? "keep dims" : "", Activation(a.Activation)),
+        ElementwiseAttributes a => Activation(a.Activation),
+        ConcatenationAttributes a => Join($"axis {a.Axis}", Activation(a.Activation)),
+        SoftmaxAttributes a => $"beta {a.Beta.ToString(CultureInfo.InvariantCulture)}",
+        LeakyReluAttributes a => $"alpha {a.Alpha.ToString(CultureInfo.InvariantCulture)}",
+        MeanAttributes a => Join($"axes {string.Join(",", a.Axes)}", a.KeepDims ? "keep dims" : ""),
+        PadAttributes a => "pad " + string.Join(",", a.Before.Zip(a.After, (b, e) => $"{b}/{e}")),
+        TransposeAttributes a => $"perm {string.Join(",", a.Permutation)}",
+        StridedSliceAttributes a => $"begin {string.Join(",", a.Begin)} end {string.Join(",", a.End)} strides {string.Join(",", a.Strides)}",
+        _ => "",
+    };
+
+    private static string Window(int strideH, int strideW, Padding padding) => $"stride {strideH}x{strideW} {padding.ToString().ToUpperInvariant()}";
+
+    private static string Dilation(int h, int w) => h == 1 && w == 1 ? "" : $"dilation {h}x{w}";
+
+    private static string Activation(FusedActivation activation) => activation == FusedActivation.None ? "" : activation.ToString().ToLowerInvariant();
+
+    private static string Join(params string[] parts) => string.Join(" ", parts.Where(p => p.Length > 0));
+}

@@ -32,8 +32,6 @@ public sealed class QuantizationParameters
 
     public float ScaleOf(int channel) => Scales[IsPerChannel ? channel : 0];
 
-    public int ZeroPointOf(int channel) => checked((int)ZeroPoints[ZeroPoints.Count > 1 ? channel : 0]);
-
     public static QuantizationParameters PerTensor(float scale, long zeroPoint) => new(new[] { scale }, new[] { zeroPoint });
 
     public override string ToString() => IsPerChannel

@@ -271,28 +271,11 @@ public static class ShapeInference
         return result;
     }
 
-    /// <summary>Output size of a windowed dimension, as TFLite computes it (SAME: ceil(in/stride); VALID: ceil((in-effective+1)/stride)).</summary>
-    public static int OutputSize(int input, int filter, int stride, int dilation, Padding padding)
-    {
-        long effective = (long)(filter - 1) * dilation + 1;
-        long size = padding == Padding.Same ? (input + (long)stride - 1) / stride : (input - effective + stride) / stride;
-        return (int)Math.Clamp(size, 0, int.MaxValue);
-    }
-
-    /// <summary>Total padding before a windowed dimension's first element for SAME padding (TFLite's rule; VALID: 0).</summary>
-    public static int PaddingBefore(int input, int filter, int stride, int dilation, int output, Padding padding)
-    {
-        if (padding == Padding.Valid) return 0;
-        long effective = (long)(filter - 1) * dilation + 1;
-        long total = ((long)output - 1) * stride + effective - input;
-        return (int)Math.Max(0, total / 2);
-    }
-
     private static int Spatial(int input, int filter, int stride, int dilation, Padding padding, Func<string, string, CompilerException> fail)
     {
         if (filter < 1)
             throw fail(ErrorCodes.InvalidShape, $"filter size {filter} must be at least 1");
-        int size = OutputSize(input, filter, stride, dilation, padding);
+        int size = Reference.ConvGeometry.OutputSize(padding, input, filter, stride, dilation);
         if (size < 1)
             throw fail(ErrorCodes.InvalidShape, $"the window ({filter} taps, dilation {dilation}) is larger than the input dimension {input} with VALID padding");
         return size;
