@@ -12,6 +12,7 @@ namespace MicroTvm.Sdk.Tests;
 /// within 1e-5 absolute + relative).
 /// </summary>
 [Collection(SdkCollection.Name)]
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
 public sealed class BoardKernelTests(SdkPackageFixture sdk, ITestOutputHelper log)
 {
     [Theory]

@@ -5,6 +5,7 @@ namespace MicroTvm.Sdk.Tests;
 
 /// <summary>Builds and runs firmware in QEMU; checks console, exit codes, diagnostics and errors.</summary>
 [Collection(SdkCollection.Name)]
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
 public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
 {
     [Fact]

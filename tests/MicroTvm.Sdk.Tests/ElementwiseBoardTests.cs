@@ -17,6 +17,7 @@ namespace MicroTvm.Sdk.Tests;
 /// elements, a zero right shift, upper clamps, SUB, channel counts that fill no whole vector, clipped windows).
 /// </summary>
 [Collection(SdkCollection.Name)]
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
 public sealed class ElementwiseBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
 {
     [Theory]

@@ -4,6 +4,7 @@ namespace MicroTvm.Sdk.Tests;
 
 /// <summary>The six incremental-build guarantees, checked with real gcc runs read from binary logs.</summary>
 [Collection(SdkCollection.Name)]
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
 public sealed class IncrementalBuildTests(SdkPackageFixture sdk)
 {
     private static readonly string[] AllProjectSources = ["src/main.c", "src/other.c", "src/util.c"];

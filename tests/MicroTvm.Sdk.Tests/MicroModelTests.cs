@@ -18,6 +18,7 @@ namespace MicroTvm.Sdk.Tests;
 /// errors in both compiler hosts, and metadata errors.
 /// </summary>
 [Collection(SdkCollection.Name)]
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
 public sealed class MicroModelTests(SdkPackageFixture sdk, ITestOutputHelper log)
 {
     private string ModelFile(string model) => Path.Combine(sdk.RepositoryRoot, "tests", "models", model, "model.tflite");

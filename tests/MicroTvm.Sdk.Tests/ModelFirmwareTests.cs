@@ -13,6 +13,7 @@ namespace MicroTvm.Sdk.Tests;
 /// The firmware prints the instructions each inference took (QEMU -icount shift=0: 1 ns = 1 instruction).
 /// </summary>
 [Collection(SdkCollection.Name)]
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
 public sealed class ModelFirmwareTests(SdkPackageFixture sdk, ITestOutputHelper log)
 {
     [Fact]

@@ -21,9 +21,9 @@ public sealed partial class RepositoryConsistencyTests
     }
 
     [Fact]
-    public void EveryErrorCodeTheSdkReportsIsDocumented()
+    public void EveryErrorCodeTheSdkAndCompilerReportIsDocumented()
     {
-        var sources = Directory.EnumerateFiles(Path.Combine(Root, "tasks"), "*.cs", SearchOption.AllDirectories)
+        var sources = new[] { "tasks", "compiler" }.SelectMany(folder => Directory.EnumerateFiles(Path.Combine(Root, folder), "*.cs", SearchOption.AllDirectories))
             .Concat(Directory.EnumerateFiles(Path.Combine(Root, "sdk"), "*.targets", SearchOption.AllDirectories))
             .Where(p => !p.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"));
         var codes = sources.SelectMany(p => Code().Matches(File.ReadAllText(p)).Select(m => m.Value)).Distinct().ToList();
@@ -46,7 +46,7 @@ public sealed partial class RepositoryConsistencyTests
         throw new InvalidOperationException("MicroTvm.slnx not found");
     }
 
-    [GeneratedRegex(@"MTVM[034]\d{3}")]
+    [GeneratedRegex(@"MTVM[0-4]\d{3}")]
     private static partial Regex Code();
 
     [GeneratedRegex(@"^\| (MTVM\d{4}) \|", RegexOptions.Multiline)]

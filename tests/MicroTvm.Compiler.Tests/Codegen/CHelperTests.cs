@@ -7,6 +7,7 @@ namespace MicroTvm.Compiler.Tests.Codegen;
 /// <summary>The C helpers of Codegen/CHelpers: each header compiles on its own (its includes say all it needs) for the
 /// host, the Cortex-M4 (DSP) and the Cortex-M55 (DSP + Helium), strict C99 with every warning an error; the generated
 /// source of every shared model includes each C library header once.</summary>
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
 public class CHelperTests
 {
     public static IEnumerable<object[]> Helpers() => SupportLibrary.Helpers.Value.Keys.Order(StringComparer.Ordinal).Select(n => new object[] { n });

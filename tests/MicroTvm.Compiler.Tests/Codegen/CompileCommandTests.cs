@@ -7,6 +7,7 @@ using static MicroTvm.Compiler.Tests.Cli.CliRunner;
 
 namespace MicroTvm.Compiler.Tests.Codegen;
 
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
 public class CompileCommandTests
 {
     [Fact]

@@ -7,6 +7,7 @@ namespace MicroTvm.Compiler.Tests.Codegen;
 /// arm-none-eabi-gcc for every Cortex-M target, and references no library symbol besides memcpy/memset (and the
 /// compiler's own run-time helpers, __aeabi_*, e.g. 64-bit multiply or soft float on Cortex-M0+). No function keeps
 /// more than <see cref="MaxFrameBytes"/> on the stack (gcc's -fstack-usage): kernel scratch is in the workspace.</summary>
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
 public class CrossCompileTests
 {
     public static IEnumerable<object[]> Models() => TestModels.All();

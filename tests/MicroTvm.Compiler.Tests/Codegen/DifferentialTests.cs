@@ -10,6 +10,7 @@ namespace MicroTvm.Compiler.Tests.Codegen;
 /// dilations, quantization, broadcasting, activations): integer outputs bit-exact, float32 within
 /// <see cref="WholeModelTests.FloatTolerance"/>. All cases of a test share one gcc invocation and one process.
 /// </summary>
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
 public class DifferentialTests
 {
     private const int CasesPerKind = 12;

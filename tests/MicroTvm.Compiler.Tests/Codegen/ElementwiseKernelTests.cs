@@ -16,6 +16,7 @@ namespace MicroTvm.Compiler.Tests.Codegen;
 /// SSUB8/SEL maxima; VLDRB.S16/VADD.I16 and VLDRB.S8/VMAX.S8 on Helium) likewise, over clipped SAME windows, strides,
 /// channel counts that are and are not multiples of the lane count, and whole-input windows of 256 extreme values.
 /// </summary>
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
 public class ElementwiseKernelTests
 {
     [Theory]

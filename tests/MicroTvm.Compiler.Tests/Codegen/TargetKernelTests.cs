@@ -16,6 +16,7 @@ namespace MicroTvm.Compiler.Tests.Codegen;
 /// reference evaluator on seeded random operators and with TensorFlow Lite Micro on every shared model (outputs and
 /// every intermediate). The same sources run in QEMU on each board in MicroTvm.Sdk.Tests.
 /// </summary>
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
 public class TargetKernelTests
 {
     /// <summary>Every model for the Cortex-M7 (DSP kernels) and the Cortex-M55 (Helium kernels).</summary>

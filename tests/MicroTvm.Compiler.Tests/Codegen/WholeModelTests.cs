@@ -12,6 +12,7 @@ namespace MicroTvm.Compiler.Tests.Codegen;
 /// must agree within <see cref="FloatTolerance"/> (absolute plus relative) — TFLM's own float32 outputs differ
 /// between x86-64 and Cortex-M in the last bits.
 /// </summary>
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
 public class WholeModelTests
 {
     /// <summary>Absolute and relative tolerance for float32 results of float arithmetic.</summary>

@@ -8,6 +8,7 @@ namespace MicroTvm.Compiler.Tests.Codegen;
 /// Every model runs on the host (ASan+UBSan, the workspace malloc'd at its exact size) from the accessors, twice in
 /// the same workspace per input, and must match TensorFlow Lite Micro's outputs and intermediates.
 /// </summary>
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
 public class WorkspaceIoTests
 {
     public static IEnumerable<object[]> Models() => TestModels.All();

@@ -8,6 +8,7 @@ namespace MicroTvm.Compiler.Tests.Fuzz;
 /// A short fuzz run in every test run (a few seconds). eng/fuzz.sh runs the same fuzzer for many more
 /// iterations: MICROTVM_FUZZ_ITERATIONS, MICROTVM_FUZZ_SEED and MICROTVM_FUZZ_OUT (where to save failing inputs).
 /// </summary>
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
 public class FrontendFuzzTests
 {
     private readonly ITestOutputHelper _output;

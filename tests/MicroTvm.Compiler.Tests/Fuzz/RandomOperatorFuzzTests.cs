@@ -14,6 +14,7 @@ namespace MicroTvm.Compiler.Tests.Fuzz;
 /// checks; these reach operand, type and shape checking. Every case must import or fail with an MTVM1xxx code,
 /// and every imported model must run on the reference evaluator.
 /// </summary>
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
 public class RandomOperatorFuzzTests
 {
     private static readonly int[] Codes =
