@@ -205,8 +205,7 @@ internal sealed class SourceEmitter
         else
         {
             run.Line($"int {_name}_run(const {_name}_inputs* inputs, const {_name}_outputs* outputs, void* workspace) {{");
-            run.Line("    (void)workspace;");
-            run.Line("    if (inputs == NULL || outputs == NULL) return -1;");
+            run.Line("    if (inputs == NULL || outputs == NULL || workspace == NULL) return -1;");
         }
 
         run.Append(Indent(body));
@@ -238,7 +237,8 @@ internal sealed class SourceEmitter
         h.Line("#endif");
         h.Line();
         h.Line($"/* The caller supplies the workspace: {_macro}_WORKSPACE_SIZE bytes aligned to {_macro}_WORKSPACE_ALIGNMENT. */");
-        h.Line($"#define {_macro}_WORKSPACE_SIZE {_plan.WorkspaceBytes}");
+        // Never 0: a zero-length array does not compile, and the run rejects a NULL workspace even when it needs none.
+        h.Line($"#define {_macro}_WORKSPACE_SIZE {Math.Max(_plan.WorkspaceBytes, _plan.Alignment)}");
         h.Line($"#define {_macro}_WORKSPACE_ALIGNMENT {_plan.Alignment}");
         h.Line($"/* 1: the inputs and outputs live inside the workspace ({_name}_input0(workspace), ...); 0: in the caller's buffers. */");
         h.Line($"#define {_macro}_IO_IN_WORKSPACE {(_plan.IoInWorkspace ? 1 : 0)}");

@@ -1,4 +1,5 @@
 using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Tflite;
 
 namespace MicroTvm.Compiler.Tests.Codegen;
@@ -49,6 +50,38 @@ public class WorkspaceIoTests
             if (modelName == "ad_toycar")
                 Assert.True(inside.WorkspaceBytes < separate, $"ad_toycar on {target}: {inside.WorkspaceBytes} bytes with I/O inside, {separate} beside");
         }
+    }
+
+    /// <summary>A model whose one operator reads the caller's input and writes the caller's output needs no workspace:
+    /// its size is still one alignment unit (a zero-length array does not compile), and the run rejects NULL.</summary>
+    [Fact]
+    public void AModelWithoutWorkspaceStillAsksForOneAndRejectsNull()
+    {
+        var b = new Reference.GraphBuilder();
+        var x = b.Input(ElementType.Float32, new[] { 1, 4 });
+        var y = b.Tensor(ElementType.Float32, new[] { 1, 4 });
+        b.Op(OpKind.Relu, NoAttributes.Instance, new[] { x }, y);
+        var model = ModelCompiler.Compile(b.Build(y), new CompileOptions("host", "plain"));
+        Assert.Equal(0, model.Metadata.WorkspaceBytes);
+        Assert.Contains("#define PLAIN_WORKSPACE_SIZE 16\n", model.Files["plain.h"]);
+        var dir = Gcc.TemporaryDirectory("no-workspace");
+        model.WriteTo(dir);
+        File.WriteAllText(Path.Combine(dir, "main.c"), """
+            #include "plain.h"
+            static uint8_t workspace[PLAIN_WORKSPACE_SIZE];
+            int main(void) {
+                const float x[4] = { -1.0f, 2.0f, -3.0f, 4.0f };
+                float y[4];
+                plain_inputs in = { x };
+                plain_outputs out = { y };
+                if (plain_run(&in, &out, NULL) != -1) return 1;
+                if (plain_run(&in, &out, workspace) != 0) return 2;
+                return y[0] == 0.0f && y[1] == 2.0f && y[2] == 0.0f && y[3] == 4.0f ? 0 : 3;
+            }
+            """);
+        Gcc.Build("gcc", Gcc.HostFlags, new[] { "main.c", "plain.c" }, "plain", dir);
+        var (code, output) = Gcc.Run(Path.Combine(dir, "plain"), "", dir);
+        Assert.True(code == 0, $"exit {code}: {output}");
     }
 
     [Fact]
