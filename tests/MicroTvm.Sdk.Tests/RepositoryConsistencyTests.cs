@@ -26,7 +26,9 @@ public sealed partial class RepositoryConsistencyTests
         var sources = new[] { "tasks", "compiler" }.SelectMany(folder => Directory.EnumerateFiles(Path.Combine(Root, folder), "*.cs", SearchOption.AllDirectories))
             .Concat(Directory.EnumerateFiles(Path.Combine(Root, "sdk"), "*.targets", SearchOption.AllDirectories))
             .Where(p => !p.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"));
-        var codes = sources.SelectMany(p => Code().Matches(File.ReadAllText(p)).Select(m => m.Value)).Distinct().ToList();
+        // Codes in comments are examples ("error MTVM0000"), not codes anything reports.
+        var codes = sources.SelectMany(p => File.ReadLines(p).Where(line => !line.TrimStart().StartsWith("//", StringComparison.Ordinal)))
+            .SelectMany(line => Code().Matches(line).Select(m => m.Value)).Distinct().ToList();
         var documented = DocumentedCode().Matches(File.ReadAllText(Path.Combine(Root, "docs", "errors.md")))
             .Select(m => m.Groups[1].Value).ToHashSet();
 
