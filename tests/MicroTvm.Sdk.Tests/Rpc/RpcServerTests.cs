@@ -65,6 +65,8 @@ public sealed class RpcServerTests(SdkPackageFixture sdk)
     [InlineData("mps2-an500", "cortex-m7")]
     [InlineData("mps2-an386", "cortex-m4")]
     [InlineData("mps3-an547", "cortex-m55")]
+    [InlineData("mps2-an505", "cortex-m33")]
+    [InlineData("mps2-an385", "cortex-m3")]
     public void EveryCallOnTheEmulatedBoard(string board, string cpu)
     {
         var (elf, metadata, _) = BuildServer(board, profile: true);
@@ -73,7 +75,7 @@ public sealed class RpcServerTests(SdkPackageFixture sdk)
 
         var info = client.Hello();
         Assert.Equal((1, board, cpu, 1024, 1), (info.ProtocolVersion, info.Board, info.Cpu, info.MaxPayload, info.ModelCount));
-        Assert.Equal(board == "mps3-an547" ? 32_000_000u : 25_000_000u, info.TimerHz);
+        Assert.Equal(board switch { "mps3-an547" => 32_000_000u, "mps2-an505" => 20_000_000u, _ => 25_000_000u }, info.TimerHz);
         Assert.Equal(info.TimerHz, info.CpuClockHz);
         Assert.Equal(16, info.BuildId.Length);
 
