@@ -18,13 +18,14 @@ public class CompileCommandTests
         Assert.Equal("", error);
         Assert.Equal(0, exit);
         Assert.Equal(new[] { "kws.c", "kws.h", "kws.json" }, Directory.GetFiles(dir).Select(Path.GetFileName).Order().ToArray());
-        Assert.Matches(@"workspace\s+16,000 bytes \(lower bound 16,000", output);
+        // 16,000 bytes of activations plus the DSP convolution's 256 bytes of scratch (its columns, once on the stack).
+        Assert.Matches(@"workspace\s+16,256 bytes \(lower bound 16,256", output);
         Assert.Matches(@"activation bound\s+16,000 bytes", output);
         var metadata = ModelMetadata.FromJson(File.ReadAllText(Path.Combine(dir, "kws.json")));
         Assert.Equal("cortex-m7", metadata.Target);
         Assert.Equal(2_656_768, metadata.Macs);
         Assert.Equal(13, metadata.Operators.Count);
-        Assert.Contains("#define KWS_WORKSPACE_SIZE 16000", File.ReadAllText(Path.Combine(dir, "kws.h")));
+        Assert.Contains("#define KWS_WORKSPACE_SIZE 16256", File.ReadAllText(Path.Combine(dir, "kws.h")));
     }
 
     [Fact]
