@@ -78,8 +78,8 @@ public static class BoardRun
             var flash = ElfSizes.Read(launch.Elf);
             var report = new Report(o.Board, info, metadata, runs, ticks, memory, flash, checks, buildSeconds, runSeconds, client.Resends);
             if (o.OutputDirectory != null)
-                WriteFiles(o.OutputDirectory, outputs.Select((b, k) => ($"output{k}.bin", b)).Append(("result.json", report.ToJson())));
-            if (o.JsonFile != null) WriteFiles(Path.GetDirectoryName(Path.GetFullPath(o.JsonFile))!, new[] { (Path.GetFileName(o.JsonFile), report.ToJson()) });
+                RunCommand.Write(o.OutputDirectory, outputs.Select((b, k) => ($"output{k}.bin", b)).Append(("result.json", report.ToJson())));
+            if (o.JsonFile != null) RunCommand.Write(Path.GetDirectoryName(Path.GetFullPath(o.JsonFile))!, new[] { (Path.GetFileName(o.JsonFile), report.ToJson()) });
             if (o.Json) console.Output.Write(System.Text.Encoding.UTF8.GetString(report.ToJson()));
             else report.Print(console.Output);
 
@@ -127,16 +127,7 @@ public static class BoardRun
             throw new CompilerException(DeviceErrors.InputSize, $"the model has {graph.Inputs.Count} inputs but {o.Inputs.Count} --input files were given") { File = o.Model };
         return o.Inputs.Select((file, i) =>
         {
-            byte[] bytes;
-            try
-            {
-                bytes = File.ReadAllBytes(file);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-            {
-                throw new CompilerException(ErrorCodes.InvalidInputData, $"cannot read the input file: {e.Message}") { File = file };
-            }
-
+            byte[] bytes = RunCommand.ReadInput(file);
             if (bytes.Length != graph.Inputs[i].ByteSize)
                 throw new CompilerException(DeviceErrors.InputSize, $"input {i} {graph.Inputs[i]} needs {graph.Inputs[i].ByteSize} bytes, the file has {bytes.Length}") { File = file };
             return bytes;
@@ -176,24 +167,6 @@ public static class BoardRun
         ElementType.Int32 => BitConverter.ToInt32(b, 4 * i),
         _ => BitConverter.ToInt64(b, 8 * i),
     };
-
-    private static void WriteFiles(string directory, IEnumerable<(string Name, byte[] Bytes)> files)
-    {
-        try
-        {
-            Directory.CreateDirectory(directory);
-            foreach (var (file, bytes) in files)
-            {
-                string target = Path.Combine(directory, file);
-                File.WriteAllBytes(target + ".tmp", bytes);
-                File.Move(target + ".tmp", target, overwrite: true);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            throw new CompilerException(ErrorCodes.OutputUnwritable, $"cannot write the outputs: {e.Message}") { File = directory };
-        }
-    }
 
     private sealed record Report(string Board, DeviceInfo Info, ModelMetadata Model, IReadOnlyList<DeviceRun> Runs, IReadOnlyList<uint> OperatorTicks,
         DeviceMemory Memory, ElfSizes Elf, IReadOnlyList<Check> Checks, double BuildSeconds, double DeviceSeconds, int Resends)

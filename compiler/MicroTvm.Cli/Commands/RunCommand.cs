@@ -67,7 +67,8 @@ public static class RunCommand
         return command;
     }
 
-    private static byte[] ReadInput(string file)
+    /// <summary>An input file's bytes; unreadable = MTVM2002 naming the file (also for <c>run --board</c>).</summary>
+    internal static byte[] ReadInput(string file)
     {
         try
         {
@@ -79,7 +80,8 @@ public static class RunCommand
         }
     }
 
-    private static void Write(string directory, IEnumerable<(string Name, byte[] Bytes)> files)
+    /// <summary>Writes each file beside its target, then renames it; failure = MTVM1012 (also for <c>run --board</c>).</summary>
+    internal static void Write(string directory, IEnumerable<(string Name, byte[] Bytes)> files)
     {
         try
         {
