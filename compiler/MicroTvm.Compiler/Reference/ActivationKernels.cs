@@ -109,7 +109,7 @@ internal static class ActivationKernels
     {
         if (SameType(node, ElementType.Float32))
         {
-            MapFloats(node, values, x => x > 16.619047164916992188f ? 1.0f : x < -9.0f ? MathF.Exp(x) : 1.0f / (1.0f + MathF.Exp(-x)));
+            MapFloats(node, values, x => x > 16.619047164916992188f ? 1.0f : x < -9.0f ? FloatMath.Exp(x) : 1.0f / (1.0f + FloatMath.Exp(-x)));
             return;
         }
 
@@ -132,7 +132,7 @@ internal static class ActivationKernels
 
     public static void Tanh(Node node, TensorValues values)
     {
-        if (SameType(node, ElementType.Float32)) { MapFloats(node, values, MathF.Tanh); return; }
+        if (SameType(node, ElementType.Float32)) { MapFloats(node, values, FloatMath.Tanh); return; }
 
         if (SameType(node, ElementType.Int8))
         {

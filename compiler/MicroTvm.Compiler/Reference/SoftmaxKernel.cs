@@ -24,7 +24,7 @@ internal static class SoftmaxKernel
                 float sum = 0f;
                 for (int c = 0; c < depth; c++)
                 {
-                    float e = MathF.Exp((x[r * depth + c] - max) * beta);
+                    float e = FloatMath.Exp((x[r * depth + c] - max) * beta);
                     y[r * depth + c] = e;
                     sum += e;
                 }
