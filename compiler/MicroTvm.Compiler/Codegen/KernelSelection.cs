@@ -3,27 +3,38 @@ using MicroTvm.Compiler.Diagnostics;
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Planning;
 using MicroTvm.Compiler.Quantization;
+using MicroTvm.Compiler.Tuning;
 
 namespace MicroTvm.Compiler.Codegen;
 
 /// <summary>
 /// The kernel of every node, chosen once for the target (a DSP or Helium kernel where one takes the node, else the
 /// portable one). The support check, the memory planner (aliases, in-place outputs, scratch) and the emitter all read
-/// this one choice, so what is planned is what runs.
+/// this one choice, so what is planned is what runs. A tuning log's schedule (<see cref="ScheduleChoice"/>) can pick
+/// the portable kernel or set a target kernel's knobs.
 /// </summary>
 internal sealed class KernelSelection : IKernelMemoryTraits
 {
     private readonly Dictionary<Node, Kernel> _kernels;
+    private readonly Dictionary<Node, Schedule> _schedules;
 
-    private KernelSelection(Dictionary<Node, Kernel> kernels) => _kernels = kernels;
+    private KernelSelection(Dictionary<Node, Kernel> kernels, Dictionary<Node, Schedule> schedules, IReadOnlyList<Diagnostics.CompilerWarning> warnings)
+    {
+        _kernels = kernels;
+        _schedules = schedules;
+        Warnings = warnings;
+    }
 
     /// <summary>Chooses every node's kernel; an error (MTVM2102) names the first node no kernel supports.</summary>
-    public static KernelSelection Choose(Graph graph, TargetDescription target)
+    public static KernelSelection Choose(Graph graph, TargetDescription target, TuningLog? tuning = null)
     {
         var kernels = new Dictionary<Node, Kernel>();
+        var schedules = new Dictionary<Node, Schedule>();
+        var choice = new ScheduleChoice(tuning, target, graph.SourcePath);
         foreach (var node in graph.Nodes)
         {
-            var kernel = KernelRegistry.Instance.ForTarget(node, target);
+            var (kernel, schedule) = choice.For(node);
+            schedules[node] = schedule;
             string? reason;
             try
             {
@@ -45,10 +56,15 @@ internal sealed class KernelSelection : IKernelMemoryTraits
             kernels[node] = kernel!;
         }
 
-        return new KernelSelection(kernels);
+        return new KernelSelection(kernels, schedules, choice.Warnings);
     }
 
     public Kernel this[Node node] => _kernels[node];
+
+    /// <summary>The schedule the node's kernel runs (for the metadata).</summary>
+    public Schedule ScheduleOf(Node node) => _schedules[node];
+
+    public IReadOnlyList<Diagnostics.CompilerWarning> Warnings { get; }
 
     public bool IsAlias(Node node) => _kernels[node].IsAlias(node);
 

@@ -18,7 +18,9 @@ namespace MicroTvm.Compiler.Codegen;
 /// tensor (an input's bytes are reused after its last reader, an output's bytes are taken only from its producer on):
 /// <c>&lt;name&gt;_run(void* workspace)</c> and accessors <c>&lt;name&gt;_input0(workspace)</c>,
 /// <c>&lt;name&gt;_output0(workspace)</c> instead of caller-owned input and output buffers.</param>
-public sealed record CompileOptions(string Target = "host", string? Name = null, bool PortableKernels = false, bool IoInWorkspace = false);
+/// <param name="Tuning">Schedules per operator signature (docs/tuning.md); operators without an entry keep their
+/// default schedule. Ignored with <paramref name="PortableKernels"/>.</param>
+public sealed record CompileOptions(string Target = "host", string? Name = null, bool PortableKernels = false, bool IoInWorkspace = false, Tuning.TuningLog? Tuning = null);
 
 /// <summary>The generated files (file name → content) and the facts about them.</summary>
 public sealed class GeneratedModel
@@ -29,6 +31,9 @@ public sealed class GeneratedModel
         Files = files;
         Metadata = metadata;
     }
+
+    /// <summary>Problems that did not stop compilation (a stale or mismatched tuning log).</summary>
+    public IReadOnlyList<CompilerWarning> Warnings { get; init; } = Array.Empty<CompilerWarning>();
 
     /// <summary>The C prefix; file names are <c>Name.c</c>, <c>Name.h</c>, <c>Name.json</c>.</summary>
     public string Name { get; }
@@ -84,7 +89,7 @@ public static class ModelCompiler
         string name = CIdentifier(options.Name ?? graph.Name, graph.SourcePath);
         graph.Validate();
         graph = ActivationFusion.Apply(graph);
-        var kernels = KernelSelection.Choose(graph, target);
+        var kernels = KernelSelection.Choose(graph, target, options.PortableKernels ? null : options.Tuning);
 
         foreach (var tensor in graph.Inputs.Concat(graph.Outputs))
             if (tensor.IsConstant)
@@ -95,7 +100,9 @@ public static class ModelCompiler
             : MemoryPlanner.Plan(graph, new WithoutScratch(kernels), target.Alignment, options.IoInWorkspace).WorkspaceBytes;
         try
         {
-            return new SourceEmitter(graph, name, target, kernels, plan, withoutScratch).Emit();
+            return new SourceEmitter(graph, name, target, kernels, plan, withoutScratch).Emit() is var generated && kernels.Warnings.Count > 0
+                ? new GeneratedModel(generated.Name, generated.Files, generated.Metadata) { Warnings = kernels.Warnings }
+                : generated;
         }
         catch (CompilerException e)
         {

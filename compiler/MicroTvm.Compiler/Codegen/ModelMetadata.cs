@@ -61,8 +61,9 @@ public sealed record IoMetadata(int Index, int Tensor, string Name, string Type,
 /// <param name="Function">The generated C function; null for an alias (RESHAPE …) that runs no code.</param>
 /// <param name="ScratchBytes">Workspace bytes its kernel uses as scratch during this step (null: none).</param>
 /// <param name="ScratchOffset">Where in the workspace.</param>
+/// <param name="Schedule">The kernel and its knobs (docs/tuning.md), e.g. "dsp-gemm layout=int8"; "portable" for the portable kernel.</param>
 public sealed record OperatorMetadata(int Step, int Index, string Kind, string? Function, int[] Inputs, int[] Outputs, long? Macs,
-    long? ScratchBytes = null, long? ScratchOffset = null);
+    long? ScratchBytes = null, long? ScratchOffset = null, string? Schedule = null);
 
 /// <summary>Where one activation lives.</summary>
 /// <param name="Storage">workspace, input, output.</param>

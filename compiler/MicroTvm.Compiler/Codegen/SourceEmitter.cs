@@ -339,7 +339,7 @@ internal sealed class SourceEmitter
             step, node.Index, node.Kind.TfliteName(), functionNames.GetValueOrDefault(node),
             node.Inputs.Where(t => t is not null).Select(t => t!.Id).ToArray(), node.Outputs.Select(t => t.Id).ToArray(),
             GraphStats.Macs(node), _kernels.ScratchBytes(node) is > 0 and var scratch ? scratch : null,
-            _plan.ScratchOffsets.TryGetValue(node, out var offset) ? offset : null)).ToList();
+            _plan.ScratchOffsets.TryGetValue(node, out var offset) ? offset : null, _kernels.ScheduleOf(node).ToString())).ToList();
 
         IoMetadata Io(Tensor t, int k) => new(k, t.Id, t.Name, t.Type.DisplayName(), t.Shape, t.ByteSize,
             t.Quantization is not null && t.Type != ElementType.Float32 ? t.Quantization.Scale : null,

@@ -68,4 +68,25 @@ public static class ErrorCodes
 
     /// <summary>A constant cannot be written as C data (e.g. a float weight that is infinite or NaN).</summary>
     public const string UnrepresentableConstant = "MTVM2104";
+
+    // MTVM50xx: tuning (docs/tuning.md).
+
+    /// <summary>A tuning log is not JSON of the log's shape (the message gives the line or the entry).</summary>
+    public const string TuningLogMalformed = "MTVM5000";
+
+    /// <summary>A tuning log has a format version this compiler does not read.</summary>
+    public const string TuningLogVersion = "MTVM5001";
+
+    /// <summary>Warning: a tuning log entry was measured with another kernel set version (stale); it is ignored.</summary>
+    public const string TuningLogStale = "MTVM5002";
+
+    /// <summary>Warning: a tuning log holds no entry for the model's CPU (tuned for another one); defaults are used.</summary>
+    public const string TuningLogOtherCpu = "MTVM5003";
+
+    /// <summary>Warning: a tuning log entry's schedule does not fit the operator's kernel (another kernel, an unknown knob
+    /// or value); the default schedule is used for that operator.</summary>
+    public const string TuningScheduleMismatch = "MTVM5004";
+
+    /// <summary>A tuning log file cannot be read.</summary>
+    public const string TuningLogUnreadable = "MTVM5005";
 }

@@ -112,7 +112,7 @@ public class TargetKernelTests
 
     /// <summary>Builds and runs all cases as above and asserts every output matches the evaluator; returns, per case,
     /// whether its source contains <paramref name="marker"/> (a target kernel wrote it).</summary>
-    internal static bool[] Check(string target, string marker, List<RandomGraphs.Case> cases)
+    internal static bool[] Check(string target, string marker, List<RandomGraphs.Case> cases, Func<int, string, CompileOptions>? options = null)
     {
         var dir = Gcc.TemporaryDirectory("target-diff-" + target);
         var main = new StringBuilder("#include <stdio.h>\n#include <stdlib.h>\n");
@@ -122,7 +122,7 @@ public class TargetKernelTests
         for (int i = 0; i < cases.Count; i++)
         {
             string name = $"case{i}";
-            var model = ModelCompiler.Compile(cases[i].Graph, new CompileOptions(target, name));
+            var model = ModelCompiler.Compile(cases[i].Graph, options?.Invoke(i, name) ?? new CompileOptions(target, name));
             used[i] = model.Files[model.SourceFile].Contains(marker, StringComparison.Ordinal);
             model.WriteTo(dir);
             sources.Add(model.SourceFile);
@@ -191,7 +191,7 @@ public class TargetKernelTests
 
     /// <summary>Shapes the DSP kernels specialise for: channel counts that are and are not multiples of 4, odd pixel
     /// counts, 1x1 pointwise, padding on every side, strides.</summary>
-    private static RandomGraphs.Case Convolution(Random r, bool depthwise, bool oneChannel = false, bool anyChannels = false, bool ties = false, double outputScale = 1)
+    internal static RandomGraphs.Case Convolution(Random r, bool depthwise, bool oneChannel = false, bool anyChannels = false, bool ties = false, double outputScale = 1)
     {
         while (true)
         {
@@ -221,7 +221,7 @@ public class TargetKernelTests
         }
     }
 
-    private static RandomGraphs.Case FullyConnected(Random r, bool ties = false)
+    internal static RandomGraphs.Case FullyConnected(Random r, bool ties = false)
     {
         var b = new GraphBuilder();
         int batches = Next(r, 1, 3), depth = Next(r, 1, 80), units = Next(r, 1, 17);

@@ -1,6 +1,7 @@
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Quantization;
 using MicroTvm.Compiler.Reference;
+using MicroTvm.Compiler.Tuning;
 using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
 
 namespace MicroTvm.Compiler.Codegen.Kernels;
@@ -30,6 +31,18 @@ internal sealed class DspDepthwiseKernel : TargetKernel
     }
 
     public override string? Unsupported(Node node) => _convolution.Unsupported(node);
+
+    /// <summary>Two horizontally adjacent interior pixels at a time (each filter word read once for both), or one.</summary>
+    internal static readonly Knob PixelPairs = new("pixel-pairs", new[] { "on", "off" });
+
+    private bool _single;
+    private bool _generalRequantization;
+
+    public override IReadOnlyList<Knob> Knobs(Node node) =>
+        node.Output.Shape[2] > 1 ? new[] { PixelPairs, DspGemmKernel.RequantizationPath } : new[] { DspGemmKernel.RequantizationPath };
+
+    public override TargetKernel Configure(Schedule schedule) =>
+        new DspDepthwiseKernel { _single = schedule.Get(PixelPairs) == "off", _generalRequantization = schedule.Get(DspGemmKernel.RequantizationPath) == "general" };
 
     public override void Emit(EmitContext c)
     {
@@ -75,7 +88,7 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         }
 
         // The fast requantization wants the accumulator times a power of two per channel: filter pairs and biases carry it.
-        var fast = DspRequantization.TryCreate(q, bound);
+        var fast = _generalRequantization ? null : DspRequantization.TryCreate(q, bound);
         int ScaleOf(int channel) => fast is null ? 1 : fast.Scale[channel];
         for (int k = 0; k < folded.Length; k++) folded[k] *= ScaleOf(k % ch);
 
@@ -119,7 +132,7 @@ internal sealed class DspDepthwiseKernel : TargetKernel
             body.Line($"const int fy1 = {ih} - iy0 < {fh} ? {ih} - iy0 : {fh};");
             using (body.Block($"for (ox = 0; ox < {ow}; ++ox)"))
             {
-                if (ow > 1)
+                if (ow > 1 && !_single)
                 {
                     // Two horizontally adjacent pixels whose windows lie inside the image: each tap's filter words are
                     // read once for both, and each channel's requantization constants once.

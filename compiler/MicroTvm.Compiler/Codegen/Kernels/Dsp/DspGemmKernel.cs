@@ -1,6 +1,7 @@
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Quantization;
 using MicroTvm.Compiler.Reference;
+using MicroTvm.Compiler.Tuning;
 using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
 
 namespace MicroTvm.Compiler.Codegen.Kernels;
@@ -23,6 +24,22 @@ internal sealed class DspGemmKernel : TargetKernel
     public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Conv2D, OpKind.DepthwiseConv2D, OpKind.FullyConnected };
 
     public override bool Handles(Node node, TargetDescription target) => target.HasDsp && GemmShape.Takes(node);
+
+    /// <summary>CONV_2D filters widened to int16 pairs at compile time (no unpacking in the inner loop) or kept int8
+    /// (half the flash; SXTB16 unpacks each weight word at run time).</summary>
+    internal static readonly Knob Layout = new("layout", new[] { "int16", "int8" });
+
+    /// <summary>The fast requantization where it is exact (<see cref="DspRequantization"/>), or always the general one.</summary>
+    internal static readonly Knob RequantizationPath = new("requantization", new[] { "fast", "general" });
+
+    private bool _compact;
+    private bool _generalRequantization;
+
+    public override IReadOnlyList<Knob> Knobs(Node node) =>
+        node.Kind == OpKind.FullyConnected ? new[] { RequantizationPath } : new[] { Layout, RequantizationPath };
+
+    public override TargetKernel Configure(Schedule schedule) =>
+        new DspGemmKernel { _compact = schedule.Get(Layout) == "int8", _generalRequantization = schedule.Get(RequantizationPath) == "general" };
 
     /// <summary>True when every channel's |accumulator| * 2^left shift stays below 2^30, so the cheaper
     /// mtvm_requantize_small is exact.</summary>
@@ -108,8 +125,8 @@ internal sealed class DspGemmKernel : TargetKernel
         // CONV_2D reuses every weight for each output pixel: widening it once at compile time (int16 pairs in the
         // columns' order) saves the two SXTB16 per weight word in the inner loop, for twice the filter's flash.
         // FULLY_CONNECTED uses each weight once per batch row and stays int8.
-        bool wide = node.Kind != OpKind.FullyConnected;
-        var fast = DspRequantization.TryCreate(q, bound);
+        bool wide = node.Kind != OpKind.FullyConnected && !_compact;
+        var fast = _generalRequantization ? null : DspRequantization.TryCreate(q, bound);
         // Int8 weights cannot carry the fast requantization's power of two: the accumulator is shifted at run time
         // instead, by one amount for every channel.
         if (fast is not null && !wide && fast.Scale.Distinct().Count() != 1) fast = null;

@@ -1,6 +1,7 @@
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Quantization;
 using MicroTvm.Compiler.Reference;
+using MicroTvm.Compiler.Tuning;
 using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
 
 namespace MicroTvm.Compiler.Codegen.Kernels;
@@ -23,6 +24,15 @@ internal sealed class HeliumGemmKernel : TargetKernel
 
     public override string? Unsupported(Node node) => GemmShape.Unsupported(node);
 
+    /// <summary>Output pixels per block: two (each filter block read once for both) or one.</summary>
+    internal static readonly Knob PixelBlock = new("pixels", new[] { "2", "1" });
+
+    private int _pixelBlock = 2;
+
+    public override IReadOnlyList<Knob> Knobs(Node node) => GemmShape.Of(node).Pixels >= 2 ? new[] { PixelBlock } : Array.Empty<Knob>();
+
+    public override TargetKernel Configure(Schedule schedule) => new HeliumGemmKernel { _pixelBlock = int.Parse(schedule.Get(PixelBlock), System.Globalization.CultureInfo.InvariantCulture) };
+
     public override long ScratchBytes(Node node)
     {
         var (accumulators, columns) = Scratch(node);
@@ -31,10 +41,10 @@ internal sealed class HeliumGemmKernel : TargetKernel
 
     /// <summary>Scratch: int32 accumulators of every output channel of one or two pixels, then (where columns are
     /// gathered) their int8 columns.</summary>
-    private static (int AccumulatorBytes, int ColumnBytes) Scratch(Node node)
+    private (int AccumulatorBytes, int ColumnBytes) Scratch(Node node)
     {
         var s = GemmShape.Of(node);
-        int pixels = Math.Min(2, s.Pixels), blocks = (s.OutC + 3) / 4, k = s.FilterH * s.FilterW * s.InC;
+        int pixels = Math.Min(_pixelBlock, s.Pixels), blocks = (s.OutC + 3) / 4, k = s.FilterH * s.FilterW * s.InC;
         return (4 * pixels * blocks * 4, Mode(s) == ColumnMode.InPlace ? 0 : pixels * k);
     }
 
@@ -91,7 +101,7 @@ internal sealed class HeliumGemmKernel : TargetKernel
 
         var body = c.Body;
         bool gathers = mode != ColumnMode.InPlace;
-        int columns = Math.Min(2, s.Pixels);
+        int columns = Math.Min(_pixelBlock, s.Pixels);
         int accumulatorBytes = Scratch(node).AccumulatorBytes;
         body.Line($"int32_t (*const acc)[{blocks * 4}] = scratch; /* accumulators of every output channel of {(columns == 2 ? "two pixels" : "one pixel")} */");
         if (gathers) body.Line($"int8_t (*const col)[{k}] = (int8_t (*)[{k}])((uint8_t*)scratch + {accumulatorBytes}); /* receptive fields gathered (edges: zero points for padding taps) */");
@@ -118,6 +128,13 @@ internal sealed class HeliumGemmKernel : TargetKernel
                 for (int j = 0; j < count; j++)
                     body.Line(requantize.Store($"o + {j * s.OutC} + 4 * blk", $"mtvm_v_ld_s32(acc[{j}] + 4 * blk)", lanes));
             }
+        }
+
+        if (columns == 1 && s.Pixels >= 2)
+        {
+            using (body.Block($"for (p = 0; p < {s.Pixels}; ++p)"))
+                Block(1);
+            return;
         }
 
         if (s.Pixels >= 2)
