@@ -12,8 +12,9 @@ namespace MicroTvm.Build.Tasks
     /// <summary>A compiled model's memory figures, from the compiler's &lt;name&gt;.json.</summary>
     internal sealed class ModelSize
     {
-        public ModelSize(string name, string model, long weightsBytes, long workspaceBytes, bool ioInWorkspace)
+        public ModelSize(string name, string model, long weightsBytes, long workspaceBytes, bool ioInWorkspace, long stateBytes = 0)
         {
+            StateBytes = stateBytes;
             IoInWorkspace = ioInWorkspace;
             Name = name;
             Model = model;
@@ -32,12 +33,15 @@ namespace MicroTvm.Build.Tasks
         /// <summary>The caller-supplied workspace (RAM).</summary>
         public long WorkspaceBytes { get; }
 
+        /// <summary>Bytes of the workspace that hold the model's state (variable tensors), kept between runs.</summary>
+        public long StateBytes { get; }
+
         /// <summary>The workspace holds the model's inputs and outputs too.</summary>
         public bool IoInWorkspace { get; }
 
         private static readonly Regex IoInWorkspaceTrue = new Regex(@"^  ""ioInWorkspace"": true", RegexOptions.Multiline | RegexOptions.Compiled);
 
-        private static readonly Regex TopLevelNumber = new Regex(@"^  ""(?<key>weightsBytes|workspaceBytes)"": (?<value>\d+)", RegexOptions.Multiline | RegexOptions.Compiled);
+        private static readonly Regex TopLevelNumber = new Regex(@"^  ""(?<key>weightsBytes|workspaceBytes|stateBytes)"": (?<value>\d+)", RegexOptions.Multiline | RegexOptions.Compiled);
 
         /// <summary>Reads the models' metadata files (items with MetadataFile, ModelName, SourceItem); skips missing ones.</summary>
         public static List<ModelSize> Read(IEnumerable<ITaskItem> models)
@@ -55,15 +59,17 @@ namespace MicroTvm.Build.Tasks
                     .ToDictionary(m => m.Groups["key"].Value, m => long.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
                 values.TryGetValue("weightsBytes", out long weights);
                 values.TryGetValue("workspaceBytes", out long workspace);
+                values.TryGetValue("stateBytes", out long state);
                 bool ioInWorkspace = IoInWorkspaceTrue.IsMatch(File.ReadAllText(file));
-                sizes.Add(new ModelSize(model.GetMetadata("ModelName"), model.GetMetadata("SourceItem"), weights, workspace, ioInWorkspace));
+                sizes.Add(new ModelSize(model.GetMetadata("ModelName"), model.GetMetadata("SourceItem"), weights, workspace, ioInWorkspace, state));
             }
             return sizes;
         }
 
         public string Describe() => string.Format(CultureInfo.InvariantCulture,
-            "model {0} ({1}): weights {2:N0} bytes (flash), workspace {3:N0} bytes (RAM{4})", Name, Model, WeightsBytes, WorkspaceBytes,
-            IoInWorkspace ? ", inputs and outputs inside" : "");
+            "model {0} ({1}): weights {2:N0} bytes (flash), workspace {3:N0} bytes (RAM{4}{5})", Name, Model, WeightsBytes, WorkspaceBytes,
+            IoInWorkspace ? ", inputs and outputs inside" : "",
+            StateBytes > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0:N0} of them state", StateBytes) : "");
     }
 
     /// <summary>The size report's line per model: weights (flash) and workspace (RAM) bytes.</summary>

@@ -59,6 +59,8 @@ public static class CompileCommand
                 console.Output.WriteLine($"target            {m.Target}");
                 console.Output.WriteLine($"operators         {m.Operators.Count}, {N(m.Macs)} MACs");
                 console.Output.WriteLine($"workspace         {N(m.WorkspaceBytes)} bytes (lower bound {N(m.WorkspaceLowerBoundBytes)}, greedy-by-size {N(m.GreedyBySizeBytes)}; {m.PlannerStrategy})");
+                if (m.StateBytes > 0)
+                    console.Output.WriteLine($"state             {N(m.StateBytes)} bytes (variable tensors, at the start of the workspace, kept between runs)");
                 console.Output.WriteLine(m.IoInWorkspace
                     ? $"inputs + outputs  {N(m.Inputs.Concat(m.Outputs).DistinctBy(io => io.Tensor).Sum(io => io.Bytes))} bytes (inside the workspace)"
                     : $"inputs + outputs  {N(m.InputOutputBytes)} bytes (caller's buffers)");

@@ -59,7 +59,7 @@ public static class GraphStats
     /// <summary>
     /// For each non-constant tensor, the first and last position (in <see cref="Graph.Nodes"/> order) at which it
     /// must hold its value: from its producer (graph inputs: from 0) to its last reader (graph outputs: to the last
-    /// operator). A tensor nobody reads lives only at its producer.
+    /// operator; variable tensors: always). A tensor nobody reads lives only at its producer.
     /// </summary>
     public static IReadOnlyDictionary<Tensor, (int First, int Last)> LiveRanges(Graph graph)
     {
@@ -82,6 +82,8 @@ public static class GraphStats
         }
 
         foreach (var output in graph.Outputs) Touch(output, last);
+        foreach (var state in graph.Tensors.Where(t => t.IsVariable))
+            if (ranges.ContainsKey(state)) ranges[state] = (0, last); // kept from one run to the next
         return ranges;
     }
 

@@ -17,6 +17,8 @@ namespace MicroTvm.Compiler.Codegen;
 /// operator's step only; per operator in <see cref="OperatorMetadata.ScratchBytes"/>).</param>
 /// <param name="WorkspaceWithoutScratchBytes">What the workspace would be without any scratch: WorkspaceBytes minus
 /// this is what the scratch costs.</param>
+/// <param name="StateBytes">Bytes of the model's state (variable tensors) at the start of the workspace, part of
+/// WorkspaceBytes, kept between runs; <c>&lt;name&gt;_reset</c> initialises them.</param>
 /// <param name="WeightsBytes">Bytes of all constant data in the generated C (weights, folded biases, multipliers, tables).</param>
 public sealed record ModelMetadata(
     string Name,
@@ -37,7 +39,8 @@ public sealed record ModelMetadata(
     IReadOnlyList<OperatorMetadata> Operators,
     IReadOnlyList<TensorMetadata> MemoryPlan,
     long ScratchBytes = 0,
-    long WorkspaceWithoutScratchBytes = 0)
+    long WorkspaceWithoutScratchBytes = 0,
+    long StateBytes = 0)
 {
     private static readonly JsonSerializerOptions Options = new()
     {
@@ -66,9 +69,9 @@ public sealed record OperatorMetadata(int Step, int Index, string Kind, string? 
     long? ScratchBytes = null, long? ScratchOffset = null, string? Schedule = null);
 
 /// <summary>Where one activation lives.</summary>
-/// <param name="Storage">workspace, input, output.</param>
-/// <param name="Offset">Byte offset in the workspace (workspace storage only).</param>
-/// <param name="FirstStep">Execution step that writes it (-1: a graph input).</param>
+/// <param name="Storage">workspace, input, output, state.</param>
+/// <param name="Offset">Byte offset in the workspace (workspace and state storage).</param>
+/// <param name="FirstStep">Execution step that writes it (-1: a graph input or a state tensor).</param>
 /// <param name="LastStep">Last step that reads it (null: a graph output, read by the caller).</param>
 /// <param name="SharesWith">Tensor ids sharing the same bytes (aliases, in-place operators).</param>
 public sealed record TensorMetadata(int Tensor, string Name, string Type, int[] Shape, long Bytes, string Storage, long? Offset, int FirstStep, int? LastStep, int[]? SharesWith);

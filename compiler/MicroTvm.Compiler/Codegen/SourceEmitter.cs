@@ -57,7 +57,7 @@ internal sealed class SourceEmitter
             functionNames[node] = function;
             var parameters = new List<string>();
             for (int i = 0; i < node.Inputs.Count; i++)
-                if (node.Inputs[i] is { IsConstant: false } input) parameters.Add($"const {input.Type.CType()}* in{i}");
+                if (node.Inputs[i] is { IsConstant: false } input) parameters.Add($"{(input.IsVariable ? "" : "const ")}{input.Type.CType()}* in{i}");
             for (int j = 0; j < node.Outputs.Count; j++) parameters.Add($"{node.Outputs[j].Type.CType()}* out{j}");
             if (_plan.ScratchOffsets.ContainsKey(node)) parameters.Add("void* scratch");
             functions.Line($"/* operator {node.Index}: {node.Kind.TfliteName()} {Describe(node)} */");
@@ -72,6 +72,8 @@ internal sealed class SourceEmitter
         }
 
         var run = EmitRun(functionNames, out bool usesMemcpy);
+        var reset = EmitReset();
+        if (_plan.StateBytes > 0) support.UseMemcpy();
         var source = new CodeWriter();
         source.Line(Banner);
         source.Line($"#include \"{_name}.h\"");
@@ -106,6 +108,8 @@ internal sealed class SourceEmitter
         if (constants.Code.Length > 0) source.Lines(constants.Code).Line();
         source.Append(functions);
         source.Append(run);
+        source.Line();
+        source.Append(reset);
 
         var metadata = BuildMetadata(functionNames, constants.Bytes);
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal)
@@ -137,7 +141,7 @@ internal sealed class SourceEmitter
         string type = (writable ? "" : "const ") + tensor.Type.CType() + "*";
         return p.Kind switch
         {
-            StorageKind.Workspace => $"({type})(ws + {p.Offset})",
+            StorageKind.Workspace or StorageKind.State => $"({type})(ws + {p.Offset})",
             StorageKind.Input => $"({type})inputs->input{p.IoIndex}",
             StorageKind.Output => $"({type})outputs->output{p.IoIndex}",
             _ => throw new InvalidOperationException($"{tensor} has no runtime storage"),
@@ -169,13 +173,14 @@ internal sealed class SourceEmitter
             }
             else
             {
-                var arguments = node.Inputs.Where(t => t is { IsConstant: false }).Select(t => Pointer(t!, false))
+                var arguments = node.Inputs.Where(t => t is { IsConstant: false }).Select(t => Pointer(t!, t!.IsVariable))
                     .Concat(node.Outputs.Select(t => Pointer(t, true)));
                 if (_plan.ScratchOffsets.TryGetValue(node, out long scratch)) arguments = arguments.Append($"ws + {scratch}");
                 body.Line($"{function}({string.Join(", ", arguments)});");
             }
 
-            foreach (var t in node.Outputs)
+            // A state tensor is traced after each operator that reads (and may update) it.
+            foreach (var t in node.Outputs.Concat(node.Inputs.OfType<Tensor>().Where(t => t.IsVariable).Distinct()))
                 body.Line($"MTVM_TRACE({node.Index}, {t.Id}, {Pointer(t, false)}, {t.ByteSize});");
             body.Line("MTVM_BARRIER();");
         }
@@ -214,6 +219,32 @@ internal sealed class SourceEmitter
         return run;
     }
 
+    /// <summary><c>&lt;name&gt;_reset</c>: every variable tensor back to its initial value (TFLM's <c>Reset()</c>).</summary>
+    private CodeWriter EmitReset()
+    {
+        var reset = new CodeWriter();
+        reset.Line($"int {_name}_reset(void* workspace) {{");
+        if (_plan.StateBytes > 0)
+        {
+            reset.Line("    uint8_t* const ws = (uint8_t*)workspace;");
+            reset.Line("    if (ws == NULL) return -1;");
+            foreach (var p in StatePlacements())
+                reset.Line($"    memset(ws + {p.Offset}, {p.Tensor.InitialByte}, {p.Bytes}); /* t{p.Tensor.Id} {p.Tensor.Type.DisplayName()}{p.Tensor.ShapeText} */");
+        }
+        else
+        {
+            reset.Line("    if (workspace == NULL) return -1;");
+        }
+
+        reset.Line("    return 0;");
+        reset.Line("}");
+        return reset;
+    }
+
+    /// <summary>The variable tensors themselves (not aliases of them), by offset.</summary>
+    private IEnumerable<TensorPlacement> StatePlacements() =>
+        _plan.Placements.Values.Where(p => p.Kind == StorageKind.State && p.Tensor.IsVariable).OrderBy(p => p.Offset);
+
     private string EmitHeader()
     {
         var h = new CodeWriter();
@@ -240,6 +271,9 @@ internal sealed class SourceEmitter
         // Never 0: a zero-length array does not compile, and the run rejects a NULL workspace even when it needs none.
         h.Line($"#define {_macro}_WORKSPACE_SIZE {Math.Max(_plan.WorkspaceBytes, _plan.Alignment)}");
         h.Line($"#define {_macro}_WORKSPACE_ALIGNMENT {_plan.Alignment}");
+        h.Line($"/* The model's state (variable tensors): the first {_macro}_STATE_SIZE bytes of the workspace, kept from one run to");
+        h.Line($"   the next. {_name}_reset(workspace) sets it to its initial value: call it before the first run (and to start over). */");
+        h.Line($"#define {_macro}_STATE_SIZE {_plan.StateBytes}");
         h.Line($"/* 1: the inputs and outputs live inside the workspace ({_name}_input0(workspace), ...); 0: in the caller's buffers. */");
         h.Line($"#define {_macro}_IO_IN_WORKSPACE {(_plan.IoInWorkspace ? 1 : 0)}");
         h.Line();
@@ -264,10 +298,22 @@ internal sealed class SourceEmitter
         h.Line($"}} {_name}_outputs;");
         h.Line();
         h.Line($"/* Runs the model once: reads the inputs, writes the outputs. Returns 0, or -1 when a pointer is NULL.");
-        h.Line($"   Buffers must not overlap each other or the workspace; no state is kept between calls. */");
+        h.Line(_plan.StateBytes > 0
+            ? $"   Buffers must not overlap each other or the workspace; the state in the workspace is read and updated. */"
+            : $"   Buffers must not overlap each other or the workspace; no state is kept between calls. */");
         h.Line($"int {_name}_run(const {_name}_inputs* inputs, const {_name}_outputs* outputs, void* workspace);");
+        WriteResetDeclaration(h);
         WriteHeaderEnd(h);
         return h.ToString();
+    }
+
+    private void WriteResetDeclaration(CodeWriter h)
+    {
+        h.Line();
+        h.Line($"/* Sets the model's state ({_macro}_STATE_SIZE bytes at the start of the workspace) to its initial value, as");
+        h.Line($"   TensorFlow Lite Micro's Reset(): int8 variables to their zero point, others to 0. Returns 0, or -1 when");
+        h.Line($"   workspace is NULL. Does nothing else when the model has no state. */");
+        h.Line($"int {_name}_reset(void* workspace);");
     }
 
     private void WriteHeaderEnd(CodeWriter h)
@@ -303,6 +349,7 @@ internal sealed class SourceEmitter
         h.Line($"   workspace is NULL. Write every input before every call: the run reuses an input's bytes once it is read.");
         h.Line($"   Read the outputs before writing the next inputs: an output may occupy bytes an input had. */");
         h.Line($"int {_name}_run(void* workspace);");
+        WriteResetDeclaration(h);
         WriteHeaderEnd(h);
     }
 
@@ -352,16 +399,16 @@ internal sealed class SourceEmitter
         {
             var shared = byBuffer[(p.Kind, p.Buffer)].Where(id => id != p.Tensor.Id).ToArray();
             return new TensorMetadata(p.Tensor.Id, p.Tensor.Name, p.Tensor.Type.DisplayName(), p.Tensor.Shape, p.Bytes,
-                p.Kind.ToString().ToLowerInvariant(), p.Kind == StorageKind.Workspace ? p.Offset : null,
+                p.Kind.ToString().ToLowerInvariant(), p.Kind is StorageKind.Workspace or StorageKind.State ? p.Offset : null,
                 p.FirstStep, p.LastStep == int.MaxValue ? null : p.LastStep, shared.Length > 0 ? shared : null);
         }).ToList();
 
         return new ModelMetadata(_name, _target.Name, SourceName, _plan.WorkspaceBytes, _plan.Alignment,
-            _plan.Packing.LowerBoundBytes, _plan.Packing.GreedyBySizeBytes, _plan.Packing.Strategy,
+            _plan.StateBytes + _plan.Packing.LowerBoundBytes, _plan.StateBytes + _plan.Packing.GreedyBySizeBytes, _plan.Packing.Strategy,
             _plan.IoInWorkspace ? 0 : _graph.Inputs.Concat(_graph.Outputs).Distinct().Sum(t => t.ByteSize), _plan.IoInWorkspace,
             GraphStats.ActivationLowerBound(_graph),
             weightsBytes, operators.Sum(o => o.Macs ?? 0),
             _graph.Inputs.Select(Io).ToList(), _graph.Outputs.Select(Io).ToList(), operators, tensors,
-            operators.Max(o => o.ScratchBytes) ?? 0, _workspaceWithoutScratch);
+            operators.Max(o => o.ScratchBytes) ?? 0, _workspaceWithoutScratch, _plan.StateBytes);
     }
 }

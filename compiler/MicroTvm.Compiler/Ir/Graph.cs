@@ -45,7 +45,8 @@ public sealed class Graph
 
     /// <summary>
     /// Checks that every tensor is produced exactly once (by a node, or as a graph input or constant), that no
-    /// node reads a tensor nobody produces, and that there is no cycle. Reorders <see cref="Nodes"/>
+    /// node reads a tensor nobody produces (variable tensors are read and updated in place, never produced), and that
+    /// there is no cycle. Reorders <see cref="Nodes"/>
     /// topologically (stable: keeps the model's order where it is already valid).
     /// </summary>
     public void Validate()
@@ -60,6 +61,8 @@ public sealed class Graph
                     throw Error(ErrorCodes.InvalidGraph, node, $"writes constant tensor {output}");
                 if (graphInputs.Contains(output))
                     throw Error(ErrorCodes.InvalidGraph, node, $"writes graph input {output}");
+                if (output.IsVariable)
+                    throw Error(ErrorCodes.InvalidGraph, node, $"has variable tensor {output} among its outputs; an operator updates its state through an input");
                 if (!produced.TryAdd(output, node))
                     throw Error(ErrorCodes.InvalidGraph, node, $"writes {output}, which {produced[output]} writes too");
             }
@@ -67,8 +70,12 @@ public sealed class Graph
 
         foreach (var node in Nodes)
             foreach (var input in node.Inputs)
-                if (input is not null && !input.IsConstant && !graphInputs.Contains(input) && !produced.ContainsKey(input))
+                if (input is not null && !input.IsConstant && !input.IsVariable && !graphInputs.Contains(input) && !produced.ContainsKey(input))
                     throw Error(ErrorCodes.InvalidGraph, node, $"reads {input}, which no operator produces and which is not a graph input");
+
+        foreach (var tensor in Inputs.Concat(Outputs))
+            if (tensor.IsVariable)
+                throw new CompilerException(ErrorCodes.InvalidGraph, $"variable tensor {tensor} is a graph input or output; state lives inside the model") { File = SourcePath };
 
         foreach (var output in Outputs)
             if (!output.IsConstant && !graphInputs.Contains(output) && !produced.ContainsKey(output))

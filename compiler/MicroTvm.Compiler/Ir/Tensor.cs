@@ -33,6 +33,16 @@ public sealed class Tensor
 
     public bool IsConstant => Data is not null;
 
+    /// <summary>A variable (state) tensor (TFLite <c>is_variable</c>): no operator produces it; operators read it and
+    /// update it in place (SVDF's activation state, LSTM's output and cell state). Its value persists from one run to
+    /// the next, in a part of the workspace nothing else uses, until <c>&lt;name&gt;_reset</c> sets it to
+    /// <see cref="InitialByte"/> again, as TFLM's <c>Reset()</c> does.</summary>
+    public bool IsVariable { get; init; }
+
+    /// <summary>The byte every element byte of a variable tensor starts from (TFLM's <c>ResetVariableTensors</c>):
+    /// the zero point for int8, 0 otherwise.</summary>
+    public byte InitialByte => Type == ElementType.Int8 && Quantization is { } q ? unchecked((byte)q.ZeroPoints[0]) : (byte)0;
+
     public int Rank => Shape.Length;
 
     public long ElementCount

@@ -23,7 +23,8 @@ public interface IKernelMemoryTraits
 /// step (the caller reads it), so their bytes are reused outside those lifetimes.
 /// Aliases share their input's storage; an operator that allows it writes over an input whose lifetime ends at that
 /// operator; each operator's scratch is a buffer live during its step only; the remaining buffers are packed by
-/// <see cref="BufferPacker"/>.
+/// <see cref="BufferPacker"/>. Variable (state) tensors come first, one after the other at the start of the
+/// workspace (<see cref="MemoryPlan.StateBytes"/>): their bytes are never shared, and keep their value between runs.
 /// </summary>
 public static class MemoryPlanner
 {
@@ -85,7 +86,7 @@ public static class MemoryPlanner
                 var input = node.Inputs[i];
                 if (input is null || input.IsConstant || !traits.CanWriteOver(node, i)) continue;
                 var root = Root(input);
-                if (IsExternal(root) || input.ByteSize != output.ByteSize) continue;
+                if (IsExternal(root) || root.IsVariable || input.ByteSize != output.ByteSize) continue;
                 if (SetLastUse(root) != step[node]) continue;
                 Join(output, root);
                 break;
@@ -109,8 +110,20 @@ public static class MemoryPlanner
         var placements = new Dictionary<Tensor, TensorPlacement>();
         var requests = new List<BufferRequest>();
         var rootOfBuffer = new List<Tensor>();
+        long stateBytes = 0;
         foreach (var (root, list) in members.OrderBy(kv => kv.Key.Id))
         {
+            if (root.IsVariable)
+            {
+                // Live before the first step and after the last: the next run reads what this one left.
+                int id = -2 - rootOfBuffer.Count;
+                rootOfBuffer.Add(root);
+                foreach (var t in list)
+                    placements[t] = new TensorPlacement(t, StorageKind.State, -1, stateBytes, t.ByteSize, id, -1, int.MaxValue);
+                stateBytes += BufferPacker.AlignUp(root.ByteSize, alignment);
+                continue;
+            }
+
             bool used = list.Any(t => producerStep.ContainsKey(t) || inputIndex.ContainsKey(t) || outputIndex.ContainsKey(t));
             if (!used) continue;
             int firstStep = list.Select(t => producerStep.TryGetValue(t, out var s) ? s : -1).Min();
@@ -150,12 +163,12 @@ public static class MemoryPlanner
         var packing = BufferPacker.Pack(requests, alignment);
         foreach (var (tensor, placement) in placements.ToList())
             if (placement.Kind == StorageKind.Workspace)
-                placements[tensor] = placement with { Offset = packing.Offsets[placement.Buffer] };
+                placements[tensor] = placement with { Offset = stateBytes + packing.Offsets[placement.Buffer] };
 
         foreach (var tensor in graph.Tensors.Where(t => t.IsConstant))
             placements[tensor] = new TensorPlacement(tensor, StorageKind.Constant, -1, 0, tensor.ByteSize, -1, -1, int.MaxValue);
 
-        var scratchOffsets = scratchBuffers.ToDictionary(kv => kv.Key, kv => packing.Offsets[kv.Value]);
-        return new MemoryPlan(placements, requests, packing, alignment, ioInWorkspace, scratchOffsets);
+        var scratchOffsets = scratchBuffers.ToDictionary(kv => kv.Key, kv => stateBytes + packing.Offsets[kv.Value]);
+        return new MemoryPlan(placements, requests, packing, alignment, ioInWorkspace, scratchOffsets, stateBytes);
     }
 }

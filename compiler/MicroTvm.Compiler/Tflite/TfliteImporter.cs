@@ -153,7 +153,6 @@ public static class TfliteImporter
                     $"has element type {TfliteSchema.TensorTypeName(raw.Type)}; supported element types are float32, int8, uint8, int16, int32, int64, bool"
                     + (op is null ? "" : $", and {op.KindName} supports {OperatorSupport.Describe(op.Kind!.Value)}"));
             if (raw.IsSparse) throw Fail(ErrorCodes.UnsupportedFeature, "is sparse; sparse tensors are not supported");
-            if (raw.IsVariable) throw Fail(ErrorCodes.UnsupportedFeature, "is a variable tensor; variable tensors are not supported");
 
             var shape = raw.Shape;
             if (shape.Length > ShapeInference.MaxRank)
@@ -169,8 +168,9 @@ public static class TfliteImporter
             }
 
             var quantization = ConvertQuantization(raw, shape, Fail);
-            var data = ConstantData(raw, count * type.SizeInBytes(), Fail);
-            var tensor = new Tensor(id, raw.Name, type, (int[])shape.Clone(), quantization, data);
+            // A variable tensor's buffer is not its value: TFLM starts it from its reset value (see Tensor.InitialByte).
+            var data = raw.IsVariable ? null : ConstantData(raw, count * type.SizeInBytes(), Fail);
+            var tensor = new Tensor(id, raw.Name, type, (int[])shape.Clone(), quantization, data) { IsVariable = raw.IsVariable };
             _tensors[id] = tensor;
             return tensor;
         }

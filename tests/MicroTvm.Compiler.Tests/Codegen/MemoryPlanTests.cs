@@ -53,7 +53,7 @@ public class MemoryPlanTests
         if (metadata.IoInWorkspace)
         {
             Assert.Equal(0, metadata.InputOutputBytes);
-            Assert.All(metadata.MemoryPlan, p => Assert.Equal("workspace", p.Storage));
+            Assert.All(metadata.MemoryPlan, p => Assert.Contains(p.Storage, new[] { "workspace", "state" }));
             // The header's accessors point at the planned bytes of each input and output.
             Assert.All(metadata.Inputs.Concat(metadata.Outputs), io =>
                 Assert.Equal(metadata.MemoryPlan.Single(p => p.Tensor == io.Tensor).Offset, io.Offset));
@@ -70,6 +70,20 @@ public class MemoryPlanTests
             Assert.True(p.Offset % metadata.WorkspaceAlignment == 0, $"t{p.Tensor} offset {p.Offset} is not aligned to {metadata.WorkspaceAlignment}");
             Assert.Equal(tensors[p.Tensor].ByteSize, p.Bytes);
         });
+
+        // State (variable tensors): in the region at the start of the workspace, each tensor's bytes its own (overlapping
+        // no other state tensor, no other tensor, no scratch), for the whole run and between runs.
+        var state = metadata.MemoryPlan.Where(p => p.Storage == "state").ToList();
+        Assert.Equal(graph.Tensors.Count(t => t.IsVariable && graph.Nodes.Any(n => n.Inputs.Contains(t))), state.Count(p => tensors[p.Tensor].IsVariable));
+        Assert.All(state, p =>
+        {
+            Assert.True(p.Offset >= 0 && p.Offset + p.Bytes <= metadata.StateBytes && p.Offset % metadata.WorkspaceAlignment == 0,
+                $"state t{p.Tensor} [{p.Offset}, +{p.Bytes}) is outside the {metadata.StateBytes}-byte state region or unaligned");
+            Assert.All(state.Where(q => q.Tensor != p.Tensor && q.Offset != p.Offset), q =>
+                Assert.False(p.Offset < q.Offset + q.Bytes && q.Offset < p.Offset + p.Bytes, $"state t{p.Tensor} and t{q.Tensor} overlap"));
+        });
+        Assert.All(workspace, p => Assert.True(p.Offset >= metadata.StateBytes, $"t{p.Tensor} at {p.Offset} is inside the state region"));
+        Assert.All(metadata.Operators.Where(o => o.ScratchOffset is not null), o => Assert.True(o.ScratchOffset >= metadata.StateBytes));
 
         (int First, int Last) GroupLifetime(Tensor root)
         {

@@ -122,9 +122,9 @@ public sealed class TfliteModelBuilder
         AddTensor(name, TensorTypes.Of(type), shape, data, quantization is { } q ? new[] { q.Scale } : null,
             quantization is { } z ? new[] { z.ZeroPoint } : null);
 
-    /// <summary>Adds a tensor with raw TFLite fields (any type value, per-channel quantization, shape signature, any buffer index).</summary>
+    /// <summary>Adds a tensor with raw TFLite fields (any type value, per-channel quantization, shape signature, any buffer index, is_variable).</summary>
     public int AddTensor(string name, sbyte type, int[] shape, byte[]? data = null, float[]? scales = null, long[]? zeroPoints = null,
-        int quantizedDimension = 0, int[]? shapeSignature = null, uint? bufferIndex = null)
+        int quantizedDimension = 0, int[]? shapeSignature = null, uint? bufferIndex = null, bool isVariable = false)
     {
         uint buffer = bufferIndex ?? (data is null ? 0u : (uint)AddBuffer(data));
         var tensor = new FbTable().Vector(0, FbVector.Ints(shape)).Int8(1, type).UInt32(2, buffer).String(3, name);
@@ -136,6 +136,7 @@ public sealed class TfliteModelBuilder
         }
 
         if (shapeSignature is not null) tensor.Vector(7, FbVector.Ints(shapeSignature));
+        if (isVariable) tensor.Bool(5, true);
         _tensors.Add(tensor);
         return _tensors.Count - 1;
     }
