@@ -76,12 +76,15 @@ namespace MicroTvm.Build.Tasks
                 Source = source;
                 ObjectFile = objectFile;
                 DependencyFile = Path.ChangeExtension(objectFile, ".d");
+                AdditionalArguments = ProcessRunner.SplitFlags(item.GetMetadata("AdditionalOptions"));
             }
 
             public ITaskItem Item { get; }
             public string Source { get; }
             public string ObjectFile { get; }
             public string DependencyFile { get; }
+            /// <summary>This source's own flags (item metadata AdditionalOptions), after the common ones.</summary>
+            public IReadOnlyList<string> AdditionalArguments { get; }
             public string Display { get; set; } = "";
         }
 
@@ -95,7 +98,9 @@ namespace MicroTvm.Build.Tasks
 
             var commonArguments = BuildCommonArguments();
             string compilerStamp = File.Exists(CompilerPath) ? File.GetLastWriteTimeUtc(CompilerPath).Ticks.ToString() : "";
-            string hash = PathUtil.Sha256Hex(string.Join("\n", new[] { CompilerPath, compilerStamp, Identity ?? "" }.Concat(commonArguments)));
+            // A source's own flags are part of the hash too: changing one recompiles all, which is rare enough.
+            var ownFlags = units.Where(u => u.AdditionalArguments.Count > 0).Select(u => u.Source + "\t" + string.Join("\t", u.AdditionalArguments));
+            string hash = PathUtil.Sha256Hex(string.Join("\n", new[] { CompilerPath, compilerStamp, Identity ?? "" }.Concat(commonArguments).Concat(ownFlags)));
             string? previousHash = File.Exists(HashFile) ? File.ReadAllText(HashFile).Trim() : null;
             bool flagsChanged = previousHash != hash;
 
@@ -198,7 +203,7 @@ namespace MicroTvm.Build.Tasks
         }
 
         private List<string> SourceArguments(Unit unit, List<string> commonArguments) =>
-            new List<string>(commonArguments) { "-MMD", "-MP", "-MF", unit.DependencyFile, "-c", unit.Source, "-o", unit.ObjectFile };
+            new List<string>(commonArguments.Concat(unit.AdditionalArguments)) { "-MMD", "-MP", "-MF", unit.DependencyFile, "-c", unit.Source, "-o", unit.ObjectFile };
 
         /// <summary>compile_commands.json (clang.llvm.org/docs/JSONCompilationDatabase.html) from the same command lines.</summary>
         private string CompilationDatabase(List<Unit> units, List<string> commonArguments)
