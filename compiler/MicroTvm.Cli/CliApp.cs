@@ -27,6 +27,7 @@ public static class CliApp
         RunCommand.Create(console),
         CompileCommand.Create(console),
         RpcTableCommand.Create(console),
+        TuneCommand.Create(console),
     };
 }
 
@@ -72,13 +73,23 @@ public sealed class CliConsole
         }
     }
 
-    private void WriteDiagnostic(string? diagnosticsFile, string code, string? file, string message)
+    /// <summary>Prints "file: warning MTVMxxxx: message" and, with <paramref name="diagnosticsFile"/>, writes it there
+    /// as a JSON line with "severity": "warning".</summary>
+    public void Warn(CompilerWarning warning, string? diagnosticsFile)
+    {
+        Error.WriteLine(warning.ToString());
+        WriteDiagnostic(diagnosticsFile, warning.Code, warning.File, warning.Message, "warning");
+    }
+
+    private void WriteDiagnostic(string? diagnosticsFile, string code, string? file, string message, string? severity = null)
     {
         if (diagnosticsFile is null)
             return;
         try
         {
-            string line = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string?> { ["code"] = code, ["file"] = file, ["message"] = message });
+            var fields = new Dictionary<string, string?> { ["code"] = code, ["file"] = file, ["message"] = message };
+            if (severity is not null) fields["severity"] = severity;
+            string line = System.Text.Json.JsonSerializer.Serialize(fields);
             File.AppendAllText(diagnosticsFile, line + "\n");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -13,6 +13,9 @@ public sealed record DeviceModel(string Name, int WorkspaceBytes, int OperatorCo
 
 public sealed record DeviceRun(int Status, ulong Ticks);
 
+/// <summary>A TIME_MODEL answer: runs, minimum, maximum and total ticks (of the DWT cycle counter when <paramref name="Cycles"/>).</summary>
+public sealed record DeviceTiming(int Runs, ulong Min, ulong Max, ulong Total, bool Cycles);
+
 /// <param name="WorkspaceBytes">All models' workspaces.</param>
 /// <param name="StackHighWater">Bytes of the painted stack ever used.</param>
 /// <param name="ServerBufferBytes">The server's two frame buffers.</param>
@@ -127,6 +130,20 @@ public sealed class DeviceClient : IDisposable
         return runs;
     }
 
+    /// <summary>Runs the model <paramref name="repeats"/> times on the device in one call (TIME_MODEL, 0x08) and returns
+    /// the minimum, maximum and total time in ticks of the board timer or, with <paramref name="cycles"/>, of the DWT
+    /// cycle counter. MTVM4110: the firmware predates the call; MTVM4111: no cycle counter in this build.</summary>
+    public DeviceTiming TimeModel(int model, int repeats, bool cycles = false)
+    {
+        if (repeats is < 1 or > ushort.MaxValue) throw new ArgumentOutOfRangeException(nameof(repeats));
+        var r = Call(0x08, new[] { (byte)model, (byte)repeats, (byte)(repeats >> 8), (byte)(cycles ? 1 : 0) }, allowStatus: cycles ? 6 : 1);
+        if (r.Length < 26)
+            throw Error(cycles && r.Length == 0 ? DeviceErrors.NoCycleCounter : DeviceErrors.NoTimeCall,
+                cycles ? "the firmware has no DWT cycle counter (its board does not define MICROTVM_BOARD_HAS_DWT) or does not know the TIME_MODEL call"
+                    : "the firmware does not know the TIME_MODEL call (0x08): rebuild it with this SDK");
+        return new DeviceTiming(BitConverter.ToUInt16(r, 0), BitConverter.ToUInt64(r, 2), BitConverter.ToUInt64(r, 10), BitConverter.ToUInt64(r, 18), cycles);
+    }
+
     public byte[] ReadOutput(int model, int output, int bytes)
     {
         var data = new byte[bytes];
@@ -167,7 +184,7 @@ public sealed class DeviceClient : IDisposable
         return new DeviceMemory(U32(r, 0), U32(r, 4), U32(r, 8), U32(r, 12), U32(r, 16), U32(r, 20));
     }
 
-    private static readonly string[] StatusNames = { "ok", "unknown call", "bad argument", "bad CRC", "run failed", "not a profiling build" };
+    private static readonly string[] StatusNames = { "ok", "unknown call", "bad argument", "bad CRC", "run failed", "not a profiling build", "no cycle counter" };
 
     /// <summary>One request, its answer's data (after call and status bytes).</summary>
     public byte[] Call(byte call, ReadOnlySpan<byte> arguments, int allowStatus = -1)

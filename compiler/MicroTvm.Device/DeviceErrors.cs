@@ -32,4 +32,10 @@ public static class DeviceErrors
 
     /// <summary>An input file's size differs from the model input's.</summary>
     public const string InputSize = "MTVM4109";
+
+    /// <summary>The firmware does not know the TIME_MODEL call (built with an older SDK).</summary>
+    public const string NoTimeCall = "MTVM4110";
+
+    /// <summary>DWT cycles were asked of a firmware whose board has no cycle counter.</summary>
+    public const string NoCycleCounter = "MTVM4111";
 }

@@ -232,6 +232,82 @@ static uint8_t call_operator_times(const uint8_t *request, size_t length, uint8_
     return MICROTVM_RPC_OK;
 }
 
+/* The DWT cycle counter (Armv7-M/Armv8-M mainline; boards whose core has one define MICROTVM_BOARD_HAS_DWT). */
+#ifdef MICROTVM_BOARD_HAS_DWT
+#define DEMCR (*(volatile uint32_t *)0xE000EDFCu)
+#define DWT_CTRL (*(volatile uint32_t *)0xE0001000u)
+#define DWT_CYCCNT (*(volatile uint32_t *)0xE0001004u)
+static uint64_t cycles_now(void)
+{
+    static uint32_t last;
+    static uint64_t high;
+    uint32_t now = DWT_CYCCNT;
+    if (now < last) {
+        high += 1ull << 32;
+    }
+    last = now;
+    return high | now;
+}
+#endif
+
+/* TIME_MODEL(model, repeats u16, clock u8: 0 the board timer, 1 DWT cycles): runs the model `repeats` times and
+ * answers runs (u16), then the minimum, maximum and total time (u64 each) in the clock's ticks. The tuner's call: one
+ * answer for any number of runs, the minimum being its figure (docs/tuning.md). */
+static uint8_t call_time_model(const uint8_t *request, size_t length, uint8_t *out, size_t capacity, size_t *written)
+{
+    const microtvm_rpc_model *m = model_at(request, length);
+    if (m == NULL || length < 4u || capacity < 26u) {
+        return MICROTVM_RPC_BAD_ARGUMENT;
+    }
+    uint32_t repeats = (uint32_t)request[1] | ((uint32_t)request[2] << 8);
+    uint8_t clock = request[3];
+    if (repeats == 0u || clock > 1u) {
+        return MICROTVM_RPC_BAD_ARGUMENT;
+    }
+#ifdef MICROTVM_BOARD_HAS_DWT
+    if (clock == 1u) {
+        DEMCR |= 1u << 24;    /* TRCENA */
+        DWT_CTRL |= 1u;       /* CYCCNTENA */
+    }
+#else
+    if (clock == 1u) {
+        return MICROTVM_RPC_NO_CYCLE_COUNTER;
+    }
+#endif
+    uint64_t least = UINT64_MAX, most = 0, total = 0;
+    for (uint32_t i = 0; i < repeats; i++) {
+        if (m->prepare != NULL) {
+            m->prepare();
+        }
+        traced_operators = 0;
+#ifdef MICROTVM_BOARD_HAS_DWT
+        uint64_t start = clock == 1u ? cycles_now() : microtvm_timer_now();
+        trace_last = start;
+        int result = m->run();
+        uint64_t ticks = (clock == 1u ? cycles_now() : microtvm_timer_now()) - start;
+#else
+        uint64_t start = microtvm_timer_now();
+        trace_last = start;
+        int result = m->run();
+        uint64_t ticks = microtvm_timer_now() - start;
+#endif
+        if (result != 0) {
+            return MICROTVM_RPC_RUN_FAILED;
+        }
+        least = ticks < least ? ticks : least;
+        most = ticks > most ? ticks : most;
+        total += ticks;
+    }
+    put_u16(out, repeats);
+    const uint64_t values[3] = { least, most, total };
+    for (int k = 0; k < 3; k++) {
+        put_u32(out + 2 + 8 * k, (uint32_t)values[k]);
+        put_u32(out + 6 + 8 * k, (uint32_t)(values[k] >> 32));
+    }
+    *written = 26u;
+    return MICROTVM_RPC_OK;
+}
+
 extern uint32_t __data_start[], __data_end[], __bss_start[], __bss_end[], __stack_top[];
 #define STACK_PAINT 0x5AA5C33Cu
 
@@ -280,6 +356,7 @@ static const microtvm_rpc_handler calls[] = {
     [MICROTVM_RPC_READ_OUTPUT] = call_read_output,
     [MICROTVM_RPC_OPERATOR_TIMES] = call_operator_times,
     [MICROTVM_RPC_MEMORY] = call_memory,
+    [MICROTVM_RPC_TIME_MODEL] = call_time_model,
 };
 
 static void send_response(uint16_t sequence, uint8_t call, uint8_t status, size_t data_length)

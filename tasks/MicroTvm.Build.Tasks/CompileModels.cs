@@ -57,6 +57,7 @@ namespace MicroTvm.Build.Tasks
             string name = model.GetMetadata("ModelName");
             string target = model.GetMetadata("ModelTarget");
             bool ioInWorkspace = string.Equals(model.GetMetadata("ModelIoInWorkspace"), "true", StringComparison.OrdinalIgnoreCase);
+            string tuningLog = model.GetMetadata("ModelTuningLog");
             string directory = model.GetMetadata("OutputDirectory");
             string stamp = model.GetMetadata("StampFile");
             string shown = PathUtil.RelativeInside(ProjectDirectory, path) ?? path;
@@ -67,8 +68,8 @@ namespace MicroTvm.Build.Tasks
                 shown, target, PathUtil.RelativeInside(ProjectDirectory, directory) ?? directory, useCli ? "microtvm tool" : "in-process");
 
             bool compiled = useCli
-                ? CompileWithCli(path, target, name, ioInWorkspace, directory)
-                : CompileInProcess(path, target, name, ioInWorkspace, directory);
+                ? CompileWithCli(path, target, name, ioInWorkspace, tuningLog, directory)
+                : CompileInProcess(path, target, name, ioInWorkspace, tuningLog, directory);
             if (!compiled)
             {
                 // No stale C of an earlier version stays to be compiled or included by mistake.
@@ -86,16 +87,21 @@ namespace MicroTvm.Build.Tasks
 #if NETSTANDARD
         private const bool CanRunInProcess = false;
 
-        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string directory) => false;
+        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string tuningLog, string directory) => false;
 #else
         private const bool CanRunInProcess = true;
 
-        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string directory)
+        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string tuningLog, string directory)
         {
             try
             {
                 var graph = MicroTvm.Compiler.Tflite.TfliteImporter.Load(path);
-                var generated = MicroTvm.Compiler.Codegen.ModelCompiler.Compile(graph, new MicroTvm.Compiler.Codegen.CompileOptions(target, name, IoInWorkspace: ioInWorkspace));
+                var log = tuningLog.Length > 0 ? MicroTvm.Compiler.Tuning.TuningLog.Load(tuningLog) : null;
+                var generated = MicroTvm.Compiler.Codegen.ModelCompiler.Compile(graph, new MicroTvm.Compiler.Codegen.CompileOptions(target, name, IoInWorkspace: ioInWorkspace, Tuning: log));
+                foreach (var warning in generated.Warnings)
+                {
+                    LogCompilerWarning(warning.Code, warning.File ?? path, warning.Message);
+                }
                 generated.WriteTo(directory);
                 return true;
             }
@@ -116,7 +122,7 @@ namespace MicroTvm.Build.Tasks
         }
 #endif
 
-        private bool CompileWithCli(string path, string target, string name, bool ioInWorkspace, string directory)
+        private bool CompileWithCli(string path, string target, string name, bool ioInWorkspace, string tuningLog, string directory)
         {
             if (string.IsNullOrEmpty(CliAssembly) || !File.Exists(CliAssembly))
             {
@@ -133,6 +139,11 @@ namespace MicroTvm.Build.Tasks
             if (ioInWorkspace)
             {
                 arguments.Add("--io-in-workspace");
+            }
+            if (tuningLog.Length > 0)
+            {
+                arguments.Add("--tuning-log");
+                arguments.Add(tuningLog);
             }
             string host = string.IsNullOrEmpty(DotNetHost) ? "dotnet" : DotNetHost!;
             Log.LogCommandLine(MessageImportance.Low, host + " " + ProcessRunner.JoinArguments(arguments));
@@ -151,13 +162,18 @@ namespace MicroTvm.Build.Tasks
             {
                 return false;
             }
+            var diagnostics = File.Exists(diagnosticsFile) ? CompilerDiagnostics.Parse(File.ReadAllText(diagnosticsFile)) : new List<CompilerDiagnostic>();
+            File.Delete(diagnosticsFile);
+            foreach (var warning in diagnostics.Where(d => d.IsWarning))
+            {
+                LogCompilerWarning(warning.Code, warning.File ?? path, warning.Message);
+            }
+            diagnostics.RemoveAll(d => d.IsWarning);
             if (result.ExitCode == 0)
             {
                 Log.LogMessage(MessageImportance.Low, "{0}", result.Output.Trim());
                 return true;
             }
-            var diagnostics = File.Exists(diagnosticsFile) ? CompilerDiagnostics.Parse(File.ReadAllText(diagnosticsFile)) : new List<CompilerDiagnostic>();
-            File.Delete(diagnosticsFile);
             foreach (var diagnostic in diagnostics)
             {
                 LogCompilerError(diagnostic.Code, diagnostic.File ?? path, diagnostic.Message);
@@ -174,6 +190,10 @@ namespace MicroTvm.Build.Tasks
         /// <summary>One format for both ways of running the compiler: its code, the model file, its message
         /// (which names the operator index and kind when the problem belongs to an operator). Names from the model
         /// inside the message keep their control characters escaped: one error is one line.</summary>
+        private void LogCompilerWarning(string code, string file, string message) =>
+            Log.LogWarning(null, code, ErrorCodes.HelpLink, Path.GetFullPath(Path.Combine(ProjectDirectory, file)), 0, 0, 0, 0, "{0}",
+                CompilerDiagnostics.EscapeControlCharacters(message));
+
         private void LogCompilerError(string code, string file, string message) =>
             Log.LogError(null, code, ErrorCodes.HelpLink, Path.GetFullPath(Path.Combine(ProjectDirectory, file)), 0, 0, 0, 0, "{0}",
                 CompilerDiagnostics.EscapeControlCharacters(message));

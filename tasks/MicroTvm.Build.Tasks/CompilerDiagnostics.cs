@@ -8,12 +8,16 @@ namespace MicroTvm.Build.Tasks
     /// <summary>An error of the microtvm tool, read from its <c>--diagnostics-file</c>.</summary>
     internal sealed class CompilerDiagnostic
     {
-        public CompilerDiagnostic(string code, string? file, string message)
+        public CompilerDiagnostic(string code, string? file, string message, bool isWarning = false)
         {
             Code = code;
             File = file;
             Message = message;
+            IsWarning = isWarning;
         }
+
+        /// <summary>"severity": "warning" (a stale tuning log …): compilation went on.</summary>
+        public bool IsWarning { get; }
 
         public string Code { get; }
         public string? File { get; }
@@ -38,7 +42,8 @@ namespace MicroTvm.Build.Tasks
                     && fields.TryGetValue("message", out var message) && message != null)
                 {
                     fields.TryGetValue("file", out var file);
-                    diagnostics.Add(new CompilerDiagnostic(code, file, message));
+                    fields.TryGetValue("severity", out var severity);
+                    diagnostics.Add(new CompilerDiagnostic(code, file, message, severity == "warning"));
                 }
             }
             return diagnostics;

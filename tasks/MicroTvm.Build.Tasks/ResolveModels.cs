@@ -24,6 +24,9 @@ namespace MicroTvm.Build.Tasks
 
         public string? Board { get; set; }
 
+        /// <summary>The project-wide tuning log (<c>MicroTvmTuningLog</c>), for models without TuningLog metadata.</summary>
+        public string? TuningLog { get; set; }
+
         /// <summary>Generated files go to OutputDirectory/&lt;name&gt;.{c,h,json}: one folder for all models, so the
         /// include path (part of every C source's command line) does not change when a model is added or renamed.</summary>
         [Required]
@@ -147,6 +150,17 @@ namespace MicroTvm.Build.Tasks
                 return null;
             }
 
+            // The tuning log is an input of the model's compilation (docs/tuning.md); relative to the project folder.
+            string log = model.GetMetadata("TuningLog").Trim();
+            if (log.Length == 0)
+            {
+                log = (TuningLog ?? "").Trim();
+            }
+            if (log.Length > 0)
+            {
+                log = Path.GetFullPath(Path.Combine(ProjectDirectory, log));
+            }
+
             string directory = PathUtil.EnsureTrailingSeparator(OutputDirectory);
             var item = PathUtil.Item(path);
             PathUtil.SetLiteral(item, "ModelName", name);
@@ -159,9 +173,15 @@ namespace MicroTvm.Build.Tasks
             PathUtil.SetLiteral(item, "MetadataFile", directory + name + ".json");
             PathUtil.SetLiteral(item, "OptionsFile", directory + name + ".options");
             PathUtil.SetLiteral(item, "StampFile", directory + name + ".stamp");
-            item.SetMetadata("Options", "name=" + name + ";target=" + target.ToLowerInvariant() + ";executor=aot" + (ioInWorkspace ? ";io-in-workspace" : ""));
+            PathUtil.SetLiteral(item, "ModelTuningLog", log);
+            item.SetMetadata("Options", "name=" + name + ";target=" + target.ToLowerInvariant() + ";executor=aot" + (ioInWorkspace ? ";io-in-workspace" : "")
+                + (log.Length > 0 ? ";tuning-log=" + EscapeOption(log) : ""));
             return item;
         }
+
+        /// <summary>A path inside the Options text, which MSBuild splits at ';' and expands at '%', '$' and '@'.</summary>
+        private static string EscapeOption(string path) =>
+            path.Replace("%", "%25").Replace(";", "%3B").Replace("$", "%24").Replace("@", "%40").Replace("'", "%27");
 
         /// <summary>The header a model named <paramref name="name"/> would clash with (compared without case, as
         /// Windows and macOS file systems do), or null.</summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using MicroTvm.Compiler.Codegen;
 using MicroTvm.Compiler.Diagnostics;
 using MicroTvm.Compiler.Tflite;
+using MicroTvm.Compiler.Tuning;
 
 namespace MicroTvm.Cli.Commands;
 
@@ -31,9 +32,13 @@ public static class CompileCommand
         {
             Description = "Also write each error as a line of JSON ({\"code\", \"file\", \"message\"}) to this file, for build tools.",
         };
+        var tuningLog = new Option<string?>("--tuning-log")
+        {
+            Description = "A tuning log (microtvm tune, docs/tuning.md): each operator whose signature it lists gets the logged schedule.",
+        };
         var command = new Command("compile", "Compile the model to C: an ahead-of-time entry point, a static memory plan and weights as const data.")
         {
-            model, target, name, outputDirectory, portable, ioInWorkspace, diagnostics,
+            model, target, name, outputDirectory, portable, ioInWorkspace, diagnostics, tuningLog,
         };
         command.SetAction(parse =>
         {
@@ -41,7 +46,9 @@ public static class CompileCommand
             return console.Guard(path, () =>
             {
                 var graph = TfliteImporter.Load(path);
-                var generated = ModelCompiler.Compile(graph, new CompileOptions(parse.GetValue(target)!, parse.GetValue(name), parse.GetValue(portable), parse.GetValue(ioInWorkspace)));
+                var log = parse.GetValue(tuningLog) is { Length: > 0 } logPath ? TuningLog.Load(logPath) : null;
+                var generated = ModelCompiler.Compile(graph, new CompileOptions(parse.GetValue(target)!, parse.GetValue(name), parse.GetValue(portable), parse.GetValue(ioInWorkspace), log));
+                foreach (var warning in generated.Warnings) console.Warn(warning, parse.GetValue(diagnostics));
                 string directory = parse.GetValue(outputDirectory)!;
                 try
                 {

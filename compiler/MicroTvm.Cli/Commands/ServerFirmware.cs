@@ -48,13 +48,23 @@ public static class ServerFirmware
 
         Directory.CreateDirectory(dir);
         File.WriteAllBytes(Path.Combine(dir, "model.tflite"), model);
+        return Build(dir, board, profile, $"""<MicroModel Include="model.tflite" Name="{name}" IoInWorkspace="{(ioInWorkspace ? "true" : "false")}" />""", sdkRoot, log);
+    }
+
+    /// <summary>Writes and builds (Release) an RPC server project in <paramref name="dir"/> whose ItemGroup holds
+    /// <paramref name="items"/> (MicroModel items, or Compile and MicroTvmRpcModel items of models compiled outside it).
+    /// A build error (MTVM4108) carries the build's error lines.</summary>
+    public static LaunchInfo Build(string dir, string board, bool profile, string items, string sdkRoot, TextWriter log)
+    {
+        string launchFile = Path.Combine(dir, "launch.txt");
+        File.Delete(launchFile);
         File.WriteAllText(Path.Combine(dir, "main.c"), "#include \"microtvm/rpc.h\"\n\nint main(void)\n{\n    microtvm_rpc_serve();\n}\n");
         File.WriteAllText(Path.Combine(dir, "NuGet.config"),
             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n  <packageSources>\n    <clear />\n  </packageSources>\n</configuration>\n");
         string sdk = Path.GetFullPath(sdkRoot);
         File.WriteAllText(Path.Combine(dir, "server.csproj"), $"""
             <Project>
-              <!-- Written by microtvm run with a board: an RPC server firmware for one model. -->
+              <!-- Written by microtvm (run with a board, tune): an RPC server firmware. -->
               <Import Project="{sdk}/Sdk/Sdk.props" />
               <PropertyGroup>
                 <Board>{board}</Board>
@@ -62,7 +72,7 @@ public static class ServerFirmware
                 <MicroTvmRpcProfile>{(profile ? "true" : "false")}</MicroTvmRpcProfile>
               </PropertyGroup>
               <ItemGroup>
-                <MicroModel Include="model.tflite" Name="{name}" IoInWorkspace="{(ioInWorkspace ? "true" : "false")}" />
+                {items}
               </ItemGroup>
               <Import Project="{sdk}/Sdk/Sdk.targets" />
               <PropertyGroup>

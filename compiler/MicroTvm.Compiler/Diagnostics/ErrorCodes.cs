@@ -89,4 +89,10 @@ public static class ErrorCodes
 
     /// <summary>A tuning log file cannot be read.</summary>
     public const string TuningLogUnreadable = "MTVM5005";
+
+    /// <summary>microtvm tune was given an argument it cannot use (budget or repeats below 1, a board with no CPU).</summary>
+    public const string TuneArgument = "MTVM5010";
+
+    /// <summary>A tuning candidate's output on the device differs from the reference evaluator (a code-generation bug).</summary>
+    public const string TuneCandidateDiffers = "MTVM5011";
 }

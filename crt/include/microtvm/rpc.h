@@ -41,6 +41,7 @@ enum microtvm_rpc_call {
     MICROTVM_RPC_READ_OUTPUT = 0x05,
     MICROTVM_RPC_OPERATOR_TIMES = 0x06,
     MICROTVM_RPC_MEMORY = 0x07,
+    MICROTVM_RPC_TIME_MODEL = 0x08,  /* tuning: run a model N times, answer min/max/total time */
     MICROTVM_RPC_FRAME_ERROR = 0xFF /* response only: the request frame was damaged */
 };
 
@@ -50,7 +51,8 @@ enum microtvm_rpc_status {
     MICROTVM_RPC_BAD_ARGUMENT = 2,   /* index or byte range outside the model's tensors, short request */
     MICROTVM_RPC_BAD_CRC = 3,        /* with MICROTVM_RPC_FRAME_ERROR */
     MICROTVM_RPC_RUN_FAILED = 4,     /* <model>_run returned non-zero */
-    MICROTVM_RPC_NOT_PROFILED = 5    /* no per-operator times: the image was built without MICROTVM_TRACE */
+    MICROTVM_RPC_NOT_PROFILED = 5,   /* no per-operator times: the image was built without MICROTVM_TRACE */
+    MICROTVM_RPC_NO_CYCLE_COUNTER = 6 /* TIME_MODEL asked for DWT cycles on a build without MICROTVM_BOARD_HAS_DWT */
 };
 
 /* ---- framing (rpc_frame.c; also compiled for the host by the fuzz test) ---- */

@@ -1,0 +1,236 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Diagnostics;
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Reference;
+using MicroTvm.Compiler.Tflite;
+using MicroTvm.Compiler.Tuning;
+using MicroTvm.Device;
+
+namespace MicroTvm.Cli.Commands;
+
+public sealed record TuneOptions(string Model, string Board, string? Cpu, string Output, int Budget, int Repeats, string? Sdk, string? Cache, double TimeoutSeconds, int Seed);
+
+/// <summary>
+/// <c>microtvm tune model.tflite --board B -o log.json</c> (docs/tuning.md): every distinct operator signature of the
+/// model gets its schedule space (exhaustive up to --budget schedules, else the default and a seeded sample); each
+/// candidate is compiled as a one-operator model by the same compiler path a build with a log takes, all candidates go
+/// into one RPC server firmware (split in halves while it does not link), and the host times each on the device with
+/// TIME_MODEL (no reflash per trial), checks its output against the reference evaluator bit for bit, and writes the
+/// fastest schedule per signature (ties: the default) into the log.
+/// </summary>
+public static class TuneCommand
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static Command Create(CliConsole console)
+    {
+        var model = new Argument<string>("model") { Description = "The .tflite model file." };
+        var board = new Option<string>("--board") { Description = "The board to measure on (emulated boards run in QEMU).", Required = true };
+        var cpu = new Option<string?>("--cpu") { Description = "The CPU (default: the board's)." };
+        var output = new Option<string>("--output", "-o") { Description = "The tuning log to write (entries of other signatures in it are kept).", Required = true };
+        var budget = new Option<int>("--budget") { Description = "Most schedules measured per operator signature (exhaustive below it).", DefaultValueFactory = _ => 16 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed runs per candidate after one warm-up run; the minimum counts.", DefaultValueFactory = _ => 3 };
+        var sdk = new Option<string?>("--sdk") { Description = "The unpacked MicroTvm.Sdk (default: MICROTVM_SDK, or the SDK this tool is packed in)." };
+        var cache = new Option<string?>("--cache") { Description = "Folder for the tuning firmware projects." };
+        var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for each device answer.", DefaultValueFactory = _ => 30 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the candidates' random inputs and of the sampled schedules.", DefaultValueFactory = _ => 1 };
+        var command = new Command("tune", "Measure each operator's schedules on the board and write the fastest into a tuning log.")
+        {
+            model, board, cpu, output, budget, repeats, sdk, cache, timeout, seed,
+        };
+        command.SetAction(parse => console.Guard(parse.GetValue(model), () => Run(console, new TuneOptions(parse.GetValue(model)!, parse.GetValue(board)!, parse.GetValue(cpu),
+            parse.GetValue(output)!, parse.GetValue(budget), parse.GetValue(repeats), parse.GetValue(sdk), parse.GetValue(cache), parse.GetValue(timeout), parse.GetValue(seed)))));
+        return command;
+    }
+
+    private sealed record Candidate(int Task, Schedule Schedule, GeneratedModel Model, string Key);
+
+    private sealed record Measured(Candidate Candidate, double Cost);
+
+    public static int Run(CliConsole console, TuneOptions o)
+    {
+        var log = console.Output;
+        if (o.Budget < 1 || o.Repeats < 1)
+            throw new CompilerException(ErrorCodes.TuneArgument, "--budget and --repeats must be at least 1") { File = o.Model };
+        var wall = Stopwatch.StartNew();
+        string sdk = o.Sdk ?? Environment.GetEnvironmentVariable("MICROTVM_SDK") ?? Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", ".."));
+        string cache = o.Cache ?? Environment.GetEnvironmentVariable("MICROTVM_CACHE")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "microtvm", "tune");
+        string cpu = o.Cpu ?? BoardCpu(sdk, o.Board, o.Model);
+        TuningLog existing = File.Exists(o.Output) ? TuningLog.Load(o.Output) : new TuningLog(Array.Empty<TuningEntry>());
+
+        var graph = TfliteImporter.Load(o.Model);
+        var tasks = TuningTasks.Of(graph, cpu);
+        if (tasks.Count == 0)
+        {
+            log.WriteLine($"{o.Model}: no operator has more than one schedule on {cpu}; the log is unchanged");
+            return 0;
+        }
+
+        // Candidates: the space, or the default and a seeded sample of it; identical code is measured once.
+        var random = new Random(o.Seed);
+        var candidates = new List<Candidate>();
+        var spaceSizes = new int[tasks.Count];
+        var inputs = new List<byte[]>[tasks.Count];
+        var expected = new byte[tasks.Count][];
+        for (int t = 0; t < tasks.Count; t++)
+        {
+            var task = tasks[t];
+            spaceSizes[t] = task.Schedules.Count;
+            var chosen = task.Schedules.Count <= o.Budget ? task.Schedules
+                : task.Schedules.Take(1).Concat(task.Schedules.Skip(1).OrderBy(_ => random.Next()).Take(o.Budget - 1)).ToList();
+            var seen = new HashSet<string>();
+            foreach (var schedule in chosen)
+            {
+                string name = $"t{t}_c{candidates.Count}";
+                var generated = ModelCompiler.Compile(task.Operator, task.Options(cpu, name, schedule));
+                string key = generated.Files[generated.SourceFile].Replace(name, "NAME", StringComparison.Ordinal);
+                if (seen.Add(key)) candidates.Add(new Candidate(t, schedule, generated, key));
+            }
+
+            inputs[t] = task.Operator.Inputs.Select(tensor => RandomBytes(tensor, random)).ToList();
+            expected[t] = ReferenceEvaluator.Run(task.Operator, inputs[t])[task.Operator.Outputs[0]];
+        }
+
+        log.WriteLine($"tuning {Path.GetFileName(o.Model)} on {o.Board} ({cpu}): {tasks.Count} operator signatures ({tasks.Sum(t => t.Occurrences)} operators), {candidates.Count} distinct candidates (budget {o.Budget} per signature, {o.Repeats} timed runs each)");
+
+        var results = new List<Measured>();
+        foreach (var batch in Batches(candidates, o, sdk, cache, log))
+            results.AddRange(Measure(batch.Candidates, batch.Launch, inputs, expected, tasks, o, results.Count, candidates.Count, log));
+
+        var entries = new List<TuningEntry>();
+        var rows = new List<string[]>();
+        string unit = "instructions";
+        for (int t = 0; t < tasks.Count; t++)
+        {
+            var mine = results.Where(r => r.Candidate.Task == t).ToList();
+            var byDefault = mine.First(r => r.Candidate.Schedule.Equals(tasks[t].Default) || r.Candidate.Key == mine[0].Candidate.Key);
+            var best = mine.OrderBy(r => r.Cost).ThenBy(r => r == byDefault ? 0 : 1).First();
+            if (best.Cost >= byDefault.Cost) best = byDefault;
+            long Weights(Candidate c) => c.Model.Metadata.WeightsBytes;
+            entries.Add(new TuningEntry(tasks[t].Signature, best.Candidate.Schedule,
+                new TuningMeasurement(o.Board, unit, best.Cost, byDefault.Cost, mine.Count, spaceSizes[t], o.Repeats, Weights(best.Candidate), Weights(byDefault.Candidate))));
+            rows.Add(new[]
+            {
+                t.ToString(Inv), tasks[t].Operator.Nodes[0].Kind.TfliteName(), tasks[t].Occurrences.ToString(Inv), N(byDefault.Cost), N(best.Cost),
+                ((1 - best.Cost / byDefault.Cost) * 100).ToString("0.0", Inv) + "%", best.Candidate.Schedule.ToString(),
+            });
+        }
+
+        var written = existing.With(entries);
+        RunCommand.Write(Path.GetDirectoryName(Path.GetFullPath(o.Output))!, new[] { (Path.GetFileName(o.Output), Encoding.UTF8.GetBytes(written.ToJson())) });
+        log.WriteLine();
+        var table = new TextTable("signature", "operator", "uses", "default", "tuned", "saved", "schedule");
+        foreach (var row in rows) table.Add(row);
+        table.Write(log, new[] { 0, 2, 3, 4, 5 });
+        double before = entries.Sum(e => e.Measured!.DefaultCost * tasks.First(t => t.Signature == e.Signature).Occurrences);
+        double after = entries.Sum(e => e.Measured!.Cost * tasks.First(t => t.Signature == e.Signature).Occurrences);
+        log.WriteLine($"tuned operators: {N(after)} {unit} against {N(before)} by default ({(1 - after / before) * 100:0.0}% fewer), in {wall.Elapsed.TotalSeconds:0} s; log: {o.Output}");
+        return 0;
+    }
+
+    private static string N(double v) => v.ToString("N0", Inv);
+
+    private static byte[] RandomBytes(Tensor tensor, Random random)
+    {
+        var bytes = new byte[tensor.ByteSize];
+        if (tensor.Type == ElementType.Float32)
+            for (int i = 0; i < bytes.Length / 4; i++) BitConverter.TryWriteBytes(bytes.AsSpan(4 * i), (float)(random.NextDouble() * 2 - 1));
+        else random.NextBytes(bytes);
+        return bytes;
+    }
+
+    /// <summary>The board's CPU from its board.props in the SDK.</summary>
+    private static string BoardCpu(string sdk, string board, string model)
+    {
+        string props = Path.Combine(sdk, "boards", board, "board.props");
+        if (File.Exists(props) && Regex.Match(File.ReadAllText(props), @"<MicroTvmCpu[^>]*>\s*([\w-]+)\s*</MicroTvmCpu>") is { Success: true } m) return m.Groups[1].Value;
+        throw new CompilerException(ErrorCodes.TuneArgument, $"no board '{board}' with a CPU in the SDK at '{sdk}' ({props}); give --board of the catalog, --cpu, or --sdk") { File = model };
+    }
+
+    /// <summary>Firmware images holding all candidates: one if it links, else halves, recursively (as many as fit).</summary>
+    private static IEnumerable<(List<Candidate> Candidates, LaunchInfo Launch)> Batches(List<Candidate> candidates, TuneOptions o, string sdk, string cache, TextWriter log)
+    {
+        var pending = new Stack<List<Candidate>>();
+        // The server's model index is one byte.
+        foreach (var chunk in candidates.Chunk(250).Reverse()) pending.Push(chunk.ToList());
+        while (pending.Count > 0)
+        {
+            var batch = pending.Pop();
+            LaunchInfo? launch = null;
+            try
+            {
+                launch = Firmware(batch, o, sdk, cache, log);
+            }
+            catch (CompilerException e) when (e.Code == DeviceErrors.BuildFailed && e.Message.Contains("overflowed", StringComparison.Ordinal) && batch.Count > 1)
+            {
+                log.WriteLine($"{batch.Count} candidates do not fit the board's memory: two firmware images of {batch.Count / 2} and {batch.Count - batch.Count / 2}");
+                pending.Push(batch.Skip(batch.Count / 2).ToList());
+                pending.Push(batch.Take(batch.Count / 2).ToList());
+            }
+
+            if (launch is not null) yield return (batch, launch);
+        }
+    }
+
+    private static LaunchInfo Firmware(List<Candidate> batch, TuneOptions o, string sdk, string cache, TextWriter log)
+    {
+        var hash = new StringBuilder(o.Board);
+        foreach (var c in batch) hash.Append('|').Append(c.Model.Name).Append('|').Append(c.Model.Files[c.Model.SourceFile]);
+        foreach (var f in new[] { Path.Combine(sdk, "crt", "rpc", "rpc_server.c"), Path.Combine(sdk, "Sdk", "Sdk.props") })
+            hash.Append('|').Append(File.Exists(f) ? File.GetLastWriteTimeUtc(f).Ticks : 0);
+        string key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(hash.ToString())))[..16].ToLowerInvariant();
+        string dir = Path.Combine(cache, $"tune-{o.Board}-{key}");
+        string launchFile = Path.Combine(dir, "launch.txt");
+        if (File.Exists(launchFile) && LaunchInfo.Read(launchFile, dir) is { } cached && File.Exists(cached.Elf))
+        {
+            log.WriteLine($"tuning firmware (cached): {cached.Elf}");
+            return cached;
+        }
+
+        string candidates = Path.Combine(dir, "candidates");
+        Directory.CreateDirectory(candidates);
+        foreach (var c in batch) c.Model.WriteTo(candidates);
+        return ServerFirmware.Build(dir, o.Board, profile: false,
+            """<Compile Include="candidates/*.c" /><IncludeDirectory Include="candidates" /><MicroTvmRpcModel Include="candidates/*.json" />""", sdk, log);
+    }
+
+    private static List<Measured> Measure(List<Candidate> batch, LaunchInfo launch, List<byte[]>[] inputs, byte[][] expected, IReadOnlyList<TuningTask> tasks,
+        TuneOptions o, int done, int total, TextWriter log)
+    {
+        if (string.IsNullOrEmpty(launch.Emulator))
+            throw new CompilerException(DeviceErrors.NoTransport, $"board '{o.Board}' is real hardware: tuning drives emulated boards only for now (docs/tuning.md)") { File = o.Model };
+        var timeout = TimeSpan.FromSeconds(o.TimeoutSeconds);
+        using var session = EmulatorSession.Start(launch.Emulator, launch.EmulatorArguments, launch.RpcEmulatorArguments, launch.Elf, timeout);
+        var client = session.Client;
+        var info = client.Hello();
+        // The rpc-table lists the candidates by name; match by name, not position.
+        var index = Enumerable.Range(0, info.ModelCount).ToDictionary(k => client.DescribeModel(k).Name, k => k);
+        var results = new List<Measured>();
+        var best = new Dictionary<int, double>();
+        foreach (var c in batch)
+        {
+            int k = index.TryGetValue(c.Model.Name, out var found) ? found
+                : throw new CompilerException(DeviceErrors.Handshake, $"the tuning firmware does not serve candidate {c.Model.Name}") { File = launch.Project };
+            for (int i = 0; i < inputs[c.Task].Count; i++) client.WriteInput(k, i, inputs[c.Task][i]);
+            client.TimeModel(k, 1); // warm-up (caches on real boards)
+            var timing = client.TimeModel(k, o.Repeats);
+            double cost = timing.Min * 1e9 / info.TimerHz;
+            var output = client.ReadOutput(k, 0, expected[c.Task].Length);
+            if (!output.AsSpan().SequenceEqual(expected[c.Task]))
+                throw new CompilerException(ErrorCodes.TuneCandidateDiffers,
+                    $"candidate '{c.Schedule}' of {tasks[c.Task].Operator.Nodes[0]} ({tasks[c.Task].Signature}) gives outputs that differ from the reference evaluator on the device: a code-generation bug, please report it") { File = o.Model };
+            results.Add(new Measured(c, cost));
+            best[c.Task] = Math.Min(best.GetValueOrDefault(c.Task, double.MaxValue), cost);
+            log.WriteLine($"trial {done + results.Count} of {total}: signature {c.Task} {tasks[c.Task].Operator.Nodes[0].Kind.TfliteName()} [{c.Schedule}] {N(cost)} instructions{(timing.Max != timing.Min ? $" (max {N(timing.Max * 1e9 / info.TimerHz)})" : "")}, best {N(best[c.Task])}");
+        }
+
+        return results;
+    }
+}
