@@ -46,7 +46,7 @@ public sealed class ElementwiseBoardTests(SdkPackageFixture sdk, ITestOutputHelp
             // The build compiles the item for the board's CPU exactly so: the target kernel must be the one that runs.
             var compiled = ModelCompiler.Compile(graph, new CompileOptions(target, name));
             string source = compiled.Files[compiled.SourceFile];
-            string marker = (target, graph.Nodes[0].Kind is OpKind.Add or OpKind.Sub) switch
+            string marker = (target, graph.Nodes[0].Kind == OpKind.Add || graph.Nodes[0].Kind == OpKind.Sub) switch
             {
                 ("cortex-m55", true) => "mtvm_add_sum4",
                 ("cortex-m55", false) => "mtvm_pool_zero16",

@@ -63,7 +63,7 @@ public static class InspectCommand
             var constants = node.Inputs.Select(t => t is null ? "-" : t.IsConstant ? Shape(t) + PerChannel(t) : null).Where(s => s is not null);
             table.Add(
                 node.Index.ToString(CultureInfo.InvariantCulture),
-                node.Kind.TfliteName(),
+                node.Kind.Name,
                 node.Attributes.Describe(),
                 string.Join(", ", activations),
                 string.Join(", ", constants),

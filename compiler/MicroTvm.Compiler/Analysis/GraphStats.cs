@@ -21,36 +21,13 @@ public static class GraphStats
     }
 
     /// <summary>
-    /// Multiply-accumulates of one operator, counted as the MLPerf Tiny model cards do: CONV_2D output elements ×
-    /// kernel taps × input channels; DEPTHWISE_CONV_2D output elements × kernel taps; FULLY_CONNECTED outputs ×
-    /// inputs per output; TRANSPOSE_CONV input elements × kernel taps × output channels (every input element is
-    /// scattered through the whole filter). Bias adds, pooling, element-wise and data movement count 0.
+    /// Multiply-accumulates of one operator, counted as the MLPerf Tiny model cards do (each operator's rule is in its
+    /// registration): CONV_2D output elements × kernel taps × input channels; DEPTHWISE_CONV_2D output elements ×
+    /// kernel taps; FULLY_CONNECTED outputs × inputs per output; TRANSPOSE_CONV input elements × kernel taps × output
+    /// channels (every input element is scattered through the whole filter). Bias adds, pooling, element-wise and
+    /// data movement count 0.
     /// </summary>
-    public static long Macs(Node node)
-    {
-        switch (node.Kind)
-        {
-            case OpKind.Conv2D:
-            {
-                var filter = node.Input(1).Shape; // [O, KH, KW, I]
-                return node.Output.ElementCount * filter[1] * filter[2] * filter[3];
-            }
-            case OpKind.DepthwiseConv2D:
-            {
-                var filter = node.Input(1).Shape; // [1, KH, KW, C*M]
-                return node.Output.ElementCount * filter[1] * filter[2];
-            }
-            case OpKind.FullyConnected:
-                return node.Output.ElementCount * node.Input(1).Shape[1]; // weights [units, depth]
-            case OpKind.TransposeConv:
-            {
-                var filter = node.Input(1).Shape; // [O, KH, KW, I]
-                return node.Input(0).ElementCount * filter[0] * filter[1] * filter[2];
-            }
-            default:
-                return 0;
-        }
-    }
+    public static long Macs(Node node) => node.Kind.Macs(node);
 
     /// <summary>Bytes of all constant tensors the graph's operators read (weights, biases, constant operands), each counted once.</summary>
     public static long ParameterBytes(Graph graph) =>

@@ -49,9 +49,9 @@ internal sealed class KernelSelection : IKernelMemoryTraits
             if (node.Outputs.Count != 1) reason ??= "operators with several outputs are not supported";
             if (reason is not null)
                 throw new CompilerException(ErrorCodes.UnsupportedOperatorCodegen,
-                    $"operator {node.Index} ({node.Kind.TfliteName()}) with input {node.Inputs.FirstOrDefault()?.ToString() ?? "none"} cannot be compiled: {reason}")
+                    $"operator {node.Index} ({node.Kind.Name}) with input {node.Inputs.FirstOrDefault()?.ToString() ?? "none"} cannot be compiled: {reason}")
                 {
-                    File = graph.SourcePath, OperatorIndex = node.Index, OperatorName = node.Kind.TfliteName(),
+                    File = graph.SourcePath, OperatorIndex = node.Index, OperatorName = node.Kind.Name,
                 };
             kernels[node] = kernel!;
         }

@@ -41,7 +41,7 @@ internal sealed class SourceEmitter
         var functionNames = new Dictionary<Node, string>();
         foreach (var node in _graph.Nodes)
         {
-            string function = $"op{node.Index}_{node.Kind.TfliteName().ToLowerInvariant()}";
+            string function = $"op{node.Index}_{node.Kind.Name.ToLowerInvariant()}";
             var context = new EmitContext(node, function, constants, support, _plan);
             try
             {
@@ -60,7 +60,7 @@ internal sealed class SourceEmitter
                 if (node.Inputs[i] is { IsConstant: false } input) parameters.Add($"{(input.IsVariable ? "" : "const ")}{input.Type.CType()}* in{i}");
             for (int j = 0; j < node.Outputs.Count; j++) parameters.Add($"{node.Outputs[j].Type.CType()}* out{j}");
             if (_plan.ScratchOffsets.ContainsKey(node)) parameters.Add("void* scratch");
-            functions.Line($"/* operator {node.Index}: {node.Kind.TfliteName()} {Describe(node)} */");
+            functions.Line($"/* operator {node.Index}: {node.Kind.Name} {Describe(node)} */");
             // Every operator out of line: inlined into <name>_run, where its pointers become constant offsets from one
             // base, gcc allocated registers worse (with the I/O in the workspace KWS's first convolution took 73 % more
             // instructions on the Cortex-M7). Out of line it is never slower: with caller buffers KWS -0.5 %, ResNet-8
@@ -162,11 +162,11 @@ internal sealed class SourceEmitter
                 bool sameBytes = _plan[source].Buffer == _plan[output].Buffer && _plan[source].Kind == _plan[output].Kind;
                 if (sameBytes)
                 {
-                    body.Line($"/* operator {node.Index}: {node.Kind.TfliteName()} t{output.Id} {output.ShapeText} is t{source.Id}'s bytes: nothing to do */");
+                    body.Line($"/* operator {node.Index}: {node.Kind.Name} t{output.Id} {output.ShapeText} is t{source.Id}'s bytes: nothing to do */");
                 }
                 else
                 {
-                    body.Line($"/* operator {node.Index}: {node.Kind.TfliteName()} into the caller's output buffer */");
+                    body.Line($"/* operator {node.Index}: {node.Kind.Name} into the caller's output buffer */");
                     body.Line($"memcpy({Pointer(output, true)}, {Pointer(source, false)}, {output.ByteSize});");
                     usesMemcpy = true;
                 }
@@ -383,7 +383,7 @@ internal sealed class SourceEmitter
     private ModelMetadata BuildMetadata(Dictionary<Node, string> functionNames, long weightsBytes)
     {
         var operators = _graph.Nodes.Select((node, step) => new OperatorMetadata(
-            step, node.Index, node.Kind.TfliteName(), functionNames.GetValueOrDefault(node),
+            step, node.Index, node.Kind.Name, functionNames.GetValueOrDefault(node),
             node.Inputs.Where(t => t is not null).Select(t => t!.Id).ToArray(), node.Outputs.Select(t => t.Id).ToArray(),
             GraphStats.Macs(node), _kernels.ScratchBytes(node) is > 0 and var scratch ? scratch : null,
             _plan.ScratchOffsets.TryGetValue(node, out var offset) ? offset : null, _kernels.ScheduleOf(node).ToString())).ToList();

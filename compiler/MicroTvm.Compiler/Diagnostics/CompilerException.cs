@@ -39,7 +39,7 @@ public sealed class CompilerException : Exception
     {
         File = File ?? file,
         OperatorIndex = node.Index,
-        OperatorName = node.Kind.TfliteName(),
+        OperatorName = node.Kind.Name,
     };
 
     /// <summary>"file: error CODE: message", the canonical form tools and IDEs parse.</summary>

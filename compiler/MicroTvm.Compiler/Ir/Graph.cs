@@ -124,5 +124,5 @@ public sealed class Graph
     }
 
     private CompilerException Error(string code, Node node, string message) =>
-        new(code, $"{node}: {message}") { File = SourcePath, OperatorIndex = node.Index, OperatorName = node.Kind.TfliteName() };
+        new(code, $"{node}: {message}") { File = SourcePath, OperatorIndex = node.Index, OperatorName = node.Kind.Name };
 }

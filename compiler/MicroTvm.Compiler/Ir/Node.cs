@@ -35,5 +35,5 @@ public sealed class Node
     /// when absent.</summary>
     public Tensor? Bias => Inputs.Count > 2 ? Inputs[2] : null;
 
-    public override string ToString() => $"operator {Index} ({Kind.TfliteName()})";
+    public override string ToString() => $"operator {Index} ({Kind.Name})";
 }

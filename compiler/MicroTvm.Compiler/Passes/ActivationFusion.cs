@@ -42,12 +42,8 @@ public static class ActivationFusion
         };
     }
 
-    private static FusedActivation? FusedKind(OpKind kind) => kind switch
-    {
-        OpKind.Relu => FusedActivation.Relu,
-        OpKind.Relu6 => FusedActivation.Relu6,
-        _ => null,
-    };
+    private static FusedActivation? FusedKind(OpKind kind) =>
+        kind == OpKind.Relu ? FusedActivation.Relu : kind == OpKind.Relu6 ? FusedActivation.Relu6 : null;
 
     /// <summary>The layer's attributes with <paramref name="activation"/> fused; null when it is no such layer or
     /// already has one.</summary>

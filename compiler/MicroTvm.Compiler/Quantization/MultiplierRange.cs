@@ -60,7 +60,7 @@ public static class AccumulatorBound
 {
     public static void Check(Node node)
     {
-        if (node.Kind is not (OpKind.Conv2D or OpKind.DepthwiseConv2D or OpKind.FullyConnected or OpKind.TransposeConv)) return;
+        if (!node.Kind.HasWeights) return;
         if (node.Inputs.Count < 2 || node.Inputs[0] is not { Type: ElementType.Int8 } input || node.Inputs[1] is not { Type: ElementType.Int8, Data: not null } filter) return;
         var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
         int channelDimension = node.Kind == OpKind.DepthwiseConv2D ? filter.Rank - 1 : 0;

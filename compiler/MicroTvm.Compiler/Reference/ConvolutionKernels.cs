@@ -64,15 +64,13 @@ internal static class ConvolutionKernels
     /// <summary>Whether a 16x8 layer accumulates in int64 and rescales with the 64-bit multiply (the code generator
     /// asks too): always for DEPTHWISE_CONV_2D and TRANSPOSE_CONV, for CONV_2D and FULLY_CONNECTED only with an int64 bias.</summary>
     internal static bool AccumulatesInInt64(Node node) =>
-        node.Kind is OpKind.DepthwiseConv2D or OpKind.TransposeConv || node.Bias?.Type == ElementType.Int64;
+        node.Kind == OpKind.DepthwiseConv2D || node.Kind == OpKind.TransposeConv || node.Bias?.Type == ElementType.Int64;
 
     /// <summary>Bias types TFLite Micro accepts for int16 activations with int8 weights.</summary>
-    internal static ElementType[] Int16x8BiasTypes(OpKind kind) => kind switch
-    {
-        OpKind.DepthwiseConv2D => [ElementType.Int64],
-        OpKind.TransposeConv => [ElementType.Int64, ElementType.Int16],
-        _ => [ElementType.Int64, ElementType.Int32],
-    };
+    internal static ElementType[] Int16x8BiasTypes(OpKind kind) =>
+        kind == OpKind.DepthwiseConv2D ? [ElementType.Int64]
+        : kind == OpKind.TransposeConv ? [ElementType.Int64, ElementType.Int16]
+        : [ElementType.Int64, ElementType.Int32];
 
     /// <summary>Adds the bias, rescales and clamps an integer accumulator of output channel <paramref name="channel"/>.</summary>
     private static int Finish(Accumulation a, long accumulator, int channel)

@@ -42,7 +42,7 @@ public static class ReferenceEvaluator
         {
             try
             {
-                Kernels.Run(node, values);
+                node.Kind.Evaluate(node, values);
             }
             catch (CompilerException e) when (e.OperatorIndex is null)
             {
@@ -60,7 +60,7 @@ public static class ReferenceEvaluator
                 {
                     File = graph.SourcePath,
                     OperatorIndex = node.Index,
-                    OperatorName = node.Kind.TfliteName(),
+                    OperatorName = node.Kind.Name,
                 };
             }
         }

@@ -86,13 +86,4 @@ internal static class TfliteSchema
 
     public static string BuiltinOperatorName(int code) =>
         code >= 0 && code < BuiltinOperatorNames.Length ? BuiltinOperatorNames[code] : $"BUILTIN_{code}";
-
-    /// <summary>BuiltinOptions union member numbers (NONE = 0).</summary>
-    public static class Options
-    {
-        public const byte None = 0, Conv2D = 1, DepthwiseConv2D = 2, Pool2D = 5, FullyConnected = 8, Softmax = 9,
-            Concatenation = 10, Add = 11, Reshape = 17, Mul = 21, Pad = 22, Transpose = 26, Reducer = 27, Sub = 28,
-            Squeeze = 30, StridedSlice = 32, MaximumMinimum = 39, PadV2 = 43, TransposeConv = 49, ExpandDims = 52,
-            LeakyRelu = 75, Quantize = 89, HardSwish = 91;
-    }
 }

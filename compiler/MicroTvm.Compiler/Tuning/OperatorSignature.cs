@@ -15,7 +15,7 @@ public static class OperatorSignature
     public static string Of(Node node, string cpu)
     {
         string Tensor(Tensor? t) => t is null ? "none" : $"{t.Type.DisplayName()}{t.ShapeText}{(t.IsConstant ? "c" : "")}";
-        var parts = new List<string> { node.Kind.TfliteName(), string.Join(" ", node.Inputs.Select(Tensor)) + " -> " + string.Join(" ", node.Outputs.Select(Tensor)) };
+        var parts = new List<string> { node.Kind.Name, string.Join(" ", node.Inputs.Select(Tensor)) + " -> " + string.Join(" ", node.Outputs.Select(Tensor)) };
         string attributes = node.Attributes.Describe();
         if (attributes.Length > 0) parts.Add("{" + attributes + "}");
         if (node.Inputs.Count > 1 && node.Inputs[1] is { IsConstant: true, Quantization: { } q })

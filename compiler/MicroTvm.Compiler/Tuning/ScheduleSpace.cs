@@ -32,7 +32,7 @@ internal static class ScheduleSpace
         if (schedule.Kernel == Schedule.Portable)
         {
             if (schedule.Knobs.Count > 0) problem = "the portable kernel has no knobs";
-            return problem is null ? KernelRegistry.Instance.Find(node.Kind) : null;
+            return problem is null ? node.Kind.Kernel : null;
         }
 
         if (chosen is not TargetKernel kernel || kernel.ScheduleName != schedule.Kernel)

@@ -114,7 +114,7 @@ public class DifferentialTests
 
         foreach (var c in cases)
         {
-            var activation = c.Graph.Nodes.Single(n => n.Kind is OpKind.Relu or OpKind.Relu6);
+            var activation = c.Graph.Nodes.Single(n => n.Kind == OpKind.Relu || n.Kind == OpKind.Relu6);
             string source = ModelCompiler.Compile(c.Graph, new CompileOptions("host", "fold")).Files["fold.c"];
             bool folded = !source.Contains($"op{activation.Index}_", StringComparison.Ordinal);
             Assert.True(folded == c.Description.Contains("(same)", StringComparison.Ordinal), $"{c.Description}: folded {folded}");

@@ -46,7 +46,7 @@ public class MemoryPlanTests
         // Alias groups: RESHAPE/SQUEEZE/EXPAND_DIMS output and input are the same bytes.
         var group = graph.Tensors.ToDictionary(t => t, t => t);
         Tensor Find(Tensor t) => group[t] == t ? t : Find(group[t]);
-        foreach (var n in graph.Nodes.Where(n => n.Kind is OpKind.Reshape or OpKind.Squeeze or OpKind.ExpandDims))
+        foreach (var n in graph.Nodes.Where(n => n.Kind == OpKind.Reshape || n.Kind == OpKind.Squeeze || n.Kind == OpKind.ExpandDims))
             group[Find(n.Output)] = Find(n.Input(0));
 
         var workspace = metadata.MemoryPlan.Where(p => p.Storage == "workspace").ToList();

@@ -42,7 +42,7 @@ internal sealed class RandomGraphs
     }
 
     /// <summary>Weights and bias of a layer with <paramref name="outputs"/> channels; quantized per channel or per tensor.</summary>
-    private (Tensor Weights, Tensor? Bias) Parameters(GraphBuilder b, ElementType inputType, int[] shape, int outputs, int taps, int quantizedDimension, OpKind kind = OpKind.Conv2D)
+    private (Tensor Weights, Tensor? Bias) Parameters(GraphBuilder b, ElementType inputType, int[] shape, int outputs, int taps, int quantizedDimension, OpKind? kind = null)
     {
         long count = shape.Aggregate(1L, (x, y) => x * y);
         if (inputType == ElementType.Float32)
@@ -59,7 +59,7 @@ internal sealed class RandomGraphs
         Tensor? biasTensor = null;
         if (_random.Next(4) != 0)
         {
-            var biasType = inputType == ElementType.Int16 ? Pick(MicroTvm.Compiler.Reference.ConvolutionKernels.Int16x8BiasTypes(kind)) : ElementType.Int32;
+            var biasType = inputType == ElementType.Int16 ? Pick(MicroTvm.Compiler.Reference.ConvolutionKernels.Int16x8BiasTypes(kind ?? OpKind.Conv2D)) : ElementType.Int32;
             int range = Math.Min(30000, 50 * taps);
             biasTensor = b.Tensor(biasType, new[] { outputs }, null, Bytes(biasType, Enumerable.Range(0, outputs).Select(_ => (double)Next(-range, range))));
         }
@@ -159,7 +159,7 @@ internal sealed class RandomGraphs
             int c = i - (r - other.Length) >= 0 ? other[i - (r - other.Length)] : 1;
             return Math.Max(a, c);
         }).ToArray();
-        bool sameQ = kind is OpKind.Maximum or OpKind.Minimum;
+        bool sameQ = kind == OpKind.Maximum || kind == OpKind.Minimum;
         var qa = type is ElementType.Float32 or ElementType.Int32 ? null : ActivationQ(type, Scale(0.01, 0.1));
         var qb = sameQ || qa is null ? qa : ActivationQ(type, Scale(0.01, 0.1));
         var qo = sameQ || qa is null ? qa : ActivationQ(type, kind == OpKind.Mul ? Scale(0.0005, 0.01) : Scale(0.01, 0.2));
@@ -168,7 +168,7 @@ internal sealed class RandomGraphs
         var output = b.Tensor(type, outShape, qo);
         var activation = sameQ ? FusedActivation.None : Activation();
         b.Op(kind, new ElementwiseAttributes(activation), new[] { x, y }, output);
-        return Make($"{kind.TfliteName()} {type.DisplayName()} [{string.Join(",", shape)}] [{string.Join(",", other)}]{(y.IsConstant ? " const" : "")} {activation}", b, output);
+        return Make($"{kind.Name} {type.DisplayName()} [{string.Join(",", shape)}] [{string.Join(",", other)}]{(y.IsConstant ? " const" : "")} {activation}", b, output);
     }
 
     public Case Softmax(ElementType inputType, ElementType outputType)
@@ -214,19 +214,19 @@ internal sealed class RandomGraphs
             qi = ActivationQ(type, Scale(0.01, 0.2));
             qo = kind switch
             {
-                OpKind.Logistic => Q(1f / 256, -128),
-                OpKind.Tanh => Q(1f / 128, 0),
-                OpKind.Relu6 => qi,
+                _ when kind == OpKind.Logistic => Q(1f / 256, -128),
+                _ when kind == OpKind.Tanh => Q(1f / 128, 0),
+                _ when kind == OpKind.Relu6 => qi,
                 _ => ActivationQ(type, Scale(0.01, 0.2)),
             };
         }
         else if (type == ElementType.Int16)
         {
-            qi = kind is OpKind.Logistic or OpKind.Tanh ? Q(Pick(1f / 4096, Scale(0.0001, 0.002)), 0) : Q(Scale(0.0005, 0.01), 0);
+            qi = kind == OpKind.Logistic || kind == OpKind.Tanh ? Q(Pick(1f / 4096, Scale(0.0001, 0.002)), 0) : Q(Scale(0.0005, 0.01), 0);
             qo = kind switch
             {
-                OpKind.Logistic or OpKind.Tanh => Q(1f / 32768, 0),
-                OpKind.Relu6 => qi,
+                _ when kind == OpKind.Logistic || kind == OpKind.Tanh => Q(1f / 32768, 0),
+                _ when kind == OpKind.Relu6 => qi,
                 _ => Q(Scale(0.0005, 0.01), 0),
             };
         }
@@ -236,7 +236,7 @@ internal sealed class RandomGraphs
         float alpha = Pick(0.1f, 0.2f, Scale(0.01, 0.9));
         OpAttributes attributes = kind == OpKind.LeakyRelu ? new LeakyReluAttributes(alpha) : NoAttributes.Instance;
         b.Op(kind, attributes, new[] { x }, y);
-        var c = Make($"{kind.TfliteName()} {type.DisplayName()} [{string.Join(",", shape)}]", b, y);
+        var c = Make($"{kind.Name} {type.DisplayName()} [{string.Join(",", shape)}]", b, y);
         if (type == ElementType.Float32)
         {
             // Cover both tails of the float functions, not only [-4, 4].
@@ -262,7 +262,7 @@ internal sealed class RandomGraphs
         var all = type == ElementType.Int8
             ? Enumerable.Range(0, 256).Select(i => (byte)i).ToArray()
             : Enumerable.Range(0, 65536).SelectMany(i => new[] { (byte)i, (byte)(i >> 8) }).ToArray();
-        return new Case($"{kind.TfliteName()} {type.DisplayName()} every input value, scale {x.Quantization!.Scale:G6}", graph, new[] { all });
+        return new Case($"{kind.Name} {type.DisplayName()} every input value, scale {x.Quantization!.Scale:G6}", graph, new[] { all });
     }
 
     /// <summary>QUANTIZE float32 → int8 or int16 on the floats where the result changes: for every output value
@@ -512,7 +512,7 @@ internal sealed class RandomGraphs
         var activated = b.Tensor(type, layer.Shape, variant == "rescaled" && q is not null ? ActivationQ(type, q.Scale * Scale(0.5, 2)) : q);
         b.Op(activation, NoAttributes.Instance, new[] { layer }, activated);
         var graph = variant == "shared" ? b.Build(activated, layer) : b.Build(activated);
-        return new Case($"{description} then {activation.TfliteName()} ({variant}) {type.DisplayName()}", graph,
+        return new Case($"{description} then {activation.Name} ({variant}) {type.DisplayName()}", graph,
             graph.Inputs.Select(t => RandomData(t.Type, t.ElementCount)).ToArray());
     }
 

@@ -41,7 +41,7 @@ public class TargetKernelTests
                 {
                     var expected = File.ReadAllBytes(Path.Combine(folder, "intermediates0", $"t{tensor.Id}.bin"));
                     string? difference = WholeModelTests.Difference(tensor, expected, File.ReadAllBytes(Path.Combine(traceDir, $"t{tensor.Id}.bin")), false);
-                    Assert.True(difference is null, $"first differing operator: {node.Index} ({node.Kind.TfliteName()}) output t{tensor.Id}: {difference}");
+                    Assert.True(difference is null, $"first differing operator: {node.Index} ({node.Kind.Name}) output t{tensor.Id}: {difference}");
                 }
         }
     }

@@ -41,11 +41,11 @@ public class WholeModelTests
             foreach (var tensor in node.Outputs.Where(t => stored.Contains(t.Id)))
             {
                 var ours = Path.Combine(traceDir, $"t{tensor.Id}.bin");
-                Assert.True(File.Exists(ours), $"operator {node.Index} ({node.Kind.TfliteName()}) did not trace its output t{tensor.Id}");
+                Assert.True(File.Exists(ours), $"operator {node.Index} ({node.Kind.Name}) did not trace its output t{tensor.Id}");
                 var expected = File.ReadAllBytes(Path.Combine(folder, "intermediates0", $"t{tensor.Id}.bin"));
                 string? difference = Difference(tensor, expected, File.ReadAllBytes(ours), ProducedByFloatArithmetic(graph, tensor));
                 Assert.True(difference is null,
-                    $"first differing operator: {node.Index} ({node.Kind.TfliteName()}), output t{tensor.Id} '{tensor.Name}': {difference}");
+                    $"first differing operator: {node.Index} ({node.Kind.Name}), output t{tensor.Id} '{tensor.Name}': {difference}");
                 compared++;
             }
         }

@@ -40,7 +40,7 @@ public class TfliteImporterModelTests
             else
             {
                 Assert.Equal(producer, producers[tensor].Index);
-                Assert.Equal(row[7], producers[tensor].Kind.TfliteName());
+                Assert.Equal(row[7], producers[tensor].Kind.Name);
             }
         }
     }

@@ -10,8 +10,6 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// </summary>
 internal abstract class Kernel
 {
-    public abstract IReadOnlyCollection<OpKind> Kinds { get; }
-
     /// <summary>Null when the node is supported; otherwise what is missing, for the error message.</summary>
     public abstract string? Unsupported(Node node);
 

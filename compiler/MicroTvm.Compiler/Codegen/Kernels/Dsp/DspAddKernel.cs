@@ -14,8 +14,6 @@ internal sealed class DspAddKernel : TargetKernel
 {
     private readonly BinaryElementwiseKernel _portable = new();
 
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Add, OpKind.Sub };
-
     public override bool Handles(Node node, TargetDescription target) => target.HasDsp && AddTables.For(node, doubled: true) is not null;
 
     public override string? Unsupported(Node node) => _portable.Unsupported(node);

@@ -18,8 +18,6 @@ internal sealed class DspDepthwiseKernel : TargetKernel
 {
     private readonly ConvolutionKernel _convolution = new();
 
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.DepthwiseConv2D };
-
     public override bool Handles(Node node, TargetDescription target)
     {
         if (!target.HasDsp || node.Kind != OpKind.DepthwiseConv2D || node.Input(0).Type != ElementType.Int8) return false;

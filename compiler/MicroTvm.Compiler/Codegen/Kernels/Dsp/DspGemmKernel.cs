@@ -21,8 +21,6 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// </summary>
 internal sealed class DspGemmKernel : TargetKernel
 {
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Conv2D, OpKind.DepthwiseConv2D, OpKind.FullyConnected };
-
     public override bool Handles(Node node, TargetDescription target) => target.HasDsp && GemmShape.Takes(node);
 
     /// <summary>CONV_2D filters widened to int16 pairs at compile time (no unpacking in the inner loop) or kept int8

@@ -12,8 +12,6 @@ internal sealed class HeliumAddKernel : TargetKernel
 {
     private readonly BinaryElementwiseKernel _portable = new();
 
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Add, OpKind.Sub };
-
     public override bool Handles(Node node, TargetDescription target) => target.HasMve && AddTables.For(node, doubled: false) is not null;
 
     public override string? Unsupported(Node node) => _portable.Unsupported(node);

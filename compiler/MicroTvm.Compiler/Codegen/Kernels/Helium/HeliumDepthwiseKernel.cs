@@ -19,8 +19,6 @@ internal sealed class HeliumDepthwiseKernel : TargetKernel
 {
     private readonly ConvolutionKernel _convolution = new();
 
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.DepthwiseConv2D };
-
     public override bool Handles(Node node, TargetDescription target)
     {
         if (!target.HasMve || node.Kind != OpKind.DepthwiseConv2D || node.Input(0).Type != ElementType.Int8) return false;

@@ -18,8 +18,6 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// </summary>
 internal sealed class HeliumGemmKernel : TargetKernel
 {
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Conv2D, OpKind.DepthwiseConv2D, OpKind.FullyConnected };
-
     public override bool Handles(Node node, TargetDescription target) => target.HasMve && GemmShape.Takes(node);
 
     public override string? Unsupported(Node node) => GemmShape.Unsupported(node);

@@ -8,8 +8,6 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// contiguous in all operands are merged, so the common same-shape case is one flat loop.</summary>
 internal sealed class BinaryElementwiseKernel : Kernel
 {
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Add, OpKind.Sub, OpKind.Mul, OpKind.Maximum, OpKind.Minimum };
-
     public override string? Unsupported(Node node)
     {
         var a = node.Input(0);
@@ -20,12 +18,12 @@ internal sealed class BinaryElementwiseKernel : Kernel
         var activation = node.Attributes is ElementwiseAttributes e ? e.Activation : FusedActivation.None;
         if (ExpectFusedActivation(activation) is { } act) return act;
         if (a.Type == ElementType.Float32) return null;
-        if (a.Type == ElementType.Int32 && node.Kind is OpKind.Maximum or OpKind.Minimum) return null;
+        if (a.Type == ElementType.Int32 && (node.Kind == OpKind.Maximum || node.Kind == OpKind.Minimum)) return null;
         if (a.Type is ElementType.Int8 or ElementType.Int16)
         {
             foreach (var (t, role) in new[] { (a, "first input"), (b, "second input"), (output, "output") })
                 if (ExpectQuantized(t, role, a.Type) is { } q) return q;
-            if (node.Kind is OpKind.Maximum or OpKind.Minimum &&
+            if ((node.Kind == OpKind.Maximum || node.Kind == OpKind.Minimum) &&
                 (a.Quantization!.Scale != output.Quantization!.Scale || b.Quantization!.Scale != output.Quantization.Scale ||
                  a.Quantization.ZeroPoint != output.Quantization.ZeroPoint || b.Quantization.ZeroPoint != output.Quantization.ZeroPoint))
                 return "MAXIMUM/MINIMUM need the same quantization on inputs and output";
@@ -107,18 +105,15 @@ internal sealed class BinaryElementwiseKernel : Kernel
             c.Support.Use("mtvm_minmax");
             element = (x, y, o) =>
             {
-                string value = node.Kind switch
-                {
-                    OpKind.Add => $"{x} + {y}",
-                    OpKind.Sub => $"{x} - {y}",
-                    OpKind.Mul => $"{x} * {y}",
-                    OpKind.Maximum => $"({x} > {y} ? {x} : {y})",
-                    _ => $"({x} < {y} ? {x} : {y})",
-                };
-                body.Line(node.Kind is OpKind.Maximum or OpKind.Minimum ? $"{o} = {value};" : $"{o} = {FloatClamp(value, activation)};");
+                string value = node.Kind == OpKind.Add ? $"{x} + {y}"
+                    : node.Kind == OpKind.Sub ? $"{x} - {y}"
+                    : node.Kind == OpKind.Mul ? $"{x} * {y}"
+                    : node.Kind == OpKind.Maximum ? $"({x} > {y} ? {x} : {y})"
+                    : $"({x} < {y} ? {x} : {y})";
+                body.Line(node.Kind == OpKind.Maximum || node.Kind == OpKind.Minimum ? $"{o} = {value};" : $"{o} = {FloatClamp(value, activation)};");
             };
         }
-        else if (node.Kind is OpKind.Maximum or OpKind.Minimum)
+        else if (node.Kind == OpKind.Maximum || node.Kind == OpKind.Minimum)
         {
             string op = node.Kind == OpKind.Maximum ? ">" : "<";
             element = (x, y, o) => body.Line($"{o} = {x} {op} {y} ? {x} : {y};");

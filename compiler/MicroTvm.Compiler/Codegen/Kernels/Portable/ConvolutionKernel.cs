@@ -13,8 +13,6 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// </summary>
 internal sealed class ConvolutionKernel : Kernel
 {
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Conv2D, OpKind.DepthwiseConv2D };
-
     private sealed record Geometry(
         int Batches, int InH, int InW, int InC, int OutH, int OutW, int OutC, int FilterH, int FilterW,
         int StrideH, int StrideW, int DilationH, int DilationW, int PadH, int PadW, int Multiplier, bool Depthwise,
@@ -100,7 +98,7 @@ internal sealed class ConvolutionKernel : Kernel
             {
                 if (input.Quantization!.ZeroPoint != 0) return "int16 input must have zero point 0";
                 if (bias is not null && !ConvolutionKernels.Int16x8BiasTypes(node.Kind).Contains(bias.Type))
-                    return $"bias of a 16x8 {node.Kind.TfliteName()} must be {string.Join(" or ", ConvolutionKernels.Int16x8BiasTypes(node.Kind).Select(t => t.DisplayName()))}";
+                    return $"bias of a 16x8 {node.Kind.Name} must be {string.Join(" or ", ConvolutionKernels.Int16x8BiasTypes(node.Kind).Select(t => t.DisplayName()))}";
             }
 
             return null;

@@ -8,8 +8,6 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// <summary>FULLY_CONNECTED: int8 (per-tensor or per-channel weights) and float32. Weights [units, depth].</summary>
 internal sealed class FullyConnectedKernel : Kernel
 {
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.FullyConnected };
-
     public override string? Unsupported(Node node)
     {
         var a = node.AttributesAs<FullyConnectedAttributes>();

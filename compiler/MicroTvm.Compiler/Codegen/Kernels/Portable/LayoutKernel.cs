@@ -9,24 +9,21 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// </summary>
 internal sealed class LayoutKernel : Kernel
 {
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Transpose, OpKind.Concatenation, OpKind.Pad, OpKind.PadV2, OpKind.StridedSlice };
-
     public override string? Unsupported(Node node)
     {
         var output = node.Output;
         foreach (var input in node.Inputs)
         {
             if (input is null) return "an input is missing";
-            if (node.Kind is OpKind.PadV2 && input == node.Inputs[1]) continue;
+            if (node.Kind == OpKind.PadV2 && input == node.Inputs[1]) continue;
             if (input.Type != output.Type) return "inputs and output must have the same element type";
         }
 
-        switch (node.Kind)
+        switch (node.Attributes)
         {
-            case OpKind.Concatenation:
-                return node.AttributesAs<ConcatenationAttributes>().Activation == FusedActivation.None ? null : "a fused activation is not supported";
-            case OpKind.Pad:
-            case OpKind.PadV2:
+            case ConcatenationAttributes concatenation:
+                return concatenation.Activation == FusedActivation.None ? null : "a fused activation is not supported";
+            case PadAttributes:
                 if (output.Type is not (ElementType.Float32 or ElementType.Int8 or ElementType.Int16 or ElementType.Int32)) return "element type must be float32, int8, int16 or int32";
                 if (node.Kind == OpKind.PadV2 && (node.Inputs.Count < 2 || node.Inputs[1] is not { IsConstant: true } v || v.Type != output.Type))
                     return "the pad value must be a constant of the input's type";
@@ -38,11 +35,11 @@ internal sealed class LayoutKernel : Kernel
 
     public override void Emit(EmitContext c)
     {
-        switch (c.Node.Kind)
+        switch (c.Node.Attributes)
         {
-            case OpKind.Transpose: EmitTranspose(c); break;
-            case OpKind.Concatenation: EmitConcatenation(c); break;
-            case OpKind.StridedSlice: EmitStridedSlice(c); break;
+            case TransposeAttributes: EmitTranspose(c); break;
+            case ConcatenationAttributes: EmitConcatenation(c); break;
+            case StridedSliceAttributes: EmitStridedSlice(c); break;
             default: EmitPad(c); break;
         }
     }

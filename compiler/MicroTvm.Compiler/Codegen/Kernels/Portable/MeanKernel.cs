@@ -8,8 +8,6 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// in input row-major order (the reference's order, which matters for float), then divided or requantized.</summary>
 internal sealed class MeanKernel : Kernel
 {
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Mean };
-
     public override string? Unsupported(Node node)
     {
         var input = node.Input(0);

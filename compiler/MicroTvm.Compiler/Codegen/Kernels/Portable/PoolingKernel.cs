@@ -8,8 +8,6 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// <summary>AVERAGE_POOL_2D and MAX_POOL_2D, int8 and float32, NHWC. Padding taps do not count (as in TFLite).</summary>
 internal sealed class PoolingKernel : Kernel
 {
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.AveragePool2D, OpKind.MaxPool2D };
-
     public override string? Unsupported(Node node)
     {
         var a = node.AttributesAs<Pool2DAttributes>();

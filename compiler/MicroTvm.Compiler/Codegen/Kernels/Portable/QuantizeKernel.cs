@@ -9,8 +9,6 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// requantization between int8/int16 tensors.</summary>
 internal sealed class QuantizeKernel : Kernel
 {
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Quantize };
-
     public override string? Unsupported(Node node)
     {
         var input = node.Input(0);
@@ -100,8 +98,6 @@ internal sealed class QuantizeKernel : Kernel
 /// arithmetic: a table of 256 results for 8-bit inputs, one exact float multiplication for int16.</summary>
 internal sealed class DequantizeKernel : Kernel
 {
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Dequantize };
-
     public override string? Unsupported(Node node)
     {
         var input = node.Input(0);

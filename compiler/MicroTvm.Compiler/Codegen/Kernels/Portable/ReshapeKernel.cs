@@ -7,8 +7,6 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// point copy the bytes.</summary>
 internal sealed class ReshapeKernel : Kernel
 {
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Reshape, OpKind.Squeeze, OpKind.ExpandDims };
-
     public override string? Unsupported(Node node) =>
         node.Input(0).ByteSize == node.Output.ByteSize && node.Input(0).Type == node.Output.Type
             ? null

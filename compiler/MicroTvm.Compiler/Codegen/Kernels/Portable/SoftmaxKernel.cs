@@ -8,8 +8,6 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// with a portable exp (no libm), within float tolerance of TFLite.</summary>
 internal sealed class SoftmaxKernel : Kernel
 {
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.Softmax };
-
     public override string? Unsupported(Node node)
     {
         var input = node.Input(0);

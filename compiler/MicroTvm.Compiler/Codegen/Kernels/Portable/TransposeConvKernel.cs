@@ -13,8 +13,6 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// </summary>
 internal sealed class TransposeConvKernel : Kernel
 {
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.TransposeConv };
-
     public override string? Unsupported(Node node)
     {
         var a = node.AttributesAs<TransposeConvAttributes>();

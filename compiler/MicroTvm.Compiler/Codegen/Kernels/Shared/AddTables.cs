@@ -22,7 +22,7 @@ internal sealed record AddTables(int Count, int[] Table1, int[] Table2, int Mult
     /// doubled (SMMLAR multiplies 2s by M and rounds at 2^32, which is SRDHM(s, M) while 2s fits).</summary>
     public static AddTables? For(Node node, bool doubled)
     {
-        if (node.Kind is not (OpKind.Add or OpKind.Sub) || node.Inputs.Count != 2) return null;
+        if ((node.Kind != OpKind.Add && node.Kind != OpKind.Sub) || node.Inputs.Count != 2) return null;
         var (a, b, output) = (node.Input(0), node.Input(1), node.Output);
         foreach (var t in new[] { a, b, output })
             if (ExpectQuantized(t, "operand", ElementType.Int8) is not null) return null;

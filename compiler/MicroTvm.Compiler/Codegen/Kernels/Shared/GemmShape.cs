@@ -33,19 +33,17 @@ internal sealed record GemmShape(int Batches, int InH, int InW, int InC, int Out
     public static bool Takes(Node node)
     {
         if (node.Input(0).Type != ElementType.Int8) return false;
-        switch (node.Kind)
+        switch (node.Attributes)
         {
-            case OpKind.DepthwiseConv2D:
-                var d = node.AttributesAs<DepthwiseConv2DAttributes>();
+            case DepthwiseConv2DAttributes d:
                 return node.Input(0).Rank == 4 && node.Input(0).Shape[3] == 1 && d.DilationH == 1 && d.DilationW == 1
                     && Convolution.Unsupported(node) is null && DspGemmKernel.RequantizationFits(node, node.Output.Shape[3], d.Activation);
-            case OpKind.Conv2D:
-                var a = node.AttributesAs<Conv2DAttributes>();
+            case Conv2DAttributes a:
                 return a.DilationH == 1 && a.DilationW == 1 && Convolution.Unsupported(node) is null
                     && DspGemmKernel.RequantizationFits(node, node.Output.Shape[3], a.Activation);
-            case OpKind.FullyConnected:
+            case FullyConnectedAttributes f:
                 return FullyConnected.Unsupported(node) is null
-                    && DspGemmKernel.RequantizationFits(node, node.Input(1).Shape[0], node.AttributesAs<FullyConnectedAttributes>().Activation);
+                    && DspGemmKernel.RequantizationFits(node, node.Input(1).Shape[0], f.Activation);
             default:
                 return false;
         }

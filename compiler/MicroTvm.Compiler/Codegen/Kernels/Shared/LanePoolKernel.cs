@@ -39,13 +39,11 @@ internal abstract class LanePoolKernel : TargetKernel
     /// <summary>Writes the step's outputs at <c>o + c</c>, clamped to [lo, hi].</summary>
     protected abstract void Store(CodeWriter body, bool average, string count, int lo, int hi, string lanes);
 
-    public override IReadOnlyCollection<OpKind> Kinds { get; } = new[] { OpKind.AveragePool2D, OpKind.MaxPool2D };
-
     public override string? Unsupported(Node node) => _portable.Unsupported(node);
 
     public override bool Handles(Node node, TargetDescription target)
     {
-        if (node.Kind is not (OpKind.AveragePool2D or OpKind.MaxPool2D) || !Has(target)) return false;
+        if ((node.Kind != OpKind.AveragePool2D && node.Kind != OpKind.MaxPool2D) || !Has(target)) return false;
         if (_portable.Unsupported(node) is not null) return false;
         var (input, output) = (node.Input(0), node.Output);
         if (input.Type != ElementType.Int8 || output.Type != ElementType.Int8) return false;
