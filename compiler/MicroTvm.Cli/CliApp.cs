@@ -28,6 +28,7 @@ public static class CliApp
         CompileCommand.Create(console),
         RpcTableCommand.Create(console),
         TuneCommand.Create(console),
+        EmulateCommand.Create(console),
     };
 }
 

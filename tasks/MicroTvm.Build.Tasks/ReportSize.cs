@@ -20,6 +20,11 @@ namespace MicroTvm.Build.Tasks
         [Required]
         public string MapFile { get; set; } = "";
 
+        /// <summary>The project's name, for the "name -> firmware (figures)" line that terminal loggers show.</summary>
+        public string? ProjectName { get; set; }
+
+        public string? Board { get; set; }
+
         /// <summary>One item per region: Name; metadata Origin, Length, Used (bytes).</summary>
         [Output]
         public ITaskItem[] Regions { get; set; } = Array.Empty<ITaskItem>();
@@ -66,12 +71,22 @@ namespace MicroTvm.Build.Tasks
             var culture = CultureInfo.InvariantCulture;
             foreach (var region in regions)
             {
-                double percent = region.Length == 0 ? 0 : 100.0 * region.Used / region.Length;
                 Log.LogMessage(MessageImportance.High, "  {0}: {1}% ({2} of {3} bytes)",
-                    DisplayName(region.Name), percent.ToString("0.0", culture), region.Used.ToString("N0", culture), region.Length.ToString("N0", culture));
+                    DisplayName(region.Name), Percent(region), region.Used.ToString("N0", culture), region.Length.ToString("N0", culture));
             }
             Log.LogMessage(MessageImportance.High, "  text {0}, data {1}, bss {2} bytes ({3})",
                 Text.ToString("N0", culture), Data.ToString("N0", culture), Bss.ToString("N0", culture), Path.GetFileName(ElfFile));
+
+            if (!string.IsNullOrEmpty(ProjectName))
+            {
+                // The terminal logger (dotnet build's default in a terminal) shows, at normal verbosity, only the text after
+                // " -> " of a "<project> -> <output>" message; so the one-line summary goes there. No '/' in the figures:
+                // the logger takes the folder of this text for its link.
+                string figures = string.Join(", ", regions.Select(r => string.Format(culture, "{0} {1} B ({2}%)",
+                    DisplayName(r.Name), r.Used.ToString("N0", culture), Percent(r))));
+                Log.LogMessage(MessageImportance.High, "{0} -> {1} ({2}{3}{4})", ProjectName, Path.GetFullPath(ElfFile), Board,
+                    string.IsNullOrEmpty(Board) || figures.Length == 0 ? "" : ": ", figures);
+            }
 
             Regions = regions.Select(r =>
             {
@@ -92,6 +107,9 @@ namespace MicroTvm.Build.Tasks
                 region.Used += size;
             }
         }
+
+        private static string Percent(MemoryRegion region) =>
+            (region.Length == 0 ? 0 : 100.0 * region.Used / region.Length).ToString("0.0", CultureInfo.InvariantCulture);
 
         private static string DisplayName(string region) =>
             string.Equals(region, "FLASH", StringComparison.OrdinalIgnoreCase) ? "Flash" : region;

@@ -109,8 +109,8 @@ public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
         var build = DotNet.Run(workspace, ["build", "-m", solution, "-nodeReuse:false", "-tl:off"], env, TimeSpan.FromMinutes(5));
 
         Assert.True(build.ExitCode == 0, build.Output);
-        Assert.Contains("sensor.elf (mps2-an500)", build.Output);
-        Assert.Contains("gateway.elf (mps2-an386)", build.Output);
+        Assert.Contains("sensor.elf (mps2-an500: Flash ", build.Output);
+        Assert.Contains("gateway.elf (mps2-an386: Flash ", build.Output);
         Assert.True(File.Exists(m7.PathOf("bin/Debug/sensor.elf")));
         Assert.True(File.Exists(m4.PathOf("bin/Debug/gateway.elf")));
     }

@@ -11,9 +11,25 @@ public static class DotNet
     public static string Executable { get; } = FindDotNet();
 
     public static ProcessOutput Run(string workingDirectory, IEnumerable<string> arguments,
+        IReadOnlyDictionary<string, string?>? environment, TimeSpan timeout) =>
+        Run(Executable, workingDirectory, arguments, environment, timeout);
+
+    /// <summary>
+    /// The dotnet CLI in a pseudo-terminal (util-linux <c>script</c>), as a person at a terminal runs it: dotnet build
+    /// then picks the terminal logger by itself, and <c>dotnet run</c> hands the terminal to the program. The output is
+    /// what the terminal received, escape sequences and all (<see cref="TerminalText.Visible"/> reads it).
+    /// </summary>
+    public static ProcessOutput RunInTerminal(string workingDirectory, IEnumerable<string> arguments,
         IReadOnlyDictionary<string, string?>? environment, TimeSpan timeout)
     {
-        var startInfo = new ProcessStartInfo(Executable)
+        string commandLine = string.Join(' ', new[] { Executable }.Concat(arguments).Select(a => "'" + a.Replace("'", "'\\''") + "'"));
+        return Run("script", workingDirectory, ["-qec", commandLine, "/dev/null"], environment, timeout);
+    }
+
+    private static ProcessOutput Run(string executable, string workingDirectory, IEnumerable<string> arguments,
+        IReadOnlyDictionary<string, string?>? environment, TimeSpan timeout)
+    {
+        var startInfo = new ProcessStartInfo(executable)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -59,7 +75,7 @@ public static class DotNet
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish within {timeout}:\n{output}");
+            throw new TimeoutException($"{executable} {string.Join(' ', arguments)} did not finish within {timeout}:\n{output}");
         }
         process.WaitForExit();
         lock (output)

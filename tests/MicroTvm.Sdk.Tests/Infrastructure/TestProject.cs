@@ -56,6 +56,17 @@ public sealed class TestProject(SdkPackageFixture sdk, string directory, string 
         return new BuildResult(result.ExitCode, result.Output, File.Exists(binlog) ? BinaryLog.ReadBuild(binlog) : null);
     }
 
+    /// <summary>
+    /// dotnet <paramref name="command"/> of this project in a pseudo-terminal, with no logger options: the terminal
+    /// logger where dotnet build picks it. Returns the exit code and the lines the terminal shows (<see cref="TerminalText"/>).
+    /// </summary>
+    public ProcessOutput RunInTerminal(string command, params string[] arguments)
+    {
+        var result = DotNet.RunInTerminal(Directory, [command, .. arguments],
+            new Dictionary<string, string?> { ["NUGET_PACKAGES"] = sdk.PackagesDirectory }, TimeSpan.FromMinutes(5));
+        return result with { Output = TerminalText.Visible(result.Output) };
+    }
+
     /// <summary>Every file under obj/ and bin/ with its last write time, except the build lock (obj/&lt;cfg&gt;/microtvm.lock):
     /// every build writes its process id there, and it is no output.</summary>
     public Dictionary<string, DateTime> SnapshotOutputs()

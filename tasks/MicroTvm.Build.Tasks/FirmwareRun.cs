@@ -1,0 +1,208 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text;
+
+namespace MicroTvm.Build.Tasks
+{
+    /// <summary>How a firmware run ended: an error (code and text, the console's last lines appended) or success.</summary>
+    internal sealed class FirmwareRunResult
+    {
+        public FirmwareRunResult(int exitCode, IReadOnlyList<string> console, string? errorCode, string? errorText, TimeSpan elapsed, bool cancelled, bool ran = true)
+        {
+            Ran = ran;
+            ExitCode = exitCode;
+            Console = console;
+            ErrorCode = errorCode;
+            ErrorText = errorText;
+            Elapsed = elapsed;
+            Cancelled = cancelled;
+        }
+
+        /// <summary>The firmware's exit code; -1 when it was stopped.</summary>
+        public int ExitCode { get; }
+
+        public IReadOnlyList<string> Console { get; }
+
+        /// <summary>MTVM code of the failure; null when the run succeeded (or was cancelled).</summary>
+        public string? ErrorCode { get; }
+
+        public string? ErrorText { get; }
+
+        public TimeSpan Elapsed { get; }
+
+        public bool Cancelled { get; }
+
+        public bool Succeeded => ErrorCode == null && !Cancelled;
+
+        /// <summary>False when the emulator never started (no firmware, no emulator, refused arguments).</summary>
+        public bool Ran { get; }
+
+        /// <summary>
+        /// The last console lines, to append to the error where the console itself is not seen (terminal loggers show a
+        /// build's errors, not its messages).
+        /// </summary>
+        public string ConsoleTail()
+        {
+            if (!Ran)
+            {
+                return "";
+            }
+            if (Console.Count == 0)
+            {
+                return " The firmware printed nothing.";
+            }
+            int shown = Math.Min(FirmwareRun.ErrorConsoleLines, Console.Count);
+            var text = new StringBuilder(shown == Console.Count ? " Console:" : $" Last {shown} of {Console.Count} console lines:");
+            foreach (string line in Console.Skip(Console.Count - shown))
+            {
+                text.Append('\n').Append("  | ").Append(line);
+            }
+            return text.ToString();
+        }
+    }
+
+    /// <summary>
+    /// Runs firmware in an emulator (QEMU) and decides how the run ended: exit code non-zero (MTVM4001), a fault
+    /// report (MTVM4002), no end within the time limit (MTVM4003), an emulator that could not run it (MTVM4004),
+    /// semihosting calls that asked the host for files or commands (MTVM4012, refused by <see cref="SemihostingGuard"/>),
+    /// semihosting with host access in the arguments (MTVM4013). No MSBuild here: the Run task and
+    /// <c>microtvm emulate</c> (what <c>dotnet run</c> starts) both use it, so both runs are the same sandboxed run.
+    /// </summary>
+    internal static class FirmwareRun
+    {
+        private const string FaultMarker = "*** MicroTvm fault:";
+        private const string AbortMarker = "*** MicroTvm abort:";
+
+        /// <summary>How many of the last console lines a failed run's error repeats (terminal loggers hide the console).</summary>
+        public const int ErrorConsoleLines = 12;
+
+        public static FirmwareRunResult Run(
+            string emulatorPath,
+            IEnumerable<string> emulatorArguments,
+            string firmwareFile,
+            int timeoutSeconds,
+            string workingDirectory,
+            Action<string> onCommandLine,
+            Action<string> onConsoleLine,
+            Func<bool> cancelled)
+        {
+            var console = new List<string>();
+            var stopwatch = Stopwatch.StartNew();
+            FirmwareRunResult Fail(string code, string text, bool ran = true) =>
+                new FirmwareRunResult(-1, console, code, text, stopwatch.Elapsed, false, ran);
+
+            if (!File.Exists(firmwareFile))
+            {
+                return Fail(ErrorCodes.EmulatorFailed, $"There is no firmware to run at {firmwareFile}; build the project first.", ran: false);
+            }
+            var arguments = emulatorArguments.SelectMany(a => ProcessRunner.SplitFlags(a)).ToList();
+            // Semihosting reaches the host only through the guard (README, Security); one that reaches it directly is refused.
+            int semihosting = arguments.LastIndexOf("-semihosting-config");
+            if (semihosting >= 0 && (semihosting + 1 == arguments.Count || !arguments[semihosting + 1].Split(',').Contains("target=gdb")))
+            {
+                return new FirmwareRunResult(-1, console, ErrorCodes.SemihostingUnconfined,
+                    $"The emulator arguments give the firmware semihosting with host access ({(semihosting + 1 < arguments.Count ? arguments[semihosting + 1] : "-semihosting-config")}); the SDK runs it with -semihosting-config enable=on,target=gdb so the firmware can end the run but not open host files or run host commands. Change MicroTvmEmulatorArguments/RunArguments.",
+                    stopwatch.Elapsed, false, ran: false);
+            }
+            using var guard = semihosting >= 0 ? new SemihostingGuard() : null;
+            if (guard != null)
+            {
+                arguments.AddRange(guard.EmulatorArguments);
+            }
+            arguments.Add("-kernel");
+            arguments.Add(Path.GetFullPath(firmwareFile));
+            onCommandLine(emulatorPath + " " + ProcessRunner.JoinArguments(arguments));
+
+            var startInfo = ProcessRunner.StartInfo(emulatorPath, arguments, workingDirectory);
+            var lines = new ConcurrentQueue<string>();
+            bool timedOut = false, stopped = false;
+            string? fault = null, abort = null, emulatorError = null;
+            int exitCode;
+            using (var process = new Process { StartInfo = startInfo })
+            {
+                process.OutputDataReceived += (_, e) => { if (e.Data != null) lines.Enqueue(e.Data); };
+                process.ErrorDataReceived += (_, e) => { if (e.Data != null) lines.Enqueue(e.Data); };
+                try
+                {
+                    process.Start();
+                }
+                catch (System.ComponentModel.Win32Exception e)
+                {
+                    return Fail(ErrorCodes.EmulatorFailed, $"Could not start {emulatorPath}: {e.Message}", ran: false);
+                }
+                process.StandardInput.Close();
+                process.BeginOutputReadLine();
+                process.BeginErrorReadLine();
+                if (guard != null && !guard.Attach(process, TimeSpan.FromSeconds(30), cancelled) && !process.HasExited && !cancelled())
+                {
+                    ProcessRunner.KillTree(process);
+                    process.WaitForExit();
+                    return Fail(ErrorCodes.EmulatorFailed, "The emulator did not connect its gdb stub (semihosting guard) within 30 s.");
+                }
+
+                bool exited = false;
+                while (!exited)
+                {
+                    exited = process.WaitForExit(20);
+                    if (exited)
+                    {
+                        process.WaitForExit(); // Drain the readers.
+                    }
+                    while (lines.TryDequeue(out var raw))
+                    {
+                        string line = raw.TrimEnd('\r');
+                        console.Add(line);
+                        onConsoleLine(line);
+                        if (line.StartsWith(FaultMarker, StringComparison.Ordinal) || line.StartsWith("qemu: fatal: Lockup", StringComparison.Ordinal))
+                        {
+                            fault ??= line;
+                        }
+                        else if (line.StartsWith(AbortMarker, StringComparison.Ordinal))
+                        {
+                            abort ??= line.Substring(AbortMarker.Length).Trim();
+                        }
+                        else if (line.StartsWith("qemu-system-", StringComparison.Ordinal) || line.StartsWith("qemu: ", StringComparison.Ordinal))
+                        {
+                            emulatorError ??= line;
+                        }
+                    }
+                    if (!exited && (cancelled() || (timeoutSeconds > 0 && stopwatch.Elapsed.TotalSeconds > timeoutSeconds)))
+                    {
+                        stopped = cancelled();
+                        timedOut = !stopped;
+                        try
+                        {
+                            ProcessRunner.KillTree(process);
+                        }
+                        catch (InvalidOperationException)
+                        {
+                        }
+                        process.WaitForExit();
+                        exited = true;
+                    }
+                }
+                exitCode = timedOut || stopped ? -1 : process.ExitCode;
+            }
+
+            if (stopped)
+            {
+                return new FirmwareRunResult(-1, console, null, null, stopwatch.Elapsed, cancelled: true);
+            }
+            var refused = guard?.Refused ?? Array.Empty<string>();
+            (string Code, string Text)? failure =
+                timedOut ? (ErrorCodes.FirmwareTimeout, $"The firmware did not finish within {timeoutSeconds} s (RunTimeout); it was stopped. Does main() return or call microtvm_exit()?")
+                : refused.Count > 0 ? (ErrorCodes.SemihostingRefused, $"The firmware asked the host for {string.Join(", ", refused.Distinct())} through semihosting; -t:Run refuses host file access and host commands (the call returned an error, nothing ran on the host). Use the console (UART) for output and microtvm_exit() to end the run.")
+                : fault != null ? (ErrorCodes.FirmwareFault, "The firmware crashed: " + fault)
+                : emulatorError != null && exitCode != 0 ? (ErrorCodes.EmulatorFailed, "The emulator could not run the firmware: " + emulatorError)
+                : exitCode != 0 ? (ErrorCodes.FirmwareExitCode, $"The firmware exited with code {exitCode}{(abort != null ? $" (abort: {abort})" : "")}.")
+                : ((string, string)?)null;
+            return failure == null
+                ? new FirmwareRunResult(exitCode, console, null, null, stopwatch.Elapsed, false)
+                : new FirmwareRunResult(exitCode, console, failure.Value.Code, failure.Value.Text, stopwatch.Elapsed, false);
+        }
+    }
+}
