@@ -166,7 +166,7 @@ internal static class Firmware
         {
             var traced = Values(Build(dir, env, new[] { "-p:PreprocessorDefinitions=MICROTVM_TRACE" }));
             var marks = traced.GetValueOrDefault("op") ?? new List<long>();
-            operators = graph.Nodes.Select((node, i) => new OperatorResult(node.Index, node.Kind.TfliteName(),
+            operators = graph.Nodes.Select((node, i) => new OperatorResult(node.Index, node.Kind.Name,
                 model.Metadata.Operators[i].Macs ?? 0, i < marks.Count ? marks[i] : -1)).ToList();
         }
 

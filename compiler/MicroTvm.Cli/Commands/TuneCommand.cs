@@ -118,7 +118,7 @@ public static class TuneCommand
                 new TuningMeasurement(o.Board, unit, best.Cost, byDefault.Cost, mine.Count, spaceSizes[t], o.Repeats, Weights(best.Candidate), Weights(byDefault.Candidate))));
             rows.Add(new[]
             {
-                t.ToString(Inv), tasks[t].Operator.Nodes[0].Kind.TfliteName(), tasks[t].Occurrences.ToString(Inv), N(byDefault.Cost), N(best.Cost),
+                t.ToString(Inv), tasks[t].Operator.Nodes[0].Kind.Name, tasks[t].Occurrences.ToString(Inv), N(byDefault.Cost), N(best.Cost),
                 ((1 - best.Cost / byDefault.Cost) * 100).ToString("0.0", Inv) + "%", best.Candidate.Schedule.ToString(),
             });
         }
@@ -228,7 +228,7 @@ public static class TuneCommand
                     $"candidate '{c.Schedule}' of {tasks[c.Task].Operator.Nodes[0]} ({tasks[c.Task].Signature}) gives outputs that differ from the reference evaluator on the device: a code-generation bug, please report it") { File = o.Model };
             results.Add(new Measured(c, cost));
             best[c.Task] = Math.Min(best.GetValueOrDefault(c.Task, double.MaxValue), cost);
-            log.WriteLine($"trial {done + results.Count} of {total}: signature {c.Task} {tasks[c.Task].Operator.Nodes[0].Kind.TfliteName()} [{c.Schedule}] {N(cost)} instructions{(timing.Max != timing.Min ? $" (max {N(timing.Max * 1e9 / info.TimerHz)})" : "")}, best {N(best[c.Task])}");
+            log.WriteLine($"trial {done + results.Count} of {total}: signature {c.Task} {tasks[c.Task].Operator.Nodes[0].Kind.Name} [{c.Schedule}] {N(cost)} instructions{(timing.Max != timing.Min ? $" (max {N(timing.Max * 1e9 / info.TimerHz)})" : "")}, best {N(best[c.Task])}");
         }
 
         return results;
