@@ -59,6 +59,10 @@ public sealed partial class OpKind
     /// node's types are accepted, else what is wrong ("converts int8 to int32").</summary>
     internal Func<Node, string?>? CheckTypes { get; init; }
 
+    /// <summary>Checks every operand's type, constness and quantization itself, instead of the common rules (operators
+    /// whose many operands have different types: UNIDIRECTIONAL_SEQUENCE_LSTM).</summary>
+    internal Action<Node, Func<string, string, CompilerException>>? CheckOperands { get; init; }
+
     /// <summary>Checks beyond the common quantization rules (which run first).</summary>
     internal Action<Node, Func<string, string, CompilerException>>? CheckQuantization { get; init; }
 

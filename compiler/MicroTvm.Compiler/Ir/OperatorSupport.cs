@@ -31,6 +31,12 @@ public static class OperatorSupport
             Fail(ErrorCodes.UnsupportedElementType, $"{what}; {node.Kind.Name} supports {node.Kind.TypesText}");
 
         var kind = node.Kind;
+        if (kind.CheckOperands is { } checkOperands)
+        {
+            checkOperands(node, Fail);
+            return;
+        }
+
         var input = node.Inputs.Count > 0 ? node.Inputs[0] : null;
         if (input is null)
             throw Fail(ErrorCodes.InvalidOperator, "has no input");

@@ -109,7 +109,7 @@ internal static class ActivationKernels
     {
         if (SameType(node, ElementType.Float32))
         {
-            MapFloats(node, values, x => x > 16.619047164916992188f ? 1.0f : x < -9.0f ? FloatMath.Exp(x) : 1.0f / (1.0f + FloatMath.Exp(-x)));
+            MapFloats(node, values, LogisticFloat);
             return;
         }
 
@@ -129,6 +129,9 @@ internal static class ActivationKernels
 
         throw Kernels.Unsupported(node);
     }
+
+    /// <summary>TFLite's float sigmoid: 1 above the cutoff, exp(x) far below zero.</summary>
+    internal static float LogisticFloat(float x) => x > 16.619047164916992188f ? 1.0f : x < -9.0f ? FloatMath.Exp(x) : 1.0f / (1.0f + FloatMath.Exp(-x));
 
     public static void Tanh(Node node, TensorValues values)
     {
@@ -179,7 +182,7 @@ internal static class ActivationKernels
     }
 
     /// <summary>sigmoid by linear interpolation between table entries 2^9 input units apart; output in Q0.15.</summary>
-    private static int LogisticInt16(int x, SigmoidInt16Quantization q)
+    internal static int LogisticInt16(int x, SigmoidInt16Quantization q)
     {
         var table = SigmoidInt16Quantization.SigmoidTable;
         int input = ScaleSigmoidInput(x, q);
@@ -202,7 +205,7 @@ internal static class ActivationKernels
     }
 
     /// <summary>tanh(x) = 2·sigmoid(2x) - 1 from the same table, entries 2^8 input units apart; output in Q0.15.</summary>
-    private static int TanhInt16(int x, SigmoidInt16Quantization q)
+    internal static int TanhInt16(int x, SigmoidInt16Quantization q)
     {
         var table = SigmoidInt16Quantization.SigmoidTable;
         int input = ScaleSigmoidInput(x, q);

@@ -138,6 +138,11 @@ public class DifferentialTests
         .Concat(new[] { r.Convolution(ElementType.Int8, depthwise: false), r.Pool(ElementType.Int8, average: true), r.Softmax(ElementType.Int8, ElementType.Int8) })
         .ToList(), ioInWorkspace: true);
 
+    /// <summary>UNIDIRECTIONAL_SEQUENCE_LSTM of every type TensorFlow Lite Micro computes, batch and time major.</summary>
+    [Fact]
+    public void LstmMatchesTheReferenceEvaluator() => Check(12, r => new[] { ElementType.Int8, ElementType.Int16, ElementType.Float32 }
+        .SelectMany(type => Enumerable.Range(0, 6).Select(i => r.Lstm(type, timeMajor: i % 2 == 1))).ToList());
+
     private static void Check(int seed, Func<RandomGraphs, List<RandomGraphs.Case>> generate, bool ioInWorkspace = false) =>
         CheckAll(generate(new RandomGraphs(seed)), $"seed {seed}", ioInWorkspace);
 
@@ -180,6 +185,7 @@ public class DifferentialTests
 
             calls.AppendLine("    {");
             calls.AppendLine($"        {name}_inputs in; {name}_outputs out; void* ws = malloc({m}_WORKSPACE_SIZE ? {m}_WORKSPACE_SIZE : 1);");
+            calls.AppendLine($"        if ({name}_reset(ws) != 0) return 4;");
             for (int k = 0; k < c.Inputs.Length; k++)
                 calls.AppendLine($"        in.input{k} = ({name}_input{k}_t*)load(\"{name}_in{k}.bin\", {m}_INPUT{k}_SIZE);");
             for (int k = 0; k < c.Graph.Outputs.Count; k++)

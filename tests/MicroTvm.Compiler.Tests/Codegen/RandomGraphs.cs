@@ -535,4 +535,38 @@ internal sealed class RandomGraphs
         b.Op(OpKind.Reshape, new ReshapeAttributes(new[] { rows * depth }), new[] { soft }, flat);
         return Make($"chain FULLY_CONNECTED>RESHAPE>ADD>SOFTMAX>RESHAPE [{rows},{depth}]", b, flat);
     }
+
+    /// <summary>UNIDIRECTIONAL_SEQUENCE_LSTM of <paramref name="type"/> (int16: 16x8) from its initial state: random
+    /// sizes, batch or time major, cell clip or none, state scales (powers of two or not, as TFLite Micro takes both).</summary>
+    public Case Lstm(ElementType type, bool timeMajor)
+    {
+        var b = new GraphBuilder();
+        int batch = Next(1, 2), time = Next(1, 5), features = Next(1, 12), units = Next(1, 10);
+        bool isFloat = type == ElementType.Float32;
+        QuantizationParameters? Activation(double low, double high) => isFloat ? null : ActivationQ(type, type == ElementType.Int16 ? Scale(low, high) / 256 : Scale(low, high));
+        var input = b.Input(type, timeMajor ? new[] { time, batch, features } : new[] { batch, time, features }, Activation(0.005, 0.05));
+        var operands = new Tensor?[MicroTvm.Compiler.Ir.Lstm.OperandCount];
+        operands[0] = input;
+        for (int g = 0; g < 8; g++)
+        {
+            int depth = g < 4 ? features : units;
+            var shape = new[] { units, depth };
+            operands[1 + g] = isFloat
+                ? b.Tensor(type, shape, null, RandomData(type, units * depth, 0.5))
+                : b.Tensor(ElementType.Int8, shape, Q(Scale(0.002, 0.03)), Bytes(ElementType.Int8, Enumerable.Range(0, units * depth).Select(_ => (double)Next(-127, 127))));
+        }
+
+        var biasType = type switch { ElementType.Float32 => ElementType.Float32, ElementType.Int8 => ElementType.Int32, _ => ElementType.Int64 };
+        for (int g = 0; g < 4; g++)
+            operands[12 + g] = b.Tensor(biasType, new[] { units }, null, isFloat ? RandomData(type, units, 1.0) : Bytes(biasType, Enumerable.Range(0, units).Select(_ => (double)Next(-2000, 2000))));
+        var hiddenQ = Activation(0.004, 0.02);
+        operands[18] = b.Variable(type, new[] { batch, units }, hiddenQ);
+        // The cell scale: usually 2^-11 .. 2^-15, sometimes not a power of two (TFLite Micro rounds its log2).
+        float cellScale = (float)Math.Pow(2, -Next(11, 15)) * (_random.Next(4) == 0 ? Scale(0.8, 1.2) : 1f);
+        operands[19] = b.Variable(isFloat ? ElementType.Float32 : ElementType.Int16, new[] { batch, units }, isFloat ? null : Q(cellScale));
+        var output = b.Tensor(type, new[] { input.Shape[0], input.Shape[1], units }, hiddenQ);
+        float clip = _random.Next(2) == 0 ? 0f : Scale(0.5, 8);
+        b.Op(OpKind.UnidirectionalSequenceLstm, new LstmAttributes(FusedActivation.Tanh, clip, 0f, timeMajor), operands, output);
+        return Make($"UNIDIRECTIONAL_SEQUENCE_LSTM {type.DisplayName()} {(timeMajor ? "time major" : "batch major")} batch {batch} time {time} input {features} units {units} clip {clip}", b, output);
+    }
 }

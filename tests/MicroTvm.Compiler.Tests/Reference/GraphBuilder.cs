@@ -30,6 +30,14 @@ internal sealed class GraphBuilder
         return t;
     }
 
+    /// <summary>A variable (state) tensor: read and updated in place by an operator, kept from run to run.</summary>
+    public Tensor Variable(ElementType type, int[] shape, QuantizationParameters? q = null)
+    {
+        var t = new Tensor(_tensors.Count, $"t{_tensors.Count}", type, shape, q) { IsVariable = true };
+        _tensors.Add(t);
+        return t;
+    }
+
     public Tensor Constant(ElementType type, int[] shape, double[] values, QuantizationParameters? q = null) =>
         Tensor(type, shape, q, Bytes(type, values));
 
