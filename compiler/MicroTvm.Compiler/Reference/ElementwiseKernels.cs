@@ -92,7 +92,8 @@ internal static class ElementwiseKernels
         values.SetInts(output, result);
     }
 
-    /// <summary>MAXIMUM and MINIMUM compare stored values directly (TFLite requires equal quantization of inputs and output).</summary>
+    /// <summary>MAXIMUM and MINIMUM compare stored values directly, whatever the operands' quantization (as TFLite Micro
+    /// does: it checks none; tests/operators maximum_i16 has three different scales).</summary>
     public static void MaximumOrMinimum(Node node, TensorValues values, bool maximum)
     {
         var output = node.Output;

@@ -12,7 +12,8 @@ internal sealed class RandomGraphs
 
     public RandomGraphs(int seed) => _random = new Random(seed);
 
-    public sealed record Case(string Description, Graph Graph, byte[][] Inputs);
+    /// <summary>A graph and its inputs; <paramref name="Expected"/>: outputs from an independent oracle (TFLM) to compare with instead of the reference evaluator's.</summary>
+    public sealed record Case(string Description, Graph Graph, byte[][] Inputs, byte[][]? Expected = null);
 
     private int Next(int min, int maxInclusive) => _random.Next(min, maxInclusive + 1);
 

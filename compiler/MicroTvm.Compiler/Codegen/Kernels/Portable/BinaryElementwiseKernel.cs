@@ -23,10 +23,6 @@ internal sealed class BinaryElementwiseKernel : Kernel
         {
             foreach (var (t, role) in new[] { (a, "first input"), (b, "second input"), (output, "output") })
                 if (ExpectQuantized(t, role, a.Type) is { } q) return q;
-            if ((node.Kind == OpKind.Maximum || node.Kind == OpKind.Minimum) &&
-                (a.Quantization!.Scale != output.Quantization!.Scale || b.Quantization!.Scale != output.Quantization.Scale ||
-                 a.Quantization.ZeroPoint != output.Quantization.ZeroPoint || b.Quantization.ZeroPoint != output.Quantization.ZeroPoint))
-                return "MAXIMUM/MINIMUM need the same quantization on inputs and output";
             return null;
         }
 
