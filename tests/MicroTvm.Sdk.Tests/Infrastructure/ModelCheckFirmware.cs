@@ -63,8 +63,9 @@ public sealed class ModelCheckFirmware(string modelsRoot)
         return project;
     }
 
-    /// <summary>Builds and runs the firmware in QEMU; every check must have run and matched.</summary>
-    public void RunAndAssertAllMatch(TestProject project, ITestOutputHelper log)
+    /// <summary>Builds and runs the firmware in QEMU; every check must have run and matched. Returns each check's
+    /// instructions.</summary>
+    public IReadOnlyList<long> RunAndAssertAllMatch(TestProject project, ITestOutputHelper log)
     {
         var run = project.Build("-t:Run", "-p:OptimizationLevel=2", "-p:CStandard=c99", "-p:CWarningFlags=\"-Wall -Wextra -Werror\"");
         log.WriteLine(string.Join("\n", run.Output.Split('\n').Where(l => l.Contains("| model ") || l.Contains("mismatches") || l.Contains("text "))));
@@ -73,6 +74,7 @@ public sealed class ModelCheckFirmware(string modelsRoot)
         Assert.Equal(checks, results.Count);
         Assert.All(results, r => Assert.True(r.Groups[3].Value == "ok", r.Value));
         Assert.Contains("| 0 mismatches", run.Output);
+        return results.Select(r => long.Parse(r.Groups[4].Value, CultureInfo.InvariantCulture)).ToList();
     }
 
     /// <summary>Runs the model compiled under C prefix <paramref name="name"/> on each stored input of <paramref name="model"/>.</summary>

@@ -101,6 +101,12 @@ public sealed class RpcServerTests(SdkPackageFixture sdk)
             Assert.InRange(runs[0].Ticks * 1e9 / info.TimerHz, 500_000, 20_000_000); // instructions: KWS is 1-5 million
             // TFLite Micro's outputs for the stored inputs, bit for bit.
             Assert.Equal(File.ReadAllBytes(Path.Combine(ModelDirectory, $"output{k}.bin")), client.ReadOutput(0, 0, model.Outputs[0].Bytes));
+            // TIME_MODEL (the tuner's call): 5 runs in one answer, the same time as RUN's.
+            var timing = client.TimeModel(0, 5);
+            Assert.Equal(5, timing.Runs);
+            Assert.InRange((long)timing.Min - (long)runs[0].Ticks, -1, 1);
+            Assert.InRange((long)timing.Max - (long)timing.Min, 0, 1);
+            Assert.InRange((long)timing.Total - 5 * (long)timing.Min, 0, 5);
 
             var ops = client.OperatorTimes();
             Assert.Equal(metadata.Operators.Count, ops.Count);
@@ -122,6 +128,8 @@ public sealed class RpcServerTests(SdkPackageFixture sdk)
         Assert.Equal(DeviceErrors.CallFailed, e.Code);
         Assert.Contains("bad argument", e.Message);
         Assert.Equal(DeviceErrors.CallFailed, Assert.Throws<CompilerException>(() => client.Call(0x42, ReadOnlySpan<byte>.Empty)).Code);
+        // The emulated boards declare no DWT cycle counter.
+        Assert.Equal(DeviceErrors.NoCycleCounter, Assert.Throws<CompilerException>(() => client.TimeModel(0, 1, cycles: true)).Code);
         Assert.Equal(0, client.Resends);
     }
 
