@@ -51,7 +51,8 @@ public static class TuneCommand
 
     private sealed record Candidate(int Task, Schedule Schedule, GeneratedModel Model, string Key);
 
-    private sealed record Measured(Candidate Candidate, double Cost);
+    /// <summary>Cost per run; Resolution: one timer tick in the same unit (the smallest difference that means anything).</summary>
+    private sealed record Measured(Candidate Candidate, double Cost, double Resolution);
 
     public static int Run(CliConsole console, TuneOptions o)
     {
@@ -112,7 +113,8 @@ public static class TuneCommand
             var mine = results.Where(r => r.Candidate.Task == t).ToList();
             var byDefault = mine.First(r => r.Candidate.Schedule.Equals(tasks[t].Default) || r.Candidate.Key == mine[0].Candidate.Key);
             var best = mine.OrderBy(r => r.Cost).ThenBy(r => r == byDefault ? 0 : 1).First();
-            if (best.Cost >= byDefault.Cost) best = byDefault;
+            // Another schedule must beat the default by more than one timer tick (the measurement's resolution).
+            if (best.Cost > byDefault.Cost - byDefault.Resolution) best = byDefault;
             long Weights(Candidate c) => c.Model.Metadata.WeightsBytes;
             entries.Add(new TuningEntry(tasks[t].Signature, best.Candidate.Schedule,
                 new TuningMeasurement(o.Board, unit, best.Cost, byDefault.Cost, mine.Count, spaceSizes[t], o.Repeats, Weights(best.Candidate), Weights(byDefault.Candidate))));
@@ -226,7 +228,7 @@ public static class TuneCommand
             if (!output.AsSpan().SequenceEqual(expected[c.Task]))
                 throw new CompilerException(ErrorCodes.TuneCandidateDiffers,
                     $"candidate '{c.Schedule}' of {tasks[c.Task].Operator.Nodes[0]} ({tasks[c.Task].Signature}) gives outputs that differ from the reference evaluator on the device: a code-generation bug, please report it") { File = o.Model };
-            results.Add(new Measured(c, cost));
+            results.Add(new Measured(c, cost, 1e9 / info.TimerHz));
             best[c.Task] = Math.Min(best.GetValueOrDefault(c.Task, double.MaxValue), cost);
             log.WriteLine($"trial {done + results.Count} of {total}: signature {c.Task} {tasks[c.Task].Operator.Nodes[0].Kind.Name} [{c.Schedule}] {N(cost)} instructions{(timing.Max != timing.Min ? $" (max {N(timing.Max * 1e9 / info.TimerHz)})" : "")}, best {N(best[c.Task])}");
         }

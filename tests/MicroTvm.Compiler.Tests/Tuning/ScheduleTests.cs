@@ -12,7 +12,7 @@ namespace MicroTvm.Compiler.Tests.Tuning;
 /// emulated board too), the default schedule generates exactly the code of a build without a log, and a schedule
 /// from a log reaches the generated code.
 /// </summary>
-public class ScheduleTests
+public class ScheduleTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     /// <summary>Every schedule of each random operator's space, built into one host program and compared with the
     /// reference evaluator.</summary>
@@ -85,6 +85,25 @@ public class ScheduleTests
         Assert.True(tuned.Metadata.WeightsBytes < plain.Metadata.WeightsBytes, $"{tuned.Metadata.WeightsBytes} >= {plain.Metadata.WeightsBytes}");
         Assert.True(tuned.Metadata.Operators.Count(o => o.Schedule == "dsp-gemm layout=int8") >= compact.Count);
         Assert.DoesNotContain(plain.Metadata.Operators, o => o.Schedule == "dsp-gemm layout=int8");
+    }
+
+    /// <summary>The flash knob: compact int8 filters for every DSP matrix product roughly halve the convolution weights
+    /// (the widened int16 layout doubles them), to about the M55's, which always keeps int8.</summary>
+    [Theory]
+    [InlineData("ic_resnet8")]
+    [InlineData("kws_dscnn")]
+    public void CompactLayoutsShrinkTheWeights(string modelName)
+    {
+        string path = TestModels.ModelPath(modelName);
+        var tasks = TuningTasks.Of(TfliteImporter.Load(path), "cortex-m7");
+        var log = new TuningLog(tasks.Where(t => t.Schedules.Any(s => s.Knobs.GetValueOrDefault("layout") == "int8"))
+            .Select(t => new TuningEntry(t.Signature, new Schedule("dsp-gemm", new Dictionary<string, string> { ["layout"] = "int8" }))));
+        long speed = ModelCompiler.Compile(TfliteImporter.Load(path), new CompileOptions("cortex-m7")).Metadata.WeightsBytes;
+        long size = ModelCompiler.Compile(TfliteImporter.Load(path), new CompileOptions("cortex-m7", Tuning: log)).Metadata.WeightsBytes;
+        long helium = ModelCompiler.Compile(TfliteImporter.Load(path), new CompileOptions("cortex-m55")).Metadata.WeightsBytes;
+        output.WriteLine($"{modelName} weights on the M7: int16 layouts {speed:N0} B, int8 layouts {size:N0} B; on the M55 {helium:N0} B");
+        Assert.True(size < 0.8 * speed, $"{size} vs {speed}");
+        Assert.True(size <= helium * 1.1, $"{size} vs M55 {helium}");
     }
 
     [Theory]
