@@ -606,5 +606,50 @@ public static class Cases
             int y = m.Output(I16, new[] { 2, 5 }, (0.003f, 0));
             m.Op(B.FullyConnected, new[] { x, f, b }, new[] { y }, O.FullyConnected());
         });
+    
+        // UNIDIRECTIONAL_SEQUENCE_LSTM from the initial state: batch and time major, two batches, cell clip, cell state
+        // scales 2^-11, 2^-12, 2^-15 and one that is not a power of two (TFLM rounds its log2); int8 with an
+        // asymmetric hidden state; 16x8 with int64 biases; float32.
+        foreach (var (variant, t, timeMajor, batch, time, features, units, clip, cellScale) in new[]
+                 {
+                     ("clip_b2", Int8, false, 2, 6, 7, 9, 2.5f, 1f / 4096), ("time_major", Int8, true, 2, 5, 8, 12, 0f, 1f / 2048),
+                     ("cell_not_pot", Int8, false, 1, 7, 5, 6, 0f, 0.00011f), ("cell_2p15", Int8, false, 1, 7, 5, 6, 0f, 1f / 32768),
+                     ("b2", I16, false, 2, 5, 6, 7, 0f, 1f / 4096), ("time_major_clip", I16, true, 2, 4, 9, 5, 1.5f, 1f / 2048),
+                     ("clip_b2", Float32, false, 2, 5, 6, 7, 1.2f, 0f), ("time_major", Float32, true, 3, 4, 5, 8, 0f, 0f),
+                 })
+        {
+            yield return ($"unidirectional_sequence_lstm_{N(t)}_{variant}", m => Lstm(m, t, timeMajor, batch, time, features, units, clip, cellScale));
+        }
     }
+
+    /// <summary>An LSTM's 24 operands: input, 8 weight matrices, 4 biases, the two state tensors (variable), the
+    /// peephole, projection and layer-norm operands absent (-1) as TFLM requires.</summary>
+    private static void Lstm(CaseModel m, ElementType t, bool timeMajor, int batch, int time, int features, int units, float clip, float cellScale)
+    {
+        bool f = t == Float32;
+        var operands = Enumerable.Repeat(-1, 24).ToArray();
+        var shape = timeMajor ? new[] { time, batch, features } : new[] { batch, time, features };
+        (float, long)? activation = t switch { Int8 => (0.0078f, -3), I16 => (1f / 16384, 0), _ => null };
+        operands[0] = m.Input(t, shape, t switch { Int8 => (0.03f, 7), I16 => (1f / 8192, 0), _ => null }, -3, 3);
+        for (int g = 0; g < 8; g++)
+        {
+            int depth = g < 4 ? features : units;
+            operands[1 + g] = f
+                ? m.Const(Float32, new[] { units, depth }, null, -0.6, 0.6)
+                : m.Builder.AddTensor("w", TfliteModelBuilder.TensorTypes.Int8, new[] { units, depth }, CaseModel.Draw(m.Random, Int8, units * depth, 0, 0), new[] { 0.004f + 0.002f * g }, new long[1]);
+        }
+
+        var biasType = t switch { Int8 => I32, I16 => I64, _ => Float32 };
+        for (int g = 0; g < 4; g++)
+            operands[12 + g] = m.Builder.AddTensor("b", biasType, new[] { units },
+                CaseModel.Draw(m.Random, biasType, units, f ? -1 : t == I16 ? -200000 : -3000, f ? 1 : t == I16 ? 200000 : 3000));
+        operands[18] = f
+            ? m.Builder.AddTensor("h", TfliteModelBuilder.TensorTypes.Float32, new[] { batch, units }, isVariable: true)
+            : m.Builder.AddTensor("h", TfliteModelBuilder.TensorTypes.Of(t), new[] { batch, units }, scales: new[] { activation!.Value.Item1 }, zeroPoints: new[] { activation.Value.Item2 }, isVariable: true);
+        operands[19] = f
+            ? m.Builder.AddTensor("c", TfliteModelBuilder.TensorTypes.Float32, new[] { batch, units }, isVariable: true)
+            : m.Builder.AddTensor("c", TfliteModelBuilder.TensorTypes.Int16, new[] { batch, units }, scales: new[] { cellScale }, zeroPoints: new long[1], isVariable: true);
+        int y = m.Output(t, new[] { shape[0], shape[1], units }, activation);
+        m.Op(UnidirectionalSequenceLstm, operands, new[] { y }, new O(71, new FbTable().Int8(0, 4 /* TANH */).Float32(1, clip).Float32(2, 0f).Bool(3, timeMajor)));
+}
 }

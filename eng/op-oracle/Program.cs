@@ -75,7 +75,7 @@ public static class Codes
     public const int DepthToSpace = 5, Floor = 8, L2Normalization = 11, ResizeBilinear = 23, SpaceToDepth = 26, Gather = 36,
         BatchToSpaceNd = 37, SpaceToBatchNd = 38, Exp = 47, Split = 49, LogSoftmax = 50, Cast = 53, Prelu = 54, ArgMax = 56,
         Less = 58, Neg = 59, Greater = 61, GreaterEqual = 62, LessEqual = 63, Slice = 65, Sin = 66, Tile = 69, Equal = 71,
-        NotEqual = 72, Log = 73, Sum = 74, Sqrt = 75, Rsqrt = 76, Shape = 77, ArgMin = 79, ReduceMax = 82, Pack = 83,
+        NotEqual = 72, Log = 73, UnidirectionalSequenceLstm = 44, Sum = 74, Sqrt = 75, Rsqrt = 76, Shape = 77, ArgMin = 79, ReduceMax = 82, Pack = 83,
         LogicalOr = 84, LogicalAnd = 86, LogicalNot = 87, Unpack = 88, ReduceMin = 89, FloorDiv = 90, Square = 92,
         ZerosLike = 93, Fill = 94, FloorMod = 95, ResizeNearestNeighbor = 97, SquaredDifference = 99, MirrorPad = 100,
         Abs = 101, SplitV = 102, Ceil = 104, ReverseV2 = 105, AddN = 106, GatherNd = 107, Cos = 108, Elu = 111, Round = 116,
