@@ -405,7 +405,9 @@ internal sealed record Baselines(Dictionary<(string Cpu, string Variant, string 
         foreach (var line in lines.Skip(1).Where(l => l.Length > 0))
         {
             var f = line.Split(',');
-            rows[(f[0], f[1], f[2])] = Enumerable.Range(3, header.Length - 3).ToDictionary(i => header[i], i => long.Parse(f[i], CultureInfo.InvariantCulture));
+            // Empty fields: figures not measured for that model (the library split of models added later).
+            rows[(f[0], f[1], f[2])] = Enumerable.Range(3, header.Length - 3).Where(i => i < f.Length && f[i].Length > 0)
+                .ToDictionary(i => header[i], i => long.Parse(f[i], CultureInfo.InvariantCulture));
         }
 
         var perOp = new Dictionary<(string, string, int), long>();
