@@ -11,7 +11,8 @@ using MicroTvm.Device;
 namespace MicroTvm.Cli.Commands;
 
 public sealed record BoardRunOptions(string Model, string Board, string? Name, IReadOnlyList<string> Inputs, string? OutputDirectory,
-    bool Profile, int Repeat, bool Json, string? JsonFile, string? Sdk, string? Cache, string? Port, int Seed, double TimeoutSeconds, bool IoInWorkspace);
+    bool Profile, int Repeat, bool Json, string? JsonFile, string? Sdk, string? Cache, string? Port, int Seed, double TimeoutSeconds, bool IoInWorkspace,
+    string? Project = null);
 
 /// <summary>
 /// <c>microtvm run model.tflite --board B</c>: builds (or reuses) an RPC server firmware for the model, starts the
@@ -82,6 +83,9 @@ public static class BoardRun
             if (o.JsonFile != null) RunCommand.Write(Path.GetDirectoryName(Path.GetFullPath(o.JsonFile))!, new[] { (Path.GetFileName(o.JsonFile), report.ToJson()) });
             if (o.Json) console.Output.Write(System.Text.Encoding.UTF8.GetString(report.ToJson()));
             else report.Print(console.Output);
+            if (o.Project != null)
+                // A build's terminal logger shows, at normal verbosity, only the text after " -> " of a "<project> -> <output>" line.
+                console.Output.WriteLine($"{o.Project} -> {(o.JsonFile != null ? Path.GetFullPath(o.JsonFile) : Path.GetFullPath(o.Model))} ({report.Summary()})");
 
             var bad = checks.FirstOrDefault(c => !c.Equal);
             if (bad != null)
@@ -222,6 +226,19 @@ public static class BoardRun
             w.WriteLine($"stack       {N(Memory.StackHighWater)} bytes used (painted high-water mark, of {N(Memory.StackSize)})");
             w.WriteLine($"RAM         .data {N(Memory.DataBytes)}, .bss {N(Memory.BssBytes)} bytes (RPC frame buffers {N(Memory.ServerBufferBytes)} of it)");
             w.WriteLine($"flash       {N(Elf.Flash)} bytes: weights {N(Model.WeightsBytes)}, code and the rest {N(Elf.Flash - Model.WeightsBytes)}");
+        }
+
+        /// <summary>One line: the model, the board, the outputs' check, the time, workspace and stack.</summary>
+        public string Summary()
+        {
+            string N(double v) => v.ToString("N0", Inv);
+            string outputs = Checks.All(c => c.Equal)
+                ? $"outputs equal the reference evaluator ({string.Join(", ", Checks.Select(c => c.Rule).Distinct())})"
+                : $"{Checks.Count(c => !c.Equal)} of {Checks.Count} outputs DIFFER from the reference evaluator";
+            string time = Emulated
+                ? $"{N(Runs.Min(r => Cost(r.Ticks)))} instructions"
+                : $"{N(Runs.Min(r => (double)r.Ticks))} cycles";
+            return $"{Model.Name} on {Board}: {outputs}; {time} per inference; workspace {N(Model.WorkspaceBytes)} B; stack {N(Memory.StackHighWater)} B";
         }
 
         public byte[] ToJson()

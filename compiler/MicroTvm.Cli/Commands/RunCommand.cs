@@ -36,10 +36,11 @@ public static class RunCommand
         var seed = new Option<int>("--seed") { Description = "With --board and no --input: seed of the random inputs.", DefaultValueFactory = _ => 1 };
         var timeout = new Option<double>("--timeout") { Description = "With --board: seconds to wait for each answer of the device.", DefaultValueFactory = _ => 10 };
         var ioInWorkspace = new Option<bool>("--io-in-workspace") { Description = "With --board: compile the model with its inputs and outputs inside the workspace." };
+        var project = new Option<string?>("--project") { Description = "With --board: end with the line \"<project> -> <json file> (summary)\" that a build's terminal logger shows." };
         var allTensors = new Option<bool>("--all-tensors") { Description = "Also write t<id>.bin for every activation tensor (for layer-by-layer comparison)." };
         var command = new Command("run", "Run the model with the reference evaluator (bit-exact with TFLite's reference kernels) and write its outputs.")
         {
-            model, inputs, outputDirectory, allTensors, board, name, profile, repeat, json, jsonFile, sdk, cache, port, seed, timeout, ioInWorkspace,
+            model, inputs, outputDirectory, allTensors, board, name, profile, repeat, json, jsonFile, sdk, cache, port, seed, timeout, ioInWorkspace, project,
         };
         command.SetAction(parse =>
         {
@@ -49,7 +50,7 @@ public static class RunCommand
                 if (parse.GetValue(board) is { } boardName)
                     return BoardRun.Run(console, new BoardRunOptions(path, boardName, parse.GetValue(name), parse.GetValue(inputs) ?? Array.Empty<string>(),
                         parse.GetValue(outputDirectory), parse.GetValue(profile), parse.GetValue(repeat), parse.GetValue(json), parse.GetValue(jsonFile),
-                        parse.GetValue(sdk), parse.GetValue(cache), parse.GetValue(port), parse.GetValue(seed), parse.GetValue(timeout), parse.GetValue(ioInWorkspace)));
+                        parse.GetValue(sdk), parse.GetValue(cache), parse.GetValue(port), parse.GetValue(seed), parse.GetValue(timeout), parse.GetValue(ioInWorkspace), parse.GetValue(project)));
                 if (parse.GetValue(inputs) is not { Length: > 0 } || parse.GetValue(outputDirectory) == null)
                     throw new CompilerException(ErrorCodes.InvalidInputData, "give --input (one per model input) and -o, or --board to run on a device");
                 var graph = TfliteImporter.Load(path);

@@ -63,7 +63,7 @@ public sealed class TestProject(SdkPackageFixture sdk, string directory, string 
     public ProcessOutput RunInTerminal(string command, params string[] arguments)
     {
         var result = DotNet.RunInTerminal(Directory, [command, .. arguments],
-            new Dictionary<string, string?> { ["NUGET_PACKAGES"] = sdk.PackagesDirectory }, TimeSpan.FromMinutes(5));
+            new Dictionary<string, string?> { ["NUGET_PACKAGES"] = sdk.PackagesDirectory, ["TERM"] = "xterm-256color" }, TimeSpan.FromMinutes(5));
         return result with { Output = TerminalText.Visible(result.Output) };
     }
 
