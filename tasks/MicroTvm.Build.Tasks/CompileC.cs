@@ -28,8 +28,12 @@ namespace MicroTvm.Build.Tasks
         [Required]
         public string CompilerPath { get; set; } = "";
 
-        /// <summary>Flags shared by every source; each entry may hold several space-separated flags.</summary>
-        public string[] Options { get; set; } = Array.Empty<string>();
+        /// <summary>
+        /// Flags shared by every source, space-separated (';' separates too). A string, not a string[]: MSBuild turns the
+        /// backslashes of array entries into '/' on Unix (they are item specs), so <c>-DVER=\"1.0\"</c> reached gcc as
+        /// <c>-DVER=/1.0/</c>.
+        /// </summary>
+        public string Options { get; set; } = "";
 
         public string[] Defines { get; set; } = Array.Empty<string>();
 
@@ -189,7 +193,7 @@ namespace MicroTvm.Build.Tasks
         private List<string> BuildCommonArguments()
         {
             var arguments = new List<string>();
-            foreach (var option in Options)
+            foreach (var option in Options.Split(';'))
             {
                 arguments.AddRange(ProcessRunner.SplitFlags(option));
             }

@@ -180,7 +180,12 @@ namespace MicroTvm.Build.Tasks
             builder.Append('"');
         }
 
-        /// <summary>Splits a flags property ("-mcpu=x -mthumb") into arguments; double quotes group.</summary>
+        /// <summary>
+        /// Splits a flags property ("-mcpu=x -mthumb") into arguments: whitespace separates, double quotes group, and
+        /// \" is a quote inside the argument (<c>-DVER=\"1.0\"</c> reaches gcc as <c>-DVER="1.0"</c>, as from a shell) —
+        /// except a \" that closes a group before whitespace or the end: that is a folder's trailing backslash
+        /// (<c>"-IC:\my dir\"</c> on Windows). Other backslashes are kept (Windows paths).
+        /// </summary>
         public static List<string> SplitFlags(string? flags)
         {
             var result = new List<string>();
@@ -188,11 +193,21 @@ namespace MicroTvm.Build.Tasks
             {
                 return result;
             }
+            string text = flags!;
             var current = new StringBuilder();
             bool quoted = false, any = false;
-            foreach (char c in flags!)
+            for (int i = 0; i < text.Length; i++)
             {
-                if (c == '"')
+                char c = text[i];
+                bool escapedQuote = c == '\\' && i + 1 < text.Length && text[i + 1] == '"'
+                    && (!quoted || (i + 2 < text.Length && !char.IsWhiteSpace(text[i + 2])));
+                if (escapedQuote)
+                {
+                    current.Append('"');
+                    any = true;
+                    i++;
+                }
+                else if (c == '"')
                 {
                     quoted = !quoted;
                     any = true;

@@ -24,6 +24,27 @@ public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
     }
 
     [Fact]
+    public void QuotedValuesInCFlagsReachGccAsInAShell()
+    {
+        var project = sdk.CreateProject("quoted", """
+              <PropertyGroup>
+                <CFlags>-DVER=\"1.0\" "-DGREETING=\"hello world\""</CFlags>
+              </PropertyGroup>
+            """, Projects.SingleMain("""
+            int main(void)
+            {
+                printf("version %s, %s\n", VER, GREETING);
+                return 0;
+            }
+            """));
+
+        var run = project.Build("-t:Run");
+
+        Assert.True(run.Succeeded, run.ToString());
+        Assert.Contains("| version 1.0, hello world", run.Output);
+    }
+
+    [Fact]
     public void ReleaseBuildsOptimisedWithoutAssertsIntoItsOwnFolder()
     {
         var project = sdk.CreateProject("release", "", Projects.SingleMain("""

@@ -60,4 +60,14 @@ public sealed class ParserTests
         Assert.Equal(["-mcpu=cortex-m7", "-T/a b/x.ld", "-O2"], ProcessRunner.SplitFlags(" -mcpu=cortex-m7  \"-T/a b/x.ld\" -O2 "));
         Assert.Equal("plain \"with space\" \"quote\\\"d\" \"\"", ProcessRunner.JoinArguments(["plain", "with space", "quote\"d", ""]));
     }
+
+    [Fact]
+    public void BackslashQuoteInFlagsIsAQuoteAsInAShellButAFoldersTrailingBackslashStays()
+    {
+        // <CFlags>-DVER=\"1.0\" -DNAME="\"a b\""</CFlags>: what a shell would pass.
+        Assert.Equal(["-DVER=\"1.0\"", "-DNAME=\"a b\"", "-O2"], ProcessRunner.SplitFlags("-DVER=\\\"1.0\\\" \"-DNAME=\\\"a b\\\"\" -O2"));
+        // "-IC:\my dir\" (a Windows folder with its trailing backslash, quoted by a target) stays one argument.
+        Assert.Equal(["-IC:\\my dir\\", "-O2"], ProcessRunner.SplitFlags("\"-IC:\\my dir\\\" -O2"));
+        Assert.Equal(["-IC:\\a\\b"], ProcessRunner.SplitFlags("-IC:\\a\\b"));
+    }
 }
