@@ -20,7 +20,7 @@ public class CHelperTests
         foreach (var helper in SupportLibrary.Helpers.Value.Values) File.WriteAllText(Path.Combine(dir, helper.Name + ".h"), helper.Source);
         // Included twice: the guard must hold.
         File.WriteAllText(Path.Combine(dir, "alone.c"), $"#include \"{name}.h\"\n#include \"{name}.h\"\n");
-        const string strict = "-std=c99 -pedantic -Wall -Wextra -Werror -O2 -c alone.c";
+        const string strict = "-std=c99 -Wall -Wextra " + Gcc.StrictWarnings + " -Werror -O2 -c alone.c";
         foreach (var (compiler, flags) in new[]
         {
             ("gcc", strict + " -o host.o"),

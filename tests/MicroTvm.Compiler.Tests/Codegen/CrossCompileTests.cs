@@ -3,7 +3,7 @@ using MicroTvm.Compiler.Tflite;
 
 namespace MicroTvm.Compiler.Tests.Codegen;
 
-/// <summary>Every shared model's generated C compiles warning-free (-Wall -Wextra -Werror, C99) with
+/// <summary>Every shared model's generated C compiles warning-free (-Wall -Wextra, <see cref="Gcc.StrictWarnings"/>, -Werror, C99) with
 /// arm-none-eabi-gcc for every Cortex-M target, and references no library symbol besides memcpy/memset (and the
 /// compiler's own run-time helpers, __aeabi_*, e.g. 64-bit multiply or soft float on Cortex-M0+). No function keeps
 /// more than <see cref="MaxFrameBytes"/> on the stack (gcc's -fstack-usage): kernel scratch is in the workspace.</summary>
@@ -27,7 +27,7 @@ public class CrossCompileTests
             var model = ModelCompiler.Compile(graph, new CompileOptions(target.Name, modelName));
             model.WriteTo(dir);
             string obj = $"{modelName}-{target.Name}.o";
-            var (code, text) = Gcc.Run("arm-none-eabi-gcc", $"{target.GccFlags} -std=c99 -Wall -Wextra -Werror -O2 -ffunction-sections -fdata-sections -fstack-usage -c {model.SourceFile} -o {obj}", dir);
+            var (code, text) = Gcc.Run("arm-none-eabi-gcc", $"{target.GccFlags} -std=c99 -Wall -Wextra {Gcc.StrictWarnings} -Werror -O2 -ffunction-sections -fdata-sections -fstack-usage -c {model.SourceFile} -o {obj}", dir);
             Assert.True(code == 0, $"{target.Name}: arm-none-eabi-gcc failed:\n{text}");
             // <file>:<line>:<column>:<function>\t<bytes>\t<static|dynamic|bounded>
             foreach (var line in File.ReadAllLines(Path.Combine(dir, Path.ChangeExtension(obj, ".su"))))

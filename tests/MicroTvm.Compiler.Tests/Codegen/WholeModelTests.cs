@@ -6,9 +6,9 @@ using MicroTvm.Compiler.Tflite;
 namespace MicroTvm.Compiler.Tests.Codegen;
 
 /// <summary>
-/// Every model in tests/models: generate C, build it with the host gcc (C99, -Wall -Wextra -Werror, ASan+UBSan),
-/// run it on the stored inputs and compare with TensorFlow Lite Micro's outputs and, for input 0, every stored
-/// intermediate tensor. Integer tensors must match byte for byte; float32 tensors computed in float arithmetic
+/// Every model in tests/models: generate C, build it with the host gcc (<see cref="Gcc.HostFlags"/>: C99, -Wall
+/// -Wextra -Wconversion -Wsign-conversion -Wpedantic -Werror, ASan+UBSan), run it on the stored inputs and compare
+/// with TensorFlow Lite Micro's outputs and, for input 0, every stored intermediate tensor. Integer tensors must match byte for byte; float32 tensors computed in float arithmetic
 /// must agree within <see cref="FloatTolerance"/> (absolute plus relative) — TFLM's own float32 outputs differ
 /// between x86-64 and Cortex-M in the last bits.
 /// </summary>

@@ -11,8 +11,8 @@ namespace MicroTvm.Compiler.Tests.Fuzz;
 /// <summary>
 /// The compile stage of the fuzzers: a model that imports must compile or be rejected with an MTVM code (never another
 /// exception); what compiles must be run by the reference evaluator; its C must compile with the host gcc under
-/// -Wall -Wextra -Werror and run under AddressSanitizer and UndefinedBehaviorSanitizer with outputs equal to the
-/// evaluator's. Many models share one gcc invocation and one process (gcc start-up dominates otherwise); when a batch
+/// <see cref="Gcc.HostFlags"/> (-Wall -Wextra -Wconversion -Wsign-conversion -Wpedantic -Werror) and run under
+/// AddressSanitizer and UndefinedBehaviorSanitizer with outputs equal to the evaluator's. Many models share one gcc invocation and one process (gcc start-up dominates otherwise); when a batch
 /// fails, its models are run one by one to name the culprit.
 /// </summary>
 public sealed class CompileStageFuzzer

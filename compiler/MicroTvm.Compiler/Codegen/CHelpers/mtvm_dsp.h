@@ -26,19 +26,20 @@ static inline int32_t mtvm_smlabb(int32_t a, int32_t b, int32_t acc) { return __
 /* acc + hi(a)*hi(b) */
 static inline int32_t mtvm_smlatt(int32_t a, int32_t b, int32_t acc) { return __smlatt(a, b, acc); }
 /* bytes 0 and 2 of v, sign-extended into the low and high halves */
-static inline int32_t mtvm_sxtb16(uint32_t v) { return __sxtb16(v); }
+static inline int32_t mtvm_sxtb16(uint32_t v) { return __sxtb16((int8x4_t)v); }
 /* bytes 1 and 3 of v, sign-extended into the low and high halves (one instruction: SXTB16 with ROR #8) */
 static inline int32_t mtvm_sxtb16_ror8(uint32_t v) { int32_t r; __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v)); return r; }
 /* acc + bytes 0 and 2 of v, sign-extended, as two int16 lanes (SXTAB16) */
-static inline int32_t mtvm_sxtab16(int32_t acc, uint32_t v) { return __sxtab16(acc, v); }
+static inline int32_t mtvm_sxtab16(int32_t acc, uint32_t v) { return __sxtab16(acc, (int8x4_t)v); }
 /* acc + bytes 1 and 3 of v (SXTAB16 with its free ROR #8) */
 static inline int32_t mtvm_sxtab16_ror8(int32_t acc, uint32_t v) { int32_t r; __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(v)); return r; }
 /* (a * b + 2^31) >> 32, the rounded high word (SMMULR) */
 static inline int32_t mtvm_smmulr(int32_t a, int32_t b) { int32_t r; __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b)); return r; }
 /* acc + (a * b + 2^31) / 2^32, the rounded high word of the product added to acc (SMMLAR) */
 static inline int32_t mtvm_smmlar(int32_t a, int32_t b, int32_t acc) { int32_t r; __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc)); return r; }
-/* v saturated to int8 (SSAT) and to [0, 255] (USAT) */
-static inline int32_t mtvm_ssat8(int32_t v) { return __ssat(v, 8); }
+/* v saturated to int8 (SSAT) and to [0, 255] (USAT); the builtin, not ACLE's __ssat, whose macro converts the
+   builtin's unsigned result to int32_t (a -Wsign-conversion warning at every use) */
+static inline int32_t mtvm_ssat8(int32_t v) { return (int32_t)__builtin_arm_ssat(v, 8); }
 static inline int32_t mtvm_usat8(int32_t v) { return (int32_t)__usat(v, 8); }
 /* x >> e saturated to int8 in one SSAT (e a literal in 1..31) */
 #define MTVM_SSAT8_ASR(r, x, e) __asm__("ssat %0, #8, %1, asr #" #e : "=r"(r) : "r"(x))

@@ -138,8 +138,8 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                     using (body.Block($"if (ox + 1 < {ow} && py >= 0 && py + {fh} <= {ih} && px >= 0 && px + {a.StrideW + fw} <= {iw})"))
                     {
                         body.Line($"const int32_t* bias = {table} + ({rowIndex} * {colClasses.Count} + {colIndex}) * {ch};");
-                        body.Line($"const int8_t* image = {c.Input(0)} + (size_t)n * {ih * iw * ch} + (py * {iw} + px) * {ch};");
-                        body.Line($"int8_t* o = {c.Output()} + (((size_t)n * {oh} + oy) * {ow} + ox) * {ch};");
+                        body.Line($"const int8_t* image = {c.Input(0)} + n * {ih * iw * ch} + (py * {iw} + px) * {ch};");
+                        body.Line($"int8_t* o = {c.Output()} + ((n * {oh} + oy) * {ow} + ox) * {ch};");
                         body.Line($"const int32_t* k = {wName};");
                         using (body.Block($"for (g = 0; g < {groups}; ++g)"))
                         {
@@ -175,10 +175,10 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                 body.Line($"const int fx0 = ix0 < 0 ? -ix0 : 0;");
                 body.Line($"const int fx1 = {iw} - ix0 < {fw} ? {iw} - ix0 : {fw};");
                 body.Line($"const int32_t* bias = {table} + ({rowIndex} * {colClasses.Count} + {colIndex}) * {ch};");
-                body.Line($"const int8_t* image = {c.Input(0)} + (size_t)n * {ih * iw * ch};");
+                body.Line($"const int8_t* image = {c.Input(0)} + n * {ih * iw * ch};");
                 body.Line($"const int origin = (iy0 * {iw} + ix0) * {ch}; /* may be negative at the edges: only valid taps form pointers */");
                 body.Line($"const int full = fy0 == 0 && fy1 == {fh} && fx0 == 0 && fx1 == {fw};");
-                body.Line($"int8_t* o = {c.Output()} + (((size_t)n * {oh} + oy) * {ow} + ox) * {ch};");
+                body.Line($"int8_t* o = {c.Output()} + ((n * {oh} + oy) * {ow} + ox) * {ch};");
                 using (body.Block($"for (g = 0; g < {groups}; ++g)"))
                 {
                     body.Line("int32_t a0 = bias[4 * g], a1 = bias[4 * g + 1], a2 = bias[4 * g + 2], a3 = bias[4 * g + 3];");

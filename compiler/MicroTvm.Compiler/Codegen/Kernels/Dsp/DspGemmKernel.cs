@@ -180,7 +180,7 @@ internal sealed class DspGemmKernel : TargetKernel
             using (body.Block($"for (p = 0; p + 1 < {s.Pixels}; p += 2)"))
             {
                 body.Line($"const {wType}* w = {wName};");
-                body.Line($"int8_t* o0 = {c.Output()} + (size_t)p * {s.OutC};");
+                body.Line($"int8_t* o0 = {c.Output()} + p * {s.OutC};");
                 body.Line($"int8_t* o1 = o0 + {s.OutC};");
                 Gather(body, s, zx, "p", "col[0]", c.Input(0), zeroRow);
                 Gather(body, s, zx, "p + 1", "col[1]", c.Input(0), zeroRow);
@@ -210,7 +210,7 @@ internal sealed class DspGemmKernel : TargetKernel
             using (body.Block(""))
             {
                 body.Line($"const {wType}* w = {wName};");
-                body.Line($"int8_t* o0 = {c.Output()} + (size_t){s.Pixels - 1} * {s.OutC};");
+                body.Line($"int8_t* o0 = {c.Output()} + {s.Pixels - 1} * {s.OutC};");
                 body.Line($"p = {s.Pixels - 1};");
                 Gather(body, s, zx, "p", "col[0]", c.Input(0), zeroRow);
                 using (body.Block($"for (oc = 0; oc + 1 < {s.OutC}; oc += 2, w += {2 * rowStride})"))
@@ -278,7 +278,7 @@ internal sealed class DspGemmKernel : TargetKernel
         {
             using (body.Block($"for (p = 0; p + 1 < {s.Pixels}; p += 2)"))
             {
-                body.Line($"int8_t* o0 = {c.Output()} + (size_t)p * {s.OutC};");
+                body.Line($"int8_t* o0 = {c.Output()} + p * {s.OutC};");
                 body.Line($"int8_t* o1 = o0 + {s.OutC};");
                 Gather(body, s, zx, "p", "col", c.Input(0), zeroRow, interleaved: true);
                 Gather(body, s, zx, "p + 1", "col + 2", c.Input(0), zeroRow, interleaved: true);
@@ -290,7 +290,7 @@ internal sealed class DspGemmKernel : TargetKernel
         {
             using (body.Block(""))
             {
-                body.Line($"int8_t* o0 = {c.Output()} + (size_t){s.Pixels - 1} * {s.OutC};");
+                body.Line($"int8_t* o0 = {c.Output()} + {s.Pixels - 1} * {s.OutC};");
                 body.Line($"p = {s.Pixels - 1};");
                 Gather(body, s, zx, "p", "col", c.Input(0), zeroRow, interleaved: true);
                 Gather(body, s, zx, "p", "col + 2", c.Input(0), zeroRow, interleaved: true);
@@ -343,13 +343,13 @@ internal sealed class DspGemmKernel : TargetKernel
             // Pointwise: the column is the input pixel itself.
             if (!s.Padded)
             {
-                body.Line($"{copy}({image} + (size_t)({pixel}) * {s.InC}, {column}, {s.RowBytes});");
+                body.Line($"{copy}({image} + ({pixel}) * {s.InC}, {column}, {s.RowBytes});");
                 return;
             }
 
             using (body.Block(""))
             {
-                body.Line($"memcpy(row, {image} + (size_t)({pixel}) * {s.InC}, {s.InC});");
+                body.Line($"memcpy(row, {image} + ({pixel}) * {s.InC}, {s.InC});");
                 body.Line($"memset(row + {s.InC}, 0, {s.RowBytes - s.InC});");
                 body.Line($"{copy}(row, {column}, {s.RowBytes});");
             }
@@ -361,7 +361,7 @@ internal sealed class DspGemmKernel : TargetKernel
         {
             body.Line($"const int q = {pixel};");
             body.Line($"const int ox = q % {s.OutW}, oy = (q / {s.OutW}) % {s.OutH};");
-            body.Line($"const int8_t* img = {image} + (size_t)(q / {s.OutW * s.OutH}) * {s.InH * s.InW * s.InC};");
+            body.Line($"const int8_t* img = {image} + (q / {s.OutW * s.OutH}) * {s.InH * s.InW * s.InC};");
             body.Line($"const int iy0 = oy * {s.StrideH} - {s.PadH}, ix0 = ox * {s.StrideW} - {s.PadW};");
             body.Line($"int32_t* d = {column};");
             body.Line("int fy;");
@@ -370,18 +370,18 @@ internal sealed class DspGemmKernel : TargetKernel
                 body.Line("const int iy = iy0 + fy;");
                 body.Line($"if (iy < 0 || iy >= {s.InH}) {{ {fill}(d, {zx}, {s.RowBytes / 2}); continue; }}");
                 if (!s.Padded)
-                    body.Line($"if (ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW}) {{ {copy}(img + ((size_t)iy * {s.InW} + ix0) * {s.InC}, d, {s.RowBytes}); continue; }}");
+                    body.Line($"if (ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW}) {{ {copy}(img + (iy * {s.InW} + ix0) * {s.InC}, d, {s.RowBytes}); continue; }}");
                 if (s.InC % 4 == 0)
                 {
                     // Whole words per tap: widen each tap from the input or from a row of zero points, no copy.
                     for (int fx = 0; fx < s.FilterW; fx++)
-                        body.Line($"{copy}((unsigned)(ix0 + {fx}) < {s.InW}u ? img + ((size_t)iy * {s.InW} + ix0 + {fx}) * {s.InC} : {zeroRow}, d + {fx * s.InC / 2 * spread}, {s.InC});");
+                        body.Line($"{copy}((unsigned)(ix0 + {fx}) < {s.InW}u ? img + (iy * {s.InW} + ix0 + {fx}) * {s.InC} : {zeroRow}, d + {fx * s.InC / 2 * spread}, {s.InC});");
                 }
                 else if (s.FilterW * s.InC <= 64)
                 {
                     // Few bytes per row: copied one by one (unrolled), then widened.
                     for (int fx = 0; fx < s.FilterW; fx++)
-                        body.Line($"const int8_t* s{fx} = (unsigned)(ix0 + {fx}) < {s.InW}u ? img + ((size_t)iy * {s.InW} + ix0 + {fx}) * {s.InC} : {zeroRow};");
+                        body.Line($"const int8_t* s{fx} = (unsigned)(ix0 + {fx}) < {s.InW}u ? img + (iy * {s.InW} + ix0 + {fx}) * {s.InC} : {zeroRow};");
                     for (int fx = 0; fx < s.FilterW; fx++)
                         body.Line(string.Join(" ", Enumerable.Range(0, s.InC).Select(i => $"row[{fx * s.InC + i}] = s{fx}[{i}];")));
                     body.Line($"{copy}(row, d, {s.RowBytes});");
@@ -392,7 +392,7 @@ internal sealed class DspGemmKernel : TargetKernel
                     using (body.Block($"for (fx = 0; fx < {s.FilterW}; ++fx)"))
                     {
                         body.Line("const int ix = ix0 + fx;");
-                        body.Line($"memcpy(row + fx * {s.InC}, (unsigned)ix < {s.InW}u ? img + ((size_t)iy * {s.InW} + ix) * {s.InC} : {zeroRow}, {s.InC});");
+                        body.Line($"memcpy(row + fx * {s.InC}, (unsigned)ix < {s.InW}u ? img + (iy * {s.InW} + ix) * {s.InC} : {zeroRow}, {s.InC});");
                     }
 
                     body.Line($"{copy}(row, d, {s.RowBytes});");

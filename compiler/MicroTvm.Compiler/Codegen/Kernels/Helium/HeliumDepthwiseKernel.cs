@@ -102,10 +102,10 @@ internal sealed class HeliumDepthwiseKernel : TargetKernel
                 body.Line($"const int fx0 = ix0 < 0 ? -ix0 : 0;");
                 body.Line($"const int fx1 = {iw} - ix0 < {fw} ? {iw} - ix0 : {fw};");
                 body.Line($"const int32_t* bias = {table} + ({rowIndex} * {colClasses.Count} + {colIndex}) * {padded};");
-                body.Line($"const int8_t* image = {c.Input(0)} + (size_t)n * {ih * iw * ch};");
+                body.Line($"const int8_t* image = {c.Input(0)} + n * {ih * iw * ch};");
                 body.Line($"const int origin = (iy0 * {iw} + ix0) * {ch}; /* may be negative at the edges: only valid taps form pointers */");
                 body.Line($"const int full = fy0 == 0 && fy1 == {fh} && fx0 == 0 && fx1 == {fw};");
-                body.Line($"int8_t* o = {c.Output()} + (((size_t)n * {oh} + oy) * {ow} + ox) * {ch};");
+                body.Line($"int8_t* o = {c.Output()} + ((n * {oh} + oy) * {ow} + ox) * {ch};");
                 int step = a.StrideW * ch;
                 if (ch % 8 == 0 && step < 128 && ow > 1)
                 {

@@ -118,7 +118,7 @@ internal sealed class HeliumGemmKernel : TargetKernel
             body.Line(count == 2
                 ? $"mtvm_vgemm_2xn(x0, x1, {pieces}, {full}, {tail}, {wName}, {bName}, {blocks}, acc[0], acc[1]);"
                 : $"mtvm_vgemm_1xn(x0, {pieces}, {full}, {tail}, {wName}, {bName}, {blocks}, acc[0]);");
-            body.Line($"int8_t* o = {c.Output()} + (size_t)p * {s.OutC};");
+            body.Line($"int8_t* o = {c.Output()} + p * {s.OutC};");
             using (body.Block($"for (blk = 0; blk < {blocks}; ++blk)"))
             {
                 string lanes = s.OutC % 4 == 0 ? "4" : $"blk + 1 < {blocks} ? 4 : {s.OutC % 4}";
@@ -152,7 +152,7 @@ internal sealed class HeliumGemmKernel : TargetKernel
     {
         if (mode == ColumnMode.InPlace)
         {
-            body.Line($"const int8_t* const x{j}[1] = {{ {image} + (size_t)({pixel}) * {s.InC} }};");
+            body.Line($"const int8_t* const x{j}[1] = {{ {image} + ({pixel}) * {s.InC} }};");
             return;
         }
 
@@ -161,13 +161,13 @@ internal sealed class HeliumGemmKernel : TargetKernel
         {
             body.Line($"const int q = {pixel};");
             body.Line($"const int ox = q % {s.OutW}, oy = (q / {s.OutW}) % {s.OutH};");
-            body.Line($"const int8_t* img = {image} + (size_t)(q / {s.OutW * s.OutH}) * {s.InH * s.InW * s.InC};");
+            body.Line($"const int8_t* img = {image} + (q / {s.OutW * s.OutH}) * {s.InH * s.InW * s.InC};");
             body.Line($"const int iy0 = oy * {s.StrideH} - {s.PadH}, ix0 = ox * {s.StrideW} - {s.PadW};");
             if (mode == ColumnMode.RowsInPlace)
             {
                 using (body.Block($"if (iy0 >= 0 && iy0 + {s.FilterH} <= {s.InH} && ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW})"))
                 {
-                    body.Line($"const int8_t* first = img + ((size_t)iy0 * {s.InW} + ix0) * {s.InC};");
+                    body.Line($"const int8_t* first = img + (iy0 * {s.InW} + ix0) * {s.InC};");
                     body.Line(string.Join(" ", Enumerable.Range(0, pieces).Select(r => $"x{j}[{r}] = first + {r * s.InW * s.InC};")));
                 }
 
@@ -196,16 +196,16 @@ internal sealed class HeliumGemmKernel : TargetKernel
         {
             body.Line("const int iy = iy0 + fy;");
             body.Line($"if (iy < 0 || iy >= {s.InH}) {{ memset(d, {zx}, {rowBytes}); continue; }}");
-            body.Line($"if (ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW}) {{ memcpy(d, img + ((size_t)iy * {s.InW} + ix0) * {s.InC}, {rowBytes}); continue; }}");
+            body.Line($"if (ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW}) {{ memcpy(d, img + (iy * {s.InW} + ix0) * {s.InC}, {rowBytes}); continue; }}");
             if (s.FilterW <= 8)
             {
                 for (int fx = 0; fx < s.FilterW; fx++)
-                    body.Line($"memcpy(d + {fx * s.InC}, (unsigned)(ix0 + {fx}) < {s.InW}u ? img + ((size_t)iy * {s.InW} + ix0 + {fx}) * {s.InC} : {zeroRow}, {s.InC});");
+                    body.Line($"memcpy(d + {fx * s.InC}, (unsigned)(ix0 + {fx}) < {s.InW}u ? img + (iy * {s.InW} + ix0 + {fx}) * {s.InC} : {zeroRow}, {s.InC});");
             }
             else
             {
                 body.Line("int fx;");
-                body.Line($"for (fx = 0; fx < {s.FilterW}; ++fx) memcpy(d + fx * {s.InC}, (unsigned)(ix0 + fx) < {s.InW}u ? img + ((size_t)iy * {s.InW} + ix0 + fx) * {s.InC} : {zeroRow}, {s.InC});");
+                body.Line($"for (fx = 0; fx < {s.FilterW}; ++fx) memcpy(d + fx * {s.InC}, (unsigned)(ix0 + fx) < {s.InW}u ? img + (iy * {s.InW} + ix0 + fx) * {s.InC} : {zeroRow}, {s.InC});");
             }
         }
     }

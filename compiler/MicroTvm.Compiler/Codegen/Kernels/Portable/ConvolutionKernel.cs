@@ -208,10 +208,10 @@ internal sealed class ConvolutionKernel : Kernel
             using (body.Block($"for (int ox = 0; ox < {g.OutW}; ++ox)"))
             {
                 EmitWindow(body, "x", "ox", g.StrideW, g.PadW, g.DilationW, g.FilterW, g.InW);
-                body.Line($"const {t}* image = {c.Input(0)}{(g.Batches > 1 ? $" + (size_t)n * {g.InH * g.InW * g.InC}" : "")};");
-                body.Line($"{t}* o = {c.Output()} + ({(g.Batches > 1 ? $"((size_t)n * {g.OutH} + oy)" : "(size_t)oy")} * {g.OutW} + ox) * {g.OutC};");
+                body.Line($"const {t}* image = {c.Input(0)}{(g.Batches > 1 ? $" + n * {g.InH * g.InW * g.InC}" : "")};");
+                body.Line($"{t}* o = {c.Output()} + ({(g.Batches > 1 ? $"(n * {g.OutH} + oy)" : "oy")} * {g.OutW} + ox) * {g.OutC};");
                 if (arithmetic == Arithmetic.Int8) body.Line($"const int32_t* bias = {biasRow};");
-                string Row() => $"const {t}* row = image + (size_t)({Scaled("fy", g.DilationH, "iy0")}) * {g.InW * g.InC};";
+                string Row() => $"const {t}* row = image + ({Scaled("fy", g.DilationH, "iy0")}) * {g.InW * g.InC};";
                 string Pixel() => $"const {t}* x = row + ({Scaled("fx", g.DilationW, "ix0")}) * {g.InC};";
                 if (channelInner)
                 {
@@ -251,7 +251,7 @@ internal sealed class ConvolutionKernel : Kernel
                                 }
                                 else
                                 {
-                                    body.Line($"const {w8}* w = {f} + ((size_t)oc * {g.FilterH} + fy) * {g.FilterW * groupInC} + fx * {groupInC};");
+                                    body.Line($"const {w8}* w = {f} + (oc * {g.FilterH} + fy) * {g.FilterW * groupInC} + fx * {groupInC};");
                                     EmitDot(body, groupInC, i => Mul(channel + i, i));
                                 }
                             }

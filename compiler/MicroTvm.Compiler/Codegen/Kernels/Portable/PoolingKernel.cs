@@ -53,7 +53,7 @@ internal sealed class PoolingKernel : Kernel
                 body.Line($"const int ix0 = ox * {a.StrideW} - {pw};");
                 body.Line($"const int fx0 = ix0 < 0 ? -ix0 : 0;");
                 body.Line($"const int fx1 = {iw} - ix0 < {a.FilterW} ? {iw} - ix0 : {a.FilterW};");
-                body.Line($"{t}* o = {c.Output()} + (((size_t)b * {oh} + oy) * {ow} + ox) * {ch};");
+                body.Line($"{t}* o = {c.Output()} + ((b * {oh} + oy) * {ow} + ox) * {ch};");
                 if (isAverage) body.Line("const int count = (fy1 - fy0) * (fx1 - fx0);");
                 using (body.Block($"for (int ch = 0; ch < {ch}; ++ch)"))
                 {
@@ -63,7 +63,7 @@ internal sealed class PoolingKernel : Kernel
                     using (body.Block("for (int fy = fy0; fy < fy1; ++fy)"))
                     using (body.Block("for (int fx = fx0; fx < fx1; ++fx)"))
                     {
-                        body.Line($"const {acc} x = {c.Input(0)}[(((size_t)b * {ih} + iy0 + fy) * {iw} + ix0 + fx) * {ch} + ch];");
+                        body.Line($"const {acc} x = {c.Input(0)}[((b * {ih} + iy0 + fy) * {iw} + ix0 + fx) * {ch} + ch];");
                         body.Line(isAverage ? "acc += x;" : "if (x > acc) acc = x;");
                     }
 

@@ -58,8 +58,8 @@ internal sealed class SoftmaxKernel : Kernel
             c.Support.Use("mtvm_float_math");
             using (body.Block($"for (int r = 0; r < {rows}; ++r)"))
             {
-                body.Line($"const float* x = {c.Input(0)} + (size_t)r * {depth};");
-                body.Line($"float* y = {c.Output()} + (size_t)r * {depth};");
+                body.Line($"const float* x = {c.Input(0)} + r * {depth};");
+                body.Line($"float* y = {c.Output()} + r * {depth};");
                 body.Line($"float max = {CLiteral.Float(float.MinValue)};");
                 body.Line("float sum = 0.0f;");
                 body.Line($"for (int i = 0; i < {depth}; ++i) if (x[i] > max) max = x[i];");
@@ -80,7 +80,7 @@ internal sealed class SoftmaxKernel : Kernel
         string helper = node.Output.Type == ElementType.Int8 ? "mtvm_softmax_int8_row" : "mtvm_softmax_int8_int16_row";
         c.Support.Use("mtvm_softmax");
         using (body.Block($"for (int r = 0; r < {rows}; ++r)"))
-            body.Line($"{helper}({c.Input(0)} + (size_t)r * {depth}, {c.Output()} + (size_t)r * {depth}, {depth}, {q.InputMultiplier}, {q.InputLeftShift}, {q.DiffMin});");
+            body.Line($"{helper}({c.Input(0)} + r * {depth}, {c.Output()} + r * {depth}, {depth}, {q.InputMultiplier}, {q.InputLeftShift}, {q.DiffMin});");
     }
 
     /// <summary>
@@ -98,8 +98,8 @@ internal sealed class SoftmaxKernel : Kernel
         var body = c.Body;
         using (body.Block($"for (int r = 0; r < {rows}; ++r)"))
         {
-            body.Line($"const int16_t* x = {c.Input(0)} + (size_t)r * {depth};");
-            body.Line($"int16_t* y = {c.Output()} + (size_t)r * {depth};");
+            body.Line($"const int16_t* x = {c.Input(0)} + r * {depth};");
+            body.Line($"int16_t* y = {c.Output()} + r * {depth};");
             body.Line("int32_t max = -32768, sum = 0;");
             body.Line($"for (int i = 0; i < {depth}; ++i) if (x[i] > max) max = x[i];");
             using (body.Block($"for (int i = 0; i < {depth}; ++i)"))

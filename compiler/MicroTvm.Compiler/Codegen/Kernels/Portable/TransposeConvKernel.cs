@@ -84,17 +84,17 @@ internal sealed class TransposeConvKernel : Kernel
             {
                 body.Line($"const int ix0 = ox + {pl - kw + 1} <= 0 ? 0 : (ox + {pl - kw + 1} + {a.StrideW - 1}) / {a.StrideW};");
                 body.Line($"const int ix1 = (ox + {pl}) / {a.StrideW} < {iw - 1} ? (ox + {pl}) / {a.StrideW} : {iw - 1};");
-                body.Line($"{t}* o = {c.Output()} + (((size_t)n * {oh} + oy) * {ow} + ox) * {oc};");
+                body.Line($"{t}* o = {c.Output()} + ((n * {oh} + oy) * {ow} + ox) * {oc};");
                 using (body.Block($"for (int oc = 0; oc < {oc}; ++oc)"))
                 {
                     body.Line($"{accType} acc = {(arithmetic == Arithmetic.Float ? "0.0f" : "0")};");
                     using (body.Block("for (int iy = iy0; iy <= iy1; ++iy)"))
                     using (body.Block("for (int ix = ix0; ix <= ix1; ++ix)"))
                     {
-                        body.Line($"const {t}* x = {c.Input(0)} + (((size_t)n * {ih} + iy) * {iw} + ix) * {ic};");
+                        body.Line($"const {t}* x = {c.Input(0)} + ((n * {ih} + iy) * {iw} + ix) * {ic};");
                         body.Line($"const int ky = oy + {pt} - iy * {a.StrideH};");
                         body.Line($"const int kx = ox + {pl} - ix * {a.StrideW};");
-                        body.Line($"const {filter.Type.CType()}* w = {f} + (((size_t)oc * {kh} + ky) * {kw} + kx) * {ic};");
+                        body.Line($"const {filter.Type.CType()}* w = {f} + ((oc * {kh} + ky) * {kw} + kx) * {ic};");
                         body.Line($"for (int i = 0; i < {ic}; ++i) acc += {product};");
                     }
 

@@ -103,7 +103,7 @@ internal abstract class LanePoolKernel : TargetKernel
                 {
                     // One output column whose window starts at input column 0 and spans the row.
                     if (average && count == "count") body.Line($"const int count = (fy1 - fy0) * {g.IW};");
-                    body.Line($"const int8_t* const base = {c.Input(0)} + ((size_t)b * {g.IH} + iy0 + fy0) * {g.IW * g.C};");
+                    body.Line($"const int8_t* const base = {c.Input(0)} + (b * {g.IH} + iy0 + fy0) * {g.IW * g.C};");
                 }
                 else
                 {
@@ -111,10 +111,10 @@ internal abstract class LanePoolKernel : TargetKernel
                     body.Line("const int fx0 = ix0 < 0 ? -ix0 : 0;");
                     body.Line($"const int fx1 = {g.IW} - ix0 < {g.FW} ? {g.IW} - ix0 : {g.FW};");
                     if (average && count == "count") body.Line("const int count = (fy1 - fy0) * (fx1 - fx0);");
-                    body.Line($"const int8_t* const base = {c.Input(0)} + (((size_t)b * {g.IH} + iy0 + fy0) * {g.IW} + ix0 + fx0) * {g.C};");
+                    body.Line($"const int8_t* const base = {c.Input(0)} + ((b * {g.IH} + iy0 + fy0) * {g.IW} + ix0 + fx0) * {g.C};");
                 }
 
-                body.Line($"int8_t* const o = {c.Output()} + (((size_t)b * {g.OH} + oy) * {g.OW} + ox) * {g.C};");
+                body.Line($"int8_t* const o = {c.Output()} + ((b * {g.OH} + oy) * {g.OW} + ox) * {g.C};");
                 int step = Step(average);
                 using (body.Block($"for (int c = 0; c < {g.C}; c += {step})"))
                 {
