@@ -45,6 +45,13 @@ public sealed partial class OpKind
     /// <summary>The operator only moves int8/int16 values, so its tensors need no quantization parameters.</summary>
     public bool MovesDataOnly { get; init; }
 
+    /// <summary><see cref="CheckTypes"/> judges every operand's type, not only the main input's: the operands have
+    /// several types (SVDF's int16 time weights and int32 bias beside int8 activations).</summary>
+    public bool ChecksAllOperandTypes { get; init; }
+
+    /// <summary>int16 operands may have any zero point (QUANTIZE requantizes with it); elsewhere int16 is symmetric.</summary>
+    public bool AnyInt16ZeroPoint { get; init; }
+
     /// <summary>False where TFLite refuses a fused activation in the options (CONCATENATION).</summary>
     public bool AcceptsFusedActivation { get; init; } = true;
 

@@ -71,7 +71,7 @@ public static class OperatorSupport
                 if (!ok) throw Unsupported($"bias {bias} has element type {bias.Type.DisplayName()} with {input.Type.DisplayName()} activations");
             }
         }
-        else
+        else if (!kind.ChecksAllOperandTypes)
         {
             // Every other operand has the input's type (PADV2's value, both sides of ADD, all CONCATENATION inputs).
             foreach (var other in node.Inputs.Skip(1))
@@ -127,7 +127,7 @@ public static class OperatorSupport
                     throw fail(ErrorCodes.InvalidQuantization,
                         $"weights {tensor} have {q.Scales.Count} per-channel scales; {node.Kind.Name} needs one per output channel (dimension {channelDimension})");
             }
-            else if (tensor.Type == ElementType.Int16 && !isWeights && q.ZeroPoints[0] != 0 && !(index < 0 && node.Kind.AsymmetricInt16Output?.Invoke(node) == true))
+            else if (tensor.Type == ElementType.Int16 && !isWeights && q.ZeroPoints[0] != 0 && !node.Kind.AnyInt16ZeroPoint && !(index < 0 && node.Kind.AsymmetricInt16Output?.Invoke(node) == true))
             {
                 throw fail(ErrorCodes.InvalidQuantization, $"{role} {tensor} is int16 with zero point {q.ZeroPoints[0]}; int16 tensors must be symmetric (zero point 0)");
             }

@@ -16,5 +16,5 @@ public sealed record RequantizeQuantization(int InputZeroPoint, int OutputZeroPo
         return new RequantizeQuantization(qi.ZeroPoint, qo.ZeroPoint, m, s);
     }
 
-    public int Apply(int x) => FixedPoint.MultiplyByQuantizedMultiplier(x - InputZeroPoint, Multiplier, Shift) + OutputZeroPoint;
+    public int Apply(int x) => unchecked(FixedPoint.MultiplyByQuantizedMultiplier(x - InputZeroPoint, Multiplier, Shift) + OutputZeroPoint);
 }

@@ -3,13 +3,14 @@ using MicroTvm.Compiler.Quantization;
 
 namespace MicroTvm.Compiler.Reference;
 
-/// <summary>QUANTIZE (float → int8/int16, or int → int requantization) and DEQUANTIZE (int8/int16 → float).</summary>
+/// <summary>QUANTIZE (float → int8/int16, or requantization between the integer pairs TFLM takes, see
+/// <see cref="QuantizeConversions.Supported"/>) and DEQUANTIZE (int8/int16 → float).</summary>
 internal static class QuantizeKernels
 {
     public static void Quantize(Node node, TensorValues values)
     {
         var (input, output) = (node.Input(0), node.Output);
-        if (output.Type is not (ElementType.Int8 or ElementType.Int16)) throw Kernels.Unsupported(node);
+        if (!QuantizeConversions.Supported(input.Type, output.Type)) throw Kernels.Unsupported(node);
         var range = QuantizedRange.Of(output.Type);
         var qo = ConvQuantization.Require(output);
         var result = new int[output.ElementCount];
@@ -19,15 +20,12 @@ internal static class QuantizeKernels
             var x = values.Floats(input);
             for (int i = 0; i < x.Length; i++) result[i] = AffineQuantization.Quantize(x[i], qo.Scale, qo.ZeroPoint, range);
         }
-        else if (input.Type is ElementType.Int8 or ElementType.Int16)
+        else
         {
+            // TFLM's Requantize: int32 arithmetic, wrapping where an int32 operand overflows it.
             var q = RequantizeQuantization.Derive(input, output);
             var x = values.Ints(input);
             for (int i = 0; i < x.Length; i++) result[i] = range.Clamp(q.Apply(x[i]));
-        }
-        else
-        {
-            throw Kernels.Unsupported(node);
         }
 
         values.SetInts(output, result);

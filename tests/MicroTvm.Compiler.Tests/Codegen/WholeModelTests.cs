@@ -50,6 +50,17 @@ public class WholeModelTests
             }
         }
 
+        // State tensors hold their value after the run (traced after each operator that updates them).
+        foreach (var tensor in graph.Tensors.Where(t => t.IsVariable && stored.Contains(t.Id)))
+        {
+            var ours = Path.Combine(traceDir, $"t{tensor.Id}.bin");
+            Assert.True(File.Exists(ours), $"state tensor t{tensor.Id} was not traced");
+            var expected = File.ReadAllBytes(Path.Combine(folder, "intermediates0", $"t{tensor.Id}.bin"));
+            string? difference = Difference(tensor, expected, File.ReadAllBytes(ours), tolerant: false);
+            Assert.True(difference is null, $"state t{tensor.Id} '{tensor.Name}' after the run: {difference}");
+            compared++;
+        }
+
         Assert.True(compared > 0, "no intermediate tensor was compared");
     }
 

@@ -25,11 +25,10 @@ public class ModelOracleTests
     public void Outputs_equal_the_TFLM_reference(string model, int vector)
     {
         var graph = TfliteImporter.Load(TestModels.ModelPath(model));
-        string folder = TestModels.Folder(model);
-        var input = File.ReadAllBytes(Path.Combine(folder, $"input{vector}.bin"));
-        var values = ReferenceEvaluator.Run(graph, new[] { input });
-        var expected = File.ReadAllBytes(Path.Combine(folder, $"output{vector}.bin"));
-        AssertTensorEqual(graph.Outputs[0], expected, values[graph.Outputs[0]]);
+        var values = ReferenceEvaluator.Run(graph, TestModels.Inputs(model, graph, vector));
+        var expected = TestModels.Outputs(model, graph, vector);
+        for (int k = 0; k < graph.Outputs.Count; k++)
+            AssertTensorEqual(graph.Outputs[k], expected[k], values[graph.Outputs[k]]);
     }
 
     [Theory]
@@ -38,16 +37,17 @@ public class ModelOracleTests
     {
         var graph = TfliteImporter.Load(TestModels.ModelPath(model));
         string folder = TestModels.Folder(model);
-        var values = ReferenceEvaluator.Run(graph, new[] { File.ReadAllBytes(Path.Combine(folder, "input0.bin")) });
+        var values = ReferenceEvaluator.Run(graph, TestModels.Inputs(model, graph, 0));
         var byId = graph.Tensors.ToDictionary(t => t.Id);
         var lines = File.ReadAllLines(Path.Combine(folder, "intermediates0", "index.csv")).Skip(1).Where(l => l.Length > 0).ToList();
         Assert.NotEmpty(lines);
 
-        // In execution order, so the first mismatch names the first layer that differs.
+        // In execution order, so the first mismatch names the first layer that differs (a state tensor, after the run,
+        // where the operator that updates it runs).
         var checkedTensors = lines
             .Select(line => int.Parse(line.Split(',')[0]))
             .Select(id => byId[id])
-            .OrderBy(t => graph.Nodes.ToList().FindIndex(n => n.Outputs.Contains(t)));
+            .OrderBy(t => graph.Nodes.ToList().FindIndex(n => n.Outputs.Contains(t) || (t.IsVariable && n.Inputs.Contains(t))));
         foreach (var tensor in checkedTensors)
         {
             var expected = File.ReadAllBytes(Path.Combine(folder, "intermediates0", $"t{tensor.Id}.bin"));

@@ -9,13 +9,18 @@ public sealed partial class OpKind
 {
     public static readonly OpKind Quantize = new()
     {
-        Name = "QUANTIZE", BuiltinCode = 114, Types = new[] { ElementType.Int8, ElementType.Int16 },
-        TypesText = "float32/int8/int16 -> int8/int16",
+        Name = "QUANTIZE", BuiltinCode = 114, Types = new[] { ElementType.Int8, ElementType.UInt8, ElementType.Int16, ElementType.Int32 },
+        TypesText = "float32 -> int8/int16, int8 -> int8/uint8/int16/int32, uint8 -> int8, int16 -> int8/int16/int32, int32 -> int8/int16 (as TFLM)",
+        AnyInt16ZeroPoint = true, // e.g. the int16 output of an int8 -> int16 SOFTMAX (zero point -32768) requantized to int32
         Import = Conversions.Import,
-        CheckTypes = node => node.Input(0).Type is ElementType.Float32 or ElementType.Int8 or ElementType.Int16
-                             && node.Output.Type is ElementType.Int8 or ElementType.Int16
-            ? null
-            : $"converts {node.Input(0).Type.DisplayName()} to {node.Output.Type.DisplayName()}",
+        CheckTypes = node =>
+        {
+            var (from, to) = (node.Input(0).Type, node.Output.Type);
+            if (!QuantizeConversions.Supported(from, to)) return $"converts {from.DisplayName()} to {to.DisplayName()}";
+            foreach (var t in from == ElementType.Float32 ? new[] { node.Output } : new[] { node.Input(0), node.Output })
+                if (t.Quantization is null) return $"{t} is {t.Type.DisplayName()} but has no quantization parameters";
+            return null;
+        },
         InferShape = s => s.SameAsInput(),
         Evaluate = QuantizeKernels.Quantize,
         Kernel = new QuantizeKernel(),
@@ -32,6 +37,21 @@ public sealed partial class OpKind
         InferShape = s => s.SameAsInput(),
         Evaluate = QuantizeKernels.Dequantize,
         Kernel = new DequantizeKernel(),
+    };
+}
+
+/// <summary>The conversions TFLM's QUANTIZE computes (quantize_common.cc): float32 to int8/int16, and requantization
+/// between the integer pairs it lists.</summary>
+public static class QuantizeConversions
+{
+    public static bool Supported(ElementType from, ElementType to) => (from, to) switch
+    {
+        (ElementType.Float32, ElementType.Int8 or ElementType.Int16) => true,
+        (ElementType.Int8, ElementType.Int8 or ElementType.UInt8 or ElementType.Int16 or ElementType.Int32) => true,
+        (ElementType.UInt8, ElementType.Int8) => true,
+        (ElementType.Int16, ElementType.Int8 or ElementType.Int16 or ElementType.Int32) => true,
+        (ElementType.Int32, ElementType.Int8 or ElementType.Int16) => true,
+        _ => false,
     };
 }
 

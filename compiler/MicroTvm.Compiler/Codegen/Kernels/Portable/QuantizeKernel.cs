@@ -6,18 +6,17 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 
 /// <summary>QUANTIZE: float32 → int8 by a threshold search (see <see cref="QuantizationThresholds"/>), float32 → int16
 /// (round half away from zero of x / scale, in float like <see cref="AffineQuantization.Quantize"/>), and
-/// requantization between int8/int16 tensors.</summary>
+/// requantization between the integer types TFLM pairs (<see cref="QuantizeConversions.Supported"/>).</summary>
 internal sealed class QuantizeKernel : Kernel
 {
     public override string? Unsupported(Node node)
     {
         var input = node.Input(0);
         var output = node.Output;
-        if (output.Type is not (ElementType.Int8 or ElementType.Int16)) return $"output type {output.Type.DisplayName()} is not supported (int8, int16 are)";
+        if (!QuantizeConversions.Supported(input.Type, output.Type))
+            return $"{input.Type.DisplayName()} to {output.Type.DisplayName()} is not supported ({OpKind.Quantize.TypesText})";
         if (ExpectQuantized(output, "output", output.Type) is { } e) return e;
-        if (input.Type == ElementType.Float32) return null;
-        if (input.Type is ElementType.Int8 or ElementType.Int16) return ExpectQuantized(input, "input", input.Type);
-        return $"input type {input.Type.DisplayName()} is not supported (float32, int8, int16 are)";
+        return input.Type == ElementType.Float32 ? null : ExpectQuantized(input, "input", input.Type);
     }
 
     public override bool CanWriteOver(Node node, int inputIndex) => node.Input(0).Type.SizeInBytes() == node.Output.Type.SizeInBytes();
@@ -53,10 +52,18 @@ internal sealed class QuantizeKernel : Kernel
             {
                 c.Support.Use("mtvm_fixed_point");
                 var q = RequantizeQuantization.Derive(input, output);
-                body.Line($"int32_t q = mtvm_mbqm((int32_t){c.Input(0)}[i]{Minus(q.InputZeroPoint)}, {q.Multiplier}, {q.Shift}){Plus(q.OutputZeroPoint)};");
+                // An int32 operand may overflow with its zero point: the sum wraps, as TFLM's int32 arithmetic does in
+                // practice, through uint32 (defined in C).
+                string x = input.Type == ElementType.Int32 && q.InputZeroPoint != 0
+                    ? $"(int32_t)((uint32_t){c.Input(0)}[i] - (uint32_t){CLiteral.Int(q.InputZeroPoint)})"
+                    : $"(int32_t){c.Input(0)}[i]{Minus(q.InputZeroPoint)}";
+                string scaled = $"mtvm_mbqm({x}, {q.Multiplier}, {q.Shift})";
+                body.Line(output.Type == ElementType.Int32 && q.OutputZeroPoint != 0
+                    ? $"int32_t q = (int32_t)((uint32_t){scaled} + (uint32_t){CLiteral.Int(q.OutputZeroPoint)});"
+                    : $"int32_t q = {scaled}{Plus(q.OutputZeroPoint)};");
             }
 
-            Clamp(body, "q", range);
+            if (output.Type != ElementType.Int32) Clamp(body, "q", range);
             body.Line($"{c.Output()}[i] = ({t})q;");
         }
     }
