@@ -32,7 +32,7 @@ public static class RpcModelTable
         foreach (var m in models)
         {
             string n = m.Name;
-            c.AppendLine($"    {{ \"{n}\", {m.WorkspaceBytes}u, {m.Operators.Count}u, {m.Inputs.Count}u, {m.Outputs.Count}u, {n}_rpc_inputs, {n}_rpc_outputs, {n}_rpc_input, {n}_rpc_output, {(m.IoInWorkspace ? $"{n}_rpc_prepare" : "NULL")}, {n}_rpc_run }},");
+            c.AppendLine($"    {{ \"{n}\", {m.WorkspaceBytes}u, {m.Operators.Count}u, {m.Inputs.Count}u, {m.Outputs.Count}u, {n}_rpc_inputs, {n}_rpc_outputs, {n}_rpc_input, {n}_rpc_output, {(HasPrepare(m) ? $"{n}_rpc_prepare" : "NULL")}, {n}_rpc_run }},");
         }
 
         if (models.Count == 0) c.AppendLine("    { \"\", 0u, 0u, 0u, 0u, NULL, NULL, NULL, NULL, NULL, NULL },");
@@ -83,12 +83,20 @@ public static class RpcModelTable
                 ? $"    case {io.Index}: return (const uint8_t *){n}_output{io.Index}({n}_workspace);"
                 : $"    case {io.Index}: return {n}_output{io.Index}_buffer;");
         c.AppendLine("    default: return NULL;\n    }\n}");
+        if (HasPrepare(m))
+        {
+            // Untimed, before each run: a model with state starts every run from its initial state (the reference
+            // evaluator's run on the host does too); staged inputs go into the workspace.
+            c.AppendLine($"static void {n}_rpc_prepare(void) {{");
+            if (m.StateBytes > 0) c.AppendLine($"    (void){n}_reset({n}_workspace);");
+            if (m.IoInWorkspace)
+                foreach (var io in m.Inputs)
+                    c.AppendLine($"    memcpy({n}_input{io.Index}({n}_workspace), {n}_input{io.Index}_buffer, {N}_INPUT{io.Index}_SIZE);");
+            c.AppendLine("}");
+        }
+
         if (m.IoInWorkspace)
         {
-            c.AppendLine($"static void {n}_rpc_prepare(void) {{");
-            foreach (var io in m.Inputs)
-                c.AppendLine($"    memcpy({n}_input{io.Index}({n}_workspace), {n}_input{io.Index}_buffer, {N}_INPUT{io.Index}_SIZE);");
-            c.AppendLine("}");
             c.AppendLine($"static int {n}_rpc_run(void) {{ return {n}_run({n}_workspace); }}");
         }
         else
@@ -102,6 +110,8 @@ public static class RpcModelTable
 
         c.AppendLine();
     }
+
+    private static bool HasPrepare(ModelMetadata m) => m.IoInWorkspace || m.StateBytes > 0;
 
     private static string Literal(string text) =>
         "\"" + string.Concat(text.Select(ch => ch is '"' or '\\' ? "\\" + ch : ch < ' ' || ch > '~' ? "?" : ch.ToString())) + "\"";

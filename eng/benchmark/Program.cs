@@ -209,22 +209,25 @@ internal static class Firmware
     {
         var c = new StringBuilder();
         c.AppendLine("#include <string.h>\n#include \"microtvm/platform.h\"\n#include \"model.h\"");
-        bool tolerant = graph.Outputs[0].Type == ElementType.Float32 && graph.Producers()[graph.Outputs[0]].Kind != OpKind.Dequantize;
+        bool tolerant = graph.Outputs.Any(o => o.Type == ElementType.Float32 && graph.Producers()[o].Kind != OpKind.Dequantize);
+        // input{k}.bin holds every input back to back (graph order), output{k}.bin every output.
         for (int k = 0; k < 3; k++)
         {
-            for (int i = 0; i < graph.Inputs.Count; i++)
-                c.AppendLine(Bytes($"bench_input{k}_{i}", File.ReadAllBytes(Path.Combine(folder, graph.Inputs.Count == 1 ? $"input{k}.bin" : $"input{k}_{i}.bin"))));
+            c.AppendLine(Bytes($"bench_input{k}", File.ReadAllBytes(Path.Combine(folder, $"input{k}.bin"))));
             c.AppendLine(Bytes($"bench_expected{k}", File.ReadAllBytes(Path.Combine(folder, $"output{k}.bin"))));
         }
+
+        string Offset(string kind, int index) => index == 0 ? "0" : string.Join(" + ", Enumerable.Range(0, index).Select(j => $"MODEL_{kind}{j}_SIZE"));
+        string outputTotal = string.Join(" + ", graph.Outputs.Select((_, j) => $"MODEL_OUTPUT{j}_SIZE"));
 
         c.AppendLine($$"""
             static uint8_t workspace[MODEL_WORKSPACE_SIZE > 0 ? MODEL_WORKSPACE_SIZE : 1] __attribute__((aligned(16)));
             #if !MODEL_IO_IN_WORKSPACE
-            static uint8_t output[MODEL_OUTPUT0_SIZE] __attribute__((aligned(16)));
+            static uint8_t output[{{outputTotal}}] __attribute__((aligned(16)));
             static model_inputs in;
-            static const model_outputs out = { (model_output0_t*)output };
+            static const model_outputs out = { {{string.Join(", ", graph.Outputs.Select((_, j) => $"(model_output{j}_t*)(void*)(output + {Offset("OUTPUT", j)})"))}} };
             #define model_run(workspace) model_run(&in, &out, workspace)
-            #define model_output0(workspace) output
+            {{string.Join("\n", graph.Outputs.Select((_, j) => $"#define model_output{j}(workspace) ((void)(workspace), output + {Offset("OUTPUT", j)})"))}}
             #endif
             extern uint32_t __bss_end[];
             extern uint32_t __stack_top[];
@@ -284,26 +287,34 @@ internal static class Firmware
             """ : "    return memcmp(a, b, bytes) == 0;")}}
             }
 
+            /* Every output against its part of the expected vector. */
+            static int mismatches(const uint8_t* expected) {
+                int bad = 0;
+            {{string.Join("\n", graph.Outputs.Select((_, j) => $"    bad += !same((const uint8_t*)model_output{j}(workspace), expected + {Offset("OUTPUT", j)}, MODEL_OUTPUT{j}_SIZE);"))}}
+                return bad;
+            }
+
             int main(void) {
                 int failures = 0, k;
                 paint_stack();
                 for (k = 0; k < 3; ++k) {
                     uint64_t ticks;
                     const uint8_t* expected = k == 0 ? bench_expected0 : k == 1 ? bench_expected1 : bench_expected2;
+                    const uint8_t* vector = k == 0 ? bench_input0 : k == 1 ? bench_input1 : bench_input2;
             """);
-        var writeInputs = new StringBuilder();
+        // Each run from the initial state (TFLM's outputs are one inference after Reset()), outside the timed region.
+        var writeInputs = new StringBuilder("        if (model_reset(workspace) != 0) microtvm_abort(\"model_reset failed\");\n");
         for (int i = 0; i < graph.Inputs.Count; i++)
         {
-            string vector = $"k == 0 ? bench_input0_{i} : k == 1 ? bench_input1_{i} : bench_input2_{i}";
             writeInputs.AppendLine(ioInWorkspace
-                ? $"        put(model_input{i}(workspace), {vector}, MODEL_INPUT{i}_SIZE);"
-                : $"        in.input{i} = (const model_input{i}_t*)({vector});");
+                ? $"        put(model_input{i}(workspace), vector + {Offset("INPUT", i)}, MODEL_INPUT{i}_SIZE);"
+                : $"        in.input{i} = (const model_input{i}_t*)(const void*)(vector + {Offset("INPUT", i)});");
         }
         c.Append(writeInputs);
-        c.AppendLine("""
+        c.AppendLine($$"""
                     if (model_run(workspace) != 0) microtvm_abort("model_run failed");
-                    failures += !same((const uint8_t*)model_output0(workspace), expected, MODEL_OUTPUT0_SIZE);
-                    memset((void*)model_output0(workspace), 0xA5, MODEL_OUTPUT0_SIZE); /* the timed run must write its own */
+                    failures += mismatches(expected);
+            {{string.Join("\n", graph.Outputs.Select((_, j) => $"        memset((void*)model_output{j}(workspace), 0xA5, MODEL_OUTPUT{j}_SIZE); /* the timed run must write its own */"))}}
             """);
         c.Append(writeInputs);
         c.AppendLine("""
@@ -317,7 +328,7 @@ internal static class Firmware
             #ifdef MICROTVM_TRACE
                     tracing = 0;
             #endif
-                    failures += !same((const uint8_t*)model_output0(workspace), expected, MODEL_OUTPUT0_SIZE);
+                    failures += mismatches(expected);
                     say("insns", microtvm_timer_ticks_to_ns(ticks));
                 }
                 say("failures", (uint64_t)failures);

@@ -19,9 +19,10 @@ public sealed class BoardKernelTests(SdkPackageFixture sdk, ITestOutputHelper lo
     [InlineData("mps2-an386", null)]
     [InlineData("mps2-an505", null)]   // Cortex-M33: the DSP kernels, secure state
     [InlineData("mps2-an385", null)]   // Cortex-M3: portable kernels, software floating point
-    // The AN547's 512 KiB code memory does not hold every model at once: two firmwares.
+    // The AN547's 512 KiB code memory does not hold every model at once: three firmwares.
     [InlineData("mps3-an547", "ad_toycar,hello_world_float,hello_world_int8,kws_dscnn,micro_speech")]
     [InlineData("mps3-an547", "ad_toycar_int8io,ic_resnet8")]
+    [InlineData("mps3-an547", "keyword_scrambled_8bit,simple_add_model")]
     public void EveryModelGivesTfliteMicrosOutputsOnTheBoard(string board, string? only)
     {
         string modelsRoot = Path.Combine(sdk.RepositoryRoot, "tests", "models");

@@ -38,8 +38,7 @@ public sealed class ElementwiseBoardTests(SdkPackageFixture sdk, ITestOutputHelp
             for (int k = 0; k < 3; k++)
             {
                 var inputs = graph.Inputs.Select(t => Enumerable.Range(0, (int)t.ElementCount).Select(i => (byte)(i % 5 == 0 ? 128 : i % 5 == 1 ? 127 : random.Next(256))).ToArray()).ToArray();
-                for (int i = 0; i < inputs.Length; i++)
-                    File.WriteAllBytes(Path.Combine(folder, inputs.Length == 1 ? $"input{k}.bin" : $"input{k}_{i}.bin"), inputs[i]);
+                File.WriteAllBytes(Path.Combine(folder, $"input{k}.bin"), inputs.SelectMany(b => b).ToArray()); // back to back
                 File.WriteAllBytes(Path.Combine(folder, $"output{k}.bin"), ReferenceEvaluator.Run(graph, inputs)[graph.Outputs[0]]);
             }
 

@@ -127,15 +127,7 @@ public static class BoardRun
             }).ToList();
         }
 
-        if (o.Inputs.Count != graph.Inputs.Count)
-            throw new CompilerException(DeviceErrors.InputSize, $"the model has {graph.Inputs.Count} inputs but {o.Inputs.Count} --input files were given") { File = o.Model };
-        return o.Inputs.Select((file, i) =>
-        {
-            byte[] bytes = RunCommand.ReadInput(file);
-            if (bytes.Length != graph.Inputs[i].ByteSize)
-                throw new CompilerException(DeviceErrors.InputSize, $"input {i} {graph.Inputs[i]} needs {graph.Inputs[i].ByteSize} bytes, the file has {bytes.Length}") { File = file };
-            return bytes;
-        }).ToList();
+        return RunCommand.Inputs(graph, o.Inputs, DeviceErrors.InputSize, o.Model).ToList();
     }
 
     public sealed record Check(int Output, string Type, bool Equal, string Rule, double MaxDifference, string Message);

@@ -20,7 +20,7 @@ public static class RunCommand
         var model = new Argument<string>("model") { Description = "The .tflite model file." };
         var inputs = new Option<string[]>("--input", "-i")
         {
-            Description = "A raw little-endian input tensor file; give one per model input, in order.",
+            Description = "A raw little-endian input tensor file; give one per model input, in order, or one file that holds them all back to back.",
             Arity = ArgumentArity.OneOrMore,
         };
         var outputDirectory = new Option<string>("--output", "-o") { Description = "Directory for output<k>.bin files." };
@@ -54,7 +54,7 @@ public static class RunCommand
                 if (parse.GetValue(inputs) is not { Length: > 0 } || parse.GetValue(outputDirectory) == null)
                     throw new CompilerException(ErrorCodes.InvalidInputData, "give --input (one per model input) and -o, or --board to run on a device");
                 var graph = TfliteImporter.Load(path);
-                var data = parse.GetValue(inputs)!.Select(ReadInput).ToArray();
+                var data = Inputs(graph, parse.GetValue(inputs)!, ErrorCodes.InvalidInputData, path);
                 var values = ReferenceEvaluator.Run(graph, data);
                 var files = graph.Outputs.Select((t, k) => ($"output{k}.bin", values[t])).ToList();
                 if (parse.GetValue(allTensors))
@@ -66,6 +66,39 @@ public static class RunCommand
             });
         });
         return command;
+    }
+
+    /// <summary>The graph's inputs from <paramref name="files"/>: one file per input, or, for a model with several inputs,
+    /// one file holding them all back to back in the graph's order (as tests/models stores them). A size that fits
+    /// neither is <paramref name="code"/>, naming the file and what it needs.</summary>
+    internal static IReadOnlyList<byte[]> Inputs(Graph graph, IReadOnlyList<string> files, string code, string model)
+    {
+        if (files.Count == 1 && graph.Inputs.Count > 1)
+        {
+            byte[] all = ReadInput(files[0]);
+            long total = graph.Inputs.Sum(t => t.ByteSize);
+            if (all.LongLength != total)
+                throw new CompilerException(code, $"the model's {graph.Inputs.Count} inputs need {total} bytes back to back ({string.Join(" + ", graph.Inputs.Select(t => t.ByteSize))}), the file has {all.Length}") { File = files[0] };
+            var parts = new List<byte[]>();
+            int offset = 0;
+            foreach (var t in graph.Inputs)
+            {
+                parts.Add(all[offset..(offset + (int)t.ByteSize)]);
+                offset += (int)t.ByteSize;
+            }
+
+            return parts;
+        }
+
+        if (files.Count != graph.Inputs.Count)
+            throw new CompilerException(code, $"the model has {graph.Inputs.Count} inputs but {files.Count} --input files were given (one per input, or one with all of them back to back)") { File = model };
+        return files.Select((file, i) =>
+        {
+            byte[] bytes = ReadInput(file);
+            if (bytes.Length != graph.Inputs[i].ByteSize)
+                throw new CompilerException(code, $"input {i} {graph.Inputs[i]} needs {graph.Inputs[i].ByteSize} bytes, the file has {bytes.Length}") { File = file };
+            return bytes;
+        }).ToList();
     }
 
     /// <summary>An input file's bytes; unreadable = MTVM2002 naming the file (also for <c>run --board</c>).</summary>

@@ -108,7 +108,7 @@ typedef struct {
     const microtvm_rpc_tensor *outputs;
     uint8_t *(*input)(int index);          /* where the host writes input <index> */
     const uint8_t *(*output)(int index);   /* where the host reads output <index> after a run */
-    void (*prepare)(void);                 /* before each run, untimed: copies staged inputs into the workspace; or NULL */
+    void (*prepare)(void);                 /* before each run, untimed: resets the state, copies staged inputs into the workspace; or NULL */
     int (*run)(void);                      /* <name>_run on the model's buffers */
 } microtvm_rpc_model;
 

@@ -173,6 +173,7 @@ public class DifferentialTests
                 calls.AppendLine($"        void* ws = malloc({m}_WORKSPACE_SIZE); int run;");
                 calls.AppendLine($"        memset(ws, 0xA5, {m}_WORKSPACE_SIZE);");
                 calls.AppendLine("        for (run = 0; run < 2; run++) {");
+                calls.AppendLine($"            if ({name}_reset(ws) != 0) return 4;");
                 for (int k = 0; k < c.Inputs.Length; k++)
                     calls.AppendLine($"            {{ void* data = load(\"{name}_in{k}.bin\", {m}_INPUT{k}_SIZE); memcpy({name}_input{k}(ws), data, {m}_INPUT{k}_SIZE); free(data); }}");
                 calls.AppendLine($"            if ({name}_run(ws) != 0) return 4;");
@@ -185,14 +186,21 @@ public class DifferentialTests
 
             calls.AppendLine("    {");
             calls.AppendLine($"        {name}_inputs in; {name}_outputs out; void* ws = malloc({m}_WORKSPACE_SIZE ? {m}_WORKSPACE_SIZE : 1);");
-            calls.AppendLine($"        if ({name}_reset(ws) != 0) return 4;");
             for (int k = 0; k < c.Inputs.Length; k++)
                 calls.AppendLine($"        in.input{k} = ({name}_input{k}_t*)load(\"{name}_in{k}.bin\", {m}_INPUT{k}_SIZE);");
             for (int k = 0; k < c.Graph.Outputs.Count; k++)
                 calls.AppendLine($"        out.output{k} = ({name}_output{k}_t*)malloc({m}_OUTPUT{k}_SIZE);");
-            calls.AppendLine($"        if ({name}_run(&in, &out, ws) != 0) return 4;");
-            for (int k = 0; k < c.Graph.Outputs.Count; k++)
-                calls.AppendLine($"        save(\"{name}_out{k}.bin\", out.output{k}, {m}_OUTPUT{k}_SIZE);");
+            // From the initial state, Runs times in a row (a model with state carries it from run to run).
+            calls.AppendLine($"        memset(ws, 0xA5, {m}_WORKSPACE_SIZE); if ({name}_reset(ws) != 0) return 4;");
+            for (int r = 0; r < c.Runs; r++)
+            {
+                calls.AppendLine($"        if ({name}_run(&in, &out, ws) != 0) return 4;");
+                for (int k = 0; k < c.Graph.Outputs.Count; k++)
+                    calls.AppendLine($"        save(\"{name}_out{k}{(r == 0 ? "" : $"_run{r}")}.bin\", out.output{k}, {m}_OUTPUT{k}_SIZE);");
+            }
+
+            calls.AppendLine($"        save(\"{name}_state.bin\", ws, {m}_STATE_SIZE);");
+
             calls.AppendLine("    }");
         }
 
@@ -210,16 +218,31 @@ public class DifferentialTests
         for (int i = 0; i < cases.Count; i++)
         {
             var c = cases[i];
-            var values = c.Expected is null ? ReferenceEvaluator.Run(c.Graph, c.Inputs) : null;
-            for (int k = 0; k < c.Graph.Outputs.Count; k++)
+            var state = new ModelState(c.Graph);
+            for (int r = 0; r < (ioInWorkspace ? 1 : c.Runs); r++)
             {
-                var outputTensor = c.Graph.Outputs[k];
-                var actual = File.ReadAllBytes(Path.Combine(dir, $"case{i}_out{k}.bin"));
-                // Against the evaluator exactly, floats too (FloatMath mirrors the C's exp); against an independent
-                // oracle (TFLM) float32 results of float arithmetic within the tolerance.
-                string? difference = WholeModelTests.Difference(outputTensor, c.Expected?[k] ?? values![outputTensor], actual,
-                    tolerant: c.Expected is not null && WholeModelTests.ProducedByFloatArithmetic(c.Graph, outputTensor));
-                if (difference is not null) failures.Add($"case{i} ({label}) {c.Description}, output {k}: {difference}");
+                var values = c.Expected is null ? ReferenceEvaluator.Run(c.Graph, c.Inputs, state) : null;
+                for (int k = 0; k < c.Graph.Outputs.Count; k++)
+                {
+                    var outputTensor = c.Graph.Outputs[k];
+                    var actual = File.ReadAllBytes(Path.Combine(dir, $"case{i}_out{k}{(r == 0 ? "" : $"_run{r}")}.bin"));
+                    // Against the evaluator exactly, floats too (FloatMath mirrors the C's exp); against an independent
+                    // oracle (TFLM, one run) float32 results of float arithmetic within the tolerance.
+                    string? difference = WholeModelTests.Difference(outputTensor, c.Expected?[k] ?? values![outputTensor], actual,
+                        tolerant: c.Expected is not null && WholeModelTests.ProducedByFloatArithmetic(c.Graph, outputTensor));
+                    if (difference is not null) failures.Add($"case{i} ({label}) {c.Description}, output {k}{(r == 0 ? "" : $", run {r + 1}")}: {difference}");
+                }
+            }
+
+            if (ioInWorkspace || c.Expected is not null) continue;
+            // The state after the last run, where the plan put each variable tensor in the workspace.
+            var stateBytes = File.ReadAllBytes(Path.Combine(dir, $"case{i}_state.bin"));
+            var plan = ModelCompiler.Compile(c.Graph, new CompileOptions("host", $"case{i}")).Metadata.MemoryPlan;
+            foreach (var (tensor, expected) in state.Values)
+            {
+                long offset = plan.Single(p => p.Tensor == tensor.Id).Offset!.Value;
+                string? difference = WholeModelTests.Difference(tensor, expected, stateBytes[(int)offset..(int)(offset + tensor.ByteSize)], tolerant: false);
+                if (difference is not null) failures.Add($"case{i} ({label}) {c.Description}, state {tensor} after {c.Runs} run(s): {difference}");
             }
         }
 

@@ -13,7 +13,9 @@ internal sealed class RandomGraphs
     public RandomGraphs(int seed) => _random = new Random(seed);
 
     /// <summary>A graph and its inputs; <paramref name="Expected"/>: outputs from an independent oracle (TFLM) to compare with instead of the reference evaluator's.</summary>
-    public sealed record Case(string Description, Graph Graph, byte[][] Inputs, byte[][]? Expected = null);
+    /// <param name="Runs">How many times the case runs in a row on the same inputs (more than 1 for a model with
+    /// state: each run starts from the state the previous one left).</param>
+    public sealed record Case(string Description, Graph Graph, byte[][] Inputs, byte[][]? Expected = null, int Runs = 1);
 
     private int Next(int min, int maxInclusive) => _random.Next(min, maxInclusive + 1);
 
@@ -24,12 +26,13 @@ internal sealed class RandomGraphs
     private FusedActivation Activation() => Pick(FusedActivation.None, FusedActivation.Relu, FusedActivation.Relu6, FusedActivation.ReluN1To1);
 
     private QuantizationParameters ActivationQ(ElementType type, float scale) =>
-        type == ElementType.Int16 ? Q(scale, 0) : Q(scale, Next(-128, 127));
+        type == ElementType.Int16 ? Q(scale, 0) : type == ElementType.UInt8 ? Q(scale, Next(0, 255)) : Q(scale, Next(-128, 127));
 
     private byte[] RandomData(ElementType type, long count, double floatRange = 4.0) => type switch
     {
         ElementType.Float32 => Bytes(type, Enumerable.Range(0, (int)count).Select(_ => (_random.NextDouble() * 2 - 1) * floatRange)),
         ElementType.Int8 => Bytes(type, Enumerable.Range(0, (int)count).Select(_ => (double)Next(-128, 127))),
+        ElementType.UInt8 => Bytes(type, Enumerable.Range(0, (int)count).Select(_ => (double)Next(0, 255))),
         ElementType.Int16 => Bytes(type, Enumerable.Range(0, (int)count).Select(_ => (double)Next(-32768, 32767))),
         ElementType.Int32 => Bytes(type, Enumerable.Range(0, (int)count).Select(_ => (double)Next(-100000, 100000))),
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
@@ -203,6 +206,44 @@ internal sealed class RandomGraphs
         var output = b.Tensor(to, shape, to == ElementType.Float32 ? null : ActivationQ(to, Scale(0.01, 0.2)));
         b.Op(to == ElementType.Float32 ? OpKind.Dequantize : OpKind.Quantize, NoAttributes.Instance, new[] { input }, output);
         return Make($"{(to == ElementType.Float32 ? "DEQUANTIZE" : "QUANTIZE")} {from.DisplayName()}->{to.DisplayName()} [{string.Join(",", shape)}]", b, output);
+    }
+
+    /// <summary>SVDF: int8 with int8 or int16 time weights and state (<paramref name="stateType"/>), or float32; random
+    /// rank, memory and batch; the state as a variable tensor, run three times in a row.</summary>
+    public Case Svdf(ElementType inputType, ElementType stateType)
+    {
+        var b = new GraphBuilder();
+        int batches = Next(1, 2), inputSize = Next(1, 24), rank = Next(1, 3), units = Next(1, 8), memory = Next(1, 10);
+        int filters = units * rank;
+        var activation = Activation();
+        Tensor input, feature, time, state, output;
+        Tensor? bias = null;
+        if (inputType == ElementType.Float32)
+        {
+            input = b.Input(ElementType.Float32, new[] { batches, inputSize });
+            feature = b.Tensor(ElementType.Float32, new[] { filters, inputSize }, null, RandomData(ElementType.Float32, filters * inputSize, 1.0));
+            time = b.Tensor(ElementType.Float32, new[] { filters, memory }, null, RandomData(ElementType.Float32, filters * memory, 1.0));
+            if (_random.Next(4) != 0) bias = b.Tensor(ElementType.Float32, new[] { units }, null, RandomData(ElementType.Float32, units, 2.0));
+            state = b.Variable(ElementType.Float32, new[] { batches, filters * memory });
+            output = b.Tensor(ElementType.Float32, new[] { batches, units });
+        }
+        else
+        {
+            float inScale = Scale(0.005, 0.1), featureScale = Scale(0.002, 0.05), timeScale = Scale(0.002, 0.05) / (stateType == ElementType.Int16 ? 256 : 1);
+            float stateScale = (float)(inScale * featureScale * 30 * Math.Sqrt(inputSize) / 128 * Scale(0.3, 3)) / (stateType == ElementType.Int16 ? 256 : 1);
+            input = b.Input(ElementType.Int8, new[] { batches, inputSize }, ActivationQ(ElementType.Int8, inScale));
+            feature = b.Tensor(ElementType.Int8, new[] { filters, inputSize }, Q(featureScale), RandomData(ElementType.Int8, filters * inputSize));
+            time = b.Tensor(stateType, new[] { filters, memory }, Q(timeScale), RandomData(stateType, filters * memory));
+            if (_random.Next(4) != 0)
+                bias = b.Tensor(ElementType.Int32, new[] { units }, Q(stateScale * timeScale), Bytes(ElementType.Int32, Enumerable.Range(0, units).Select(_ => (double)Next(-3000, 3000))));
+            state = b.Variable(stateType, new[] { batches, filters * memory }, ActivationQ(stateType, stateScale));
+            float outScale = (float)(stateScale * timeScale * (stateType == ElementType.Int16 ? 65536 : 1) * 30 * Math.Sqrt(rank * memory) / 128 * Scale(0.3, 3));
+            output = b.Tensor(ElementType.Int8, new[] { batches, units }, ActivationQ(ElementType.Int8, outScale));
+        }
+
+        b.Op(OpKind.Svdf, new SvdfAttributes(rank, activation), new Tensor?[] { input, feature, time, bias, state }, output);
+        var made = Make($"SVDF {inputType.DisplayName()}/{stateType.DisplayName()} state [{batches},{inputSize}] {filters} filters rank {rank} memory {memory}{(bias is null ? " no bias" : "")} {activation}", b, output);
+        return made with { Runs = 3 };
     }
 
     public Case Unary(OpKind kind, ElementType type)

@@ -69,6 +69,7 @@ internal sealed class GraphBuilder
             {
                 case ElementType.Float32: BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), (float)v); break;
                 case ElementType.Int8: bytes[i] = (byte)checked((sbyte)v); break;
+                case ElementType.UInt8: bytes[i] = checked((byte)v); break;
                 case ElementType.Int16: BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(2 * i), checked((short)v)); break;
                 case ElementType.Int32: BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4 * i), checked((int)v)); break;
                 case ElementType.Int64: BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8 * i), checked((long)v)); break;

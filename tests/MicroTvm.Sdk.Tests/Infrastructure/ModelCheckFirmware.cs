@@ -23,6 +23,7 @@ public sealed class ModelCheckFirmware(string modelsRoot)
     private readonly StringBuilder declarations = new("#include <stdio.h>\n#include <string.h>\n#include \"microtvm/platform.h\"\n");
     private readonly StringBuilder body = new();
     private readonly List<string> workspaceSizes = [];
+    private readonly List<string> outputSizes = [];
     private int checks;
 
     /// <summary>The model as a <c>&lt;MicroModel&gt;</c> item (models/&lt;model&gt;.tflite), compiled by the build. With
@@ -77,43 +78,54 @@ public sealed class ModelCheckFirmware(string modelsRoot)
         return results.Select(r => long.Parse(r.Groups[4].Value, CultureInfo.InvariantCulture)).ToList();
     }
 
-    /// <summary>Runs the model compiled under C prefix <paramref name="name"/> on each stored input of <paramref name="model"/>.</summary>
+    /// <summary>Runs the model compiled under C prefix <paramref name="name"/> on each stored input of <paramref name="model"/>:
+    /// input{k}.bin holds every input back to back (graph order), output{k}.bin every output. The state is reset before
+    /// each run (each stored output is one inference from TFLM's initial state; the shared workspace is dirty anyway).</summary>
     private void AddChecks(string model, string name, string header, bool ioInWorkspace = false)
     {
         var graph = TfliteImporter.Load(Path.Combine(modelsRoot, model, "model.tflite"));
+        string upper = name.ToUpperInvariant();
         declarations.AppendLine($"#include \"{header}\"");
-        workspaceSizes.Add($"{name.ToUpperInvariant()}_WORKSPACE_SIZE");
+        workspaceSizes.Add($"{upper}_WORKSPACE_SIZE");
+        outputSizes.Add(string.Join(" + ", graph.Outputs.Select((_, j) => $"{upper}_OUTPUT{j}_SIZE")));
         bool tolerant = graph.Outputs.Any(o => o.Type == ElementType.Float32 && graph.Producers()[o].Kind != OpKind.Dequantize);
         for (int k = 0; k < InputsPerModel; k++)
         {
-            var inputs = graph.Inputs.Select((_, i) => File.ReadAllBytes(Path.Combine(modelsRoot, model, graph.Inputs.Count == 1 ? $"input{k}.bin" : $"input{k}_{i}.bin"))).ToList();
-            var expected = File.ReadAllBytes(Path.Combine(modelsRoot, model, $"output{k}.bin"));
-            for (int i = 0; i < inputs.Count; i++) declarations.AppendLine(ByteArray($"{name}_in{k}_{i}", inputs[i]));
-            declarations.AppendLine(ByteArray($"{name}_expected{k}", expected));
+            declarations.AppendLine(ByteArray($"{name}_in{k}", File.ReadAllBytes(Path.Combine(modelsRoot, model, $"input{k}.bin"))));
+            declarations.AppendLine(ByteArray($"{name}_expected{k}", File.ReadAllBytes(Path.Combine(modelsRoot, model, $"output{k}.bin"))));
             body.AppendLine("    {");
+            body.AppendLine("        uint64_t ns; int bad;");
+            // Inputs and outputs at their offsets in the stored vectors (back to back: every model here has parts
+            // whose sizes keep the next part aligned for its type).
+            var inputOffsets = Offsets(graph.Inputs.Select((_, i) => $"{upper}_INPUT{i}_SIZE").ToList());
+            var outputOffsets = Offsets(graph.Outputs.Select((_, j) => $"{upper}_OUTPUT{j}_SIZE").ToList());
+            body.AppendLine($"        if ({name}_reset(workspace) != 0) microtvm_abort(\"{name}_reset failed\");");
             if (ioInWorkspace)
             {
                 // The inputs are written into the workspace every other model left dirty; the outputs are read there.
-                body.AppendLine("        uint64_t ns; int bad;");
-                for (int i = 0; i < inputs.Count; i++)
-                    body.AppendLine($"        memcpy({name}_input{i}(workspace), {name}_in{k}_{i}, {name.ToUpperInvariant()}_INPUT{i}_SIZE);");
+                for (int i = 0; i < graph.Inputs.Count; i++)
+                    body.AppendLine($"        memcpy({name}_input{i}(workspace), {name}_in{k} + {inputOffsets[i]}, {upper}_INPUT{i}_SIZE);");
                 body.AppendLine("        microtvm_timer_start();");
                 body.AppendLine($"        if ({name}_run(workspace) != 0) microtvm_abort(\"{name}_run failed\");");
                 body.AppendLine("        ns = microtvm_timer_ticks_to_ns(microtvm_timer_stop());");
-                body.AppendLine($"        memcpy(output, {name}_output0(workspace), sizeof {name}_expected{k});");
+                for (int j = 0; j < graph.Outputs.Count; j++)
+                    body.AppendLine($"        memcpy(output + {outputOffsets[j]}, {name}_output{j}(workspace), {upper}_OUTPUT{j}_SIZE);");
             }
             else
             {
-                body.AppendLine($"        {name}_inputs in; {name}_outputs out; uint64_t ns; int bad;");
-                for (int i = 0; i < inputs.Count; i++) body.AppendLine($"        in.input{i} = (const {name}_input{i}_t*){name}_in{k}_{i};");
-                body.AppendLine($"        out.output0 = ({name}_output0_t*)output;");
+                body.AppendLine($"        {name}_inputs in; {name}_outputs out;");
+                for (int i = 0; i < graph.Inputs.Count; i++)
+                    body.AppendLine($"        in.input{i} = (const {name}_input{i}_t*)(const void*)({name}_in{k} + {inputOffsets[i]});");
+
+                for (int j = 0; j < graph.Outputs.Count; j++)
+                    body.AppendLine($"        out.output{j} = ({name}_output{j}_t*)(void*)(output + {outputOffsets[j]});");
                 body.AppendLine("        microtvm_timer_start();");
                 body.AppendLine($"        if ({name}_run(&in, &out, workspace) != 0) microtvm_abort(\"{name}_run failed\");");
                 body.AppendLine("        ns = microtvm_timer_ticks_to_ns(microtvm_timer_stop());");
             }
 
             body.AppendLine(tolerant
-                ? $"        bad = !floats_close((const float*)output, (const float*){name}_expected{k}, sizeof {name}_expected{k} / 4);"
+                ? $"        bad = !floats_close((const float*)(const void*)output, (const float*)(const void*){name}_expected{k}, sizeof {name}_expected{k} / 4);"
                 : $"        bad = memcmp(output, {name}_expected{k}, sizeof {name}_expected{k}) != 0;");
             body.AppendLine($"        printf(\"model {name} input {k}: %s, %lu instructions\\n\", bad ? \"MISMATCH\" : \"ok\", (unsigned long)ns);");
             body.AppendLine("        failures += bad;");
@@ -122,12 +134,27 @@ public sealed class ModelCheckFirmware(string modelsRoot)
         }
     }
 
+    /// <summary>C expressions for the byte offset of each part in a back-to-back vector of <paramref name="sizes"/>.</summary>
+    private static List<string> Offsets(IReadOnlyList<string> sizes)
+    {
+        var offsets = new List<string>();
+        string offset = "0";
+        foreach (var size in sizes)
+        {
+            offsets.Add(offset);
+            offset = offset == "0" ? size : $"{offset} + {size}";
+        }
+
+        return offsets;
+    }
+
     private string MainSource()
     {
         var main = new StringBuilder().Append(declarations);
-        main.AppendLine(MaxExpression(workspaceSizes));
+        main.AppendLine(MaxExpression("MAX_WORKSPACE", workspaceSizes));
+        main.AppendLine(MaxExpression("MAX_OUTPUT", outputSizes));
         main.AppendLine("static uint8_t workspace[MAX_WORKSPACE] __attribute__((aligned(16)));");
-        main.AppendLine("static uint8_t output[4096] __attribute__((aligned(16)));");
+        main.AppendLine("static uint8_t output[MAX_OUTPUT] __attribute__((aligned(16)));");
         main.AppendLine("""
             static int __attribute__((unused)) floats_close(const float* a, const float* b, unsigned n) {
                 unsigned i;
@@ -146,12 +173,12 @@ public sealed class ModelCheckFirmware(string modelsRoot)
         return main.ToString();
     }
 
-    /// <summary>The largest workspace as a C constant expression, one shared buffer for all models.</summary>
-    private static string MaxExpression(IReadOnlyList<string> sizes)
+    /// <summary>The largest of <paramref name="sizes"/> as a C constant expression: one shared buffer for all models.</summary>
+    private static string MaxExpression(string macro, IReadOnlyList<string> sizes)
     {
         string expression = "1";
-        foreach (var size in sizes) expression = $"({size} > {expression} ? {size} : {expression})";
-        return "#define MAX_WORKSPACE " + expression;
+        foreach (var size in sizes) expression = $"(({size}) > {expression} ? ({size}) : {expression})";
+        return $"#define {macro} " + expression;
     }
 
     private static string ByteArray(string name, byte[] bytes)

@@ -83,7 +83,18 @@ internal sealed class SvdfKernel : Kernel
                 body.Line($"const {t}* w = {w2} + u * {run};");
                 body.Line($"const {t}* state = {s} + b * {perBatch} + u * {run};");
                 body.Line($"int32_t acc = {fold2}[u];");
-                body.Line($"for (int k = 0; k < {run}; ++k) acc += (int32_t)w[k] * (int32_t)state[k];");
+                if (stateType == ElementType.Int16)
+                {
+                    // int16 x int16 products fit an int32, their sum need not: it wraps, as TFLM's int32 sum does in
+                    // practice, through uint32 (defined in C; the conversion back is modulo 2^32 on every target compiler).
+                    body.Line($"uint32_t sum = (uint32_t)acc;");
+                    body.Line($"for (int k = 0; k < {run}; ++k) sum += (uint32_t)((int32_t)w[k] * (int32_t)state[k]);");
+                    body.Line("acc = (int32_t)sum;");
+                }
+                else
+                {
+                    body.Line($"for (int k = 0; k < {run}; ++k) acc += (int32_t)w[k] * (int32_t)state[k];");
+                }
                 body.Line($"acc = mtvm_mbqm(acc, {q.OutputMultiplier}, {q.OutputShift}){Plus(q.OutputZeroPoint)};");
                 Clamp(body, "acc", QuantizedRange.Of(ElementType.Int8));
                 body.Line($"{c.Output()}[b * {g.Units} + u] = (int8_t)acc;");
