@@ -134,7 +134,7 @@ namespace MicroTvm.Build.Tasks
             }
             if (!string.IsNullOrEmpty(CompileCommandsFile))
             {
-                PathUtil.WriteIfDifferent(CompileCommandsFile!, CompilationDatabase(units, commonArguments));
+                PathUtil.WriteIfDifferent(CompileCommandsFile!, CompilationDatabase(units, commonArguments, CompilerIncludeDirectories(commonArguments, hash)));
             }
 
             ObjectFiles = units.Select(u =>
@@ -146,7 +146,7 @@ namespace MicroTvm.Build.Tasks
             CompiledSources = stale.Select(u => (ITaskItem)PathUtil.Item(u.Source)).ToArray();
             FileWrites = units.SelectMany(u => new[] { u.ObjectFile, u.DependencyFile })
                 .Concat(new[] { HashFile, recordFile })
-                .Concat(string.IsNullOrEmpty(CompileCommandsFile) ? Array.Empty<string>() : new[] { CompileCommandsFile! })
+                .Concat(string.IsNullOrEmpty(CompileCommandsFile) ? Array.Empty<string>() : new[] { CompileCommandsFile!, HashFile + ".includes" })
                 .Select(p => (ITaskItem)PathUtil.Item(p)).ToArray();
             return success && !Log.HasLoggedErrors;
         }
@@ -209,14 +209,22 @@ namespace MicroTvm.Build.Tasks
         private List<string> SourceArguments(Unit unit, List<string> commonArguments) =>
             new List<string>(commonArguments.Concat(unit.AdditionalArguments)) { "-MMD", "-MP", "-MF", unit.DependencyFile, "-c", unit.Source, "-o", unit.ObjectFile };
 
-        /// <summary>compile_commands.json (clang.llvm.org/docs/JSONCompilationDatabase.html) from the same command lines.</summary>
-        private string CompilationDatabase(List<Unit> units, List<string> commonArguments)
+        /// <summary>
+        /// compile_commands.json (clang.llvm.org/docs/JSONCompilationDatabase.html) from the same command lines, for
+        /// clangd and IDEs: without -fdiagnostics-plain-output (the build's own output format, which clang does not
+        /// know: clangd rejected the whole command) and with gcc's built-in include folders (newlib's stdio.h ...) as
+        /// -isystem, which clang cannot find by itself for arm-none-eabi-gcc.
+        /// </summary>
+        private string CompilationDatabase(List<Unit> units, List<string> commonArguments, IReadOnlyList<string> systemIncludes)
         {
             var json = new System.Text.StringBuilder("[\n");
             for (int i = 0; i < units.Count; i++)
             {
                 var unit = units[i];
-                var arguments = new[] { CompilerPath }.Concat(SourceArguments(unit, commonArguments)).Select(JsonString);
+                var arguments = new[] { CompilerPath }
+                    .Concat(SourceArguments(unit, commonArguments).Where(a => a != "-fdiagnostics-plain-output"))
+                    .Concat(systemIncludes.Select(d => "-isystem" + d))
+                    .Select(JsonString);
                 json.Append("  {\n    \"directory\": ").Append(JsonString(ProjectDirectory))
                     .Append(",\n    \"file\": ").Append(JsonString(unit.Source))
                     .Append(",\n    \"output\": ").Append(JsonString(unit.ObjectFile))
@@ -224,6 +232,39 @@ namespace MicroTvm.Build.Tasks
                     .Append(i + 1 < units.Count ? ",\n" : "\n");
             }
             return json.Append("]\n").ToString();
+        }
+
+        /// <summary>
+        /// gcc's own #include &lt;...&gt; folders for these flags ("gcc -E -Wp,-v"), kept beside the flags' hash so that a
+        /// no-op build runs no tool; none if gcc cannot say.
+        /// </summary>
+        private IReadOnlyList<string> CompilerIncludeDirectories(List<string> commonArguments, string hash)
+        {
+            string cache = HashFile + ".includes";
+            try
+            {
+                if (File.Exists(cache))
+                {
+                    var lines = File.ReadAllLines(cache);
+                    if (lines.Length > 0 && lines[0] == hash)
+                    {
+                        return lines.Skip(1).ToList();
+                    }
+                }
+                var output = ProcessRunner.Run(CompilerPath, commonArguments.Concat(new[] { "-E", "-Wp,-v", "-xc", "-" }).ToList(),
+                    ProjectDirectory, cancellation.Token, timeout: TimeSpan.FromSeconds(60)).Output.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+                int start = output.FindIndex(l => l.StartsWith("#include <...> search starts here:", StringComparison.Ordinal));
+                var folders = start < 0 ? new List<string>() : output.Skip(start + 1)
+                    .TakeWhile(l => l.StartsWith(" ", StringComparison.Ordinal))
+                    .Select(l => Path.GetFullPath(l.Trim())).ToList();
+                File.WriteAllLines(cache, new[] { hash }.Concat(folders));
+                return folders;
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is System.ComponentModel.Win32Exception)
+            {
+                Log.LogMessage(MessageImportance.Low, "MicroTvmCompileC: gcc's include folders unknown for compile_commands.json: {0}", e.Message);
+                return Array.Empty<string>();
+            }
         }
 
         private static string JsonString(string text)

@@ -46,6 +46,37 @@ public sealed class IncrementalBuildTests(SdkPackageFixture sdk)
     }
 
     [Fact]
+    public void TheCompilationDatabaseIsAcceptedByClangd()
+    {
+        var project = CreateBuiltProject(out _);
+        using var database = System.Text.Json.JsonDocument.Parse(File.ReadAllText(project.PathOf("obj/Debug/compile_commands.json")));
+        var main = database.RootElement.EnumerateArray().Single(e => e.GetProperty("file").GetString() == project.PathOf("src/main.c"));
+        var arguments = main.GetProperty("arguments").EnumerateArray().Select(a => a.GetString()!).ToList();
+
+        // The build's own diagnostics format is not in it (clang rejects it); gcc's built-in include folders are, so a
+        // clang-based tool finds newlib's headers.
+        Assert.DoesNotContain("-fdiagnostics-plain-output", arguments);
+        var systemIncludes = arguments.Where(a => a.StartsWith("-isystem", StringComparison.Ordinal)).Select(a => a["-isystem".Length..]).ToList();
+        Assert.Contains(systemIncludes, folder => File.Exists(Path.Combine(folder, "stdio.h")));
+
+        // clangd itself where it is installed (Debian's clangd; not in eng/install-toolchain.sh: it brings ~150 MB of LLVM).
+        string? clangd = Environment.GetEnvironmentVariable("PATH")!.Split(Path.PathSeparator)
+            .Select(d => Path.Combine(d, "clangd")).FirstOrDefault(File.Exists);
+        if (clangd != null)
+        {
+            var check = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(clangd)
+            {
+                ArgumentList = { "--check=" + project.PathOf("src/main.c"), "--compile-commands-dir=" + project.PathOf("obj/Debug") },
+                RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = project.Directory,
+            })!;
+            string log = check.StandardError.ReadToEnd() + check.StandardOutput.ReadToEnd();
+            Assert.True(check.WaitForExit(120_000));
+            Assert.DoesNotContain("unknown argument", log);
+            Assert.Contains("All checks completed, 0 errors", log);
+        }
+    }
+
+    [Fact]
     public void NoOpBuildRunsNoGccAndRewritesNoFile()
     {
         var project = CreateBuiltProject(out _);
