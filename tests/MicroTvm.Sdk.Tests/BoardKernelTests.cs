@@ -35,4 +35,26 @@ public sealed class BoardKernelTests(SdkPackageFixture sdk, ITestOutputHelper lo
         var project = firmware.CreateProject(sdk, $"<PropertyGroup><Board>{board}</Board></PropertyGroup>", $"models-{board}-{models.Count}");
         firmware.RunAndAssertAllMatch(project, log);
     }
+
+    /// <summary>The data-movement, ABS and NEG cases of tests/operators (every type TFLM supports for them) on the
+    /// Cortex-M4: each output equals TensorFlow Lite Micro's.</summary>
+    [Fact]
+    public void OperatorCasesGiveTfliteMicrosOutputsOnTheCortexM4()
+    {
+        string casesRoot = Path.Combine(sdk.RepositoryRoot, "tests", "operators");
+        string[] prefixes =
+        {
+            "slice_", "split_", "pack_", "unpack_", "gather_", "reverse_v2_", "broadcast_to_", "depth_to_space_", "space_to_depth_",
+            "space_to_batch_nd_", "batch_to_space_nd_", "mirror_pad_", "fill_", "zeros_like_", "neg_",
+        };
+        var notSupported = File.ReadAllLines(Path.Combine(casesRoot, "not-supported.txt")).Select(l => l.Split('#')[0].Trim()).ToHashSet();
+        var cases = Directory.GetDirectories(casesRoot).Select(d => Path.GetFileName(d)!)
+            .Where(n => prefixes.Any(p => n.StartsWith(p, StringComparison.Ordinal)) && !notSupported.Contains(n))
+            .Order(StringComparer.Ordinal).ToList();
+        Assert.True(cases.Count >= 50, $"only {cases.Count} cases");
+        var firmware = new ModelCheckFirmware(casesRoot);
+        foreach (var name in cases) firmware.AddOperatorCase(casesRoot, name);
+        var project = firmware.CreateProject(sdk, "<PropertyGroup><Board>mps2-an386</Board></PropertyGroup>", $"operators-{cases.Count}");
+        firmware.RunAndAssertAllMatch(project, log);
+    }
 }

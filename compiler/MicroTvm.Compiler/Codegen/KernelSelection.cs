@@ -46,7 +46,7 @@ internal sealed class KernelSelection : IKernelMemoryTraits
                 throw e.ForOperator(node, graph.SourcePath);
             }
 
-            if (node.Outputs.Count != 1) reason ??= "operators with several outputs are not supported";
+            if (node.Outputs.Count != 1 && node.Kind.InferShapes is null) reason ??= "operators with several outputs are not supported";
             if (reason is not null)
                 throw new CompilerException(ErrorCodes.UnsupportedOperatorCodegen,
                     $"operator {node.Index} ({node.Kind.Name}) with input {node.Inputs.FirstOrDefault()?.ToString() ?? "none"} cannot be compiled: {reason}")

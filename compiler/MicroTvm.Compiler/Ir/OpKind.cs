@@ -62,6 +62,10 @@ public sealed partial class OpKind
     /// <summary>The output shape from the inputs and attributes, checking what the arithmetic depends on.</summary>
     internal Func<ShapeContext, int[]> InferShape { get; init; } = null!;
 
+    /// <summary>Operators with several outputs (SPLIT, UNPACK): every output's shape, in order; <see cref="InferShape"/>
+    /// is then the first one's. Null for one-output operators (the importer refuses a second output).</summary>
+    internal Func<ShapeContext, int[][]>? InferShapes { get; init; }
+
     /// <summary>Type rule other than "main input in <see cref="Types"/>, output of the same type": null when the
     /// node's types are accepted, else what is wrong ("converts int8 to int32").</summary>
     internal Func<Node, string?>? CheckTypes { get; init; }

@@ -21,12 +21,15 @@ public static class ShapeInference
         {
             foreach (var input in node.Inputs)
                 if (input is not null) CheckShape(input, graph.SourcePath, node);
-            var inferred = InferOutputShape(node, graph.SourcePath);
-            var output = node.Output;
-            CheckShape(output, graph.SourcePath, node);
-            if (!inferred.AsSpan().SequenceEqual(output.Shape))
-                throw Error(ErrorCodes.InvalidShape, graph.SourcePath, node,
-                    $"output {output} is declared with shape {Text(output.Shape)}, but its inputs and options give {Text(inferred)}");
+            var shapes = InferOutputShapes(node, graph.SourcePath);
+            for (int k = 0; k < node.Outputs.Count; k++)
+            {
+                var (output, inferred) = (node.Outputs[k], shapes[k]);
+                CheckShape(output, graph.SourcePath, node);
+                if (!inferred.AsSpan().SequenceEqual(output.Shape))
+                    throw Error(ErrorCodes.InvalidShape, graph.SourcePath, node,
+                        $"output {output} is declared with shape {Text(output.Shape)}, but its inputs and options give {Text(inferred)}");
+            }
         }
     }
 
@@ -52,12 +55,23 @@ public static class ShapeInference
     }
 
     /// <summary>The shape <paramref name="node"/>'s first output must have (its operator's rule).</summary>
-    public static int[] InferOutputShape(Node node, string? file = null)
+    public static int[] InferOutputShape(Node node, string? file = null) => InferOutputShapes(node, file)[0];
+
+    /// <summary>The shapes every output of <paramref name="node"/> must have.</summary>
+    public static int[][] InferOutputShapes(Node node, string? file = null)
     {
         var context = new ShapeContext(node, file);
+        if (node.Kind.InferShapes is { } several)
+        {
+            var shapes = several(context);
+            if (shapes.Length != node.Outputs.Count)
+                throw context.Fail(ErrorCodes.InvalidOperator, $"has {node.Outputs.Count} outputs; its inputs and options give {shapes.Length}");
+            return shapes;
+        }
+
         if (node.Outputs.Count != 1)
             throw context.Fail(ErrorCodes.InvalidOperator, $"has {node.Outputs.Count} outputs, expected 1");
-        return node.Kind.InferShape(context);
+        return new[] { node.Kind.InferShape(context) };
     }
 
     /// <summary>Row-major strides of a shape, in elements.</summary>

@@ -50,12 +50,12 @@ internal sealed class OperandReader
         Kind = kind;
         KindName = kind.Name;
 
-        if (_op.Outputs.Length != 1)
-            throw Error(ErrorCodes.InvalidOperator, $"has {_op.Outputs.Length} outputs, expected 1");
-        var output = Tensor(_op.Outputs[0], "output") ?? throw Error(ErrorCodes.InvalidGraph, "has no output tensor (-1)");
+        if (_op.Outputs.Length < 1 || (kind.InferShapes is null && _op.Outputs.Length != 1))
+            throw Error(ErrorCodes.InvalidOperator, $"has {_op.Outputs.Length} outputs, expected {(kind.InferShapes is null ? "1" : "at least 1")}");
+        var outputs = _op.Outputs.Select((id, k) => Tensor(id, $"output {k}") ?? throw Error(ErrorCodes.InvalidGraph, $"has no output tensor {k} (-1)")).ToArray();
 
         var (attributes, inputs) = kind.Import(this);
-        var node = new Node(_index, kind, attributes, inputs, new[] { output });
+        var node = new Node(_index, kind, attributes, inputs, outputs);
         OperatorSupport.Check(node, _importer.Path);
         return node;
     }

@@ -77,6 +77,38 @@ public class OperatorOracleTests
         DifferentialTests.CheckAll(cases, "tests/operators");
     }
 
+    /// <summary>Operators whose kernels this oracle introduced, by case-name prefix.</summary>
+    private static readonly string[] MovementAndSignPrefixes =
+    {
+        "slice_", "split_", "pack_", "unpack_", "gather_", "reverse_v2_", "broadcast_to_", "depth_to_space_", "space_to_depth_",
+        "space_to_batch_nd_", "batch_to_space_nd_", "mirror_pad_", "fill_", "zeros_like_", "neg_",
+    };
+
+    /// <summary>The generated C of those operators' cases compiles without a warning under the flags
+    /// docs/generated-c.md promises (-std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -Wpedantic), for the host
+    /// and for a Cortex-M4.</summary>
+    [Fact]
+    [Trait("Speed", "Slow")]
+    public void Generated_C_of_movement_and_sign_operators_is_warning_free()
+    {
+        var dir = Gcc.TemporaryDirectory("strict");
+        var sources = new List<string>();
+        foreach (var name in SupportedCases().Select(c => (string)c[0]).Where(n => MovementAndSignPrefixes.Any(p => n.StartsWith(p, StringComparison.Ordinal))))
+        {
+            var graph = TfliteImporter.Load(Path.Combine(Root, name, "model.tflite"));
+            var model = ModelCompiler.Compile(graph, new CompileOptions("host", name));
+            model.WriteTo(dir);
+            sources.Add(model.SourceFile);
+        }
+
+        Assert.True(sources.Count >= 50, $"only {sources.Count} cases");
+        const string strict = "-std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -Wpedantic -Werror -O1 -c";
+        var (code, text) = Gcc.Run("gcc", $"{strict} {string.Join(" ", sources)}", dir);
+        Assert.True(code == 0, $"gcc failed ({code}):\n{text}");
+        (code, text) = Gcc.Run("arm-none-eabi-gcc", $"-mcpu=cortex-m4 -mthumb {strict} {string.Join(" ", sources)}", dir);
+        Assert.True(code == 0, $"arm-none-eabi-gcc failed ({code}):\n{text}");
+    }
+
     /// <summary>input0.bin holds every graph input back to back, in the model's input order.</summary>
     public static byte[][] SplitInputs(Graph graph, byte[] bytes) => Split(graph.Inputs, bytes, "input0.bin");
 

@@ -36,6 +36,42 @@ public sealed class ModelCheckFirmware(string modelsRoot)
         AddChecks(model, name, $"{name}.h", ioInWorkspace);
     }
 
+    /// <summary>
+    /// A case of tests/operators as a <c>&lt;MicroModel&gt;</c> item (models/&lt;case&gt;.tflite): its one input0.bin holds
+    /// every input back to back, its output0.bin every output; all outputs are compared.
+    /// </summary>
+    public void AddOperatorCase(string casesRoot, string caseName)
+    {
+        string model = Path.Combine(casesRoot, caseName, "model.tflite");
+        modelItems[$"models/{caseName}.tflite"] = model;
+        var graph = TfliteImporter.Load(model);
+        declarations.AppendLine($"#include \"{caseName}.h\"");
+        workspaceSizes.Add($"{caseName.ToUpperInvariant()}_WORKSPACE_SIZE");
+        var input = File.ReadAllBytes(Path.Combine(casesRoot, caseName, "input0.bin"));
+        var expected = File.ReadAllBytes(Path.Combine(casesRoot, caseName, "output0.bin"));
+        declarations.AppendLine(ByteArray($"{caseName}_in", input));
+        declarations.AppendLine(ByteArray($"{caseName}_expected", expected));
+        bool tolerant = graph.Outputs.Any(o => o.Type == ElementType.Float32 && graph.Producers()[o].Kind != OpKind.Dequantize);
+        body.AppendLine("    {");
+        body.AppendLine($"        {caseName}_inputs in; {caseName}_outputs out; uint64_t ns; int bad;");
+        long at = 0;
+        for (int i = 0; i < graph.Inputs.Count; i++, at += graph.Inputs[i - 1].ByteSize)
+            body.AppendLine($"        in.input{i} = (const {caseName}_input{i}_t*)({caseName}_in + {at});");
+        at = 0;
+        for (int j = 0; j < graph.Outputs.Count; j++, at += graph.Outputs[j - 1].ByteSize)
+            body.AppendLine($"        out.output{j} = ({caseName}_output{j}_t*)(output + {at});");
+        body.AppendLine("        microtvm_timer_start();");
+        body.AppendLine($"        if ({caseName}_run(&in, &out, workspace) != 0) microtvm_abort(\"{caseName}_run failed\");");
+        body.AppendLine("        ns = microtvm_timer_ticks_to_ns(microtvm_timer_stop());");
+        body.AppendLine(tolerant
+            ? $"        bad = !floats_close((const float*)output, (const float*){caseName}_expected, sizeof {caseName}_expected / 4);"
+            : $"        bad = memcmp(output, {caseName}_expected, sizeof {caseName}_expected) != 0;");
+        body.AppendLine($"        printf(\"model {caseName} input 0: %s, %lu instructions\\n\", bad ? \"MISMATCH\" : \"ok\", (unsigned long)ns);");
+        body.AppendLine("        failures += bad;");
+        body.AppendLine("    }");
+        checks++;
+    }
+
     /// <summary>The model compiled here with <paramref name="options"/>, its C sources under src/&lt;folder&gt;/.</summary>
     public void AddGenerated(string model, CompileOptions options, string folder)
     {
