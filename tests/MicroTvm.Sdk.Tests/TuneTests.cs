@@ -17,12 +17,15 @@ namespace MicroTvm.Sdk.Tests;
 [Trait("Speed", "Slow")]
 public sealed class TuneTests(SdkPackageFixture sdk, ITestOutputHelper log)
 {
-    [Fact]
-    public void TuningKwsOnTheEmulatedM7WritesALogThatTheBuildUses()
+    [Theory]
+    [InlineData("mps2-an500", "cortex-m7")]
+    // Not mps3-an547: there the one-operator timings chose helium-gemm pixels=1 for two CONV_2D signatures (18 % fewer
+    // instructions alone) and the whole model took 8 % more (docs/tuning.md, "Known limits").
+    public void TuningKwsOnAnEmulatedBoardWritesALogThatTheBuildUses(string board, string cpu)
     {
         var firmware = new ModelCheckFirmware(Path.Combine(sdk.RepositoryRoot, "tests", "models"));
         firmware.AddMicroModel("kws_dscnn");
-        var project = firmware.CreateProject(sdk, "");
+        var project = firmware.CreateProject(sdk, $"<PropertyGroup><Board>{board}</Board></PropertyGroup>");
         var defaults = firmware.RunAndAssertAllMatch(project, log);
 
         var tune = project.Build("-t:Tune", "-p:MicroTvmTuneRepeats=2");
@@ -31,7 +34,7 @@ public sealed class TuneTests(SdkPackageFixture sdk, ITestOutputHelper log)
         Assert.Contains("trial 1 of ", tune.Output);
         string logFile = project.PathOf("kws_dscnn.tuning.json");
         var tuned = TuningLog.Load(logFile);
-        var tasks = TuningTasks.Of(TfliteImporter.Load(project.PathOf("models/kws_dscnn.tflite")), "cortex-m7");
+        var tasks = TuningTasks.Of(TfliteImporter.Load(project.PathOf("models/kws_dscnn.tflite")), cpu);
         Assert.Equal(tasks.Select(t => t.Signature).Order(), tuned.Entries.Select(e => e.Signature).Order());
         Assert.All(tuned.Entries, e =>
         {
@@ -48,7 +51,7 @@ public sealed class TuneTests(SdkPackageFixture sdk, ITestOutputHelper log)
         var after = firmware.RunAndAssertAllMatch(project, log);
         string metadata = File.ReadAllText(Directory.GetFiles(project.PathOf("obj"), "kws_dscnn.json", SearchOption.AllDirectories).Single());
         Assert.All(tuned.Entries.Where(e => e.Measured!.Cost < e.Measured.DefaultCost), e => Assert.Contains($"\"{e.Schedule}\"", metadata));
-        log.WriteLine($"kws_dscnn on the M7: default {string.Join(", ", defaults)} instructions, tuned {string.Join(", ", after)}");
+        log.WriteLine($"kws_dscnn on {board}: default {string.Join(", ", defaults)} instructions, tuned {string.Join(", ", after)}");
         Assert.All(after.Zip(defaults), p => Assert.True(p.First <= p.Second, $"tuned {p.First} > default {p.Second}"));
     }
 }

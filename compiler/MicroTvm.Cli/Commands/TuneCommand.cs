@@ -114,7 +114,7 @@ public static class TuneCommand
             var byDefault = mine.First(r => r.Candidate.Schedule.Equals(tasks[t].Default) || r.Candidate.Key == mine[0].Candidate.Key);
             var best = mine.OrderBy(r => r.Cost).ThenBy(r => r == byDefault ? 0 : 1).First();
             // Another schedule must beat the default by more than one timer tick (the measurement's resolution).
-            if (best.Cost > byDefault.Cost - byDefault.Resolution) best = byDefault;
+            if (best.Cost >= byDefault.Cost - byDefault.Resolution) best = byDefault;
             long Weights(Candidate c) => c.Model.Metadata.WeightsBytes;
             entries.Add(new TuningEntry(tasks[t].Signature, best.Candidate.Schedule,
                 new TuningMeasurement(o.Board, unit, best.Cost, byDefault.Cost, mine.Count, spaceSizes[t], o.Repeats, Weights(best.Candidate), Weights(byDefault.Candidate))));
