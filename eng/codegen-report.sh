@@ -10,7 +10,7 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 dotnet build "$root/compiler/MicroTvm.Cli" -nodeReuse:false -v:q -nologo >/dev/null
 cli="$root/compiler/MicroTvm.Cli/bin/Debug/net8.0/microtvm.dll"
-flags=$(sed -n "s/.*new TargetDescription(\"$target\", \"\([^\"]*\)\".*/\1/p" "$root/compiler/MicroTvm.Compiler/Codegen/TargetDescription.cs")
+flags=$(dotnet "$cli" targets | awk -F'\t' -v t="$target" '$1 == t { print $2 }')
 printf '%-18s %10s %10s %10s %12s %10s %10s %10s %10s\n' model workspace ws-bound act-bound inputs+outs constants text data code
 for dir in "$root"/tests/models/*/; do
   name=$(basename "$dir")

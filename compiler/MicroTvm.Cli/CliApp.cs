@@ -29,6 +29,7 @@ public static class CliApp
         RpcTableCommand.Create(console),
         TuneCommand.Create(console),
         EmulateCommand.Create(console),
+        TargetsCommand.Create(console),
     };
 }
 

@@ -58,6 +58,7 @@ namespace MicroTvm.Build.Tasks
             string target = model.GetMetadata("ModelTarget");
             bool ioInWorkspace = string.Equals(model.GetMetadata("ModelIoInWorkspace"), "true", StringComparison.OrdinalIgnoreCase);
             string tuningLog = model.GetMetadata("ModelTuningLog");
+            string gccFlags = model.GetMetadata("ModelGccFlags");
             string directory = model.GetMetadata("OutputDirectory");
             string stamp = model.GetMetadata("StampFile");
             string shown = PathUtil.RelativeInside(ProjectDirectory, path) ?? path;
@@ -68,8 +69,8 @@ namespace MicroTvm.Build.Tasks
                 shown, target, PathUtil.RelativeInside(ProjectDirectory, directory) ?? directory, useCli ? "microtvm tool" : "in-process");
 
             bool compiled = useCli
-                ? CompileWithCli(path, target, name, ioInWorkspace, tuningLog, directory)
-                : CompileInProcess(path, target, name, ioInWorkspace, tuningLog, directory);
+                ? CompileWithCli(path, target, name, ioInWorkspace, tuningLog, gccFlags, directory)
+                : CompileInProcess(path, target, name, ioInWorkspace, tuningLog, gccFlags, directory);
             if (!compiled)
             {
                 // No stale C of an earlier version stays to be compiled or included by mistake.
@@ -87,17 +88,17 @@ namespace MicroTvm.Build.Tasks
 #if NETSTANDARD
         private const bool CanRunInProcess = false;
 
-        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string tuningLog, string directory) => false;
+        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string tuningLog, string gccFlags, string directory) => false;
 #else
         private const bool CanRunInProcess = true;
 
-        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string tuningLog, string directory)
+        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string tuningLog, string gccFlags, string directory)
         {
             try
             {
                 var graph = MicroTvm.Compiler.Tflite.TfliteImporter.Load(path);
                 var log = tuningLog.Length > 0 ? MicroTvm.Compiler.Tuning.TuningLog.Load(tuningLog) : null;
-                var generated = MicroTvm.Compiler.Codegen.ModelCompiler.Compile(graph, new MicroTvm.Compiler.Codegen.CompileOptions(target, name, IoInWorkspace: ioInWorkspace, Tuning: log));
+                var generated = MicroTvm.Compiler.Codegen.ModelCompiler.Compile(graph, new MicroTvm.Compiler.Codegen.CompileOptions(target, name, IoInWorkspace: ioInWorkspace, Tuning: log, GccFlags: gccFlags.Length > 0 ? gccFlags : null));
                 foreach (var warning in generated.Warnings)
                 {
                     LogCompilerWarning(warning.Code, warning.File ?? path, warning.Message);
@@ -122,7 +123,7 @@ namespace MicroTvm.Build.Tasks
         }
 #endif
 
-        private bool CompileWithCli(string path, string target, string name, bool ioInWorkspace, string tuningLog, string directory)
+        private bool CompileWithCli(string path, string target, string name, bool ioInWorkspace, string tuningLog, string gccFlags, string directory)
         {
             if (string.IsNullOrEmpty(CliAssembly) || !File.Exists(CliAssembly))
             {
@@ -144,6 +145,10 @@ namespace MicroTvm.Build.Tasks
             {
                 arguments.Add("--tuning-log");
                 arguments.Add(tuningLog);
+            }
+            if (gccFlags.Length > 0)
+            {
+                arguments.Add("--gcc-flags=" + gccFlags);
             }
             string host = string.IsNullOrEmpty(DotNetHost) ? "dotnet" : DotNetHost!;
             Log.LogCommandLine(MessageImportance.Low, host + " " + ProcessRunner.JoinArguments(arguments));

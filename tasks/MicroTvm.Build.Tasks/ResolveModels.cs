@@ -22,6 +22,10 @@ namespace MicroTvm.Build.Tasks
         /// <summary>The board's CPU (<c>MicroTvmCpu</c>); the default and the only accepted Cpu.</summary>
         public string? BoardCpu { get; set; }
 
+        /// <summary>The flags that compile the generated C (<c>MicroTvmCpuFlags</c>): the compiler checks that they build for
+        /// the model's CPU (MTVM1013).</summary>
+        public string? BoardCpuFlags { get; set; }
+
         public string? Board { get; set; }
 
         /// <summary>The project-wide tuning log (<c>MicroTvmTuningLog</c>), for models without TuningLog metadata.</summary>
@@ -41,7 +45,7 @@ namespace MicroTvm.Build.Tasks
 
         /// <summary>
         /// One item per model: the model's full path, with metadata ModelName, ModelTarget (the compiler's
-        /// target), ModelIoInWorkspace (true/false), SourceItem (the Include as written), OutputDirectory, SourceFile, HeaderFile, MetadataFile,
+        /// target), ModelGccFlags (the board's MicroTvmCpuFlags), ModelIoInWorkspace (true/false), SourceItem (the Include as written), OutputDirectory, SourceFile, HeaderFile, MetadataFile,
         /// OptionsFile, StampFile and Options (the text whose change must regenerate the model).
         /// </summary>
         [Output]
@@ -174,8 +178,10 @@ namespace MicroTvm.Build.Tasks
             PathUtil.SetLiteral(item, "OptionsFile", directory + name + ".options");
             PathUtil.SetLiteral(item, "StampFile", directory + name + ".stamp");
             PathUtil.SetLiteral(item, "ModelTuningLog", log);
+            string gccFlags = (BoardCpuFlags ?? "").Trim();
+            PathUtil.SetLiteral(item, "ModelGccFlags", gccFlags);
             item.SetMetadata("Options", "name=" + name + ";target=" + target.ToLowerInvariant() + ";executor=aot" + (ioInWorkspace ? ";io-in-workspace" : "")
-                + (log.Length > 0 ? ";tuning-log=" + EscapeOption(log) : ""));
+                + (log.Length > 0 ? ";tuning-log=" + EscapeOption(log) : "") + (gccFlags.Length > 0 ? ";gcc-flags=" + EscapeOption(gccFlags) : ""));
             return item;
         }
 

@@ -162,6 +162,34 @@ public sealed class MicroModelTests(SdkPackageFixture sdk, ITestOutputHelper log
         Assert.Matches(@"model a \(a\.tflite\): weights [\d,]+ bytes \(flash\), workspace [\d,]+ bytes \(RAM\); model bee \(b\.tflite\): weights", error.Text);
     }
 
+    /// <summary>The board's gcc flags compile the generated C, so they must build for the CPU the model is generated for
+    /// (MicroTvmCpu): flags of another CPU fail the model with MTVM1013 in both compiler hosts; a board's choice
+    /// within the FPU family (the STM32F746's fpv5-sp-d16 on a Cortex-M7) is fine.</summary>
+    [Fact]
+    public void BoardFlagsForAnotherCpuFailTheModelWithMTVM1013InBothCompilerHosts()
+    {
+        var project = sdk.CreateProject("flags", """
+              <ItemGroup>
+                <MicroModel Include="models/net.tflite" />
+              </ItemGroup>
+            """, Projects.SingleMain("int main(void) { return 0; }\n"));
+        string model = project.PathOf("models/net.tflite");
+        Directory.CreateDirectory(Path.GetDirectoryName(model)!);
+        File.Copy(ModelFile("hello_world_int8"), model);
+        foreach (var host in new[] { Array.Empty<string>(), ["-p:MicroTvmModelCompiler=Cli"] })
+        {
+            var failed = project.Build([.. host, "-p:MicroTvmCpuFlags=-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard"]);
+            Assert.False(failed.Succeeded, failed.ToString());
+            var error = Assert.Single(failed.Errors);
+            Assert.Equal("MTVM1013", error.Code);
+            Assert.Equal(model, error.File);
+            Assert.Contains("do not build for cortex-m7: they select -mcpu=cortex-m4, not cortex-m7", error.Text);
+        }
+
+        var sameFamily = project.Build("-p:MicroTvmCpuFlags=-mcpu=cortex-m7 -mthumb -mfpu=fpv5-sp-d16 -mfloat-abi=hard");
+        Assert.True(sameFamily.Succeeded, sameFamily.ToString());
+    }
+
     [Fact]
     public void UnsupportedOperatorFailsWithItsCodeModelPathAndOperatorIndexInBothCompilerHosts()
     {

@@ -36,9 +36,13 @@ public static class CompileCommand
         {
             Description = "A tuning log (microtvm tune, docs/tuning.md): each operator whose signature it lists gets the logged schedule.",
         };
+        var gccFlags = new Option<string?>("--gcc-flags")
+        {
+            Description = "The flags that will compile the generated C (write --gcc-flags=\"-mcpu=...\"); they must build for the target (MTVM1013).",
+        };
         var command = new Command("compile", "Compile the model to C: an ahead-of-time entry point, a static memory plan and weights as const data.")
         {
-            model, target, name, outputDirectory, portable, ioInWorkspace, diagnostics, tuningLog,
+            model, target, name, outputDirectory, portable, ioInWorkspace, diagnostics, tuningLog, gccFlags,
         };
         command.SetAction(parse =>
         {
@@ -47,7 +51,7 @@ public static class CompileCommand
             {
                 var graph = TfliteImporter.Load(path);
                 var log = parse.GetValue(tuningLog) is { Length: > 0 } logPath ? TuningLog.Load(logPath) : null;
-                var generated = ModelCompiler.Compile(graph, new CompileOptions(parse.GetValue(target)!, parse.GetValue(name), parse.GetValue(portable), parse.GetValue(ioInWorkspace), log));
+                var generated = ModelCompiler.Compile(graph, new CompileOptions(parse.GetValue(target)!, parse.GetValue(name), parse.GetValue(portable), parse.GetValue(ioInWorkspace), log, parse.GetValue(gccFlags)));
                 foreach (var warning in generated.Warnings) console.Warn(warning, parse.GetValue(diagnostics));
                 string directory = parse.GetValue(outputDirectory)!;
                 try

@@ -20,7 +20,9 @@ namespace MicroTvm.Compiler.Codegen;
 /// <c>&lt;name&gt;_output0(workspace)</c> instead of caller-owned input and output buffers.</param>
 /// <param name="Tuning">Schedules per operator signature (docs/tuning.md); operators without an entry keep their
 /// default schedule. Ignored with <paramref name="PortableKernels"/>.</param>
-public sealed record CompileOptions(string Target = "host", string? Name = null, bool PortableKernels = false, bool IoInWorkspace = false, Tuning.TuningLog? Tuning = null);
+/// <param name="GccFlags">The flags that will compile the generated C (a board's <c>MicroTvmCpuFlags</c>); when given,
+/// they must build for <paramref name="Target"/> (<see cref="TargetDescription.CheckGccFlags"/>), else MTVM1013.</param>
+public sealed record CompileOptions(string Target = "host", string? Name = null, bool PortableKernels = false, bool IoInWorkspace = false, Tuning.TuningLog? Tuning = null, string? GccFlags = null);
 
 /// <summary>The generated files (file name → content) and the facts about them.</summary>
 public sealed class GeneratedModel
@@ -85,6 +87,8 @@ public static class ModelCompiler
     public static GeneratedModel Compile(Graph graph, CompileOptions options)
     {
         var target = Targets.Find(options.Target);
+        if (options.GccFlags is { } flags && target.CheckGccFlags(flags) is { } mismatch)
+            throw new CompilerException(ErrorCodes.GccFlagsMismatch, $"the C compiler flags '{flags}' do not build for {target.Name}: {mismatch}") { File = graph.SourcePath };
         if (options.PortableKernels) target = target with { HasDsp = false, HasMve = false };
         string name = CIdentifier(options.Name ?? graph.Name, graph.SourcePath);
         graph.Validate();

@@ -12,7 +12,37 @@ namespace MicroTvm.Compiler.Codegen;
 /// <param name="Alignment">Byte alignment of every workspace offset (and of the workspace itself).</param>
 /// <param name="HasDsp">Armv7E-M/Armv8-M DSP extension (SMLAD and friends).</param>
 /// <param name="HasMve">Armv8.1-M M-profile vector extension (Helium).</param>
-public sealed record TargetDescription(string Name, string GccFlags, int Alignment, bool HasDsp, bool HasMve);
+public sealed record TargetDescription(string Name, string GccFlags, int Alignment, bool HasDsp, bool HasMve)
+{
+    /// <summary>
+    /// Null when <paramref name="flags"/> (a board's <c>MicroTvmCpuFlags</c>, which compile the generated C) build
+    /// for this CPU as the generated C assumes, else what differs: the same <c>-mcpu</c> (an extension may not remove
+    /// the DSP or MVE instructions the kernels use), the same FPU family (fpv4, fpv5: a board may choose the
+    /// single-precision variant of the family, as the STM32F746's fpv5-sp-d16 on a Cortex-M7) and the same float ABI
+    /// class (soft, or hard/softfp). The host target takes any flags.
+    /// </summary>
+    public string? CheckGccFlags(string flags)
+    {
+        if (GccFlags.Length == 0) return null;
+        string cpu = Option(GccFlags, "-mcpu=")!;
+        if (Option(flags, "-mcpu=") is not { } boardCpu) return $"they select no CPU; {Name} needs -mcpu={cpu}";
+        var parts = boardCpu.Split('+');
+        if (!parts[0].Equals(cpu, StringComparison.OrdinalIgnoreCase)) return $"they select -mcpu={boardCpu}, not {cpu}";
+        if (HasDsp && parts.Contains("nodsp", StringComparer.OrdinalIgnoreCase)) return $"-mcpu={boardCpu} removes the DSP instructions the {Name} kernels use";
+        if (HasMve && parts.Contains("nomve", StringComparer.OrdinalIgnoreCase)) return $"-mcpu={boardCpu} removes the MVE (Helium) instructions the {Name} kernels use";
+        string AbiClass(string text) => Option(text, "-mfloat-abi=") is null or "soft" ? "soft" : "hard";
+        if (AbiClass(flags) != AbiClass(GccFlags))
+            return $"they select float ABI {Option(flags, "-mfloat-abi=") ?? "soft"}, not {Option(GccFlags, "-mfloat-abi=") ?? "soft"}";
+        string FpuFamily(string text) => Option(text, "-mfpu=") is { } fpu && fpu != "auto" ? fpu.Split('-')[0] : "auto";
+        if (AbiClass(flags) == "hard" && FpuFamily(flags) != FpuFamily(GccFlags))
+            return $"they select FPU {Option(flags, "-mfpu=") ?? "auto"}, not one of the {Option(GccFlags, "-mfpu=") ?? "auto"} family";
+        return null;
+    }
+
+    /// <summary>The value of the last <paramref name="prefix"/> option (gcc takes the last one), or null.</summary>
+    private static string? Option(string flags, string prefix) =>
+        flags.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(f => f.StartsWith(prefix, StringComparison.Ordinal))?[prefix.Length..];
+}
 
 /// <summary>The one list of targets.</summary>
 public static class Targets

@@ -42,6 +42,9 @@ public static class ErrorCodes
     /// <summary>An output file or directory (of <c>microtvm run</c>) cannot be written.</summary>
     public const string OutputUnwritable = "MTVM1012";
 
+    /// <summary>The flags that compile the generated C (the board's MicroTvmCpuFlags) do not build for the model's CPU.</summary>
+    public const string GccFlagsMismatch = "MTVM1013";
+
     /// <summary>A bug in the compiler (an unexpected exception while reading a model). Please report it with the model.</summary>
     public const string InternalError = "MTVM1999";
 
