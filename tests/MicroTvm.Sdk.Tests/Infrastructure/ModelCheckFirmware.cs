@@ -47,6 +47,7 @@ public sealed class ModelCheckFirmware(string modelsRoot)
         var graph = TfliteImporter.Load(model);
         declarations.AppendLine($"#include \"{caseName}.h\"");
         workspaceSizes.Add($"{caseName.ToUpperInvariant()}_WORKSPACE_SIZE");
+        outputSizes.Add(string.Join(" + ", graph.Outputs.Select((_, j) => $"{caseName.ToUpperInvariant()}_OUTPUT{j}_SIZE")));
         var input = File.ReadAllBytes(Path.Combine(casesRoot, caseName, "input0.bin"));
         var expected = File.ReadAllBytes(Path.Combine(casesRoot, caseName, "output0.bin"));
         declarations.AppendLine(ByteArray($"{caseName}_in", input));
@@ -209,12 +210,13 @@ public sealed class ModelCheckFirmware(string modelsRoot)
         return main.ToString();
     }
 
-    /// <summary>The largest of <paramref name="sizes"/> as a C constant expression: one shared buffer for all models.</summary>
+    /// <summary>The largest of <paramref name="sizes"/> as a C constant: the size of a union of arrays of each size
+    /// (one shared buffer for all models; linear in the number of models, where nested conditionals double).</summary>
     private static string MaxExpression(string macro, IReadOnlyList<string> sizes)
     {
-        string expression = "1";
-        foreach (var size in sizes) expression = $"(({size}) > {expression} ? ({size}) : {expression})";
-        return $"#define {macro} " + expression;
+        var union = new StringBuilder($"union {macro.ToLowerInvariant()}_union {{ uint8_t at_least_one[1];");
+        for (int i = 0; i < sizes.Count; i++) union.Append($" uint8_t m{i}[{sizes[i]}];");
+        return union.Append(" };\n").Append($"#define {macro} sizeof(union {macro.ToLowerInvariant()}_union)").ToString();
     }
 
     private static string ByteArray(string name, byte[] bytes)
