@@ -28,6 +28,12 @@ namespace MicroTvm.Build.Tasks
         [Required]
         public string CompilerPath { get; set; } = "";
 
+        /// <summary>The C++ compiler (arm-none-eabi-g++) for .cpp/.cc/.cxx sources.</summary>
+        public string CxxCompilerPath { get; set; } = "";
+
+        /// <summary>C++ sources' flags: they replace the common flags' -std= (a C standard, which g++ warns about).</summary>
+        public string CxxOptions { get; set; } = "";
+
         /// <summary>
         /// Flags shared by every source, space-separated (';' separates too). A string, not a string[]: MSBuild turns the
         /// backslashes of array entries into '/' on Unix (they are item specs), so <c>-DVER=\"1.0\"</c> reached gcc as
@@ -81,7 +87,11 @@ namespace MicroTvm.Build.Tasks
                 ObjectFile = objectFile;
                 DependencyFile = Path.ChangeExtension(objectFile, ".d");
                 AdditionalArguments = ProcessRunner.SplitFlags(item.GetMetadata("AdditionalOptions"));
+                string extension = Path.GetExtension(source).ToLowerInvariant();
+                IsCxx = extension == ".cpp" || extension == ".cc" || extension == ".cxx";
             }
+
+            public bool IsCxx { get; }
 
             public ITaskItem Item { get; }
             public string Source { get; }
@@ -104,7 +114,7 @@ namespace MicroTvm.Build.Tasks
             string compilerStamp = File.Exists(CompilerPath) ? File.GetLastWriteTimeUtc(CompilerPath).Ticks.ToString() : "";
             // A source's own flags are part of the hash too: changing one recompiles all, which is rare enough.
             var ownFlags = units.Where(u => u.AdditionalArguments.Count > 0).Select(u => u.Source + "\t" + string.Join("\t", u.AdditionalArguments));
-            string hash = PathUtil.Sha256Hex(string.Join("\n", new[] { CompilerPath, compilerStamp, Identity ?? "" }.Concat(commonArguments).Concat(ownFlags)));
+            string hash = PathUtil.Sha256Hex(string.Join("\n", new[] { CompilerPath, compilerStamp, Identity ?? "", CxxCompilerPath, CxxOptions }.Concat(commonArguments).Concat(ownFlags)));
             string? previousHash = File.Exists(HashFile) ? File.ReadAllText(HashFile).Trim() : null;
             bool flagsChanged = previousHash != hash;
 
@@ -206,8 +216,11 @@ namespace MicroTvm.Build.Tasks
             return arguments;
         }
 
+        private string CompilerOf(Unit unit) => unit.IsCxx && !string.IsNullOrEmpty(CxxCompilerPath) ? CxxCompilerPath : CompilerPath;
+
         private List<string> SourceArguments(Unit unit, List<string> commonArguments) =>
-            new List<string>(commonArguments.Concat(unit.AdditionalArguments)) { "-MMD", "-MP", "-MF", unit.DependencyFile, "-c", unit.Source, "-o", unit.ObjectFile };
+            new List<string>((unit.IsCxx ? commonArguments.Where(a => !a.StartsWith("-std=", StringComparison.Ordinal)).Concat(ProcessRunner.SplitFlags(CxxOptions)) : commonArguments)
+                .Concat(unit.AdditionalArguments)) { "-MMD", "-MP", "-MF", unit.DependencyFile, "-c", unit.Source, "-o", unit.ObjectFile };
 
         /// <summary>
         /// compile_commands.json (clang.llvm.org/docs/JSONCompilationDatabase.html) from the same command lines, for
@@ -221,7 +234,7 @@ namespace MicroTvm.Build.Tasks
             for (int i = 0; i < units.Count; i++)
             {
                 var unit = units[i];
-                var arguments = new[] { CompilerPath }
+                var arguments = new[] { CompilerOf(unit) }
                     .Concat(SourceArguments(unit, commonArguments).Where(a => a != "-fdiagnostics-plain-output"))
                     .Concat(systemIncludes.Select(d => "-isystem" + d))
                     .Select(JsonString);
@@ -352,7 +365,7 @@ namespace MicroTvm.Build.Tasks
                         gate.Wait(cancellation.Token);
                         try
                         {
-                            return ProcessRunner.Run(CompilerPath, arguments, ProjectDirectory, cancellation.Token);
+                            return ProcessRunner.Run(CompilerOf(unit), arguments, ProjectDirectory, cancellation.Token);
                         }
                         finally
                         {
@@ -366,7 +379,7 @@ namespace MicroTvm.Build.Tasks
                 foreach (var job in jobs)
                 {
                     Log.LogMessage(MessageImportance.Normal, "MicroTvmCompileC: compiling {0}", job.Unit.Display);
-                    Log.LogCommandLine(MessageImportance.Low, CompilerPath + " " + ProcessRunner.JoinArguments(job.Arguments));
+                    Log.LogCommandLine(MessageImportance.Low, CompilerOf(job.Unit) + " " + ProcessRunner.JoinArguments(job.Arguments));
                     ProcessResult result;
                     try
                     {

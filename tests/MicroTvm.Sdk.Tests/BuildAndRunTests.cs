@@ -24,6 +24,49 @@ public sealed partial class BuildAndRunTests(SdkPackageFixture sdk)
     }
 
     [Fact]
+    public void CppSourcesAreCompiledWithGxxAndLinked()
+    {
+        var files = Projects.SingleMain("""
+            int scaled_sum(int n);
+            int main(void)
+            {
+                printf("scaled_sum=%d\n", scaled_sum(4));
+                return 0;
+            }
+            """);
+        // C++ only: a class template, a constructor, a range-for over std::array-free array, constexpr, extern "C".
+        files["filter.cpp"] = """
+            template <typename T, int Scale>
+            class Accumulator {
+            public:
+                Accumulator() : total_(0) {}
+                void add(T value) { total_ += value * Scale; }
+                T total() const { return total_; }
+            private:
+                T total_;
+            };
+
+            extern "C" int scaled_sum(int n)
+            {
+                constexpr int values[] = {1, 2, 3, 4, 5};
+                Accumulator<int, 10> sum;
+                for (int v : values)
+                    if (v <= n) sum.add(v);
+                return sum.total();
+            }
+            """;
+        var project = sdk.CreateProject("cpp", "", files);
+
+        var run = project.Build("-t:Run", "-v:d");
+
+        Assert.True(run.Succeeded, run.ToString());
+        Assert.Contains("filter.cpp", run.CompiledSources);
+        Assert.Contains("| scaled_sum=100", run.Output);
+        Assert.Matches(@"arm-none-eabi-g\+\+ .*-std=gnu\+\+17", run.Output);
+        Assert.Empty(run.Warnings);
+    }
+
+    [Fact]
     public void QuotedValuesInCFlagsReachGccAsInAShell()
     {
         var project = sdk.CreateProject("quoted", """
