@@ -22,7 +22,7 @@ public sealed class BoardKernelTests(SdkPackageFixture sdk, ITestOutputHelper lo
     // The AN547's 512 KiB code memory does not hold every model at once: three firmwares.
     [InlineData("mps3-an547", "ad_toycar,hello_world_float,hello_world_int8,kws_dscnn,micro_speech")]
     [InlineData("mps3-an547", "ad_toycar_int8io,ic_resnet8")]
-    [InlineData("mps3-an547", "keyword_scrambled_8bit,simple_add_model")]
+    [InlineData("mps3-an547", "keyword_scrambled_8bit,simple_add_model,trained_lstm_int8")]
     public void EveryModelGivesTfliteMicrosOutputsOnTheBoard(string board, string? only)
     {
         string modelsRoot = Path.Combine(sdk.RepositoryRoot, "tests", "models");
