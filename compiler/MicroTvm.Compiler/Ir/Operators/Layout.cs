@@ -43,10 +43,11 @@ public sealed partial class OpKind
             if (axis < -rank || axis >= rank) throw r.Error(ErrorCodes.InvalidOperator, $"axis {axis} is outside the input rank {rank}");
             return (new ConcatenationAttributes(axis < 0 ? axis + rank : axis, r.Activation(o?.Int8(1) ?? 0)), inputs);
         },
-        // TFLite Micro's quantized CONCATENATION copies stored values and refuses inputs it would have to requantize.
+        // TFLite Micro's CONCATENATION copies stored values; it refuses int8 inputs it would have to requantize, and
+        // copies int16 ones whatever their quantization (tests/operators concatenation_i16_requant).
         CheckQuantization = (node, fail) =>
         {
-            if (node.Output.Quantization is not { } outputQ) return;
+            if (node.Output.Type != ElementType.Int8 || node.Output.Quantization is not { } outputQ) return;
             foreach (var operand in node.Inputs)
             {
                 if (operand?.Quantization is { } inputQ && (inputQ.Scale != outputQ.Scale || inputQ.ZeroPoint != outputQ.ZeroPoint))
@@ -107,7 +108,7 @@ public sealed partial class OpKind
 
     public static readonly OpKind StridedSlice = new()
     {
-        Name = "STRIDED_SLICE", BuiltinCode = 45, Types = OperatorSupport.DataMovement, MovesDataOnly = true,
+        Name = "STRIDED_SLICE", BuiltinCode = 45, Types = OperatorSupport.DataMovement.Append(ElementType.Bool).ToArray(), MovesDataOnly = true,
         Import = r =>
         {
             r.Inputs(4, 4);
