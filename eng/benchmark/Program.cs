@@ -255,14 +255,18 @@ internal static class Firmware
             }
 
             #ifdef MICROTVM_TRACE
-            static int tracing;
+            static int tracing, last_operator = -1;
             static uint64_t last;
             void microtvm_trace(int operator_index, int tensor_id, const void* data, size_t bytes);
             void microtvm_trace(int operator_index, int tensor_id, const void* data, size_t bytes) {
-                (void)operator_index; (void)tensor_id; (void)data; (void)bytes;
+                (void)tensor_id; (void)data; (void)bytes;
                 if (tracing) {
-                    const uint64_t now = microtvm_timer_now();
-                    say("op", microtvm_timer_ticks_to_ns(now - last));
+                    /* One mark per operator: an operator that updates a state tensor traces it after its output. */
+                    if (operator_index != last_operator) {
+                        const uint64_t now = microtvm_timer_now();
+                        say("op", microtvm_timer_ticks_to_ns(now - last));
+                        last_operator = operator_index;
+                    }
                     last = microtvm_timer_now();
                 }
             }
@@ -320,6 +324,7 @@ internal static class Firmware
         c.AppendLine("""
             #ifdef MICROTVM_TRACE
                     tracing = k == 0;
+                    last_operator = -1;
                     last = microtvm_timer_now();
             #endif
                     microtvm_timer_start();
