@@ -229,20 +229,8 @@ namespace MicroTvm.Build.Tasks
     /// <summary>The C prefix of a model: a valid C identifier derived from the file name.</summary>
     internal static class ModelNames
     {
-        /// <summary>Same rule as the compiler's default: other characters become '_', a leading digit gets "m_".</summary>
-        public static string FromFileName(string fileName)
-        {
-            var builder = new StringBuilder(fileName.Length + 2);
-            foreach (char c in fileName)
-            {
-                builder.Append(IsIdentifierChar(c) ? c : '_');
-            }
-            if (builder.Length > 0 && builder[0] >= '0' && builder[0] <= '9')
-            {
-                builder.Insert(0, "m_");
-            }
-            return builder.ToString();
-        }
+        /// <summary>The compiler's rule (<see cref="MicroTvm.Compiler.Codegen.CIdentifiers"/>, compiled in here too).</summary>
+        public static string FromFileName(string fileName) => MicroTvm.Compiler.Codegen.CIdentifiers.From(fileName);
 
         /// <summary>Top-level headers of the C library and compiler (C99-C23, newlib, arm-none-eabi-gcc): a generated
         /// &lt;name&gt;.h in a plain -I folder would hide them ("stdint" broke every source; "string" and "stdio" silently
@@ -259,10 +247,6 @@ namespace MicroTvm.Build.Tasks
             "unwind", "unwind-arm-common", "utime", "utmp", "varargs", "wchar", "wctype", "wordexp",
         }, StringComparer.OrdinalIgnoreCase);
 
-        public static bool IsCIdentifier(string name) =>
-            name.Length > 0 && !(name[0] >= '0' && name[0] <= '9') && name.All(IsIdentifierChar) && name.Any(c => c != '_');
-
-        private static bool IsIdentifierChar(char c) =>
-            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        public static bool IsCIdentifier(string name) => MicroTvm.Compiler.Codegen.CIdentifiers.IsValid(name);
     }
 }

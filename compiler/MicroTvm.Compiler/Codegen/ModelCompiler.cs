@@ -117,11 +117,8 @@ public static class ModelCompiler
     /// <summary>The model name as a C identifier (letters, digits, '_'; not starting with a digit).</summary>
     public static string CIdentifier(string name, string? file = null)
     {
-        var sb = new StringBuilder();
-        foreach (char ch in name) sb.Append(ch is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_' ? ch : '_');
-        if (sb.Length > 0 && char.IsAsciiDigit(sb[0])) sb.Insert(0, "m_");
-        string result = sb.ToString();
-        if (result.Length == 0 || result.All(ch => ch == '_'))
+        string result = CIdentifiers.From(name);
+        if (!CIdentifiers.IsValid(result))
             throw new CompilerException(ErrorCodes.InvalidModelName, $"model name '{name}' has no letter or digit to build a C identifier from; give a name") { File = file };
         return result;
     }
