@@ -49,7 +49,7 @@ public sealed class CliConsole
     /// <summary>
     /// Runs <paramref name="action"/>; a <see cref="CompilerException"/> is printed as "file: error MTVMxxxx: message"
     /// and anything else as an internal error, both with exit code 1 and never a stack trace. With
-    /// <paramref name="diagnosticsFile"/>, the error is also written there as one line of JSON
+    /// <paramref name="diagnosticsFile"/>, each error is also written there as one line of JSON
     /// (<c>{"code":…,"file":…,"message":…}</c>) for build tools: a message that holds a newline (a tensor name from the
     /// model) stays one error there, where the text line could be read as two.
     /// </summary>
@@ -62,8 +62,12 @@ public sealed class CliConsole
         catch (CompilerException e)
         {
             var located = file is null ? e : e.WithFile(file);
-            Error.WriteLine(located.ToString());
-            WriteDiagnostic(diagnosticsFile, located.Code, located.File, located.Message);
+            foreach (var error in located.All)
+            {
+                Error.WriteLine(error.ToString());
+                WriteDiagnostic(diagnosticsFile, error.Code, error.File, error.Message);
+            }
+
             return 1;
         }
         catch (Exception e)

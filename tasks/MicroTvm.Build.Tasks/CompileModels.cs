@@ -108,7 +108,10 @@ namespace MicroTvm.Build.Tasks
             }
             catch (MicroTvm.Compiler.Diagnostics.CompilerException e)
             {
-                LogCompilerError(e.Code, e.File ?? path, e.Message);
+                foreach (var error in e.All)
+                {
+                    LogCompilerError(error.Code, error.File ?? path, error.Message);
+                }
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {

@@ -30,6 +30,7 @@ internal sealed class KernelSelection : IKernelMemoryTraits
     {
         var kernels = new Dictionary<Node, Kernel>();
         var schedules = new Dictionary<Node, Schedule>();
+        var errors = new List<CompilerException>();
         var choice = new ScheduleChoice(tuning, target, graph.SourcePath);
         foreach (var node in graph.Nodes)
         {
@@ -43,18 +44,26 @@ internal sealed class KernelSelection : IKernelMemoryTraits
             }
             catch (CompilerException e)
             {
-                throw e.ForOperator(node, graph.SourcePath);
+                errors.Add(e.ForOperator(node, graph.SourcePath));
+                continue;
             }
 
             if (node.Outputs.Count != 1 && node.Kind.InferShapes is null) reason ??= "operators with several outputs are not supported";
             if (reason is not null)
-                throw new CompilerException(ErrorCodes.UnsupportedOperatorCodegen,
+            {
+                errors.Add(new CompilerException(ErrorCodes.UnsupportedOperatorCodegen,
                     $"operator {node.Index} ({node.Kind.Name}) with input {node.Inputs.FirstOrDefault()?.ToString() ?? "none"} cannot be compiled: {reason}")
                 {
                     File = graph.SourcePath, OperatorIndex = node.Index, OperatorName = node.Kind.Name,
-                };
+                });
+                continue;
+            }
+
             kernels[node] = kernel!;
         }
+
+        // Every operator's problem at once, not one per rebuild.
+        if (errors.Count > 0) throw CompilerException.Combine(errors);
 
         return new KernelSelection(kernels, schedules, choice.Warnings);
     }

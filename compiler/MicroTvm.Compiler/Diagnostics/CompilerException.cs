@@ -26,12 +26,30 @@ public sealed class CompilerException : Exception
     /// <summary>TFLite name of that operator (CONV_2D, …).</summary>
     public string? OperatorName { get; init; }
 
+    /// <summary>The errors found in the same pass after this one (every unsupported operator of a model, not only the
+    /// first): a user fixes them all before the next build. Empty for a single error.</summary>
+    public IReadOnlyList<CompilerException> Others { get; private init; } = Array.Empty<CompilerException>();
+
+    /// <summary>This error followed by <see cref="Others"/>.</summary>
+    public IEnumerable<CompilerException> All => Others.Prepend(this);
+
+    /// <summary>One exception for the errors of a pass: the first, carrying the rest.</summary>
+    public static CompilerException Combine(IReadOnlyList<CompilerException> errors) =>
+        errors.Count == 1 ? errors[0] : new CompilerException(errors[0].Code, errors[0].Message, errors[0].InnerException)
+        {
+            File = errors[0].File,
+            OperatorIndex = errors[0].OperatorIndex,
+            OperatorName = errors[0].OperatorName,
+            Others = errors.Skip(1).ToArray(),
+        };
+
     /// <summary>Same error, attributed to <paramref name="file"/> when it was not yet.</summary>
-    public CompilerException WithFile(string file) => File is not null ? this : new CompilerException(Code, Message, InnerException)
+    public CompilerException WithFile(string file) => File is not null && Others.All(e => e.File is not null) ? this : new CompilerException(Code, Message, InnerException)
     {
-        File = file,
+        File = File ?? file,
         OperatorIndex = OperatorIndex,
         OperatorName = OperatorName,
+        Others = Others.Select(e => e.WithFile(file)).ToArray(),
     };
 
     /// <summary>Same error, attributed to <paramref name="node"/> ("operator 3 (CONV_2D): message") when it names no operator yet.</summary>

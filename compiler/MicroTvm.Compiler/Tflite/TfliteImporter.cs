@@ -99,8 +99,20 @@ public static class TfliteImporter
         public Graph Import()
         {
             var nodes = new List<Node>(_subGraph.Operators.Count);
+            var errors = new List<CompilerException>();
             for (int i = 0; i < _subGraph.Operators.Count; i++)
-                nodes.Add(new OperandReader(this, i, _subGraph.Operators[i]).Import());
+            {
+                try
+                {
+                    nodes.Add(new OperandReader(this, i, _subGraph.Operators[i]).Import());
+                }
+                catch (CompilerException e) when (e.OperatorIndex is not null)
+                {
+                    errors.Add(e); // each operator's problem is its own: report them all at once
+                }
+            }
+
+            if (errors.Count > 0) throw CompilerException.Combine(errors);
 
             var inputs = _subGraph.Inputs.Select(id => GraphTensor(id, "input")).ToArray();
             var outputs = _subGraph.Outputs.Select(id => GraphTensor(id, "output")).ToArray();

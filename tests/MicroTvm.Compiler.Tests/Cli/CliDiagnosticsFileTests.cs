@@ -46,4 +46,29 @@ public class CliDiagnosticsFileTests
             Directory.Delete(root, recursive: true);
         }
     }
+
+    [Fact]
+    public void EveryFailingOperatorIsOneErrorLineAndOneJsonLine()
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"microtvm-cli-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(root);
+        string model = Path.Combine(root, "net.tflite"), diagnostics = Path.Combine(root, "errors.jsonl");
+        File.WriteAllBytes(model, BadModelTests.TwoCustomOperators());
+        try
+        {
+            var (exit, _, error) = Run("compile", model, "-o", Path.Combine(root, "out"), "--diagnostics-file", diagnostics);
+            Assert.Equal(1, exit);
+            string[] text = error.TrimEnd('\n').Split('\n');
+            Assert.Equal(2, text.Length);
+            Assert.Contains("operator 1 (custom operator 'VendorA')", text[0]);
+            Assert.Contains("operator 3 (custom operator 'VendorB')", text[1]);
+            var codes = File.ReadAllText(diagnostics).TrimEnd('\n').Split('\n')
+                .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("code").GetString()).ToList();
+            Assert.Equal(new[] { "MTVM1004", "MTVM1004" }, codes);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }
