@@ -86,6 +86,7 @@ namespace MicroTvm.Build.Tasks
                 Source = source;
                 ObjectFile = objectFile;
                 DependencyFile = Path.ChangeExtension(objectFile, ".d");
+                OwnFlagsFile = objectFile + ".flags";
                 AdditionalArguments = ProcessRunner.SplitFlags(item.GetMetadata("AdditionalOptions"));
                 string extension = Path.GetExtension(source).ToLowerInvariant();
                 IsCxx = extension == ".cpp" || extension == ".cc" || extension == ".cxx";
@@ -97,6 +98,8 @@ namespace MicroTvm.Build.Tasks
             public string Source { get; }
             public string ObjectFile { get; }
             public string DependencyFile { get; }
+            /// <summary>Where the source's own flags of its last compile are kept (only when it has some).</summary>
+            public string OwnFlagsFile { get; }
             /// <summary>This source's own flags (item metadata AdditionalOptions), after the common ones.</summary>
             public IReadOnlyList<string> AdditionalArguments { get; }
             public string Display { get; set; } = "";
@@ -112,9 +115,7 @@ namespace MicroTvm.Build.Tasks
 
             var commonArguments = BuildCommonArguments();
             string compilerStamp = File.Exists(CompilerPath) ? File.GetLastWriteTimeUtc(CompilerPath).Ticks.ToString() : "";
-            // A source's own flags are part of the hash too: changing one recompiles all, which is rare enough.
-            var ownFlags = units.Where(u => u.AdditionalArguments.Count > 0).Select(u => u.Source + "\t" + string.Join("\t", u.AdditionalArguments));
-            string hash = PathUtil.Sha256Hex(string.Join("\n", new[] { CompilerPath, compilerStamp, Identity ?? "", CxxCompilerPath, CxxOptions }.Concat(commonArguments).Concat(ownFlags)));
+            string hash = PathUtil.Sha256Hex(string.Join("\n", new[] { CompilerPath, compilerStamp, Identity ?? "", CxxCompilerPath, CxxOptions }.Concat(commonArguments)));
             string? previousHash = File.Exists(HashFile) ? File.ReadAllText(HashFile).Trim() : null;
             bool flagsChanged = previousHash != hash;
 
@@ -154,7 +155,7 @@ namespace MicroTvm.Build.Tasks
                 return (ITaskItem)item;
             }).ToArray();
             CompiledSources = stale.Select(u => (ITaskItem)PathUtil.Item(u.Source)).ToArray();
-            FileWrites = units.SelectMany(u => new[] { u.ObjectFile, u.DependencyFile })
+            FileWrites = units.SelectMany(u => OwnFlags(u) is null ? new[] { u.ObjectFile, u.DependencyFile } : new[] { u.ObjectFile, u.DependencyFile, u.OwnFlagsFile })
                 .Concat(new[] { HashFile, recordFile })
                 .Concat(string.IsNullOrEmpty(CompileCommandsFile) ? Array.Empty<string>() : new[] { CompileCommandsFile!, HashFile + ".includes" })
                 .Select(p => (ITaskItem)PathUtil.Item(p)).ToArray();
@@ -327,6 +328,11 @@ namespace MicroTvm.Build.Tasks
             {
                 return true;
             }
+            if (OwnFlags(unit) != (File.Exists(unit.OwnFlagsFile) ? File.ReadAllText(unit.OwnFlagsFile) : null))
+            {
+                Log.LogMessage(MessageImportance.Low, "{0} is out of date: its own flags (AdditionalOptions) changed.", unit.Display);
+                return true;
+            }
             var objectTime = File.GetLastWriteTimeUtc(unit.ObjectFile);
             var prerequisites = DependencyFile.ParsePrerequisites(File.ReadAllText(unit.DependencyFile));
             if (prerequisites.Count == 0)
@@ -344,6 +350,22 @@ namespace MicroTvm.Build.Tasks
             }
             Log.LogMessage(MessageImportance.Low, "{0} is up to date ({1} dependencies).", unit.Display, prerequisites.Count);
             return false;
+        }
+
+        /// <summary>The text kept in <see cref="Unit.OwnFlagsFile"/>; null for a source without own flags (no file).</summary>
+        private static string? OwnFlags(Unit unit) => unit.AdditionalArguments.Count == 0 ? null : string.Join("\n", unit.AdditionalArguments) + "\n";
+
+        /// <summary>After a successful compile: the source's own flags as compiled, so that changing them recompiles it alone.</summary>
+        private static void RecordOwnFlags(Unit unit)
+        {
+            if (OwnFlags(unit) is { } flags)
+            {
+                PathUtil.WriteIfDifferent(unit.OwnFlagsFile, flags);
+            }
+            else
+            {
+                File.Delete(unit.OwnFlagsFile);
+            }
         }
 
         private bool Compile(List<Unit> stale, List<string> commonArguments, HashSet<Unit> failed)
@@ -397,6 +419,10 @@ namespace MicroTvm.Build.Tasks
                     {
                         success = false;
                         failed.Add(job.Unit);
+                    }
+                    else
+                    {
+                        RecordOwnFlags(job.Unit);
                     }
                 }
                 return success;
