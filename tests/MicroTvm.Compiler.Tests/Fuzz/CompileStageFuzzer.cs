@@ -138,6 +138,8 @@ public sealed class CompileStageFuzzer
                 calls.AppendLine($"        in.input{k} = ({name}_input{k}_t*)load(\"{name}_in{k}.bin\", {upper}_INPUT{k}_SIZE);");
             for (int k = 0; k < p.Graph.Outputs.Count; k++)
                 calls.AppendLine($"        out.output{k} = ({name}_output{k}_t*)malloc({upper}_OUTPUT{k}_SIZE);");
+            // The evaluator starts from the initial state (TFLM's Reset()); malloc'd memory holds garbage.
+            calls.AppendLine($"        if ({name}_reset(ws) != 0) return 4;");
             calls.AppendLine($"        if ({name}_run(&in, &out, ws) != 0) return 4;");
             for (int k = 0; k < p.Graph.Outputs.Count; k++)
                 calls.AppendLine($"        save(\"{name}_out{k}.bin\", out.output{k}, {upper}_OUTPUT{k}_SIZE);");
