@@ -198,25 +198,29 @@ namespace MicroTvm.Build.Tasks
         /// <summary>One format for both ways of running the compiler: its code, the model file, its message
         /// (which names the operator index and kind when the problem belongs to an operator). Names from the model
         /// inside the message keep their control characters escaped: one error is one line.</summary>
-        private void LogCompilerWarning(string code, string file, string message)
-        {
-            string fullPath = Path.GetFullPath(Path.Combine(ProjectDirectory, file));
-            if (loggedDiagnostics.Add("warning\n" + code + "\n" + fullPath + "\n" + message))
-            {
-                Log.LogWarning(null, code, ErrorCodes.HelpLink, fullPath, 0, 0, 0, 0, "{0}", CompilerDiagnostics.EscapeControlCharacters(message));
-            }
-        }
+        private void LogCompilerWarning(string code, string file, string message) => LogOnce(warning: true, code, file, message);
+
+        private void LogCompilerError(string code, string file, string message) => LogOnce(warning: false, code, file, message);
 
         /// <summary>Diagnostics already logged in this call: a problem of a file several models share (a tuning log) is
         /// reported once, not once per model.</summary>
         private readonly HashSet<string> loggedDiagnostics = new HashSet<string>(StringComparer.Ordinal);
 
-        private void LogCompilerError(string code, string file, string message)
+        private void LogOnce(bool warning, string code, string file, string message)
         {
             string fullPath = Path.GetFullPath(Path.Combine(ProjectDirectory, file));
-            if (loggedDiagnostics.Add("error\n" + code + "\n" + fullPath + "\n" + message))
+            if (!loggedDiagnostics.Add((warning ? "warning\n" : "error\n") + code + "\n" + fullPath + "\n" + message))
             {
-                Log.LogError(null, code, ErrorCodes.HelpLink, fullPath, 0, 0, 0, 0, "{0}", CompilerDiagnostics.EscapeControlCharacters(message));
+                return;
+            }
+            string text = CompilerDiagnostics.EscapeControlCharacters(message);
+            if (warning)
+            {
+                Log.LogWarning(null, code, ErrorCodes.HelpLink, fullPath, 0, 0, 0, 0, "{0}", text);
+            }
+            else
+            {
+                Log.LogError(null, code, ErrorCodes.HelpLink, fullPath, 0, 0, 0, 0, "{0}", text);
             }
         }
     }
