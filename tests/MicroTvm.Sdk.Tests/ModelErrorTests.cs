@@ -1,5 +1,3 @@
-using MicroTvm.Compiler.Ir;
-using MicroTvm.Compiler.Tests.Frontend;
 using MicroTvm.Sdk.Tests.Infrastructure;
 using static MicroTvm.Compiler.Tests.Frontend.TfliteModelBuilder;
 
@@ -11,22 +9,6 @@ namespace MicroTvm.Sdk.Tests;
 [Trait("Speed", "Slow")] // dotnet build: not in eng/test.sh --fast
 public sealed class ModelErrorTests(SdkPackageFixture sdk)
 {
-    /// <summary>A chain of int8 operators over [1,4]: RELU, or the custom operator named where a name is given.</summary>
-    private static byte[] Chain(params string?[] operators)
-    {
-        var b = new TfliteModelBuilder();
-        int[] t = Enumerable.Range(0, operators.Length + 1).Select(i => b.AddTensor("t" + i, ElementType.Int8, [1, 4], quantization: (0.5f, 0))).ToArray();
-        b.Inputs.Add(t[0]);
-        b.Outputs.Add(t[^1]);
-        for (int i = 0; i < operators.Length; i++)
-        {
-            if (operators[i] is { } custom) b.AddOperator(Builtin.Custom, [t[i]], [t[i + 1]], customCode: custom);
-            else b.AddOperator(Builtin.Relu, [t[i]], [t[i + 1]]);
-        }
-
-        return b.Build();
-    }
-
     [Fact]
     public void EveryFailingOperatorOfEveryModelIsReportedInOneBuild()
     {
@@ -36,8 +18,8 @@ public sealed class ModelErrorTests(SdkPackageFixture sdk)
                 <MicroModel Include="b.tflite" />
               </ItemGroup>
             """, Projects.SingleMain("int main(void) { return 0; }\n"));
-        File.WriteAllBytes(project.PathOf("a.tflite"), Chain(null, "VendorA", null, "VendorB"));
-        File.WriteAllBytes(project.PathOf("b.tflite"), Chain("VendorC"));
+        File.WriteAllBytes(project.PathOf("a.tflite"), Int8Chain(null, "VendorA", null, "VendorB"));
+        File.WriteAllBytes(project.PathOf("b.tflite"), Int8Chain("VendorC"));
 
         foreach (var arguments in new[] { Array.Empty<string>(), ["-p:MicroTvmModelCompiler=Cli"] })
         {

@@ -36,18 +36,7 @@ public class BadModelTests
     }
 
     /// <summary>x -RELU-> a -VendorA-> b -RELU-> c -VendorB-> y: operators 1 and 3 are custom operators.</summary>
-    public static byte[] TwoCustomOperators()
-    {
-        var b = new TfliteModelBuilder();
-        int[] t = Enumerable.Range(0, 5).Select(i => b.AddTensor("t" + i, ElementType.Int8, new[] { 1, 4 }, quantization: (0.5f, 0))).ToArray();
-        b.Inputs.Add(t[0]);
-        b.Outputs.Add(t[4]);
-        b.AddOperator(Builtin.Relu, new[] { t[0] }, new[] { t[1] });
-        b.AddOperator(Builtin.Custom, new[] { t[1] }, new[] { t[2] }, customCode: "VendorA");
-        b.AddOperator(Builtin.Relu, new[] { t[2] }, new[] { t[3] });
-        b.AddOperator(Builtin.Custom, new[] { t[3] }, new[] { t[4] }, customCode: "VendorB");
-        return b.Build();
-    }
+    public static byte[] TwoCustomOperators() => Int8Chain(null, "VendorA", null, "VendorB");
 
     [Fact]
     public void EveryFailingOperatorIsReportedAtOnce()

@@ -163,6 +163,23 @@ public sealed class TfliteModelBuilder
         return _operators.Count - 1;
     }
 
+    /// <summary>A chain of int8 operators over [1,4] (scale 0.5): RELU where the entry is null, else the custom
+    /// operator it names — models that fail at chosen operator indices.</summary>
+    public static byte[] Int8Chain(params string?[] customOperators)
+    {
+        var b = new TfliteModelBuilder();
+        int[] t = Enumerable.Range(0, customOperators.Length + 1).Select(i => b.AddTensor("t" + i, ElementType.Int8, new[] { 1, 4 }, quantization: (0.5f, 0))).ToArray();
+        b.Inputs.Add(t[0]);
+        b.Outputs.Add(t[^1]);
+        for (int i = 0; i < customOperators.Length; i++)
+        {
+            if (customOperators[i] is { } custom) b.AddOperator(Builtin.Custom, new[] { t[i] }, new[] { t[i + 1] }, customCode: custom);
+            else b.AddOperator(Builtin.Relu, new[] { t[i] }, new[] { t[i + 1] });
+        }
+
+        return b.Build();
+    }
+
     public byte[] Build()
     {
         if (!ExternalBuffers) return BuildFlatBuffer(null);
