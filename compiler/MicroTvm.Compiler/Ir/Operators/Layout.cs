@@ -2,12 +2,11 @@ using MicroTvm.Compiler.Codegen.Kernels;
 using MicroTvm.Compiler.Diagnostics;
 using MicroTvm.Compiler.Reference;
 using MicroTvm.Compiler.Tflite;
-using ReferenceMean = MicroTvm.Compiler.Reference.MeanKernel;
 
 namespace MicroTvm.Compiler.Ir;
 
-/// <summary>Data movement (TRANSPOSE, CONCATENATION, PAD, PADV2, STRIDED_SLICE) and MEAN: constant operands that
-/// describe the operation (permutation, paddings, slice bounds, axes) become attributes.</summary>
+/// <summary>Data movement (TRANSPOSE, CONCATENATION, PAD, PADV2, STRIDED_SLICE): constant operands that describe the
+/// operation (permutation, paddings, slice bounds) become attributes.</summary>
 public sealed partial class OpKind
 {
     public static readonly OpKind Transpose = new()
@@ -121,43 +120,6 @@ public sealed partial class OpKind
         InferShape = Layouts.StridedSliceShape,
         Evaluate = LayoutKernels.StridedSlice,
         Kernel = Layouts.Kernel,
-    };
-
-    public static readonly OpKind Mean = new()
-    {
-        Name = "MEAN", BuiltinCode = 40,
-        Import = r =>
-        {
-            r.Inputs(2, 2);
-            var o = r.Options(27 /* ReducerOptions */);
-            int rank = r.Required(0, "input").Rank;
-            var axes = new SortedSet<int>();
-            foreach (int axis in r.ConstantInts(1, "axes"))
-            {
-                if (axis < -rank || axis >= rank) throw r.Error(ErrorCodes.InvalidOperator, $"axis {axis} is outside the input rank {rank}");
-                axes.Add(axis < 0 ? axis + rank : axis);
-            }
-
-            return (new MeanAttributes(axes.ToArray(), o?.Bool(0) ?? false), r.Data(0));
-        },
-        InferShape = s =>
-        {
-            var mean = s.Attributes<MeanAttributes>();
-            var input = s.Input(0).Shape;
-            var result = new List<int>();
-            foreach (int axis in mean.Axes)
-                if (axis < 0 || axis >= input.Length)
-                    throw s.Fail(ErrorCodes.InvalidOperator, $"axis {axis} is outside the input rank {input.Length}");
-            for (int d = 0; d < input.Length; d++)
-            {
-                if (!mean.Axes.Contains(d)) result.Add(input[d]);
-                else if (mean.KeepDims) result.Add(1);
-            }
-
-            return result.ToArray();
-        },
-        Evaluate = ReferenceMean.Mean,
-        Kernel = new Codegen.Kernels.MeanKernel(),
     };
 }
 
