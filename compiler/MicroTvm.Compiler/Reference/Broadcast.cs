@@ -35,4 +35,8 @@ internal static class Broadcast
 
         return indices;
     }
+
+    /// <summary><paramref name="values"/> (of <paramref name="inputShape"/>) broadcast to <paramref name="outputShape"/>.</summary>
+    public static T[] To<T>(T[] values, int[] inputShape, int[] outputShape) =>
+        Array.ConvertAll(SourceIndices(inputShape, outputShape), i => values[i]);
 }

@@ -12,7 +12,7 @@ public sealed partial class OpKind
     {
         Name = "ADD", BuiltinCode = 0,
         Import = r => Binary.ImportAddSub(r, 11 /* AddOptions */),
-        InferShape = Binary.Shape,
+        InferShape = BinaryShape.Of,
         Evaluate = (node, values) => ElementwiseKernels.AddOrSub(node, values, subtract: false),
         Kernel = Binary.Kernel,
     };
@@ -21,7 +21,7 @@ public sealed partial class OpKind
     {
         Name = "SUB", BuiltinCode = 41,
         Import = r => Binary.ImportAddSub(r, 28 /* SubOptions */),
-        InferShape = Binary.Shape,
+        InferShape = BinaryShape.Of,
         Evaluate = (node, values) => ElementwiseKernels.AddOrSub(node, values, subtract: true),
         Kernel = Binary.Kernel,
     };
@@ -35,7 +35,7 @@ public sealed partial class OpKind
             var o = r.Options(21 /* MulOptions */);
             return (new ElementwiseAttributes(r.Activation(o?.Int8(0) ?? 0)), r.Data(0, 1));
         },
-        InferShape = Binary.Shape,
+        InferShape = BinaryShape.Of,
         Evaluate = ElementwiseKernels.Mul,
         Kernel = Binary.Kernel,
     };
@@ -44,7 +44,7 @@ public sealed partial class OpKind
     {
         Name = "MAXIMUM", BuiltinCode = 55, Types = OperatorSupport.DataMovement,
         Import = Binary.ImportWithoutOptions,
-        InferShape = Binary.Shape,
+        InferShape = BinaryShape.Of,
         Evaluate = (node, values) => ElementwiseKernels.MaximumOrMinimum(node, values, maximum: true),
         Kernel = Binary.Kernel,
     };
@@ -53,7 +53,7 @@ public sealed partial class OpKind
     {
         Name = "MINIMUM", BuiltinCode = 57, Types = OperatorSupport.DataMovement,
         Import = Binary.ImportWithoutOptions,
-        InferShape = Binary.Shape,
+        InferShape = BinaryShape.Of,
         Evaluate = (node, values) => ElementwiseKernels.MaximumOrMinimum(node, values, maximum: false),
         Kernel = Binary.Kernel,
     };
@@ -76,8 +76,12 @@ file static class Binary
         r.Inputs(2, 2);
         return (new ElementwiseAttributes(FusedActivation.None), r.Data(0, 1));
     }
+}
 
-    public static int[] Shape(ShapeContext s) =>
+/// <summary>The output shape of a binary operator whose operands broadcast (TFLite's rules).</summary>
+internal static class BinaryShape
+{
+    public static int[] Of(ShapeContext s) =>
         ShapeInference.Broadcast(s.Input(0).Shape, s.Input(1).Shape) ?? throw s.Fail(ErrorCodes.InvalidShape,
             $"cannot broadcast {ShapeContext.Text(s.Input(0).Shape)} with {ShapeContext.Text(s.Input(1).Shape)}");
 }

@@ -14,7 +14,7 @@ internal sealed class BinaryElementwiseKernel : Kernel
         var b = node.Input(1);
         var output = node.Output;
         if (a.Type != b.Type || a.Type != output.Type) return "inputs and output must have the same element type";
-        if (Broadcast(a.Shape, b.Shape, output.Shape) is null) return $"shapes {a.ShapeText} and {b.ShapeText} do not broadcast to {output.ShapeText}";
+        if (BroadcastLoops.Of(output.Shape, a.Shape, b.Shape) is null) return $"shapes {a.ShapeText} and {b.ShapeText} do not broadcast to {output.ShapeText}";
         var activation = node.Attributes is ElementwiseAttributes e ? e.Activation : FusedActivation.None;
         if (ExpectFusedActivation(activation) is { } act) return act;
         if (a.Type == ElementType.Float32) return null;
@@ -32,62 +32,10 @@ internal sealed class BinaryElementwiseKernel : Kernel
     public override bool CanWriteOver(Node node, int inputIndex) =>
         node.Input(inputIndex).Shape.SequenceEqual(node.Output.Shape) && node.Input(inputIndex).Type == node.Output.Type;
 
-    /// <summary>Per output dimension, each operand's element stride (0 where it is broadcast); null when the shapes
-    /// do not broadcast to the output.</summary>
-    private static (int[] Dims, long[] StrideA, long[] StrideB)? Broadcast(int[] a, int[] b, int[] output)
-    {
-        int rank = output.Length;
-        if (a.Length > rank || b.Length > rank) return null;
-        long[] Strides(int[] shape)
-        {
-            var strides = new long[rank];
-            long stride = 1;
-            for (int i = rank - 1; i >= 0; i--)
-            {
-                int k = i - (rank - shape.Length);
-                int dim = k >= 0 ? shape[k] : 1;
-                if (dim != output[i] && dim != 1) return null!;
-                strides[i] = dim == 1 && output[i] != 1 ? 0 : stride;
-                stride *= dim;
-            }
-
-            return strides;
-        }
-
-        var sa = Strides(a);
-        var sb = Strides(b);
-        if (sa is null || sb is null) return null;
-
-        // Merge dimension i into i+1 when both operands are contiguous across them.
-        var dims = new List<int>();
-        var ma = new List<long>();
-        var mb = new List<long>();
-        for (int i = 0; i < rank; i++)
-        {
-            if (output[i] == 1) continue;
-            if (dims.Count > 0 &&
-                ma[^1] == sa[i] * output[i] && mb[^1] == sb[i] * output[i])
-            {
-                dims[^1] *= output[i];
-                ma[^1] = sa[i];
-                mb[^1] = sb[i];
-                continue;
-            }
-
-            dims.Add(output[i]);
-            ma.Add(sa[i]);
-            mb.Add(sb[i]);
-        }
-
-        if (dims.Count == 0) { dims.Add(1); ma.Add(0); mb.Add(0); }
-        return (dims.ToArray(), ma.ToArray(), mb.ToArray());
-    }
-
     public override void Emit(EmitContext c)
     {
         var node = c.Node;
         var output = node.Output;
-        var (dims, sa, sb) = Broadcast(node.Input(0).Shape, node.Input(1).Shape, output.Shape)!.Value;
         var activation = node.Attributes is ElementwiseAttributes e ? e.Activation : FusedActivation.None;
         var body = c.Body;
         bool isFloat = output.Type == ElementType.Float32;
@@ -148,20 +96,8 @@ internal sealed class BinaryElementwiseKernel : Kernel
             };
         }
 
-        // Nested loops over the merged dimensions, with running offsets.
-        body.Line("size_t o = 0;");
-        string ia = "0", ib = "0";
-        var disposables = new Stack<IDisposable>();
-        for (int d = 0; d < dims.Length; d++)
-        {
-            disposables.Push(body.Block($"for (int i{d} = 0; i{d} < {dims[d]}; ++i{d})"));
-            ia = sa[d] == 0 ? ia : $"{ia} + (size_t)i{d} * {sa[d]}";
-            ib = sb[d] == 0 ? ib : $"{ib} + (size_t)i{d} * {sb[d]}";
-        }
-
-        element($"{inA}[{Simplify(ia)}]", $"{inB}[{Simplify(ib)}]", $"{c.Output()}[o++]");
-        while (disposables.Count > 0) disposables.Pop().Dispose();
+        BroadcastLoops.Of(output.Shape, node.Input(0).Shape, node.Input(1).Shape)!
+            .Emit(body, c.Output(), new[] { inA, inB }, (x, o) => element(x[0], x[1], o));
     }
 
-    private static string Simplify(string index) => index.StartsWith("0 + ", StringComparison.Ordinal) ? index[4..] : index;
 }
