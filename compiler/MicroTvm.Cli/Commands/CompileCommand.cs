@@ -2,13 +2,14 @@ using System.CommandLine;
 using System.Globalization;
 using MicroTvm.Compiler.Codegen;
 using MicroTvm.Compiler.Diagnostics;
+using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Tflite;
 using MicroTvm.Compiler.Tuning;
 
 namespace MicroTvm.Cli.Commands;
 
 /// <summary>
-/// <c>microtvm compile model.tflite --target cortex-m7 [--name kws] [--portable-kernels] [--io-in-workspace] [--diagnostics-file errors.jsonl] -o outdir</c>: generates &lt;name&gt;.c, &lt;name&gt;.h
+/// <c>microtvm compile model.tflite --target cortex-m7 [--name kws] [--portable-kernels] [--io-in-workspace] [--custom-op NAME[:SCRATCH_BYTES]]... [--diagnostics-file errors.jsonl] -o outdir</c>: generates &lt;name&gt;.c, &lt;name&gt;.h
 /// and &lt;name&gt;.json and prints the memory figures. Nothing is written unless compilation succeeds.
 /// </summary>
 public static class CompileCommand
@@ -40,16 +41,23 @@ public static class CompileCommand
         {
             Description = "The flags that will compile the generated C (write --gcc-flags=\"-mcpu=...\"); they must build for the target (MTVM1013).",
         };
+        var customOps = new Option<string[]>("--custom-op")
+        {
+            Description = "A custom operator whose C implementation you compile with the model: NAME (its custom_code) or NAME:SCRATCH_BYTES; once per operator (docs/generated-c.md).",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var projectFile = new Option<string?>("--project-file") { Description = "The project that supplies the custom operators, named in the message of a missing one." };
         var command = new Command("compile", "Compile the model to C: an ahead-of-time entry point, a static memory plan and weights as const data.")
         {
-            model, target, name, outputDirectory, portable, ioInWorkspace, diagnostics, tuningLog, gccFlags,
+            model, target, name, outputDirectory, portable, ioInWorkspace, diagnostics, tuningLog, gccFlags, customOps, projectFile,
         };
         command.SetAction(parse =>
         {
             string path = parse.GetValue(model)!;
             return console.Guard(path, () =>
             {
-                var graph = TfliteImporter.Load(path);
+                var custom = new CustomOperators((parse.GetValue(customOps) ?? Array.Empty<string>()).Select(CustomOperator.Parse), parse.GetValue(projectFile));
+                var graph = TfliteImporter.Load(path, custom);
                 var log = parse.GetValue(tuningLog) is { Length: > 0 } logPath ? TuningLog.Load(logPath) : null;
                 var generated = ModelCompiler.Compile(graph, new CompileOptions(parse.GetValue(target)!, parse.GetValue(name), parse.GetValue(portable), parse.GetValue(ioInWorkspace), log, parse.GetValue(gccFlags)));
                 foreach (var warning in generated.Warnings) console.Warn(warning, parse.GetValue(diagnostics));

@@ -65,7 +65,7 @@ internal sealed class SourceEmitter
             // base, gcc allocated registers worse (with the I/O in the workspace KWS's first convolution took 73 % more
             // instructions on the Cortex-M7). Out of line it is never slower: with caller buffers KWS -0.5 %, ResNet-8
             // -0.9 % on the M7, within 0.3 % on the M55.
-            functions.Line($"static MTVM_NOINLINE void {function}({string.Join(", ", parameters)}) {{");
+            functions.Line($"static MTVM_NOINLINE {(_kernels[node].ReturnsStatus ? "int" : "void")} {function}({string.Join(", ", parameters)}) {{");
             functions.Append(Indent(context.Body));
             functions.Line("}");
             functions.Line();
@@ -176,7 +176,9 @@ internal sealed class SourceEmitter
                 var arguments = node.Inputs.Where(t => t is { IsConstant: false }).Select(t => Pointer(t!, t!.IsVariable))
                     .Concat(node.Outputs.Select(t => Pointer(t, true)));
                 if (_plan.ScratchOffsets.TryGetValue(node, out long scratch)) arguments = arguments.Append($"ws + {scratch}");
-                body.Line($"{function}({string.Join(", ", arguments)});");
+                string call = $"{function}({string.Join(", ", arguments)})";
+                // A custom operator's failure ends the run: the outputs are not valid.
+                body.Line(_kernels[node].ReturnsStatus ? $"if ({call} != 0) return -2;" : call + ";");
             }
 
             // A state tensor is traced after each operator that reads (and may update) it.
@@ -301,10 +303,20 @@ internal sealed class SourceEmitter
         h.Line(_plan.StateBytes > 0
             ? $"   Buffers must not overlap each other or the workspace; the state in the workspace is read and updated. */"
             : $"   Buffers must not overlap each other or the workspace; no state is kept between calls. */");
+        WriteCustomStatus(h);
         h.Line($"int {_name}_run(const {_name}_inputs* inputs, const {_name}_outputs* outputs, void* workspace);");
         WriteResetDeclaration(h);
         WriteHeaderEnd(h);
         return h.ToString();
+    }
+
+    /// <summary>What the run returns when a custom operator fails (only models with custom operators can).</summary>
+    private void WriteCustomStatus(CodeWriter h)
+    {
+        var custom = _graph.Nodes.Where(n => _kernels[n].ReturnsStatus).ToList();
+        if (custom.Count == 0) return;
+        h.Line($"/* Returns -2 when a custom operator's function returns a non-zero status (the outputs are then not valid); custom");
+        h.Line($"   operators: {CLiteral.CommentText(string.Join(", ", custom.Select(n => $"{n.Index} {n.AttributesAs<CustomAttributes>().Function}")))}. */");
     }
 
     private void WriteResetDeclaration(CodeWriter h)
@@ -348,6 +360,7 @@ internal sealed class SourceEmitter
         h.Line($"/* Runs the model once on the inputs in the workspace and leaves the outputs there. Returns 0, or -1 when");
         h.Line($"   workspace is NULL. Write every input before every call: the run reuses an input's bytes once it is read.");
         h.Line($"   Read the outputs before writing the next inputs: an output may occupy bytes an input had. */");
+        WriteCustomStatus(h);
         h.Line($"int {_name}_run(void* workspace);");
         WriteResetDeclaration(h);
         WriteHeaderEnd(h);

@@ -27,6 +27,16 @@ internal sealed partial class SupportLibrary
         foreach (var dependency in helper.Dependencies) Use(dependency);
     }
 
+    private readonly SortedSet<string> _declarations = new(StringComparer.Ordinal);
+
+    /// <summary>An external function the model calls (a custom operator's), declared once after the includes, and the header
+    /// its types come from.</summary>
+    public void Declare(string include, string declaration)
+    {
+        _includes.Add(include);
+        _declarations.Add(declaration);
+    }
+
     /// <summary>The model's source calls memcpy or memset.</summary>
     public void UseMemcpy() => _includes.Add("<string.h>");
 
@@ -48,6 +58,8 @@ internal sealed partial class SupportLibrary
             writer.Line();
         }
 
+        foreach (var declaration in _declarations) writer.Line(declaration);
+        if (_declarations.Count > 0) writer.Line();
         foreach (var name in _used) Write(name);
         return writer.ToString();
     }

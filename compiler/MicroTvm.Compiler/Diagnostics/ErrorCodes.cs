@@ -45,6 +45,15 @@ public static class ErrorCodes
     /// <summary>The flags that compile the generated C (the board's MicroTvmCpuFlags) do not build for the model's CPU.</summary>
     public const string GccFlagsMismatch = "MTVM1013";
 
+    /// <summary>A custom operator implementation is given wrongly: a name with no C function in it, twice, or a scratch size out of range.</summary>
+    public const string InvalidCustomOperator = "MTVM1090";
+
+    /// <summary>The reference evaluator cannot run a custom operator: its implementation is the project's C code.</summary>
+    public const string CustomOperatorNotEvaluable = "MTVM1091";
+
+    /// <summary>A custom operator's output shape is not known before the model runs (dynamic in the shape signature).</summary>
+    public const string CustomOperatorDynamicShape = "MTVM1092";
+
     /// <summary>A bug in the compiler (an unexpected exception while reading a model). Please report it with the model.</summary>
     public const string InternalError = "MTVM1999";
 

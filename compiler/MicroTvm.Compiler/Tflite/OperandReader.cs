@@ -44,11 +44,18 @@ internal sealed class OperandReader
         }
 
         KindName = code.Name;
-        if ((code.IsCustom ? null : OpKind.ForBuiltinCode(code.BuiltinCode)) is not { } kind)
+        if (code.IsCustom)
+        {
+            // The one decision about custom operators: imported when the caller has an implementation for it.
+            Custom = _importer.CustomOperators.Find(code.CustomCode ?? "")
+                ?? throw Error(ErrorCodes.UnsupportedOperator, $"{code.Name} has no implementation; {_importer.CustomOperators.HowToSupply(code.CustomCode ?? "")}");
+        }
+
+        if ((code.IsCustom ? OpKind.Custom : OpKind.ForBuiltinCode(code.BuiltinCode)) is not { } kind)
             throw Error(ErrorCodes.UnsupportedOperator,
                 $"{code.Name} is not supported. Supported operators: {string.Join(", ", TfliteImporter.SupportedOperatorNames)}");
         Kind = kind;
-        KindName = kind.Name;
+        if (!code.IsCustom) KindName = kind.Name;
 
         if (_op.Outputs.Length < 1 || (kind.InferShapes is null && _op.Outputs.Length != 1))
             throw Error(ErrorCodes.InvalidOperator, $"has {_op.Outputs.Length} outputs, expected {(kind.InferShapes is null ? "1" : "at least 1")}");
@@ -59,6 +66,18 @@ internal sealed class OperandReader
         OperatorSupport.Check(node, _importer.Path);
         return node;
     }
+
+    /// <summary>For a custom operator: its implementation.</summary>
+    public CustomOperator? Custom { get; private set; }
+
+    /// <summary>For a custom operator: its custom_options bytes as stored.</summary>
+    public byte[] CustomOptions => _op.CustomOptions;
+
+    /// <summary>Output <paramref name="k"/>'s raw tensor (for the shape signature); null when absent.</summary>
+    public TfliteTensor? RawOutput(int k) =>
+        _op.Outputs[k] >= 0 && _op.Outputs[k] < _importer.TensorCount ? _importer.RawTensor(_op.Outputs[k]) : null;
+
+    public int OutputCount => _op.Outputs.Length;
 
     /// <summary>The number of operands as stored (absent ones included).</summary>
     public int InputCount => _op.Inputs.Length;

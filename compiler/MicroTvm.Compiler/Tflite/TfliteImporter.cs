@@ -17,8 +17,9 @@ public static class TfliteImporter
     /// <summary>Every operator the importer accepts, by TFLite name.</summary>
     public static IReadOnlyList<string> SupportedOperatorNames { get; } = OpKind.All.Select(k => k.Name).ToArray();
 
-    /// <summary>Reads and imports the model file at <paramref name="path"/>.</summary>
-    public static Graph Load(string path)
+    /// <summary>Reads and imports the model file at <paramref name="path"/>; <paramref name="customOperators"/> are those with
+    /// an implementation (default: none, every custom operator is refused).</summary>
+    public static Graph Load(string path, CustomOperators? customOperators = null)
     {
         byte[] bytes;
         try
@@ -30,17 +31,17 @@ public static class TfliteImporter
             throw new CompilerException(ErrorCodes.ModelFileUnreadable, $"cannot read the model file: {e.Message}") { File = path };
         }
 
-        return Load(bytes, path);
+        return Load(bytes, path, customOperators: customOperators);
     }
 
     /// <summary>Imports a model held in memory; <paramref name="sourcePath"/> names it in messages and gives the graph its name.</summary>
-    public static Graph Load(byte[] bytes, string? sourcePath = null, string? name = null)
+    public static Graph Load(byte[] bytes, string? sourcePath = null, string? name = null, CustomOperators? customOperators = null)
     {
         name ??= sourcePath is null ? "model" : Path.GetFileNameWithoutExtension(sourcePath);
         try
         {
             var model = TfliteModel.Read(bytes);
-            return new Importer(model, sourcePath, name).Import();
+            return new Importer(model, sourcePath, name, customOperators ?? CustomOperators.None).Import();
         }
         catch (CompilerException e) when (sourcePath is not null)
         {
@@ -55,7 +56,7 @@ public static class TfliteImporter
     /// </summary>
     public static IReadOnlyList<OperatorSurvey> Survey(TfliteModel model, string? sourcePath)
     {
-        var importer = new Importer(model, sourcePath, "model");
+        var importer = new Importer(model, sourcePath, "model", CustomOperators.None);
         var subGraph = model.SubGraphs[0];
         TfliteTensor? Raw(int id) => id >= 0 && id < subGraph.Tensors.Count ? subGraph.Tensors[id] : null;
         var result = new List<OperatorSurvey>(subGraph.Operators.Count);
@@ -88,8 +89,9 @@ public static class TfliteImporter
         private readonly Dictionary<int, Tensor> _tensors = new();
         private readonly Dictionary<uint, byte[]> _bufferData = new();
 
-        public Importer(TfliteModel model, string? path, string name)
+        public Importer(TfliteModel model, string? path, string name, CustomOperators customOperators)
         {
+            CustomOperators = customOperators;
             _model = model;
             _subGraph = model.SubGraphs[0];
             _path = path;
@@ -174,6 +176,9 @@ public static class TfliteImporter
         }
 
         public TfliteTensor RawTensor(int id) => _subGraph.Tensors[id];
+
+        /// <summary>The custom operators that have an implementation.</summary>
+        public CustomOperators CustomOperators { get; }
 
         public int TensorCount => _subGraph.Tensors.Count;
 

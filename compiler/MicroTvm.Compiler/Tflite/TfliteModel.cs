@@ -127,7 +127,10 @@ public sealed class TfliteModel
                     Ints(op.Vector(S.Operator.Inputs, 4, $"{prefix} operator {i} inputs")),
                     Ints(op.Vector(S.Operator.Outputs, 4, $"{prefix} operator {i} outputs")),
                     optionsType,
-                    options));
+                    options)
+                {
+                    CustomOptions = op.Vector(S.Operator.CustomOptions, 1, $"{prefix} operator {i} custom options")?.Bytes.ToArray() ?? Array.Empty<byte>(),
+                });
             }
         }
 
@@ -191,7 +194,11 @@ public sealed record TfliteTensor(int Index, string Name, sbyte Type, int[] Shap
 public sealed record TfliteQuantization(float[] Scales, long[] ZeroPoints, int QuantizedDimension, bool HasCustomDetails);
 
 /// <param name="Options">The builtin options table, null when absent (defaults apply).</param>
-public sealed record TfliteOperator(uint OpcodeIndex, int[] Inputs, int[] Outputs, byte OptionsType, FlatTable? Options);
+public sealed record TfliteOperator(uint OpcodeIndex, int[] Inputs, int[] Outputs, byte OptionsType, FlatTable? Options)
+{
+    /// <summary>A custom operator's custom_options bytes as stored (empty when absent), handed to its C implementation unread.</summary>
+    public byte[] CustomOptions { get; init; } = Array.Empty<byte>();
+}
 
 /// <summary>Where a buffer's bytes lie in the file (Length 0: no data).</summary>
 public sealed record TfliteBuffer(int Start, int Length);

@@ -142,7 +142,7 @@ public sealed class TfliteModelBuilder
     }
 
     /// <summary>Adds a builtin operator (or a custom one when <paramref name="customCode"/> is set). Use -1 for an absent optional input.</summary>
-    public int AddOperator(int builtinCode, int[] inputs, int[] outputs, Options? options = null, string? customCode = null, int version = 1)
+    public int AddOperator(int builtinCode, int[] inputs, int[] outputs, Options? options = null, string? customCode = null, int version = 1, byte[]? customOptions = null)
     {
         int code = _codes.IndexOf((builtinCode, customCode));
         if (code < 0)
@@ -151,13 +151,14 @@ public sealed class TfliteModelBuilder
             code = _codes.Count - 1;
         }
 
-        return AddOperatorWithCodeIndex((uint)code, inputs, outputs, options);
+        return AddOperatorWithCodeIndex((uint)code, inputs, outputs, options, customOptions);
     }
 
     /// <summary>Adds an operator with a raw operator-code index (which may be out of range).</summary>
-    public int AddOperatorWithCodeIndex(uint codeIndex, int[] inputs, int[] outputs, Options? options = null)
+    public int AddOperatorWithCodeIndex(uint codeIndex, int[] inputs, int[] outputs, Options? options = null, byte[]? customOptions = null)
     {
         var op = new FbTable().UInt32(0, codeIndex).Vector(1, FbVector.Ints(inputs)).Vector(2, FbVector.Ints(outputs));
+        if (customOptions is not null) op.Vector(5, FbVector.Bytes(customOptions, 1));
         if (options is not null) op.UInt8(3, options.UnionType).Table(4, options.Table);
         _operators.Add(op);
         return _operators.Count - 1;
