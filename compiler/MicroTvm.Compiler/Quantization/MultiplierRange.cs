@@ -50,21 +50,32 @@ public static class MultiplierRange
 }
 
 /// <summary>
-/// int8 layers accumulate in int32 (TFLite, the evaluator's truncation and the generated C alike). The bound is proved
-/// from the weights at compile time, per output channel: |bias| + 256 · Σ(|w| + |filter zero point|) covers every
+/// int8 products accumulate in int32 (TFLite, the evaluator's truncation and the generated C alike). The bound is proved
+/// from the constant weights at compile time, per accumulator: |bias| + 256 · Σ(|w| + |weight zero point|) covers every
 /// partial sum of both the evaluator's Σ(x - zx)(w - zw) + bias (|x - zx| ≤ 255) and the generated C's
 /// (bias - zx·Σw) + Σ x·w (|x| ≤ 128). A model that could exceed 2^31 - 1 is rejected (MTVM2010): in C the overflow
-/// would be undefined.
+/// would be undefined. The accumulators: each output channel of an int8 CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV and
+/// FULLY_CONNECTED; each filter's feature product and, with an int8 state, each unit's time product (plus bias) of an
+/// int8 SVDF; each gate's input product (plus bias) and recurrent product of each unit of an int8 LSTM. (The int16
+/// products accumulate in int64, or wrap through uint32 where TFLM's int32 sum does: SVDF with an int16 state.)
 /// </summary>
 public static class AccumulatorBound
 {
+    private const long Int8Reach = 256;
+
     public static void Check(Node node)
     {
-        if (!node.Kind.HasWeights) return;
+        if (node.Kind == OpKind.Svdf) Svdf(node);
+        else if (node.Kind == OpKind.UnidirectionalSequenceLstm) Lstm(node);
+        else if (node.Kind.HasWeights) Weighted(node);
+    }
+
+    private static void Weighted(Node node)
+    {
         if (node.Inputs.Count < 2 || node.Inputs[0] is not { Type: ElementType.Int8 } input || node.Inputs[1] is not { Type: ElementType.Int8, Data: not null } filter) return;
+        if (filter.Rank == 0) return;
         var bias = node.Inputs.Count > 2 ? node.Inputs[2] : null;
         int channelDimension = node.Kind == OpKind.DepthwiseConv2D ? filter.Rank - 1 : 0;
-        if (filter.Rank == 0) return;
         int channels = filter.Shape[channelDimension];
         long filterZero = Math.Abs((long)(filter.Quantization?.ZeroPoint ?? 0));
         var sums = new long[channels];
@@ -73,17 +84,80 @@ public static class AccumulatorBound
         var data = filter.Data;
         for (int i = 0; i < data.Length; i++)
             sums[i / inner % channels] += Math.Abs((long)unchecked((sbyte)data[i])) + filterZero;
-        long[]? biases = bias is { Data: not null } && bias.Type is ElementType.Int32 ? BiasValues(bias) : null;
+        long[]? biases = bias is { Data: not null } && bias.Type is ElementType.Int32 ? Int32Values(bias) : null;
         for (int c = 0; c < channels; c++)
+            Require(BiasAt(biases, c) + Int8Reach * sums[c], $"the int32 accumulator bound of output channel {c} (|bias| + 256 * sum of |weight|)", WithBias(bias, input, filter));
+    }
+
+    private static void Svdf(Node node)
+    {
+        var input = node.Input(SvdfRules.Input);
+        if (input.Type != ElementType.Int8) return;
+        var feature = node.Input(SvdfRules.WeightsFeature);
+        var featureSums = RowSums(feature);
+        for (int f = 0; f < featureSums.Length; f++)
+            Require(Int8Reach * featureSums[f], $"the int32 accumulator bound of filter {f}'s feature product (256 * sum of |weights_feature|)", input, feature);
+
+        var state = node.Input(SvdfRules.State);
+        if (state.Type != ElementType.Int8) return;
+        var time = node.Input(SvdfRules.WeightsTime);
+        var g = SvdfRules.Dimensions(node);
+        var filterSums = RowSums(time);
+        if (filterSums.Length < g.Filters) return;
+        long[]? biases = node.Inputs[SvdfRules.Bias] is { Data: not null } b ? Int32Values(b) : null;
+        for (int u = 0; u < g.Units; u++)
         {
-            long bound = Math.Abs(biases is null || biases.Length == 0 ? 0 : biases[c % biases.Length]) + 256 * sums[c];
-            if (bound > int.MaxValue)
-                throw MultiplierRange.OutOfRange(bound, $"the int32 accumulator bound of output channel {c} (|bias| + 256 * sum of |weight|)",
-                    "which exceeds 2^31 - 1: the sum could overflow", input, filter);
+            long sum = 0;
+            for (int r = 0; r < g.Rank; r++) sum += filterSums[u * g.Rank + r];
+            Require(BiasAt(biases, u) + Int8Reach * sum, $"the int32 accumulator bound of unit {u}'s time product (|bias| + 256 * sum of |weights_time|)", WithBias(node.Inputs[SvdfRules.Bias], state, time));
         }
     }
 
-    private static long[] BiasValues(Tensor bias)
+    private static void Lstm(Node node)
+    {
+        if (node.Input(Ir.Lstm.Input).Type != ElementType.Int8) return;   // 16x8 accumulates in int64
+        string[] gates = { "input", "forget", "cell", "output" };
+        for (int g = 0; g < 4; g++)
+        {
+            var weights = node.Input(Ir.Lstm.InputWeights + g);
+            var recurrent = node.Input(Ir.Lstm.RecurrentWeights + g);
+            var bias = node.Input(Ir.Lstm.Biases + g);
+            var biases = bias is { Data: not null, Type: ElementType.Int32 } ? Int32Values(bias) : null;
+            var inputSums = RowSums(weights);
+            var recurrentSums = RowSums(recurrent);
+            for (int j = 0; j < inputSums.Length; j++)
+            {
+                Require(BiasAt(biases, j) + Int8Reach * inputSums[j],
+                    $"the int32 accumulator bound of unit {j}'s {gates[g]} gate input product (|bias| + 256 * sum of |weight|)", WithBias(bias, node.Input(Ir.Lstm.Input), weights));
+                Require(Int8Reach * recurrentSums[j],
+                    $"the int32 accumulator bound of unit {j}'s {gates[g]} gate recurrent product (256 * sum of |weight|)", node.Input(Ir.Lstm.OutputState), recurrent);
+            }
+        }
+    }
+
+    private static void Require(long bound, string what, params Tensor[] tensors)
+    {
+        if (bound > int.MaxValue)
+            throw MultiplierRange.OutOfRange(bound, what, "which exceeds 2^31 - 1: the sum could overflow", tensors);
+    }
+
+    /// <summary>Σ(|w| + |zero point|) of each row (first dimension) of a constant int8 weight tensor; none when not constant int8.</summary>
+    private static long[] RowSums(Tensor weights)
+    {
+        if (weights is not { Type: ElementType.Int8, Data: not null } || weights.Rank == 0) return Array.Empty<long>();
+        int rows = weights.Shape[0];
+        int length = weights.Data.Length / Math.Max(rows, 1);
+        long zero = Math.Abs((long)(weights.Quantization?.ZeroPoint ?? 0));
+        var sums = new long[rows];
+        for (int i = 0; i < rows * length; i++) sums[i / length] += Math.Abs((long)unchecked((sbyte)weights.Data[i])) + zero;
+        return sums;
+    }
+
+    private static Tensor[] WithBias(Tensor? bias, params Tensor[] tensors) => bias is null ? tensors : [.. tensors, bias];
+
+    private static long BiasAt(long[]? biases, int index) => biases is null || biases.Length == 0 ? 0 : Math.Abs(biases[index % biases.Length]);
+
+    private static long[] Int32Values(Tensor bias)
     {
         var values = new long[bias.Data!.Length / 4];
         for (int i = 0; i < values.Length; i++) values[i] = BitConverter.ToInt32(bias.Data, i * 4);

@@ -47,7 +47,6 @@ internal static class ConvolutionKernels
             && (bias is null || Int16x8BiasTypes(node.Kind).Contains(bias.Type));
         if (filter.Type != ElementType.Int8 || !(int8 || int16x8))
             throw Kernels.Unsupported(node);
-        if (int8) AccumulatorBound.Check(node);
 
         // 16x8: TFLite Micro accumulates in int64 (and rescales with the 64-bit multiply) for DEPTHWISE_CONV_2D and
         // TRANSPOSE_CONV always, for CONV_2D and FULLY_CONNECTED only with an int64 bias (int32 or no bias: int32).

@@ -1,5 +1,6 @@
 using MicroTvm.Compiler.Diagnostics;
 using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Quantization;
 
 namespace MicroTvm.Compiler.Reference;
 
@@ -42,6 +43,7 @@ public static class ReferenceEvaluator
         {
             try
             {
+                AccumulatorBound.Check(node);
                 node.Kind.Evaluate(node, values);
             }
             catch (CompilerException e) when (e.OperatorIndex is null)

@@ -109,6 +109,47 @@ public class ExtremeQuantizationTests
         DifferentialTests.CheckAll(new[] { Layer(66_000) }, "accumulator bound");
     }
 
+    /// <summary>The fuzzer's findings in the recurrent kernels (a 30-minute run, seed 777123): a bias of INT32_MIN in an
+    /// int8 SVDF and of INT32_MAX in an int8 LSTM overflowed the generated C's int32 sums. Their accumulators are now
+    /// bounded like the convolutions': in each model the first bias element is set to the largest value the bound
+    /// allows (accepted, and the C runs under UBSan equal to the evaluator on the stored inputs), then one above it
+    /// (rejected with MTVM2010 by the compiler and the evaluator, naming the bias).</summary>
+    [Theory]
+    [InlineData("keyword_scrambled_8bit")]
+    [InlineData("trained_lstm_int8")]
+    public void RecurrentAccumulatorBoundsAreProvedFromTheWeights(string model)
+    {
+        RandomGraphs.Case WithFirstBias(long value, out Tensor bias, out long largest)
+        {
+            var graph = Tflite.TfliteImporter.Load(File.ReadAllBytes(TestModels.ModelPath(model)), TestModels.ModelPath(model));
+            var node = graph.Nodes.First(n => n.Kind == OpKind.Svdf && n.Input(SvdfRules.State).Type == ElementType.Int8 || n.Kind == OpKind.UnidirectionalSequenceLstm);
+            // SVDF: unit 0's time product sums rank filters of weights_time; LSTM: unit 0's input-gate product sums one row.
+            var (weights, rows) = node.Kind == OpKind.Svdf
+                ? (node.Input(SvdfRules.WeightsTime), SvdfRules.Dimensions(node).Rank)
+                : (node.Input(Lstm.InputWeights), 1);
+            bias = node.Kind == OpKind.Svdf ? node.Input(SvdfRules.Bias) : node.Input(Lstm.Biases);
+            long weightSum = weights.Data!.Take(rows * (weights.Data!.Length / weights.Shape[0])).Sum(b => Math.Abs((long)(sbyte)b));
+            largest = int.MaxValue - 256 * weightSum;
+            BitConverter.GetBytes((int)value).CopyTo(bias.Data!, 0);
+            return new RandomGraphs.Case($"{model} with bias {value}", graph, TestModels.Inputs(model, graph, 0).ToArray());
+        }
+
+        WithFirstBias(0, out _, out long edge);
+        var inside = WithFirstBias(edge, out _, out _);
+        Assert.Null(Rejection(() => ModelCompiler.Compile(inside.Graph, new CompileOptions("host", "edge"))));
+        Assert.Null(Rejection(() => ReferenceEvaluator.Run(inside.Graph, inside.Inputs)));
+        DifferentialTests.CheckAll(new[] { inside }, "recurrent accumulator bound");
+
+        var outside = WithFirstBias(edge + 1, out var biasTensor, out _);
+        foreach (var error in new[] { Rejection(() => ModelCompiler.Compile(outside.Graph, new CompileOptions("host", "over"))), Rejection(() => ReferenceEvaluator.Run(outside.Graph, outside.Inputs)) })
+        {
+            Assert.NotNull(error);
+            Assert.StartsWith($"{ErrorCodes.QuantizationOutOfRange} operator ", error);
+            Assert.Contains("accumulator bound of unit 0", error);
+            Assert.Contains($"t{biasTensor.Id} ", error);
+        }
+    }
+
     private static void Walk(int seed, Func<RandomGraphs, RandomGraphs.Case[]> generate)
     {
         var accepted = new List<RandomGraphs.Case>();
