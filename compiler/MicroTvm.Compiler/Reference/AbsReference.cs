@@ -10,7 +10,7 @@ internal static class AbsReference
     public static void Evaluate(Node node, TensorValues values)
     {
         var (input, output) = (node.Input(0), node.Output);
-        if (input.Type != output.Type) throw Kernels.Unsupported(node);
+        if (input.Type != output.Type) throw ReferenceErrors.Unsupported(node);
         switch (input.Type)
         {
             case ElementType.Float32:
@@ -22,7 +22,7 @@ internal static class AbsReference
                 values.SetInts(output, Array.ConvertAll(values.Ints(input), x => range.Clamp(q.Apply(x))));
                 break;
             default:
-                throw Kernels.Unsupported(node);
+                throw ReferenceErrors.Unsupported(node);
         }
     }
 }

@@ -12,7 +12,7 @@ internal static class ArgReference
     public static void Evaluate(Node node, TensorValues values, bool max)
     {
         var (input, output) = (node.Input(0), node.Output);
-        if (output.Type != ElementType.Int32 || input.Type is not (ElementType.Float32 or ElementType.Int8)) throw Kernels.Unsupported(node);
+        if (output.Type != ElementType.Int32 || input.Type is not (ElementType.Float32 or ElementType.Int8)) throw ReferenceErrors.Unsupported(node);
         var (outer, size, inner) = Lines(input.Shape, node.AttributesAs<ArgAttributes>().Axis);
         var x = input.Type == ElementType.Float32 ? values.Floats(input) : Array.ConvertAll(values.Ints(input), v => (float)v);
         var result = new int[outer * inner];

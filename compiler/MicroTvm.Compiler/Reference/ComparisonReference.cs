@@ -13,7 +13,7 @@ internal static class ComparisonReference
     public static void Evaluate(Node node, TensorValues values, string op)
     {
         var (a, b, output) = (node.Input(0), node.Input(1), node.Output);
-        if (output.Type != ElementType.Bool || a.Type != b.Type) throw Kernels.Unsupported(node);
+        if (output.Type != ElementType.Bool || a.Type != b.Type) throw ReferenceErrors.Unsupported(node);
         var shape = output.Shape;
         int[] result;
         switch (a.Type)
@@ -31,7 +31,7 @@ internal static class ComparisonReference
                     Broadcast.To(Array.ConvertAll(values.Ints(b), q.ScaleSecond), b.Shape, shape), op);
                 break;
             default:
-                throw Kernels.Unsupported(node);
+                throw ReferenceErrors.Unsupported(node);
         }
 
         values.SetInts(output, result);

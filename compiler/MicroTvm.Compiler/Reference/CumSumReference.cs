@@ -35,7 +35,7 @@ internal static class CumSumReference
             return;
         }
 
-        if (input.Type != ElementType.Int8) throw Kernels.Unsupported(node);
+        if (input.Type != ElementType.Int8) throw ReferenceErrors.Unsupported(node);
         var q = CumSumQuantization.Derive(input, output, size);
         var xi = values.Ints(input);
         var yi = new int[xi.Length];

@@ -9,7 +9,7 @@ internal static class LogicalReference
     public static void Evaluate(Node node, TensorValues values)
     {
         var output = node.Output;
-        if (node.Inputs.Any(t => t?.Type != ElementType.Bool) || output.Type != ElementType.Bool) throw Kernels.Unsupported(node);
+        if (node.Inputs.Any(t => t?.Type != ElementType.Bool) || output.Type != ElementType.Bool) throw ReferenceErrors.Unsupported(node);
         var a = Broadcast.To(values.Ints(node.Input(0)), node.Input(0).Shape, output.Shape);
         var result = new int[a.Length];
         if (node.Kind == OpKind.LogicalNot)

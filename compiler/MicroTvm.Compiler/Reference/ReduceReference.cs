@@ -16,7 +16,7 @@ internal static class ReduceReference
     {
         var p = node.AttributesAs<MeanAttributes>();
         var (input, output) = (node.Input(0), node.Output);
-        if (input.Type != output.Type) throw Kernels.Unsupported(node);
+        if (input.Type != output.Type) throw ReferenceErrors.Unsupported(node);
         var (target, outputs, count) = Map(input.Shape, p.Axes);
         if (input.Type == ElementType.Float32)
         {
@@ -40,7 +40,7 @@ internal static class ReduceReference
             return;
         }
 
-        if (input.Type is not (ElementType.Int8 or ElementType.Int16)) throw Kernels.Unsupported(node);
+        if (input.Type is not (ElementType.Int8 or ElementType.Int16)) throw ReferenceErrors.Unsupported(node);
         var xi = values.Ints(input);
         if (operation is ReduceOperation.Max or ReduceOperation.Min)
         {

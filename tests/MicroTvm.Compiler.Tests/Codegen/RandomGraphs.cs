@@ -63,7 +63,7 @@ internal sealed class RandomGraphs
         Tensor? biasTensor = null;
         if (_random.Next(4) != 0)
         {
-            var biasType = inputType == ElementType.Int16 ? Pick(MicroTvm.Compiler.Reference.ConvolutionKernels.Int16x8BiasTypes(kind ?? OpKind.Conv2D)) : ElementType.Int32;
+            var biasType = inputType == ElementType.Int16 ? Pick(MicroTvm.Compiler.Reference.ConvolutionReference.Int16x8BiasTypes(kind ?? OpKind.Conv2D)) : ElementType.Int32;
             int range = Math.Min(30000, 50 * taps);
             biasTensor = b.Tensor(biasType, new[] { outputs }, null, Bytes(biasType, Enumerable.Range(0, outputs).Select(_ => (double)Next(-range, range))));
         }
@@ -422,12 +422,12 @@ internal sealed class RandomGraphs
             int beginMask = Next(0, (1 << rank) - 1), endMask = Next(0, (1 << rank) - 1);
             int shrink = _random.Next(3) == 0 ? 1 << Next(0, rank - 1) : 0;
             var attributes = new StridedSliceAttributes(begin, end, strides, beginMask, endMask, 0, 0, shrink, false);
-            var axes = MicroTvm.Compiler.Reference.LayoutKernels.ResolveSliceAxes(attributes, rank);
+            var axes = MicroTvm.Compiler.Reference.LayoutReference.ResolveSliceAxes(attributes, rank);
             var counts = new List<int>();
             for (int d = 0; d < rank; d++)
             {
-                int start = MicroTvm.Compiler.Reference.LayoutKernels.StartForAxis(axes[d], shape[d]);
-                int stop = MicroTvm.Compiler.Reference.LayoutKernels.StopForAxis(axes[d], shape[d], start);
+                int start = MicroTvm.Compiler.Reference.LayoutReference.StartForAxis(axes[d], shape[d]);
+                int stop = MicroTvm.Compiler.Reference.LayoutReference.StopForAxis(axes[d], shape[d], start);
                 int step = axes[d].Stride;
                 int count = Math.Max(0, step > 0 ? (stop - start + step - 1) / step : (start - stop - step - 1) / -step);
                 if ((shrink & (1 << d)) == 0) counts.Add(count);

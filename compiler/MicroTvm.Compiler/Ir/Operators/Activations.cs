@@ -2,22 +2,21 @@ using MicroTvm.Compiler.Codegen.Kernels;
 using MicroTvm.Compiler.Diagnostics;
 using MicroTvm.Compiler.Reference;
 using MicroTvm.Compiler.Tflite;
-using ReferenceSoftmax = MicroTvm.Compiler.Reference.SoftmaxKernel;
 
 namespace MicroTvm.Compiler.Ir;
 
 /// <summary>Activations: [input], output shaped like the input.</summary>
 public sealed partial class OpKind
 {
-    public static readonly OpKind Relu = Activations.Unary("RELU", 19, ActivationKernels.Relu);
+    public static readonly OpKind Relu = Activations.Unary("RELU", 19, ActivationReference.Relu);
 
-    public static readonly OpKind Relu6 = Activations.Unary("RELU6", 21, ActivationKernels.Relu6);
+    public static readonly OpKind Relu6 = Activations.Unary("RELU6", 21, ActivationReference.Relu6);
 
-    public static readonly OpKind Logistic = Activations.Unary("LOGISTIC", 14, ActivationKernels.Logistic);
+    public static readonly OpKind Logistic = Activations.Unary("LOGISTIC", 14, ActivationReference.Logistic);
 
-    public static readonly OpKind Tanh = Activations.Unary("TANH", 28, ActivationKernels.Tanh);
+    public static readonly OpKind Tanh = Activations.Unary("TANH", 28, ActivationReference.Tanh);
 
-    public static readonly OpKind HardSwish = Activations.Unary("HARD_SWISH", 117, ActivationKernels.HardSwish, new[] { ElementType.Float32, ElementType.Int8 });
+    public static readonly OpKind HardSwish = Activations.Unary("HARD_SWISH", 117, ActivationReference.HardSwish, new[] { ElementType.Float32, ElementType.Int8 });
 
     public static readonly OpKind LeakyRelu = new()
     {
@@ -29,7 +28,7 @@ public sealed partial class OpKind
             return (new LeakyReluAttributes(o?.Float32(0) ?? 0f), r.Data(0));
         },
         InferShape = s => s.SameAsInput(),
-        Evaluate = ActivationKernels.LeakyRelu,
+        Evaluate = ActivationReference.LeakyRelu,
         Kernel = Activations.Kernel,
     };
 
@@ -54,8 +53,8 @@ public sealed partial class OpKind
         InferShape = s => s.Input(0).Rank == 0
             ? throw s.Fail(ErrorCodes.InvalidShape, $"input {s.Input(0)} is a scalar; softmax needs at least one dimension")
             : s.SameAsInput(),
-        Evaluate = ReferenceSoftmax.Softmax,
-        Kernel = new Codegen.Kernels.SoftmaxKernel(),
+        Evaluate = SoftmaxReference.Softmax,
+        Kernel = new SoftmaxKernel(),
     };
 }
 

@@ -39,7 +39,7 @@ public sealed partial class OpKind
             var filter = node.Input(1).Shape; // [O, KH, KW, I]
             return node.Output.ElementCount * filter[1] * filter[2] * filter[3];
         },
-        Evaluate = ConvolutionKernels.Conv2D,
+        Evaluate = ConvolutionReference.Conv2D,
         Kernel = Convolutions.Kernel,
     };
 
@@ -82,7 +82,7 @@ public sealed partial class OpKind
             var filter = node.Input(1).Shape; // [1, KH, KW, C*M]
             return node.Output.ElementCount * filter[1] * filter[2];
         },
-        Evaluate = ConvolutionKernels.DepthwiseConv2D,
+        Evaluate = ConvolutionReference.DepthwiseConv2D,
         Kernel = Convolutions.Kernel,
     };
 
@@ -119,7 +119,7 @@ public sealed partial class OpKind
             var filter = node.Input(1).Shape; // [O, KH, KW, I]
             return node.Input(0).ElementCount * filter[0] * filter[1] * filter[2];
         },
-        Evaluate = ConvolutionKernels.TransposeConv,
+        Evaluate = ConvolutionReference.TransposeConv,
         Kernel = new TransposeConvKernel(),
     };
 
@@ -153,7 +153,7 @@ public sealed partial class OpKind
             return result;
         },
         Macs = node => node.Output.ElementCount * node.Input(1).Shape[1], // weights [units, depth]
-        Evaluate = ConvolutionKernels.FullyConnected,
+        Evaluate = ConvolutionReference.FullyConnected,
         Kernel = new FullyConnectedKernel(),
     };
 }

@@ -13,7 +13,7 @@ public sealed partial class OpKind
         Name = "ADD", BuiltinCode = 0,
         Import = r => Binary.ImportAddSub(r, 11 /* AddOptions */),
         InferShape = BinaryShape.Of,
-        Evaluate = (node, values) => ElementwiseKernels.AddOrSub(node, values, subtract: false),
+        Evaluate = (node, values) => ElementwiseReference.AddOrSub(node, values, subtract: false),
         Kernel = Binary.Kernel,
     };
 
@@ -22,7 +22,7 @@ public sealed partial class OpKind
         Name = "SUB", BuiltinCode = 41,
         Import = r => Binary.ImportAddSub(r, 28 /* SubOptions */),
         InferShape = BinaryShape.Of,
-        Evaluate = (node, values) => ElementwiseKernels.AddOrSub(node, values, subtract: true),
+        Evaluate = (node, values) => ElementwiseReference.AddOrSub(node, values, subtract: true),
         Kernel = Binary.Kernel,
     };
 
@@ -36,7 +36,7 @@ public sealed partial class OpKind
             return (new ElementwiseAttributes(r.Activation(o?.Int8(0) ?? 0)), r.Data(0, 1));
         },
         InferShape = BinaryShape.Of,
-        Evaluate = ElementwiseKernels.Mul,
+        Evaluate = ElementwiseReference.Mul,
         Kernel = Binary.Kernel,
     };
 
@@ -45,7 +45,7 @@ public sealed partial class OpKind
         Name = "MAXIMUM", BuiltinCode = 55, Types = OperatorSupport.DataMovement,
         Import = Binary.ImportWithoutOptions,
         InferShape = BinaryShape.Of,
-        Evaluate = (node, values) => ElementwiseKernels.MaximumOrMinimum(node, values, maximum: true),
+        Evaluate = (node, values) => ElementwiseReference.MaximumOrMinimum(node, values, maximum: true),
         Kernel = Binary.Kernel,
     };
 
@@ -54,7 +54,7 @@ public sealed partial class OpKind
         Name = "MINIMUM", BuiltinCode = 57, Types = OperatorSupport.DataMovement,
         Import = Binary.ImportWithoutOptions,
         InferShape = BinaryShape.Of,
-        Evaluate = (node, values) => ElementwiseKernels.MaximumOrMinimum(node, values, maximum: false),
+        Evaluate = (node, values) => ElementwiseReference.MaximumOrMinimum(node, values, maximum: false),
         Kernel = Binary.Kernel,
     };
 }

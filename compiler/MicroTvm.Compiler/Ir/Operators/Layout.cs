@@ -25,7 +25,7 @@ public sealed partial class OpKind
                 throw s.Fail(ErrorCodes.InvalidOperator, $"permutation {ShapeContext.Text(perm)} is not a permutation of the input's {input.Length} dimensions");
             return perm.Select(p => input[p]).ToArray();
         },
-        Evaluate = LayoutKernels.Transpose,
+        Evaluate = LayoutReference.Transpose,
         Kernel = Layouts.Kernel,
     };
 
@@ -76,7 +76,7 @@ public sealed partial class OpKind
             result[concat.Axis] = s.Narrow(total);
             return result;
         },
-        Evaluate = LayoutKernels.Concatenation,
+        Evaluate = LayoutReference.Concatenation,
         Kernel = Layouts.Kernel,
     };
 
@@ -86,7 +86,7 @@ public sealed partial class OpKind
         Name = "PAD", BuiltinCode = 34, Types = OperatorSupport.DataMovement,
         Import = r => Layouts.ImportPad(r, withValue: false),
         InferShape = Layouts.PadShape,
-        Evaluate = LayoutKernels.Pad,
+        Evaluate = LayoutReference.Pad,
         Kernel = Layouts.Kernel,
     };
 
@@ -101,7 +101,7 @@ public sealed partial class OpKind
                 throw s.Fail(ErrorCodes.InvalidOperator, $"the padding value {value} must be a single element");
             return Layouts.PadShape(s);
         },
-        Evaluate = LayoutKernels.Pad,
+        Evaluate = LayoutReference.Pad,
         Kernel = Layouts.Kernel,
     };
 
@@ -118,7 +118,7 @@ public sealed partial class OpKind
                 o?.Bool(5) ?? false), r.Data(0));
         },
         InferShape = Layouts.StridedSliceShape,
-        Evaluate = LayoutKernels.StridedSlice,
+        Evaluate = LayoutReference.StridedSlice,
         Kernel = Layouts.Kernel,
     };
 }

@@ -41,7 +41,7 @@ public sealed partial class OpKind
             return (new SliceAttributes(begin, size), r.Data(0));
         },
         InferShape = s => (int[])s.Attributes<SliceAttributes>().Size.Clone(),
-        Evaluate = MovementKernels.Evaluate,
+        Evaluate = MovementReference.Evaluate,
         Kernel = Movements.Kernel,
     };
 
@@ -66,7 +66,7 @@ public sealed partial class OpKind
             int axis = s.Attributes<PackAttributes>().Axis;
             return first.Take(axis).Append(s.Node.Inputs.Count).Concat(first.Skip(axis)).ToArray();
         },
-        Evaluate = MovementKernels.Evaluate,
+        Evaluate = MovementReference.Evaluate,
         Kernel = Movements.Kernel,
     };
 
@@ -87,7 +87,7 @@ public sealed partial class OpKind
             return (new ReverseAttributes(axes.ToArray()), r.Data(0));
         },
         InferShape = s => (int[])s.Input(0).Shape.Clone(),
-        Evaluate = MovementKernels.Evaluate,
+        Evaluate = MovementReference.Evaluate,
         Kernel = Movements.Kernel,
     };
 
@@ -106,7 +106,7 @@ public sealed partial class OpKind
                 throw s.Fail(ErrorCodes.InvalidShape, $"cannot broadcast {ShapeContext.Text(input)} to {ShapeContext.Text(target)}");
             return (int[])target.Clone();
         },
-        Evaluate = MovementKernels.Evaluate,
+        Evaluate = MovementReference.Evaluate,
         Kernel = Movements.Kernel,
     };
 
@@ -125,7 +125,7 @@ public sealed partial class OpKind
         },
         InferShape = s => Movements.SplitShapes(s)[0],
         InferShapes = Movements.SplitShapes,
-        Evaluate = MovementKernels.Evaluate,
+        Evaluate = MovementReference.Evaluate,
         Kernel = Movements.Kernel,
     };
 
@@ -146,7 +146,7 @@ public sealed partial class OpKind
         },
         InferShape = s => Movements.SplitShapes(s)[0],
         InferShapes = Movements.SplitShapes,
-        Evaluate = MovementKernels.Evaluate,
+        Evaluate = MovementReference.Evaluate,
         Kernel = Movements.Kernel,
     };
 
@@ -163,7 +163,7 @@ public sealed partial class OpKind
         },
         InferShape = s => Movements.SplitShapes(s)[0],
         InferShapes = s => Movements.SplitShapes(s).Select(shape => shape.Where((_, d) => d != s.Attributes<SplitAttributes>().Axis).ToArray()).ToArray(),
-        Evaluate = MovementKernels.Evaluate,
+        Evaluate = MovementReference.Evaluate,
         Kernel = Movements.Kernel,
     };
 
@@ -177,7 +177,7 @@ public sealed partial class OpKind
             return (NoAttributes.Instance, r.Data(0));
         },
         InferShape = s => (int[])s.Input(0).Shape.Clone(),
-        Evaluate = SignKernels.Neg,
+        Evaluate = SignReference.Neg,
         Kernel = Movements.Sign,
     };
 
@@ -209,7 +209,7 @@ public sealed partial class OpKind
             var input = s.Input(0).Shape;
             return input.Take(g.Axis).Concat(g.IndicesShape).Concat(input.Skip(g.Axis + 1)).ToArray();
         },
-        Evaluate = MovementKernels.Evaluate,
+        Evaluate = MovementReference.Evaluate,
         Kernel = Movements.Kernel,
     };
 
@@ -241,7 +241,7 @@ public sealed partial class OpKind
             var m = s.Attributes<MirrorPadAttributes>();
             return s.Input(0).Shape.Select((n, d) => s.Narrow((long)n + m.Before[d] + m.After[d])).ToArray();
         },
-        Evaluate = MovementKernels.Evaluate,
+        Evaluate = MovementReference.Evaluate,
         Kernel = Movements.Kernel,
     };
 
@@ -261,7 +261,7 @@ public sealed partial class OpKind
             return (new FillAttributes(shape, Zeros: false), new Tensor?[] { value });
         },
         InferShape = s => (int[])s.Attributes<FillAttributes>().Shape.Clone(),
-        Evaluate = MovementKernels.Evaluate,
+        Evaluate = MovementReference.Evaluate,
         Kernel = Movements.Kernel,
     };
 
@@ -274,7 +274,7 @@ public sealed partial class OpKind
             return (new FillAttributes(r.Required(0, "input").Shape, Zeros: true), r.Data(0));
         },
         InferShape = s => (int[])s.Input(0).Shape.Clone(),
-        Evaluate = MovementKernels.Evaluate,
+        Evaluate = MovementReference.Evaluate,
         Kernel = Movements.Kernel,
     };
 }
@@ -330,7 +330,7 @@ file static class Movements
                 throw s.Fail(ErrorCodes.InvalidShape, $"height {shape[1]} and width {shape[2]} must be multiples of the block size {b}");
             return new[] { shape[0], shape[1] / b, shape[2] / b, s.Narrow((long)shape[3] * b * b) };
         },
-        Evaluate = MovementKernels.Evaluate,
+        Evaluate = MovementReference.Evaluate,
         Kernel = Kernel,
     };
 
@@ -370,7 +370,7 @@ file static class Movements
             result[0] = s.Narrow(toBatch ? shape[0] * blocks : shape[0] / blocks);
             return result;
         },
-        Evaluate = MovementKernels.Evaluate,
+        Evaluate = MovementReference.Evaluate,
         Kernel = Kernel,
     };
 }

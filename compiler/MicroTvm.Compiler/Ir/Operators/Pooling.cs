@@ -12,7 +12,7 @@ public sealed partial class OpKind
     {
         Name = "AVERAGE_POOL_2D", BuiltinCode = 1,
         Import = Pools.Import, InferShape = Pools.Shape,
-        Evaluate = PoolingKernels.AveragePool2D,
+        Evaluate = PoolingReference.AveragePool2D,
         Kernel = Pools.Kernel,
     };
 
@@ -20,7 +20,7 @@ public sealed partial class OpKind
     {
         Name = "MAX_POOL_2D", BuiltinCode = 17,
         Import = Pools.Import, InferShape = Pools.Shape,
-        Evaluate = PoolingKernels.MaxPool2D,
+        Evaluate = PoolingReference.MaxPool2D,
         Kernel = Pools.Kernel,
     };
 }

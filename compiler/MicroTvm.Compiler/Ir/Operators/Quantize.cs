@@ -22,7 +22,7 @@ public sealed partial class OpKind
             return null;
         },
         InferShape = s => s.SameAsInput(),
-        Evaluate = QuantizeKernels.Quantize,
+        Evaluate = QuantizeReference.Quantize,
         Kernel = new QuantizeKernel(),
     };
 
@@ -35,7 +35,7 @@ public sealed partial class OpKind
             ? null
             : $"converts {node.Input(0).Type.DisplayName()} to {node.Output.Type.DisplayName()}",
         InferShape = s => s.SameAsInput(),
-        Evaluate = QuantizeKernels.Dequantize,
+        Evaluate = QuantizeReference.Dequantize,
         Kernel = new DequantizeKernel(),
     };
 }

@@ -24,7 +24,7 @@ public sealed partial class OpKind
             var s = Lstm.SizesOf(node); // every step: 4 gates x (input + recurrent) products per unit
             return (long)s.Batch * s.Time * 4 * s.StateSize * (s.InputSize + s.StateSize);
         },
-        Evaluate = LstmKernel.UnidirectionalSequenceLstm,
+        Evaluate = LstmReference.UnidirectionalSequenceLstm,
         Kernel = new Codegen.Kernels.LstmKernel(),
     };
 }

@@ -17,7 +17,7 @@ public sealed partial class OpKind
             return (new ReshapeAttributes(r.ReshapeTarget()), r.Data(0));
         },
         InferShape = Reshapes.Shape,
-        Evaluate = LayoutKernels.Reshape,
+        Evaluate = LayoutReference.Reshape,
         Kernel = Reshapes.Kernel,
     };
 
@@ -32,7 +32,7 @@ public sealed partial class OpKind
             return (new ReshapeAttributes(Reshapes.Squeezed(r, r.Required(0, "input").Shape, dims)), r.Data(0));
         },
         InferShape = Reshapes.Shape,
-        Evaluate = LayoutKernels.Reshape,
+        Evaluate = LayoutReference.Reshape,
         Kernel = Reshapes.Kernel,
     };
 
@@ -50,7 +50,7 @@ public sealed partial class OpKind
             return (new ReshapeAttributes(shape.Take(a).Append(1).Concat(shape.Skip(a)).ToArray()), r.Data(0));
         },
         InferShape = Reshapes.Shape,
-        Evaluate = LayoutKernels.Reshape,
+        Evaluate = LayoutReference.Reshape,
         Kernel = Reshapes.Kernel,
     };
 }

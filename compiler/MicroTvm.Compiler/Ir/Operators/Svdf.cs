@@ -26,7 +26,7 @@ public sealed partial class OpKind
             var g = SvdfRules.Dimensions(node); // filters x (input size + memory) per batch
             return (long)g.Batches * g.Filters * (g.InputSize + g.Memory);
         },
-        Evaluate = SvdfKernels.Svdf,
+        Evaluate = SvdfReference.Svdf,
         Kernel = new SvdfKernel(),
     };
 }

@@ -76,15 +76,15 @@ internal sealed class LayoutKernel : Kernel
         var node = c.Node;
         var input = node.Input(0);
         var p = node.AttributesAs<StridedSliceAttributes>();
-        var axes = LayoutKernels.ResolveSliceAxes(p, input.Rank);
+        var axes = LayoutReference.ResolveSliceAxes(p, input.Rank);
         var inStrides = ShapeInference.RowMajorStrides(input.Shape);
         var counts = new int[input.Rank];
         var strides = new long[input.Rank];
         long offset = 0;
         for (int d = 0; d < input.Rank; d++)
         {
-            int start = LayoutKernels.StartForAxis(axes[d], input.Shape[d]);
-            int stop = LayoutKernels.StopForAxis(axes[d], input.Shape[d], start);
+            int start = LayoutReference.StartForAxis(axes[d], input.Shape[d]);
+            int stop = LayoutReference.StopForAxis(axes[d], input.Shape[d], start);
             int step = axes[d].Stride;
             counts[d] = Math.Max(0, step > 0 ? (stop - start + step - 1) / step : (start - stop - step - 1) / -step);
             strides[d] = step * inStrides[d];

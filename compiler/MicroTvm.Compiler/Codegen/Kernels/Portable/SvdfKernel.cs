@@ -5,7 +5,7 @@ using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
 namespace MicroTvm.Compiler.Codegen.Kernels;
 
 /// <summary>
-/// SVDF (see <see cref="Reference.SvdfKernels"/> for the arithmetic): the activation state is the operator's
+/// SVDF (see <see cref="Reference.SvdfReference"/> for the arithmetic): the activation state is the operator's
 /// variable input, written in place. The integer kernel folds the zero points into per-filter and per-unit constants
 /// (Σ w·(x - zx) = Σ w·x - zx·Σ w, the same int32 value modulo 2^32), and sums each unit's time products as one run
 /// of rank x memory elements: a unit's filters are adjacent rows of weights_time and of the state.

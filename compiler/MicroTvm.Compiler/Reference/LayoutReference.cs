@@ -6,14 +6,14 @@ namespace MicroTvm.Compiler.Reference;
 /// Operators that move elements without arithmetic: RESHAPE/SQUEEZE/EXPAND_DIMS, TRANSPOSE, CONCATENATION, PAD/PADV2,
 /// STRIDED_SLICE. They work on raw element bytes, so every element type is handled the same way.
 /// </summary>
-internal static class LayoutKernels
+internal static class LayoutReference
 {
     private static readonly ElementType[] MovableTypes =
         [ElementType.Float32, ElementType.Int8, ElementType.UInt8, ElementType.Int16, ElementType.Int32, ElementType.Int64, ElementType.Bool];
 
     private static void RequireSameType(Node node, Tensor input)
     {
-        if (input.Type != node.Output.Type || !MovableTypes.Contains(input.Type)) throw Kernels.Unsupported(node);
+        if (input.Type != node.Output.Type || !MovableTypes.Contains(input.Type)) throw ReferenceErrors.Unsupported(node);
     }
 
     /// <summary>RESHAPE, SQUEEZE, EXPAND_DIMS: the bytes are unchanged.</summary>
@@ -21,7 +21,7 @@ internal static class LayoutKernels
     {
         var (input, output) = (node.Input(0), node.Output);
         RequireSameType(node, input);
-        if (input.ElementCount != output.ElementCount) throw Kernels.Unsupported(node);
+        if (input.ElementCount != output.ElementCount) throw ReferenceErrors.Unsupported(node);
         values.SetBytes(output, (byte[])values.Bytes(input).Clone());
     }
 
@@ -59,8 +59,8 @@ internal static class LayoutKernels
     {
         var p = node.AttributesAs<ConcatenationAttributes>();
         var output = node.Output;
-        if (p.Activation != FusedActivation.None) throw Kernels.Unsupported(node);
-        foreach (var input in node.Inputs) RequireSameType(node, input ?? throw Kernels.Unsupported(node));
+        if (p.Activation != FusedActivation.None) throw ReferenceErrors.Unsupported(node);
+        foreach (var input in node.Inputs) RequireSameType(node, input ?? throw ReferenceErrors.Unsupported(node));
         int size = output.Type.SizeInBytes();
         long outer = 1;
         for (int d = 0; d < p.Axis; d++) outer *= output.Shape[d];
@@ -88,14 +88,14 @@ internal static class LayoutKernels
         var p = node.AttributesAs<PadAttributes>();
         var (input, output) = (node.Input(0), node.Output);
         RequireSameType(node, input);
-        if (input.Type is not (ElementType.Float32 or ElementType.Int8 or ElementType.Int16 or ElementType.Int32)) throw Kernels.Unsupported(node);
+        if (input.Type is not (ElementType.Float32 or ElementType.Int8 or ElementType.Int16 or ElementType.Int32)) throw ReferenceErrors.Unsupported(node);
         int size = input.Type.SizeInBytes();
 
         byte[] padValue;
         var constant = node.Inputs.Count > 1 ? node.Inputs[1] : null;
         if (constant is not null)
         {
-            if (constant.Type != input.Type) throw Kernels.Unsupported(node);
+            if (constant.Type != input.Type) throw ReferenceErrors.Unsupported(node);
             padValue = values.Bytes(constant)[..size];
         }
         else
@@ -165,7 +165,7 @@ internal static class LayoutKernels
         if (input.Rank == 0) result.AddRange(source);
         else Walk(0, 0);
         if (result.Count != output.ByteSize)
-            throw Kernels.Invalid(node, $"the slice has {result.Count / size} elements but the output {output} has {output.ElementCount}");
+            throw ReferenceErrors.Invalid(node, $"the slice has {result.Count / size} elements but the output {output} has {output.ElementCount}");
         values.SetBytes(output, result.ToArray());
     }
 

@@ -4,7 +4,7 @@ using MicroTvm.Compiler.Quantization;
 namespace MicroTvm.Compiler.Reference;
 
 /// <summary>Unary activations: RELU, RELU6, LEAKY_RELU, HARD_SWISH, LOGISTIC, TANH.</summary>
-internal static class ActivationKernels
+internal static class ActivationReference
 {
     private static bool SameType(Node node, params ElementType[] allowed) =>
         node.Input(0).Type == node.Output.Type && allowed.Contains(node.Output.Type);
@@ -18,7 +18,7 @@ internal static class ActivationKernels
     public static void Relu(Node node, TensorValues values)
     {
         if (SameType(node, ElementType.Float32)) { MapFloats(node, values, x => x < 0f ? 0f : x); return; }
-        if (!SameType(node, ElementType.Int8, ElementType.Int16)) throw Kernels.Unsupported(node);
+        if (!SameType(node, ElementType.Int8, ElementType.Int16)) throw ReferenceErrors.Unsupported(node);
         var q = ReluQuantization.Derive(node.Input(0), node.Output);
         MapInts(node, values, x => q.Range.Clamp(q.OutputZeroPoint + FixedPoint.MultiplyByQuantizedMultiplier(x - q.InputZeroPoint, q.Multiplier, q.Shift)));
     }
@@ -26,7 +26,7 @@ internal static class ActivationKernels
     public static void Relu6(Node node, TensorValues values)
     {
         if (SameType(node, ElementType.Float32)) { MapFloats(node, values, x => x > 6f ? 6f : x < 0f ? 0f : x); return; }
-        if (!SameType(node, ElementType.Int8, ElementType.Int16)) throw Kernels.Unsupported(node);
+        if (!SameType(node, ElementType.Int8, ElementType.Int16)) throw ReferenceErrors.Unsupported(node);
         var q = Relu6Quantization.Derive(node.Input(0));
         MapInts(node, values, x => x > q.Six ? q.Six : x < q.Zero ? q.Zero : x);
     }
@@ -35,7 +35,7 @@ internal static class ActivationKernels
     {
         float alpha = node.AttributesAs<LeakyReluAttributes>().Alpha;
         if (SameType(node, ElementType.Float32)) { MapFloats(node, values, x => x > 0f ? x : x * alpha); return; }
-        if (!SameType(node, ElementType.Int8, ElementType.Int16)) throw Kernels.Unsupported(node);
+        if (!SameType(node, ElementType.Int8, ElementType.Int16)) throw ReferenceErrors.Unsupported(node);
         var q = LeakyReluQuantization.Derive(node.Input(0), node.Output, alpha);
         var range = QuantizedRange.Of(node.Output.Type);
         MapInts(node, values, x =>
@@ -56,7 +56,7 @@ internal static class ActivationKernels
             return;
         }
 
-        if (!SameType(node, ElementType.Int8)) throw Kernels.Unsupported(node);
+        if (!SameType(node, ElementType.Int8)) throw ReferenceErrors.Unsupported(node);
         var q = HardSwishQuantization.Derive(node.Input(0), node.Output);
         var range = QuantizedRange.Of(node.Output.Type);
         MapInts(node, values, x => range.Clamp(HardSwishInt8(x, q)));
@@ -127,7 +127,7 @@ internal static class ActivationKernels
             return;
         }
 
-        throw Kernels.Unsupported(node);
+        throw ReferenceErrors.Unsupported(node);
     }
 
     /// <summary>TFLite's float sigmoid: 1 above the cutoff, exp(x) far below zero.</summary>
@@ -151,7 +151,7 @@ internal static class ActivationKernels
             return;
         }
 
-        throw Kernels.Unsupported(node);
+        throw ReferenceErrors.Unsupported(node);
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace MicroTvm.Compiler.Reference;
 /// cell gate); cell = forget·cell + input·cell gate (clipped if asked); hidden = tanh(cell)·output gate, which is also
 /// the step's output row. The state tensors (operands 18 and 19) hold the state before and are updated in place.
 /// </summary>
-internal static class LstmKernel
+internal static class LstmReference
 {
     public static void UnidirectionalSequenceLstm(Node node, TensorValues values)
     {
@@ -59,8 +59,8 @@ internal static class LstmKernel
                     int fromHidden = Product(hidden, state, q.HiddenOffset, recurrentWeights[g], j, s.StateSize, 0, q.Gates[g].Recurrent, wide);
                     int sum = Math.Clamp(fromInput + fromHidden, short.MinValue, short.MaxValue);
                     gates[g][j] = g == Lstm.CellGate
-                        ? ActivationKernels.TanhInt16(sum, LstmQuantization.GateActivation)
-                        : ActivationKernels.LogisticInt16(sum, LstmQuantization.GateActivation);
+                        ? ActivationReference.TanhInt16(sum, LstmQuantization.GateActivation)
+                        : ActivationReference.LogisticInt16(sum, LstmQuantization.GateActivation);
                 }
             }
 
@@ -75,7 +75,7 @@ internal static class LstmKernel
 
             for (int j = 0; j < s.StateSize; j++)
             {
-                int tanh = ActivationKernels.TanhInt16(cell[state + j], q.CellTanh);
+                int tanh = ActivationReference.TanhInt16(cell[state + j], q.CellTanh);
                 int h = Multiply(tanh, gates[Lstm.OutputGate][j], q.CellTanhTimesOutput, q.HiddenZeroPoint, q.HiddenMin, q.HiddenMax);
                 hidden[state + j] = h;
                 output[outputOffset + j] = h;
@@ -135,7 +135,7 @@ internal static class LstmKernel
                 {
                     float sum = Product(x, inputOffset, inputWeights[g], j, s.InputSize, biases[g][j])
                                 + Product(hidden, state, recurrentWeights[g], j, s.StateSize, 0.0f);
-                    gates[g][j] = g == Lstm.CellGate ? FloatMath.Tanh(sum) : ActivationKernels.LogisticFloat(sum);
+                    gates[g][j] = g == Lstm.CellGate ? FloatMath.Tanh(sum) : ActivationReference.LogisticFloat(sum);
                 }
             }
 

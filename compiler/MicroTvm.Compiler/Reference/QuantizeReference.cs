@@ -5,12 +5,12 @@ namespace MicroTvm.Compiler.Reference;
 
 /// <summary>QUANTIZE (float → int8/int16, or requantization between the integer pairs TFLM takes, see
 /// <see cref="QuantizeConversions.Supported"/>) and DEQUANTIZE (int8/int16 → float).</summary>
-internal static class QuantizeKernels
+internal static class QuantizeReference
 {
     public static void Quantize(Node node, TensorValues values)
     {
         var (input, output) = (node.Input(0), node.Output);
-        if (!QuantizeConversions.Supported(input.Type, output.Type)) throw Kernels.Unsupported(node);
+        if (!QuantizeConversions.Supported(input.Type, output.Type)) throw ReferenceErrors.Unsupported(node);
         var range = QuantizedRange.Of(output.Type);
         var qo = ConvQuantization.Require(output);
         var result = new int[output.ElementCount];
@@ -35,7 +35,7 @@ internal static class QuantizeKernels
     {
         var (input, output) = (node.Input(0), node.Output);
         if (input.Type is not (ElementType.Int8 or ElementType.Int16) || output.Type != ElementType.Float32)
-            throw Kernels.Unsupported(node);
+            throw ReferenceErrors.Unsupported(node);
         var qi = ConvQuantization.Require(input);
         var x = values.Ints(input);
         var y = new float[x.Length];

@@ -4,7 +4,7 @@ using MicroTvm.Compiler.Quantization;
 namespace MicroTvm.Compiler.Reference;
 
 /// <summary>Binary elementwise operators with broadcasting: ADD, SUB, MUL, MAXIMUM, MINIMUM.</summary>
-internal static class ElementwiseKernels
+internal static class ElementwiseReference
 {
     private static bool IsQuantizedType(ElementType t) => t is ElementType.Int8 or ElementType.Int16;
 
@@ -44,7 +44,7 @@ internal static class ElementwiseKernels
             return;
         }
 
-        if (!IsQuantizedType(output.Type) || !AllTypes(node, output.Type)) throw Kernels.Unsupported(node);
+        if (!IsQuantizedType(output.Type) || !AllTypes(node, output.Type)) throw ReferenceErrors.Unsupported(node);
         var q = subtract
             ? AddSubQuantization.ForSub(node.Input(0), node.Input(1), output, activation)
             : AddSubQuantization.ForAdd(node.Input(0), node.Input(1), output, activation);
@@ -78,7 +78,7 @@ internal static class ElementwiseKernels
             return;
         }
 
-        if (!IsQuantizedType(output.Type) || !AllTypes(node, output.Type)) throw Kernels.Unsupported(node);
+        if (!IsQuantizedType(output.Type) || !AllTypes(node, output.Type)) throw ReferenceErrors.Unsupported(node);
         var q = MulQuantization.Derive(node.Input(0), node.Input(1), output, activation);
         var (x1, x2) = BroadcastInts(node, values);
         var result = new int[x1.Length];
@@ -107,7 +107,7 @@ internal static class ElementwiseKernels
         }
 
         if (output.Type is not (ElementType.Int8 or ElementType.Int16 or ElementType.Int32) || !AllTypes(node, output.Type))
-            throw Kernels.Unsupported(node);
+            throw ReferenceErrors.Unsupported(node);
         var (x1, x2) = BroadcastInts(node, values);
         var result = new int[x1.Length];
         for (int i = 0; i < result.Length; i++) result[i] = maximum ? Math.Max(x1[i], x2[i]) : Math.Min(x1[i], x2[i]);

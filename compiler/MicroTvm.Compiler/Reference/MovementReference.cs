@@ -22,7 +22,7 @@ internal sealed record MovePlan(int Output, byte[]? FillElement, IReadOnlyList<M
 /// writes them as loops, so both follow one description, and both are checked against TFLite Micro's outputs
 /// (tests/operators).
 /// </summary>
-internal static class MovementKernels
+internal static class MovementReference
 {
     public static void Evaluate(Node node, TensorValues values)
     {

@@ -4,7 +4,7 @@ using MicroTvm.Compiler.Quantization;
 namespace MicroTvm.Compiler.Reference;
 
 /// <summary>AVERAGE_POOL_2D and MAX_POOL_2D over NHWC tensors; windows are clipped to the input (padding is never averaged).</summary>
-internal static class PoolingKernels
+internal static class PoolingReference
 {
     public static void AveragePool2D(Node node, TensorValues values) => Pool(node, values, average: true);
 
@@ -15,7 +15,7 @@ internal static class PoolingKernels
         var p = node.AttributesAs<Pool2DAttributes>();
         var (input, output) = (node.Input(0), node.Output);
         if (input.Type != output.Type || input.Type is not (ElementType.Float32 or ElementType.Int8 or ElementType.Int16))
-            throw Kernels.Unsupported(node);
+            throw ReferenceErrors.Unsupported(node);
 
         int batches = input.Shape[0], inH = input.Shape[1], inW = input.Shape[2], channels = input.Shape[3];
         int outH = output.Shape[1], outW = output.Shape[2];

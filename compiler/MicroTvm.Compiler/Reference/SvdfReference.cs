@@ -13,11 +13,11 @@ namespace MicroTvm.Compiler.Reference;
 ///    plus the bias; in int8 rescaled to the output (+ its zero point) and clamped to int8 — TFLM applies no fused
 ///    activation there; in float32 the fused activation.
 /// </summary>
-internal static class SvdfKernels
+internal static class SvdfReference
 {
     public static void Svdf(Node node, TensorValues values)
     {
-        if (SvdfRules.Unsupported(node) is not null) throw Kernels.Unsupported(node);
+        if (SvdfRules.Unsupported(node) is not null) throw ReferenceErrors.Unsupported(node);
         var g = SvdfRules.Dimensions(node);
         if (node.Input(SvdfRules.Input).Type == ElementType.Float32) Float(node, values, g);
         else Integer(node, values, g);

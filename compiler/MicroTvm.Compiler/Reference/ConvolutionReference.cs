@@ -8,7 +8,7 @@ namespace MicroTvm.Compiler.Reference;
 /// (float: a float sum in TFLite's loop order, then the bias; quantized: an integer sum of offset products plus the
 /// bias) and finishes it with <see cref="Finish"/>.
 /// </summary>
-internal static class ConvolutionKernels
+internal static class ConvolutionReference
 {
     /// <summary>How a kernel turns an accumulator into an output element, fixed by the operand types.</summary>
     private sealed class Accumulation
@@ -46,7 +46,7 @@ internal static class ConvolutionKernels
         bool int16x8 = input.Type == ElementType.Int16 && output.Type == ElementType.Int16
             && (bias is null || Int16x8BiasTypes(node.Kind).Contains(bias.Type));
         if (filter.Type != ElementType.Int8 || !(int8 || int16x8))
-            throw Kernels.Unsupported(node);
+            throw ReferenceErrors.Unsupported(node);
 
         // 16x8: TFLite Micro accumulates in int64 (and rescales with the 64-bit multiply) for DEPTHWISE_CONV_2D and
         // TRANSPOSE_CONV always, for CONV_2D and FULLY_CONNECTED only with an int64 bias (int32 or no bias: int32).

@@ -4,7 +4,7 @@ using MicroTvm.Compiler.Quantization;
 namespace MicroTvm.Compiler.Reference;
 
 /// <summary>SOFTMAX over the last dimension.</summary>
-internal static class SoftmaxKernel
+internal static class SoftmaxReference
 {
     public static void Softmax(Node node, TensorValues values)
     {
@@ -48,7 +48,7 @@ internal static class SoftmaxKernel
             return;
         }
 
-        throw Kernels.Unsupported(node);
+        throw ReferenceErrors.Unsupported(node);
     }
 
     /// <summary>

@@ -4,7 +4,7 @@ using MicroTvm.Compiler.Ir;
 namespace MicroTvm.Compiler.Reference;
 
 /// <summary>The errors of the reference implementations (each operator's is found through its <see cref="OpKind"/>).</summary>
-internal static class Kernels
+internal static class ReferenceErrors
 {
     /// <summary>The error for an operator whose element types (or kind) the evaluator does not implement.</summary>
     public static CompilerException Unsupported(Node node)
