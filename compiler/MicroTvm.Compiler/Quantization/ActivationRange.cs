@@ -57,6 +57,16 @@ public static class ActivationRange
         };
     }
 
+    /// <summary>The clamp of a fused activation on an int32 (not quantized) output, as TFLite's CalculateActivationRange.</summary>
+    public static QuantizedRange Int32(FusedActivation activation) => activation switch
+    {
+        FusedActivation.None => QuantizedRange.Of(ElementType.Int32),
+        FusedActivation.Relu => new(0, int.MaxValue),
+        FusedActivation.Relu6 => new(0, 6),
+        FusedActivation.ReluN1To1 => new(-1, 1),
+        _ => throw Unsupported(activation),
+    };
+
     public static FloatRange Float(FusedActivation activation) => activation switch
     {
         FusedActivation.None => new(float.MinValue, float.MaxValue),

@@ -3,7 +3,7 @@ using MicroTvm.Compiler.Quantization;
 
 namespace MicroTvm.Compiler.Reference;
 
-/// <summary>Binary elementwise operators with broadcasting: ADD, SUB, MUL, MAXIMUM, MINIMUM.</summary>
+/// <summary>Binary elementwise operators with broadcasting: ADD, SUB, MUL (float32, int8, int16, int32), MAXIMUM, MINIMUM.</summary>
 internal static class ElementwiseReference
 {
     private static bool IsQuantizedType(ElementType t) => t is ElementType.Int8 or ElementType.Int16;
@@ -44,6 +44,15 @@ internal static class ElementwiseReference
             return;
         }
 
+        if (AllTypes(node, ElementType.Int32))
+        {
+            // TFLite Micro's int32 ADD ignores the fused activation; its SUB applies it. Both wrap on overflow.
+            var range = subtract ? ActivationRange.Int32(activation) : QuantizedRange.Of(ElementType.Int32);
+            var (a, b) = BroadcastInts(node, values);
+            values.SetInts(output, Enumerable.Range(0, a.Length).Select(i => range.Clamp(unchecked(subtract ? a[i] - b[i] : a[i] + b[i]))).ToArray());
+            return;
+        }
+
         if (!IsQuantizedType(output.Type) || !AllTypes(node, output.Type)) throw ReferenceErrors.Unsupported(node);
         var q = subtract
             ? AddSubQuantization.ForSub(node.Input(0), node.Input(1), output, activation)
@@ -75,6 +84,14 @@ internal static class ElementwiseReference
             var y = new float[a.Length];
             for (int i = 0; i < y.Length; i++) y[i] = range.Clamp(a[i] * b[i]);
             values.SetFloats(output, y);
+            return;
+        }
+
+        if (AllTypes(node, ElementType.Int32))
+        {
+            var range = ActivationRange.Int32(activation);
+            var (a, b) = BroadcastInts(node, values);
+            values.SetInts(output, Enumerable.Range(0, a.Length).Select(i => range.Clamp(unchecked(a[i] * b[i]))).ToArray());
             return;
         }
 

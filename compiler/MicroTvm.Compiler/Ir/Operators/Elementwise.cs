@@ -10,7 +10,7 @@ public sealed partial class OpKind
 {
     public static readonly OpKind Add = new()
     {
-        Name = "ADD", BuiltinCode = 0,
+        Name = "ADD", BuiltinCode = 0, Types = Binary.WithInt32,
         Import = r => Binary.ImportAddSub(r, 11 /* AddOptions */),
         InferShape = BinaryShape.Of,
         Evaluate = (node, values) => ElementwiseReference.AddOrSub(node, values, subtract: false),
@@ -19,7 +19,7 @@ public sealed partial class OpKind
 
     public static readonly OpKind Sub = new()
     {
-        Name = "SUB", BuiltinCode = 41,
+        Name = "SUB", BuiltinCode = 41, Types = Binary.WithInt32,
         Import = r => Binary.ImportAddSub(r, 28 /* SubOptions */),
         InferShape = BinaryShape.Of,
         Evaluate = (node, values) => ElementwiseReference.AddOrSub(node, values, subtract: true),
@@ -28,7 +28,7 @@ public sealed partial class OpKind
 
     public static readonly OpKind Mul = new()
     {
-        Name = "MUL", BuiltinCode = 18,
+        Name = "MUL", BuiltinCode = 18, Types = Binary.WithInt32,
         Import = r =>
         {
             r.Inputs(2, 2);
@@ -62,6 +62,9 @@ public sealed partial class OpKind
 file static class Binary
 {
     public static readonly Kernel Kernel = new BinaryElementwiseKernel();
+
+    /// <summary>ADD, SUB, MUL: the arithmetic types and int32 (wrapping, as TFLite Micro computes it).</summary>
+    public static readonly ElementType[] WithInt32 = { ElementType.Float32, ElementType.Int8, ElementType.Int16, ElementType.Int32 };
 
     /// <summary>ADD and SUB: fused activation and pot_scale_int16.</summary>
     public static (OpAttributes, Tensor?[]) ImportAddSub(OperandReader r, byte options)

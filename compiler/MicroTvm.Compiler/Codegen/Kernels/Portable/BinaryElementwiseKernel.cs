@@ -18,7 +18,7 @@ internal sealed class BinaryElementwiseKernel : Kernel
         var activation = node.Attributes is ElementwiseAttributes e ? e.Activation : FusedActivation.None;
         if (ExpectFusedActivation(activation) is { } act) return act;
         if (a.Type == ElementType.Float32) return null;
-        if (a.Type == ElementType.Int32 && (node.Kind == OpKind.Maximum || node.Kind == OpKind.Minimum)) return null;
+        if (a.Type == ElementType.Int32) return null;
         if (a.Type is ElementType.Int8 or ElementType.Int16)
         {
             foreach (var (t, role) in new[] { (a, "first input"), (b, "second input"), (output, "output") })
@@ -26,7 +26,7 @@ internal sealed class BinaryElementwiseKernel : Kernel
             return null;
         }
 
-        return $"element type {a.Type.DisplayName()} is not supported (int8, int16, float32 are; int32 for MAXIMUM/MINIMUM)";
+        return $"element type {a.Type.DisplayName()} is not supported (int8, int16, int32, float32 are)";
     }
 
     public override bool CanWriteOver(Node node, int inputIndex) =>
@@ -55,6 +55,22 @@ internal sealed class BinaryElementwiseKernel : Kernel
                     : node.Kind == OpKind.Maximum ? $"({x} > {y} ? {x} : {y})"
                     : $"({x} < {y} ? {x} : {y})";
                 body.Line(node.Kind == OpKind.Maximum || node.Kind == OpKind.Minimum ? $"{o} = {value};" : $"{o} = {FloatClamp(value, activation)};");
+            };
+        }
+        else if (output.Type == ElementType.Int32 && node.Kind != OpKind.Maximum && node.Kind != OpKind.Minimum)
+        {
+            // Wrapping, as TFLite Micro's int32 kernels (in unsigned arithmetic: no undefined overflow). Its int32 ADD
+            // ignores the fused activation.
+            string op = node.Kind == OpKind.Add ? "+" : node.Kind == OpKind.Sub ? "-" : "*";
+            var range = node.Kind == OpKind.Add ? QuantizedRange.Of(ElementType.Int32) : ActivationRange.Int32(activation);
+            element = (x, y, o) =>
+            {
+                using (body.Block(""))
+                {
+                    body.Line($"int32_t acc = (int32_t)((uint32_t){x} {op} (uint32_t){y});");
+                    ClampInt32(body, "acc", range);
+                    body.Line($"{o} = acc;");
+                }
             };
         }
         else if (node.Kind == OpKind.Maximum || node.Kind == OpKind.Minimum)

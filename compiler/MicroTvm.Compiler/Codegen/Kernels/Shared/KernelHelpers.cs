@@ -28,6 +28,14 @@ internal static class KernelHelpers
         body.Line($"if ({variable} > {CLiteral.Int(max)}) {variable} = {CLiteral.Int(max)};");
     }
 
+    /// <summary>Clamps int32 <paramref name="variable"/> to <paramref name="range"/>, writing only the bounds that can
+    /// bind (a comparison with INT32_MIN or INT32_MAX would always be false).</summary>
+    public static void ClampInt32(CodeWriter body, string variable, QuantizedRange range)
+    {
+        if (range.Min > int.MinValue) body.Line($"if ({variable} < {CLiteral.Int(range.Min)}) {variable} = {CLiteral.Int(range.Min)};");
+        if (range.Max < int.MaxValue) body.Line($"if ({variable} > {CLiteral.Int(range.Max)}) {variable} = {CLiteral.Int(range.Max)};");
+    }
+
     /// <summary>Clamp for float values exactly as TFLite's ActivationFunctionWithMinMax (max first, then min).</summary>
     public static string FloatClamp(string value, FusedActivation activation)
     {
