@@ -72,6 +72,41 @@ public sealed class RunOnBoardTests(SdkPackageFixture sdk)
         Assert.Contains("server firmware (cached)", again.Output);
     }
 
+    /// <summary>MTVM4104's path, with a device that really computes different bits: a copy of the SDK under test whose
+    /// model sources are compiled with <c>-ffp-contract=fast</c> (gcc's default for GNU C) instead of <c>off</c>, so the
+    /// Cortex-M7 fuses a*b+c into VFMA. hello_world_float's output then differs from the evaluator in the last bits;
+    /// the run fails with MTVM4104 naming the first differing element, and result.json records it.</summary>
+    [Fact]
+    public void ADeviceThatComputesOtherBitsFailsTheRunNamingTheFirstDifference()
+    {
+        string contracting = Path.Combine(sdk.Root, "sdk-contracting");
+        if (!Directory.Exists(contracting))
+        {
+            foreach (string file in Directory.EnumerateFiles(SdkRoot, "*", SearchOption.AllDirectories))
+            {
+                string target = Path.Combine(contracting, Path.GetRelativePath(SdkRoot, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target);
+            }
+
+            string targets = Path.Combine(contracting, "targets", "MicroTvm.Model.targets");
+            string text = File.ReadAllText(targets);
+            Assert.Contains("AdditionalOptions=\"-ffp-contract=off\"", text);
+            File.WriteAllText(targets, text.Replace("AdditionalOptions=\"-ffp-contract=off\"", "AdditionalOptions=\"-ffp-contract=fast\""));
+        }
+
+        string folder = Path.Combine(sdk.RepositoryRoot, "tests", "models", "hello_world_float");
+        string output = Path.Combine(sdk.Root, "run-contracting");
+        var run = Microtvm("run", Path.Combine(folder, "model.tflite"), "--board", "mps2-an500", "--input", Path.Combine(folder, "input1.bin"),
+            "-o", output, "--sdk", contracting, "--cache", Path.Combine(sdk.Root, "run-cache-contracting"));
+        Assert.True(run.ExitCode == 1, run.Output);
+        Assert.Matches(@"model\.tflite: error MTVM4104: output 0 differs from the reference evaluator at element 0 \(of 1; shape \[1,1\]\): device -?[\d.]+, reference -?[\d.]+", run.Output);
+        using var result = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(output, "result.json")));
+        var check = result.RootElement.GetProperty("outputs")[0];
+        Assert.False(check.GetProperty("equal").GetBoolean());
+        Assert.InRange(check.GetProperty("maxDifference").GetDouble(), 1e-9, 1e-5); // the last bits, not garbage
+    }
+
     [Fact]
     public void ValidateAndProfileInAFirmwareProject()
     {
