@@ -122,9 +122,7 @@ file static class Reducers
         {
             r.Inputs(2, 2);
             var input = r.Required(0, "input");
-            var o = r.Options(options);
-            if ((o?.Int8(0) ?? 0) is not (0 or 2 /* INT32 */))
-                throw r.Error(ErrorCodes.UnsupportedElementType, $"output_type {o?.Int8(0)} is not supported: TFLite Micro writes int32 indices only");
+            r.Options(options); // output_type: TFLite Micro goes by the output tensor's type (int32 only)
             return (new ArgAttributes(Axis(r, r.ConstantInts(1, "axis"), input.Rank)), r.Data(0));
         },
         CheckTypes = node => node.Input(0).Type is not (ElementType.Float32 or ElementType.Int8)
