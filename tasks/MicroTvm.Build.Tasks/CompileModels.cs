@@ -56,7 +56,7 @@ namespace MicroTvm.Build.Tasks
             string path = model.ItemSpec;
             string name = model.GetMetadata("ModelName");
             string target = model.GetMetadata("ModelTarget");
-            bool ioInWorkspace = string.Equals(model.GetMetadata("ModelIoInWorkspace"), "true", StringComparison.OrdinalIgnoreCase);
+            bool ioInWorkspace = MicroTvmResolveModels.IsIoInWorkspace(model);
             string tuningLog = model.GetMetadata("ModelTuningLog");
             string gccFlags = model.GetMetadata("ModelGccFlags");
             string directory = model.GetMetadata("OutputDirectory");

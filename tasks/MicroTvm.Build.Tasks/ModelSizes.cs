@@ -39,11 +39,10 @@ namespace MicroTvm.Build.Tasks
         /// <summary>The workspace holds the model's inputs and outputs too.</summary>
         public bool IoInWorkspace { get; }
 
-        private static readonly Regex IoInWorkspaceTrue = new Regex(@"^  ""ioInWorkspace"": true", RegexOptions.Multiline | RegexOptions.Compiled);
-
         private static readonly Regex TopLevelNumber = new Regex(@"^  ""(?<key>weightsBytes|workspaceBytes|stateBytes)"": (?<value>\d+)", RegexOptions.Multiline | RegexOptions.Compiled);
 
-        /// <summary>Reads the models' metadata files (items with MetadataFile, ModelName, SourceItem); skips missing ones.</summary>
+        /// <summary>Reads the models' metadata files (items of MicroTvmResolveModels: MetadataFile, ModelName, SourceItem,
+        /// IoInWorkspace); skips missing ones.</summary>
         public static List<ModelSize> Read(IEnumerable<ITaskItem> models)
         {
             var sizes = new List<ModelSize>();
@@ -60,8 +59,8 @@ namespace MicroTvm.Build.Tasks
                 values.TryGetValue("weightsBytes", out long weights);
                 values.TryGetValue("workspaceBytes", out long workspace);
                 values.TryGetValue("stateBytes", out long state);
-                bool ioInWorkspace = IoInWorkspaceTrue.IsMatch(File.ReadAllText(file));
-                sizes.Add(new ModelSize(model.GetMetadata("ModelName"), model.GetMetadata("SourceItem"), weights, workspace, ioInWorkspace, state));
+                sizes.Add(new ModelSize(model.GetMetadata("ModelName"), model.GetMetadata("SourceItem"), weights, workspace,
+                    MicroTvmResolveModels.IsIoInWorkspace(model), state));
             }
             return sizes;
         }

@@ -45,11 +45,18 @@ namespace MicroTvm.Build.Tasks
 
         /// <summary>
         /// One item per model: the model's full path, with metadata ModelName, ModelTarget (the compiler's
-        /// target), ModelGccFlags (the board's MicroTvmCpuFlags), ModelIoInWorkspace (true/false), SourceItem (the Include as written), OutputDirectory, SourceFile, HeaderFile, MetadataFile,
+        /// target), ModelGccFlags (the board's MicroTvmCpuFlags), IoInWorkspace (true/false, read with <see cref="IsIoInWorkspace"/>), SourceItem (the Include as written), OutputDirectory, SourceFile, HeaderFile, MetadataFile,
         /// OptionsFile, StampFile and Options (the text whose change must regenerate the model).
         /// </summary>
         [Output]
         public ITaskItem[] ResolvedModels { get; set; } = Array.Empty<ITaskItem>();
+
+        /// <summary>The one name of the option on both items, the MicroModel (as written) and the resolved model
+        /// (normalised to true/false); the compiler's JSON says "ioInWorkspace", its command line "--io-in-workspace".</summary>
+        internal const string IoInWorkspace = "IoInWorkspace";
+
+        /// <summary>Whether a resolved model (an item of <see cref="ResolvedModels"/>) has its inputs and outputs in the workspace.</summary>
+        internal static bool IsIoInWorkspace(ITaskItem resolved) => resolved.GetMetadata(IoInWorkspace) == "true";
 
         public override bool Execute()
         {
@@ -120,7 +127,7 @@ namespace MicroTvm.Build.Tasks
                 ok = false;
             }
 
-            string ioText = model.GetMetadata("IoInWorkspace").Trim();
+            string ioText = model.GetMetadata(IoInWorkspace).Trim();
             bool ioInWorkspace = string.Equals(ioText, "true", StringComparison.OrdinalIgnoreCase);
             if (ioText.Length > 0 && !ioInWorkspace && !string.Equals(ioText, "false", StringComparison.OrdinalIgnoreCase))
             {
@@ -169,7 +176,7 @@ namespace MicroTvm.Build.Tasks
             var item = PathUtil.Item(path);
             PathUtil.SetLiteral(item, "ModelName", name);
             PathUtil.SetLiteral(item, "ModelTarget", target.ToLowerInvariant());
-            PathUtil.SetLiteral(item, "ModelIoInWorkspace", ioInWorkspace ? "true" : "false");
+            PathUtil.SetLiteral(item, IoInWorkspace, ioInWorkspace ? "true" : "false");
             PathUtil.SetLiteral(item, "SourceItem", model.ItemSpec);
             PathUtil.SetLiteral(item, "OutputDirectory", directory);
             PathUtil.SetLiteral(item, "SourceFile", directory + name + ".c");
