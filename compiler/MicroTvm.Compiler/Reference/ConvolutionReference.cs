@@ -44,13 +44,11 @@ internal static class ConvolutionReference
 
         bool int8 = input.Type == ElementType.Int8 && output.Type == ElementType.Int8 && (bias is null || bias.Type == ElementType.Int32);
         bool int16x8 = input.Type == ElementType.Int16 && output.Type == ElementType.Int16
-            && (bias is null || Int16x8BiasTypes(node.Kind).Contains(bias.Type));
+            && (bias is null || Int16x8Accumulation.BiasTypes(node.Kind).Contains(bias.Type));
         if (filter.Type != ElementType.Int8 || !(int8 || int16x8))
             throw ReferenceErrors.Unsupported(node);
 
-        // 16x8: TFLite Micro accumulates in int64 (and rescales with the 64-bit multiply) for DEPTHWISE_CONV_2D and
-        // TRANSPOSE_CONV always, for CONV_2D and FULLY_CONNECTED only with an int64 bias (int32 or no bias: int32).
-        bool wide = int16x8 && AccumulatesInInt64(node);
+        bool wide = int16x8 && Int16x8Accumulation.InInt64(node);
         return new Accumulation
         {
             Kind = NumericKind.Quantized,
@@ -59,17 +57,6 @@ internal static class ConvolutionReference
             Wide = wide,
         };
     }
-
-    /// <summary>Whether a 16x8 layer accumulates in int64 and rescales with the 64-bit multiply (the code generator
-    /// asks too): always for DEPTHWISE_CONV_2D and TRANSPOSE_CONV, for CONV_2D and FULLY_CONNECTED only with an int64 bias.</summary>
-    internal static bool AccumulatesInInt64(Node node) =>
-        node.Kind == OpKind.DepthwiseConv2D || node.Kind == OpKind.TransposeConv || node.Bias?.Type == ElementType.Int64;
-
-    /// <summary>Bias types TFLite Micro accepts for int16 activations with int8 weights.</summary>
-    internal static ElementType[] Int16x8BiasTypes(OpKind kind) =>
-        kind == OpKind.DepthwiseConv2D ? [ElementType.Int64]
-        : kind == OpKind.TransposeConv ? [ElementType.Int64, ElementType.Int16]
-        : [ElementType.Int64, ElementType.Int32];
 
     /// <summary>Adds the bias, rescales and clamps an integer accumulator of output channel <paramref name="channel"/>.</summary>
     private static int Finish(Accumulation a, long accumulator, int channel)

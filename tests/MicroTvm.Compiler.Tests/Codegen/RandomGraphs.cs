@@ -63,7 +63,7 @@ internal sealed class RandomGraphs
         Tensor? biasTensor = null;
         if (_random.Next(4) != 0)
         {
-            var biasType = inputType == ElementType.Int16 ? Pick(MicroTvm.Compiler.Reference.ConvolutionReference.Int16x8BiasTypes(kind ?? OpKind.Conv2D)) : ElementType.Int32;
+            var biasType = inputType == ElementType.Int16 ? Pick(MicroTvm.Compiler.Quantization.Int16x8Accumulation.BiasTypes(kind ?? OpKind.Conv2D)) : ElementType.Int32;
             int range = Math.Min(30000, 50 * taps);
             biasTensor = b.Tensor(biasType, new[] { outputs }, null, Bytes(biasType, Enumerable.Range(0, outputs).Select(_ => (double)Next(-range, range))));
         }

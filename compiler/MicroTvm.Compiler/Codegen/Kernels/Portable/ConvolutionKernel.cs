@@ -97,8 +97,8 @@ internal sealed class ConvolutionKernel : Kernel
             if (input.Type == ElementType.Int16)
             {
                 if (input.Quantization!.ZeroPoint != 0) return "int16 input must have zero point 0";
-                if (bias is not null && !ConvolutionReference.Int16x8BiasTypes(node.Kind).Contains(bias.Type))
-                    return $"bias of a 16x8 {node.Kind.Name} must be {string.Join(" or ", ConvolutionReference.Int16x8BiasTypes(node.Kind).Select(t => t.DisplayName()))}";
+                if (bias is not null && !Int16x8Accumulation.BiasTypes(node.Kind).Contains(bias.Type))
+                    return $"bias of a 16x8 {node.Kind.Name} must be {Int16x8Accumulation.BiasTypesText(node.Kind)}";
             }
 
             return null;
@@ -115,7 +115,7 @@ internal sealed class ConvolutionKernel : Kernel
         /// <summary>int8: int32 accumulator starting at the folded bias, 32-bit requantization.</summary>
         Int8,
 
-        /// <summary>16x8 accumulating in int64 (see ConvolutionReference.AccumulatesInInt64), TFLite's 64-bit requantization.</summary>
+        /// <summary>16x8 accumulating in int64 (see Int16x8Accumulation.InInt64), TFLite's 64-bit requantization.</summary>
         Int16Wide,
 
         /// <summary>16x8 accumulating in int32 (CONV_2D/FULLY_CONNECTED without an int64 bias), 32-bit requantization.</summary>
@@ -133,7 +133,7 @@ internal sealed class ConvolutionKernel : Kernel
         {
             ElementType.Float32 => Arithmetic.Float,
             ElementType.Int8 => Arithmetic.Int8,
-            _ => ConvolutionReference.AccumulatesInInt64(node) ? Arithmetic.Int16Wide : Arithmetic.Int16Narrow,
+            _ => Int16x8Accumulation.InInt64(node) ? Arithmetic.Int16Wide : Arithmetic.Int16Narrow,
         };
         var body = c.Body;
         string f = c.Constants.Tensor($"{c.Prefix}_filter", filter, $"operator {node.Index} filter {filter.Name} {Dims(filter)}");

@@ -37,7 +37,7 @@ internal sealed class FullyConnectedKernel : Kernel
             if (input.Type == ElementType.Int16)
             {
                 if (input.Quantization!.ZeroPoint != 0) return "int16 input must have zero point 0";
-                if (bias is not null && !ConvolutionReference.Int16x8BiasTypes(node.Kind).Contains(bias.Type)) return "bias of a 16x8 layer must be int64 or int32";
+                if (bias is not null && !Int16x8Accumulation.BiasTypes(node.Kind).Contains(bias.Type)) return $"bias of a 16x8 layer must be {Int16x8Accumulation.BiasTypesText(node.Kind)}";
             }
 
             return null;
@@ -122,7 +122,7 @@ internal sealed class FullyConnectedKernel : Kernel
         var node = c.Node;
         var body = c.Body;
         string w = $"{c.Prefix}_weights";
-        var arithmetic = ConvolutionReference.AccumulatesInInt64(node) ? ConvolutionKernel.Arithmetic.Int16Wide : ConvolutionKernel.Arithmetic.Int16Narrow;
+        var arithmetic = Int16x8Accumulation.InInt64(node) ? ConvolutionKernel.Arithmetic.Int16Wide : ConvolutionKernel.Arithmetic.Int16Narrow;
         string? b = bias is null ? null : c.Constants.Tensor($"{c.Prefix}_bias", bias, $"operator {node.Index} bias {bias.Name}");
         var q = ConvQuantization.Derive(node.Input(0), weights, node.Output, units, a.Activation);
         var (mult, shift) = Requantization(c, q.OutputMultipliers, q.OutputShifts);

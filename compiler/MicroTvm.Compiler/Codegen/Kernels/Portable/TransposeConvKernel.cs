@@ -34,7 +34,7 @@ internal sealed class TransposeConvKernel : Kernel
             if (filter.Type != ElementType.Int8 || filter.Quantization is null) return "the filter must be quantized int8";
             if (filter.Quantization.IsPerChannel && filter.Quantization.Scales.Count != output.Shape[3]) return "per-channel filter needs one scale per output channel";
             if (input.Type == ElementType.Int8 && bias is not null && bias.Type != ElementType.Int32) return "bias must be int32";
-            if (input.Type == ElementType.Int16 && bias is not null && !ConvolutionReference.Int16x8BiasTypes(node.Kind).Contains(bias.Type)) return "bias must be int64 or int16";
+            if (input.Type == ElementType.Int16 && bias is not null && !Int16x8Accumulation.BiasTypes(node.Kind).Contains(bias.Type)) return $"bias must be {Int16x8Accumulation.BiasTypesText(node.Kind)}";
             return null;
         }
 
@@ -58,7 +58,7 @@ internal sealed class TransposeConvKernel : Kernel
         {
             ElementType.Float32 => Arithmetic.Float,
             ElementType.Int8 => Arithmetic.Int8,
-            _ => ConvolutionReference.AccumulatesInInt64(node) ? Arithmetic.Int16Wide : Arithmetic.Int16Narrow,
+            _ => Int16x8Accumulation.InInt64(node) ? Arithmetic.Int16Wide : Arithmetic.Int16Narrow,
         };
         string t = input.Type.CType();
         string f = c.Constants.Tensor($"{c.Prefix}_filter", filter, $"operator {node.Index} filter {filter.Name} {Dims(filter)}");
