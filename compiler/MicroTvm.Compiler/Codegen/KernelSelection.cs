@@ -80,4 +80,6 @@ internal sealed class KernelSelection : IKernelMemoryTraits
     public bool CanWriteOver(Node node, int inputIndex) => _kernels[node].CanWriteOver(node, inputIndex);
 
     public long ScratchBytes(Node node) => _kernels[node].ScratchBytes(node);
+
+    public int ScratchAlignment(Node node) => _kernels[node].ScratchAlignment(node);
 }

@@ -1,7 +1,8 @@
 namespace MicroTvm.Compiler.Planning;
 
-/// <summary>One block of memory to place: live from step <see cref="FirstStep"/> to <see cref="LastStep"/> inclusive.</summary>
-public sealed record BufferRequest(int Id, long Bytes, int FirstStep, int LastStep)
+/// <summary>One block of memory to place: live from step <see cref="FirstStep"/> to <see cref="LastStep"/> inclusive,
+/// at an offset that is a multiple of <see cref="Alignment"/> and of the arena's alignment.</summary>
+public sealed record BufferRequest(int Id, long Bytes, int FirstStep, int LastStep, int Alignment = 1)
 {
     public bool OverlapsInTime(BufferRequest other) => FirstStep <= other.LastStep && other.FirstStep <= LastStep;
 }
@@ -22,7 +23,10 @@ public static class BufferPacker
     {
         if (alignment <= 0 || (alignment & (alignment - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(alignment), alignment, "alignment must be a power of two");
-        var items = requests.Select(r => r with { Bytes = AlignUp(r.Bytes, alignment) }).ToArray();
+        if (requests.Any(r => r.Alignment <= 0 || (r.Alignment & (r.Alignment - 1)) != 0))
+            throw new ArgumentOutOfRangeException(nameof(requests), "every buffer's alignment must be a power of two");
+        var items = requests.Select(r => r with { Alignment = Math.Max(r.Alignment, alignment) })
+            .Select(r => r with { Bytes = AlignUp(r.Bytes, r.Alignment) }).ToArray();
         long lowerBound = LowerBound(items);
         if (items.Length == 0)
             return new PackingResult(new Dictionary<int, long>(), 0, "empty", 0, 0);
@@ -117,10 +121,11 @@ public static class BufferPacker
             long chosen = -1, chosenGap = long.MaxValue, cursor = 0;
             foreach (var (start, end) in busy)
             {
-                long gap = start - cursor;
+                long at = AlignUp(cursor, item.Alignment);
+                long gap = start - at;
                 if (gap >= item.Bytes && (chosen < 0 || (bestFit && gap < chosenGap)))
                 {
-                    chosen = cursor;
+                    chosen = at;
                     chosenGap = gap;
                     if (!bestFit) break;
                 }
@@ -128,7 +133,7 @@ public static class BufferPacker
                 cursor = Math.Max(cursor, end);
             }
 
-            if (chosen < 0) chosen = cursor;
+            if (chosen < 0) chosen = AlignUp(cursor, item.Alignment);
             offsets[i] = chosen;
             placed.Add(i);
             total = Math.Max(total, chosen + item.Bytes);

@@ -13,6 +13,10 @@ public interface IKernelMemoryTraits
 
     /// <summary>Working memory the operator's kernel needs during its step (0: none).</summary>
     long ScratchBytes(Node node);
+
+    /// <summary>The byte alignment the scratch's widest element needs (int64 accumulators: 8); the planner gives it
+    /// the larger of this and the workspace alignment.</summary>
+    int ScratchAlignment(Node node) => 1;
 }
 
 /// <summary>
@@ -31,6 +35,9 @@ public static class MemoryPlanner
     public static MemoryPlan Plan(Graph graph, IKernelMemoryTraits traits, int alignment, bool ioInWorkspace = false)
     {
         var nodes = graph.Nodes;
+        // A scratch that needs more than the target's alignment raises the workspace's own (the caller aligns it).
+        int workspaceAlignment = nodes.Where(n => traits.ScratchBytes(n) > 0)
+            .Select(n => traits.ScratchAlignment(n)).Append(alignment).Max();
         var step = new Dictionary<Node, int>();
         for (int i = 0; i < nodes.Count; i++) step[nodes[i]] = i;
 
@@ -157,8 +164,11 @@ public static class MemoryPlanner
             long scratch = traits.ScratchBytes(node);
             if (scratch <= 0) continue;
             scratchBuffers[node] = requests.Count;
-            requests.Add(new BufferRequest(requests.Count, scratch, step[node], step[node]));
+            requests.Add(new BufferRequest(requests.Count, scratch, step[node], step[node], traits.ScratchAlignment(node)));
         }
+
+        // The packed buffers start at a multiple of every buffer's alignment.
+        stateBytes = BufferPacker.AlignUp(stateBytes, workspaceAlignment);
 
         var packing = BufferPacker.Pack(requests, alignment);
         foreach (var (tensor, placement) in placements.ToList())
@@ -169,6 +179,6 @@ public static class MemoryPlanner
             placements[tensor] = new TensorPlacement(tensor, StorageKind.Constant, -1, 0, tensor.ByteSize, -1, -1, int.MaxValue);
 
         var scratchOffsets = scratchBuffers.ToDictionary(kv => kv.Key, kv => stateBytes + packing.Offsets[kv.Value]);
-        return new MemoryPlan(placements, requests, packing, alignment, ioInWorkspace, scratchOffsets, stateBytes);
+        return new MemoryPlan(placements, requests, packing, workspaceAlignment, ioInWorkspace, scratchOffsets, stateBytes);
     }
 }

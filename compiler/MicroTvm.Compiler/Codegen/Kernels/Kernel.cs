@@ -27,8 +27,12 @@ internal abstract class Kernel
 
     /// <summary>Bytes of working memory the kernel needs while it runs (gathered columns, accumulators): the memory
     /// planner places them in the workspace for this operator's step only, and the function gets them as
-    /// <c>scratch</c> (aligned to the workspace alignment). No kernel keeps more than a few words on the stack.</summary>
+    /// <c>scratch</c> (aligned to <see cref="ScratchAlignment"/> and the workspace alignment). No kernel keeps more than a few words on the stack.</summary>
     public virtual long ScratchBytes(Node node) => 0;
+
+    /// <summary>The alignment the scratch's widest element needs (8 for int64 accumulators); the workspace alignment
+    /// when larger.</summary>
+    public virtual int ScratchAlignment(Node node) => 1;
 }
 
 /// <summary>Everything a kernel needs while it writes one operator.</summary>

@@ -44,14 +44,19 @@ internal sealed class ConvolutionKernel : Kernel
 
     public override long ScratchBytes(Node node) => ChannelAccumulatorBytes(node);
 
+    public override int ScratchAlignment(Node node) => AccumulatorBytes(node);
+
     /// <summary>Depthwise keeps one accumulator per channel (in scratch, when they take at most 1 KB) so the innermost
     /// loop runs over contiguous channels of one input pixel and one filter tap; 0 when the kernel does not.</summary>
     private static int ChannelAccumulatorBytes(Node node)
     {
         if (node.Kind != OpKind.DepthwiseConv2D) return 0;
-        int bytes = node.Output.Shape[3] * (node.Input(0).Type is ElementType.Float32 or ElementType.Int8 ? 4 : 8);
+        int bytes = node.Output.Shape[3] * AccumulatorBytes(node);
         return bytes <= 1024 ? bytes : 0;
     }
+
+    /// <summary>float and int32 accumulators, or int64 for 16x8 (<see cref="Int16x8Accumulation"/>: depthwise always).</summary>
+    private static int AccumulatorBytes(Node node) => node.Input(0).Type is ElementType.Float32 or ElementType.Int8 ? 4 : 8;
 
     public override string? Unsupported(Node node)
     {
