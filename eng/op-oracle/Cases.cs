@@ -226,6 +226,75 @@ public static class Cases
                 m.Op(AddN, new[] { a, b, c }, new[] { y });
             });
 
+        // ---- edges of the binary operators above: int32 wrap-around with fused activations (TFLM's int32 ADD ignores
+        // its activation, SUB and MUL apply it), activations on DIV, int64 and far-apart int8 scales in comparisons,
+        // SELECT_V2 without broadcasting, PRELU int16 with int8 alpha
+        foreach (var (name, code, options) in new (string, int, O)[]
+                 { ("add_i32_wrap_relu", B.Add, O.Add(1)), ("sub_i32_wrap_relu6", B.Sub, O.Sub(3)), ("mul_i32_wrap_relu", B.Mul, O.Mul(1)) })
+        {
+            var (c, o) = (code, options);
+            yield return (name, m =>
+            {
+                int a = m.Input(I32, new[] { 4, 8 }, null, -2_000_000_000, 2_000_000_000);
+                int b = m.Input(I32, new[] { 4, 8 }, null, -2_000_000_000, 2_000_000_000);
+                int y = m.Output(I32, new[] { 4, 8 });
+                m.Op(c, new[] { a, b }, new[] { y }, o);
+            });
+        }
+
+        yield return ("div_i32_relu_n1_to_1", m =>
+        {
+            int a = m.Input(I32, new[] { 4, 8 }, null, -12, 12);
+            int b = m.Input(I32, new[] { 1, 8 }, null, 1, 5);
+            int y = m.Output(I32, new[] { 4, 8 });
+            m.Op(B.Div, new[] { a, b }, new[] { y }, new O(29, new FbTable().Int8(0, 2)));
+        });
+        yield return ("div_f32_relu6", m =>
+        {
+            int a = m.Input(Float32, new[] { 4, 8 }, null, -20, 20);
+            int b = m.Input(Float32, new[] { 4, 8 }, null, 0.5, 3);
+            int y = m.Output(Float32, new[] { 4, 8 });
+            m.Op(B.Div, new[] { a, b }, new[] { y }, new O(29, new FbTable().Int8(0, 3)));
+        });
+        yield return ("div_i8_relu", m =>
+        {
+            int a = m.Input(Int8, new[] { 4, 8 }, (0.02f, 7));
+            int b = m.Input(Int8, new[] { 4, 8 }, (0.5f, -128));
+            int y = m.Output(Int8, new[] { 4, 8 }, (0.01f, -20));
+            m.Op(B.Div, new[] { a, b }, new[] { y }, new O(29, new FbTable().Int8(0, 1)));
+        });
+        foreach (var (name, code) in new[] { ("equal", Equal), ("less", Less), ("greater_equal", GreaterEqual) })
+            yield return ($"{name}_i64", m =>
+            {
+                int a = m.Input(I64, new[] { 2, 3, 4 }, null, -3, 3);
+                int b = m.Input(I64, new[] { 2, 3, 4 }, null, -3, 3);
+                int y = m.Output(Bool, new[] { 2, 3, 4 });
+                m.Op(code, new[] { a, b }, new[] { y });
+            });
+        foreach (var (name, code) in new[] { ("less_equal", LessEqual), ("not_equal", NotEqual) })
+            yield return ($"{name}_i8_far_scales", m =>
+            {
+                int a = m.Input(Int8, new[] { 4, 16 }, (0.9f, 5));
+                int b = m.Input(Int8, new[] { 4, 16 }, (0.003f, -100));
+                int y = m.Output(Bool, new[] { 4, 16 });
+                m.Op(code, new[] { a, b }, new[] { y });
+            });
+        yield return ("select_v2_i8_same_shape", m =>
+        {
+            int cnd = m.Input(Bool, new[] { 2, 3, 4 });
+            int a = m.Input(Int8, new[] { 2, 3, 4 }, Q8);
+            int b = m.Input(Int8, new[] { 2, 3, 4 }, Q8b);
+            int y = m.Output(Int8, new[] { 2, 3, 4 }, Q8);
+            m.Op(SelectV2, new[] { cnd, a, b }, new[] { y });
+        });
+        yield return ("prelu_i16_alpha_i8", m =>
+        {
+            int x = m.Input(I16, new[] { 1, 3, 4, 5 }, Q16);
+            int a = m.Const(Int8, new[] { 1, 1, 5 }, (0.01f, -20));
+            int y = m.Output(I16, new[] { 1, 3, 4, 5 }, Q16b);
+            m.Op(Prelu, new[] { x, a }, new[] { y });
+        });
+
         // ---- reductions
         foreach (var (name, code) in new[] { ("mean", B.Mean), ("sum", Sum), ("reduce_max", ReduceMax), ("reduce_min", ReduceMin) })
         {
