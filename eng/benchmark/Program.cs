@@ -471,8 +471,34 @@ internal static class Report
             }
         }
 
+        var types = OperatorTypes(results);
+        if (types.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine("per operator type (every model with per-operator counts, input 0)");
+            sb.AppendLine("| board | operator | operators | MACs | MicroTvm insns | MAC/insn | share of the board's insns |");
+            sb.AppendLine("|---|---|---:|---:|---:|---:|---:|");
+            foreach (var t in types)
+                sb.AppendLine(Invariant($"| {t.Board} | {t.Op} | {t.Count:N0} | {t.Macs:N0} | {t.Instructions:N0} | {(t.Macs > 0 ? (t.MacsPerInstruction).ToString("0.00", CultureInfo.InvariantCulture) : "-")} | {t.Share:P1} |"));
+        }
+
         Console.WriteLine(sb.ToString());
     }
+
+    /// <summary>Per board and operator kind, summed over every model with per-operator counts: a regression in one kernel
+    /// shows here even when the whole-model figures hide it.</summary>
+    internal sealed record OperatorType(string Board, string Op, int Count, long Macs, long Instructions, double Share)
+    {
+        public double MacsPerInstruction => Instructions > 0 ? (double)Macs / Instructions : 0;
+    }
+
+    public static List<OperatorType> OperatorTypes(IReadOnlyList<Result> results) =>
+        results.Where(r => r.Operators is not null).GroupBy(r => r.Board).SelectMany(board =>
+        {
+            long total = board.SelectMany(r => r.Operators!).Sum(o => o.Instructions);
+            return board.SelectMany(r => r.Operators!).GroupBy(o => o.Op).Select(g => new OperatorType(board.Key, g.Key, g.Count(), g.Sum(o => o.Macs),
+                g.Sum(o => o.Instructions), total > 0 ? (double)g.Sum(o => o.Instructions) / total : 0));
+        }).OrderBy(t => t.Board, StringComparer.Ordinal).ThenByDescending(t => t.Instructions).ToList();
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
@@ -503,6 +529,11 @@ internal static class Report
         {
             method = "QEMU 7.2 -icount shift=0; instructions per inference after one warm-up, max over the 3 stored inputs (outputs compared with TFLM's in the same run); RAM: model_ram_bytes = workspace_bytes + input_output_bytes (caller's I/O buffers outside the workspace; 0 with io_in_workspace: every model is compiled with IoInWorkspace, its inputs and outputs planned inside the workspace as TFLM's arena holds them), firmware .data + .bss + painted-stack high-water mark; flash from the linked .elf without the benchmark's test vectors; weights = the model's constant arrays",
             results = rows,
+            operator_types = OperatorTypes(results).Select(t => new
+            {
+                board = t.Board, op = t.Op, operators = t.Count, macs = t.Macs, instructions = t.Instructions,
+                macs_per_instruction = Math.Round(t.MacsPerInstruction, 3), share_of_instructions = Math.Round(t.Share, 4),
+            }),
         }, new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 }
