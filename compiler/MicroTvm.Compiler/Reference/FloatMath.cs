@@ -15,6 +15,7 @@ internal static class FloatMath
     {
         if (x > 88.7228394f) return Pow2(127) * 2.0f;
         if (x < -104.0f) return 0.0f;
+        if (float.IsNaN(x)) return x;
         float k = x * 1.44269504f;
         int ki = (int)(k < 0.0f ? k - 0.5f : k + 0.5f);
         k = ki;

@@ -20,6 +20,7 @@ static inline float mtvm_exp_f32(float x) {
     int32_t ki;
     if (x > 88.7228394f) return mtvm_pow2_f32(127) * 2.0f;
     if (x < -104.0f) return 0.0f;
+    if (x != x) return x;
     k = x * 1.44269504f;
     ki = (int32_t)(k < 0.0f ? k - 0.5f : k + 0.5f);
     k = (float)ki;

@@ -43,7 +43,8 @@ internal sealed class UnaryKernel : Kernel
         }
     }
 
-    private static void EmitTable(EmitContext c)
+    /// <summary>An int8 operator of one input as a 256-entry table computed by the reference evaluator.</summary>
+    internal static void EmitTable(EmitContext c)
     {
         var node = c.Node;
         var x = new Tensor(0, "x", ElementType.Int8, new[] { 256 }, node.Input(0).Quantization, null);
