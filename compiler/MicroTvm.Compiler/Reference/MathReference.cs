@@ -29,7 +29,7 @@ internal static class MathReference
     public static void Evaluate(Node node, TensorValues values)
     {
         var (input, output) = (node.Input(0), node.Output);
-        if (input.Type != output.Type) throw Kernels.Unsupported(node);
+        if (input.Type != output.Type) throw ReferenceErrors.Unsupported(node);
         if (input.Type == ElementType.Float32)
         {
             var f = FloatFunction(node.Kind);
@@ -37,10 +37,10 @@ internal static class MathReference
             return;
         }
 
-        Func<int, int> int8 = input.Type != ElementType.Int8 ? throw Kernels.Unsupported(node)
+        Func<int, int> int8 = input.Type != ElementType.Int8 ? throw ReferenceErrors.Unsupported(node)
             : node.Kind == OpKind.Rsqrt ? RsqrtQuantization.Derive(input, output).Apply
             : node.Kind == OpKind.Elu ? EluQuantization.Derive(input, output).Apply
-            : throw Kernels.Unsupported(node);
+            : throw ReferenceErrors.Unsupported(node);
         values.SetInts(output, Array.ConvertAll(values.Ints(input), x => int8(x)));
     }
 }
