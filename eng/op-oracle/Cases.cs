@@ -676,6 +676,91 @@ public static class Cases
             m.Op(B.FullyConnected, new[] { x, f, b }, new[] { y }, O.FullyConnected());
         });
     
+        // GATHER/GATHER_ND with indices computed at run time (a graph input), GATHER with batch_dims and a negative axis
+        foreach (var t in new[] { Float32, Int8 })
+        {
+            yield return ($"gather_{N(t)}_runtime_indices", m =>
+            {
+                int x = m.Input(t, new[] { 4, 5, 3 }, Qa(t), -100, 100);
+                int idx = m.Input(I32, new[] { 2, 3 }, null, 0, 4);
+                int y = m.Output(t, new[] { 4, 2, 3, 3 }, Qa(t));
+                m.Op(Gather, new[] { x, idx }, new[] { y }, new O(23, new FbTable().Int32(0, 1)));
+            });
+            yield return ($"gather_{N(t)}_runtime_indices_batch_dims", m =>
+            {
+                int x = m.Input(t, new[] { 2, 5, 3 }, Qa(t), -100, 100);
+                int idx = m.Input(I32, new[] { 2, 4 }, null, 0, 4);
+                int y = m.Output(t, new[] { 2, 4, 3 }, Qa(t));
+                m.Op(Gather, new[] { x, idx }, new[] { y }, new O(23, new FbTable().Int32(0, -2).Int32(1, 1)));
+            });
+            yield return ($"gather_nd_{N(t)}_runtime_indices", m =>
+            {
+                int x = m.Input(t, new[] { 4, 5, 3 }, Qa(t), -100, 100);
+                int idx = m.Input(I32, new[] { 2, 2, 2 }, null, 0, 3);
+                int y = m.Output(t, new[] { 2, 2, 3 }, Qa(t));
+                m.Op(GatherNd, new[] { x, idx }, new[] { y });
+            });
+            yield return ($"gather_nd_{N(t)}_runtime_indices_full", m =>
+            {
+                int x = m.Input(t, new[] { 4, 5, 3 }, Qa(t), -100, 100);
+                int idx = m.Input(I32, new[] { 6, 3 }, null, 0, 2);
+                int y = m.Output(t, new[] { 6 }, Qa(t));
+                m.Op(GatherNd, new[] { x, idx }, new[] { y });
+            });
+
+            // resizes that shrink (7x9 to 3x4, two batches), in every coordinate mode; nearest with both options
+            foreach (var (align, half) in new[] { (false, false), (true, false), (false, true) })
+            {
+                string v = align ? "_align_corners" : half ? "_half_pixel" : "";
+                yield return ($"resize_bilinear_{N(t)}_down{v}", m =>
+                {
+                    int x = m.Input(t, new[] { 2, 7, 9, 3 }, Qa(t), -100, 100);
+                    int size = m.ConstInt32(3, 4);
+                    int y = m.Output(t, new[] { 2, 3, 4, 3 }, Qa(t));
+                    m.Op(ResizeBilinear, new[] { x, size }, new[] { y }, new O(15, new FbTable().Bool(2, align).Bool(3, half)));
+                });
+                yield return ($"resize_nearest_neighbor_{N(t)}_down{v}", m =>
+                {
+                    int x = m.Input(t, new[] { 2, 7, 9, 3 }, Qa(t), -100, 100);
+                    int size = m.ConstInt32(3, 4);
+                    int y = m.Output(t, new[] { 2, 3, 4, 3 }, Qa(t));
+                    m.Op(ResizeNearestNeighbor, new[] { x, size }, new[] { y }, new O(74, new FbTable().Bool(0, align).Bool(1, half)));
+                });
+            }
+
+            yield return ($"resize_nearest_neighbor_{N(t)}_align_half", m =>
+            {
+                int x = m.Input(t, new[] { 1, 3, 4, 2 }, Qa(t), -100, 100);
+                int size = m.ConstInt32(7, 5);
+                int y = m.Output(t, new[] { 1, 7, 5, 2 }, Qa(t));
+                m.Op(ResizeNearestNeighbor, new[] { x, size }, new[] { y }, new O(74, new FbTable().Bool(0, true).Bool(1, true)));
+            });
+
+            // negative axes: reductions keeping dimensions, ARG_MAX, CUMSUM exclusive and reversed
+            foreach (var (name, code) in new[] { ("sum", Sum), ("reduce_max", ReduceMax), ("reduce_min", ReduceMin), ("mean", B.Mean) })
+                yield return ($"{name}_{N(t)}_neg_axes_keep", m =>
+                {
+                    int x = m.Input(t, new[] { 2, 7, 5, 6 }, Qa(t), -20, 20);
+                    int ax = m.ConstInt32(-3, -1);
+                    int y = m.Output(t, new[] { 2, 1, 5, 1 }, Qa(t));
+                    m.Op(code, new[] { x, ax }, new[] { y }, O.Reducer(true));
+                });
+            yield return ($"arg_max_{N(t)}_to_i32_neg_axis", m =>
+            {
+                int x = m.Input(t, new[] { 2, 6, 3 }, Qa(t), -50, 50);
+                int ax = m.ConstInt32(-2);
+                int y = m.Output(I32, new[] { 2, 3 });
+                m.Op(ArgMax, new[] { x, ax }, new[] { y }, new O(40, new FbTable().Int8(0, 2)));
+            });
+            yield return ($"cumsum_{N(t)}_neg_axis_exclusive_reverse", m =>
+            {
+                int x = m.Input(t, new[] { 2, 3, 5 }, Qa(t), -20, 20);
+                int ax = m.ConstInt32(-2);
+                int y = m.Output(t, new[] { 2, 3, 5 }, t == Int8 ? (0.2f, 5) : null);
+                m.Op(CumSum, new[] { x, ax }, new[] { y }, new O(102, new FbTable().Bool(0, true).Bool(1, true)));
+            });
+        }
+
         // UNIDIRECTIONAL_SEQUENCE_LSTM from the initial state: batch and time major, two batches, cell clip, cell state
         // scales 2^-11, 2^-12, 2^-15 and one that is not a power of two (TFLM rounds its log2); int8 with an
         // asymmetric hidden state; 16x8 with int64 biases; float32.

@@ -65,7 +65,7 @@ internal sealed class SourceEmitter
             // base, gcc allocated registers worse (with the I/O in the workspace KWS's first convolution took 73 % more
             // instructions on the Cortex-M7). Out of line it is never slower: with caller buffers KWS -0.5 %, ResNet-8
             // -0.9 % on the M7, within 0.3 % on the M55.
-            functions.Line($"static MTVM_NOINLINE {(_kernels[node].ReturnsStatus ? "int" : "void")} {function}({string.Join(", ", parameters)}) {{");
+            functions.Line($"static MTVM_NOINLINE {(_kernels[node].ReturnsStatus(node) ? "int" : "void")} {function}({string.Join(", ", parameters)}) {{");
             functions.Append(Indent(context.Body));
             functions.Line("}");
             functions.Line();
@@ -178,7 +178,7 @@ internal sealed class SourceEmitter
                 if (_plan.ScratchOffsets.TryGetValue(node, out long scratch)) arguments = arguments.Append($"ws + {scratch}");
                 string call = $"{function}({string.Join(", ", arguments)})";
                 // A custom operator's failure ends the run: the outputs are not valid.
-                body.Line(_kernels[node].ReturnsStatus ? $"if ({call} != 0) return -2;" : call + ";");
+                body.Line(_kernels[node].ReturnsStatus(node) ? $"if ({call} != 0) return -2;" : call + ";");
             }
 
             // A state tensor is traced after each operator that reads (and may update) it.
@@ -310,13 +310,21 @@ internal sealed class SourceEmitter
         return h.ToString();
     }
 
-    /// <summary>What the run returns when a custom operator fails (only models with custom operators can).</summary>
+    /// <summary>What the run returns when an operator fails at run time (only models with custom operators, or with
+    /// indices computed at run time, can).</summary>
     private void WriteCustomStatus(CodeWriter h)
     {
-        var custom = _graph.Nodes.Where(n => _kernels[n].ReturnsStatus).ToList();
-        if (custom.Count == 0) return;
-        h.Line($"/* Returns -2 when a custom operator's function returns a non-zero status (the outputs are then not valid); custom");
-        h.Line($"   operators: {CLiteral.CommentText(string.Join(", ", custom.Select(n => $"{n.Index} {n.AttributesAs<CustomAttributes>().Function}")))}. */");
+        var failing = _graph.Nodes.Where(n => _kernels[n].ReturnsStatus(n)).ToList();
+        var custom = failing.Where(n => n.Attributes is CustomAttributes).ToList();
+        if (custom.Count > 0)
+        {
+            h.Line($"/* Returns -2 when a custom operator's function returns a non-zero status (the outputs are then not valid); custom");
+            h.Line($"   operators: {CLiteral.CommentText(string.Join(", ", custom.Select(n => $"{n.Index} {n.AttributesAs<CustomAttributes>().Function}")))}. */");
+        }
+
+        var indexed = failing.Except(custom).ToList();
+        if (indexed.Count > 0)
+            h.Line($"/* Returns -2 when an index read at run time lies outside its input (the outputs are then not valid; nothing is read out of bounds): operators {string.Join(", ", indexed.Select(n => $"{n.Index} {n.Kind.Name}"))}. */");
     }
 
     private void WriteResetDeclaration(CodeWriter h)

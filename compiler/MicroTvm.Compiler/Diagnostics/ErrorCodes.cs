@@ -67,6 +67,10 @@ public static class ErrorCodes
     /// multiplier of 2^31 or more, a shift out of range, an infinite or undefined ratio).</summary>
     public const string QuantizationOutOfRange = "MTVM2010";
 
+    /// <summary>An index the evaluator read from a tensor at run time (GATHER, GATHER_ND) lies outside the input; the
+    /// generated C returns -2 from its run instead of reading out of bounds.</summary>
+    public const string IndexOutOfRange = "MTVM2070";
+
     // MTVM21xx: code generation and memory planning (MTVM20xx belongs to the reference evaluator).
 
     /// <summary>The target name is not one of <see cref="Codegen.Targets.All"/>.</summary>

@@ -15,8 +15,9 @@ internal abstract class Kernel
 
     public abstract void Emit(EmitContext context);
 
-    /// <summary>The function returns an int status (a custom operator's): non-zero ends <c>&lt;name&gt;_run</c> with -2.</summary>
-    public virtual bool ReturnsStatus => false;
+    /// <summary>The function returns an int status (a custom operator's; an index read at run time that lies outside
+    /// its input): non-zero ends <c>&lt;name&gt;_run</c> with -2.</summary>
+    public virtual bool ReturnsStatus(Node node) => false;
 
     /// <summary>The output is the first input's bytes, reinterpreted: no function, no copy.</summary>
     public virtual bool IsAlias(Node node) => false;

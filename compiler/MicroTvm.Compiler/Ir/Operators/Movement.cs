@@ -185,34 +185,6 @@ public sealed partial class OpKind
 
     public static readonly OpKind SpaceToDepth = Movements.Block("SPACE_TO_DEPTH", 26, 19 /* SpaceToDepthOptions */, toSpace: false);
 
-    public static readonly OpKind Gather = new()
-    {
-        Name = "GATHER", BuiltinCode = 36, Types = FloatInt8Types, MovesDataOnly = true,
-        Import = r =>
-        {
-            r.Inputs(2, 2);
-            var o = r.Options(23 /* GatherOptions */);
-            var input = r.Required(0, "input");
-            int axis = o?.Int32(0) ?? 0, batchDims = o?.Int32(1) ?? 0;
-            if (axis < 0) axis += input.Rank;
-            if (axis < 0 || axis >= input.Rank) throw r.Error(ErrorCodes.InvalidOperator, $"axis {o?.Int32(0) ?? 0} is outside the input rank {input.Rank}");
-            if (batchDims != 0) throw r.Error(ErrorCodes.InvalidOperator, $"batch_dims {batchDims} is not supported (only 0)");
-            var indices = r.ConstantInts(1, "indices");
-            foreach (int index in indices)
-                if (index < 0 || index >= input.Shape[axis])
-                    throw r.Error(ErrorCodes.InvalidOperator, $"index {index} is outside dimension {axis} of size {input.Shape[axis]} (TFLite Micro rejects it too)");
-            return (new GatherAttributes(axis, indices, (int[])r.Required(1, "indices").Shape.Clone()), r.Data(0));
-        },
-        InferShape = s =>
-        {
-            var g = s.Attributes<GatherAttributes>();
-            var input = s.Input(0).Shape;
-            return input.Take(g.Axis).Concat(g.IndicesShape).Concat(input.Skip(g.Axis + 1)).ToArray();
-        },
-        Evaluate = MovementReference.Evaluate,
-        Kernel = Movements.Kernel,
-    };
-
     public static readonly OpKind MirrorPad = new()
     {
         Name = "MIRROR_PAD", BuiltinCode = 100, Types = FloatInt8Types, MovesDataOnly = true,

@@ -14,7 +14,7 @@ internal sealed class CustomOperatorKernel : Kernel
 
     public override string? Unsupported(Node node) => null;
 
-    public override bool ReturnsStatus => true;
+    public override bool ReturnsStatus(Node node) => true;
 
     public override long ScratchBytes(Node node) => node.AttributesAs<CustomAttributes>().ScratchBytes;
 
