@@ -287,6 +287,14 @@ public static class Cases
             int y = m.Output(Int8, new[] { 2, 3, 4 }, Q8);
             m.Op(SelectV2, new[] { cnd, a, b }, new[] { y });
         });
+        foreach (var (name, code) in new[] { ("floor_div", FloorDiv), ("floor_mod", FloorMod) })
+            yield return ($"{name}_f32_negative_divisor", m =>
+            {
+                int a = m.Input(Float32, new[] { 4, 8 }, null, -9, 9);
+                int b = m.Input(Float32, new[] { 4, 8 }, null, -4, -0.25);
+                int y = m.Output(Float32, new[] { 4, 8 });
+                m.Op(code, new[] { a, b }, new[] { y });
+            });
         yield return ("prelu_i16_alpha_i8", m =>
         {
             int x = m.Input(I16, new[] { 1, 3, 4, 5 }, Q16);

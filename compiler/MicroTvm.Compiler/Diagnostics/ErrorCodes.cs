@@ -45,6 +45,9 @@ public static class ErrorCodes
     /// <summary>The flags that compile the generated C (the board's MicroTvmCpuFlags) do not build for the model's CPU.</summary>
     public const string GccFlagsMismatch = "MTVM1013";
 
+    /// <summary>FLOOR_DIV or FLOOR_MOD has a constant divisor with a zero element (TFLite Micro refuses to divide by zero).</summary>
+    public const string ConstantDivisorZero = "MTVM1070";
+
     /// <summary>A custom operator implementation is given wrongly: a name with no C function in it, twice, or a scratch size out of range.</summary>
     public const string InvalidCustomOperator = "MTVM1090";
 
