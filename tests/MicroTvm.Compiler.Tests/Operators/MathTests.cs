@@ -25,6 +25,30 @@ public class MathTests
         return g.Build(output);
     }
 
+    private static Graph Cast(ElementType from, ElementType to, int length)
+    {
+        var g = new GraphBuilder();
+        var input = g.Input(from, [length]);
+        var output = g.Tensor(to, [length]);
+        g.Op(OpKind.Cast, NoAttributes.Instance, [input], output);
+        return g.Build(output);
+    }
+
+    private static Graph L2(ElementType type, int rows, int depth, (float S, int Z)? q)
+    {
+        var g = new GraphBuilder();
+        var input = g.Input(type, [rows, depth], q is { } i ? Q(i.S, i.Z) : null);
+        var output = g.Tensor(type, [rows, depth], q is null ? null : Q(1f / 128, 0));
+        g.Op(OpKind.L2Normalization, NoAttributes.Instance, [input], output);
+        return g.Build(output);
+    }
+
+    [Fact]
+    public void Cast_from_float32_truncates_and_wraps_as_TFLM_on_x86_64()
+    {
+        Assert.Equal(new double[] { 44, -44, 0, 0, -1, 0 }, RunSingle(Cast(ElementType.Float32, ElementType.Int8, 6), new[] { 300.7, -300.7, 3e9, double.NaN, -1.9, -0.9 }));
+    }
+
     private static readonly double[] Specials =
     {
         0.0, -0.0, 0.5, -0.5, 1.5, 2.5, -2.5, 3.5, 1e-45, -1e-45, 1e-38, 3e38, -3e38, double.PositiveInfinity, double.NegativeInfinity,
@@ -94,6 +118,15 @@ public class MathTests
             cases.Add(r.UnaryExhaustive(kind, ElementType.Int8));
         }
 
+        // CAST from float32 beyond every integer range and NaN (defined as x86-64 converts: INT32_MIN, then narrowed).
+        foreach (var to in new[] { ElementType.Int8, ElementType.Int16, ElementType.Int32 })
+            cases.Add(new RandomGraphs.Case($"CAST float32 to {to.DisplayName()} out of range", Cast(ElementType.Float32, to, 8),
+                new[] { Bytes(ElementType.Float32, new[] { 3e9, -3e9, double.NaN, 2147483520.0, -2147483648.0, 300.7, -300.7, -0.9 }) }));
+        // L2_NORMALIZATION int8 with rows of zero and one (TFLM's inverse square root takes both as 1) and a long row.
+        cases.Add(new RandomGraphs.Case("L2_NORMALIZATION int8 degenerate rows", L2(ElementType.Int8, 3, 40, (0.1f, 5)),
+            new[] { Bytes(ElementType.Int8, Enumerable.Repeat(5, 40).Concat(Enumerable.Repeat(5, 39)).Append(6).Concat(Enumerable.Range(0, 40).Select(i => i % 2 == 0 ? -128 : 127))) }));
+        cases.Add(new RandomGraphs.Case("L2_NORMALIZATION float32 tiny and huge rows", L2(ElementType.Float32, 2, 3, null),
+            new[] { Bytes(ElementType.Float32, new[] { 1e-30, -2e-30, 0.0, 1e19, -3e19, 2e19 }) }));
         DifferentialTests.CheckAll(cases, "math");
     }
 }

@@ -82,7 +82,7 @@ public class OperatorOracleTests
     {
         "slice_", "split_", "pack_", "unpack_", "gather_", "reverse_v2_", "broadcast_to_", "depth_to_space_", "space_to_depth_",
         "space_to_batch_nd_", "batch_to_space_nd_", "mirror_pad_", "fill_", "zeros_like_", "neg_",
-        "exp_", "log_f32", "sqrt_", "rsqrt_", "square_", "sin_", "cos_", "floor_f32", "ceil_", "round_", "elu_",
+        "exp_", "log_f32", "sqrt_", "rsqrt_", "square_", "sin_", "cos_", "floor_f32", "ceil_", "round_", "elu_", "cast_", "l2_normalization_", "log_softmax_f32",
     };
 
     /// <summary>The generated C of those operators' cases compiles without a warning under the flags
