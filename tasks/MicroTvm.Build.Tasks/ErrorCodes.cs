@@ -32,5 +32,6 @@ namespace MicroTvm.Build.Tasks
         public const string FlashPathUnusable = "MTVM4010";
         public const string SemihostingRefused = "MTVM4012";
         public const string SemihostingUnconfined = "MTVM4013";
+        public const string EmulatorKilled = "MTVM4050";
     }
 }

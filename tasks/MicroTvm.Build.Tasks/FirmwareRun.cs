@@ -74,6 +74,9 @@ namespace MicroTvm.Build.Tasks
     /// </summary>
     internal static class FirmwareRun
     {
+        /// <summary>What QEMU prints when its gdb stub is told to kill it ('k'/vKill); it then exits with 0.</summary>
+        internal const string KilledByDebuggerMarker = "QEMU: Terminated via GDBstub";
+
         private const string FaultMarker = "*** MicroTvm fault:";
         private const string AbortMarker = "*** MicroTvm abort:";
 
@@ -88,7 +91,8 @@ namespace MicroTvm.Build.Tasks
             string workingDirectory,
             Action<string> onCommandLine,
             Action<string> onConsoleLine,
-            Func<bool> cancelled)
+            Func<bool> cancelled,
+            string? addressToLinePath = null)
         {
             var console = new List<string>();
             var stopwatch = Stopwatch.StartNew();
@@ -193,16 +197,37 @@ namespace MicroTvm.Build.Tasks
                 return new FirmwareRunResult(-1, console, null, null, stopwatch.Elapsed, cancelled: true);
             }
             var refused = guard?.Refused ?? Array.Empty<string>();
+            string? killed = fault == null && !timedOut ? KilledReason(guard, exitCode, console) : null;
             (string Code, string Text)? failure =
                 timedOut ? (ErrorCodes.FirmwareTimeout, $"The firmware did not finish within {timeoutSeconds} s (RunTimeout); it was stopped. Does main() return or call microtvm_exit()?")
                 : refused.Count > 0 ? (ErrorCodes.SemihostingRefused, $"The firmware asked the host for {string.Join(", ", refused.Distinct())} through semihosting; -t:Run refuses host file access and host commands (the call returned an error, nothing ran on the host). Use the console (UART) for output and microtvm_exit() to end the run.")
-                : fault != null ? (ErrorCodes.FirmwareFault, "The firmware crashed: " + fault)
+                : fault != null ? (ErrorCodes.FirmwareFault, "The firmware crashed: " + fault + FaultLocation.Describe(fault, addressToLinePath, firmwareFile))
+                : killed != null ? (ErrorCodes.EmulatorKilled, killed + (emulatorError != null ? " The emulator said: " + emulatorError : ""))
                 : emulatorError != null && exitCode != 0 ? (ErrorCodes.EmulatorFailed, "The emulator could not run the firmware: " + emulatorError)
                 : exitCode != 0 ? (ErrorCodes.FirmwareExitCode, $"The firmware exited with code {exitCode}{(abort != null ? $" (abort: {abort})" : "")}.")
                 : ((string, string)?)null;
             return failure == null
                 ? new FirmwareRunResult(exitCode, console, null, null, stopwatch.Elapsed, false)
                 : new FirmwareRunResult(exitCode, console, failure.Value.Code, failure.Value.Text, stopwatch.Elapsed, false);
+        }
+
+        /// <summary>
+        /// Why the emulator ended without the firmware ending the run, or null if the firmware did end it. With the gdb
+        /// stub attached (every board's run), QEMU reports the firmware's SYS_EXIT status there before it exits; an exit
+        /// without that report is a killed emulator (a signal, or a debugger's kill), whatever its exit code says
+        /// (a debugger's kill exits with 0; a signal's 128 + n could be read as the firmware's status).
+        /// </summary>
+        private static string? KilledReason(SemihostingGuard? guard, int exitCode, IReadOnlyList<string> console)
+        {
+            bool byDebugger = console.Any(l => l.Contains(KilledByDebuggerMarker));
+            if (!byDebugger && (guard == null || !guard.Attached || guard.ReportedExitStatus() != null))
+            {
+                return null;
+            }
+            string how = byDebugger ? "a debugger told its gdb stub to kill it"
+                : exitCode > 128 ? $"it was killed by signal {exitCode - 128}"
+                : $"it exited with code {exitCode} without the firmware's exit";
+            return $"The emulator stopped before the firmware ended the run: {how}. The run is not a success; the firmware's own exit code is unknown.";
         }
     }
 }

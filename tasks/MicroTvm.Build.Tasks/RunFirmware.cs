@@ -38,6 +38,9 @@ namespace MicroTvm.Build.Tasks
 
         public string? Board { get; set; }
 
+        /// <summary>arm-none-eabi-addr2line: a fault report's pc and lr are named as function, file and line.</summary>
+        public string? AddressToLinePath { get; set; }
+
         [Output]
         public int ExitCode { get; set; }
 
@@ -52,7 +55,7 @@ namespace MicroTvm.Build.Tasks
             var result = FirmwareRun.Run(EmulatorPath, Arguments, FirmwareFile, TimeoutSeconds, WorkingDirectory,
                 commandLine => Log.LogCommandLine(MessageImportance.Normal, commandLine),
                 line => Log.LogMessage(MessageImportance.High, "  | {0}", line),
-                () => cancelled);
+                () => cancelled, AddressToLinePath);
             ExitCode = result.ExitCode;
             ConsoleLines = result.Console.Select(l => (ITaskItem)new TaskItem(l.Length == 0 ? " " : l)).ToArray();
             if (result.Cancelled)

@@ -42,6 +42,7 @@ namespace MicroTvm.Build.Tasks
         private readonly List<string> refused = new List<string>();
         private TcpClient? client;
         private Thread? reader;
+        private int? exitStatus;
 
         public SemihostingGuard()
         {
@@ -68,6 +69,23 @@ namespace MicroTvm.Build.Tasks
                 {
                     return refused.ToList();
                 }
+            }
+        }
+
+        /// <summary>True once the emulator's gdb stub connected.</summary>
+        public bool Attached => client != null;
+
+        /// <summary>
+        /// The exit status the emulator reported to its gdb stub ("W" packet) when the firmware ended the run through
+        /// semihosting; null if it never did (the emulator was killed, or stopped otherwise). Waits for the stub's last
+        /// packets first: call it after the emulator exited.
+        /// </summary>
+        public int? ReportedExitStatus()
+        {
+            reader?.Join(2000);
+            lock (refused)
+            {
+                return exitStatus;
             }
         }
 
@@ -161,7 +179,16 @@ namespace MicroTvm.Build.Tasks
                 // A stop nobody asked for: let the firmware go on.
                 Send(stream, "c");
             }
-            // W/X: the emulator is exiting; the process's exit code is the result.
+            else if (packet.StartsWith("W", StringComparison.Ordinal) && packet.Length >= 3
+                && int.TryParse(packet.Substring(1, 2), System.Globalization.NumberStyles.HexNumber, null, out int status))
+            {
+                // The firmware ended the run (SYS_EXIT): QEMU reports the status, then exits with it.
+                lock (refused)
+                {
+                    exitStatus = status;
+                }
+            }
+            // X: the emulator is ending on a signal; no exit status.
         }
 
         private static void Send(NetworkStream stream, string data)
