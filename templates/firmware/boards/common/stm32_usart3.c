@@ -1,20 +1,26 @@
-/* Console on STM32F7 USART3 (PD8 = TX), the ST-LINK virtual COM port of NUCLEO-144 boards, at 115200 baud
- * from the reset clock (HSI 16 MHz, APB1 undivided); with -DMICROTVM_RPC_USART3 also the RPC byte transport
- * (PD9 = RX; console text between frames is garbage the host's parser skips). Register map: STM32F7 reference
- * manual (RM0385). */
+/* Console on STM32F7/H7 USART3 (PD8 = TX), the ST-LINK virtual COM port of NUCLEO-144 boards, at 115200 baud from
+ * the USART's kernel clock (MICROTVM_UART_CLOCK_HZ: APB1); with -DMICROTVM_RPC_USART3 also the RPC byte transport
+ * (PD9 = RX; console text between frames is garbage the host's parser skips). The USART is the same on both
+ * families (STM32F7 reference manual RM0385, STM32H7 RM0433); where the clock enables and GPIOD live differs, so the
+ * board gives those addresses (MICROTVM_STM32_RCC_GPIOD_ENR, MICROTVM_STM32_RCC_USART3_ENR, MICROTVM_STM32_GPIOD_BASE). */
 #include <stdint.h>
 
 #include "microtvm/platform.h"
 
-#define RCC_BASE 0x40023800u
-#define RCC_AHB1ENR (*(volatile uint32_t *)(RCC_BASE + 0x30u))
-#define RCC_APB1ENR (*(volatile uint32_t *)(RCC_BASE + 0x40u))
-#define RCC_AHB1ENR_GPIODEN (1u << 3)
-#define RCC_APB1ENR_USART3EN (1u << 18)
+#ifndef MICROTVM_UART_CLOCK_HZ
+#error "board description must define MICROTVM_UART_CLOCK_HZ"
+#endif
+#if !defined(MICROTVM_STM32_RCC_GPIOD_ENR) || !defined(MICROTVM_STM32_RCC_USART3_ENR) || !defined(MICROTVM_STM32_GPIOD_BASE)
+#error "board description must define MICROTVM_STM32_RCC_GPIOD_ENR, MICROTVM_STM32_RCC_USART3_ENR and MICROTVM_STM32_GPIOD_BASE"
+#endif
 
-#define GPIOD_BASE 0x40020C00u
-#define GPIOD_MODER (*(volatile uint32_t *)(GPIOD_BASE + 0x00u))
-#define GPIOD_AFRH (*(volatile uint32_t *)(GPIOD_BASE + 0x24u))
+#define RCC_GPIOD_ENR (*(volatile uint32_t *)(MICROTVM_STM32_RCC_GPIOD_ENR))
+#define RCC_USART3_ENR (*(volatile uint32_t *)(MICROTVM_STM32_RCC_USART3_ENR))
+#define RCC_GPIODEN (1u << 3)
+#define RCC_USART3EN (1u << 18)
+
+#define GPIOD_MODER (*(volatile uint32_t *)(MICROTVM_STM32_GPIOD_BASE + 0x00u))
+#define GPIOD_AFRH (*(volatile uint32_t *)(MICROTVM_STM32_GPIOD_BASE + 0x24u))
 
 #define USART3_BASE 0x40004800u
 #define USART3_CR1 (*(volatile uint32_t *)(USART3_BASE + 0x00u))
@@ -30,16 +36,12 @@
 #define USART_CR1_TE (1u << 3)
 #define USART_ISR_TXE (1u << 7)
 
-#ifndef MICROTVM_UART_CLOCK_HZ
-#error "board description must define MICROTVM_UART_CLOCK_HZ"
-#endif
-
 void microtvm_board_console_init(void);
 void microtvm_board_console_init(void)
 {
-    RCC_AHB1ENR |= RCC_AHB1ENR_GPIODEN;
-    RCC_APB1ENR |= RCC_APB1ENR_USART3EN;
-    (void)RCC_APB1ENR; /* The enable takes effect before the peripheral is touched. */
+    RCC_GPIOD_ENR |= RCC_GPIODEN;
+    RCC_USART3_ENR |= RCC_USART3EN;
+    (void)RCC_USART3_ENR; /* The enable takes effect before the peripheral is touched. */
 
     /* PD8: alternate function 7 (USART3_TX). */
     GPIOD_MODER = (GPIOD_MODER & ~(3u << 16)) | (2u << 16);
