@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Arm GNU toolchain (arm-none-eabi-gcc + newlib) and QEMU from Debian/Ubuntu packages
+# Installs the Arm GNU toolchain (arm-none-eabi-gcc + newlib), QEMU, gdb-multiarch and socat from Debian/Ubuntu packages
 # when they are missing. Uses sudo only when not root.
 set -euo pipefail
 missing=()
@@ -9,6 +9,9 @@ if ! arm-none-eabi-gcc -print-file-name=nano.specs 2>/dev/null | grep -q /; then
   missing+=(libnewlib-arm-none-eabi)
 fi
 command -v qemu-system-arm >/dev/null 2>&1 || missing+=(qemu-system-arm)
+# -t:Debug's gdb (and its test's batch session); socat's pseudo-terminal pair stands in for a serial cable in -t:Monitor's test.
+command -v gdb-multiarch >/dev/null 2>&1 || missing+=(gdb-multiarch)
+command -v socat >/dev/null 2>&1 || missing+=(socat)
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "Toolchain present: $(arm-none-eabi-gcc -dumpversion) (arm-none-eabi-gcc), $(qemu-system-arm --version | head -1)"
   exit 0

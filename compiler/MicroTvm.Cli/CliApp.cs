@@ -30,6 +30,7 @@ public static class CliApp
         TuneCommand.Create(console),
         EmulateCommand.Create(console),
         TargetsCommand.Create(console),
+        MonitorCommand.Create(console),
     };
 }
 

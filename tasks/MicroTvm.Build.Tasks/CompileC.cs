@@ -281,7 +281,7 @@ namespace MicroTvm.Build.Tasks
             }
         }
 
-        private static string JsonString(string text)
+        internal static string JsonString(string text)
         {
             var builder = new System.Text.StringBuilder("\"");
             foreach (char c in text)

@@ -33,5 +33,9 @@ namespace MicroTvm.Build.Tasks
         public const string SemihostingRefused = "MTVM4012";
         public const string SemihostingUnconfined = "MTVM4013";
         public const string EmulatorKilled = "MTVM4050";
+        public const string DebugPortUnusable = "MTVM4051";
+        public const string DebuggerFailed = "MTVM4052";
+        public const string NoEmulatorConsole = "MTVM4053";
+        public const string MonitorFailed = "MTVM4054";
     }
 }

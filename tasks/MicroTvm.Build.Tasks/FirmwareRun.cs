@@ -65,6 +65,25 @@ namespace MicroTvm.Build.Tasks
         }
     }
 
+    /// <summary>-t:Debug: the emulator waits at reset for a debugger on <see cref="Port"/> (0: any free port).</summary>
+    internal sealed class DebugSession
+    {
+        public DebugSession(int port, Action<int> onReady, Func<bool> over)
+        {
+            Port = port;
+            OnReady = onReady;
+            Over = over;
+        }
+
+        public int Port { get; }
+
+        /// <summary>Called with the port once the emulator's stub is reachable there.</summary>
+        public Action<int> OnReady { get; }
+
+        /// <summary>True once the debugger is done (a script's gdb exited): the emulator is stopped, not an error.</summary>
+        public Func<bool> Over { get; }
+    }
+
     /// <summary>
     /// Runs firmware in an emulator (QEMU) and decides how the run ended: exit code non-zero (MTVM4001), a fault
     /// report (MTVM4002), no end within the time limit (MTVM4003), an emulator that could not run it (MTVM4004),
@@ -92,7 +111,8 @@ namespace MicroTvm.Build.Tasks
             Action<string> onCommandLine,
             Action<string> onConsoleLine,
             Func<bool> cancelled,
-            string? addressToLinePath = null)
+            string? addressToLinePath = null,
+            DebugSession? debug = null)
         {
             var console = new List<string>();
             var stopwatch = Stopwatch.StartNew();
@@ -112,7 +132,20 @@ namespace MicroTvm.Build.Tasks
                     $"The emulator arguments give the firmware semihosting with host access ({(semihosting + 1 < arguments.Count ? arguments[semihosting + 1] : "-semihosting-config")}); the SDK runs it with -semihosting-config enable=on,target=gdb so the firmware can end the run but not open host files or run host commands. Change MicroTvmEmulatorArguments/RunArguments.",
                     stopwatch.Elapsed, false, ran: false);
             }
-            using var guard = semihosting >= 0 ? new SemihostingGuard() : null;
+            if (debug != null && semihosting < 0)
+            {
+                return Fail(ErrorCodes.EmulatorFailed, "The emulator arguments have no -semihosting-config enable=on,target=gdb: -t:Debug reaches the emulator's gdb stub through the SDK's semihosting guard.", ran: false);
+            }
+            SemihostingGuard? guard;
+            try
+            {
+                guard = semihosting >= 0 ? new SemihostingGuard(debug?.Port) : null;
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                return Fail(ErrorCodes.DebugPortUnusable, $"The debugger port 127.0.0.1:{debug!.Port} cannot be opened ({e.Message}); set DebugPort to a free port (0: any).", ran: false);
+            }
+            using var guardScope = guard;
             if (guard != null)
             {
                 arguments.AddRange(guard.EmulatorArguments);
@@ -123,7 +156,7 @@ namespace MicroTvm.Build.Tasks
 
             var startInfo = ProcessRunner.StartInfo(emulatorPath, arguments, workingDirectory);
             var lines = new ConcurrentQueue<string>();
-            bool timedOut = false, stopped = false;
+            bool timedOut = false, stopped = false, debuggerEnded = false;
             string? fault = null, abort = null, emulatorError = null;
             int exitCode;
             using (var process = new Process { StartInfo = startInfo })
@@ -146,6 +179,10 @@ namespace MicroTvm.Build.Tasks
                     ProcessRunner.KillTree(process);
                     process.WaitForExit();
                     return Fail(ErrorCodes.EmulatorFailed, "The emulator did not connect its gdb stub (semihosting guard) within 30 s.");
+                }
+                if (debug != null && guard!.Attached)
+                {
+                    debug.OnReady(guard.DebuggerPort);
                 }
 
                 bool exited = false;
@@ -174,6 +211,20 @@ namespace MicroTvm.Build.Tasks
                             emulatorError ??= line;
                         }
                     }
+                    if (!exited && debug != null && debug.Over())
+                    {
+                        // The debugger is done (gdb's script ended): the session ends here, as when gdb kills it.
+                        debuggerEnded = true;
+                        try
+                        {
+                            ProcessRunner.KillTree(process);
+                        }
+                        catch (InvalidOperationException)
+                        {
+                        }
+                        process.WaitForExit();
+                        exited = true;
+                    }
                     if (!exited && (cancelled() || (timeoutSeconds > 0 && stopwatch.Elapsed.TotalSeconds > timeoutSeconds)))
                     {
                         stopped = cancelled();
@@ -197,15 +248,23 @@ namespace MicroTvm.Build.Tasks
                 return new FirmwareRunResult(-1, console, null, null, stopwatch.Elapsed, cancelled: true);
             }
             var refused = guard?.Refused ?? Array.Empty<string>();
-            string? killed = fault == null && !timedOut ? KilledReason(guard, exitCode, console) : null;
+            // Under -t:Debug the debugger ends the session when it likes (its kill, the end of its script), or DebugTimeout does.
+            debuggerEnded |= debug != null && (timedOut || console.Any(l => l.Contains(KilledByDebuggerMarker)));
+            timedOut &= debug == null;
+            string? killed = fault == null && !timedOut && !debuggerEnded ? KilledReason(guard, exitCode, console) : null;
             (string Code, string Text)? failure =
                 timedOut ? (ErrorCodes.FirmwareTimeout, $"The firmware did not finish within {timeoutSeconds} s (RunTimeout); it was stopped. Does main() return or call microtvm_exit()?")
                 : refused.Count > 0 ? (ErrorCodes.SemihostingRefused, $"The firmware asked the host for {string.Join(", ", refused.Distinct())} through semihosting; -t:Run refuses host file access and host commands (the call returned an error, nothing ran on the host). Use the console (UART) for output and microtvm_exit() to end the run.")
                 : fault != null ? (ErrorCodes.FirmwareFault, "The firmware crashed: " + fault + FaultLocation.Describe(fault, addressToLinePath, firmwareFile))
                 : killed != null ? (ErrorCodes.EmulatorKilled, killed + (emulatorError != null ? " The emulator said: " + emulatorError : ""))
                 : emulatorError != null && exitCode != 0 ? (ErrorCodes.EmulatorFailed, "The emulator could not run the firmware: " + emulatorError)
+                : debuggerEnded ? null
                 : exitCode != 0 ? (ErrorCodes.FirmwareExitCode, $"The firmware exited with code {exitCode}{(abort != null ? $" (abort: {abort})" : "")}.")
                 : ((string, string)?)null;
+            if (debuggerEnded && failure == null)
+            {
+                exitCode = 0;
+            }
             return failure == null
                 ? new FirmwareRunResult(exitCode, console, null, null, stopwatch.Elapsed, false)
                 : new FirmwareRunResult(exitCode, console, failure.Value.Code, failure.Value.Text, stopwatch.Elapsed, false);

@@ -16,6 +16,9 @@ namespace MicroTvm.Build.Tasks
     /// a File-I/O request. This is the stub's client on a loopback socket that QEMU connects to; it answers each
     /// request with EPERM and keeps its name, so the run fails (MTVM4012) instead of the host file being written or
     /// the command run. A minimal GDB remote protocol client: packets <c>$data#checksum</c>, acknowledged with '+'.
+    /// With a debugger port (-t:Debug) it is a proxy instead: a debugger (gdb) that connects to 127.0.0.1:port talks to
+    /// the stub through it and controls the firmware, and only the File-I/O requests are kept from it and refused here,
+    /// so a debugged firmware has no more host access than a run one (gdb would carry them out on the host).
     /// </summary>
     internal sealed class SemihostingGuard : IDisposable
     {
@@ -40,15 +43,35 @@ namespace MicroTvm.Build.Tasks
 
         private readonly TcpListener listener;
         private readonly List<string> refused = new List<string>();
+        private readonly TcpListener? debuggerListener;
+        private readonly object emulatorWrite = new object();
         private TcpClient? client;
         private Thread? reader;
         private int? exitStatus;
+        private volatile NetworkStream? debugger;
 
-        public SemihostingGuard()
+        /// <param name="debuggerPort">-t:Debug: the loopback port a debugger connects to (0: any free port); null for a run.</param>
+        public SemihostingGuard(int? debuggerPort = null)
         {
             listener = new TcpListener(IPAddress.Loopback, 0);
             listener.Start(1);
+            if (debuggerPort != null)
+            {
+                debuggerListener = new TcpListener(IPAddress.Loopback, debuggerPort.Value);
+                try
+                {
+                    debuggerListener.Start(1);
+                }
+                catch (SocketException)
+                {
+                    listener.Stop();
+                    throw;
+                }
+            }
         }
+
+        /// <summary>The port a debugger connects to (-t:Debug), or 0.</summary>
+        public int DebuggerPort => debuggerListener == null ? 0 : ((IPEndPoint)debuggerListener.LocalEndpoint).Port;
 
         private int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
 
@@ -108,15 +131,55 @@ namespace MicroTvm.Build.Tasks
             client.NoDelay = true;
             listener.Stop();
             var stream = client.GetStream();
-            Send(stream, "c");
+            if (debuggerListener == null)
+            {
+                Send(stream, "c");
+            }
+            else
+            {
+                // The firmware stays stopped at reset until a debugger connects and continues it.
+                new Thread(() => AcceptDebuggers(stream)) { IsBackground = true, Name = "MicroTvm debugger proxy" }.Start();
+            }
             reader = new Thread(() => Serve(stream)) { IsBackground = true, Name = "MicroTvm semihosting guard" };
             reader.Start();
             return true;
         }
 
+        /// <summary>One debugger at a time; what it sends goes to the stub as it is. A debugger that disconnects can come back.</summary>
+        private void AcceptDebuggers(NetworkStream emulator)
+        {
+            var buffer = new byte[4096];
+            try
+            {
+                while (true)
+                {
+                    using (var connection = debuggerListener!.AcceptTcpClient())
+                    {
+                        connection.NoDelay = true;
+                        var stream = connection.GetStream();
+                        debugger = stream;
+                        int count;
+                        while ((count = stream.Read(buffer, 0, buffer.Length)) > 0)
+                        {
+                            lock (emulatorWrite)
+                            {
+                                emulator.Write(buffer, 0, count);
+                            }
+                        }
+                        debugger = null;
+                    }
+                }
+            }
+            catch (Exception e) when (e is System.IO.IOException || e is ObjectDisposedException || e is SocketException || e is InvalidOperationException)
+            {
+                // The emulator exited, or the guard was disposed.
+            }
+        }
+
         private void Serve(NetworkStream stream)
         {
             var packet = new StringBuilder();
+            var raw = new List<byte>();
             bool inPacket = false;
             int checksumDigits = -1;
             var buffer = new byte[4096];
@@ -130,36 +193,86 @@ namespace MicroTvm.Build.Tasks
                         char c = (char)buffer[i];
                         if (checksumDigits >= 0)
                         {
+                            raw.Add(buffer[i]);
                             // The checksum is not verified: a loopback socket does not corrupt bytes.
                             if (++checksumDigits == 2)
                             {
                                 checksumDigits = -1;
-                                stream.WriteByte((byte)'+');
-                                Handle(stream, packet.ToString());
+                                string text = packet.ToString();
+                                if (debuggerListener == null || text.StartsWith("F", StringComparison.Ordinal))
+                                {
+                                    Write(stream, new[] { (byte)'+' });
+                                    Handle(stream, text);
+                                }
+                                else
+                                {
+                                    Handle(stream, text);
+                                    Forward(raw.ToArray());
+                                }
                                 packet.Clear();
+                                raw.Clear();
                             }
                         }
                         else if (c == '$')
                         {
                             inPacket = true;
                             packet.Clear();
+                            raw.Clear();
+                            raw.Add(buffer[i]);
                         }
                         else if (inPacket && c == '#')
                         {
                             inPacket = false;
                             checksumDigits = 0;
+                            raw.Add(buffer[i]);
                         }
                         else if (inPacket)
                         {
                             packet.Append(c);
+                            raw.Add(buffer[i]);
                         }
-                        // Outside a packet: '+' acknowledges what we sent.
+                        else
+                        {
+                            // Outside a packet: '+' acknowledges what the debugger (or the guard) sent.
+                            Forward(new[] { buffer[i] });
+                        }
                     }
                 }
             }
             catch (Exception e) when (e is System.IO.IOException || e is ObjectDisposedException || e is SocketException)
             {
                 // The emulator exited and closed the socket.
+            }
+            finally
+            {
+                // The debugger sees the end of the stub ("Remote connection closed").
+                debugger?.Dispose();
+            }
+        }
+
+        /// <summary>Proxy: the stub's bytes to the connected debugger, if any (none connected: nobody asked).</summary>
+        private void Forward(byte[] bytes)
+        {
+            var target = debugger;
+            if (debuggerListener == null || target == null)
+            {
+                return;
+            }
+            try
+            {
+                target.Write(bytes, 0, bytes.Length);
+            }
+            catch (Exception e) when (e is System.IO.IOException || e is ObjectDisposedException)
+            {
+                // The debugger went away.
+            }
+        }
+
+        private void Write(NetworkStream stream, byte[] bytes)
+        {
+            lock (emulatorWrite)
+            {
+                stream.Write(bytes, 0, bytes.Length);
             }
         }
 
@@ -174,7 +287,7 @@ namespace MicroTvm.Build.Tasks
                 }
                 Send(stream, RefusalReply);
             }
-            else if (packet.StartsWith("T", StringComparison.Ordinal) || packet.StartsWith("S", StringComparison.Ordinal))
+            else if (debuggerListener == null && (packet.StartsWith("T", StringComparison.Ordinal) || packet.StartsWith("S", StringComparison.Ordinal)))
             {
                 // A stop nobody asked for: let the firmware go on.
                 Send(stream, "c");
@@ -191,16 +304,16 @@ namespace MicroTvm.Build.Tasks
             // X: the emulator is ending on a signal; no exit status.
         }
 
-        private static void Send(NetworkStream stream, string data)
+        private void Send(NetworkStream stream, string data)
         {
             int sum = data.Aggregate(0, (total, c) => (total + c) & 0xFF);
-            byte[] bytes = Encoding.ASCII.GetBytes($"${data}#{sum:x2}");
-            stream.Write(bytes, 0, bytes.Length);
+            Write(stream, Encoding.ASCII.GetBytes($"${data}#{sum:x2}"));
         }
 
         public void Dispose()
         {
             listener.Stop();
+            debuggerListener?.Stop();
             client?.Dispose();
             reader?.Join(2000);
         }

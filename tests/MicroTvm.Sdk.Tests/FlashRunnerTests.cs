@@ -96,6 +96,31 @@ public sealed class FlashRunnerTests(SdkPackageFixture sdk)
         }
     }
 
+    public static TheoryData<string, int, string[]> GdbServers => new()
+    {
+        { "openocd", 3333, ["-f", "board/st_nucleo_f7.cfg", "-c", "gdb_port 3333", "-c", "tcl_port disabled", "-c", "telnet_port disabled"] },
+        { "pyocd", 3333, ["gdbserver", "--target", "stm32f746zgtx", "--port", "3333"] },
+        { "st-flash", 4242, ["--listen_port=4242"] },
+        { "jlink", 2331, ["-device", "STM32F746ZG", "-if", "SWD", "-speed", "4000", "-port", "2331", "-nogui", "-singlerun"] },
+    };
+
+    /// <summary>-t:Debug on a real board starts the runner's gdb server (st-util for st-flash, JLinkGDBServerCLExe for
+    /// J-Link) with the board's arguments and the runner's port; recorded by the fake runner, which then exits (the
+    /// server's end ends the session).</summary>
+    [Theory]
+    [MemberData(nameof(GdbServers))]
+    public void DebugStartsEachRunnersGdbServerWithTheBoardsArguments(string runnerName, int port, string[] expected)
+    {
+        var project = sdk.CreateProject("nucleo", Nucleo, Projects.ThreeSources(), folderName: $"debug {runnerName} ü");
+        var runner = FakeRunner.Create(sdk);
+
+        var debug = project.Build("-t:Debug", $"-p:FlashRunner={runnerName}", $"-p:FlashRunnerPath={runner.Path}", "-p:DebugTimeout=60");
+
+        Assert.True(debug.Succeeded, debug.ToString());
+        Assert.Equal(expected, runner.Arguments());
+        Assert.Contains($"\"localhost:{port}\"", File.ReadAllText(project.PathOf(".vscode/launch.json")));
+    }
+
     [Fact]
     public void AMissingRunnerNamesThePropertyTheVariableAndATrueInstallHint()
     {
