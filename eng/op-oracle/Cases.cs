@@ -769,6 +769,16 @@ public static class Cases
             });
         }
 
+        // BATCH_MATMUL with operands of different ranks whose batch dimensions broadcast both ways
+        foreach (var t in new[] { Float32, Int8 })
+            yield return ($"batch_matmul_{N(t)}_broadcast_rank4", m =>
+            {
+                int a = m.Input(t, new[] { 2, 1, 3, 5 }, t == Int8 ? (0.02f, -3) : null, -3, 3);
+                int b = m.Input(t, new[] { 3, 5, 4 }, t == Int8 ? (0.03f, 0) : null, -3, 3);
+                int y = m.Output(t, new[] { 2, 3, 3, 4 }, t == Int8 ? (0.1f, 2) : null);
+                m.Op(BatchMatMul, new[] { a, b }, new[] { y }, new O(101, new FbTable().Bool(0, false).Bool(1, false)));
+            });
+
         // UNIDIRECTIONAL_SEQUENCE_LSTM from the initial state: batch and time major, two batches, cell clip, cell state
         // scales 2^-11, 2^-12, 2^-15 and one that is not a power of two (TFLM rounds its log2); int8 with an
         // asymmetric hidden state; 16x8 with int64 biases; float32.
