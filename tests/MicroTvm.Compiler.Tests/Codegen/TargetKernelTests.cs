@@ -104,12 +104,76 @@ public class TargetKernelTests
         foreach (var (path, expected) in new[]
         {
             ("(mtvm_smmlar(", 40), ("mtvm_usat8(mtvm_smmlar", 5), ("(int8_t)mtvm_ssat8(mtvm_smmlar", 5), ("mtvm_clamp((mtvm_smmlar", 5),
-            ("_requant[", 10), ("_right[", 5), ("mtvm_gemm16_2x2(col, w,", 20), ("int32_t b0 = a0, b1 = a1", 5),
+            ("_requant[", 10), ("_right[", 5), ("mtvm_gemm16_2x2(col, w,", 20), ("int32_t a0 = bias; int32_t a1 = bias;", 5),
         })
         {
             int count = sources.Count(s => s.Contains(path, StringComparison.Ordinal));
             Assert.True(count >= expected, $"only {count} of {cases.Count} cases used {path}");
         }
+    }
+
+    /// <summary>The DSP depthwise kernel (SMLAD over pairs of adjacent taps from the widened row ring) on what it must
+    /// take as well as KWS's layers: 4 to 20 channels, depth multipliers 1 to 3, strides 1 and 2, filters 1x1 to 4x4,
+    /// rows up to 13 pixels (blocks of 4 and 2 and a last pixel), padding on every side, both pixel-block schedules.</summary>
+    [Fact]
+    public void DspDepthwiseMatchesTheReferenceEvaluatorOnStridesMultipliersAndWidths()
+    {
+        var random = new Random(616);
+        var cases = new List<RandomGraphs.Case>();
+        for (int i = 0; i < 24; i++) cases.Add(Convolution(random, depthwise: true, depthMultiplier: 1 + i % 3, maxWidth: 13, outputScale: new[] { 1, 40 }[i % 2]));
+        // Every fourth case with blocks of 2 pixels where the row is long enough to have the knob.
+        var tasks = cases.Select(c => Assert.Single(MicroTvm.Compiler.Tuning.TuningTasks.Of(c.Graph, "cortex-m7"))).ToList();
+        var schedules = tasks.Select((t, i) => t.Schedules.FirstOrDefault(s => i % 4 == 3 && s.ToString().Contains("pixels=2", StringComparison.Ordinal)) ?? t.Default).ToList();
+        Assert.Contains(schedules, s => s.ToString().Contains("pixels=2", StringComparison.Ordinal));
+        var used = Check("cortex-m7", "ring[i] =", cases, (i, name) => tasks[i].Options("cortex-m7", name, schedules[i]));
+        Assert.All(used, Assert.True);
+    }
+
+    /// <summary>One channel whose effective scale is tiny (right shift 24 to 27, beyond the 22 the zero point can be
+    /// folded under) no longer sends the layer to the general requantization: the fast SMMLAR form adds the zero point
+    /// after the shift, for CONV_2D (dsp-gemm) and DEPTHWISE_CONV_2D (dsp-depthwise); biases large enough that the
+    /// channel's outputs vary and land on rounding boundaries. Bit for bit against the evaluator.</summary>
+    [Fact]
+    public void DspFastRequantizationTakesAChannelBeyondTheShiftBound()
+    {
+        var random = new Random(615);
+        var cases = new List<RandomGraphs.Case>();
+        for (int i = 0; i < 8; i++) cases.Add(OneTinyChannel(random, depthwise: i % 2 == 1, activation: i % 4 < 2 ? FusedActivation.None : FusedActivation.Relu6));
+        var used = Check("cortex-m7", "mtvm_smmlar", cases);
+        Assert.All(used, Assert.True);
+        foreach (var c in cases)
+        {
+            var model = ModelCompiler.Compile(c.Graph, new CompileOptions("cortex-m7", "tiny"));
+            Assert.DoesNotContain("] = mtvm_requantize", model.Files[model.SourceFile], StringComparison.Ordinal);
+            Assert.Matches(@"mtvm_smmlar\([^;]*\) >> [^;]*\) \+ -?\d+\)", model.Files[model.SourceFile]); // the zero point after the shift
+            Assert.Contains(c.Graph.Nodes[0].Kind == OpKind.DepthwiseConv2D ? "dsp-depthwise" : "dsp-gemm", model.Files[model.MetadataFile], StringComparison.Ordinal);
+        }
+    }
+
+    private static RandomGraphs.Case OneTinyChannel(Random r, bool depthwise, FusedActivation activation)
+    {
+        int c = 8, h = Next(r, 3, 7), w = Next(r, 3, 7), fh = 3, fw = 3, oc = depthwise ? c : 6;
+        var b = new GraphBuilder();
+        const float inScale = 0.05f;
+        var input = b.Input(ElementType.Int8, new[] { 1, h, w, c }, Q(inScale, Next(r, -128, 127)));
+        int taps = fh * fw * (depthwise ? 1 : c);
+        var scales = Enumerable.Range(0, oc).Select(_ => Scale(r, 0.002, 0.05)).ToArray();
+        int tiny = r.Next(oc);
+        scales[tiny] = (float)Math.Pow(2, -Next(r, depthwise ? 30 : 28, depthwise ? 32 : 30)) * Scale(r, 1, 1.9); // right shift 24 to 26
+        int[] shape = depthwise ? new[] { 1, fh, fw, oc } : new[] { oc, fh, fw, c };
+        var filter = b.Tensor(ElementType.Int8, shape, new QuantizationParameters(scales, scales.Select(_ => 0L).ToArray(), depthwise ? 3 : 0),
+            Int8s(r, shape.Aggregate(1, (x, y) => x * y), -127, 127));
+        float outScale = (float)(inScale * 0.02 * 30 * Math.Sqrt(taps) / 128);
+        // The tiny channel's outputs come from its bias (input * scale / output scale is about 2^-24 per unit).
+        var biases = Enumerable.Range(0, oc).Select(k => k == tiny ? (double)Next(r, -(1 << 29), 1 << 29) : Next(r, -60 * taps, 60 * taps));
+        var bias = b.Tensor(ElementType.Int32, new[] { oc }, null, Bytes(ElementType.Int32, biases));
+        int oh = ConvGeometry.OutputSize(Padding.Same, h, fh, 1, 1), ow = ConvGeometry.OutputSize(Padding.Same, w, fw, 1, 1);
+        var output = b.Tensor(ElementType.Int8, new[] { 1, oh, ow, oc }, Q(outScale, Next(r, -20, 20)));
+        OpAttributes attributes = depthwise
+            ? new DepthwiseConv2DAttributes(Padding.Same, 1, 1, 1, 1, 1, activation)
+            : new Conv2DAttributes(Padding.Same, 1, 1, 1, 1, activation);
+        b.Op(depthwise ? OpKind.DepthwiseConv2D : OpKind.Conv2D, attributes, new[] { input, filter, bias }, output);
+        return Make(r, $"{(depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D")} [1,{h},{w},{c}] 3x3 channel {tiny} of {oc} with scale {scales[tiny]:g} {activation}", b, output);
     }
 
     /// <summary>Builds all cases for <paramref name="target"/> into one host program (emulated intrinsics), runs it,
@@ -201,13 +265,13 @@ public class TargetKernelTests
 
     /// <summary>Shapes the DSP kernels specialise for: channel counts that are and are not multiples of 4, odd pixel
     /// counts, 1x1 pointwise, padding on every side, strides.</summary>
-    internal static RandomGraphs.Case Convolution(Random r, bool depthwise, bool oneChannel = false, bool anyChannels = false, bool ties = false, double outputScale = 1)
+    internal static RandomGraphs.Case Convolution(Random r, bool depthwise, bool oneChannel = false, bool anyChannels = false, bool ties = false, double outputScale = 1, int depthMultiplier = 1, int maxWidth = 9)
     {
         while (true)
         {
-            int n = Next(r, 1, 2), h = Next(r, 1, 9), w = Next(r, 1, 9);
+            int n = Next(r, 1, 2), h = Next(r, 1, 9), w = Next(r, 1, maxWidth);
             int c = oneChannel ? 1 : anyChannels ? Next(r, 2, 40) : depthwise ? 4 * Next(r, 1, 5) : Next(r, 1, 20);
-            int multiplier = oneChannel ? Next(r, 2, 9) : 1;
+            int multiplier = oneChannel ? Next(r, 2, 9) : depthMultiplier;
             bool pointwise = !depthwise && r.Next(3) == 0;
             int fh = pointwise ? 1 : Next(r, 1, 4), fw = pointwise ? 1 : Next(r, 1, 4), sh = Next(r, 1, 2), sw = Next(r, 1, 2);
             int oc = depthwise ? c * multiplier : Next(r, 1, anyChannels ? 23 : 13);
@@ -227,7 +291,7 @@ public class TargetKernelTests
                 ? new DepthwiseConv2DAttributes(padding, sh, sw, 1, 1, multiplier, activation)
                 : new Conv2DAttributes(padding, sh, sw, 1, 1, activation);
             b.Op(depthwise ? OpKind.DepthwiseConv2D : OpKind.Conv2D, attributes, new[] { input, filter, bias }, output);
-            return Make(r, $"{(depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D")} in [{n},{h},{w},{c}] filter {fh}x{fw} out {oc} stride {sh}x{sw} {padding} {activation}{(ties ? " power-of-two scales" : "")}", b, output);
+            return Make(r, $"{(depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D")} in [{n},{h},{w},{c}] filter {fh}x{fw} out {oc} (x{multiplier}) stride {sh}x{sw} {padding} {activation}{(ties ? " power-of-two scales" : "")}", b, output);
         }
     }
 

@@ -45,7 +45,7 @@ public class ScheduleTests(Xunit.Abstractions.ITestOutputHelper output)
 
         TargetKernelTests.Check(cpu, "", cases, (i, name) => options[i](name));
         var expected = cpu == "cortex-m7"
-            ? new[] { "dsp-gemm layout=int8 requantization=general", "dsp-gemm layout=int16 requantization=fast", "dsp-depthwise pixel-pairs=off requantization=general", "dsp-gemm requantization=general", "portable" }
+            ? new[] { "dsp-gemm layout=int8 requantization=general", "dsp-gemm layout=int16 requantization=fast", "dsp-depthwise pixels=2 requantization=general", "dsp-gemm requantization=general", "portable" }
             : new[] { "helium-gemm pixels=1", "helium-gemm pixels=2", "helium-depthwise", "portable" };
         foreach (var s in expected) Assert.Contains(s, schedules);
     }

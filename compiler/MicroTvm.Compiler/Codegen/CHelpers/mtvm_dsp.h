@@ -33,6 +33,9 @@ static inline int32_t mtvm_sxtb16_ror8(uint32_t v) { int32_t r; __asm__("sxtb16 
 static inline int32_t mtvm_sxtab16(int32_t acc, uint32_t v) { return __sxtab16(acc, (int8x4_t)v); }
 /* acc + bytes 1 and 3 of v (SXTAB16 with its free ROR #8) */
 static inline int32_t mtvm_sxtab16_ror8(int32_t acc, uint32_t v) { int32_t r; __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(v)); return r; }
+/* the low halves of a and b, and their high halves, as one pair each (PKHBT, PKHTB) */
+static inline int32_t mtvm_pack_lo16(int32_t a, int32_t b) { int32_t r; __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b)); return r; }
+static inline int32_t mtvm_pack_hi16(int32_t a, int32_t b) { int32_t r; __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(r) : "r"(a), "r"(b)); return r; }
 /* (a * b + 2^31) >> 32, the rounded high word (SMMULR) */
 static inline int32_t mtvm_smmulr(int32_t a, int32_t b) { int32_t r; __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b)); return r; }
 /* acc + (a * b + 2^31) / 2^32, the rounded high word of the product added to acc (SMMLAR) */
@@ -65,6 +68,8 @@ static inline int32_t mtvm_sxtab16(int32_t acc, uint32_t v) {
     return mtvm_pack16(mtvm_lo16(acc) + (int8_t)(uint8_t)(v & 0xFFu), mtvm_hi16(acc) + (int8_t)(uint8_t)((v >> 16) & 0xFFu));
 }
 static inline int32_t mtvm_sxtab16_ror8(int32_t acc, uint32_t v) { return mtvm_sxtab16(acc, v >> 8); }
+static inline int32_t mtvm_pack_lo16(int32_t a, int32_t b) { return mtvm_pack16(mtvm_lo16(a), mtvm_lo16(b)); }
+static inline int32_t mtvm_pack_hi16(int32_t a, int32_t b) { return mtvm_pack16(mtvm_hi16(a), mtvm_hi16(b)); }
 static inline int32_t mtvm_smmulr(int32_t a, int32_t b) { return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32); }
 static inline int32_t mtvm_smmlar(int32_t a, int32_t b, int32_t acc) {
     const uint64_t sum = ((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * b) + 0x80000000u;

@@ -11,8 +11,9 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// that power of two at compile time (<see cref="Scale"/>), so no shift is left for run time.</item>
 /// <item>The doubling high multiply of acc * 2^left is then the rounded high word of a * m (SMMULR), and SMMLAR adds
 /// the constant d = half + offset * 2^right for free, so one arithmetic shift by right completes the rounding divide
-/// and the zero-point add (adding a multiple of 2^right commutes with the floor shift; |r + d| &lt; 2^31 needs right
-/// &lt;= 22).</item>
+/// and the zero-point add (adding a multiple of 2^right commutes with the floor shift). |r + d| &lt; 2^31 needs right
+/// &lt;= 22: where a channel shifts further (tiny effective scales), d is only the half for every channel and the
+/// zero point is added after the shift, one instruction more per output, exact for shifts up to 30 (|r| &lt;= 2^30).</item>
 /// <item>RoundingDivideByPOT rounds ties away from zero: for a negative r it subtracts one before the shift. r has the
 /// sign of a (or is zero when a = -2 and m = 2^30, where both roundings give 0), so d + (a &gt;&gt; 31) does it without
 /// a test. When the activation's lower clamp is at or above the zero point the correction cannot matter (a negative r
@@ -27,12 +28,14 @@ internal sealed class DspRequantization
     private readonly int[] _constants;
     private readonly bool _signCorrection;
     private readonly bool _relu;
+    private readonly bool _offsetAfterShift;
     private readonly ConvQuantization _q;
     private string _table = "";
     private string _rightTable = "";
 
-    private DspRequantization(ConvQuantization q, int[] scale, int[] rights, int[] constants, bool signCorrection, bool relu)
+    private DspRequantization(ConvQuantization q, int[] scale, int[] rights, int[] constants, bool signCorrection, bool relu, bool offsetAfterShift)
     {
+        _offsetAfterShift = offsetAfterShift;
         _q = q;
         Scale = scale;
         _multipliers = q.OutputMultipliers;
@@ -52,7 +55,7 @@ internal sealed class DspRequantization
         int channels = q.OutputMultipliers.Length;
         var lefts = q.OutputShifts.Select(s => Math.Max(0, s)).ToArray();
         var rights = q.OutputShifts.Select(s => Math.Max(0, -s)).ToArray();
-        if (lefts.Any(l => l > 7) || rights.Any(r => r > 22) || q.OutputMultipliers.Any(m => m < (1 << 30))) return null;
+        if (lefts.Any(l => l > 7) || rights.Any(r => r > 30) || q.OutputMultipliers.Any(m => m < (1 << 30))) return null;
         for (int oc = 0; oc < channels; oc++)
             if (bound[oc] << (lefts[oc] + 1) >= 1L << 31) return null;
 
@@ -60,6 +63,7 @@ internal sealed class DspRequantization
         if (lo < -128 || hi > 127 || lo > hi) return null;
         bool relu = lo == offset && hi == 127 && lo != -128;
         bool signCorrection = lo < offset;
+        bool offsetAfterShift = !relu && rights.Any(r => r > 22);
         // The correction is -1 for a negative accumulator only where the shift rounds (right > 0).
         if (signCorrection && rights.Any(r => r == 0) && rights.Any(r => r > 0)) return null;
         if (rights.All(r => r == 0)) signCorrection = false;
@@ -67,10 +71,10 @@ internal sealed class DspRequantization
         for (int oc = 0; oc < channels; oc++)
         {
             int half = rights[oc] == 0 ? 0 : 1 << (rights[oc] - 1);
-            constants[oc] = relu ? half : half + offset * (1 << rights[oc]);
+            constants[oc] = relu || offsetAfterShift ? half : half + offset * (1 << rights[oc]);
         }
 
-        return new DspRequantization(q, lefts.Select(l => 1 << (l + 1)).ToArray(), rights, constants, signCorrection, relu);
+        return new DspRequantization(q, lefts.Select(l => 1 << (l + 1)).ToArray(), rights, constants, signCorrection, relu, offsetAfterShift);
     }
 
     private bool PerTensor => _multipliers.Distinct().Count() == 1 && _constants.Distinct().Count() == 1;
@@ -87,7 +91,7 @@ internal sealed class DspRequantization
             var pairs = new int[2 * _multipliers.Length];
             for (int oc = 0; oc < _multipliers.Length; oc++) (pairs[2 * oc], pairs[2 * oc + 1]) = (_multipliers[oc], _constants[oc]);
             _table = c.Constants.Int32($"{c.Prefix}_requant", pairs,
-                $"operator {c.Node.Index} requantization per channel: multiplier, then 2^(right-1){(_relu ? "" : " + output zero point * 2^right")}");
+                $"operator {c.Node.Index} requantization per channel: multiplier, then 2^(right-1){(_relu || _offsetAfterShift ? "" : " + output zero point * 2^right")}");
         }
 
         if (!OneRight)
@@ -102,7 +106,7 @@ internal sealed class DspRequantization
         string d = PerTensor ? CLiteral.Int(_constants[0]) : $"{_table}[2 * ({channel}) + 1]";
         string right = OneRight ? CLiteral.Int(_rights[0]) : $"{_rightTable}[{channel}]";
         if (_signCorrection) d = $"{d} + ({a} >> 31)";
-        string v = $"(mtvm_smmlar({a}, {m}, {d}) >> {right})";
+        string v = _offsetAfterShift ? $"((mtvm_smmlar({a}, {m}, {d}) >> {right}) + {_q.OutputOffset})" : $"(mtvm_smmlar({a}, {m}, {d}) >> {right})";
         if (_relu) return $"(int8_t)mtvm_ssat8(mtvm_usat8{v} + {_q.OutputOffset})";
         if (_q.Activation.Min == -128 && _q.Activation.Max == 127) return $"(int8_t)mtvm_ssat8{v}";
         return $"(int8_t)mtvm_clamp({v}, {_q.Activation.Min}, {_q.Activation.Max})";
