@@ -72,6 +72,8 @@ internal sealed class DspDepthwiseKernel : TargetKernel
     /// <summary>The ring: one slot per filter row, then one of zero points (padding rows), each [4 channels][RowWords].</summary>
     public override long ScratchBytes(Node node) => 4L * (node.Input(1).Shape[1] + 1) * 4 * Geometry.Of(node).RowWords;
 
+    public override int ScratchAlignment(Node node) => 4;
+
     public override void Emit(EmitContext c)
     {
         var node = c.Node;
