@@ -35,6 +35,9 @@ namespace MicroTvm.Build.Tasks
         [Required]
         public string ProjectDirectory { get; set; } = "";
 
+        /// <summary>The project, which a missing custom operator's message tells to add a MicroModelOperator item to.</summary>
+        public string ProjectFile { get; set; } = "";
+
         public void Cancel() => cancellation.Cancel();
 
         public override bool Execute()
@@ -59,6 +62,7 @@ namespace MicroTvm.Build.Tasks
             bool ioInWorkspace = MicroTvmResolveModels.IsIoInWorkspace(model);
             string tuningLog = model.GetMetadata("ModelTuningLog");
             string gccFlags = model.GetMetadata("ModelGccFlags");
+            string[] customOperators = model.GetMetadata("ModelCustomOperators").Split(new[] { '|' }, StringSplitOptions.RemoveEmptyEntries);
             string directory = model.GetMetadata("OutputDirectory");
             string stamp = model.GetMetadata("StampFile");
             string shown = PathUtil.RelativeInside(ProjectDirectory, path) ?? path;
@@ -69,8 +73,8 @@ namespace MicroTvm.Build.Tasks
                 shown, target, PathUtil.RelativeInside(ProjectDirectory, directory) ?? directory, useCli ? "microtvm tool" : "in-process");
 
             bool compiled = useCli
-                ? CompileWithCli(path, target, name, ioInWorkspace, tuningLog, gccFlags, directory)
-                : CompileInProcess(path, target, name, ioInWorkspace, tuningLog, gccFlags, directory);
+                ? CompileWithCli(path, target, name, ioInWorkspace, tuningLog, gccFlags, customOperators, directory)
+                : CompileInProcess(path, target, name, ioInWorkspace, tuningLog, gccFlags, customOperators, directory);
             if (!compiled)
             {
                 // No stale C of an earlier version stays to be compiled or included by mistake.
@@ -88,15 +92,16 @@ namespace MicroTvm.Build.Tasks
 #if NETSTANDARD
         private const bool CanRunInProcess = false;
 
-        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string tuningLog, string gccFlags, string directory) => false;
+        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string tuningLog, string gccFlags, string[] customOperators, string directory) => false;
 #else
         private const bool CanRunInProcess = true;
 
-        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string tuningLog, string gccFlags, string directory)
+        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string tuningLog, string gccFlags, string[] customOperators, string directory)
         {
             try
             {
-                var graph = MicroTvm.Compiler.Tflite.TfliteImporter.Load(path);
+                var custom = new MicroTvm.Compiler.Ir.CustomOperators(customOperators.Select(MicroTvm.Compiler.Ir.CustomOperator.Parse), ProjectFile.Length > 0 ? ProjectFile : null);
+                var graph = MicroTvm.Compiler.Tflite.TfliteImporter.Load(path, custom);
                 var log = tuningLog.Length > 0 ? MicroTvm.Compiler.Tuning.TuningLog.Load(tuningLog) : null;
                 var generated = MicroTvm.Compiler.Codegen.ModelCompiler.Compile(graph, new MicroTvm.Compiler.Codegen.CompileOptions(target, name, IoInWorkspace: ioInWorkspace, Tuning: log, GccFlags: gccFlags.Length > 0 ? gccFlags : null));
                 foreach (var warning in generated.Warnings)
@@ -126,7 +131,7 @@ namespace MicroTvm.Build.Tasks
         }
 #endif
 
-        private bool CompileWithCli(string path, string target, string name, bool ioInWorkspace, string tuningLog, string gccFlags, string directory)
+        private bool CompileWithCli(string path, string target, string name, bool ioInWorkspace, string tuningLog, string gccFlags, string[] customOperators, string directory)
         {
             if (string.IsNullOrEmpty(CliAssembly) || !File.Exists(CliAssembly))
             {
@@ -152,6 +157,16 @@ namespace MicroTvm.Build.Tasks
             if (gccFlags.Length > 0)
             {
                 arguments.Add("--gcc-flags=" + gccFlags);
+            }
+            foreach (var op in customOperators)
+            {
+                arguments.Add("--custom-op");
+                arguments.Add(op);
+            }
+            if (ProjectFile.Length > 0)
+            {
+                arguments.Add("--project-file");
+                arguments.Add(ProjectFile);
             }
             string host = string.IsNullOrEmpty(DotNetHost) ? "dotnet" : DotNetHost!;
             Log.LogCommandLine(MessageImportance.Low, host + " " + ProcessRunner.JoinArguments(arguments));

@@ -15,6 +15,9 @@ namespace MicroTvm.Build.Tasks
         public const string ModelCompilerUnavailable = "MTVM0106";
         public const string InvalidModelIoInWorkspace = "MTVM0107";
         public const string ModelNameHidesHeader = "MTVM0120";
+        public const string InvalidCustomOperatorName = "MTVM0150";
+        public const string InvalidCustomOperatorScratch = "MTVM0151";
+        public const string DuplicateCustomOperator = "MTVM0152";
         public const string BuildLockTimeout = "MTVM0121";
         public const string ToolNotFound = "MTVM3001";
         public const string CompilerError = "MTVM3101";

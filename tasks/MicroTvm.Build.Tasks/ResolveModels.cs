@@ -43,8 +43,13 @@ namespace MicroTvm.Build.Tasks
         /// header there would hide it (or be hidden by it) for every source.</summary>
         public string[] IncludeDirectories { get; set; } = Array.Empty<string>();
 
+        /// <summary>The MicroModelOperator items: a C file implementing a custom operator, metadata Name (the model's custom
+        /// code) and ScratchBytes (optional). Every model of the project may use them.</summary>
+        public ITaskItem[] Operators { get; set; } = Array.Empty<ITaskItem>();
+
         /// <summary>
-        /// One item per model: the model's full path, with metadata ModelName, ModelTarget (the compiler's
+        /// One item per model: the model's full path, with metadata ModelName, ModelCustomOperators (the compiler's
+        /// --custom-op values, NAME:SCRATCH_BYTES, joined by '|'), ModelTarget (the compiler's
         /// target), ModelGccFlags (the board's MicroTvmCpuFlags), IoInWorkspace (true/false, read with <see cref="IsIoInWorkspace"/>), SourceItem (the Include as written), OutputDirectory, SourceFile, HeaderFile, MetadataFile,
         /// OptionsFile, StampFile and Options (the text whose change must regenerate the model).
         /// </summary>
@@ -62,9 +67,10 @@ namespace MicroTvm.Build.Tasks
         {
             var resolved = new List<ITaskItem>();
             var byName = new Dictionary<string, ITaskItem>(StringComparer.OrdinalIgnoreCase);
+            string customOperators = ResolveOperators();
             foreach (var model in Models)
             {
-                var item = Resolve(model);
+                var item = Resolve(model, customOperators);
                 if (item == null)
                 {
                     continue;
@@ -85,7 +91,48 @@ namespace MicroTvm.Build.Tasks
             return !Log.HasLoggedErrors;
         }
 
-        private ITaskItem? Resolve(ITaskItem model)
+        /// <summary>Checks the MicroModelOperator items; the compiler's --custom-op values joined by '|' (the same for every
+        /// model: one that does not use an operator compiles to the same C).</summary>
+        private string ResolveOperators()
+        {
+            var values = new List<string>();
+            var byFunction = new Dictionary<string, ITaskItem>(StringComparer.Ordinal);
+            foreach (var op in Operators)
+            {
+                string name = op.GetMetadata("Name");
+                string function = MicroTvm.Compiler.Codegen.CIdentifiers.From(name);
+                if (name.Length == 0 || name.Trim() != name || name.IndexOfAny(new[] { '|', ';' }) >= 0 || name.Any(char.IsControl)
+                    || !MicroTvm.Compiler.Codegen.CIdentifiers.IsValid(function))
+                {
+                    Error(ErrorCodes.InvalidCustomOperatorName, op,
+                        "MicroModelOperator '{0}' has Name '{1}'; give the custom operator's custom_code as the model stores it (e.g. Name=\"MyVendorOp\"), without '|', ';' or surrounding spaces. Its C function is that name with characters other than letters, digits and '_' made '_'.",
+                        op.ItemSpec, name);
+                    continue;
+                }
+                string scratchText = op.GetMetadata("ScratchBytes").Trim();
+                long scratch = 0;
+                if (scratchText.Length > 0 && (!long.TryParse(scratchText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out scratch) || scratch > 1L << 30))
+                {
+                    Error(ErrorCodes.InvalidCustomOperatorScratch, op,
+                        "MicroModelOperator '{0}' has ScratchBytes '{1}'; give a whole number of bytes from 0 to 1073741824 (the working memory its function gets in op->scratch).",
+                        op.ItemSpec, scratchText);
+                    continue;
+                }
+                if (byFunction.TryGetValue(function, out var other))
+                {
+                    Error(ErrorCodes.DuplicateCustomOperator, op,
+                        "MicroModelOperator '{0}' (Name '{1}') and MicroModelOperator '{2}' (Name '{3}') implement the same C function {4}; give each custom operator one item.",
+                        op.ItemSpec, name, other.ItemSpec, other.GetMetadata("Name"), function);
+                    continue;
+                }
+                byFunction[function] = op;
+                values.Add(name + ":" + scratch.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+            values.Sort(StringComparer.Ordinal);
+            return string.Join("|", values);
+        }
+
+        private ITaskItem? Resolve(ITaskItem model, string customOperators)
         {
             string path = Path.GetFullPath(Path.Combine(ProjectDirectory, model.ItemSpec));
             bool ok = true;
@@ -187,8 +234,10 @@ namespace MicroTvm.Build.Tasks
             PathUtil.SetLiteral(item, "ModelTuningLog", log);
             string gccFlags = (BoardCpuFlags ?? "").Trim();
             PathUtil.SetLiteral(item, "ModelGccFlags", gccFlags);
+            PathUtil.SetLiteral(item, "ModelCustomOperators", customOperators);
             item.SetMetadata("Options", "name=" + name + ";target=" + target.ToLowerInvariant() + ";executor=aot" + (ioInWorkspace ? ";io-in-workspace" : "")
-                + (log.Length > 0 ? ";tuning-log=" + EscapeOption(log) : "") + (gccFlags.Length > 0 ? ";gcc-flags=" + EscapeOption(gccFlags) : ""));
+                + (log.Length > 0 ? ";tuning-log=" + EscapeOption(log) : "") + (gccFlags.Length > 0 ? ";gcc-flags=" + EscapeOption(gccFlags) : "")
+                + (customOperators.Length > 0 ? ";custom-ops=" + EscapeOption(customOperators) : ""));
             return item;
         }
 

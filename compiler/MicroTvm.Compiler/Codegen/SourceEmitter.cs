@@ -60,7 +60,7 @@ internal sealed class SourceEmitter
                 if (node.Inputs[i] is { IsConstant: false } input) parameters.Add($"{(input.IsVariable ? "" : "const ")}{input.Type.CType()}* in{i}");
             for (int j = 0; j < node.Outputs.Count; j++) parameters.Add($"{node.Outputs[j].Type.CType()}* out{j}");
             if (_plan.ScratchOffsets.ContainsKey(node)) parameters.Add("void* scratch");
-            functions.Line($"/* operator {node.Index}: {node.Kind.Name} {Describe(node)} */");
+            functions.Line($"/* operator {node.Index}: {node.Kind.Name} {CLiteral.CommentText(Describe(node))} */");
             // Every operator out of line: inlined into <name>_run, where its pointers become constant offsets from one
             // base, gcc allocated registers worse (with the I/O in the workspace KWS's first convolution took 73 % more
             // instructions on the Cortex-M7). Out of line it is never slower: with caller buffers KWS -0.5 %, ResNet-8
