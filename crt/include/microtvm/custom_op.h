@@ -57,7 +57,7 @@ typedef struct microtvm_custom_op {
     const microtvm_tensor* outputs;  /* write outputs[j].data; the shapes are the model's declared ones */
     const uint8_t* options;      /* the operator's custom_options bytes as stored (const, in flash); NULL when none */
     size_t options_size;
-    void* scratch;               /* scratch_size bytes of the workspace, aligned to the workspace alignment; NULL when none */
+    void* scratch;               /* scratch_size bytes of the workspace, aligned to 8 bytes at least; NULL when none */
     size_t scratch_size;         /* the ScratchBytes the project gave (--custom-op NAME:BYTES) */
 } microtvm_custom_op;
 

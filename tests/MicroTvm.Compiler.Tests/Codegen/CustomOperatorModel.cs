@@ -61,7 +61,7 @@ public static class CustomOperatorModel
             if (strcmp(op->name, "Vendor.ScaleShift") != 0 || op->operator_index != 1) return 10;
             if (op->input_count != 2 || op->output_count != 1) return 11;
             if (op->options_size != 7 || memcmp(op->options + 2, pattern, 5) != 0) return 12;
-            if (op->scratch == NULL || op->scratch_size < 40 || ((uintptr_t)op->scratch % 4) != 0) return 13;
+            if (op->scratch == NULL || op->scratch_size < 40 || ((uintptr_t)op->scratch % 8) != 0) return 13;
             if (a->type != MICROTVM_TYPE_INT8 || a->rank != 3 || a->shape[0] != 1 || a->shape[1] != 2 || a->shape[2] != 4 || a->bytes != 8) return 14;
             if (a->scale != 0.5f || a->zero_point != -1 || a->channel_count != 1 || a->scales[0] != 0.5f || a->zero_points[0] != -1) return 15;
             if (k->type != MICROTVM_TYPE_INT8 || k->rank != 1 || k->shape[0] != 4 || k->data == NULL) return 16;

@@ -18,6 +18,9 @@ internal sealed class CustomOperatorKernel : Kernel
 
     public override long ScratchBytes(Node node) => node.AttributesAs<CustomAttributes>().ScratchBytes;
 
+    /// <summary>The project's C may keep any C type there (int64_t, double): 8, whatever the workspace alignment.</summary>
+    public override int ScratchAlignment(Node node) => 8;
+
     public override void Emit(EmitContext c)
     {
         var node = c.Node;
