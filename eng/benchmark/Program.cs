@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using MicroTvm.Compiler.Codegen;
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Tflite;
+using MicroTvm.Testing;
 
 namespace MicroTvm.Benchmark;
 
@@ -209,15 +210,20 @@ internal static class Firmware
     {
         var c = new StringBuilder();
         c.AppendLine("#include <string.h>\n#include \"microtvm/platform.h\"\n#include \"model.h\"");
-        bool tolerant = graph.Outputs.Any(o => o.Type == ElementType.Float32 && graph.Producers()[o].Kind != OpKind.Dequantize);
+        bool tolerant = ModelCheckSource.ComparesWithTolerance(graph);
         // input{k}.bin holds every input back to back (graph order), output{k}.bin every output.
         for (int k = 0; k < 3; k++)
         {
-            c.AppendLine(Bytes($"bench_input{k}", File.ReadAllBytes(Path.Combine(folder, $"input{k}.bin"))));
-            c.AppendLine(Bytes($"bench_expected{k}", File.ReadAllBytes(Path.Combine(folder, $"output{k}.bin"))));
+            c.AppendLine(ModelCheckSource.ByteArray($"bench_input{k}", File.ReadAllBytes(Path.Combine(folder, $"input{k}.bin"))));
+            c.AppendLine(ModelCheckSource.ByteArray($"bench_expected{k}", File.ReadAllBytes(Path.Combine(folder, $"output{k}.bin"))));
         }
 
-        string Offset(string kind, int index) => index == 0 ? "0" : string.Join(" + ", Enumerable.Range(0, index).Select(j => $"MODEL_{kind}{j}_SIZE"));
+        var offsets = new Dictionary<string, List<string>>
+        {
+            ["INPUT"] = ModelCheckSource.Offsets(ModelCheckSource.Sizes("MODEL", "INPUT", graph.Inputs.Count)),
+            ["OUTPUT"] = ModelCheckSource.Offsets(ModelCheckSource.Sizes("MODEL", "OUTPUT", graph.Outputs.Count)),
+        };
+        string Offset(string kind, int index) => offsets[kind][index];
         string outputTotal = string.Join(" + ", graph.Outputs.Select((_, j) => $"MODEL_OUTPUT{j}_SIZE"));
 
         c.AppendLine($$"""
@@ -343,18 +349,6 @@ internal static class Firmware
             }
             """);
         return c.ToString();
-    }
-
-    private static string Bytes(string name, byte[] bytes)
-    {
-        var sb = new StringBuilder($"static const uint8_t {name}[{Math.Max(1, bytes.Length)}] __attribute__((aligned(16))) = {{");
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            if (i % 32 == 0) sb.Append("\n    ");
-            sb.Append(bytes[i].ToString(CultureInfo.InvariantCulture)).Append(i + 1 < bytes.Length ? "," : "");
-        }
-
-        return sb.Append("\n};").ToString();
     }
 }
 

@@ -5,6 +5,7 @@ using MicroTvm.Compiler.Codegen;
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Tflite;
 using Xunit.Abstractions;
+using static MicroTvm.Testing.ModelCheckSource;
 
 namespace MicroTvm.Sdk.Tests.Infrastructure;
 
@@ -52,7 +53,7 @@ public sealed class ModelCheckFirmware(string modelsRoot)
         var expected = File.ReadAllBytes(Path.Combine(casesRoot, caseName, "output0.bin"));
         declarations.AppendLine(ByteArray($"{caseName}_in", input));
         declarations.AppendLine(ByteArray($"{caseName}_expected", expected));
-        bool tolerant = graph.Outputs.Any(o => o.Type == ElementType.Float32 && graph.Producers()[o].Kind != OpKind.Dequantize);
+        bool tolerant = ComparesWithTolerance(graph);
         body.AppendLine("    {");
         body.AppendLine($"        {caseName}_inputs in; {caseName}_outputs out; uint64_t ns; int bad;");
         long at = 0;
@@ -125,7 +126,7 @@ public sealed class ModelCheckFirmware(string modelsRoot)
         declarations.AppendLine($"#include \"{header}\"");
         workspaceSizes.Add($"{upper}_WORKSPACE_SIZE");
         outputSizes.Add(string.Join(" + ", graph.Outputs.Select((_, j) => $"{upper}_OUTPUT{j}_SIZE")));
-        bool tolerant = graph.Outputs.Any(o => o.Type == ElementType.Float32 && graph.Producers()[o].Kind != OpKind.Dequantize);
+        bool tolerant = ComparesWithTolerance(graph);
         for (int k = 0; k < InputsPerModel; k++)
         {
             declarations.AppendLine(ByteArray($"{name}_in{k}", File.ReadAllBytes(Path.Combine(modelsRoot, model, $"input{k}.bin"))));
@@ -134,8 +135,8 @@ public sealed class ModelCheckFirmware(string modelsRoot)
             body.AppendLine("        uint64_t ns; int bad;");
             // Inputs and outputs at their offsets in the stored vectors (back to back: every model here has parts
             // whose sizes keep the next part aligned for its type).
-            var inputOffsets = Offsets(graph.Inputs.Select((_, i) => $"{upper}_INPUT{i}_SIZE").ToList());
-            var outputOffsets = Offsets(graph.Outputs.Select((_, j) => $"{upper}_OUTPUT{j}_SIZE").ToList());
+            var inputOffsets = Offsets(Sizes(upper, "INPUT", graph.Inputs.Count));
+            var outputOffsets = Offsets(Sizes(upper, "OUTPUT", graph.Outputs.Count));
             body.AppendLine($"        if ({name}_reset(workspace) != 0) microtvm_abort(\"{name}_reset failed\");");
             if (ioInWorkspace)
             {
@@ -171,20 +172,6 @@ public sealed class ModelCheckFirmware(string modelsRoot)
         }
     }
 
-    /// <summary>C expressions for the byte offset of each part in a back-to-back vector of <paramref name="sizes"/>.</summary>
-    private static List<string> Offsets(IReadOnlyList<string> sizes)
-    {
-        var offsets = new List<string>();
-        string offset = "0";
-        foreach (var size in sizes)
-        {
-            offsets.Add(offset);
-            offset = offset == "0" ? size : $"{offset} + {size}";
-        }
-
-        return offsets;
-    }
-
     private string MainSource()
     {
         var main = new StringBuilder().Append(declarations);
@@ -217,17 +204,5 @@ public sealed class ModelCheckFirmware(string modelsRoot)
         var union = new StringBuilder($"union {macro.ToLowerInvariant()}_union {{ uint8_t at_least_one[1];");
         for (int i = 0; i < sizes.Count; i++) union.Append($" uint8_t m{i}[{sizes[i]}];");
         return union.Append(" };\n").Append($"#define {macro} sizeof(union {macro.ToLowerInvariant()}_union)").ToString();
-    }
-
-    private static string ByteArray(string name, byte[] bytes)
-    {
-        var sb = new StringBuilder($"static const uint8_t {name}[{Math.Max(1, bytes.Length)}] __attribute__((aligned(16))) = {{");
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            if (i % 32 == 0) sb.Append("\n    ");
-            sb.Append(bytes[i].ToString(CultureInfo.InvariantCulture)).Append(i + 1 < bytes.Length ? "," : "");
-        }
-
-        return sb.Append("\n};").ToString();
     }
 }
