@@ -11,6 +11,7 @@ namespace MicroTvm.Sdk.Tests;
 /// of the packed SDK with real gcc.
 /// </summary>
 [Collection(SdkCollection.Name)]
+[Trait("Speed", "Slow")] // dotnet pack and build, gcc, QEMU: not in eng/test.sh --fast
 public sealed class BuildRobustnessTests(SdkPackageFixture sdk)
 {
     private string ModelFile(string model) => Path.Combine(sdk.RepositoryRoot, "tests", "models", model, "model.tflite");

@@ -8,6 +8,7 @@ namespace MicroTvm.Sdk.Tests;
 /// (MTVM4012), and QEMU's seccomp sandbox would stop it starting a process anyway. Real firmware, real QEMU.
 /// </summary>
 [Collection(SdkCollection.Name)]
+[Trait("Speed", "Slow")] // dotnet pack and build, gcc, QEMU: not in eng/test.sh --fast
 public sealed class EmulatorSandboxTests(SdkPackageFixture sdk)
 {
     /// <summary>ARM semihosting: operation in r0, pointer to the argument block in r1, BKPT 0xAB.</summary>

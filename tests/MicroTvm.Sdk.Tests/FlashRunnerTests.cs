@@ -8,6 +8,7 @@ namespace MicroTvm.Sdk.Tests;
 /// firmware paths substituted inside single arguments, and no shell ever sees the project path.
 /// </summary>
 [Collection(SdkCollection.Name)]
+[Trait("Speed", "Slow")] // dotnet pack and build, gcc, QEMU: not in eng/test.sh --fast
 public sealed class FlashRunnerTests(SdkPackageFixture sdk)
 {
     private const string Nucleo = "<PropertyGroup><Board>nucleo-f746zg</Board></PropertyGroup>";

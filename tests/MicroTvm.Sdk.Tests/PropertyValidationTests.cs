@@ -5,6 +5,7 @@ namespace MicroTvm.Sdk.Tests;
 /// <summary>Project properties a typo would turn into a hang, a silent skip or an import from anywhere: each is
 /// checked with a coded error that points at the project.</summary>
 [Collection(SdkCollection.Name)]
+[Trait("Speed", "Slow")] // dotnet pack and build, gcc, QEMU: not in eng/test.sh --fast
 public sealed class PropertyValidationTests(SdkPackageFixture sdk)
 {
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using MicroTvm.Sdk.Tests.Infrastructure;
 
 namespace MicroTvm.Sdk.Tests;
 
@@ -8,6 +9,21 @@ namespace MicroTvm.Sdk.Tests;
 public sealed partial class RepositoryConsistencyTests
 {
     private static readonly string Root = FindRoot();
+
+    /// <summary>A class that packs the SDK (its constructor takes <see cref="SdkPackageFixture"/>) builds with dotnet,
+    /// gcc and QEMU: it is in the slow layer, or eng/test.sh --fast waits minutes for the package.</summary>
+    [Fact]
+    public void EveryTestClassThatPacksTheSdkIsSlow()
+    {
+        var packing = typeof(RepositoryConsistencyTests).Assembly.GetTypes()
+            .Where(t => t.GetConstructors().Any(c => c.GetParameters().Any(p => p.ParameterType == typeof(SdkPackageFixture))))
+            .Where(t => t.GetMethods().Any(m => m.IsDefined(typeof(FactAttribute), inherit: true)));
+        var fast = packing.Where(t => !t.CustomAttributes.Any(a => a.AttributeType == typeof(TraitAttribute)
+            && a.ConstructorArguments.Select(x => x.Value as string).SequenceEqual(["Speed", "Slow"]))).Select(t => t.Name);
+
+        Assert.NotEmpty(packing);
+        Assert.Empty(fast);
+    }
 
     [Fact]
     public void GlobalJsonPinsTheVersionTheRepositoryPacks()

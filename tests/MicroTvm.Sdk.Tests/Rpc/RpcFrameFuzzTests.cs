@@ -5,6 +5,7 @@ namespace MicroTvm.Sdk.Tests.Rpc;
 
 /// <summary>The device's frame parser (crt/rpc/rpc_frame.c) compiled for the host with ASan and UBSan and fed random
 /// and damaged frames by rpc_frame_fuzz.c; and the host's frames (MicroTvm.Device) byte-equal to the device's.</summary>
+[Trait("Speed", "Slow")] // gcc: not in eng/test.sh --fast
 public sealed class RpcFrameFuzzTests
 {
     private static string RepositoryRoot

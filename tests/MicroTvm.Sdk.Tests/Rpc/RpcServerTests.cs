@@ -14,6 +14,7 @@ namespace MicroTvm.Sdk.Tests.Rpc;
 /// emulator, a board without transport, the serial-port transport through a pseudo-terminal.
 /// </summary>
 [Collection(SdkCollection.Name)]
+[Trait("Speed", "Slow")] // dotnet pack and build, gcc, QEMU: not in eng/test.sh --fast
 public sealed class RpcServerTests(SdkPackageFixture sdk)
 {
     private string ModelDirectory => Path.Combine(sdk.RepositoryRoot, "tests", "models", "kws_dscnn");

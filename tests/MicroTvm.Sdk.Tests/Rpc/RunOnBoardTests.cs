@@ -10,6 +10,7 @@ namespace MicroTvm.Sdk.Tests.Rpc;
 /// <c>-t:Profile</c> in a firmware project.
 /// </summary>
 [Collection(SdkCollection.Name)]
+[Trait("Speed", "Slow")] // dotnet pack and build, gcc, QEMU: not in eng/test.sh --fast
 public sealed class RunOnBoardTests(SdkPackageFixture sdk)
 {
     private static readonly object Gate = new();
