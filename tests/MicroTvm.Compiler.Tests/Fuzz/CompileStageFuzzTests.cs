@@ -19,6 +19,7 @@ public class CompileStageFuzzTests
 
     public CompileStageFuzzTests(ITestOutputHelper output) => _output = output;
 
+    [Trait("Speed", "Slow")] // gcc: not in eng/test.sh --fast
     [Fact]
     public void ImportedModelsCompileBuildAndMatchTheEvaluator()
     {

@@ -43,6 +43,7 @@ public class UntrustedNameTests
         return (b.Build(), x, y);
     }
 
+    [Trait("Speed", "Slow")] // gcc: not in eng/test.sh --fast
     [Fact]
     public void HostileNamesCompileUnderWerrorRunAndRoundTripThroughJson()
     {
