@@ -9,23 +9,11 @@ internal static class ElementwiseReference
     private static bool IsQuantizedType(ElementType t) => t is ElementType.Int8 or ElementType.Int16;
 
     /// <summary>Reads both operands broadcast to the output shape.</summary>
-    private static (int[] Left, int[] Right) BroadcastInts(Node node, TensorValues values)
-    {
-        var (a, b) = (values.Ints(node.Input(0)), values.Ints(node.Input(1)));
-        var outShape = node.Output.Shape;
-        var ia = Broadcast.SourceIndices(node.Input(0).Shape, outShape);
-        var ib = Broadcast.SourceIndices(node.Input(1).Shape, outShape);
-        return (Array.ConvertAll(ia, i => a[i]), Array.ConvertAll(ib, i => b[i]));
-    }
+    private static (int[] Left, int[] Right) BroadcastInts(Node node, TensorValues values) =>
+        (Broadcast.To(values.Ints(node.Input(0)), node.Input(0).Shape, node.Output.Shape), Broadcast.To(values.Ints(node.Input(1)), node.Input(1).Shape, node.Output.Shape));
 
-    private static (float[] Left, float[] Right) BroadcastFloats(Node node, TensorValues values)
-    {
-        var (a, b) = (values.Floats(node.Input(0)), values.Floats(node.Input(1)));
-        var outShape = node.Output.Shape;
-        var ia = Broadcast.SourceIndices(node.Input(0).Shape, outShape);
-        var ib = Broadcast.SourceIndices(node.Input(1).Shape, outShape);
-        return (Array.ConvertAll(ia, i => a[i]), Array.ConvertAll(ib, i => b[i]));
-    }
+    private static (float[] Left, float[] Right) BroadcastFloats(Node node, TensorValues values) =>
+        (Broadcast.To(values.Floats(node.Input(0)), node.Input(0).Shape, node.Output.Shape), Broadcast.To(values.Floats(node.Input(1)), node.Input(1).Shape, node.Output.Shape));
 
     private static bool AllTypes(Node node, ElementType type) =>
         node.Input(0).Type == type && node.Input(1).Type == type && node.Output.Type == type;

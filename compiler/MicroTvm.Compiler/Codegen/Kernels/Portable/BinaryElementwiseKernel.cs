@@ -13,8 +13,7 @@ internal sealed class BinaryElementwiseKernel : Kernel
         var a = node.Input(0);
         var b = node.Input(1);
         var output = node.Output;
-        if (a.Type != b.Type || a.Type != output.Type) return "inputs and output must have the same element type";
-        if (BroadcastLoops.Of(output.Shape, a.Shape, b.Shape) is null) return $"shapes {a.ShapeText} and {b.ShapeText} do not broadcast to {output.ShapeText}";
+        if (BroadcastLoops.SameTypeMismatch(node) is { } mismatch) return mismatch;
         var activation = node.Attributes is ElementwiseAttributes e ? e.Activation : FusedActivation.None;
         if (ExpectFusedActivation(activation) is { } act) return act;
         if (a.Type == ElementType.Float32) return null;
@@ -112,8 +111,7 @@ internal sealed class BinaryElementwiseKernel : Kernel
             };
         }
 
-        BroadcastLoops.Of(output.Shape, node.Input(0).Shape, node.Input(1).Shape)!
-            .Emit(body, c.Output(), new[] { inA, inB }, (x, o) => element(x[0], x[1], o));
+        BroadcastLoops.For(node).Emit(body, c.Output(), new[] { inA, inB }, (x, o) => element(x[0], x[1], o));
     }
 
 }

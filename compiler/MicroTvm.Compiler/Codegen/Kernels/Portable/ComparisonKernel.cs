@@ -12,7 +12,7 @@ internal sealed class ComparisonKernel(string op) : Kernel
     {
         var (a, b, output) = (node.Input(0), node.Input(1), node.Output);
         if (a.Type != b.Type || output.Type != ElementType.Bool) return "both inputs must have the same element type and the output must be bool";
-        if (BroadcastLoops.Of(output.Shape, a.Shape, b.Shape) is null) return $"shapes {a.ShapeText} and {b.ShapeText} do not broadcast to {output.ShapeText}";
+        if (BroadcastLoops.Mismatch(node) is { } mismatch) return mismatch;
         return a.Type switch
         {
             ElementType.Float32 or ElementType.Int32 or ElementType.Int64 or ElementType.Bool => null,
@@ -43,6 +43,6 @@ internal sealed class ComparisonKernel(string op) : Kernel
             };
         }
 
-        BroadcastLoops.Of(output.Shape, a.Shape, b.Shape)!.Emit(body, c.Output(), new[] { c.Input(0), c.Input(1) }, element);
+        BroadcastLoops.For(node).Emit(body, c.Output(), new[] { c.Input(0), c.Input(1) }, element);
     }
 }

@@ -12,8 +12,7 @@ internal sealed class DivKernel : Kernel
     public override string? Unsupported(Node node)
     {
         var (a, b, output) = (node.Input(0), node.Input(1), node.Output);
-        if (a.Type != output.Type || b.Type != output.Type) return "inputs and output must have the same element type";
-        if (BroadcastLoops.Of(output.Shape, a.Shape, b.Shape) is null) return $"shapes {a.ShapeText} and {b.ShapeText} do not broadcast to {output.ShapeText}";
+        if (BroadcastLoops.SameTypeMismatch(node) is { } mismatch) return mismatch;
         return output.Type switch
         {
             ElementType.Float32 or ElementType.Int32 => null,
@@ -72,6 +71,6 @@ internal sealed class DivKernel : Kernel
             }
         }
 
-        BroadcastLoops.Of(output.Shape, a.Shape, b.Shape)!.Emit(body, c.Output(), new[] { c.Input(0), c.Input(1) }, element);
+        BroadcastLoops.For(node).Emit(body, c.Output(), new[] { c.Input(0), c.Input(1) }, element);
     }
 }

@@ -10,7 +10,7 @@ internal sealed class FloorDivKernel : Kernel
     {
         var (a, b, output) = (node.Input(0), node.Input(1), node.Output);
         if (a.Type != ElementType.Float32 || b.Type != ElementType.Float32 || output.Type != ElementType.Float32) return "inputs and output must be float32";
-        return BroadcastLoops.Of(output.Shape, a.Shape, b.Shape) is null ? $"shapes {a.ShapeText} and {b.ShapeText} do not broadcast to {output.ShapeText}" : null;
+        return BroadcastLoops.Mismatch(node);
     }
 
     public override bool CanWriteOver(Node node, int inputIndex) => node.Input(inputIndex).Shape.SequenceEqual(node.Output.Shape);
@@ -21,7 +21,7 @@ internal sealed class FloorDivKernel : Kernel
         var body = c.Body;
         c.Support.Use("mtvm_floor_div");
         bool divide = node.Kind == OpKind.FloorDiv;
-        BroadcastLoops.Of(node.Output.Shape, node.Input(0).Shape, node.Input(1).Shape)!.Emit(body, c.Output(), new[] { c.Input(0), c.Input(1) }, (x, o) =>
+        BroadcastLoops.For(node).Emit(body, c.Output(), new[] { c.Input(0), c.Input(1) }, (x, o) =>
         {
             if (divide)
             {

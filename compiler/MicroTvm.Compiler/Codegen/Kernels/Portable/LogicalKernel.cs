@@ -9,9 +9,7 @@ internal sealed class LogicalKernel(string op) : Kernel
     public override string? Unsupported(Node node)
     {
         if (node.Inputs.Any(t => t?.Type != ElementType.Bool) || node.Output.Type != ElementType.Bool) return "every operand must be bool";
-        return BroadcastLoops.Of(node.Output.Shape, node.Inputs.Select(t => t!.Shape).ToArray()) is null
-            ? $"the inputs do not broadcast to {node.Output.ShapeText}"
-            : null;
+        return BroadcastLoops.Mismatch(node);
     }
 
     public override bool CanWriteOver(Node node, int inputIndex) => node.Input(inputIndex).Shape.SequenceEqual(node.Output.Shape);
@@ -20,7 +18,7 @@ internal sealed class LogicalKernel(string op) : Kernel
     {
         var node = c.Node;
         var inputs = Enumerable.Range(0, node.Inputs.Count).Select(c.Input).ToArray();
-        BroadcastLoops.Of(node.Output.Shape, node.Inputs.Select(t => t!.Shape).ToArray())!.Emit(c.Body, c.Output(), inputs,
+        BroadcastLoops.For(node).Emit(c.Body, c.Output(), inputs,
             (x, o) => c.Body.Line(x.Length == 1 ? $"{o} = (uint8_t)({op}{x[0]});" : $"{o} = (uint8_t)({x[0]} {op} {x[1]});"));
     }
 }

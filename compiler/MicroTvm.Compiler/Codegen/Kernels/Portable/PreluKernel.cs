@@ -11,7 +11,7 @@ internal sealed class PreluKernel : Kernel
     {
         var (input, alpha, output) = (node.Input(0), node.Input(1), node.Output);
         if (input.Type != output.Type) return "input and output must have the same element type";
-        if (BroadcastLoops.Of(output.Shape, input.Shape, alpha.Shape) is null) return $"shapes {input.ShapeText} and {alpha.ShapeText} do not broadcast to {output.ShapeText}";
+        if (BroadcastLoops.Mismatch(node) is { } mismatch) return mismatch;
         return output.Type switch
         {
             ElementType.Float32 => alpha.Type == ElementType.Float32 ? null : "alpha must be float32",
@@ -58,6 +58,6 @@ internal sealed class PreluKernel : Kernel
             };
         }
 
-        BroadcastLoops.Of(output.Shape, input.Shape, alpha.Shape)!.Emit(body, c.Output(), new[] { c.Input(0), c.Input(1) }, element);
+        BroadcastLoops.For(node).Emit(body, c.Output(), new[] { c.Input(0), c.Input(1) }, element);
     }
 }

@@ -9,16 +9,13 @@ internal sealed class SelectV2Kernel : Kernel
     {
         var (condition, x, y, output) = (node.Input(0), node.Input(1), node.Input(2), node.Output);
         if (condition.Type != ElementType.Bool || x.Type != y.Type || x.Type != output.Type) return "the condition must be bool and x, y and the output of one element type";
-        return Loops(node) is null ? $"shapes {condition.ShapeText}, {x.ShapeText} and {y.ShapeText} do not broadcast to {output.ShapeText}" : null;
+        return BroadcastLoops.Mismatch(node);
     }
 
     public override bool CanWriteOver(Node node, int inputIndex) =>
         inputIndex > 0 && node.Input(inputIndex).Shape.SequenceEqual(node.Output.Shape);
 
-    private static BroadcastLoops? Loops(Node node) =>
-        BroadcastLoops.Of(node.Output.Shape, node.Input(0).Shape, node.Input(1).Shape, node.Input(2).Shape);
-
     public override void Emit(EmitContext c) =>
-        Loops(c.Node)!.Emit(c.Body, c.Output(), new[] { c.Input(0), c.Input(1), c.Input(2) },
+        BroadcastLoops.For(c.Node).Emit(c.Body, c.Output(), new[] { c.Input(0), c.Input(1), c.Input(2) },
             (v, o) => c.Body.Line($"{o} = {v[0]} ? {v[1]} : {v[2]};"));
 }

@@ -1,3 +1,5 @@
+using MicroTvm.Compiler.Ir;
+
 namespace MicroTvm.Compiler.Codegen.Kernels;
 
 /// <summary>
@@ -58,6 +60,19 @@ internal sealed class BroadcastLoops
 
         return new BroadcastLoops(dims.ToArray(), merged.Select(m => m.ToArray()).ToArray());
     }
+
+    /// <summary>The loops of <paramref name="node"/>'s inputs over its output (checked by <see cref="Mismatch"/>).</summary>
+    public static BroadcastLoops For(Node node) => Of(node.Output.Shape, node.Inputs.Select(t => t!.Shape).ToArray())!;
+
+    /// <summary>Null when <paramref name="node"/>'s inputs broadcast to its output, else what is wrong.</summary>
+    public static string? Mismatch(Node node) =>
+        Of(node.Output.Shape, node.Inputs.Select(t => t!.Shape).ToArray()) is null
+            ? $"shapes {string.Join(", ", node.Inputs.Select(t => t!.ShapeText))} do not broadcast to {node.Output.ShapeText}"
+            : null;
+
+    /// <summary><see cref="Mismatch"/>, and every input of the output's element type.</summary>
+    public static string? SameTypeMismatch(Node node) =>
+        node.Inputs.Any(t => t!.Type != node.Output.Type) ? "inputs and output must have the same element type" : Mismatch(node);
 
     /// <summary>Writes the loops; <paramref name="element"/> gets each operand's element (<c>pointer[index]</c>) and
     /// the output element, which advances by one per iteration.</summary>
