@@ -556,6 +556,54 @@ public static class Cases
                 m.Op(B.Concatenation, new[] { a, b }, new[] { y }, O.Concatenation(0));
             });
 
+        // ---- the float functions over wide ranges (exp's denormals, log near 0, sin/cos of large arguments, floor/ceil
+        // beyond 2^23), ELU/RSQRT int8 at other scales, a long int8 L2 row with a zero point, a wide CAST
+        foreach (var (name, code, lo, hi) in new[]
+                 {
+                     ("exp", Exp, -103.0, 88.0), ("log", Log, 1e-30, 3e38), ("sin", Sin, -1e5, 1e5), ("cos", Cos, -3e7, 3e7),
+                     ("sqrt", Sqrt, 0.0, 3e38), ("rsqrt", Rsqrt, 1e-30, 1e30), ("elu", Elu, -90.0, 1.0), ("floor", Floor, -2e7, 2e7),
+                     ("ceil", Ceil, -2e7, 2e7), ("round", Round, -1e7, 1e7), ("square", Square, -1e19, 1e19),
+                 })
+        {
+            var (c, l, h) = (code, lo, hi);
+            yield return ($"{name}_f32_edge", m =>
+            {
+                int x = m.Input(Float32, new[] { 4, 50 }, null, l, h);
+                int y = m.Output(Float32, new[] { 4, 50 });
+                m.Op(c, new[] { x }, new[] { y });
+            });
+        }
+
+        foreach (var (name, code, qi, qo) in new (string, int, (float, long), (float, long))[]
+                 {
+                     ("elu", Elu, (0.2f, 40), (0.03f, 100)), ("rsqrt", Rsqrt, (0.5f, -128), (0.01f, -100)),
+                 })
+            yield return ($"{name}_i8_edge", m =>
+            {
+                int x = m.Input(Int8, new[] { 2, 128 }, qi);
+                int y = m.Output(Int8, new[] { 2, 128 }, qo);
+                m.Op(code, new[] { x }, new[] { y });
+            });
+
+        yield return ("l2_normalization_i8_edge", m =>
+        {
+            int x = m.Input(Int8, new[] { 3, 200 }, (0.02f, -7));
+            int y = m.Output(Int8, new[] { 3, 200 }, (1f / 128, 0));
+            m.Op(L2Normalization, new[] { x }, new[] { y }, new O(12, new FbTable().Int8(0, 0)));
+        });
+        yield return ("log_softmax_f32_edge", m =>
+        {
+            int x = m.Input(Float32, new[] { 3, 40 }, null, -60, 60);
+            int y = m.Output(Float32, new[] { 3, 40 });
+            m.Op(LogSoftmax, new[] { x }, new[] { y });
+        });
+        yield return ("cast_f32_to_i16_edge", m =>
+        {
+            int x = m.Input(Float32, new[] { 4, 25 }, null, -2e6, 2e6);
+            int y = m.Output(I16, new[] { 4, 25 });
+            m.Op(Cast, new[] { x }, new[] { y });
+        });
+
         // ---- casts and (de)quantization
         foreach (var from in new[] { Float32, Int8, I16, I32, Bool })
             foreach (var to in new[] { Float32, Int8, I16, I32, Bool })
