@@ -50,6 +50,9 @@ public sealed class GeneratedModel
 
     public string MetadataFile => Name + ".json";
 
+    /// <summary>The memory plan as a picture (<see cref="MemoryPlanPicture"/>).</summary>
+    public string PlanPictureFile => MemoryPlanPicture.FileName(Name);
+
     /// <summary>Writes every file into <paramref name="directory"/> (created if needed). All files are written to
     /// temporary names first and only then renamed, so a failure never leaves half a file or a mixed set; files whose
     /// content is already identical are left untouched (their timestamps too, for incremental builds).</summary>

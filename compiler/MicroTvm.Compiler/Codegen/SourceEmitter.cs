@@ -117,6 +117,7 @@ internal sealed class SourceEmitter
             [_name + ".h"] = EmitHeader(),
             [_name + ".c"] = source.ToString(),
             [_name + ".json"] = metadata.ToJson(),
+            [MemoryPlanPicture.FileName(_name)] = MemoryPlanPicture.Render(metadata),
         };
         return new GeneratedModel(_name, files, metadata);
     }

@@ -17,7 +17,7 @@ public class CompileCommandTests
         var (exit, output, error) = Run("compile", TestModels.ModelPath("kws_dscnn"), "--target", "cortex-m7", "--name", "kws", "-o", dir);
         Assert.Equal("", error);
         Assert.Equal(0, exit);
-        Assert.Equal(new[] { "kws.c", "kws.h", "kws.json" }, Directory.GetFiles(dir).Select(Path.GetFileName).Order().ToArray());
+        Assert.Equal(new[] { "kws.c", "kws.h", "kws.json", "kws.plan.svg" }, Directory.GetFiles(dir).Select(Path.GetFileName).Order().ToArray());
         // 16,000 bytes of activations plus the DSP convolution's 256 bytes of scratch (its columns, once on the stack).
         Assert.Matches(@"workspace\s+16,256 bytes \(lower bound 16,256", output);
         Assert.Matches(@"activation bound\s+16,000 bytes", output);
