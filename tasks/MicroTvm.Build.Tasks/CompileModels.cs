@@ -78,7 +78,7 @@ namespace MicroTvm.Build.Tasks
             if (!compiled)
             {
                 // No stale C of an earlier version stays to be compiled or included by mistake.
-                foreach (var file in new[] { "SourceFile", "HeaderFile", "MetadataFile" })
+                foreach (var file in new[] { "SourceFile", "HeaderFile", "MetadataFile", "PlanFile" })
                 {
                     File.Delete(model.GetMetadata(file));
                 }

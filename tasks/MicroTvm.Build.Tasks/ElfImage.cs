@@ -48,7 +48,7 @@ namespace MicroTvm.Build.Tasks
     }
 
     /// <summary>The allocated sections of a 32-bit little-endian ELF image, with their load addresses.</summary>
-    internal static class ElfImage
+    internal static partial class ElfImage
     {
         public static List<ElfSection> ReadSections(string path)
         {

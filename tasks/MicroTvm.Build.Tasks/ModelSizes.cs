@@ -71,17 +71,65 @@ namespace MicroTvm.Build.Tasks
             StateBytes > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0:N0} of them state", StateBytes) : "");
     }
 
-    /// <summary>The size report's line per model: weights (flash) and workspace (RAM) bytes.</summary>
+    /// <summary>
+    /// The size report's line per model: what of it is in the linked image (its object's bytes in flash and RAM, from the
+    /// .map: a model nothing calls is dropped by --gc-sections and counts nothing), the workspace its plan needs, and
+    /// the picture of that plan.
+    /// </summary>
     public sealed class MicroTvmReportModelSizes : Task
     {
         /// <summary>Items from <see cref="MicroTvmResolveModels"/>.</summary>
         public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
 
+        public string? ElfFile { get; set; }
+
+        public string? MapFile { get; set; }
+
+        /// <summary>MicroTvmObjectFile items (metadata Source): which object is each model's.</summary>
+        public ITaskItem[] ObjectFiles { get; set; } = Array.Empty<ITaskItem>();
+
+        public string ProjectDirectory { get; set; } = "";
+
         public override bool Execute()
         {
+            Dictionary<string, (ulong Rom, ulong Ram)>? byFile = null;
+            if (!string.IsNullOrEmpty(ElfFile) && File.Exists(ElfFile) && !string.IsNullOrEmpty(MapFile) && File.Exists(MapFile))
+            {
+                try
+                {
+                    byFile = LinkedImage.Read(ElfFile!, MapFile!, withSymbols: false).BytesByFile()
+                        .ToDictionary(f => LinkedImage.FullPathOf(f.Key), f => f.Value, StringComparer.Ordinal);
+                }
+                catch (Exception e) when (e is IOException || e is InvalidDataException || e is OverflowException || e is UnauthorizedAccessException)
+                {
+                    byFile = null; // MicroTvmReportSize has said so with MTVM3110
+                }
+            }
+            var objectOf = LinkedImage.SourcesOfObjects(ObjectFiles).ToDictionary(o => Path.GetFullPath(o.Value), o => o.Key, StringComparer.Ordinal);
+            var models = Models.ToDictionary(m => m.GetMetadata("ModelName"), StringComparer.Ordinal);
             foreach (var size in ModelSize.Read(Models))
             {
-                Log.LogMessage(MessageImportance.High, "  {0}", size.Describe());
+                var model = models[size.Name];
+                string plan = model.GetMetadata("PlanFile");
+                string planText = File.Exists(plan) ? "; memory plan " + (PathUtil.RelativeInside(ProjectDirectory, plan) ?? plan) : "";
+                if (byFile == null || !objectOf.TryGetValue(Path.GetFullPath(model.GetMetadata("SourceFile")), out string? objectFile))
+                {
+                    Log.LogMessage(MessageImportance.High, "  {0}{1}", size.Describe(), planText);
+                    continue;
+                }
+                if (!byFile.TryGetValue(objectFile, out var linked) || linked.Rom + linked.Ram == 0)
+                {
+                    Log.LogMessage(MessageImportance.High,
+                        "  model {0} ({1}): not in the image (nothing calls {0}_run, so the linker dropped it): 0 bytes flash, 0 bytes RAM{2}",
+                        size.Name, size.Model, planText);
+                    continue;
+                }
+                Log.LogMessage(MessageImportance.High, string.Format(CultureInfo.InvariantCulture,
+                    "  model {0} ({1}): {2:N0} bytes flash in the image (code and constants; weights {3:N0}){4}, workspace {5:N0} bytes (RAM{6}{7}){8}",
+                    size.Name, size.Model, linked.Rom, size.WeightsBytes,
+                    linked.Ram > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0:N0} bytes of static RAM", linked.Ram) : "",
+                    size.WorkspaceBytes, size.IoInWorkspace ? ", inputs and outputs inside" : "",
+                    size.StateBytes > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0:N0} of them state", size.StateBytes) : "", planText));
             }
             return true;
         }

@@ -50,7 +50,7 @@ namespace MicroTvm.Build.Tasks
         /// <summary>
         /// One item per model: the model's full path, with metadata ModelName, ModelCustomOperators (the compiler's
         /// --custom-op values, NAME:SCRATCH_BYTES, joined by '|'), ModelTarget (the compiler's
-        /// target), ModelGccFlags (the board's MicroTvmCpuFlags), IoInWorkspace (true/false, read with <see cref="IsIoInWorkspace"/>), SourceItem (the Include as written), OutputDirectory, SourceFile, HeaderFile, MetadataFile,
+        /// target), ModelGccFlags (the board's MicroTvmCpuFlags), IoInWorkspace (true/false, read with <see cref="IsIoInWorkspace"/>), SourceItem (the Include as written), OutputDirectory, SourceFile, HeaderFile, MetadataFile, PlanFile (the memory plan's picture),
         /// OptionsFile, StampFile and Options (the text whose change must regenerate the model).
         /// </summary>
         [Output]
@@ -229,6 +229,7 @@ namespace MicroTvm.Build.Tasks
             PathUtil.SetLiteral(item, "SourceFile", directory + name + ".c");
             PathUtil.SetLiteral(item, "HeaderFile", directory + name + ".h");
             PathUtil.SetLiteral(item, "MetadataFile", directory + name + ".json");
+            PathUtil.SetLiteral(item, "PlanFile", directory + name + ".plan.svg");
             PathUtil.SetLiteral(item, "OptionsFile", directory + name + ".options");
             PathUtil.SetLiteral(item, "StampFile", directory + name + ".stamp");
             PathUtil.SetLiteral(item, "ModelTuningLog", log);

@@ -55,10 +55,10 @@ public sealed class MicroModelTests(SdkPackageFixture sdk, ITestOutputHelper log
             Assert.Matches($@"\| input {k}: top class {top} '", run.Output);
         }
 
-        // The size report's line for the model carries the compiler's own figures.
+        // The size report's line for the model: its bytes in the linked image, the compiler's own figures, its plan's picture.
         var metadata = JsonDocument.Parse(File.ReadAllText(generatedDirectory + "kws.json")).RootElement;
         string N(string property) => metadata.GetProperty(property).GetInt64().ToString("N0", CultureInfo.InvariantCulture);
-        Assert.Contains($"model kws (kws.tflite): weights {N("weightsBytes")} bytes (flash), workspace {N("workspaceBytes")} bytes (RAM)", run.Output);
+        Assert.Matches($@"model kws \(kws\.tflite\): [\d,]+ bytes flash in the image \(code and constants; weights {N("weightsBytes")}\), workspace {N("workspaceBytes")} bytes \(RAM\); memory plan obj/Debug/models/kws\.plan\.svg", run.Output);
 
         // Nothing changed: no compiler, no gcc, no link, no file rewritten; the size report still has the model.
         var before = project.SnapshotOutputs();
@@ -68,7 +68,7 @@ public sealed class MicroModelTests(SdkPackageFixture sdk, ITestOutputHelper log
         Assert.Empty(noOp.CompiledSources);
         Assert.False(noOp.Linked);
         Assert.Equal(before, project.SnapshotOutputs());
-        Assert.Contains("model kws (kws.tflite): weights", noOp.Output);
+        Assert.Contains("model kws (kws.tflite): ", noOp.Output);
 
         // A touched model is compiled again, but the same C is not rewritten, so gcc and the linker do not run.
         project.Touch("kws.tflite");
@@ -89,7 +89,7 @@ public sealed class MicroModelTests(SdkPackageFixture sdk, ITestOutputHelper log
         // Clean removes the generated files.
         var clean = project.Run("clean", [], environment: null);
         Assert.True(clean.Succeeded, clean.ToString());
-        Assert.All(["kws.c", "kws.h", "kws.json"], f => Assert.False(File.Exists(generatedDirectory + f), f));
+        Assert.All(["kws.c", "kws.h", "kws.json", "kws.plan.svg"], f => Assert.False(File.Exists(generatedDirectory + f), f));
     }
 
     [Fact]

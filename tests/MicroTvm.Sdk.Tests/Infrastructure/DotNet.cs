@@ -26,6 +26,10 @@ public static class DotNet
         return Run("script", workingDirectory, ["-qec", commandLine, "/dev/null"], environment, timeout);
     }
 
+    /// <summary>Another program (arm-none-eabi-nm, cmake, ...) found on PATH, with the same captured output.</summary>
+    public static ProcessOutput RunProgram(string executable, string workingDirectory, IEnumerable<string> arguments, TimeSpan timeout) =>
+        Run(executable, workingDirectory, arguments, null, timeout);
+
     private static ProcessOutput Run(string executable, string workingDirectory, IEnumerable<string> arguments,
         IReadOnlyDictionary<string, string?>? environment, TimeSpan timeout)
     {
