@@ -9,8 +9,9 @@ using MicroTvm.Compiler.Tuning;
 namespace MicroTvm.Cli.Commands;
 
 /// <summary>
-/// <c>microtvm compile model.tflite --target cortex-m7 [--name kws] [--portable-kernels] [--io-in-workspace] [--custom-op NAME[:SCRATCH_BYTES]]... [--diagnostics-file errors.jsonl] -o outdir</c>: generates &lt;name&gt;.c, &lt;name&gt;.h
-/// and &lt;name&gt;.json and prints the memory figures. Nothing is written unless compilation succeeds.
+/// <c>microtvm compile model.tflite --target cortex-m7 [--name kws] [--portable-kernels] [--io-in-workspace] [--custom-op NAME[:SCRATCH_BYTES]]... [--diagnostics-file errors.jsonl] [--format c|library] -o outdir</c>:
+/// generates &lt;name&gt;.c, &lt;name&gt;.h, &lt;name&gt;.json and &lt;name&gt;.plan.svg (or, with <c>--format library</c>, a C library
+/// folder: <see cref="ModelLibrary"/>) and prints the memory figures. Nothing is written unless compilation succeeds.
 /// </summary>
 public static class CompileCommand
 {
@@ -41,6 +42,14 @@ public static class CompileCommand
         {
             Description = "The flags that will compile the generated C (write --gcc-flags=\"-mcpu=...\"); they must build for the target (MTVM1013).",
         };
+        var format = new Option<string>("--format")
+        {
+            Description = "c: the generated files into the output folder. library: a C library folder for firmware built elsewhere " +
+                "(include/, src/, lib/<cpu>/lib<name>.a prebuilt with gcc and ar, CMakeLists.txt, README.md).",
+            DefaultValueFactory = _ => "c",
+        };
+        format.AcceptOnlyFromAmong("c", "library");
+        var toolchain = new Option<string?>("--toolchain") { Description = "With --format library: the folder of arm-none-eabi-gcc and arm-none-eabi-ar (default: PATH)." };
         var customOps = new Option<string[]>("--custom-op")
         {
             Description = "A custom operator whose C implementation you compile with the model: NAME (its custom_code) or NAME:SCRATCH_BYTES; once per operator (docs/generated-c.md).",
@@ -49,7 +58,7 @@ public static class CompileCommand
         var projectFile = new Option<string?>("--project-file") { Description = "The project that supplies the custom operators, named in the message of a missing one." };
         var command = new Command("compile", "Compile the model to C: an ahead-of-time entry point, a static memory plan and weights as const data.")
         {
-            model, target, name, outputDirectory, portable, ioInWorkspace, diagnostics, tuningLog, gccFlags, customOps, projectFile,
+            model, target, name, outputDirectory, portable, ioInWorkspace, diagnostics, tuningLog, gccFlags, customOps, projectFile, format, toolchain,
         };
         command.SetAction(parse =>
         {
@@ -62,19 +71,28 @@ public static class CompileCommand
                 var generated = ModelCompiler.Compile(graph, new CompileOptions(parse.GetValue(target)!, parse.GetValue(name), parse.GetValue(portable), parse.GetValue(ioInWorkspace), log, parse.GetValue(gccFlags)));
                 foreach (var warning in generated.Warnings) console.Warn(warning, parse.GetValue(diagnostics));
                 string directory = parse.GetValue(outputDirectory)!;
-                try
+                IEnumerable<string> written;
+                if (parse.GetValue(format) == "library")
                 {
-                    generated.WriteTo(directory);
+                    written = ModelLibrary.Write(generated, directory, parse.GetValue(gccFlags), parse.GetValue(toolchain));
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+                else
                 {
-                    throw new CompilerException(ErrorCodes.OutputUnwritable, $"cannot write the generated files: {e.Message}") { File = directory };
+                    try
+                    {
+                        generated.WriteTo(directory);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+                    {
+                        throw new CompilerException(ErrorCodes.OutputUnwritable, $"cannot write the generated files: {e.Message}") { File = directory };
+                    }
+                    written = generated.Files.Keys.Order(StringComparer.Ordinal).Select(file => Path.Combine(directory, file));
                 }
 
                 var m = generated.Metadata;
                 string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
-                foreach (var file in generated.Files.Keys.Order(StringComparer.Ordinal))
-                    console.Output.WriteLine(Path.Combine(directory, file));
+                foreach (var file in written)
+                    console.Output.WriteLine(file);
                 console.Output.WriteLine($"target            {m.Target}");
                 console.Output.WriteLine($"operators         {m.Operators.Count}, {N(m.Macs)} MACs");
                 console.Output.WriteLine($"workspace         {N(m.WorkspaceBytes)} bytes (lower bound {N(m.WorkspaceLowerBoundBytes)}, greedy-by-size {N(m.GreedyBySizeBytes)}; {m.PlannerStrategy})");

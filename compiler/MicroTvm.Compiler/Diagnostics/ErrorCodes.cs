@@ -57,6 +57,12 @@ public static class ErrorCodes
     /// <summary>A custom operator's output shape is not known before the model runs (dynamic in the shape signature).</summary>
     public const string CustomOperatorDynamicShape = "MTVM1092";
 
+    /// <summary><c>compile --format library</c>: gcc or ar for the library's prebuilt archive is not on PATH or in --toolchain.</summary>
+    public const string LibraryToolNotFound = "MTVM3180";
+
+    /// <summary><c>compile --format library</c>: gcc or ar failed building the prebuilt archive (its output is in the message).</summary>
+    public const string LibraryToolFailed = "MTVM3181";
+
     /// <summary>A bug in the compiler (an unexpected exception while reading a model). Please report it with the model.</summary>
     public const string InternalError = "MTVM1999";
 
