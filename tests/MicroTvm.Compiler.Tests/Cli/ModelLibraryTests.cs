@@ -34,7 +34,8 @@ public class ModelLibraryTests(ITestOutputHelper log)
         string archive = Path.Combine(library, "lib", "cortex-m7", "libkws.a");
         Assert.Matches(@"(?m)^[0-9a-f]+ T kws_run$", Tool("arm-none-eabi-nm", dir, archive));
         string attributes = Tool("arm-none-eabi-readelf", dir, "-A", archive);
-        Assert.Contains("Tag_CPU_name: \"cortex-m7\"", attributes);
+        Assert.Contains("Tag_CPU_arch: v7E-M", attributes);
+        Assert.Contains("Tag_FP_arch: FPv5/FP-D16", attributes);
         Assert.Contains("Tag_ABI_VFP_args: VFP registers", attributes);
         log.WriteLine($"libkws.a: {new FileInfo(archive).Length:N0} bytes; " + Tool("arm-none-eabi-size", dir, archive).Split('\n')[1].Trim());
 
@@ -43,7 +44,7 @@ public class ModelLibraryTests(ITestOutputHelper log)
         Directory.CreateDirectory(app);
         string boards = Path.Combine(RepositoryRoot, "templates", "firmware", "boards").Replace('\\', '/');
         string crt = Path.Combine(RepositoryRoot, "crt").Replace('\\', '/');
-        File.WriteAllText(Path.Combine(app, "CMakeLists.txt"), $"""
+        File.WriteAllText(Path.Combine(app, "CMakeLists.txt"), $$"""
             cmake_minimum_required(VERSION 3.13)
             set(CMAKE_SYSTEM_NAME Generic)
             set(CMAKE_SYSTEM_PROCESSOR arm)
@@ -53,13 +54,13 @@ public class ModelLibraryTests(ITestOutputHelper log)
             set(CPU_FLAGS -mcpu=cortex-m7 -mthumb -mfpu=fpv5-d16 -mfloat-abi=hard)
             add_subdirectory(../kws kws)
             add_executable(app.elf main.c
-              {boards}/common/cortexm_startup.c {boards}/common/board_init.c {boards}/common/cmsdk_uart.c
-              {boards}/common/systick_timer.c {boards}/common/semihosting_exit.c {crt}/src/platform.c)
-            target_include_directories(app.elf PRIVATE {crt}/include)
+              {{boards}}/common/cortexm_startup.c {{boards}}/common/board_init.c {{boards}}/common/cmsdk_uart.c
+              {{boards}}/common/systick_timer.c {{boards}}/common/semihosting_exit.c {{crt}}/src/platform.c)
+            target_include_directories(app.elf PRIVATE {{crt}}/include)
             target_compile_definitions(app.elf PRIVATE MICROTVM_UART_BASE=0x40004000u MICROTVM_UART_CLOCK_HZ=25000000u MICROTVM_CPU_CLOCK_HZ=25000000u)
-            target_compile_options(app.elf PRIVATE ${{CPU_FLAGS}} -O2 -ffunction-sections -fdata-sections)
-            target_link_options(app.elf PRIVATE ${{CPU_FLAGS}} -nostartfiles --specs=nano.specs --specs=nosys.specs -Wl,--gc-sections
-              -L{boards}/common -T{boards}/mps2-an500/mps2-an500.ld)
+            target_compile_options(app.elf PRIVATE ${CPU_FLAGS} -O2 -ffunction-sections -fdata-sections)
+            target_link_options(app.elf PRIVATE ${CPU_FLAGS} -nostartfiles --specs=nano.specs --specs=nosys.specs -Wl,--gc-sections
+              -L{{boards}}/common -T{{boards}}/mps2-an500/mps2-an500.ld)
             target_link_libraries(app.elf PRIVATE kws)
             """);
         var inputs = new StringBuilder("#include <stdint.h>\nstatic const int8_t test_inputs[3][490] = {\n");
