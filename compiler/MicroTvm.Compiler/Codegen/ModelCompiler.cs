@@ -95,7 +95,7 @@ public static class ModelCompiler
         if (options.PortableKernels) target = target with { HasDsp = false, HasMve = false };
         string name = CIdentifier(options.Name ?? graph.Name, graph.SourcePath);
         graph.Validate();
-        graph = ActivationFusion.Apply(graph);
+        graph = GraphPasses.Apply(graph);
         var kernels = KernelSelection.Choose(graph, target, options.PortableKernels ? null : options.Tuning);
 
         foreach (var tensor in graph.Inputs.Concat(graph.Outputs))

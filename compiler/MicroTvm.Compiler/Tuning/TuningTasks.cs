@@ -18,13 +18,13 @@ public sealed record TuningTask(string Signature, Graph Operator, IReadOnlyList<
 
 public static class TuningTasks
 {
-    /// <summary>The distinct operator signatures of <paramref name="graph"/> (after activation fusion, as the kernels see
+    /// <summary>The distinct operator signatures of <paramref name="graph"/> (after the graph passes, as the kernels see
     /// it) whose space has more than one schedule, in model order.</summary>
     public static IReadOnlyList<TuningTask> Of(Graph graph, string cpu)
     {
         var target = Targets.Find(cpu);
         graph.Validate();
-        var fused = ActivationFusion.Apply(graph);
+        var fused = GraphPasses.Apply(graph);
         var tasks = new List<TuningTask>();
         var seen = new Dictionary<string, int>();
         foreach (var node in fused.Nodes)
