@@ -52,11 +52,9 @@ namespace MicroTvm.Build.Tasks
             {
                 image = LinkedImage.Read(ElfFile, MapFile, withSymbols: true);
             }
-            catch (Exception e) when (e is IOException || e is InvalidDataException || e is OverflowException || e is UnauthorizedAccessException)
+            catch (Exception e) when (DamagedFirmware.IsReadError(e))
             {
-                Log.LogError(null, ErrorCodes.DamagedFirmware, ErrorCodes.HelpLink, Path.GetFullPath(ElfFile), 0, 0, 0, 0,
-                    "The linked firmware (or its .map) is damaged or unreadable: {0} Delete {1} and build again to relink it.",
-                    e.Message, Path.GetFileName(ElfFile));
+                DamagedFirmware.Report(Log, ElfFile, e);
                 return false;
             }
 

@@ -100,7 +100,7 @@ namespace MicroTvm.Build.Tasks
                     byFile = LinkedImage.Read(ElfFile!, MapFile!, withSymbols: false).BytesByFile()
                         .ToDictionary(f => LinkedImage.FullPathOf(f.Key), f => f.Value, StringComparer.Ordinal);
                 }
-                catch (Exception e) when (e is IOException || e is InvalidDataException || e is OverflowException || e is UnauthorizedAccessException)
+                catch (Exception e) when (DamagedFirmware.IsReadError(e))
                 {
                     byFile = null; // MicroTvmReportSize has said so with MTVM3110
                 }

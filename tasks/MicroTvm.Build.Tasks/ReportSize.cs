@@ -47,11 +47,9 @@ namespace MicroTvm.Build.Tasks
                 sections = ElfImage.ReadSections(ElfFile);
                 regions = ElfImage.ReadMemoryRegions(MapFile);
             }
-            catch (Exception e) when (e is IOException || e is InvalidDataException || e is OverflowException || e is UnauthorizedAccessException)
+            catch (Exception e) when (DamagedFirmware.IsReadError(e))
             {
-                Log.LogError(null, ErrorCodes.DamagedFirmware, ErrorCodes.HelpLink, Path.GetFullPath(ElfFile), 0, 0, 0, 0,
-                    "The linked firmware (or its .map) is damaged or unreadable: {0} Delete {1} and build again to relink it.",
-                    e.Message, Path.GetFileName(ElfFile));
+                DamagedFirmware.Report(Log, ElfFile, e);
                 return false;
             }
 
