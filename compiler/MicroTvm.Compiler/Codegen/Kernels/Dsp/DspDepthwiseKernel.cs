@@ -21,19 +21,11 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// </summary>
 internal sealed class DspDepthwiseKernel : TargetKernel
 {
-    private readonly ConvolutionKernel _convolution = new();
+    public override bool Handles(Node node, TargetDescription target) =>
+        target.HasDsp && TargetEligibility.Depthwise(node) is { } a
+        && node.Input(0).Shape[3] % 4 == 0 && node.Output.Shape[3] == node.Input(0).Shape[3] * a.DepthMultiplier;
 
-    public override bool Handles(Node node, TargetDescription target)
-    {
-        if (!target.HasDsp || node.Kind != OpKind.DepthwiseConv2D || node.Input(0).Type != ElementType.Int8) return false;
-        if (_convolution.Unsupported(node) is not null) return false;
-        var a = node.AttributesAs<DepthwiseConv2DAttributes>();
-        int channels = node.Input(0).Shape[3], outputs = node.Output.Shape[3];
-        return a.DilationH == 1 && a.DilationW == 1 && channels % 4 == 0 && outputs == channels * a.DepthMultiplier
-            && DspGemmKernel.RequantizationFits(node, outputs, a.Activation);
-    }
-
-    public override string? Unsupported(Node node) => _convolution.Unsupported(node);
+    public override string? Unsupported(Node node) => TargetEligibility.Unsupported(node);
 
     /// <summary>Output pixels per block along the row (each filter word read once per block).</summary>
     internal static readonly Knob Pixels = new("pixels", new[] { "4", "2" });

@@ -44,15 +44,7 @@ internal sealed class DspGemmKernel : TargetKernel
     internal static bool SmallAccumulators(long[] bound, ConvQuantization q) =>
         bound.Select((b, oc) => b << Math.Max(0, q.OutputShifts[oc])).All(b => b < (1L << 30));
 
-    /// <summary>mtvm_requantize handles shifts in [-31, 30] and multipliers other than INT32_MIN; anything else
-    /// (absurd scales) stays with the portable kernel.</summary>
-    internal static bool RequantizationFits(Node node, int channels, FusedActivation activation)
-    {
-        var q = ConvQuantization.Derive(node.Input(0), node.Input(1), node.Output, channels, activation);
-        return q.OutputShifts.All(s => s is >= -31 and <= 30) && q.OutputMultipliers.All(m => m != int.MinValue);
-    }
-
-    public override string? Unsupported(Node node) => GemmShape.Unsupported(node);
+    public override string? Unsupported(Node node) => TargetEligibility.Unsupported(node);
 
     public override long ScratchBytes(Node node)
     {

@@ -17,19 +17,10 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// </summary>
 internal sealed class HeliumDepthwiseKernel : TargetKernel
 {
-    private readonly ConvolutionKernel _convolution = new();
+    public override bool Handles(Node node, TargetDescription target) =>
+        target.HasMve && TargetEligibility.Depthwise(node) is not null && node.Input(0).Shape[3] == node.Output.Shape[3];
 
-    public override bool Handles(Node node, TargetDescription target)
-    {
-        if (!target.HasMve || node.Kind != OpKind.DepthwiseConv2D || node.Input(0).Type != ElementType.Int8) return false;
-        if (_convolution.Unsupported(node) is not null) return false;
-        var a = node.AttributesAs<DepthwiseConv2DAttributes>();
-        var input = node.Input(0);
-        return a.DilationH == 1 && a.DilationW == 1 && input.Shape[3] == node.Output.Shape[3]
-            && DspGemmKernel.RequantizationFits(node, input.Shape[3], a.Activation);
-    }
-
-    public override string? Unsupported(Node node) => _convolution.Unsupported(node);
+    public override string? Unsupported(Node node) => TargetEligibility.Unsupported(node);
 
     /// <summary>Position of channel <paramref name="c"/> in the even/odd order of its group of 8: even channels first.</summary>
     private static int EvenOdd(int c) => c / 8 * 8 + (c % 2) * 4 + c % 8 / 2;

@@ -20,7 +20,7 @@ internal sealed class HeliumGemmKernel : TargetKernel
 {
     public override bool Handles(Node node, TargetDescription target) => target.HasMve && GemmShape.Takes(node);
 
-    public override string? Unsupported(Node node) => GemmShape.Unsupported(node);
+    public override string? Unsupported(Node node) => TargetEligibility.Unsupported(node);
 
     /// <summary>Output pixels per block: two (each filter block read once for both) or one.</summary>
     internal static readonly Knob PixelBlock = new("pixels", new[] { "2", "1" });

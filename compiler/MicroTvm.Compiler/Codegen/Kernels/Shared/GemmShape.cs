@@ -11,9 +11,6 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 internal sealed record GemmShape(int Batches, int InH, int InW, int InC, int OutH, int OutW, int OutC,
     int FilterH, int FilterW, int StrideH, int StrideW, int PadH, int PadW, FusedActivation Activation)
 {
-    private static readonly ConvolutionKernel Convolution = new();
-    private static readonly FullyConnectedKernel FullyConnected = new();
-
     /// <summary>Bytes of one filter row (fy), padded to whole words (for kernels that read words).</summary>
     public int RowBytes => (FilterW * InC + 3) / 4 * 4;
 
@@ -35,22 +32,18 @@ internal sealed record GemmShape(int Batches, int InH, int InW, int InC, int Out
         if (node.Input(0).Type != ElementType.Int8) return false;
         switch (node.Attributes)
         {
-            case DepthwiseConv2DAttributes d:
-                return node.Input(0).Rank == 4 && node.Input(0).Shape[3] == 1 && d.DilationH == 1 && d.DilationW == 1
-                    && Convolution.Unsupported(node) is null && DspGemmKernel.RequantizationFits(node, node.Output.Shape[3], d.Activation);
+            case DepthwiseConv2DAttributes:
+                return node.Input(0).Rank == 4 && node.Input(0).Shape[3] == 1 && TargetEligibility.Depthwise(node) is not null;
             case Conv2DAttributes a:
-                return a.DilationH == 1 && a.DilationW == 1 && Convolution.Unsupported(node) is null
-                    && DspGemmKernel.RequantizationFits(node, node.Output.Shape[3], a.Activation);
+                return a.DilationH == 1 && a.DilationW == 1 && TargetEligibility.Unsupported(node) is null
+                    && TargetEligibility.RequantizationFits(node, node.Output.Shape[3], a.Activation);
             case FullyConnectedAttributes f:
-                return FullyConnected.Unsupported(node) is null
-                    && DspGemmKernel.RequantizationFits(node, node.Input(1).Shape[0], f.Activation);
+                return TargetEligibility.Unsupported(node) is null
+                    && TargetEligibility.RequantizationFits(node, node.Input(1).Shape[0], f.Activation);
             default:
                 return false;
         }
     }
-
-    public static string? Unsupported(Node node) =>
-        node.Kind == OpKind.FullyConnected ? FullyConnected.Unsupported(node) : Convolution.Unsupported(node);
 
     public static GemmShape Of(Node node)
     {
