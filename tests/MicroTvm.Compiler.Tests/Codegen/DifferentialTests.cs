@@ -148,7 +148,7 @@ public class DifferentialTests
 
     /// <summary>Compiles every case with one gcc invocation (sanitizers on), runs them in one process and asserts each
     /// output equals the reference evaluator's (or the case's expected outputs where it has them).</summary>
-    internal static void CheckAll(IReadOnlyList<RandomGraphs.Case> cases, string label, bool ioInWorkspace = false)
+    internal static void CheckAll(IReadOnlyList<RandomGraphs.Case> cases, string label, bool ioInWorkspace = false, string target = "host")
     {
         var dir = Gcc.TemporaryDirectory("diff");
         var main = new StringBuilder();
@@ -159,7 +159,7 @@ public class DifferentialTests
         {
             var c = cases[i];
             string name = $"case{i}";
-            var model = ModelCompiler.Compile(c.Graph, new CompileOptions("host", name, IoInWorkspace: ioInWorkspace));
+            var model = ModelCompiler.Compile(c.Graph, new CompileOptions(target, name, IoInWorkspace: ioInWorkspace));
             MemoryPlanTests.CheckPlan(c.Graph, model.Metadata);
             model.WriteTo(dir);
             sources.Add(model.SourceFile);
@@ -237,7 +237,7 @@ public class DifferentialTests
             if (ioInWorkspace || c.Expected is not null) continue;
             // The state after the last run, where the plan put each variable tensor in the workspace.
             var stateBytes = File.ReadAllBytes(Path.Combine(dir, $"case{i}_state.bin"));
-            var plan = ModelCompiler.Compile(c.Graph, new CompileOptions("host", $"case{i}")).Metadata.MemoryPlan;
+            var plan = ModelCompiler.Compile(c.Graph, new CompileOptions(target, $"case{i}")).Metadata.MemoryPlan;
             foreach (var (tensor, expected) in state.Values)
             {
                 long offset = plan.Single(p => p.Tensor == tensor.Id).Offset!.Value;

@@ -209,11 +209,11 @@ internal sealed class RandomGraphs
     }
 
     /// <summary>SVDF: int8 with int8 or int16 time weights and state (<paramref name="stateType"/>), or float32; random
-    /// rank, memory and batch; the state as a variable tensor, run three times in a row.</summary>
-    public Case Svdf(ElementType inputType, ElementType stateType)
+    /// rank, memory (or <paramref name="memorySize"/>) and batch; the state as a variable tensor, run three times in a row.</summary>
+    public Case Svdf(ElementType inputType, ElementType stateType, int? memorySize = null)
     {
         var b = new GraphBuilder();
-        int batches = Next(1, 2), inputSize = Next(1, 24), rank = Next(1, 3), units = Next(1, 8), memory = Next(1, 10);
+        int batches = Next(1, 2), inputSize = Next(1, 24), rank = Next(1, 3), units = Next(1, 8), memory = memorySize ?? Next(1, 10);
         int filters = units * rank;
         var activation = Activation();
         Tensor input, feature, time, state, output;

@@ -40,22 +40,10 @@ internal sealed class SvdfKernel : Kernel
         var stateRange = QuantizedRange.Of(stateType);
         var feature = node.Input(SvdfRules.WeightsFeature);
         var time = node.Input(SvdfRules.WeightsTime);
-        var fv = Decode.Int8(feature.Data!);
-        var tv = stateType == ElementType.Int8 ? Decode.Int8(time.Data!).Select(v => (int)v).ToArray() : Decode.Int16(time.Data!).Select(v => (int)v).ToArray();
-        var bias = node.Inputs[SvdfRules.Bias] is { } b ? Decode.Int32(b.Data!) : new int[g.Units];
-
-        var featureFold = new int[g.Filters];
-        for (int f = 0; f < g.Filters; f++)
-            featureFold[f] = ConvQuantization.FoldInputZeroPoint(0, q.InputZeroPoint, fv.Skip(f * g.InputSize).Take(g.InputSize).Sum(v => (long)v));
         int run = g.Rank * g.Memory;
-        var unitFold = new int[g.Units];
-        for (int u = 0; u < g.Units; u++)
-            unitFold[u] = ConvQuantization.FoldInputZeroPoint(bias[u], q.StateZeroPoint, tv.Skip(u * run).Take(run).Sum(v => (long)v));
-
         string w1 = c.Constants.Tensor($"{c.Prefix}_weights_feature", feature, $"operator {node.Index} weights_feature {feature.Name} {Dims(feature)}");
         string w2 = c.Constants.Tensor($"{c.Prefix}_weights_time", time, $"operator {node.Index} weights_time {time.Name} {Dims(time)}");
-        string fold1 = c.Constants.Int32($"{c.Prefix}_feature_offset", featureFold, $"operator {node.Index} -input zero point * sum of each filter's weights_feature");
-        string fold2 = c.Constants.Int32($"{c.Prefix}_bias", unitFold, $"operator {node.Index} bias - state zero point * sum of each unit's weights_time");
+        var (fold1, fold2) = DeclareFolds(c, g, q);
         c.Support.Use("mtvm_fixed_point");
 
         body.Line($"/* Each filter's newest entry: weights_feature . input at the state's scale; TFLM clamps to the {stateType.DisplayName()} range,");
@@ -100,6 +88,26 @@ internal sealed class SvdfKernel : Kernel
                 body.Line($"{c.Output()}[b * {g.Units} + u] = (int8_t)acc;");
             }
         }
+    }
+
+    /// <summary>The zero-point folds of an integer SVDF as constants: per filter -input zero point * sum of its
+    /// weights_feature, per unit bias - state zero point * sum of its weights_time.</summary>
+    internal static (string Feature, string Unit) DeclareFolds(EmitContext c, SvdfRules.Geometry g, SvdfQuantization q)
+    {
+        var node = c.Node;
+        var time = node.Input(SvdfRules.WeightsTime);
+        var fv = Decode.Int8(node.Input(SvdfRules.WeightsFeature).Data!);
+        var tv = time.Type == ElementType.Int8 ? Decode.Int8(time.Data!).Select(v => (int)v).ToArray() : Decode.Int16(time.Data!).Select(v => (int)v).ToArray();
+        var bias = node.Inputs[SvdfRules.Bias] is { } b ? Decode.Int32(b.Data!) : new int[g.Units];
+        var featureFold = new int[g.Filters];
+        for (int f = 0; f < g.Filters; f++)
+            featureFold[f] = ConvQuantization.FoldInputZeroPoint(0, q.InputZeroPoint, fv.Skip(f * g.InputSize).Take(g.InputSize).Sum(v => (long)v));
+        int run = g.Rank * g.Memory;
+        var unitFold = new int[g.Units];
+        for (int u = 0; u < g.Units; u++)
+            unitFold[u] = ConvQuantization.FoldInputZeroPoint(bias[u], q.StateZeroPoint, tv.Skip(u * run).Take(run).Sum(v => (long)v));
+        return (c.Constants.Int32($"{c.Prefix}_feature_offset", featureFold, $"operator {node.Index} -input zero point * sum of each filter's weights_feature"),
+            c.Constants.Int32($"{c.Prefix}_bias", unitFold, $"operator {node.Index} bias - state zero point * sum of each unit's weights_time"));
     }
 
     private static void EmitFloat(EmitContext c, SvdfRules.Geometry g, string s, long perBatch)
