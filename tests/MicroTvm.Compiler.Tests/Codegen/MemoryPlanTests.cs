@@ -15,12 +15,21 @@ public class MemoryPlanTests
 {
     public static IEnumerable<object[]> Models() => TestModels.All();
 
+    /// <summary>On the M7 (DSP kernels' scratch, 8-byte alignment) and the M55 (Helium's, 16 bytes).</summary>
     [Theory]
     [MemberData(nameof(Models))]
-    public void NoTwoLiveTensorsOverlap(string modelName)
+    public void NoTwoLiveTensorsOverlap(string modelName) => CheckPlans(modelName, "cortex-m7", "cortex-m55");
+
+    /// <summary>The same on the host (portable kernels, 16-byte alignment) and the M0+ (4 bytes).</summary>
+    [Trait("Speed", "Slow")] // eight compiles of each model: the fast layer checks two targets
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void NoTwoLiveTensorsOverlapOnTheHostAndTheM0Plus(string modelName) => CheckPlans(modelName, "host", "cortex-m0plus");
+
+    private static void CheckPlans(string modelName, params string[] targets)
     {
         var graph = TfliteImporter.Load(TestModels.ModelPath(modelName));
-        foreach (var target in new[] { "host", "cortex-m7", "cortex-m0plus", "cortex-m55" })
+        foreach (var target in targets)
         {
             foreach (bool ioInWorkspace in new[] { false, true })
             {
@@ -152,10 +161,17 @@ public class MemoryPlanTests
     }
 
     [Fact]
-    public void PackerNeverOverlapsAndNeverLosesToGreedyBySize()
+    public void PackerNeverOverlapsAndNeverLosesToGreedyBySize() => PackRandomProblems(40);
+
+    /// <summary>300 problems of the same sequence (the fast test above runs its first 40).</summary>
+    [Trait("Speed", "Slow")] // a fuzz loop: the fast layer runs its first 40 problems
+    [Fact]
+    public void PackerNeverOverlapsAndNeverLosesToGreedyBySizeOnMoreProblems() => PackRandomProblems(300);
+
+    private static void PackRandomProblems(int problems)
     {
         var random = new Random(4);
-        for (int problem = 0; problem < 300; problem++)
+        for (int problem = 0; problem < problems; problem++)
         {
             int count = random.Next(1, 40);
             var requests = Enumerable.Range(0, count).Select(id =>
@@ -182,10 +198,17 @@ public class MemoryPlanTests
     }
 
     [Fact]
-    public void PackerHonoursEachBuffersOwnAlignment()
+    public void PackerHonoursEachBuffersOwnAlignment() => PackRandomlyAlignedProblems(30);
+
+    /// <summary>200 problems of the same sequence (the fast test above runs its first 30).</summary>
+    [Trait("Speed", "Slow")] // a fuzz loop: the fast layer runs its first 30 problems
+    [Fact]
+    public void PackerHonoursEachBuffersOwnAlignmentOnMoreProblems() => PackRandomlyAlignedProblems(200);
+
+    private static void PackRandomlyAlignedProblems(int problems)
     {
         var random = new Random(11);
-        for (int problem = 0; problem < 200; problem++)
+        for (int problem = 0; problem < problems; problem++)
         {
             var requests = Enumerable.Range(0, random.Next(1, 30)).Select(id =>
             {

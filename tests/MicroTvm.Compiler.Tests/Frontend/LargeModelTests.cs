@@ -10,6 +10,7 @@ namespace MicroTvm.Compiler.Tests.Frontend;
 /// </summary>
 public class LargeModelTests
 {
+    [Trait("Speed", "Slow")] // imports models of 1,000 and 4,000 operators: seconds, not a unit test
     [Fact]
     public void ImportWorkIsLinearInTheNumberOfOperators()
     {

@@ -85,22 +85,11 @@ public class ExtremeQuantizationTests
     }
 
     /// <summary>An int8 FULLY_CONNECTED whose int32 accumulator can overflow (70,000 inputs at zero point -128, all weights
-    /// 127: up to 255 * 127 * 70,000 = 2.3e9) is rejected by both; one just inside the bound (66,000 inputs) runs under
-    /// UBSan equal to the evaluator, with the inputs that reach the bound.</summary>
+    /// 127: up to 255 * 127 * 70,000 = 2.3e9) is rejected by both.</summary>
     [Fact]
     public void Int8AccumulatorBoundIsProvedFromTheWeights()
     {
-        RandomGraphs.Case Layer(int depth)
-        {
-            var b = new Reference.GraphBuilder();
-            var x = b.Input(ElementType.Int8, new[] { 1, depth }, Reference.GraphBuilder.Q(0.5f, -128));
-            var w = b.Constant(ElementType.Int8, new[] { 1, depth }, Enumerable.Repeat(127, depth).ToArray(), Reference.GraphBuilder.Q(0.01f));
-            var y = b.Tensor(ElementType.Int8, new[] { 1, 1 }, Reference.GraphBuilder.Q(20000f, 0));
-            b.Op(OpKind.FullyConnected, new FullyConnectedAttributes(FusedActivation.None, false), new Tensor?[] { x, w, null }, y);
-            return new RandomGraphs.Case($"FULLY_CONNECTED depth {depth}", b.Build(y), new[] { Enumerable.Repeat((byte)127, depth).ToArray() });
-        }
-
-        var tooDeep = Layer(70_000);
+        var tooDeep = DeepLayer(70_000);
         string? compileError = Rejection(() => ModelCompiler.Compile(tooDeep.Graph, new CompileOptions("host", "deep")));
         string? evaluateError = Rejection(() => ReferenceEvaluator.Run(tooDeep.Graph, tooDeep.Inputs));
         foreach (var error in new[] { compileError, evaluateError })
@@ -109,42 +98,42 @@ public class ExtremeQuantizationTests
             Assert.StartsWith($"{ErrorCodes.QuantizationOutOfRange} operator 0: ", error);
             Assert.Contains("accumulator bound of output channel 0", error);
         }
+    }
 
-        DifferentialTests.CheckAll(new[] { Layer(66_000) }, "accumulator bound");
+    /// <summary>The layer just inside the bound of <see cref="Int8AccumulatorBoundIsProvedFromTheWeights"/> compiles and
+    /// runs under UBSan equal to the evaluator on the inputs that reach the bound (66,000 inputs).</summary>
+    [Trait("Speed", "Slow")] // gcc: not in eng/test.sh --fast
+    [Fact]
+    public void Int8LayerJustInsideTheAccumulatorBoundRunsEqualToTheEvaluator() =>
+        DifferentialTests.CheckAll(new[] { DeepLayer(66_000) }, "accumulator bound");
+
+    /// <summary>An int8 FULLY_CONNECTED of <paramref name="depth"/> inputs at zero point -128 and all weights 127, with
+    /// the inputs that reach its accumulator bound.</summary>
+    private static RandomGraphs.Case DeepLayer(int depth)
+    {
+        var b = new Reference.GraphBuilder();
+        var x = b.Input(ElementType.Int8, new[] { 1, depth }, Reference.GraphBuilder.Q(0.5f, -128));
+        var w = b.Constant(ElementType.Int8, new[] { 1, depth }, Enumerable.Repeat(127, depth).ToArray(), Reference.GraphBuilder.Q(0.01f));
+        var y = b.Tensor(ElementType.Int8, new[] { 1, 1 }, Reference.GraphBuilder.Q(20000f, 0));
+        b.Op(OpKind.FullyConnected, new FullyConnectedAttributes(FusedActivation.None, false), new Tensor?[] { x, w, null }, y);
+        return new RandomGraphs.Case($"FULLY_CONNECTED depth {depth}", b.Build(y), new[] { Enumerable.Repeat((byte)127, depth).ToArray() });
     }
 
     /// <summary>The fuzzer's findings in the recurrent kernels (a 30-minute run, seed 777123): a bias of INT32_MIN in an
     /// int8 SVDF and of INT32_MAX in an int8 LSTM overflowed the generated C's int32 sums. Their accumulators are now
     /// bounded like the convolutions': in each model the first bias element is set to the largest value the bound
-    /// allows (accepted, and the C runs under UBSan equal to the evaluator on the stored inputs), then one above it
-    /// (rejected with MTVM2010 by the compiler and the evaluator, naming the bias).</summary>
+    /// allows (accepted by the compiler and the evaluator; its C run under UBSan is the slow test below), then one
+    /// above it (rejected with MTVM2010 by both, naming the bias).</summary>
     [Theory]
     [InlineData("keyword_scrambled_8bit")]
     [InlineData("trained_lstm_int8")]
     public void RecurrentAccumulatorBoundsAreProvedFromTheWeights(string model)
     {
-        RandomGraphs.Case WithFirstBias(long value, out Tensor bias, out long largest)
-        {
-            var graph = Tflite.TfliteImporter.Load(File.ReadAllBytes(TestModels.ModelPath(model)), TestModels.ModelPath(model));
-            var node = graph.Nodes.First(n => n.Kind == OpKind.Svdf && n.Input(SvdfRules.State).Type == ElementType.Int8 || n.Kind == OpKind.UnidirectionalSequenceLstm);
-            // SVDF: unit 0's time product sums rank filters of weights_time; LSTM: unit 0's input-gate product sums one row.
-            var (weights, rows) = node.Kind == OpKind.Svdf
-                ? (node.Input(SvdfRules.WeightsTime), SvdfRules.Dimensions(node).Rank)
-                : (node.Input(Lstm.InputWeights), 1);
-            bias = node.Kind == OpKind.Svdf ? node.Input(SvdfRules.Bias) : node.Input(Lstm.Biases);
-            long weightSum = weights.Data!.Take(rows * (weights.Data!.Length / weights.Shape[0])).Sum(b => Math.Abs((long)(sbyte)b));
-            largest = int.MaxValue - 256 * weightSum;
-            BitConverter.GetBytes((int)value).CopyTo(bias.Data!, 0);
-            return new RandomGraphs.Case($"{model} with bias {value}", graph, TestModels.Inputs(model, graph, 0).ToArray());
-        }
-
-        WithFirstBias(0, out _, out long edge);
-        var inside = WithFirstBias(edge, out _, out _);
+        var inside = WithFirstBiasAtTheBound(model, 0, out _);
         Assert.Null(Rejection(() => ModelCompiler.Compile(inside.Graph, new CompileOptions("host", "edge"))));
         Assert.Null(Rejection(() => ReferenceEvaluator.Run(inside.Graph, inside.Inputs)));
-        DifferentialTests.CheckAll(new[] { inside }, "recurrent accumulator bound");
 
-        var outside = WithFirstBias(edge + 1, out var biasTensor, out _);
+        var outside = WithFirstBiasAtTheBound(model, 1, out var biasTensor);
         foreach (var error in new[] { Rejection(() => ModelCompiler.Compile(outside.Graph, new CompileOptions("host", "over"))), Rejection(() => ReferenceEvaluator.Run(outside.Graph, outside.Inputs)) })
         {
             Assert.NotNull(error);
@@ -152,6 +141,32 @@ public class ExtremeQuantizationTests
             Assert.Contains("accumulator bound of unit 0", error);
             Assert.Contains($"t{biasTensor.Id} ", error);
         }
+    }
+
+    /// <summary>The recurrent model whose first bias element is the largest the bound of
+    /// <see cref="RecurrentAccumulatorBoundsAreProvedFromTheWeights"/> allows runs under UBSan equal to the evaluator.</summary>
+    [Trait("Speed", "Slow")] // gcc: not in eng/test.sh --fast
+    [Theory]
+    [InlineData("keyword_scrambled_8bit")]
+    [InlineData("trained_lstm_int8")]
+    public void RecurrentModelAtTheAccumulatorBoundRunsEqualToTheEvaluator(string model) =>
+        DifferentialTests.CheckAll(new[] { WithFirstBiasAtTheBound(model, 0, out _) }, "recurrent accumulator bound");
+
+    /// <summary><paramref name="model"/> with its first int8 SVDF's or LSTM's first bias element set to the largest value
+    /// its accumulator bound allows plus <paramref name="beyond"/>. SVDF: unit 0's time product sums rank filters of
+    /// weights_time; LSTM: unit 0's input-gate product sums one row.</summary>
+    private static RandomGraphs.Case WithFirstBiasAtTheBound(string model, long beyond, out Tensor bias)
+    {
+        var graph = Tflite.TfliteImporter.Load(File.ReadAllBytes(TestModels.ModelPath(model)), TestModels.ModelPath(model));
+        var node = graph.Nodes.First(n => n.Kind == OpKind.Svdf && n.Input(SvdfRules.State).Type == ElementType.Int8 || n.Kind == OpKind.UnidirectionalSequenceLstm);
+        var (weights, rows) = node.Kind == OpKind.Svdf
+            ? (node.Input(SvdfRules.WeightsTime), SvdfRules.Dimensions(node).Rank)
+            : (node.Input(Lstm.InputWeights), 1);
+        bias = node.Kind == OpKind.Svdf ? node.Input(SvdfRules.Bias) : node.Input(Lstm.Biases);
+        long weightSum = weights.Data!.Take(rows * (weights.Data!.Length / weights.Shape[0])).Sum(b => Math.Abs((long)(sbyte)b));
+        long value = int.MaxValue - 256 * weightSum + beyond;
+        BitConverter.GetBytes((int)value).CopyTo(bias.Data!, 0);
+        return new RandomGraphs.Case($"{model} with bias {value}", graph, TestModels.Inputs(model, graph, 0).ToArray());
     }
 
     private static void Walk(int seed, Func<RandomGraphs, RandomGraphs.Case[]> generate)
