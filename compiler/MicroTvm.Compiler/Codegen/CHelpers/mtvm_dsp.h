@@ -44,6 +44,8 @@ static inline int32_t mtvm_smmlar(int32_t a, int32_t b, int32_t acc) { int32_t r
    builtin's unsigned result to int32_t (a -Wsign-conversion warning at every use) */
 static inline int32_t mtvm_ssat8(int32_t v) { return (int32_t)__builtin_arm_ssat(v, 8); }
 static inline int32_t mtvm_usat8(int32_t v) { return (int32_t)__usat(v, 8); }
+/* v saturated to int16 (SSAT #16) */
+static inline int32_t mtvm_ssat16(int32_t v) { return (int32_t)__builtin_arm_ssat(v, 16); }
 /* x >> e saturated to int8 in one SSAT (e a literal in 1..31) */
 #define MTVM_SSAT8_ASR(r, x, e) __asm__("ssat %0, #8, %1, asr #" #e : "=r"(r) : "r"(x))
 /* bits 0..7 of v into bits lsb..lsb+7 of w (BFI) */
@@ -77,6 +79,7 @@ static inline int32_t mtvm_smmlar(int32_t a, int32_t b, int32_t acc) {
 }
 static inline int32_t mtvm_ssat8(int32_t v) { return v < -128 ? -128 : v > 127 ? 127 : v; }
 static inline int32_t mtvm_usat8(int32_t v) { return v < 0 ? 0 : v > 255 ? 255 : v; }
+static inline int32_t mtvm_ssat16(int32_t v) { return v < -32768 ? -32768 : v > 32767 ? 32767 : v; }
 #define MTVM_SSAT8_ASR(r, x, e) ((r) = mtvm_ssat8((x) >> (e)))
 #define MTVM_BFI8(w, v, lsb) ((w) = (int32_t)(((uint32_t)(w) & ~(0xFFu << (lsb))) | (((uint32_t)(v) & 0xFFu) << (lsb))))
 static inline uint32_t mtvm_lanes8(uint32_t a, uint32_t b, int max) {

@@ -3,7 +3,7 @@ using MicroTvm.Compiler.Ir;
 namespace MicroTvm.Compiler.Codegen.Kernels;
 
 /// <summary>int8 UNIDIRECTIONAL_SEQUENCE_LSTM for CPUs with the DSP extension: <see cref="LstmKernel"/> with its dot
-/// products on SMLAD (four weight bytes unpacked by SXTB16 against the step's input and hidden values widened once).</summary>
+/// products on SMLAD (int16 weight pairs, one LDRD per gate and word, against the step's input and hidden values widened once).</summary>
 internal sealed class DspLstmKernel : TargetKernel
 {
     private readonly LstmKernel _kernel = new DspVariant();
