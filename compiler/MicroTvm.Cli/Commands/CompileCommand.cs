@@ -42,6 +42,12 @@ public static class CompileCommand
         {
             Description = "The flags that will compile the generated C (write --gcc-flags=\"-mcpu=...\"); they must build for the target (MTVM1013).",
         };
+        var weightLayout = new Option<string>("--weight-layout")
+        {
+            Description = "How kernels with the choice store weights: speed (widened int16 filters on the DSP kernels, the default) or size (compact int8). A tuning log entry's layout wins (docs/tuning.md).",
+            DefaultValueFactory = _ => "speed",
+        };
+        weightLayout.AcceptOnlyFromAmong("speed", "size");
         var format = new Option<string>("--format")
         {
             Description = "c: the generated files into the output folder. library: a C library folder for firmware built elsewhere " +
@@ -58,7 +64,7 @@ public static class CompileCommand
         var projectFile = new Option<string?>("--project-file") { Description = "The project that supplies the custom operators, named in the message of a missing one." };
         var command = new Command("compile", "Compile the model to C: an ahead-of-time entry point, a static memory plan and weights as const data.")
         {
-            model, target, name, outputDirectory, portable, ioInWorkspace, diagnostics, tuningLog, gccFlags, customOps, projectFile, format, toolchain,
+            model, target, name, outputDirectory, portable, ioInWorkspace, diagnostics, tuningLog, weightLayout, gccFlags, customOps, projectFile, format, toolchain,
         };
         command.SetAction(parse =>
         {
@@ -68,7 +74,8 @@ public static class CompileCommand
                 var custom = new CustomOperators((parse.GetValue(customOps) ?? Array.Empty<string>()).Select(CustomOperator.Parse), parse.GetValue(projectFile));
                 var graph = TfliteImporter.Load(path, custom);
                 var log = parse.GetValue(tuningLog) is { Length: > 0 } logPath ? TuningLog.Load(logPath) : null;
-                var generated = ModelCompiler.Compile(graph, new CompileOptions(parse.GetValue(target)!, parse.GetValue(name), parse.GetValue(portable), parse.GetValue(ioInWorkspace), log, parse.GetValue(gccFlags)));
+                var generated = ModelCompiler.Compile(graph, new CompileOptions(parse.GetValue(target)!, parse.GetValue(name), parse.GetValue(portable), parse.GetValue(ioInWorkspace), log, parse.GetValue(gccFlags),
+                    parse.GetValue(weightLayout) == "size" ? WeightLayout.Size : WeightLayout.Speed));
                 foreach (var warning in generated.Warnings) console.Warn(warning, parse.GetValue(diagnostics));
                 string directory = parse.GetValue(outputDirectory)!;
                 IEnumerable<string> written;
@@ -102,7 +109,7 @@ public static class CompileCommand
                     ? $"inputs + outputs  {N(m.Inputs.Concat(m.Outputs).DistinctBy(io => io.Tensor).Sum(io => io.Bytes))} bytes (inside the workspace)"
                     : $"inputs + outputs  {N(m.InputOutputBytes)} bytes (caller's buffers)");
                 console.Output.WriteLine($"activation bound  {N(m.ActivationLowerBoundBytes)} bytes (inputs and outputs included, no in-place reuse)");
-                console.Output.WriteLine($"constant data     {N(m.WeightsBytes)} bytes");
+                console.Output.WriteLine($"constant data     {N(m.WeightsBytes)} bytes{(m.WeightLayout is { } layout ? $" (weights {layout})" : "")}");
                 return 0;
             }, parse.GetValue(diagnostics));
         });

@@ -26,12 +26,12 @@ internal sealed class KernelSelection : IKernelMemoryTraits
     }
 
     /// <summary>Chooses every node's kernel; an error (MTVM2102) names the first node no kernel supports.</summary>
-    public static KernelSelection Choose(Graph graph, TargetDescription target, TuningLog? tuning = null)
+    public static KernelSelection Choose(Graph graph, TargetDescription target, TuningLog? tuning = null, WeightLayout layout = WeightLayout.Speed)
     {
         var kernels = new Dictionary<Node, Kernel>();
         var schedules = new Dictionary<Node, Schedule>();
         var errors = new List<CompilerException>();
-        var choice = new ScheduleChoice(tuning, target, graph.SourcePath);
+        var choice = new ScheduleChoice(tuning, target, graph.SourcePath, layout);
         foreach (var node in graph.Nodes)
         {
             var (kernel, schedule) = choice.For(node);
@@ -74,6 +74,14 @@ internal sealed class KernelSelection : IKernelMemoryTraits
     public Schedule ScheduleOf(Node node) => _schedules[node];
 
     public IReadOnlyList<Diagnostics.CompilerWarning> Warnings { get; }
+
+    /// <summary>The weight layouts the operators run with ("int16", "int8", "int16+int8" when a tuning log mixes them);
+    /// null when no kernel of this model has the choice.</summary>
+    public string? WeightLayouts(Graph graph, TargetDescription target)
+    {
+        var values = graph.Nodes.SelectMany(n => ScheduleSpace.LayoutValues(n, target, _schedules[n])).Distinct().ToList();
+        return values.Count == 0 ? null : string.Join("+", values);
+    }
 
     public bool IsAlias(Node node) => _kernels[node].IsAlias(node);
 

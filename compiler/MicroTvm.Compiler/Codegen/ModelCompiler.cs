@@ -22,7 +22,10 @@ namespace MicroTvm.Compiler.Codegen;
 /// default schedule. Ignored with <paramref name="PortableKernels"/>.</param>
 /// <param name="GccFlags">The flags that will compile the generated C (a board's <c>MicroTvmCpuFlags</c>); when given,
 /// they must build for <paramref name="Target"/> (<see cref="TargetDescription.CheckGccFlags"/>), else MTVM1013.</param>
-public sealed record CompileOptions(string Target = "host", string? Name = null, bool PortableKernels = false, bool IoInWorkspace = false, Tuning.TuningLog? Tuning = null, string? GccFlags = null);
+/// <param name="WeightLayout">How kernels with the choice store weights (docs/tuning.md): Speed (widened, the default) or
+/// Size (compact). A tuning log entry's explicit layout wins for its signature.</param>
+public sealed record CompileOptions(string Target = "host", string? Name = null, bool PortableKernels = false, bool IoInWorkspace = false, Tuning.TuningLog? Tuning = null, string? GccFlags = null,
+    Tuning.WeightLayout WeightLayout = Tuning.WeightLayout.Speed);
 
 /// <summary>The generated files (file name → content) and the facts about them.</summary>
 public sealed class GeneratedModel
@@ -96,7 +99,7 @@ public static class ModelCompiler
         string name = CIdentifier(options.Name ?? graph.Name, graph.SourcePath);
         graph.Validate();
         graph = GraphPasses.Apply(graph);
-        var kernels = KernelSelection.Choose(graph, target, options.PortableKernels ? null : options.Tuning);
+        var kernels = KernelSelection.Choose(graph, target, options.PortableKernels ? null : options.Tuning, options.WeightLayout);
 
         foreach (var tensor in graph.Inputs.Concat(graph.Outputs))
             if (tensor.IsConstant)

@@ -20,6 +20,8 @@ namespace MicroTvm.Compiler.Codegen;
 /// <param name="StateBytes">Bytes of the model's state (variable tensors) at the start of the workspace, part of
 /// WorkspaceBytes, kept between runs; <c>&lt;name&gt;_reset</c> initialises them.</param>
 /// <param name="WeightsBytes">Bytes of all constant data in the generated C (weights, folded biases, multipliers, tables).</param>
+/// <param name="WeightLayout">How the kernels that have the choice store the weights ("int16" widened, "int8" compact,
+/// both joined with '+' when a tuning log mixes them); absent when no kernel of the model has the choice.</param>
 public sealed record ModelMetadata(
     string Name,
     string Target,
@@ -40,7 +42,8 @@ public sealed record ModelMetadata(
     IReadOnlyList<TensorMetadata> MemoryPlan,
     long ScratchBytes = 0,
     long WorkspaceWithoutScratchBytes = 0,
-    long StateBytes = 0)
+    long StateBytes = 0,
+    string? WeightLayout = null)
 {
     private static readonly JsonSerializerOptions Options = new()
     {

@@ -431,6 +431,6 @@ internal sealed class SourceEmitter
             GraphStats.ActivationLowerBound(_graph),
             weightsBytes, operators.Sum(o => o.Macs ?? 0),
             _graph.Inputs.Select(Io).ToList(), _graph.Outputs.Select(Io).ToList(), operators, tensors,
-            operators.Max(o => o.ScratchBytes) ?? 0, _workspaceWithoutScratch, _plan.StateBytes);
+            operators.Max(o => o.ScratchBytes) ?? 0, _workspaceWithoutScratch, _plan.StateBytes, _kernels.WeightLayouts(_graph, _target));
     }
 }

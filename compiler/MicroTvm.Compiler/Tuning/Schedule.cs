@@ -2,10 +2,28 @@ using System.Text;
 
 namespace MicroTvm.Compiler.Tuning;
 
-/// <summary>One knob of a target kernel's schedule: its name and its values, today's value first (the default).</summary>
-public sealed record Knob(string Name, IReadOnlyList<string> Values)
+/// <summary>One knob of a target kernel's schedule: its name and its values, today's value first (the default).
+/// <paramref name="Compact"/>: for a knob that chooses how the weights are stored, the value that stores them in the
+/// fewest bytes (what <see cref="WeightLayout.Size"/> takes; <see cref="WeightLayout.Speed"/> takes the default). Null:
+/// the knob does not change the weights' flash.</summary>
+public sealed record Knob(string Name, IReadOnlyList<string> Values, string? Compact = null)
 {
     public string Default => Values[0];
+
+    public bool IsWeightLayout => Compact is not null;
+
+    /// <summary>The knob's value under <paramref name="layout"/>.</summary>
+    public string ValueFor(WeightLayout layout) => layout == WeightLayout.Size && Compact is not null ? Compact : Default;
+}
+
+/// <summary>How the kernels store weights where they have the choice (<c>MicroTvmWeightLayout</c>, <c>--weight-layout</c>):
+/// Speed, each kernel's fastest layout (the DSP kernels' filters widened to int16); Size, each kernel's most compact one
+/// (int8). The build's <c>auto</c> is not a compiler setting: it links with Speed and compiles with Size only when that
+/// firmware does not fit the board's flash (docs/tuning.md).</summary>
+public enum WeightLayout
+{
+    Speed,
+    Size,
 }
 
 /// <summary>

@@ -11,8 +11,29 @@ namespace MicroTvm.Compiler.Tuning;
 /// </summary>
 internal static class ScheduleSpace
 {
-    public static Schedule Default(Node node, TargetDescription target) =>
-        KernelRegistry.Instance.ForTarget(node, target) is TargetKernel k ? new Schedule(k.ScheduleName) : new Schedule(Schedule.Portable);
+    public static Schedule Default(Node node, TargetDescription target, WeightLayout layout = WeightLayout.Speed) =>
+        KernelRegistry.Instance.ForTarget(node, target) is TargetKernel k ? new Schedule(k.ScheduleName, LayoutKnobs(k.Knobs(node), layout)) : new Schedule(Schedule.Portable);
+
+    /// <summary>The weight-layout knobs set for <paramref name="layout"/>; none under Speed (their defaults), so a build
+    /// without a log generates today's code byte for byte.</summary>
+    private static Dictionary<string, string> LayoutKnobs(IEnumerable<Knob> knobs, WeightLayout layout) =>
+        layout == WeightLayout.Speed ? new() : knobs.Where(k => k.IsWeightLayout).ToDictionary(k => k.Name, k => k.ValueFor(layout));
+
+    /// <summary>A log entry's schedule with the knobs it leaves out set for <paramref name="layout"/>: an explicit
+    /// layout in the log wins over the build's.</summary>
+    public static Schedule WithLayout(Node node, TargetDescription target, Schedule schedule, WeightLayout layout)
+    {
+        if (layout == WeightLayout.Speed || KernelRegistry.Instance.ForTarget(node, target) is not TargetKernel k || k.ScheduleName != schedule.Kernel) return schedule;
+        var knobs = LayoutKnobs(k.Knobs(node), layout);
+        foreach (var (name, value) in schedule.Knobs) knobs[name] = value;
+        return new Schedule(schedule.Kernel, knobs);
+    }
+
+    /// <summary>The values of the weight-layout knobs <paramref name="schedule"/> runs with ("int16", "int8"); empty when
+    /// the node's kernel has no such knob.</summary>
+    public static IEnumerable<string> LayoutValues(Node node, TargetDescription target, Schedule schedule) =>
+        KernelRegistry.Instance.ForTarget(node, target) is TargetKernel k && k.ScheduleName == schedule.Kernel
+            ? k.Knobs(node).Where(x => x.IsWeightLayout).Select(schedule.Get) : Enumerable.Empty<string>();
 
     public static IReadOnlyList<Schedule> All(Node node, TargetDescription target)
     {
@@ -60,12 +81,14 @@ internal sealed class ScheduleChoice
 {
     private readonly TuningLog? _log;
     private readonly TargetDescription _target;
+    private readonly WeightLayout _layout;
     private readonly List<CompilerWarning> _warnings = new();
 
-    public ScheduleChoice(TuningLog? log, TargetDescription target, string? modelFile)
+    public ScheduleChoice(TuningLog? log, TargetDescription target, string? modelFile, WeightLayout layout = WeightLayout.Speed)
     {
         _log = log;
         _target = target;
+        _layout = layout;
         if (log is null) return;
         string file = log.File ?? modelFile ?? "tuning log";
         var stale = log.Entries.Where(e => e.KernelSetVersion != KernelSet.Version).ToList();
@@ -82,10 +105,13 @@ internal sealed class ScheduleChoice
     /// <summary>The node's kernel, and the schedule it runs (null kernel: the node has no kernel at all).</summary>
     public (Kernel? Kernel, Schedule Schedule) For(Node node)
     {
-        var fallback = (KernelRegistry.Instance.ForTarget(node, _target), ScheduleSpace.Default(node, _target));
-        if (_log is null || fallback.Item1 is null || _log.Find(OperatorSignature.Of(node, _target.Name)) is not { } entry) return fallback;
-        var kernel = ScheduleSpace.Apply(node, _target, entry.Schedule, out var problem);
-        if (kernel is not null) return (kernel, entry.Schedule);
+        var registered = KernelRegistry.Instance.ForTarget(node, _target);
+        var defaultSchedule = ScheduleSpace.Default(node, _target, _layout);
+        var fallback = (defaultSchedule.Knobs.Count == 0 ? registered : ScheduleSpace.Apply(node, _target, defaultSchedule, out _), defaultSchedule);
+        if (_log is null || registered is null || _log.Find(OperatorSignature.Of(node, _target.Name)) is not { } entry) return fallback;
+        var schedule = ScheduleSpace.WithLayout(node, _target, entry.Schedule, _layout);
+        var kernel = ScheduleSpace.Apply(node, _target, schedule, out var problem);
+        if (kernel is not null) return (kernel, schedule);
         _warnings.Add(new CompilerWarning(ErrorCodes.TuningScheduleMismatch,
             $"{node}: the tuning log's schedule '{entry.Schedule}' does not fit: {problem}; the default schedule is used", _log.File));
         return fallback;

@@ -25,7 +25,7 @@ internal sealed class DspGemmKernel : TargetKernel
 
     /// <summary>CONV_2D filters widened to int16 pairs at compile time (no unpacking in the inner loop) or kept int8
     /// (half the flash; SXTB16 unpacks each weight word at run time).</summary>
-    internal static readonly Knob Layout = new("layout", new[] { "int16", "int8" });
+    internal static readonly Knob Layout = new("layout", new[] { "int16", "int8" }, Compact: "int8");
 
     /// <summary>The fast requantization where it is exact (<see cref="DspRequantization"/>), or always the general one.</summary>
     internal static readonly Knob RequantizationPath = new("requantization", new[] { "fast", "general" });
