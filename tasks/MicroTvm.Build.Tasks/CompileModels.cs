@@ -62,6 +62,7 @@ namespace MicroTvm.Build.Tasks
             bool ioInWorkspace = MicroTvmResolveModels.IsIoInWorkspace(model);
             string tuningLog = model.GetMetadata("ModelTuningLog");
             string gccFlags = model.GetMetadata("ModelGccFlags");
+            bool compact = model.GetMetadata("EffectiveWeightLayout") == WeightLayoutChoice.Size;
             string[] customOperators = model.GetMetadata("ModelCustomOperators").Split(new[] { '|' }, StringSplitOptions.RemoveEmptyEntries);
             string directory = model.GetMetadata("OutputDirectory");
             string stamp = model.GetMetadata("StampFile");
@@ -73,8 +74,8 @@ namespace MicroTvm.Build.Tasks
                 shown, target, PathUtil.RelativeInside(ProjectDirectory, directory) ?? directory, useCli ? "microtvm tool" : "in-process");
 
             bool compiled = useCli
-                ? CompileWithCli(path, target, name, ioInWorkspace, tuningLog, gccFlags, customOperators, directory)
-                : CompileInProcess(path, target, name, ioInWorkspace, tuningLog, gccFlags, customOperators, directory);
+                ? CompileWithCli(path, target, name, ioInWorkspace, tuningLog, gccFlags, customOperators, directory, compact)
+                : CompileInProcess(path, target, name, ioInWorkspace, tuningLog, gccFlags, customOperators, directory, compact);
             if (!compiled)
             {
                 // No stale C of an earlier version stays to be compiled or included by mistake.
@@ -92,18 +93,19 @@ namespace MicroTvm.Build.Tasks
 #if NETSTANDARD
         private const bool CanRunInProcess = false;
 
-        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string tuningLog, string gccFlags, string[] customOperators, string directory) => false;
+        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string tuningLog, string gccFlags, string[] customOperators, string directory, bool compact) => false;
 #else
         private const bool CanRunInProcess = true;
 
-        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string tuningLog, string gccFlags, string[] customOperators, string directory)
+        private bool CompileInProcess(string path, string target, string name, bool ioInWorkspace, string tuningLog, string gccFlags, string[] customOperators, string directory, bool compact)
         {
             try
             {
                 var custom = new MicroTvm.Compiler.Ir.CustomOperators(customOperators.Select(MicroTvm.Compiler.Ir.CustomOperator.Parse), ProjectFile.Length > 0 ? ProjectFile : null);
                 var graph = MicroTvm.Compiler.Tflite.TfliteImporter.Load(path, custom);
                 var log = tuningLog.Length > 0 ? MicroTvm.Compiler.Tuning.TuningLog.Load(tuningLog) : null;
-                var generated = MicroTvm.Compiler.Codegen.ModelCompiler.Compile(graph, new MicroTvm.Compiler.Codegen.CompileOptions(target, name, IoInWorkspace: ioInWorkspace, Tuning: log, GccFlags: gccFlags.Length > 0 ? gccFlags : null));
+                var generated = MicroTvm.Compiler.Codegen.ModelCompiler.Compile(graph, new MicroTvm.Compiler.Codegen.CompileOptions(target, name, IoInWorkspace: ioInWorkspace, Tuning: log, GccFlags: gccFlags.Length > 0 ? gccFlags : null,
+                    WeightLayout: compact ? MicroTvm.Compiler.Tuning.WeightLayout.Size : MicroTvm.Compiler.Tuning.WeightLayout.Speed));
                 foreach (var warning in generated.Warnings)
                 {
                     LogCompilerWarning(warning.Code, warning.File ?? path, warning.Message);
@@ -131,7 +133,7 @@ namespace MicroTvm.Build.Tasks
         }
 #endif
 
-        private bool CompileWithCli(string path, string target, string name, bool ioInWorkspace, string tuningLog, string gccFlags, string[] customOperators, string directory)
+        private bool CompileWithCli(string path, string target, string name, bool ioInWorkspace, string tuningLog, string gccFlags, string[] customOperators, string directory, bool compact)
         {
             if (string.IsNullOrEmpty(CliAssembly) || !File.Exists(CliAssembly))
             {
@@ -153,6 +155,11 @@ namespace MicroTvm.Build.Tasks
             {
                 arguments.Add("--tuning-log");
                 arguments.Add(tuningLog);
+            }
+            if (compact)
+            {
+                arguments.Add("--weight-layout");
+                arguments.Add(WeightLayoutChoice.Size);
             }
             if (gccFlags.Length > 0)
             {

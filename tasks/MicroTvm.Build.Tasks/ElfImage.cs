@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Text.RegularExpressions;
 
 namespace MicroTvm.Build.Tasks
@@ -99,6 +100,30 @@ namespace MicroTvm.Build.Tasks
                 sections.Add(new ElfSection(name, type, flags, address, load, size));
             }
             return sections;
+        }
+
+        /// <summary>The memory regions of the map with the bytes the image's sections take in each (the initial values of
+        /// .data count in flash as well as in RAM).</summary>
+        public static List<MemoryRegion> RegionUsage(IEnumerable<ElfSection> sections, string mapFile)
+        {
+            var regions = ReadMemoryRegions(mapFile);
+            void Add(ulong address, ulong size)
+            {
+                var region = regions.FirstOrDefault(r => r.Contains(address));
+                if (region != null)
+                {
+                    region.Used += size;
+                }
+            }
+            foreach (var section in sections.Where(s => s.Size > 0))
+            {
+                Add(section.Address, section.Size);
+                if (!section.NoBits && section.LoadAddress != section.Address)
+                {
+                    Add(section.LoadAddress, section.Size);
+                }
+            }
+            return regions;
         }
 
         /// <summary>Reads the "Memory Configuration" table GNU ld writes at the top of a map file.</summary>

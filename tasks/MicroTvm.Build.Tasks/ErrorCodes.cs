@@ -24,6 +24,9 @@ namespace MicroTvm.Build.Tasks
         public const string CompilerWarning = "MTVM3102";
         public const string CompilerFailed = "MTVM3103";
         public const string DamagedFirmware = "MTVM3110";
+        public const string InvalidWeightLayout = "MTVM3190";
+        public const string FlashOverflowCompactWeights = "MTVM3191";
+        public const string FlashOverflowWidenedWeights = "MTVM3192";
         public const string RegionOverflow = "MTVM3201";
         public const string LinkerError = "MTVM3202";
         public const string ObjcopyFailed = "MTVM3203";

@@ -60,8 +60,19 @@ namespace MicroTvm.Build.Tasks
         /// <summary>Named in region overflow errors so a person knows which memory map overflowed.</summary>
         public string? Board { get; set; }
 
+        /// <summary>The auto weight-layout decision file (<see cref="WeightLayoutChoice"/>) and the key it is decided for.</summary>
+        public string? WeightLayoutFile { get; set; }
+
+        public string WeightLayoutKey { get; set; } = "";
+
+        /// <summary>Set when the flash overflowed with models of MicroTvmWeightLayout=auto compiled with the speed layout: the
+        /// decision file now says size, no error was logged, and the build compiles those models again and relinks.</summary>
+        [Output]
+        public bool CompactWeightsNeeded { get; set; }
+
         public void Cancel() => cancellation.Cancel();
 
+        private static readonly Regex NotFit = new Regex(@"will not fit in region `(?<region>[^']+)'", RegexOptions.Compiled);
         private static readonly Regex Overflow = new Regex(@"region `(?<region>[^']+)' overflowed by (?<bytes>\d+) bytes", RegexOptions.Compiled);
         private static readonly Regex Located = new Regex(@"^(?<file>[^:]+(?::\\[^:]+)?):(?<line>\d+):(?:\([^)]*\): )?\s*(?<message>.+)$", RegexOptions.Compiled);
 
@@ -98,7 +109,19 @@ namespace MicroTvm.Build.Tasks
             }
             if (result.ExitCode != 0)
             {
-                ReportLinkerErrors(result.Output);
+                if (FlashOverflow(result.Output) is string flash && LayoutModels(WeightLayoutChoice.Auto, WeightLayoutChoice.Speed).Any()
+                    && !string.IsNullOrEmpty(WeightLayoutFile) && MeasureOverflow(arguments, flash) is { } measured)
+                {
+                    var (used, length) = measured;
+                    WeightLayoutChoice.WriteCompact(WeightLayoutFile!, WeightLayoutKey, used, length);
+                    Log.LogMessage(MessageImportance.High,
+                        "{0}: with widened weights (speed) the firmware takes {1:N0} B of flash, more than {2}'s {3:N0} B: compiling the models of MicroTvmWeightLayout=auto with compact weights (size) and linking again",
+                        Path.GetFileName(OutputFile), used, string.IsNullOrEmpty(Board) ? "the board" : Board, length);
+                    File.Delete(OutputFile);
+                    CompactWeightsNeeded = true;
+                    return true;
+                }
+                ReportLinkerErrors(result.Output, arguments);
                 // No half-written firmware: a failed link leaves no .elf that a later step could pick up.
                 File.Delete(OutputFile);
                 return false;
@@ -138,8 +161,67 @@ namespace MicroTvm.Build.Tasks
             return true;
         }
 
-        private void ReportLinkerErrors(string output)
+        /// <summary>The flash region's name when the link failed because the image does not fit it.</summary>
+        private static string? FlashOverflow(string output) =>
+            Overflow.Matches(output).Cast<Match>().Concat(NotFit.Matches(output).Cast<Match>()).Select(m => m.Groups["region"].Value)
+                .FirstOrDefault(r => string.Equals(r, "FLASH", StringComparison.OrdinalIgnoreCase));
+
+        /// <summary>Models that chose a weight layout (their .json names one) with the given requested and compiled layouts.</summary>
+        private IEnumerable<ITaskItem> LayoutModels(string? requested, string compiled) =>
+            Models.Where(m => (requested == null || m.GetMetadata("ModelWeightLayout") == requested) && m.GetMetadata("EffectiveWeightLayout") == compiled
+                && ModelSize.Read(new[] { m }).Any(s => !string.IsNullOrEmpty(s.WeightLayout)));
+
+        /// <summary>The bytes the image would take in <paramref name="region"/> and the region's length: the same link again,
+        /// told to write its output despite the overflow (--noinhibit-exec), into files that are deleted at once.</summary>
+        private (long Used, long Length)? MeasureOverflow(List<string> arguments, string region)
         {
+            string elf = OutputFile + ".overflow.elf", map = OutputFile + ".overflow.map", response = ResponseFile + ".overflow";
+            var measuring = arguments.Take(arguments.Count - 3).Concat(new[] { "-Wl,--noinhibit-exec", "-Wl,-Map=" + Path.GetFullPath(map), "-o", Path.GetFullPath(elf) });
+            try
+            {
+                File.WriteAllText(response, string.Join("\n", measuring.Select(QuoteForResponseFile)) + "\n");
+                var result = ProcessRunner.Run(LinkerPath, new[] { "@" + Path.GetFullPath(response) }, ProjectDirectory, cancellation.Token);
+                if (result.Cancelled || !File.Exists(elf) || !File.Exists(map))
+                {
+                    return null;
+                }
+                var flash = ElfImage.RegionUsage(ElfImage.ReadSections(elf), map).FirstOrDefault(r => r.Name == region);
+                return flash == null ? ((long, long)?)null : ((long)flash.Used, (long)flash.Length);
+            }
+            catch (Exception e) when (DamagedFirmware.IsReadError(e))
+            {
+                return null;
+            }
+            finally
+            {
+                File.Delete(elf);
+                File.Delete(map);
+                File.Delete(response);
+            }
+        }
+
+        private void ReportLinkerErrors(string output, List<string> arguments)
+        {
+            // Models whose kernels have the choice of weight layout: say which layout did not fit and what would.
+            if (FlashOverflow(output) is string flash && (LayoutModels(null, WeightLayoutChoice.Speed).ToList() is var widened)
+                && (widened.Count > 0 || LayoutModels(null, WeightLayoutChoice.Size).Any()) && MeasureOverflow(arguments, flash) is { } measured)
+            {
+                var (used, length) = measured;
+                string board = string.IsNullOrEmpty(Board) ? "the board" : Board!;
+                if (widened.Count > 0)
+                {
+                    Log.LogError(null, ErrorCodes.FlashOverflowWidenedWeights, ErrorCodes.HelpLink, OutputFile, 0, 0, 0, 0,
+                        "The firmware does not fit {0}'s flash with widened weights: {1:N0} B > {2:N0} B. {3} MicroTvmWeightLayout=speed; auto (the default) or size stores the weights compactly (int8).",
+                        board, used, length, string.Join(", ", widened.Select(m => "model " + m.GetMetadata("ModelName"))) + (widened.Count == 1 ? " has" : " have"));
+                }
+                else
+                {
+                    Log.LogError(null, ErrorCodes.FlashOverflowCompactWeights, ErrorCodes.HelpLink, OutputFile, 0, 0, 0, 0,
+                        "The firmware does not fit {0}'s flash even with compact weights (MicroTvmWeightLayout size): {1:N0} B > {2:N0} B.{3} Make code or data smaller (e.g. OptimizationLevel s) or choose a board with more flash.",
+                        board, used, length, " Models in this firmware: " + string.Join("; ", ModelSize.Read(Models).Select(m => m.Describe())) + ".");
+                }
+                return;
+            }
             var overflows = Overflow.Matches(output).Cast<Match>().ToList();
             if (overflows.Count > 0)
             {

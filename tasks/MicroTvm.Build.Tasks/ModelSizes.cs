@@ -12,8 +12,9 @@ namespace MicroTvm.Build.Tasks
     /// <summary>A compiled model's memory figures, from the compiler's &lt;name&gt;.json.</summary>
     internal sealed class ModelSize
     {
-        public ModelSize(string name, string model, long weightsBytes, long workspaceBytes, bool ioInWorkspace, long stateBytes = 0)
+        public ModelSize(string name, string model, long weightsBytes, long workspaceBytes, bool ioInWorkspace, long stateBytes = 0, string? weightLayout = null)
         {
+            WeightLayout = weightLayout;
             StateBytes = stateBytes;
             IoInWorkspace = ioInWorkspace;
             Name = name;
@@ -36,10 +37,14 @@ namespace MicroTvm.Build.Tasks
         /// <summary>Bytes of the workspace that hold the model's state (variable tensors), kept between runs.</summary>
         public long StateBytes { get; }
 
+        /// <summary>How the kernels with the choice store the weights ("int16", "int8"); null: no kernel has the choice.</summary>
+        public string? WeightLayout { get; }
+
         /// <summary>The workspace holds the model's inputs and outputs too.</summary>
         public bool IoInWorkspace { get; }
 
         private static readonly Regex TopLevelNumber = new Regex(@"^  ""(?<key>weightsBytes|workspaceBytes|stateBytes)"": (?<value>\d+)", RegexOptions.Multiline | RegexOptions.Compiled);
+        private static readonly Regex TopLevelLayout = new Regex(@"^  ""weightLayout"": ""(?<value>[^""]+)""", RegexOptions.Multiline | RegexOptions.Compiled);
 
         /// <summary>Reads the models' metadata files (items of MicroTvmResolveModels: MetadataFile, ModelName, SourceItem,
         /// IoInWorkspace); skips missing ones.</summary>
@@ -54,13 +59,14 @@ namespace MicroTvm.Build.Tasks
                     continue;
                 }
                 // Two top-level numbers of an indented JSON file the compiler writes; no JSON library on .NET Framework MSBuild.
-                var values = TopLevelNumber.Matches(File.ReadAllText(file)).Cast<Match>()
+                string text = File.ReadAllText(file);
+                var values = TopLevelNumber.Matches(text).Cast<Match>()
                     .ToDictionary(m => m.Groups["key"].Value, m => long.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
                 values.TryGetValue("weightsBytes", out long weights);
                 values.TryGetValue("workspaceBytes", out long workspace);
                 values.TryGetValue("stateBytes", out long state);
                 sizes.Add(new ModelSize(model.GetMetadata("ModelName"), model.GetMetadata("SourceItem"), weights, workspace,
-                    MicroTvmResolveModels.IsIoInWorkspace(model), state));
+                    MicroTvmResolveModels.IsIoInWorkspace(model), state, TopLevelLayout.Match(text) is { Success: true } layout ? layout.Groups["value"].Value : null));
             }
             return sizes;
         }
@@ -89,6 +95,11 @@ namespace MicroTvm.Build.Tasks
         public ITaskItem[] ObjectFiles { get; set; } = Array.Empty<ITaskItem>();
 
         public string ProjectDirectory { get; set; } = "";
+
+        /// <summary>The auto weight-layout decision (<see cref="WeightLayoutChoice"/>) and its key: why a model got its layout.</summary>
+        public string? WeightLayoutFile { get; set; }
+
+        public string WeightLayoutKey { get; set; } = "";
 
         public override bool Execute()
         {
@@ -125,11 +136,12 @@ namespace MicroTvm.Build.Tasks
                     continue;
                 }
                 Log.LogMessage(MessageImportance.High, string.Format(CultureInfo.InvariantCulture,
-                    "  model {0} ({1}): {2:N0} bytes flash in the image (code and constants; weights {3:N0}){4}, workspace {5:N0} bytes (RAM{6}{7}){8}",
+                    "  model {0} ({1}): {2:N0} bytes flash in the image (code and constants; weights {3:N0}){4}, workspace {5:N0} bytes (RAM{6}{7}){8}{9}",
                     size.Name, size.Model, linked.Rom, size.WeightsBytes,
                     linked.Ram > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0:N0} bytes of static RAM", linked.Ram) : "",
                     size.WorkspaceBytes, size.IoInWorkspace ? ", inputs and outputs inside" : "",
-                    size.StateBytes > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0:N0} of them state", size.StateBytes) : "", planText));
+                    size.StateBytes > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0:N0} of them state", size.StateBytes) : "", planText,
+                    WeightLayoutChoice.Describe(model, size.WeightLayout, WeightLayoutFile, WeightLayoutKey) is string layout ? "; weights " + layout : ""));
             }
             return true;
         }

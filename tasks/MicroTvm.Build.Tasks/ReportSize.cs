@@ -45,7 +45,7 @@ namespace MicroTvm.Build.Tasks
             try
             {
                 sections = ElfImage.ReadSections(ElfFile);
-                regions = ElfImage.ReadMemoryRegions(MapFile);
+                regions = ElfImage.RegionUsage(sections, MapFile);
             }
             catch (Exception e) when (DamagedFirmware.IsReadError(e))
             {
@@ -53,15 +53,6 @@ namespace MicroTvm.Build.Tasks
                 return false;
             }
 
-            foreach (var section in sections.Where(s => s.Size > 0))
-            {
-                AddUsage(regions, section.Address, section.Size);
-                // Initial values of .data live in flash as well as in RAM.
-                if (!section.NoBits && section.LoadAddress != section.Address)
-                {
-                    AddUsage(regions, section.LoadAddress, section.Size);
-                }
-            }
             Text = (long)sections.Where(s => !s.NoBits && !s.Writable).Sum(s => (decimal)s.Size);
             Data = (long)sections.Where(s => !s.NoBits && s.Writable).Sum(s => (decimal)s.Size);
             Bss = (long)sections.Where(s => s.NoBits).Sum(s => (decimal)s.Size);
@@ -95,15 +86,6 @@ namespace MicroTvm.Build.Tasks
                 return (ITaskItem)item;
             }).ToArray();
             return true;
-        }
-
-        private static void AddUsage(List<MemoryRegion> regions, ulong address, ulong size)
-        {
-            var region = regions.FirstOrDefault(r => r.Contains(address));
-            if (region != null)
-            {
-                region.Used += size;
-            }
         }
 
         private static string Percent(MemoryRegion region) =>

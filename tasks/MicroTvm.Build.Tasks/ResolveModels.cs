@@ -28,6 +28,9 @@ namespace MicroTvm.Build.Tasks
 
         public string? Board { get; set; }
 
+        /// <summary>The project-wide weight layout (<c>MicroTvmWeightLayout</c>: auto, speed, size), for models without WeightLayout metadata.</summary>
+        public string? WeightLayout { get; set; }
+
         /// <summary>The project-wide tuning log (<c>MicroTvmTuningLog</c>), for models without TuningLog metadata.</summary>
         public string? TuningLog { get; set; }
 
@@ -203,6 +206,21 @@ namespace MicroTvm.Build.Tasks
                     model.ItemSpec, name, header);
                 ok = false;
             }
+            string layout = model.GetMetadata("WeightLayout").Trim();
+            string layoutFrom = "WeightLayout";
+            if (layout.Length == 0)
+            {
+                layout = (WeightLayout ?? "").Trim();
+                layoutFrom = "MicroTvmWeightLayout";
+            }
+            layout = layout.Length == 0 ? WeightLayoutChoice.Auto : layout.ToLowerInvariant();
+            if (!WeightLayoutChoice.IsValid(layout))
+            {
+                Error(ErrorCodes.InvalidWeightLayout, model,
+                    "MicroModel '{0}': {1} is '{2}'; use auto (the default: the fastest layout whose firmware fits the board's flash), speed (widened int16 filters) or size (compact int8).",
+                    model.ItemSpec, layoutFrom, layout);
+                ok = false;
+            }
             if (!ok)
             {
                 return null;
@@ -233,6 +251,7 @@ namespace MicroTvm.Build.Tasks
             PathUtil.SetLiteral(item, "OptionsFile", directory + name + ".options");
             PathUtil.SetLiteral(item, "StampFile", directory + name + ".stamp");
             PathUtil.SetLiteral(item, "ModelTuningLog", log);
+            PathUtil.SetLiteral(item, "ModelWeightLayout", layout);
             string gccFlags = (BoardCpuFlags ?? "").Trim();
             PathUtil.SetLiteral(item, "ModelGccFlags", gccFlags);
             PathUtil.SetLiteral(item, "ModelCustomOperators", customOperators);

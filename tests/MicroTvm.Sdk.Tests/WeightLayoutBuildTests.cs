@@ -1,0 +1,139 @@
+using System.Text.RegularExpressions;
+using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Tflite;
+using MicroTvm.Sdk.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace MicroTvm.Sdk.Tests;
+
+/// <summary>
+/// MicroTvmWeightLayout in real builds of the packed SDK (docs/tuning.md): on a board whose flash is too small for the
+/// DSP kernels' widened filters, auto compiles the models with compact weights and links again (once), and the firmware
+/// runs in QEMU equal to TensorFlow Lite Micro; speed there is an error with its code; auto on a board with room keeps
+/// the widened layout, generating the same C as the compiler's default.
+/// </summary>
+[Collection(SdkCollection.Name)]
+[Trait("Speed", "Slow")]
+public sealed class WeightLayoutBuildTests(SdkPackageFixture sdk, ITestOutputHelper log)
+{
+    private string ModelsRoot => Path.Combine(sdk.RepositoryRoot, "tests", "models");
+
+    /// <summary>mps2-an500 (Cortex-M7) described in the project folder with <paramref name="flash"/> of flash.</summary>
+    private Dictionary<string, string> SmallFlashBoard(string flash)
+    {
+        string catalog = Path.Combine(sdk.RepositoryRoot, "templates", "firmware", "boards", "mps2-an500");
+        return new Dictionary<string, string>
+        {
+            ["boards/small-an500/board.props"] = File.ReadAllText(Path.Combine(catalog, "board.props"))
+                .Replace("$(MSBuildThisFileDirectory)../common/", "$(MicroTvmBoardsDirectory)common/", StringComparison.Ordinal)
+                .Replace("mps2-an500.ld", "small.ld", StringComparison.Ordinal),
+            ["boards/small-an500/small.ld"] = Regex.Replace(File.ReadAllText(Path.Combine(catalog, "mps2-an500.ld")), @"(FLASH \(rx\)\s*:[^\n]*LENGTH = )\S+", "${1}" + flash),
+        };
+    }
+
+    [Fact]
+    public void AutoCompactsTheWeightsWhereWidenedOnesDoNotFitTheFlash()
+    {
+        var firmware = new ModelCheckFirmware(ModelsRoot);
+        firmware.AddMicroModel("ic_resnet8");
+        var project = firmware.CreateProject(sdk, """
+              <PropertyGroup>
+                <MicroTvmBoardDirectory>boards/small-an500</MicroTvmBoardDirectory>
+              </PropertyGroup>
+            """, "small-flash");
+        foreach (var (file, content) in SmallFlashBoard("160K"))
+            project.WriteFile(file, content);
+
+        // The firmware with int16 filters (164,011 B of weights) does not fit 160 KiB; with int8 ones (87,147 B) it does.
+        firmware.RunAndAssertAllMatch(project, log);
+        string metadata = File.ReadAllText(project.PathOf("obj/Debug/models/ic_resnet8.json"));
+        Assert.Contains("\"weightLayout\": \"int8\"", metadata);
+        Assert.Contains("dsp-gemm layout=int8", metadata);
+        var decided = Regex.Match(File.ReadAllText(project.PathOf("obj/Debug/models.weight-layout")), @"reason=auto: speed ([\d,]+) B > flash 163,840 B");
+        Assert.True(decided.Success);
+        Assert.True(long.Parse(decided.Groups[1].Value.Replace(",", ""), System.Globalization.CultureInfo.InvariantCulture) > 163_840);
+
+        // The build's own figures and reason, then a rebuild that does nothing: no model compiled, no link (the decision
+        // is an input of the build, not made again).
+        string[] flags = ["-p:OptimizationLevel=2", "-p:CStandard=c99", "-p:CWarningFlags=\"-Wall -Wextra -Werror\""];
+        var again = project.Build(flags);
+        Assert.True(again.Succeeded, again.ToString());
+        Assert.Contains($"; weights int8 (auto: speed {decided.Groups[1].Value} B > flash 163,840 B)", again.Output);
+        Assert.DoesNotContain("MicroTvmCompileModels", again.TasksRun);
+        Assert.False(again.Linked);
+
+        // speed on this board: an error with its code, naming the model and the layouts that would fit.
+        var speed = project.Build([.. flags, "-p:MicroTvmWeightLayout=speed"]);
+        Assert.False(speed.Succeeded);
+        var error = Assert.Single(speed.Errors, e => e.Code == "MTVM3192");
+        Assert.Contains("model ic_resnet8 has MicroTvmWeightLayout=speed", error.Text);
+        Assert.Contains("> 163,840 B", error.Text);
+
+        // Back to auto: the decision still holds, so one compile and one link.
+        var back = project.Build(flags);
+        Assert.True(back.Succeeded, back.ToString());
+        Assert.Single(back.TasksRun, t => t == "MicroTvmLink");
+    }
+
+    /// <summary>A main that calls the model, so the linker keeps it.</summary>
+    private const string KwsMain = """
+        #include "kws.h"
+        static uint8_t ws[KWS_WORKSPACE_SIZE] __attribute__((aligned(16)));
+        static int8_t in[KWS_INPUT0_SIZE], out[KWS_OUTPUT0_SIZE];
+        int main(void)
+        {
+            kws_inputs i = { in };
+            kws_outputs o = { out };
+            return kws_run(&i, &o, ws);
+        }
+
+        """;
+
+    [Fact]
+    public void AutoDecidesWithOneLinkPerBuildAndEvenSizeCanOverflow()
+    {
+        // A first build on the small board links twice (speed overflows, size fits); one far too small for either fails
+        // with the compact-weights code.
+        var project = sdk.CreateProject("tiny-flash", """
+              <PropertyGroup>
+                <MicroTvmBoardDirectory>boards/small-an500</MicroTvmBoardDirectory>
+              </PropertyGroup>
+              <ItemGroup>
+                <MicroModel Include="kws.tflite" />
+              </ItemGroup>
+            """, Projects.SingleMain(KwsMain));
+        File.Copy(Path.Combine(ModelsRoot, "kws_dscnn", "model.tflite"), project.PathOf("kws.tflite"));
+        foreach (var (file, content) in SmallFlashBoard("64K"))
+            project.WriteFile(file, content);
+        var first = project.Build();
+        Assert.True(first.Succeeded, first.ToString());
+        Assert.Equal(2, first.TasksRun.Count(t => t == "MicroTvmLink"));
+        Assert.Matches(@"; weights int8 \(auto: speed [\d,]+ B > flash 65,536 B\)", first.Output);
+
+        foreach (var (file, content) in SmallFlashBoard("32K"))
+            project.WriteFile(file, content);
+        var tiny = project.Build();
+        Assert.False(tiny.Succeeded);
+        var error = Assert.Single(tiny.Errors, e => e.Code == "MTVM3191");
+        Assert.Contains("even with compact weights", error.Text);
+        Assert.Contains("> 32,768 B", error.Text);
+    }
+
+    [Fact]
+    public void AutoKeepsTheWidenedLayoutWhereItFits()
+    {
+        var project = sdk.CreateProject("roomy-flash", """
+              <ItemGroup>
+                <MicroModel Include="kws.tflite" />
+              </ItemGroup>
+            """, Projects.SingleMain(KwsMain));
+        File.Copy(Path.Combine(ModelsRoot, "kws_dscnn", "model.tflite"), project.PathOf("kws.tflite"));
+        var build = project.Build();
+        Assert.True(build.Succeeded, build.ToString());
+        Assert.Single(build.TasksRun, t => t == "MicroTvmLink");
+        Assert.Contains("; weights int16 (auto: speed fits)", build.Output);
+        var expected = ModelCompiler.Compile(TfliteImporter.Load(project.PathOf("kws.tflite")), new CompileOptions("cortex-m7", "kws"));
+        Assert.Equal(expected.Files["kws.c"], File.ReadAllText(project.PathOf("obj/Debug/models/kws.c")));
+        Assert.False(File.Exists(project.PathOf("obj/Debug/models.weight-layout")));
+    }
+}
