@@ -25,10 +25,17 @@ public sealed class WeightLayoutBuildTests(SdkPackageFixture sdk, ITestOutputHel
         return new Dictionary<string, string>
         {
             ["boards/small-an500/board.props"] = File.ReadAllText(Path.Combine(catalog, "board.props"))
-                .Replace("$(MSBuildThisFileDirectory)../common/", "$(MicroTvmBoardsDirectory)common/", StringComparison.Ordinal)
+                .Replace("$(MSBuildThisFileDirectory)../common", "$(MicroTvmBoardsDirectory)common", StringComparison.Ordinal)
                 .Replace("mps2-an500.ld", "small.ld", StringComparison.Ordinal),
             ["boards/small-an500/small.ld"] = Regex.Replace(File.ReadAllText(Path.Combine(catalog, "mps2-an500.ld")), @"(FLASH \(rx\)\s*:[^\n]*LENGTH = )\S+", "${1}" + flash),
         };
+    }
+
+    private void WriteBoard(TestProject project, string flash)
+    {
+        Directory.CreateDirectory(project.PathOf("boards/small-an500"));
+        foreach (var (file, content) in SmallFlashBoard(flash))
+            project.WriteFile(file, content);
     }
 
     [Fact]
@@ -41,8 +48,7 @@ public sealed class WeightLayoutBuildTests(SdkPackageFixture sdk, ITestOutputHel
                 <MicroTvmBoardDirectory>boards/small-an500</MicroTvmBoardDirectory>
               </PropertyGroup>
             """, "small-flash");
-        foreach (var (file, content) in SmallFlashBoard("160K"))
-            project.WriteFile(file, content);
+        WriteBoard(project, "160K");
 
         // The firmware with int16 filters (164,011 B of weights) does not fit 160 KiB; with int8 ones (87,147 B) it does.
         firmware.RunAndAssertAllMatch(project, log);
@@ -103,15 +109,13 @@ public sealed class WeightLayoutBuildTests(SdkPackageFixture sdk, ITestOutputHel
               </ItemGroup>
             """, Projects.SingleMain(KwsMain));
         File.Copy(Path.Combine(ModelsRoot, "kws_dscnn", "model.tflite"), project.PathOf("kws.tflite"));
-        foreach (var (file, content) in SmallFlashBoard("64K"))
-            project.WriteFile(file, content);
+        WriteBoard(project, "64K");
         var first = project.Build();
         Assert.True(first.Succeeded, first.ToString());
         Assert.Equal(2, first.TasksRun.Count(t => t == "MicroTvmLink"));
         Assert.Matches(@"; weights int8 \(auto: speed [\d,]+ B > flash 65,536 B\)", first.Output);
 
-        foreach (var (file, content) in SmallFlashBoard("32K"))
-            project.WriteFile(file, content);
+        WriteBoard(project, "32K");
         var tiny = project.Build();
         Assert.False(tiny.Succeeded);
         var error = Assert.Single(tiny.Errors, e => e.Code == "MTVM3191");
