@@ -57,13 +57,21 @@ internal sealed class DspGemmKernel : TargetKernel
     private static (int ColumnBytes, int RowBytes) Scratch(Node node)
     {
         var s = GemmShape.Of(node);
-        int words = s.ColumnLength / 2;
+        int words = ColumnLength(s) / 2;
         int column = 4 * (node.Kind != OpKind.FullyConnected ? 2 * words : Math.Min(2, s.Pixels) * words);
         bool needsRow = s.Padded || (s.Spatial && s.InC % 4 != 0);
         // The widened CONV_2D path also keeps one chunk of channels' accumulators (two pixels each) for requantization.
         int accumulators = node.Kind != OpKind.FullyConnected ? 8 * 2 * ChunkPairs(s) : 0;
-        return (column + accumulators, needsRow ? s.RowBytes : 0);
+        return (column + accumulators, needsRow ? (Packed(s) ? ColumnLength(s) : s.RowBytes) : 0);
     }
+
+    /// <summary>True when filter rows (fy) do not fill whole words (e.g. 3x3 over 3 channels: 9 values): then the whole
+    /// receptive field is one run of values padded once at its end (28 for 27, not 36), gathered through the row buffer,
+    /// and the filter is laid out the same way.</summary>
+    private static bool Packed(GemmShape s) => s.Spatial && s.Padded && s.FilterH > 1;
+
+    /// <summary>Values per column (and per re-laid filter row set): word-padded filter rows, or packed.</summary>
+    private static int ColumnLength(GemmShape s) => Packed(s) ? (s.FilterH * s.FilterW * s.InC + 3) / 4 * 4 : s.ColumnLength;
 
     /// <summary>Pairs of filter rows per call of mtvm_gemm16_rows: its accumulators wait in the scratch for
     /// requantization, so a chunk of at most 16 channels keeps that buffer small (128 bytes).</summary>
@@ -76,7 +84,8 @@ internal sealed class DspGemmKernel : TargetKernel
         c.Body.Line(column);
         if (rowBytes == 0) return;
         c.Body.Line($"int8_t* const row = (int8_t*)scratch + {columnBytes};");
-        if (s.Padded) c.Body.Line($"memset(row + {s.FilterW * s.InC}, 0, {s.RowBytes - s.FilterW * s.InC}); /* zero weights face these */");
+        int used = Packed(s) ? s.FilterH * s.FilterW * s.InC : s.FilterW * s.InC;
+        if (s.Padded && rowBytes > used) c.Body.Line($"memset(row + {used}, 0, {rowBytes - used}); /* zero weights face these */");
     }
 
     public override void Emit(EmitContext c)
@@ -88,9 +97,10 @@ internal sealed class DspGemmKernel : TargetKernel
         var bias = node.Bias;
         var output = node.Output;
         int zx = input.Quantization!.ZeroPoint;
-        int kp = s.ColumnLength, words = kp / 2;
+        int kp = ColumnLength(s), words = kp / 2;
+        int rowStart = Packed(s) ? s.FilterW * s.InC : s.RowBytes;
 
-        // Filter re-laid out: [oc][fy][RowBytes], zero weights in the padding; bias with the zero point folded in.
+        // Filter re-laid out: [oc][fy][RowBytes] (or packed rows), zero weights in the padding; bias with the zero point folded in.
         var w = Decode.Int8(filter.Data!);
         var b = Int32Bias(node, s.OutC);
         var laid = new sbyte[s.OutC * kp];
@@ -104,7 +114,7 @@ internal sealed class DspGemmKernel : TargetKernel
                 {
                     // OHWI; a one-channel depthwise filter is [1, H, W, outputs].
                     sbyte v = node.Kind == OpKind.DepthwiseConv2D ? w[(fy * s.FilterW + i) * s.OutC + oc] : w[(oc * s.FilterH + fy) * rowValues + i];
-                    laid[oc * kp + fy * s.RowBytes + i] = v;
+                    laid[oc * kp + fy * rowStart + i] = v;
                     sum += v;
                 }
 
@@ -234,7 +244,7 @@ internal sealed class DspGemmKernel : TargetKernel
     private static void EmitInterleaved(EmitContext c, GemmShape s, int zx, string wName, Func<string, string, string> req)
     {
         var body = c.Body;
-        int kp = s.ColumnLength, steps = kp / 4;
+        int kp = ColumnLength(s), steps = kp / 4;
         int chunkPairs = ChunkPairs(s), chunk = 2 * chunkPairs;
         int pairWords = 4 + kp; /* bias and filter words per pair of rows */
         DeclareScratch(c, s, $"int32_t* const col = scratch; /* two output pixels' receptive fields as int16 pairs, interleaved per 4 values ({kp} words) */");
@@ -350,6 +360,12 @@ internal sealed class DspGemmKernel : TargetKernel
         int half = s.RowBytes / 2 * spread; /* column words per filter row */
         string copy = interleaved ? "mtvm_widen_x2" : "mtvm_widen";
         string fill = interleaved ? "mtvm_fill_pairs_x2" : "mtvm_fill_pairs";
+        if (Packed(s))
+        {
+            GatherPacked(body, s, zx, pixel, column, image, zeroRow, copy);
+            return;
+        }
+
         if (!s.Spatial)
         {
             // Pointwise: the column is the input pixel itself.
@@ -410,6 +426,36 @@ internal sealed class DspGemmKernel : TargetKernel
                     body.Line($"{copy}(row, d, {s.RowBytes});");
                 }
             }
+        }
+    }
+
+    /// <summary>A packed column: each filter row's values copied into the row buffer one after the other (zero points
+    /// outside the image), then widened once.</summary>
+    private static void GatherPacked(CodeWriter body, GemmShape s, int zx, string pixel, string column, string image, string zeroRow, string copy)
+    {
+        int rowValues = s.FilterW * s.InC;
+        using (body.Block(""))
+        {
+            body.Line($"const int q = {pixel};");
+            body.Line($"const int ox = q % {s.OutW}, oy = (q / {s.OutW}) % {s.OutH};");
+            body.Line($"const int8_t* img = {image} + (q / {s.OutW * s.OutH}) * {s.InH * s.InW * s.InC};");
+            body.Line($"const int iy0 = oy * {s.StrideH} - {s.PadH}, ix0 = ox * {s.StrideW} - {s.PadW};");
+            body.Line("int8_t* r = row;");
+            body.Line("int fy;");
+            using (body.Block($"for (fy = 0; fy < {s.FilterH}; ++fy, r += {rowValues})"))
+            {
+                body.Line("const int iy = iy0 + fy;");
+                body.Line($"if (iy < 0 || iy >= {s.InH}) {{ memset(r, {zx}, {rowValues}); continue; }}");
+                body.Line($"if (ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW}) {{ memcpy(r, img + (iy * {s.InW} + ix0) * {s.InC}, {rowValues}); continue; }}");
+                body.Line("int fx;");
+                using (body.Block($"for (fx = 0; fx < {s.FilterW}; ++fx)"))
+                {
+                    body.Line("const int ix = ix0 + fx;");
+                    body.Line($"memcpy(r + fx * {s.InC}, (unsigned)ix < {s.InW}u ? img + (iy * {s.InW} + ix) * {s.InC} : {zeroRow}, {s.InC});");
+                }
+            }
+
+            body.Line($"{copy}(row, {column}, {ColumnLength(s)});");
         }
     }
 
