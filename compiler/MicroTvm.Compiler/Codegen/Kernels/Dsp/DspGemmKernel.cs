@@ -13,9 +13,10 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// hold the input zero point, so every column has the same length and the zero-point correction is one constant
 /// per output channel folded into the bias at compile time), and two columns are multiplied with two filter rows
 /// at a time by SMLAD (two 16-bit MACs per instruction). Filter rows are re-laid out at compile time: each filter
-/// row (fy) is padded with zero weights to a multiple of 4 bytes. CONV_2D filters are widened to int16 pairs in the
-/// columns' order and interleaved two rows at a time, the two columns interleaved per 4 values, so one LDM, two LDRD
-/// and eight SMLAD make 16 MACs (<c>mtvm_gemm16_2x2</c>); FULLY_CONNECTED keeps int8 rows and unpacks each weight
+/// row (fy) is padded with zero weights to a multiple of 4 bytes (or, where rows do not fill words, the whole field
+/// once). CONV_2D filters are widened to int16 pairs in the columns' order and interleaved two rows at a time with
+/// each pair's bias words in front, the two columns interleaved per 4 values, so two LDM and eight SMLAD make 16 MACs
+/// (<c>mtvm_gemm16_rows</c>, assembly over all pairs of rows, then a C loop requantizes); FULLY_CONNECTED keeps int8 rows and unpacks each weight
 /// word with SXTB16 (plain and ROR #8). Accumulation is int32 wrap-around, equal to TFLite's int32 sum;
 /// requantization is bit-exact (<see cref="DspRequantization"/>, else mtvm_requantize_int8 of CHelpers/mtvm_dsp_requantize.h).
 /// </summary>
@@ -141,7 +142,7 @@ internal sealed class DspGemmKernel : TargetKernel
             for (int oc = 0; oc < s.OutC; oc++) folded[oc] *= fast.Scale[oc];
 
         // Output channels in pairs (an odd count gets a zero row and a zero bias, never stored); per pair and per 4
-        // values of the column, both rows' two words: [pair][step][row][2], the order mtvm_gemm16_2x2 reads them.
+        // values of the column, both rows' two words: [pair][step][row][2], the order mtvm_gemm16_rows reads them.
         int pairsOfRows = (s.OutC + 1) / 2;
         if (wide && s.OutC % 2 == 1) folded = folded.Append(0).ToArray();
         var scaled = laid.Select((v, i) => v * (fast is not null && wide ? fast.Scale[i / kp] : 1)).Concat(Enumerable.Repeat(0, wide && s.OutC % 2 == 1 ? kp : 0)).ToArray();
