@@ -99,15 +99,13 @@ public class TargetKernelTests
         for (int i = 0; i < 24; i++) cases.Add(Convolution(random, depthwise: false, outputScale: new[] { 1, 40, 1, 1000 }[i % 4]));
         for (int i = 0; i < 24; i++) cases.Add(Convolution(random, depthwise: true, outputScale: new[] { 1, 40, 1, 1000 }[i % 4]));
         for (int i = 0; i < 8; i++) cases.Add(FullyConnected(random));
-        // Up to 23 output channels: chunks of 16 channels per mtvm_gemm16_rows call, with an odd last chunk.
-        for (int i = 0; i < 8; i++) cases.Add(Convolution(random, depthwise: false, anyChannels: true));
-        Check("cortex-m7", "mtvm_smla", cases, expectDsp: 56);
+        Check("cortex-m7", "mtvm_smla", cases, expectDsp: 48);
         var sources = cases.Select((c, i) => ModelCompiler.Compile(c.Graph, new CompileOptions("cortex-m7", $"case{i}")))
             .Select(m => m.Files[m.SourceFile]).ToList();
         foreach (var (path, expected) in new[]
         {
             ("(mtvm_smmlar(", 40), ("mtvm_usat8(mtvm_smmlar", 5), ("(int8_t)mtvm_ssat8(mtvm_smmlar", 5), ("mtvm_clamp((mtvm_smmlar", 5),
-            ("_requant[", 10), ("_right[", 5), ("mtvm_gemm16_rows(col, ", 20), ("int32_t a0 = bias; int32_t a1 = bias;", 5),
+            ("_requant[", 10), ("_right[", 5), ("mtvm_gemm16_2x2(col, w,", 20), ("int32_t a0 = bias; int32_t a1 = bias;", 5),
         })
         {
             int count = sources.Count(s => s.Contains(path, StringComparison.Ordinal));
@@ -116,20 +114,36 @@ public class TargetKernelTests
     }
 
     /// <summary>The DSP depthwise kernel (SMLAD over pairs of adjacent taps from the widened row ring) on what it must
-    /// take as well as KWS's layers: 4 to 20 channels, depth multipliers 1 to 3, strides 1 and 2, filters 1x1 to 4x4,
-    /// rows up to 13 pixels (blocks of 4 and 2 and a last pixel), padding on every side, both pixel-block schedules.</summary>
+    /// take as well as KWS's layers: 4 to 20 and 64 channels, depth multipliers 1 to 3, strides 1 and 2, filters 1x1 to
+    /// 4x4, rows up to 13 pixels (blocks of 8, 4 and 2 and a last pixel) and up to 80 (ring rows beyond LDRD's reach from
+    /// one pointer), padding on every side, every pixel-block schedule.</summary>
     [Fact]
     public void DspDepthwiseMatchesTheReferenceEvaluatorOnStridesMultipliersAndWidths()
     {
         var random = new Random(616);
         var cases = new List<RandomGraphs.Case>();
         for (int i = 0; i < 24; i++) cases.Add(Convolution(random, depthwise: true, depthMultiplier: 1 + i % 3, maxWidth: 13, outputScale: new[] { 1, 40 }[i % 2]));
-        // Every fourth case with blocks of 2 pixels where the row is long enough to have the knob.
+        // Two with 64 channels, two with 8; two of them with rows of 64 pixels or more and 3 filter rows or more (the third
+        // filter row is then beyond LDRD's reach from the rows' pointer).
+        for (int i = 0; i < 4; i++)
+        {
+            var wide = Convolution(random, depthwise: true, depthMultiplier: 1 + i % 2, maxWidth: i % 2 == 0 ? 80 : 13, channels: i < 2 ? 64 : 8);
+            var shapes = (Input: wide.Graph.Nodes[0].Input(0).Shape, Filter: wide.Graph.Nodes[0].Input(1).Shape);
+            if (i % 2 == 0 && (shapes.Input[2] < 64 || shapes.Filter[1] < 3)) i--;
+            else cases.Add(wide);
+        }
+
+        // Every fourth case with blocks of 2 pixels and every fourth with blocks of 4, where the row is long enough to have the knob.
         var tasks = cases.Select(c => Assert.Single(MicroTvm.Compiler.Tuning.TuningTasks.Of(c.Graph, "cortex-m7"))).ToList();
-        var schedules = tasks.Select((t, i) => t.Schedules.FirstOrDefault(s => i % 4 == 3 && s.ToString().Contains("pixels=2", StringComparison.Ordinal)) ?? t.Default).ToList();
+        string? Pixels(int i) => (i % 4) switch { 3 => "pixels=2", 1 => "pixels=4", _ => null };
+        var schedules = tasks.Select((t, i) => t.Schedules.FirstOrDefault(s => Pixels(i) is { } p && s.ToString().Contains(p, StringComparison.Ordinal)) ?? t.Default).ToList();
         Assert.Contains(schedules, s => s.ToString().Contains("pixels=2", StringComparison.Ordinal));
+        Assert.Contains(schedules, s => s.ToString().Contains("pixels=4", StringComparison.Ordinal));
+
         var used = Check("cortex-m7", "ring[i] =", cases, (i, name) => tasks[i].Options("cortex-m7", name, schedules[i]));
         Assert.All(used, Assert.True);
+        var far = ModelCompiler.Compile(cases[24].Graph, new CompileOptions("cortex-m7", "far"));
+        Assert.Contains("const int32_t* const p = ", far.Files[far.SourceFile], StringComparison.Ordinal);
     }
 
     /// <summary>One channel whose effective scale is tiny (right shift 24 to 27, beyond the 22 the zero point can be
@@ -270,12 +284,12 @@ public class TargetKernelTests
 
     /// <summary>Shapes the DSP kernels specialise for: channel counts that are and are not multiples of 4, odd pixel
     /// counts, 1x1 pointwise, padding on every side, strides.</summary>
-    internal static RandomGraphs.Case Convolution(Random r, bool depthwise, bool oneChannel = false, bool anyChannels = false, bool ties = false, double outputScale = 1, int depthMultiplier = 1, int maxWidth = 9)
+    internal static RandomGraphs.Case Convolution(Random r, bool depthwise, bool oneChannel = false, bool anyChannels = false, bool ties = false, double outputScale = 1, int depthMultiplier = 1, int maxWidth = 9, int? channels = null)
     {
         while (true)
         {
             int n = Next(r, 1, 2), h = Next(r, 1, 9), w = Next(r, 1, maxWidth);
-            int c = oneChannel ? 1 : anyChannels ? Next(r, 2, 40) : depthwise ? 4 * Next(r, 1, 5) : Next(r, 1, 20);
+            int c = channels ?? (oneChannel ? 1 : anyChannels ? Next(r, 2, 40) : depthwise ? 4 * Next(r, 1, 5) : Next(r, 1, 20));
             int multiplier = oneChannel ? Next(r, 2, 9) : depthMultiplier;
             bool pointwise = !depthwise && r.Next(3) == 0;
             int fh = pointwise ? 1 : Next(r, 1, 4), fw = pointwise ? 1 : Next(r, 1, 4), sh = Next(r, 1, 2), sw = Next(r, 1, 2);

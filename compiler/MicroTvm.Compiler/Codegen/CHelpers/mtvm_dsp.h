@@ -55,6 +55,9 @@ static inline uint32_t mtvm_max8(uint32_t a, uint32_t b) { uint32_t r; __asm__("
 static inline uint32_t mtvm_min8(uint32_t a, uint32_t b) { uint32_t r; __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc"); return r; }
 /* two consecutive words, then p += 2 (one LDRD with post-increment; words need only 4-byte alignment) */
 #define MTVM_LOAD2(lo, hi, p) __asm__("ldrd %0, %1, [%2], #8" : "=&r"(lo), "=&r"(hi), "+r"(p) : : "memory")
+/* words i and i + 1 of p (i a literal; one LDRD with an immediate offset; p is not moved; only those two words are
+   read, so gcc may schedule it freely between stores elsewhere) */
+#define MTVM_LOAD_PAIR(lo, hi, p, i) __asm__("ldrd %0, %1, [%2, %3]" : "=r"(lo), "=r"(hi) : "r"(p), "n"(4 * (i)), "m"(*(const int32_t(*)[2])((p) + (i))))
 /* two words to p, then p += 4 (one STRD with post-increment: one pixel's half of an interleaved column) */
 #define MTVM_STORE2_SKIP2(lo, hi, p) __asm__ volatile("strd %1, %2, [%0], #16" : "+r"(p) : "r"(lo), "r"(hi) : "memory")
 #else
@@ -94,6 +97,7 @@ static inline uint32_t mtvm_lanes8(uint32_t a, uint32_t b, int max) {
 static inline uint32_t mtvm_max8(uint32_t a, uint32_t b) { return mtvm_lanes8(a, b, 1); }
 static inline uint32_t mtvm_min8(uint32_t a, uint32_t b) { return mtvm_lanes8(a, b, 0); }
 #define MTVM_LOAD2(lo, hi, p) do { (lo) = (p)[0]; (hi) = (p)[1]; (p) += 2; } while (0)
+#define MTVM_LOAD_PAIR(lo, hi, p, i) do { (lo) = (p)[i]; (hi) = (p)[(i) + 1]; } while (0)
 #define MTVM_STORE2_SKIP2(lo, hi, p) do { (p)[0] = (lo); (p)[1] = (hi); (p) += 4; } while (0)
 #endif
 

@@ -11,13 +11,16 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// CPUs with the DSP extension, two MACs per SMLAD. SMLAD adds both products into one accumulator, so its two lanes
 /// must hold the same channel at two taps: each input row a group of 4 channels needs is widened once into a ring of
 /// rows in the scratch, per channel as int16 pairs of horizontally adjacent columns, (x[2j], x[2j+1]) — two loads,
-/// four SXTB16 and four PKH for 8 values, then reused by every filter row and output pixel that reads it. The filter
-/// is re-laid out at compile time as int16 pairs in the same order: per output channel and filter row, the taps
-/// paired from an even column, (k0, k1), (k2, 0)…, for pixels whose window starts on an even column, and from an odd
-/// one, (0, k0), (k1, k2)…, for the others (odd strides), so one pair word of input feeds two pixels. Padding columns
-/// and rows hold the input zero point (a row of it is kept in the ring), so every pixel runs the same code and the
-/// zero point's contribution is one constant per channel folded into the bias. Pixels are computed in blocks along the
-/// row, each filter word read once per block.
+/// four SXTB16 and four PKH for 8 values, then reused by every filter row and output pixel that reads it. Each row is
+/// kept twice (at row % rows and at that + rows), so the rows one output row reads are consecutive slots: one pointer
+/// and literal offsets reach them. The filter is re-laid out at compile time as int16 pairs in the same order: per
+/// output channel and filter row, the taps paired from an even column, (k0, k1), (k2, 0)…, for pixels whose window
+/// starts on an even column, and from an odd one, (0, k0), (k1, k2)…, for the others (odd strides), so one pair word of
+/// input feeds two pixels; each channel's record holds its folded bias and requantization operands before its filter
+/// words, so one pointer walks them. Padding columns and rows hold the input zero point, so every pixel runs the same
+/// code and the zero point's contribution is one constant per channel folded into the bias. Pixels are computed in
+/// blocks along the row, one channel and one filter row at a time: its filter words and input words come in pairs by
+/// LDRD and each feeds every pixel of the block that uses it, few values live (gcc keeps them in registers).
 /// </summary>
 internal sealed class DspDepthwiseKernel : TargetKernel
 {
@@ -28,7 +31,7 @@ internal sealed class DspDepthwiseKernel : TargetKernel
     public override string? Unsupported(Node node) => TargetEligibility.Unsupported(node);
 
     /// <summary>Output pixels per block along the row (each filter word read once per block).</summary>
-    internal static readonly Knob Pixels = new("pixels", new[] { "4", "2" });
+    internal static readonly Knob Pixels = new("pixels", new[] { "8", "4", "2" });
 
     private int _block = int.Parse(Pixels.Default, System.Globalization.CultureInfo.InvariantCulture);
     private bool _generalRequantization;
@@ -61,8 +64,9 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         }
     }
 
-    /// <summary>The ring: one slot per filter row, then one of zero points (padding rows), each [4 channels][RowWords].</summary>
-    public override long ScratchBytes(Node node) => 4L * (node.Input(1).Shape[1] + 1) * 4 * Geometry.Of(node).RowWords;
+    /// <summary>The ring: two slots per filter row (each row is kept twice, at row % rows and at that + rows, so the rows
+    /// one output row reads lie in consecutive slots at fixed distances from one pointer), each [4 channels][RowWords].</summary>
+    public override long ScratchBytes(Node node) => 4L * 2 * node.Input(1).Shape[1] * 4 * Geometry.Of(node).RowWords;
 
     public override int ScratchAlignment(Node node) => 4;
 
@@ -105,38 +109,43 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         int ScaleOf(int channel) => fast is null ? 1 : fast.Scale[channel];
         for (int oc = 0; oc < outC; oc++) folded[oc] *= ScaleOf(oc);
 
-        // Filter pairs per output channel and filter row: the even-start words, then the odd-start ones.
+        // Per output channel one record, read through one pointer: the folded bias, the requantization's operands when
+        // they differ between channels, then the filter pairs per filter row, the even-start words, then the odd-start ones.
         int rowStride = even + odd, channelStride = fh * rowStride;
-        var pairs = new int[outC * channelStride];
+        int header = 1 + (fast?.ChannelOperands(0).Length ?? 0), record = header + channelStride;
+        var records = new int[outC * record];
         for (int oc = 0; oc < outC; oc++)
+        {
+            int at0 = oc * record;
+            records[at0] = folded[oc];
+            if (fast is not null) fast.ChannelOperands(oc).CopyTo(records, at0 + 1);
             for (int fy = 0; fy < fh; fy++)
             {
                 int Tap(int fx) => fx >= 0 && fx < fw ? w[(fy * fw + fx) * outC + oc] * ScaleOf(oc) : 0;
                 int Pack(int lo, int hi) => unchecked((int)((uint)(ushort)(short)lo | ((uint)(ushort)(short)hi << 16)));
-                int at = oc * channelStride + fy * rowStride;
-                for (int j = 0; j < even; j++) pairs[at + j] = Pack(Tap(2 * j), Tap(2 * j + 1));
-                for (int j = 0; j < odd; j++) pairs[at + even + j] = Pack(Tap(2 * j - 1), Tap(2 * j));
+                int at = at0 + header + fy * rowStride;
+                for (int j = 0; j < even; j++) records[at + j] = Pack(Tap(2 * j), Tap(2 * j + 1));
+                for (int j = 0; j < odd; j++) records[at + even + j] = Pack(Tap(2 * j - 1), Tap(2 * j));
             }
+        }
 
-        string wName = c.Constants.Int32($"{c.Prefix}_filter", pairs,
-            $"operator {node.Index} filter {filter.Name} {Dims(filter)} as int16 pairs of adjacent taps{(fast is null ? "" : " (times the requantization's power of two)")}: [{outC} channels][{fh} rows][{even} from an even column{(odd > 0 ? $", {odd} from an odd one" : "")}]");
-        string table = c.Constants.Int32($"{c.Prefix}_bias", folded,
-            $"operator {node.Index} bias - input zero point * sum of the filter taps{(fast is null ? "" : ", times the requantization's power of two")}, per output channel");
+        string wName = c.Constants.Int32($"{c.Prefix}_filter", records,
+            $"operator {node.Index} per output channel: bias - input zero point * sum of the taps{(header > 1 ? ", the requantization's operands (multiplier, rounding constant, right shift where they differ by channel)" : "")}, filter {filter.Name} {Dims(filter)} as int16 pairs of adjacent taps{(fast is null ? "" : " (bias and taps times the requantization's power of two)")}: [{outC} channels][{header} + {fh} rows * ({even} from an even column{(odd > 0 ? $", {odd} from an odd one" : "")})]");
 
         var (multiplier, shift) = fast is null ? DspGemmKernel.Requantization(c, q) : ("", "");
         c.Support.Use("mtvm_dsp");
         c.Support.Use("mtvm_dsp_requantize");
-        fast?.Declare(c);
         string function = DspGemmKernel.SmallAccumulators(bound, q) ? "mtvm_requantize_small_int8" : "mtvm_requantize_int8";
-        string Requantize(string acc) => fast is not null ? fast.Output(acc, "oc") :
+        var operandNames = Enumerable.Range(1, header - 1).Select(i => $"q{i}").ToList();
+        string Requantize(string acc) => fast is not null ? fast.Output(acc, operandNames) :
             $"{function}({acc}, {string.Format(multiplier, "oc")}, {string.Format(shift, "oc")}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
 
         string zeroPair = CLiteral.Int(unchecked((int)((uint)(ushort)(short)zx | ((uint)(ushort)(short)zx << 16))));
+        int Lift = (ph / fh + 1) * fh; // added to a row index (>= -ph) before % fh, to keep it non-negative
         var body = c.Body;
-        body.Line($"int32_t* const ring = (int32_t*)scratch; /* [{fh} input rows, by row % {fh}; then zero points][4 channels][{rowWords} column pairs] */");
-        body.Line($"const int32_t* const zero_row = ring + {fh * slot};");
+        body.Line($"int32_t* const ring = (int32_t*)scratch; /* [2][{fh} input rows, by row % {fh}][4 channels][{rowWords} column pairs] */");
         body.Line("int n, g, oy, i;");
-        using (body.Block($"for (i = 0; i < {(fh + 1) * slot}; ++i)"))
+        using (body.Block($"for (i = 0; i < {2 * fh * slot}; ++i)"))
             body.Line($"ring[i] = {zeroPair}; /* columns outside the image stay so */");
         using (body.Block($"for (n = 0; n < {batches}; ++n)"))
         using (body.Block($"for (g = 0; g < {groups}; ++g)"))
@@ -148,21 +157,27 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                 body.Line("int iy, c;");
                 using (body.Block($"for (iy = next > iy0 ? next : iy0; iy < iy0 + {fh}; ++iy)"))
                 {
-                    body.Line($"if (iy < 0 || iy >= {ih}) continue;");
-                    Widen(body, c.Input(0), $"n * {ih * iw * ch} + iy * {iw * ch} + 4 * g", $"ring + iy % {fh} * {slot}", iw, ch, pw, rowWords, zeroPair);
+                    body.Line($"int32_t* const dst = ring + (iy + {Lift}) % {fh} * {slot};");
+                    using (body.Block($"if (iy < 0 || iy >= {ih})"))
+                    {
+                        using (body.Block($"for (i = 0; i < {slot}; ++i)"))
+                            body.Line($"dst[i] = dst[{fh * slot} + i] = {zeroPair}; /* a padding row */");
+                        body.Line("continue;");
+                    }
+
+                    Widen(body, c.Input(0), $"n * {ih * iw * ch} + iy * {iw * ch} + 4 * g", fh * slot, iw, ch, pw, rowWords, zeroPair);
                 }
 
                 body.Line("next = iy;");
-                for (int fy = 0; fy < fh; fy++)
-                    body.Line($"const int32_t* const row{fy} = iy0 + {fy} >= 0 && iy0 + {fy} < {ih} ? ring + (iy0 + {fy}) % {fh} * {slot} : zero_row;");
+                body.Line($"const int32_t* const rows = ring + (iy0 + {Lift}) % {fh} * {slot}; /* filter row fy reads rows + fy * {slot} */");
                 using (body.Block("for (c = 0; c < 4; ++c)"))
                 {
-                    for (int fy = 0; fy < fh; fy++) body.Line($"const int32_t* const x{fy} = row{fy} + c * {rowWords};");
+                    body.Line($"const int32_t* const x = rows + c * {rowWords};");
                     body.Line(mult == 1 ? "const int oc = 4 * g + c;" : "int oc;");
                     using (body.Block(mult == 1 ? "" : $"for (oc = (4 * g + c) * {mult}; oc < (4 * g + c + 1) * {mult}; ++oc)"))
                     {
-                        body.Line($"const int32_t* const k = {wName} + oc * {channelStride};");
-                        body.Line($"const int32_t bias = {table}[oc];");
+                        body.Line($"const int32_t* const k = {wName} + oc * {record};");
+                        body.Line("const int32_t bias = k[0];");
                         body.Line($"int8_t* const o = {c.Output()} + (n * {oh} + oy) * {ow * outC} + oc;");
                         int block = Math.Min(_block, ow), full = ow / block * block;
                         if (full > block)
@@ -184,30 +199,66 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         {
             using (body.Block(""))
             {
-                string at = ox == "ox" ? $" + ox * {sw} / 2" : int.Parse(ox, System.Globalization.CultureInfo.InvariantCulture) * sw / 2 is > 0 and var offset ? $" + {offset}" : "";
-                for (int fy = 0; fy < fh; fy++) body.Line($"const int32_t* const p{fy} = x{fy}{at};");
+                // Input words are read at literal offsets from one pointer where LDRD's reach (255 words) allows.
+                int at = ox == "ox" ? 0 : int.Parse(ox, System.Globalization.CultureInfo.InvariantCulture) * sw / 2;
+                if (ox == "ox") body.Line($"const int32_t* const xb = x + ox * {sw} / 2;");
+                string xb = ox == "ox" ? "xb" : "x";
                 body.Line(string.Join(" ", Enumerable.Range(0, count).Select(i => $"int32_t a{i} = bias;")));
+                // One filter row at a time, its filter words in locals and its input words read once each (adjacent: LDRD)
+                // and fed at once to every pixel of the block that uses them: few values live, so gcc keeps them in registers.
+                var first = Enumerable.Range(0, count).Select(i => i * sw / 2).ToArray();
+                var odds = Enumerable.Range(0, count).Select(i => i * sw % 2 == 1).ToArray();
+                var words = Enumerable.Range(0, count).Select(i => odds[i] ? odd : even).ToArray();
+                var used = Enumerable.Range(0, count).SelectMany(i => Enumerable.Range(first[i], words[i])).Distinct().Order().ToList();
                 for (int fy = 0; fy < fh; fy++)
-                    for (int i = 0; i < count; i++)
+                    using (body.Block(""))
                     {
-                        int start = i * sw, words = start % 2 == 0 ? even : odd, filterAt = fy * rowStride + (start % 2 == 0 ? 0 : even);
-                        for (int j = 0; j < words; j++)
-                            body.Line($"a{i} = mtvm_smlad(p{fy}[{start / 2 + j}], k[{filterAt + j}], a{i});");
+                        int row = header + fy * rowStride;
+                        int reach = fy * slot + at + used[^1];
+                        string p = reach <= MaxPairIndex ? xb : "p";
+                        int pAt = reach <= MaxPairIndex ? fy * slot + at : 0;
+                        if (p == "p") body.Line($"const int32_t* const p = {xb} + {fy * slot + at};");
+                        var filterWords = Enumerable.Range(0, even).Select(j => ($"e{j}", row + j))
+                            .Concat(odds.Any(x => x) ? Enumerable.Range(0, odd).Select(j => ($"d{j}", row + even + j)) : []).ToList();
+                        LoadWords(body, "k", filterWords);
+                        LoadWords(body, p, used.Select(j => ($"w{j}", pAt + j)).ToList());
+                        foreach (int j in used)
+                            for (int i = 0; i < count; i++)
+                                if (j >= first[i] && j < first[i] + words[i])
+                                    body.Line($"a{i} = mtvm_smlad(w{j}, {(odds[i] ? "d" : "e")}{j - first[i]}, a{i});");
                     }
 
+                // The requantization's operands only now (few registers are free while the block accumulates).
+                if (operandNames.Count > 0)
+                    body.Line("const int32_t " + string.Join(", ", operandNames.Select((n, i) => $"{n} = k[{i + 1}]")) + ";");
                 for (int i = 0; i < count; i++)
                     body.Line($"o[({ox} + {i}) * {outC}] = {Requantize($"a{i}")};");
             }
         }
     }
 
+    /// <summary>Declares and loads the words (name, index into <paramref name="pointer"/>), two adjacent ones by one LDRD.</summary>
+    private const int MaxPairIndex = 254;
+
+    private static void LoadWords(CodeWriter body, string pointer, IReadOnlyList<(string Name, int Index)> words)
+    {
+        body.Line("int32_t " + string.Join(", ", words.Select(w => w.Name)) + ";");
+        for (int i = 0; i < words.Count; i++)
+            if (i + 1 < words.Count && words[i + 1].Index == words[i].Index + 1 && words[i].Index <= MaxPairIndex)
+            {
+                body.Line($"MTVM_LOAD_PAIR({words[i].Name}, {words[i + 1].Name}, {pointer}, {words[i].Index});");
+                i++;
+            }
+            else
+                body.Line($"{words[i].Name} = {pointer}[{words[i].Index}];");
+    }
+
     /// <summary>Input row <paramref name="source"/> (4 channels from there, <paramref name="ch"/> bytes per pixel) into a
     /// ring slot: per channel, pair j of padded columns as (x[2j], x[2j+1]); columns outside the image hold the zero
     /// point (pairs wholly outside are left as the ring was filled).</summary>
-    private static void Widen(CodeWriter body, string input, string source, string slotStart, int iw, int ch, int pw, int rowWords, string zeroPair)
+    private static void Widen(CodeWriter body, string input, string source, int copy, int iw, int ch, int pw, int rowWords, string zeroPair)
     {
         body.Line($"const int8_t* const src = {input} + {source};");
-        body.Line($"int32_t* const dst = {slotStart};");
         bool Inside(int column) => column - pw >= 0 && column - pw < iw;
         var touched = Enumerable.Range(0, rowWords).Where(j => Inside(2 * j) || Inside(2 * j + 1)).ToList();
         var interior = touched.Where(j => Inside(2 * j) && Inside(2 * j + 1)).ToList();
@@ -219,8 +270,8 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                     : $"const uint32_t v0 = mtvm_load4(src + {left}); const int32_t e0 = mtvm_sxtb16(v0), o0 = mtvm_sxtb16_ror8(v0);");
                 body.Line(right is null ? $"const int32_t e1 = {zeroPair}, o1 = {zeroPair};"
                     : $"const uint32_t v1 = mtvm_load4(src + {right}); const int32_t e1 = mtvm_sxtb16(v1), o1 = mtvm_sxtb16_ror8(v1);");
-                body.Line($"dst[{j}] = mtvm_pack_lo16(e0, e1); dst[{rowWords} + {j}] = mtvm_pack_lo16(o0, o1);");
-                body.Line($"dst[{2 * rowWords} + {j}] = mtvm_pack_hi16(e0, e1); dst[{3 * rowWords} + {j}] = mtvm_pack_hi16(o0, o1);");
+                foreach (var (lane, value) in new[] { (0, "mtvm_pack_lo16(e0, e1)"), (1, "mtvm_pack_lo16(o0, o1)"), (2, "mtvm_pack_hi16(e0, e1)"), (3, "mtvm_pack_hi16(o0, o1)") })
+                    body.Line($"dst[{lane * rowWords} + {j}] = dst[{copy + lane * rowWords} + {j}] = {value};");
             }
         }
 

@@ -100,11 +100,26 @@ internal sealed class DspRequantization
 
     /// <summary>The int8 output (a C expression) of scaled accumulator <paramref name="a"/> (a plain variable: it is
     /// read twice) for output channel <paramref name="channel"/> (a C expression).</summary>
-    public string Output(string a, string channel)
+    public string Output(string a, string channel) => Output(a,
+        PerTensor ? CLiteral.Int(_multipliers[0]) : $"{_table}[2 * ({channel})]",
+        PerTensor ? CLiteral.Int(_constants[0]) : $"{_table}[2 * ({channel}) + 1]",
+        OneRight ? CLiteral.Int(_rights[0]) : $"{_rightTable}[{channel}]");
+
+    /// <summary>For a kernel that keeps each channel's operands beside its filter (one pointer, no tables; then it does
+    /// not call <see cref="Declare"/>): the words of channel <paramref name="channel"/> it must store, in order — the
+    /// multiplier and constant unless every channel has the same, then the right shift unless every channel has the same.</summary>
+    public int[] ChannelOperands(int channel) =>
+        (PerTensor ? Array.Empty<int>() : new[] { _multipliers[channel], _constants[channel] }).Concat(OneRight ? [] : new[] { _rights[channel] }).ToArray();
+
+    /// <summary>As <see cref="Output(string, string)"/>, with <paramref name="operands"/> the C names of the words
+    /// <see cref="ChannelOperands"/> listed.</summary>
+    public string Output(string a, IReadOnlyList<string> operands) => Output(a,
+        PerTensor ? CLiteral.Int(_multipliers[0]) : operands[0],
+        PerTensor ? CLiteral.Int(_constants[0]) : operands[1],
+        OneRight ? CLiteral.Int(_rights[0]) : operands[^1]);
+
+    private string Output(string a, string m, string d, string right)
     {
-        string m = PerTensor ? CLiteral.Int(_multipliers[0]) : $"{_table}[2 * ({channel})]";
-        string d = PerTensor ? CLiteral.Int(_constants[0]) : $"{_table}[2 * ({channel}) + 1]";
-        string right = OneRight ? CLiteral.Int(_rights[0]) : $"{_rightTable}[{channel}]";
         if (_signCorrection) d = $"{d} + ({a} >> 31)";
         string v = _offsetAfterShift ? $"((mtvm_smmlar({a}, {m}, {d}) >> {right}) + {_q.OutputOffset})" : $"(mtvm_smmlar({a}, {m}, {d}) >> {right})";
         if (_relu) return $"(int8_t)mtvm_ssat8(mtvm_usat8{v} + {_q.OutputOffset})";
