@@ -5,9 +5,10 @@ using MicroTvm.Compiler.Ir;
 namespace MicroTvm.Testing;
 
 /// <summary>
-/// The pieces of C that every firmware checking a model against TFLM's stored outputs writes the same way: the test
-/// vectors as arrays, the offsets of each input and output inside them, and which models are compared with a float
-/// tolerance. Linked into the SDK tests (ModelCheckFirmware) and the benchmark (eng/benchmark).
+/// The pieces of C that every program checking a model against TFLM's stored outputs writes the same way: the test
+/// vectors as arrays, the offsets of each input and output inside them, one inference through either API, and which
+/// models are compared with a float tolerance. Linked into the host tests (ModelHarness), the QEMU tests
+/// (ModelCheckFirmware) and the benchmark (eng/benchmark).
 /// </summary>
 internal static class ModelCheckSource
 {
@@ -47,4 +48,33 @@ internal static class ModelCheckSource
     /// between x86-64 and Cortex-M in the last bits); everything else, DEQUANTIZE's float outputs too, bit for bit.</summary>
     public static bool ComparesWithTolerance(Graph graph) =>
         graph.Outputs.Any(o => o.Type == ElementType.Float32 && graph.Producers()[o].Kind != OpKind.Dequantize);
+
+    /// <summary>
+    /// The C statements of one inference of the model with C prefix <paramref name="name"/> on a buffer
+    /// <c>workspace</c>: reset its state (each stored output is one inference from TFLM's initial state), hand it the
+    /// inputs (<paramref name="input"/>(i): a C expression of input i's bytes), run it between <paramref name="before"/>
+    /// and <paramref name="after"/> (a timer), and leave output j at <paramref name="output"/>(j). With the inputs and
+    /// outputs in the workspace they are copied through the accessors, else pointed at through the inputs and outputs
+    /// structs. <paramref name="check"/>(call, function) is the statement that makes a call returning non-zero fail.
+    /// </summary>
+    public static string Inference(string name, int inputs, int outputs, bool ioInWorkspace, Func<int, string> input, Func<int, string> output,
+        Func<string, string, string> check, string before = "", string after = "")
+    {
+        string upper = name.ToUpperInvariant();
+        var c = new StringBuilder();
+        void Line(string line) => c.Append("        ").AppendLine(line);
+        if (!ioInWorkspace) Line($"{name}_inputs in; {name}_outputs out;");
+        Line(check($"{name}_reset(workspace)", $"{name}_reset"));
+        for (int i = 0; i < inputs; i++)
+            Line(ioInWorkspace ? $"memcpy({name}_input{i}(workspace), {input(i)}, {upper}_INPUT{i}_SIZE);"
+                : $"in.input{i} = (const {name}_input{i}_t*)(const void*)({input(i)});");
+        for (int j = 0; j < outputs && !ioInWorkspace; j++)
+            Line($"out.output{j} = ({name}_output{j}_t*)(void*)({output(j)});");
+        if (before.Length > 0) Line(before);
+        Line(check(ioInWorkspace ? $"{name}_run(workspace)" : $"{name}_run(&in, &out, workspace)", $"{name}_run"));
+        if (after.Length > 0) Line(after);
+        for (int j = 0; j < outputs && ioInWorkspace; j++)
+            Line($"memcpy({output(j)}, {name}_output{j}(workspace), {upper}_OUTPUT{j}_SIZE);");
+        return c.ToString();
+    }
 }

@@ -1,5 +1,6 @@
 using MicroTvm.Compiler.Codegen;
 using MicroTvm.Compiler.Ir;
+using static MicroTvm.Testing.ModelCheckSource;
 
 namespace MicroTvm.Compiler.Tests.Codegen;
 
@@ -97,8 +98,8 @@ public static class ModelHarness
         w.AppendLine("    fclose(f);");
         w.AppendLine("}");
         w.AppendLine(LoadAndSaveFunctions);
-        var inputSizes = Enumerable.Range(0, graph.Inputs.Count).Select(k => $"{m}_INPUT{k}_SIZE").ToList();
-        var outputSizes = Enumerable.Range(0, graph.Outputs.Count).Select(k => $"{m}_OUTPUT{k}_SIZE").ToList();
+        var inputSizes = Sizes(m, "INPUT", graph.Inputs.Count);
+        var outputSizes = Sizes(m, "OUTPUT", graph.Outputs.Count);
         string inputTotal = inputSizes.Count == 0 ? "0" : string.Join(" + ", inputSizes);
         w.AppendLine("int main(int argc, char** argv) {");
         w.AppendLine($"    unsigned char* all; FILE* f; void* workspace; int run; size_t offset;");
@@ -124,26 +125,10 @@ public static class ModelHarness
         w.AppendLine($"    memset(workspace, 0xA5, {m}_WORKSPACE_SIZE);");
         w.AppendLine($"    for (run = 0; run < {(ioInWorkspace ? 2 : 1)}; run++) {{");
         w.AppendLine("        /* Each stored output is one inference from the initial state (TFLM after Reset()). */");
-        w.AppendLine($"        if ({n}_reset(workspace) != 0) {{ fprintf(stderr, \"reset failed\\n\"); return 4; }}");
-        if (ioInWorkspace)
-        {
-            for (int k = 0; k < graph.Inputs.Count; k++)
-                w.AppendLine($"        memcpy({n}_input{k}(workspace), input[{k}], {m}_INPUT{k}_SIZE);");
-            w.AppendLine($"        if ({n}_run(workspace) != 0) {{ fprintf(stderr, \"run failed\\n\"); return 4; }}");
-            for (int k = 0; k < graph.Outputs.Count; k++)
-                w.AppendLine($"        memcpy(output[{k}], {n}_output{k}(workspace), {m}_OUTPUT{k}_SIZE);");
-        }
-        else
-        {
-            w.AppendLine($"        {{ {n}_inputs inputs; {n}_outputs outputs; int status;");
-            for (int k = 0; k < graph.Inputs.Count; k++)
-                w.AppendLine($"          inputs.input{k} = (const {n}_input{k}_t*)input[{k}];");
-            for (int k = 0; k < graph.Outputs.Count; k++)
-                w.AppendLine($"          outputs.output{k} = ({n}_output{k}_t*)output[{k}];");
-            w.AppendLine($"          status = {n}_run(&inputs, &outputs, workspace);");
-            w.AppendLine("          if (status != 0) { fprintf(stderr, \"run returned %d\\n\", status); return 4; } }");
-        }
-
+        w.AppendLine("        {");
+        w.Append(Inference(n, graph.Inputs.Count, graph.Outputs.Count, ioInWorkspace, i => $"input[{i}]", j => $"output[{j}]",
+            (call, function) => $"{{ int status = {call}; if (status != 0) {{ fprintf(stderr, \"{function} returned %d\\n\", status); return 4; }} }}"));
+        w.AppendLine("        }");
         w.AppendLine("        trace_dir = NULL;");
         w.AppendLine($"        for (k = 0; k < {m}_OUTPUT_COUNT; k++) {{");
         w.AppendLine("            if (run == 0) memcpy(first[k], output[k], output_size[k]);");

@@ -99,13 +99,15 @@ public class TargetKernelTests
         for (int i = 0; i < 24; i++) cases.Add(Convolution(random, depthwise: false, outputScale: new[] { 1, 40, 1, 1000 }[i % 4]));
         for (int i = 0; i < 24; i++) cases.Add(Convolution(random, depthwise: true, outputScale: new[] { 1, 40, 1, 1000 }[i % 4]));
         for (int i = 0; i < 8; i++) cases.Add(FullyConnected(random));
-        Check("cortex-m7", "mtvm_smla", cases, expectDsp: 48);
+        // Up to 23 output channels: chunks of 16 channels per mtvm_gemm16_rows call, with an odd last chunk.
+        for (int i = 0; i < 8; i++) cases.Add(Convolution(random, depthwise: false, anyChannels: true));
+        Check("cortex-m7", "mtvm_smla", cases, expectDsp: 56);
         var sources = cases.Select((c, i) => ModelCompiler.Compile(c.Graph, new CompileOptions("cortex-m7", $"case{i}")))
             .Select(m => m.Files[m.SourceFile]).ToList();
         foreach (var (path, expected) in new[]
         {
             ("(mtvm_smmlar(", 40), ("mtvm_usat8(mtvm_smmlar", 5), ("(int8_t)mtvm_ssat8(mtvm_smmlar", 5), ("mtvm_clamp((mtvm_smmlar", 5),
-            ("_requant[", 10), ("_right[", 5), ("mtvm_gemm16_2x2(col, w,", 20), ("int32_t a0 = bias; int32_t a1 = bias;", 5),
+            ("_requant[", 10), ("_right[", 5), ("mtvm_gemm16_rows(col, ", 20), ("int32_t a0 = bias; int32_t a1 = bias;", 5),
         })
         {
             int count = sources.Count(s => s.Contains(path, StringComparison.Ordinal));

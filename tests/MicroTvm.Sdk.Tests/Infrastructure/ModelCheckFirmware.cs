@@ -55,16 +55,10 @@ public sealed class ModelCheckFirmware(string modelsRoot)
         declarations.AppendLine(ByteArray($"{caseName}_expected", expected));
         bool tolerant = ComparesWithTolerance(graph);
         body.AppendLine("    {");
-        body.AppendLine($"        {caseName}_inputs in; {caseName}_outputs out; uint64_t ns; int bad;");
-        long at = 0;
-        for (int i = 0; i < graph.Inputs.Count; i++, at += graph.Inputs[i - 1].ByteSize)
-            body.AppendLine($"        in.input{i} = (const {caseName}_input{i}_t*)({caseName}_in + {at});");
-        at = 0;
-        for (int j = 0; j < graph.Outputs.Count; j++, at += graph.Outputs[j - 1].ByteSize)
-            body.AppendLine($"        out.output{j} = ({caseName}_output{j}_t*)(output + {at});");
-        body.AppendLine("        microtvm_timer_start();");
-        body.AppendLine($"        if ({caseName}_run(&in, &out, workspace) != 0) microtvm_abort(\"{caseName}_run failed\");");
-        body.AppendLine("        ns = microtvm_timer_ticks_to_ns(microtvm_timer_stop());");
+        body.AppendLine("        uint64_t ns; int bad;");
+        body.Append(Inference(caseName, graph.Inputs.Count, graph.Outputs.Count, ioInWorkspace: false,
+            i => $"{caseName}_in + {graph.Inputs.Take(i).Sum(t => t.ByteSize)}", j => $"output + {graph.Outputs.Take(j).Sum(t => t.ByteSize)}",
+            Abort, "microtvm_timer_start();", "ns = microtvm_timer_ticks_to_ns(microtvm_timer_stop());"));
         body.AppendLine(tolerant
             ? $"        bad = !floats_close((const float*)output, (const float*){caseName}_expected, sizeof {caseName}_expected / 4);"
             : $"        bad = memcmp(output, {caseName}_expected, sizeof {caseName}_expected) != 0;");
@@ -137,31 +131,8 @@ public sealed class ModelCheckFirmware(string modelsRoot)
             // whose sizes keep the next part aligned for its type).
             var inputOffsets = Offsets(Sizes(upper, "INPUT", graph.Inputs.Count));
             var outputOffsets = Offsets(Sizes(upper, "OUTPUT", graph.Outputs.Count));
-            body.AppendLine($"        if ({name}_reset(workspace) != 0) microtvm_abort(\"{name}_reset failed\");");
-            if (ioInWorkspace)
-            {
-                // The inputs are written into the workspace every other model left dirty; the outputs are read there.
-                for (int i = 0; i < graph.Inputs.Count; i++)
-                    body.AppendLine($"        memcpy({name}_input{i}(workspace), {name}_in{k} + {inputOffsets[i]}, {upper}_INPUT{i}_SIZE);");
-                body.AppendLine("        microtvm_timer_start();");
-                body.AppendLine($"        if ({name}_run(workspace) != 0) microtvm_abort(\"{name}_run failed\");");
-                body.AppendLine("        ns = microtvm_timer_ticks_to_ns(microtvm_timer_stop());");
-                for (int j = 0; j < graph.Outputs.Count; j++)
-                    body.AppendLine($"        memcpy(output + {outputOffsets[j]}, {name}_output{j}(workspace), {upper}_OUTPUT{j}_SIZE);");
-            }
-            else
-            {
-                body.AppendLine($"        {name}_inputs in; {name}_outputs out;");
-                for (int i = 0; i < graph.Inputs.Count; i++)
-                    body.AppendLine($"        in.input{i} = (const {name}_input{i}_t*)(const void*)({name}_in{k} + {inputOffsets[i]});");
-
-                for (int j = 0; j < graph.Outputs.Count; j++)
-                    body.AppendLine($"        out.output{j} = ({name}_output{j}_t*)(void*)(output + {outputOffsets[j]});");
-                body.AppendLine("        microtvm_timer_start();");
-                body.AppendLine($"        if ({name}_run(&in, &out, workspace) != 0) microtvm_abort(\"{name}_run failed\");");
-                body.AppendLine("        ns = microtvm_timer_ticks_to_ns(microtvm_timer_stop());");
-            }
-
+            body.Append(Inference(name, graph.Inputs.Count, graph.Outputs.Count, ioInWorkspace, i => $"{name}_in{k} + {inputOffsets[i]}",
+                j => $"output + {outputOffsets[j]}", Abort, "microtvm_timer_start();", "ns = microtvm_timer_ticks_to_ns(microtvm_timer_stop());"));
             body.AppendLine(tolerant
                 ? $"        bad = !floats_close((const float*)(const void*)output, (const float*)(const void*){name}_expected{k}, sizeof {name}_expected{k} / 4);"
                 : $"        bad = memcmp(output, {name}_expected{k}, sizeof {name}_expected{k}) != 0;");
@@ -171,6 +142,9 @@ public sealed class ModelCheckFirmware(string modelsRoot)
             checks++;
         }
     }
+
+    /// <summary>A failed call stops the firmware with the function's name.</summary>
+    private static string Abort(string call, string function) => $"if ({call} != 0) microtvm_abort(\"{function} failed\");";
 
     private string MainSource()
     {

@@ -5,53 +5,86 @@
 #include <stdint.h>
 #include "mtvm_dsp.h"
 
-#if defined(MTVM_DSP_ASM) && defined(__OPTIMIZE__) /* (without optimisation gcc cannot find the registers the assembly needs) */
-/* One step of mtvm_gemm16_2x2: 4 column words (two pixels) by one LDM into r8-r11, each row's two words by one
-   LDRD into r4, r5, eight SMLAD. */
+/* mtvm_gemm16_rows: two pixels' interleaved column x ([n4 steps][pixel][2 words], 4 values per step) times `pairs`
+   pairs of filter rows. w streams [pair][4 words of bias: b0, b0, b1, b1][n4 steps][row][2 words]; acc receives
+   [pair][row][pixel] (row 0 pixel 0, row 0 pixel 1, row 1 pixel 0, row 1 pixel 1). */
+#if defined(MTVM_DSP_ASM) && defined(__OPTIMIZE__)
+/* One step: 4 column words by one LDM into r8-r11, both rows' 4 words by one LDM into r4-r7, eight SMLAD; exactly
+   40 bytes (32-bit encodings), so the entry into the 8-step loop can be computed. Accumulators r2 (row 0 pixel 0),
+   r3 (row 0 pixel 1), r12 (row 1 pixel 0), lr (row 1 pixel 1). */
 #define MTVM_GEMM16_STEP \
-    "ldm %[x]!, {r8, r9, r10, r11}\n\t" \
-    "ldrd r4, r5, [%[w]], #8\n\t" \
-    "smlad %[a0], r8, r4, %[a0]\n\t" \
-    "smlad %[a2], r10, r4, %[a2]\n\t" \
-    "smlad %[a0], r9, r5, %[a0]\n\t" \
-    "smlad %[a2], r11, r5, %[a2]\n\t" \
-    "ldrd r4, r5, [%[w]], #8\n\t" \
-    "smlad %[a1], r8, r4, %[a1]\n\t" \
-    "smlad %[a3], r10, r4, %[a3]\n\t" \
-    "smlad %[a1], r9, r5, %[a1]\n\t" \
-    "smlad %[a3], r11, r5, %[a3]\n\t"
-#define MTVM_GEMM16_OPERANDS [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w)
-#define MTVM_GEMM16_CLOBBERS "r4", "r5", "r8", "r9", "r10", "r11", "cc", "memory"
-/* Two pixels' interleaved column x ([step][pixel][2 words]) times two filter rows w ([step][row][2 words]):
-   acc[0] pixel 0 row 0, acc[1] pixel 0 row 1, acc[2] pixel 1 row 0, acc[3] pixel 1 row 1; n4 steps of 4 values.
-   Eleven instructions per 16 MACs; the loop runs four steps per pass. */
-static inline void mtvm_gemm16_2x2(const int32_t* x, const int32_t* w, int n4, int32_t acc[4]) {
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    if (n4 & 1) __asm__ volatile(MTVM_GEMM16_STEP : MTVM_GEMM16_OPERANDS : : MTVM_GEMM16_CLOBBERS);
-    if (n4 & 2) __asm__ volatile(MTVM_GEMM16_STEP MTVM_GEMM16_STEP : MTVM_GEMM16_OPERANDS : : MTVM_GEMM16_CLOBBERS);
-    if (n4 >= 4) {
-        const int32_t* const end = x + 4 * (n4 & ~3);
-        /* the end pointer stays in memory: r4 is free at the end of a pass */
-        __asm__ volatile("1:\n\t" MTVM_GEMM16_STEP MTVM_GEMM16_STEP MTVM_GEMM16_STEP MTVM_GEMM16_STEP
-                         "ldr r4, %[end]\n\t"
-                         "cmp %[x], r4\n\t"
-                         "bne 1b\n\t"
-                         : MTVM_GEMM16_OPERANDS : [end] "m"(end) : MTVM_GEMM16_CLOBBERS);
-    }
-    acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+    "ldmia.w r0!, {r8, r9, r10, r11}\n\t" \
+    "ldmia.w r1!, {r4, r5, r6, r7}\n\t" \
+    "smlad r2, r8, r4, r2\n\t" \
+    "smlad r3, r10, r4, r3\n\t" \
+    "smlad r2, r9, r5, r2\n\t" \
+    "smlad r3, r11, r5, r3\n\t" \
+    "smlad r12, r8, r6, r12\n\t" \
+    "smlad lr, r10, r6, lr\n\t" \
+    "smlad r12, r9, r7, r12\n\t" \
+    "smlad lr, r11, r7, lr\n\t"
+/* In assembly because every register is needed (4 accumulators, 2 pointers, 8 operands: QEMU counts each LDM as one
+   instruction, so 10 instructions make 16 MACs); the loop state lives on the stack: [sp] acc, [sp+4] column start,
+   [sp+8] column end, [sp+12] entry into the loop (n4 % 8 steps from its end), [sp+16] end of w. */
+#define MTVM_ARG __attribute__((unused)) /* read by the assembly, in r0-r3 and on the stack */
+__attribute__((naked, noinline, unused)) static void mtvm_gemm16_rows(const int32_t* x MTVM_ARG, const int32_t* w MTVM_ARG, int32_t* acc MTVM_ARG,
+                                                                      int n4 MTVM_ARG, int pairs MTVM_ARG) {
+    __asm__ volatile(
+        "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+        "sub sp, sp, #20\n\t"
+        "ldr r4, [sp, #56]\n\t"          /* pairs (the fifth argument) */
+        "str r2, [sp]\n\t"
+        "str r0, [sp, #4]\n\t"
+        "add r5, r0, r3, lsl #4\n\t"
+        "str r5, [sp, #8]\n\t"
+        "add r5, r3, #1\n\t"
+        "mul r5, r5, r4\n\t"
+        "add r5, r1, r5, lsl #4\n\t"
+        "str r5, [sp, #16]\n\t"
+        "and r6, r3, #7\n\t"
+        "rsb r6, r6, #8\n\t"
+        "and r6, r6, #7\n\t"              /* steps skipped in the first pass */
+        "movs r7, #40\n\t"
+        "adr r8, 1f\n\t"
+        "mla r6, r6, r7, r8\n\t"
+        "orr r6, r6, #1\n\t"             /* Thumb */
+        "str r6, [sp, #12]\n\t"
+        "2:\n\t"
+        "ldmia.w r1!, {r2, r3, r12, lr}\n\t"
+        "ldr pc, [sp, #12]\n\t"
+        ".p2align 2\n\t"
+        "1:\n\t"
+        MTVM_GEMM16_STEP MTVM_GEMM16_STEP MTVM_GEMM16_STEP MTVM_GEMM16_STEP
+        MTVM_GEMM16_STEP MTVM_GEMM16_STEP MTVM_GEMM16_STEP MTVM_GEMM16_STEP
+        "ldr r4, [sp, #8]\n\t"
+        "cmp r0, r4\n\t"
+        "bne 1b\n\t"
+        "ldr r4, [sp]\n\t"
+        "stmia r4!, {r2, r3, r12, lr}\n\t"
+        "str r4, [sp]\n\t"
+        "ldr r0, [sp, #4]\n\t"
+        "ldr r4, [sp, #16]\n\t"
+        "cmp r1, r4\n\t"
+        "bne 2b\n\t"
+        "add sp, sp, #20\n\t"
+        "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
 }
-#define MTVM_GEMM16_ASM 1
-#endif
-#ifndef MTVM_GEMM16_ASM
-/* Two pixels' interleaved column x ([step][pixel][2 words]) times two filter rows w ([step][row][2 words]). */
-static inline void mtvm_gemm16_2x2(const int32_t* x, const int32_t* w, int n4, int32_t acc[4]) {
-    int k;
-    for (k = 0; k < n4; ++k) {
-        acc[0] = mtvm_smlad(x[0], w[0], acc[0]); acc[0] = mtvm_smlad(x[1], w[1], acc[0]);
-        acc[2] = mtvm_smlad(x[2], w[0], acc[2]); acc[2] = mtvm_smlad(x[3], w[1], acc[2]);
-        acc[1] = mtvm_smlad(x[0], w[2], acc[1]); acc[1] = mtvm_smlad(x[1], w[3], acc[1]);
-        acc[3] = mtvm_smlad(x[2], w[2], acc[3]); acc[3] = mtvm_smlad(x[3], w[3], acc[3]);
-        x += 4; w += 4;
+#else
+static inline void mtvm_gemm16_rows(const int32_t* x, const int32_t* w, int32_t* acc, int n4, int pairs) {
+    int pair, k;
+    for (pair = 0; pair < pairs; ++pair) {
+        const int32_t* c = x;
+        int32_t a0 = w[0], a1 = w[1], a2 = w[2], a3 = w[3];
+        w += 4;
+        for (k = 0; k < n4; ++k) {
+            a0 = mtvm_smlad(c[0], w[0], a0); a0 = mtvm_smlad(c[1], w[1], a0);
+            a1 = mtvm_smlad(c[2], w[0], a1); a1 = mtvm_smlad(c[3], w[1], a1);
+            a2 = mtvm_smlad(c[0], w[2], a2); a2 = mtvm_smlad(c[1], w[3], a2);
+            a3 = mtvm_smlad(c[2], w[2], a3); a3 = mtvm_smlad(c[3], w[3], a3);
+            c += 4; w += 4;
+        }
+        acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+        acc += 4;
     }
 }
 #endif

@@ -13,9 +13,10 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// hold the input zero point, so every column has the same length and the zero-point correction is one constant
 /// per output channel folded into the bias at compile time), and two columns are multiplied with two filter rows
 /// at a time by SMLAD (two 16-bit MACs per instruction). Filter rows are re-laid out at compile time: each filter
-/// row (fy) is padded with zero weights to a multiple of 4 bytes. CONV_2D filters are widened to int16 pairs in the
-/// columns' order and interleaved two rows at a time, the two columns interleaved per 4 values, so one LDM, two LDRD
-/// and eight SMLAD make 16 MACs (<c>mtvm_gemm16_2x2</c>); FULLY_CONNECTED keeps int8 rows and unpacks each weight
+/// row (fy) is padded with zero weights to a multiple of 4 bytes (or, where rows do not fill words, the whole field
+/// once). CONV_2D filters are widened to int16 pairs in the columns' order and interleaved two rows at a time with
+/// each pair's bias words in front, the two columns interleaved per 4 values, so two LDM and eight SMLAD make 16 MACs
+/// (<c>mtvm_gemm16_rows</c>, assembly over all pairs of rows, then a C loop requantizes); FULLY_CONNECTED keeps int8 rows and unpacks each weight
 /// word with SXTB16 (plain and ROR #8). Accumulation is int32 wrap-around, equal to TFLite's int32 sum;
 /// requantization is bit-exact (<see cref="DspRequantization"/>, else mtvm_requantize_int8 of CHelpers/mtvm_dsp_requantize.h).
 /// </summary>
@@ -57,11 +58,25 @@ internal sealed class DspGemmKernel : TargetKernel
     private static (int ColumnBytes, int RowBytes) Scratch(Node node)
     {
         var s = GemmShape.Of(node);
-        int words = s.ColumnLength / 2;
+        int words = ColumnLength(s) / 2;
         int column = 4 * (node.Kind != OpKind.FullyConnected ? 2 * words : Math.Min(2, s.Pixels) * words);
         bool needsRow = s.Padded || (s.Spatial && s.InC % 4 != 0);
-        return (column, needsRow ? s.RowBytes : 0);
+        // The widened CONV_2D path also keeps one chunk of channels' accumulators (two pixels each) for requantization.
+        int accumulators = node.Kind != OpKind.FullyConnected ? 8 * 2 * ChunkPairs(s) : 0;
+        return (column + accumulators, needsRow ? (Packed(s) ? ColumnLength(s) : s.RowBytes) : 0);
     }
+
+    /// <summary>True when filter rows (fy) do not fill whole words (e.g. 3x3 over 3 channels: 9 values): then the whole
+    /// receptive field is one run of values padded once at its end (28 for 27, not 36), gathered through the row buffer,
+    /// and the filter is laid out the same way.</summary>
+    private static bool Packed(GemmShape s) => s.Spatial && s.Padded && s.FilterH > 1;
+
+    /// <summary>Values per column (and per re-laid filter row set): word-padded filter rows, or packed.</summary>
+    private static int ColumnLength(GemmShape s) => Packed(s) ? (s.FilterH * s.FilterW * s.InC + 3) / 4 * 4 : s.ColumnLength;
+
+    /// <summary>Pairs of filter rows per call of mtvm_gemm16_rows: its accumulators wait in the scratch for
+    /// requantization, so a chunk of at most 16 channels keeps that buffer small (128 bytes).</summary>
+    private static int ChunkPairs(GemmShape s) => Math.Min(8, (s.OutC + 1) / 2);
 
     /// <summary>Declares <c>col</c> (<paramref name="columnType"/>) and, where needed, <c>row</c> in the scratch.</summary>
     private static void DeclareScratch(EmitContext c, GemmShape s, string column)
@@ -70,7 +85,8 @@ internal sealed class DspGemmKernel : TargetKernel
         c.Body.Line(column);
         if (rowBytes == 0) return;
         c.Body.Line($"int8_t* const row = (int8_t*)scratch + {columnBytes};");
-        if (s.Padded) c.Body.Line($"memset(row + {s.FilterW * s.InC}, 0, {s.RowBytes - s.FilterW * s.InC}); /* zero weights face these */");
+        int used = Packed(s) ? s.FilterH * s.FilterW * s.InC : s.FilterW * s.InC;
+        if (s.Padded && rowBytes > used) c.Body.Line($"memset(row + {used}, 0, {rowBytes - used}); /* zero weights face these */");
     }
 
     public override void Emit(EmitContext c)
@@ -82,9 +98,10 @@ internal sealed class DspGemmKernel : TargetKernel
         var bias = node.Bias;
         var output = node.Output;
         int zx = input.Quantization!.ZeroPoint;
-        int kp = s.ColumnLength, words = kp / 2;
+        int kp = ColumnLength(s), words = kp / 2;
+        int rowStart = Packed(s) ? s.FilterW * s.InC : s.RowBytes;
 
-        // Filter re-laid out: [oc][fy][RowBytes], zero weights in the padding; bias with the zero point folded in.
+        // Filter re-laid out: [oc][fy][RowBytes] (or packed rows), zero weights in the padding; bias with the zero point folded in.
         var w = Decode.Int8(filter.Data!);
         var b = Int32Bias(node, s.OutC);
         var laid = new sbyte[s.OutC * kp];
@@ -98,7 +115,7 @@ internal sealed class DspGemmKernel : TargetKernel
                 {
                     // OHWI; a one-channel depthwise filter is [1, H, W, outputs].
                     sbyte v = node.Kind == OpKind.DepthwiseConv2D ? w[(fy * s.FilterW + i) * s.OutC + oc] : w[(oc * s.FilterH + fy) * rowValues + i];
-                    laid[oc * kp + fy * s.RowBytes + i] = v;
+                    laid[oc * kp + fy * rowStart + i] = v;
                     sum += v;
                 }
 
@@ -125,13 +142,13 @@ internal sealed class DspGemmKernel : TargetKernel
             for (int oc = 0; oc < s.OutC; oc++) folded[oc] *= fast.Scale[oc];
 
         // Output channels in pairs (an odd count gets a zero row and a zero bias, never stored); per pair and per 4
-        // values of the column, both rows' two words: [pair][step][row][2], the order mtvm_gemm16_2x2 reads them.
+        // values of the column, both rows' two words: [pair][step][row][2], the order mtvm_gemm16_rows reads them.
         int pairsOfRows = (s.OutC + 1) / 2;
         if (wide && s.OutC % 2 == 1) folded = folded.Append(0).ToArray();
         var scaled = laid.Select((v, i) => v * (fast is not null && wide ? fast.Scale[i / kp] : 1)).Concat(Enumerable.Repeat(0, wide && s.OutC % 2 == 1 ? kp : 0)).ToArray();
         string wName = wide
-            ? c.Constants.Int32($"{c.Prefix}_filter", InterleavedRows(WidenedPairs(scaled), pairsOfRows, kp / 2),
-                $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs{(fast is null ? "" : " (times the requantization's power of two)")}: [{pairsOfRows} channel pairs][{kp / 4} steps of 4 values][2 channels][(w0,w2),(w1,w3)], filter rows zero-padded to whole words")
+            ? c.Constants.Int32($"{c.Prefix}_filter", InterleavedRows(WidenedPairs(scaled), folded, pairsOfRows, kp / 2),
+                $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs{(fast is null ? "" : " (times the requantization's power of two)")}: [{pairsOfRows} channel pairs][the pair's bias - input zero point * sum of its filter row{(fast is null ? "" : " (times the power of two)")}: b0, b0, b1, b1][{kp / 4} steps of 4 values][2 channels][(w0,w2),(w1,w3)], filter rows zero-padded to whole words")
             : c.Constants.Int8($"{c.Prefix}_filter", laid,
                 $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD: [{s.OutC}][{s.FilterH}][{s.RowBytes}], rows zero-padded to whole words");
 
@@ -139,8 +156,8 @@ internal sealed class DspGemmKernel : TargetKernel
         string wType = wide ? "int32_t" : "int8_t";
         int rowStride = wide ? kp / 2 : kp;
         int steps = kp / 4;
-        string bName = c.Constants.Int32($"{c.Prefix}_bias", folded,
-            $"operator {node.Index} bias - input zero point * sum of the filter row{(fast is not null && wide ? ", times the requantization's power of two" : "")}, per output channel");
+        string bName = wide ? "" : c.Constants.Int32($"{c.Prefix}_bias", folded,
+            $"operator {node.Index} bias - input zero point * sum of the filter row, per output channel");
         var (mult, shift) = fast is null ? Requantization(c, q) : ("", "");
         c.Support.Use("mtvm_dsp_gemm");
         c.Support.Use("mtvm_dsp_requantize");
@@ -155,7 +172,7 @@ internal sealed class DspGemmKernel : TargetKernel
 
         if (wide)
         {
-            EmitInterleaved(c, s, zx, wName, bName, req);
+            EmitInterleaved(c, s, zx, wName, req);
             return;
         }
 
@@ -222,13 +239,17 @@ internal sealed class DspGemmKernel : TargetKernel
     }
 
     /// <summary>The CONV_2D body: two output pixels' columns, interleaved per 4 values ([step][pixel][2 words]), times
-    /// two filter rows at a time (mtvm_gemm16_2x2: one LDM, two LDRD, eight SMLAD per step). An odd last pixel is
-    /// gathered into both halves and stored once.</summary>
-    private static void EmitInterleaved(EmitContext c, GemmShape s, int zx, string wName, string bName, Func<string, string, string> req)
+    /// all filter rows, two at a time, by mtvm_gemm16_rows (per step one LDM of the columns, one LDM of both rows, eight
+    /// SMLAD), a chunk of at most 16 channels per call; then each chunk's accumulators are requantized. An odd last
+    /// pixel is gathered into both halves and stored once.</summary>
+    private static void EmitInterleaved(EmitContext c, GemmShape s, int zx, string wName, Func<string, string, string> req)
     {
         var body = c.Body;
-        int kp = s.ColumnLength, steps = kp / 4;
+        int kp = ColumnLength(s), steps = kp / 4;
+        int chunkPairs = ChunkPairs(s), chunk = 2 * chunkPairs;
+        int pairWords = 4 + kp; /* bias and filter words per pair of rows */
         DeclareScratch(c, s, $"int32_t* const col = scratch; /* two output pixels' receptive fields as int16 pairs, interleaved per 4 values ({kp} words) */");
+        body.Line($"int32_t* const acc = col + {kp}; /* [channel][pixel] accumulators of one chunk of {chunk} channels */");
 
         string zeroRow = s.Spatial
             ? c.Constants.Int8($"{c.Prefix}_zero_row", Enumerable.Repeat((sbyte)zx, s.InC).ToArray(), $"operator {c.Node.Index} one pixel of input zero points, the value of padding taps")
@@ -237,33 +258,36 @@ internal sealed class DspGemmKernel : TargetKernel
 
         void Channels(bool two)
         {
-            body.Line($"const int32_t* w = {wName};");
-            using (body.Block($"for (oc = 0; oc + 1 < {s.OutC}; oc += 2, w += {kp})"))
+            if (s.OutC <= chunk)
             {
-                body.Line("int32_t acc[4];");
-                body.Line($"acc[0] = acc[2] = {bName}[oc];");
-                body.Line($"acc[1] = acc[3] = {bName}[oc + 1];");
-                body.Line($"mtvm_gemm16_2x2(col, w, {steps}, acc);");
-                body.Line($"o0[oc] = {req("acc[0]", "oc")};");
-                body.Line($"o0[oc + 1] = {req("acc[1]", "oc + 1")};");
-                if (two)
-                {
-                    body.Line($"o1[oc] = {req("acc[2]", "oc")};");
-                    body.Line($"o1[oc + 1] = {req("acc[3]", "oc + 1")};");
-                }
+                body.Line($"mtvm_gemm16_rows(col, {wName}, acc, {steps}, {(s.OutC + 1) / 2});");
+                Requantize("0", $"{s.OutC}", two);
+                return;
             }
 
-            if (s.OutC % 2 == 1)
-                using (body.Block(""))
+            body.Line("int c0;");
+            using (body.Block($"for (c0 = 0; c0 < {s.OutC}; c0 += {chunk})"))
+            {
+                body.Line($"const int n = {s.OutC} - c0 < {chunk} ? {s.OutC} - c0 : {chunk};");
+                body.Line($"mtvm_gemm16_rows(col, {wName} + c0 / 2 * {pairWords}, acc, {steps}, (n + 1) / 2);");
+                Requantize("c0", "c0 + n", two);
+            }
+        }
+
+        void Requantize(string from, string to, bool two)
+        {
+            // acc per pair of rows: row 0 pixel 0, row 0 pixel 1, row 1 pixel 0, row 1 pixel 1 = [channel][pixel].
+            string at = from == "0" ? "2 * oc" : $"2 * (oc - {from})";
+            using (body.Block($"for (oc = {from}; oc < {to}; ++oc)"))
+            {
+                body.Line($"const int32_t a0 = acc[{at}];");
+                body.Line($"o0[oc] = {req("a0", "oc")};");
+                if (two)
                 {
-                    // The zero row pairs with the last channel; its outputs are dropped.
-                    body.Line("int32_t acc[4];");
-                    body.Line($"acc[0] = acc[2] = {bName}[oc];");
-                    body.Line("acc[1] = acc[3] = 0;");
-                    body.Line($"mtvm_gemm16_2x2(col, w, {steps}, acc);");
-                    body.Line($"o0[oc] = {req("acc[0]", "oc")};");
-                    if (two) body.Line($"o1[oc] = {req("acc[2]", "oc")};");
+                    body.Line($"const int32_t a1 = acc[{at} + 1];");
+                    body.Line($"o1[oc] = {req("a1", "oc")};");
                 }
+            }
         }
 
         if (s.Pixels >= 2)
@@ -291,18 +315,25 @@ internal sealed class DspGemmKernel : TargetKernel
         }
     }
 
-    /// <summary>Rows of <paramref name="rowWords"/> words, two at a time, interleaved per two words (4 values).</summary>
-    private static int[] InterleavedRows(int[] words, int pairs, int rowWords)
+    /// <summary>Per pair of rows: the pair's bias words (b0, b0, b1, b1, the accumulators' order), then the rows of
+    /// <paramref name="rowWords"/> words interleaved per two words (4 values).</summary>
+    private static int[] InterleavedRows(int[] words, int[] bias, int pairs, int rowWords)
     {
-        var laid = new int[words.Length];
+        var laid = new int[pairs * (4 + rowWords * 2)];
         int i = 0;
         for (int pair = 0; pair < pairs; pair++)
+        {
+            laid[i++] = bias[2 * pair];
+            laid[i++] = bias[2 * pair];
+            laid[i++] = bias[2 * pair + 1];
+            laid[i++] = bias[2 * pair + 1];
             for (int step = 0; step < rowWords; step += 2)
                 for (int row = 0; row < 2; row++)
                 {
                     laid[i++] = words[(2 * pair + row) * rowWords + step];
                     laid[i++] = words[(2 * pair + row) * rowWords + step + 1];
                 }
+        }
 
         return laid;
     }
@@ -330,6 +361,12 @@ internal sealed class DspGemmKernel : TargetKernel
         int half = s.RowBytes / 2 * spread; /* column words per filter row */
         string copy = interleaved ? "mtvm_widen_x2" : "mtvm_widen";
         string fill = interleaved ? "mtvm_fill_pairs_x2" : "mtvm_fill_pairs";
+        if (Packed(s))
+        {
+            GatherPacked(body, s, zx, pixel, column, image, zeroRow, copy);
+            return;
+        }
+
         if (!s.Spatial)
         {
             // Pointwise: the column is the input pixel itself.
@@ -390,6 +427,36 @@ internal sealed class DspGemmKernel : TargetKernel
                     body.Line($"{copy}(row, d, {s.RowBytes});");
                 }
             }
+        }
+    }
+
+    /// <summary>A packed column: each filter row's values copied into the row buffer one after the other (zero points
+    /// outside the image), then widened once.</summary>
+    private static void GatherPacked(CodeWriter body, GemmShape s, int zx, string pixel, string column, string image, string zeroRow, string copy)
+    {
+        int rowValues = s.FilterW * s.InC;
+        using (body.Block(""))
+        {
+            body.Line($"const int q = {pixel};");
+            body.Line($"const int ox = q % {s.OutW}, oy = (q / {s.OutW}) % {s.OutH};");
+            body.Line($"const int8_t* img = {image} + (q / {s.OutW * s.OutH}) * {s.InH * s.InW * s.InC};");
+            body.Line($"const int iy0 = oy * {s.StrideH} - {s.PadH}, ix0 = ox * {s.StrideW} - {s.PadW};");
+            body.Line("int8_t* r = row;");
+            body.Line("int fy;");
+            using (body.Block($"for (fy = 0; fy < {s.FilterH}; ++fy, r += {rowValues})"))
+            {
+                body.Line("const int iy = iy0 + fy;");
+                body.Line($"if (iy < 0 || iy >= {s.InH}) {{ memset(r, {zx}, {rowValues}); continue; }}");
+                body.Line($"if (ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW}) {{ memcpy(r, img + (iy * {s.InW} + ix0) * {s.InC}, {rowValues}); continue; }}");
+                body.Line("int fx;");
+                using (body.Block($"for (fx = 0; fx < {s.FilterW}; ++fx)"))
+                {
+                    body.Line("const int ix = ix0 + fx;");
+                    body.Line($"memcpy(r + fx * {s.InC}, (unsigned)ix < {s.InW}u ? img + (iy * {s.InW} + ix) * {s.InC} : {zeroRow}, {s.InC});");
+                }
+            }
+
+            body.Line($"{copy}(row, {column}, {ColumnLength(s)});");
         }
     }
 
