@@ -104,6 +104,10 @@ internal sealed record Result(
     /// workspace, InputOutputBytes, the caller's buffers outside it, is 0).</summary>
     public long ModelRamBytes => WorkspaceBytes + InputOutputBytes;
 
+    /// <summary>The stack the model's entry call alone reached (<c>model_run</c>, painted just before it; -1 when not
+    /// measured), beside the whole firmware's high-water mark <see cref="StackBytes"/>.</summary>
+    public long ModelStackBytes { get; init; } = -1;
+
     /// <summary>The whole firmware's RAM: .data + .bss (workspace included) + stack high-water mark.</summary>
     public long FirmwareRamBytes => DataBytes + BssBytes + StackBytes;
 
@@ -177,7 +181,10 @@ internal static class Firmware
         if (built.IoInWorkspace != ioInWorkspace) throw new InvalidOperationException($"{dir}: the model was compiled with IoInWorkspace={built.IoInWorkspace}");
         return new Result(board, cpu, modelName, correct, insns.Min(), insns.Max(), model.Metadata.Operators.Sum(o => o.Macs ?? 0),
             built.WorkspaceBytes, built.InputOutputBytes, built.IoInWorkspace, image.Data, image.Bss,
-            values.GetValueOrDefault("stack")?.Single() ?? -1, image.Flash, image.Weights, image.TestVectors, image.ModelCode, operators);
+            values.GetValueOrDefault("stack")?.Single() ?? -1, image.Flash, image.Weights, image.TestVectors, image.ModelCode, operators)
+        {
+            ModelStackBytes = values.GetValueOrDefault("model_stack")?.Single() ?? -1,
+        };
     }
 
     private static string Build(string dir, IReadOnlyDictionary<string, string?> env, string[] extra)
@@ -205,7 +212,8 @@ internal static class Firmware
 
     /// <summary>The firmware: paints the stack, runs each stored input once to warm up and once timed (the input is
     /// written into the workspace before each run, outside the timed region: the run reuses its bytes), compares the
-    /// outputs in the workspace with TFLM's, prints "BENCH insns n" per input, "BENCH failures n", "BENCH stack n".</summary>
+    /// outputs in the workspace with TFLM's, prints "BENCH insns n" per input, "BENCH failures n", "BENCH stack n" (the
+    /// firmware's high-water mark) and "BENCH model_stack n" (the first warm-up's model_run call alone).</summary>
     private static string MainSource(Graph graph, string folder, bool ioInWorkspace)
     {
         var c = new StringBuilder();
@@ -258,6 +266,22 @@ internal static class Firmware
                 const uint32_t* p = __bss_end;
                 while (p < __stack_top && *p == PAINT) ++p;
                 return (uint32_t)((const uint8_t*)__stack_top - (const uint8_t*)p);
+            }
+
+            /* The firmware's high-water mark before run_measuring_stack painted over it. */
+            static uint32_t stack_before_repaint;
+
+            /* Runs the model once and returns the stack its entry call alone reached: the stack below this function's
+               frame (the stack pointer at the call) is painted, all but 16 words (the least it reports), then the
+               deepest word the call wrote is found. */
+            static uint32_t __attribute__((noinline)) run_measuring_stack(void) {
+                uint32_t* const frame = (uint32_t*)__builtin_frame_address(0);
+                uint32_t* p = __bss_end;
+                stack_before_repaint = stack_used();
+                while (p < frame - 16) *p++ = PAINT;
+                if (model_run(workspace) != 0) microtvm_abort("model_run failed");
+                for (p = __bss_end; p < frame && *p == PAINT; ++p) {}
+                return (uint32_t)((uint8_t*)frame - (uint8_t*)p);
             }
 
             #ifdef MICROTVM_TRACE
@@ -322,7 +346,8 @@ internal static class Firmware
         }
         c.Append(writeInputs);
         c.AppendLine($$"""
-                    if (model_run(workspace) != 0) microtvm_abort("model_run failed");
+                    if (k == 0) say("model_stack", run_measuring_stack());
+                    else if (model_run(workspace) != 0) microtvm_abort("model_run failed");
                     failures += mismatches(expected);
             {{string.Join("\n", graph.Outputs.Select((_, j) => $"        memset((void*)model_output{j}(workspace), 0xA5, MODEL_OUTPUT{j}_SIZE); /* the timed run must write its own */"))}}
             """);
@@ -343,7 +368,7 @@ internal static class Firmware
                     say("insns", microtvm_timer_ticks_to_ns(ticks));
                 }
                 say("failures", (uint64_t)failures);
-                say("stack", stack_used());
+                say("stack", stack_used() > stack_before_repaint ? stack_used() : stack_before_repaint);
                 microtvm_console_puts("BENCH done");
                 return failures;
             }
@@ -440,8 +465,8 @@ internal static class Report
     {
         var sb = new StringBuilder();
         sb.AppendLine();
-        sb.AppendLine("| board | model | ok | MicroTvm insns | TFLM ref | TFLM CMSIS-NN | ÷ CMSIS-NN | MAC/insn | model RAM B (workspace, I/O inside) | TFLM arena B | firmware RAM B (data+bss+stack) | flash B | weights B | flash beyond weights B | TFLM flash beyond model B |");
-        sb.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| board | model | ok | MicroTvm insns | TFLM ref | TFLM CMSIS-NN | ÷ CMSIS-NN | MAC/insn | model RAM B (workspace, I/O inside) | TFLM arena B | firmware RAM B (data+bss+stack) | stack B (firmware, model) | flash B | weights B | flash beyond weights B | TFLM flash beyond model B |");
+        sb.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results.Where(r => r.Failure is not null))
             sb.AppendLine($"| {r.Board} | {r.Model} | FAILED: {r.Failure!.Replace("|", "\\|")} |");
         foreach (var r in results.Where(r => r.Failure is null))
@@ -449,7 +474,7 @@ internal static class Report
             long? refInsns = b.Get(r.Cpu, "ref", r.Model, "insns_max"), cmsis = b.Get(r.Cpu, "cmsis_nn", r.Model, "insns_max");
             long? arena = b.Get(r.Cpu, "cmsis_nn", r.Model, "arena");
             long? tflmFlash = b.Get(r.Cpu, "cmsis_nn", r.Model, "fw_text") + b.Get(r.Cpu, "cmsis_nn", r.Model, "fw_rodata") + b.Get(r.Cpu, "cmsis_nn", r.Model, "fw_data");
-            sb.AppendLine(Invariant($"| {r.Board} | {r.Model} | {(r.Correct ? "yes" : "NO")} | {r.InstructionsMax:N0} | {refInsns:N0} | {cmsis:N0} | {Ratio(r.InstructionsMax, cmsis)} | {(r.Macs > 0 ? ((double)r.Macs / r.InstructionsMax).ToString("0.00", CultureInfo.InvariantCulture) : "-")} | {r.ModelRamBytes:N0} | {arena:N0} | {r.FirmwareRamBytes:N0} | {r.FlashBytes - r.TestVectorBytes:N0} | {r.WeightsBytes:N0} | {r.FlashBeyondWeights:N0} | {tflmFlash:N0} |"));
+            sb.AppendLine(Invariant($"| {r.Board} | {r.Model} | {(r.Correct ? "yes" : "NO")} | {r.InstructionsMax:N0} | {refInsns:N0} | {cmsis:N0} | {Ratio(r.InstructionsMax, cmsis)} | {(r.Macs > 0 ? ((double)r.Macs / r.InstructionsMax).ToString("0.00", CultureInfo.InvariantCulture) : "-")} | {r.ModelRamBytes:N0} | {arena:N0} | {r.FirmwareRamBytes:N0} | {r.StackBytes:N0}, {r.ModelStackBytes:N0} | {r.FlashBytes - r.TestVectorBytes:N0} | {r.WeightsBytes:N0} | {r.FlashBeyondWeights:N0} | {tflmFlash:N0} |"));
         }
 
         foreach (var r in results.Where(r => r.Operators is not null))
@@ -509,7 +534,7 @@ internal static class Report
             ratio_to_cmsis_nn = b.Get(r.Cpu, "cmsis_nn", r.Model, "insns_max") is > 0 and var c ? Math.Round((double)r.InstructionsMax / c, 3) : (double?)null,
             workspace_bytes = r.WorkspaceBytes, io_in_workspace = r.IoInWorkspace, input_output_bytes = r.InputOutputBytes, model_ram_bytes = r.ModelRamBytes,
             tflm_arena_bytes = b.Get(r.Cpu, "cmsis_nn", r.Model, "arena"),
-            data_bytes = r.DataBytes, bss_bytes = r.BssBytes, stack_high_water_bytes = r.StackBytes, firmware_ram_bytes = r.FirmwareRamBytes,
+            data_bytes = r.DataBytes, bss_bytes = r.BssBytes, stack_high_water_bytes = r.StackBytes, model_stack_bytes = r.ModelStackBytes, firmware_ram_bytes = r.FirmwareRamBytes,
             flash_bytes = r.FlashBytes - r.TestVectorBytes, weights_bytes = r.WeightsBytes, model_code_bytes = r.ModelCodeBytes,
             flash_beyond_weights_bytes = r.FlashBeyondWeights,
             tflm_flash_beyond_model_bytes = b.Get(r.Cpu, "cmsis_nn", r.Model, "fw_text") + b.Get(r.Cpu, "cmsis_nn", r.Model, "fw_rodata") + b.Get(r.Cpu, "cmsis_nn", r.Model, "fw_data"),
@@ -521,7 +546,7 @@ internal static class Report
         });
         return JsonSerializer.Serialize(new
         {
-            method = "QEMU 7.2 -icount shift=0; instructions per inference after one warm-up, max over the 3 stored inputs (outputs compared with TFLM's in the same run); RAM: model_ram_bytes = workspace_bytes + input_output_bytes (caller's I/O buffers outside the workspace; 0 with io_in_workspace: every model is compiled with IoInWorkspace, its inputs and outputs planned inside the workspace as TFLM's arena holds them), firmware .data + .bss + painted-stack high-water mark; flash from the linked .elf without the benchmark's test vectors; weights = the model's constant arrays",
+            method = "QEMU 7.2 -icount shift=0; instructions per inference after one warm-up, max over the 3 stored inputs (outputs compared with TFLM's in the same run); RAM: model_ram_bytes = workspace_bytes + input_output_bytes (caller's I/O buffers outside the workspace; 0 with io_in_workspace: every model is compiled with IoInWorkspace, its inputs and outputs planned inside the workspace as TFLM's arena holds them), firmware .data + .bss + painted-stack high-water mark; model_stack_bytes = the stack the model's entry call alone reached (painted just before the first warm-up's call, at least 64); flash from the linked .elf without the benchmark's test vectors; weights = the model's constant arrays",
             results = rows,
             operator_types = OperatorTypes(results).Select(t => new
             {
