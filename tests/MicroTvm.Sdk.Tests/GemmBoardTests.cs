@@ -1,0 +1,85 @@
+using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Reference;
+using MicroTvm.Compiler.Tests.Frontend;
+using MicroTvm.Compiler.Tflite;
+using MicroTvm.Sdk.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static MicroTvm.Compiler.Tests.Frontend.TfliteModelBuilder;
+
+namespace MicroTvm.Sdk.Tests;
+
+/// <summary>
+/// The DSP convolution matrix product (mtvm_gemm16_rows, hand-written assembly) on the boards, where the real
+/// instructions run instead of the portable C the host tests emulate: one-operator CONV_2D models whose columns have
+/// 1 to 9 steps of 4 values (every entry point of the 8-step loop), odd channel counts and chunks of 16 channels with
+/// a short last chunk, packed 3-channel receptive fields, strides and both paddings; expected outputs from the
+/// reference evaluator on seeded random inputs.
+/// </summary>
+[Collection(SdkCollection.Name)]
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
+public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
+{
+    [Theory]
+    [InlineData("mps2-an500")]
+    [InlineData("mps2-an386")]
+    public void ConvolutionMatrixProductGivesTheEvaluatorsOutputsOnTheBoard(string board)
+    {
+        var random = new Random(909);
+        string root = Path.Combine(Path.GetTempPath(), "microtvm-tests", $"gemm-models-{Guid.NewGuid():N}");
+        var firmware = new ModelCheckFirmware(root);
+        string target = board == "mps2-an500" ? "cortex-m7" : "cortex-m4";
+        void Model(string name, int[] input, int filterH, int filterW, int outputs, int stride, int padding, int activation)
+        {
+            var folder = Path.Combine(root, name);
+            Directory.CreateDirectory(folder);
+            File.WriteAllBytes(Path.Combine(folder, "model.tflite"), Conv(random, input, filterH, filterW, outputs, stride, padding, activation).Build());
+            var graph = TfliteImporter.Load(Path.Combine(folder, "model.tflite"));
+            for (int k = 0; k < 3; k++)
+            {
+                var inputs = graph.Inputs.Select(t => Enumerable.Range(0, (int)t.ElementCount).Select(_ => (byte)random.Next(256)).ToArray()).ToArray();
+                File.WriteAllBytes(Path.Combine(folder, $"input{k}.bin"), inputs[0]);
+                File.WriteAllBytes(Path.Combine(folder, $"output{k}.bin"), ReferenceEvaluator.Run(graph, inputs)[graph.Outputs[0]]);
+            }
+
+            var compiled = ModelCompiler.Compile(graph, new CompileOptions(target, name));
+            Assert.Contains("mtvm_gemm16_rows(", compiled.Files[compiled.SourceFile], StringComparison.Ordinal);
+            firmware.AddMicroModel(name);
+        }
+
+        // Steps of 4 values per column (n4, its remainder mod 8 in brackets) and channels per call.
+        Model("pw_s1", [1, 3, 5, 4], 1, 1, 5, 1, Options.Valid, 0);       // n4 1, 3 pairs (odd: a zero row)
+        Model("pw_s2", [1, 4, 3, 8], 1, 1, 18, 1, Options.Valid, 1);      // n4 2, chunks 16 + 2
+        Model("row_s3", [1, 5, 6, 4], 1, 3, 7, 1, Options.Same, 0);       // n4 3
+        Model("col_s5", [1, 7, 4, 4], 5, 1, 9, 2, Options.Same, 3);       // n4 5, stride 2
+        Model("s6_pad", [2, 5, 5, 6], 2, 2, 33, 2, Options.Same, 0);      // n4 6, chunks 16 + 16 + 1, two images
+        Model("rgb_s7", [1, 6, 7, 3], 3, 3, 16, 1, Options.Same, 1);      // packed 27 -> 28 values, n4 7
+        Model("pw_s8", [1, 6, 6, 32], 1, 1, 11, 2, Options.Valid, 0);     // n4 8 (remainder 0), strided 1x1
+        Model("s9", [1, 5, 4, 4], 3, 3, 4, 1, Options.Valid, 0);          // rows of 12, n4 9 (remainder 1)
+        Model("two_ch", [1, 4, 5, 2], 3, 3, 3, 1, Options.Same, 0);       // packed 18 -> 20 values, n4 5, odd pixels
+
+        var project = firmware.CreateProject(sdk, $"<PropertyGroup><Board>{board}</Board></PropertyGroup>", $"gemm-{board}");
+        firmware.RunAndAssertAllMatch(project, log);
+    }
+
+    /// <summary>A CONV_2D with per-channel int8 weights, a random bias and an output scale that keeps values in range.</summary>
+    private static TfliteModelBuilder Conv(Random r, int[] input, int filterH, int filterW, int outputs, int stride, int padding, int activation)
+    {
+        int channels = input[3], taps = filterH * filterW * channels;
+        int Out(int size, int f) => padding == Options.Same ? (size + stride - 1) / stride : (size - f) / stride + 1;
+        var b = new TfliteModelBuilder();
+        const float inScale = 0.05f;
+        var scales = Enumerable.Range(0, outputs).Select(_ => (float)(0.004 * Math.Pow(5, r.NextDouble()))).ToArray();
+        var weights = Enumerable.Range(0, outputs * taps).Select(_ => (sbyte)r.Next(-127, 128)).ToArray();
+        var bias = Enumerable.Range(0, outputs).Select(_ => r.Next(-60 * taps, 60 * taps + 1)).ToArray();
+        float outScale = inScale * scales[0] * 30 * MathF.Sqrt(taps) / 128;
+        int x = b.AddTensor("x", ElementType.Int8, input, quantization: (inScale, r.Next(-128, 128)));
+        int w = b.AddTensor("w", TensorTypes.Of(ElementType.Int8), [outputs, filterH, filterW, channels], Int8s(weights), scales, new long[outputs], 0);
+        int c = b.AddTensor("b", TensorTypes.Of(ElementType.Int32), [outputs], Int32s(bias), scales.Select(s => s * inScale).ToArray(), new long[outputs], 0);
+        int y = b.AddTensor("y", ElementType.Int8, [input[0], Out(input[1], filterH), Out(input[2], filterW), outputs], quantization: (outScale, r.Next(-128, 128)));
+        b.Inputs.Add(x);
+        b.Outputs.Add(y);
+        b.AddOperator(Builtin.Conv2D, [x, w, c], [y], Options.Conv2D(padding, stride, stride, activation));
+        return b;
+    }
+}
