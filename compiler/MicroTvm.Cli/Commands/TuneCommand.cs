@@ -14,7 +14,8 @@ using MicroTvm.Device;
 
 namespace MicroTvm.Cli.Commands;
 
-public sealed record TuneOptions(string Model, string Board, string? Cpu, string Output, int Budget, int Repeats, string? Sdk, string? Cache, double TimeoutSeconds, int Seed);
+public sealed record TuneOptions(string Model, string Board, string? Cpu, string Output, int Budget, int Repeats, string? Sdk, string? Cache, double TimeoutSeconds, int Seed,
+    long? WeightsBudget = null);
 
 /// <summary>
 /// <c>microtvm tune model.tflite --board B -o log.json</c> (docs/tuning.md): every distinct operator signature of the
@@ -40,12 +41,16 @@ public static class TuneCommand
         var cache = new Option<string?>("--cache") { Description = "Folder for the tuning firmware projects." };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for each device answer.", DefaultValueFactory = _ => 30 };
         var seed = new Option<int>("--seed") { Description = "Seed of the candidates' random inputs and of the sampled schedules.", DefaultValueFactory = _ => 1 };
+        var weightsBudget = new Option<long?>("--weights-budget")
+        {
+            Description = "Most bytes the model's constant data (weights) may take: the fastest schedule set that fits (weight layout is one more knob), for a board whose flash is too small for the fastest layouts.",
+        };
         var command = new Command("tune", "Measure each operator's schedules on the board and write the fastest into a tuning log.")
         {
-            model, board, cpu, output, budget, repeats, sdk, cache, timeout, seed,
+            model, board, cpu, output, budget, repeats, sdk, cache, timeout, seed, weightsBudget,
         };
         command.SetAction(parse => console.Guard(parse.GetValue(model), () => Run(console, new TuneOptions(parse.GetValue(model)!, parse.GetValue(board)!, parse.GetValue(cpu),
-            parse.GetValue(output)!, parse.GetValue(budget), parse.GetValue(repeats), parse.GetValue(sdk), parse.GetValue(cache), parse.GetValue(timeout), parse.GetValue(seed)))));
+            parse.GetValue(output)!, parse.GetValue(budget), parse.GetValue(repeats), parse.GetValue(sdk), parse.GetValue(cache), parse.GetValue(timeout), parse.GetValue(seed), parse.GetValue(weightsBudget)))));
         return command;
     }
 
@@ -123,19 +128,38 @@ public static class TuneCommand
 
         var entries = new List<TuningEntry>();
         string unit = "instructions";
+        long Weights(Candidate c) => c.Model.Metadata.WeightsBytes;
+        var measured = Enumerable.Range(0, tasks.Count).Select(t => results.Where(r => r.Candidate.Task == t).ToList()).ToList();
+        var defaults = measured.Select(mine => mine.First(r => r.Candidate.Schedule.Equals(tasks[r.Candidate.Task].Default) || r.Candidate.Key == mine[0].Candidate.Key)).ToList();
+        var winners = new Measured[tasks.Count];
         for (int t = 0; t < tasks.Count; t++)
         {
-            var mine = results.Where(r => r.Candidate.Task == t).ToList();
-            var byDefault = mine.First(r => r.Candidate.Schedule.Equals(tasks[t].Default) || r.Candidate.Key == mine[0].Candidate.Key);
-            var best = mine.OrderBy(r => r.Cost).ThenBy(r => r == byDefault ? 0 : 1).First();
+            var best = measured[t].OrderBy(r => r.Cost).ThenBy(r => r == defaults[t] ? 0 : 1).First();
             // Another schedule must beat the default by more than one timer tick (the measurement's resolution).
-            if (best.Cost >= byDefault.Cost - byDefault.Resolution) best = byDefault;
-            long Weights(Candidate c) => c.Model.Metadata.WeightsBytes;
-            entries.Add(new TuningEntry(tasks[t].Signature, best.Candidate.Schedule,
-                new TuningMeasurement(o.Board, unit, best.Cost, byDefault.Cost, mine.Count, spaceSizes[t], o.Repeats, Weights(best.Candidate), Weights(byDefault.Candidate))));
+            winners[t] = best.Cost >= defaults[t].Cost - defaults[t].Resolution ? defaults[t] : best;
         }
 
-        entries = WholeModelCheck(graph, cpu, tasks, entries, random, o, sdk, cache, log);
+        bool defaultsFit = true;
+        if (o.WeightsBudget is long weightsBudget)
+        {
+            // The weights outside the tuned signatures (and their other constants) as the defaults' whole model has them.
+            long whole = ModelCompiler.Compile(graph, new CompileOptions(cpu, "model_default")).Metadata.WeightsBytes;
+            long others = whole - Enumerable.Range(0, tasks.Count).Sum(t => tasks[t].Occurrences * Weights(defaults[t].Candidate));
+            defaultsFit = whole <= weightsBudget;
+            var options = measured.Select(mine => (IReadOnlyList<BudgetOption>)mine.Select(r => new BudgetOption(r.Cost, Weights(r.Candidate))).ToList()).ToList();
+            var picked = FlashBudget.Choose(options, tasks.Select(t => t.Occurrences).ToList(), weightsBudget - others)
+                ?? throw new CompilerException(ErrorCodes.TuneWeightsBudget,
+                    $"even the most compact schedules take {N(others + Enumerable.Range(0, tasks.Count).Sum(t => tasks[t].Occurrences * measured[t].Min(r => Weights(r.Candidate))))} B of weights, more than --weights-budget {N(weightsBudget)} B") { File = o.Model };
+            for (int t = 0; t < tasks.Count; t++) winners[t] = measured[t][picked[t]];
+            log.WriteLine($"weights budget {N(weightsBudget)} B: the defaults take {N(whole)} B{(defaultsFit ? "" : " (do not fit)")}; the chosen set {N(others + Enumerable.Range(0, tasks.Count).Sum(t => tasks[t].Occurrences * Weights(winners[t].Candidate)))} B");
+        }
+
+        for (int t = 0; t < tasks.Count; t++)
+            entries.Add(new TuningEntry(tasks[t].Signature, winners[t].Candidate.Schedule,
+                new TuningMeasurement(o.Board, unit, winners[t].Cost, defaults[t].Cost, measured[t].Count, spaceSizes[t], o.Repeats, Weights(winners[t].Candidate), Weights(defaults[t].Candidate))));
+
+        // Under a budget the defaults do not fit, they are no fallback: the chosen set is what fits.
+        if (defaultsFit) entries = WholeModelCheck(graph, cpu, tasks, entries, random, o, sdk, cache, log);
         var rows = new List<string[]>();
         for (int t = 0; t < tasks.Count; t++)
         {

@@ -120,4 +120,5 @@ public static class ErrorCodes
 
     /// <summary>A tuning candidate's output on the device differs from the reference evaluator (a code-generation bug).</summary>
     public const string TuneCandidateDiffers = "MTVM5011";
+    public const string TuneWeightsBudget = "MTVM5020";
 }

@@ -1,0 +1,68 @@
+using MicroTvm.Compiler.Tuning;
+
+namespace MicroTvm.Compiler.Tests.Tuning;
+
+/// <summary>The tuner's choice under a flash budget (<see cref="FlashBudget"/>): the fastest set of one schedule per
+/// signature whose weights fit, against hand-worked cases and a plain enumeration of every combination.</summary>
+public sealed class FlashBudgetTests
+{
+    private static BudgetOption O(double cost, long bytes) => new(cost, bytes);
+
+    [Fact]
+    public void TheFastestSetThatFitsGivesUpTheLeastTimePerByte()
+    {
+        // Signature 0: widened 100 instructions / 200 B, compact 110 / 100 B. Signature 1: 1,000 / 300 B, 1,300 / 150 B.
+        IReadOnlyList<IReadOnlyList<BudgetOption>> options = [[O(100, 200), O(110, 100)], [O(1000, 300), O(1300, 150)]];
+        foreach (long limit in new[] { FlashBudget.ExhaustiveLimit, 0 })
+        {
+            Assert.Equal([0, 0], FlashBudget.Choose(options, [1, 1], 500, limit)!);
+            Assert.Equal([1, 0], FlashBudget.Choose(options, [1, 1], 400, limit)!); // 10 instructions for 100 B, not 300 for 150 B
+            Assert.Equal([1, 1], FlashBudget.Choose(options, [1, 1], 300, limit)!);
+            Assert.Null(FlashBudget.Choose(options, [1, 1], 249, limit));
+            // Uses count: signature 0 used 4 times saves 400 B for 40 instructions.
+            Assert.Equal([1, 0], FlashBudget.Choose(options, [4, 1], 800, limit)!);
+        }
+    }
+
+    [Fact]
+    public void ExhaustiveSearchIsOptimalAndGreedyFitsOnRandomSpaces()
+    {
+        var random = new Random(11);
+        for (int trial = 0; trial < 300; trial++)
+        {
+            int signatures = random.Next(1, 6);
+            var options = Enumerable.Range(0, signatures).Select(_ => (IReadOnlyList<BudgetOption>)Enumerable.Range(0, random.Next(1, 5))
+                .Select(_ => O(random.Next(1, 1000), random.Next(0, 500))).ToList()).ToList();
+            var uses = Enumerable.Range(0, signatures).Select(_ => random.Next(1, 4)).ToList();
+            long budget = random.Next(0, 3000);
+
+            // Every combination, plainly.
+            double? optimum = null;
+            var combination = new int[signatures];
+            for (long n = 0; n < options.Aggregate(1L, (p, o) => p * o.Count); n++)
+            {
+                long rest = n;
+                for (int t = 0; t < signatures; t++) { combination[t] = (int)(rest % options[t].Count); rest /= options[t].Count; }
+                long bytes = combination.Select((i, t) => uses[t] * options[t][i].Bytes).Sum();
+                double cost = combination.Select((i, t) => uses[t] * options[t][i].Cost).Sum();
+                if (bytes <= budget && (optimum is null || cost < optimum)) optimum = cost;
+            }
+
+            double Cost(int[] chosen) => chosen.Select((i, t) => uses[t] * options[t][i].Cost).Sum();
+            long Bytes(int[] chosen) => chosen.Select((i, t) => uses[t] * options[t][i].Bytes).Sum();
+            var exact = FlashBudget.Choose(options, uses, budget);
+            var greedy = FlashBudget.Choose(options, uses, budget, exhaustiveLimit: 0);
+            if (optimum is null)
+            {
+                Assert.Null(exact);
+                Assert.Null(greedy);
+                continue;
+            }
+
+            Assert.Equal(optimum.Value, Cost(exact!));
+            Assert.True(Bytes(exact!) <= budget);
+            Assert.True(Bytes(greedy!) <= budget);
+            Assert.True(Cost(greedy!) >= optimum.Value);
+        }
+    }
+}
