@@ -148,6 +148,26 @@ public class TargetKernelTests
         Assert.Contains("const int32_t* const p = ", far.Files[far.SourceFile], StringComparison.Ordinal);
     }
 
+    /// <summary>The DSP FULLY_CONNECTED kernel (blocks of four weight rows sharing each widened input word) on both
+    /// weight layouts and both requantizations: unit counts that are and are not multiples of 4 (a padded last block),
+    /// depths that are not multiples of 4 (a zero-padded input row), 1 to 3 batches, per-tensor and per-channel
+    /// weights, with and without bias.</summary>
+    [Fact]
+    public void DspFullyConnectedMatchesTheReferenceEvaluatorOnBothLayouts()
+    {
+        var random = new Random(626);
+        var cases = Enumerable.Range(0, 24).Select(_ => FullyConnected(random)).ToList();
+        var tasks = cases.Select(c => Assert.Single(MicroTvm.Compiler.Tuning.TuningTasks.Of(c.Graph, "cortex-m7"))).ToList();
+        var schedules = tasks.Select((t, i) => t.Schedules.Single(s =>
+            s.ToString() == $"dsp-fully-connected layout={(i % 2 == 0 ? "int16" : "int8")} requantization={(i % 3 == 2 ? "general" : "fast")}")).ToList();
+        var used = Check("cortex-m7", "mtvm_fc", cases, (i, name) => tasks[i].Options("cortex-m7", name, schedules[i]));
+        Assert.All(used, Assert.True);
+        Assert.Contains(cases, c => c.Graph.Nodes[0].Output.Shape[1] % 4 != 0);
+        Assert.Contains(cases, c => c.Graph.Nodes[0].Input(1).Shape[1] % 4 != 0);
+        Assert.Contains(cases, c => c.Graph.Nodes[0].Bias is null);
+        Assert.Contains(cases, c => c.Graph.Nodes[0].Input(1).Quantization!.IsPerChannel);
+    }
+
     /// <summary>One channel whose effective scale is tiny (right shift 24 to 27, beyond the 22 the zero point can be
     /// folded under) no longer sends the layer to the general requantization: the fast SMMLAR form adds the zero point
     /// after the shift, for CONV_2D (dsp-gemm) and DEPTHWISE_CONV_2D (dsp-depthwise); biases large enough that the

@@ -45,7 +45,7 @@ public class ScheduleTests(Xunit.Abstractions.ITestOutputHelper output)
 
         TargetKernelTests.Check(cpu, "", cases, (i, name) => options[i](name));
         var expected = cpu == "cortex-m7"
-            ? new[] { "dsp-gemm layout=int8 requantization=general", "dsp-gemm layout=int16 requantization=fast", "dsp-depthwise pixels=2 requantization=general", "dsp-gemm requantization=general", "portable" }
+            ? new[] { "dsp-gemm layout=int8 requantization=general", "dsp-gemm layout=int16 requantization=fast", "dsp-depthwise pixels=2 requantization=general", "dsp-fully-connected layout=int8 requantization=general", "portable" }
             : new[] { "helium-gemm pixels=1", "helium-gemm pixels=2", "helium-depthwise", "portable" };
         foreach (var s in expected) Assert.Contains(s, schedules);
     }
@@ -76,7 +76,7 @@ public class ScheduleTests(Xunit.Abstractions.ITestOutputHelper output)
         }
     }
 
-    /// <summary>Compact int8 filters for every CONV_2D of kws_dscnn on the M7: the weights shrink, the metadata names the
+    /// <summary>Compact int8 filters for every CONV_2D and FULLY_CONNECTED of kws_dscnn on the M7: the weights shrink, the metadata names the
     /// schedule, and the log survives a write and a read.</summary>
     [Fact]
     public void ALoggedScheduleReachesTheGeneratedCode()
@@ -84,15 +84,15 @@ public class ScheduleTests(Xunit.Abstractions.ITestOutputHelper output)
         string path = TestModels.ModelPath("kws_dscnn");
         var tasks = TuningTasks.Of(TfliteImporter.Load(path), "cortex-m7");
         var compact = tasks.Where(t => t.Schedules.Any(s => s.Knobs.GetValueOrDefault("layout") == "int8"))
-            .Select(t => new TuningEntry(t.Signature, new Schedule("dsp-gemm", new Dictionary<string, string> { ["layout"] = "int8" }))).ToList();
+            .Select(t => new TuningEntry(t.Signature, new Schedule(t.Default.Kernel, new Dictionary<string, string> { ["layout"] = "int8" }))).ToList();
         Assert.NotEmpty(compact);
         var log = TuningLog.Parse(new TuningLog(compact).ToJson(), "kws.tuning.json");
         var plain = ModelCompiler.Compile(TfliteImporter.Load(path), new CompileOptions("cortex-m7"));
         var tuned = ModelCompiler.Compile(TfliteImporter.Load(path), new CompileOptions("cortex-m7", Tuning: log));
         Assert.Empty(tuned.Warnings);
         Assert.True(tuned.Metadata.WeightsBytes < plain.Metadata.WeightsBytes, $"{tuned.Metadata.WeightsBytes} >= {plain.Metadata.WeightsBytes}");
-        Assert.True(tuned.Metadata.Operators.Count(o => o.Schedule == "dsp-gemm layout=int8") >= compact.Count);
-        Assert.DoesNotContain(plain.Metadata.Operators, o => o.Schedule == "dsp-gemm layout=int8");
+        Assert.True(tuned.Metadata.Operators.Count(o => o.Schedule?.EndsWith(" layout=int8", StringComparison.Ordinal) == true) >= compact.Count);
+        Assert.DoesNotContain(plain.Metadata.Operators, o => o.Schedule?.EndsWith(" layout=int8", StringComparison.Ordinal) == true);
     }
 
     /// <summary>The flash knob: compact int8 filters for every DSP matrix product roughly halve the convolution weights
@@ -105,7 +105,7 @@ public class ScheduleTests(Xunit.Abstractions.ITestOutputHelper output)
         string path = TestModels.ModelPath(modelName);
         var tasks = TuningTasks.Of(TfliteImporter.Load(path), "cortex-m7");
         var log = new TuningLog(tasks.Where(t => t.Schedules.Any(s => s.Knobs.GetValueOrDefault("layout") == "int8"))
-            .Select(t => new TuningEntry(t.Signature, new Schedule("dsp-gemm", new Dictionary<string, string> { ["layout"] = "int8" }))));
+            .Select(t => new TuningEntry(t.Signature, new Schedule(t.Default.Kernel, new Dictionary<string, string> { ["layout"] = "int8" }))));
         long speed = ModelCompiler.Compile(TfliteImporter.Load(path), new CompileOptions("cortex-m7")).Metadata.WeightsBytes;
         long size = ModelCompiler.Compile(TfliteImporter.Load(path), new CompileOptions("cortex-m7", Tuning: log)).Metadata.WeightsBytes;
         long helium = ModelCompiler.Compile(TfliteImporter.Load(path), new CompileOptions("cortex-m55")).Metadata.WeightsBytes;

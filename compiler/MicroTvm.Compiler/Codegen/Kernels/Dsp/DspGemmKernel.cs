@@ -22,7 +22,8 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// </summary>
 internal sealed class DspGemmKernel : TargetKernel
 {
-    public override bool Handles(Node node, TargetDescription target) => target.HasDsp && GemmShape.Takes(node);
+    public override bool Handles(Node node, TargetDescription target) =>
+        target.HasDsp && node.Kind != OpKind.FullyConnected && GemmShape.Takes(node); // FULLY_CONNECTED: DspFullyConnectedKernel
 
     /// <summary>CONV_2D filters widened to int16 pairs at compile time (no unpacking in the inner loop) or kept int8
     /// (half the flash; SXTB16 unpacks each weight word at run time).</summary>
@@ -34,8 +35,7 @@ internal sealed class DspGemmKernel : TargetKernel
     private bool _compact;
     private bool _generalRequantization;
 
-    public override IReadOnlyList<Knob> Knobs(Node node) =>
-        node.Kind == OpKind.FullyConnected ? new[] { RequantizationPath } : new[] { Layout, RequantizationPath };
+    public override IReadOnlyList<Knob> Knobs(Node node) => new[] { Layout, RequantizationPath };
 
     public override TargetKernel Configure(Schedule schedule) =>
         new DspGemmKernel { _compact = schedule.Get(Layout) == "int8", _generalRequantization = schedule.Get(RequantizationPath) == "general" };
