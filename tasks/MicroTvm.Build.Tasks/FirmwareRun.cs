@@ -213,7 +213,13 @@ namespace MicroTvm.Build.Tasks
                     }
                     if (!exited && debug != null && debug.Over())
                     {
-                        // The debugger is done (gdb's script ended): the session ends here, as when gdb kills it.
+                        // The debugger is done (gdb's script ended, detaching): the session ends here. A kill it sent just
+                        // before ending is the emulator's own exit (a failure below), so that exit is waited for first.
+                        if (process.WaitForExit(1000))
+                        {
+                            process.WaitForExit();
+                            continue;
+                        }
                         debuggerEnded = true;
                         try
                         {
@@ -248,8 +254,9 @@ namespace MicroTvm.Build.Tasks
                 return new FirmwareRunResult(-1, console, null, null, stopwatch.Elapsed, cancelled: true);
             }
             var refused = guard?.Refused ?? Array.Empty<string>();
-            // Under -t:Debug the debugger ends the session when it likes (its kill, the end of its script), or DebugTimeout does.
-            debuggerEnded |= debug != null && (timedOut || console.Any(l => l.Contains(KilledByDebuggerMarker)));
+            // Under -t:Debug the end of the debugger's script or DebugTimeout ends the session; a debugger's kill is a killed
+            // emulator (MTVM4050) as in any run: the firmware did not end, whatever QEMU's exit code says.
+            debuggerEnded |= debug != null && timedOut;
             timedOut &= debug == null;
             string? killed = fault == null && !timedOut && !debuggerEnded ? KilledReason(guard, exitCode, console) : null;
             (string Code, string Text)? failure =

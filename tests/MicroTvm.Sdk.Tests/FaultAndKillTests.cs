@@ -71,6 +71,71 @@ public sealed class FaultAndKillTests(SdkPackageFixture sdk)
         Assert.Contains("| running", error.Text);
     }
 
+    [Fact]
+    public async Task AGdbKillDuringADebugSessionFailsTheBuildInsteadOfExitingWithCodeZero()
+    {
+        var project = sdk.CreateProject("gdbkill", "", new Dictionary<string, string>
+        {
+            ["main.c"] = """
+                #include <stdio.h>
+
+                volatile unsigned waits;
+
+                void wait_for_the_debugger(void);
+
+                /* Out of line, so gdb's breakpoint on it is in the image (an inlined copy would be dropped). */
+                __attribute__((noinline)) void wait_for_the_debugger(void)
+                {
+                    waits++;
+                }
+
+                int main(void)
+                {
+                    printf("running\n");
+                    for (;;) {
+                        wait_for_the_debugger();
+                    }
+                }
+                """,
+        });
+        Assert.True(project.Build().Succeeded);
+        string elf = project.PathOf("bin/Debug/gdbkill.elf");
+        int port = FreePort();
+
+        // -t:Debug with no script waits for the user's debugger: QEMU's gdb stub behind the guard on DebugPort.
+        var session = Task.Run(() => project.Build("-t:Debug", $"-p:DebugPort={port}", "-p:DebugTimeout=120"));
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (EmulatorOf(elf) < 0 && !session.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+        Assert.True(EmulatorOf(elf) > 0, "QEMU never started");
+
+        // The user's gdb, as the README says to connect it: runs to wait_for_the_debugger() (after the printf), then kill.
+        var gdb = DotNet.RunProgram("gdb-multiarch", project.Directory,
+            ["-q", "-batch", "-nx", "-ex", "set confirm off", "-ex", $"target extended-remote 127.0.0.1:{port}",
+             "-ex", "break wait_for_the_debugger", "-ex", "continue", "-ex", "kill", elf], TimeSpan.FromMinutes(4));
+        var result = await session.WaitAsync(TimeSpan.FromMinutes(3));
+
+        Assert.Contains("Breakpoint 1, wait_for_the_debugger ()", gdb.Output);
+        Assert.False(result.Succeeded, result.ToString());
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("MTVM4050", error.Code);
+        Assert.Contains("a debugger told its gdb stub to kill it", error.Text);
+        Assert.Contains("QEMU: Terminated via GDBstub", error.Text);
+        Assert.Contains("| running", error.Text);
+        Assert.DoesNotContain("exited with code 0", result.Output);
+    }
+
+    private static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
     /// <summary>The process id of the qemu-system-arm running <paramref name="elf"/> (its command line names it), or -1.</summary>
     private static int EmulatorOf(string elf)
     {
