@@ -73,7 +73,7 @@ namespace MicroTvm.Build.Tasks
             var session = new DebugSession(Port, port =>
             {
                 UsedPort = port;
-                Log.LogMessage(MessageImportance.High, "{0}: the firmware waits at its reset vector for a debugger on 127.0.0.1:{1} (the emulator's gdb stub; semihosting host calls are refused as under -t:Run).", Board, port);
+                LiveOutput.Line(this, $"{Board}: the firmware waits at its reset vector for a debugger on 127.0.0.1:{port} (the emulator's gdb stub; semihosting host calls are refused as under -t:Run).");
                 gdb = StartGdb(port);
             }, () => gdb != null && gdb.Ended);
             FirmwareRunResult result;
@@ -81,7 +81,7 @@ namespace MicroTvm.Build.Tasks
             {
                 result = FirmwareRun.Run(EmulatorPath!, EmulatorArguments, FirmwareFile, TimeoutSeconds, WorkingDirectory,
                     commandLine => Log.LogCommandLine(MessageImportance.Normal, commandLine),
-                    line => Log.LogMessage(MessageImportance.High, "  | {0}", line),
+                    line => LiveOutput.Line(this, "  | " + line),
                     () => cancelled, AddressToLinePath, session);
             }
             finally
@@ -133,13 +133,13 @@ namespace MicroTvm.Build.Tasks
                 server.StandardInput.Close();
                 server.BeginOutputReadLine();
                 server.BeginErrorReadLine();
-                Log.LogMessage(MessageImportance.High, "{0}: gdb server on 127.0.0.1:{1}; connect gdb-multiarch (target extended-remote) or VS Code.", Board, Port);
+                LiveOutput.Line(this, $"{Board}: gdb server on 127.0.0.1:{Port}; connect gdb-multiarch (target extended-remote) or VS Code.");
                 bool serverUp = false;
                 while (!server.WaitForExit(50))
                 {
                     while (lines.TryDequeue(out var line))
                     {
-                        Log.LogMessage(MessageImportance.High, "  server | {0}", line);
+                        LiveOutput.Line(this, "  server | " + line);
                     }
                     if (!serverUp && !string.IsNullOrEmpty(GdbScript) && Listening(Port))
                     {
@@ -163,7 +163,7 @@ namespace MicroTvm.Build.Tasks
                 server.WaitForExit();
                 while (lines.TryDequeue(out var line))
                 {
-                    Log.LogMessage(MessageImportance.High, "  server | {0}", line);
+                    LiveOutput.Line(this, "  server | " + line);
                 }
                 exitCode = server.ExitCode;
             }
@@ -184,12 +184,11 @@ namespace MicroTvm.Build.Tasks
         {
             if (string.IsNullOrEmpty(GdbScript))
             {
-                Log.LogMessage(MessageImportance.High, "Debug with: gdb-multiarch \"{0}\" -ex \"target extended-remote 127.0.0.1:{1}\" (or F5 in VS Code: .vscode/launch.json). Ctrl+C ends the session{2}.",
-                    Path.GetFullPath(FirmwareFile), port, TimeoutSeconds > 0 ? $", or DebugTimeout ({TimeoutSeconds} s)" : "");
+                LiveOutput.Line(this, $"Debug with: gdb-multiarch \"{Path.GetFullPath(FirmwareFile)}\" -ex \"target extended-remote 127.0.0.1:{port}\" (or F5 in VS Code: .vscode/launch.json). Ctrl+C ends the session{(TimeoutSeconds > 0 ? $", or DebugTimeout ({TimeoutSeconds} s)" : "")}.");
                 return null;
             }
             return GdbBatch.Start(GdbPath!, Path.GetFullPath(Path.Combine(WorkingDirectory, FirmwareFile)), port,
-                Path.GetFullPath(Path.Combine(WorkingDirectory, GdbScript)), WorkingDirectory, line => Log.LogMessage(MessageImportance.High, "  gdb | {0}", line));
+                Path.GetFullPath(Path.Combine(WorkingDirectory, GdbScript)), WorkingDirectory, line => LiveOutput.Line(this, "  gdb | " + line));
         }
 
         private bool GdbSucceeded(GdbBatch? gdb)

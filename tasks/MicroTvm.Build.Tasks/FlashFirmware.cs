@@ -107,7 +107,7 @@ namespace MicroTvm.Build.Tasks
             try
             {
                 result = ProcessRunner.Run(RunnerPath, arguments, WorkingDirectory, cancellation.Token,
-                    line => Log.LogMessage(MessageImportance.High, "  | {0}", line),
+                    line => LiveOutput.Line(this, "  | " + line),
                     TimeoutSeconds > 0 ? TimeSpan.FromSeconds(TimeoutSeconds) : (TimeSpan?)null);
             }
             catch (System.ComponentModel.Win32Exception e)

@@ -58,11 +58,11 @@ namespace MicroTvm.Build.Tasks
             var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
             foreach (var row in rows)
             {
-                Log.LogMessage(MessageImportance.High, "{0}", string.Join("  ", row.Select((cell, c) => c == row.Length - 1 ? cell : cell.PadRight(widths[c]))).TrimEnd());
+                LiveOutput.Line(this, string.Join("  ", row.Select((cell, c) => c == row.Length - 1 ? cell : cell.PadRight(widths[c]))).TrimEnd());
             }
             if (!string.IsNullOrEmpty(ProjectFile))
             {
-                // The terminal logger's one line per project at normal verbosity (the table needs -tl:off or -v:d).
+                // The terminal logger's one line per project: the summary under the table.
                 Log.LogMessage(MessageImportance.High, "{0} -> {1} ({2} boards: {3})", Path.GetFileNameWithoutExtension(ProjectFile), BoardsDirectory,
                     items.Count, string.Join(", ", items.Select(i => $"{i.ItemSpec} {i.GetMetadata("Cpu")}")));
             }

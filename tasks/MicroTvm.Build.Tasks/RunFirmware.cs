@@ -54,7 +54,7 @@ namespace MicroTvm.Build.Tasks
         {
             var result = FirmwareRun.Run(EmulatorPath, Arguments, FirmwareFile, TimeoutSeconds, WorkingDirectory,
                 commandLine => Log.LogCommandLine(MessageImportance.Normal, commandLine),
-                line => Log.LogMessage(MessageImportance.High, "  | {0}", line),
+                line => LiveOutput.Line(this, "  | " + line),
                 () => cancelled, AddressToLinePath);
             ExitCode = result.ExitCode;
             ConsoleLines = result.Console.Select(l => (ITaskItem)new TaskItem(l.Length == 0 ? " " : l)).ToArray();

@@ -1,4 +1,5 @@
 using System;
+using System.Text.RegularExpressions;
 using System.Threading;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
@@ -13,6 +14,9 @@ namespace MicroTvm.Build.Tasks
     /// </summary>
     public sealed class MicroTvmRunTool : Task, ICancelableTask
     {
+        /// <summary>A line MSBuild's canonical-error parsing may read as an error or warning ("file: error CODE: text").</summary>
+        private static readonly Regex Diagnostic = new Regex(@"\b(error|warning)\s+[A-Za-z]*[0-9]*\s*:", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+
         private readonly CancellationTokenSource cancellation = new CancellationTokenSource();
 
         [Required]
@@ -30,6 +34,9 @@ namespace MicroTvm.Build.Tasks
         /// <summary>Importance of the tool's other output lines: low, normal or high.</summary>
         public string StandardOutputImportance { get; set; } = "normal";
 
+        /// <summary>The other output lines are shown as they come, by the terminal logger too (<see cref="LiveOutput"/>).</summary>
+        public bool Live { get; set; }
+
         public void Cancel() => cancellation.Cancel();
 
         public override bool Execute()
@@ -41,7 +48,17 @@ namespace MicroTvm.Build.Tasks
             try
             {
                 result = ProcessRunner.Run(ToolPath, arguments, WorkingDirectory, cancellation.Token,
-                    line => Log.LogMessageFromText(line, importance));
+                    line =>
+                    {
+                        if (Live && !Diagnostic.IsMatch(line))
+                        {
+                            LiveOutput.Line(this, line);
+                        }
+                        else
+                        {
+                            Log.LogMessageFromText(line, importance);
+                        }
+                    });
             }
             catch (System.ComponentModel.Win32Exception e)
             {

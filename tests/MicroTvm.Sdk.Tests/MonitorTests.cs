@@ -21,11 +21,7 @@ public sealed class MonitorTests(SdkPackageFixture sdk)
 
         // The board prints a line every 100 ms for up to a minute (the monitor discards what came before it opened the
         // port); two seconds after the monitor started, the cable is pulled: socat ends and both ends of the pair go.
-        var board = new ProcessStartInfo("sh") { RedirectStandardError = true };
-        board.ArgumentList.Add("-c");
-        board.ArgumentList.Add("i=0; while [ $i -lt 600 ]; do printf 'tick %d\\r\\n' $i || exit 0; i=$((i+1)); sleep 0.1; done > \"$0\"");
-        board.ArgumentList.Add(pair.BoardEnd);
-        using var writer = Process.Start(board)!;
+        using var writer = BoardPrintingTicks(pair);
 
         var stopwatch = Stopwatch.StartNew();
         var build = Task.Run(() => project.Build("-t:Monitor", $"-p:MonitorPort={pair.HostEnd}", "-p:MonitorTimeout=120"));
@@ -51,6 +47,26 @@ public sealed class MonitorTests(SdkPackageFixture sdk)
     }
 
     [Fact]
+    public void TheTerminalLoggerShowsTheMonitoredLinesAsTheyCome()
+    {
+        var project = sdk.CreateProject("montl", Nucleo, Projects.ThreeSources());
+        using var pair = PseudoTerminalPair.Open(Path.Combine(sdk.Root, "pty-" + Guid.NewGuid().ToString("N")[..6]));
+        using var writer = BoardPrintingTicks(pair);
+
+        // dotnet build in a terminal at normal verbosity, as a person types it; the time limit ends it.
+        var monitor = project.RunInTerminal("build", "-tl:on", "-t:Monitor", $"-p:MonitorPort={pair.HostEnd}", "-p:MonitorTimeout=4");
+        if (!writer.HasExited)
+        {
+            writer.Kill();
+        }
+
+        Assert.Equal(0, monitor.ExitCode);
+        var ticks = System.Text.RegularExpressions.Regex.Matches(monitor.Output, @"(?m)^\| tick (\d+)$").Select(m => int.Parse(m.Groups[1].Value)).ToList();
+        Assert.True(ticks.Count >= 5, monitor.Output);
+        Assert.Equal(Enumerable.Range(ticks[0], ticks.Count), ticks);
+    }
+
+    [Fact]
     public void MonitorStopsAtItsTimeLimitAndRefusesAMissingPortAndAnEmulatedBoard()
     {
         var project = sdk.CreateProject("monitor", Nucleo, Projects.ThreeSources());
@@ -70,6 +86,16 @@ public sealed class MonitorTests(SdkPackageFixture sdk)
         var error = Assert.Single(emulated.Errors);
         Assert.Equal("MTVM4053", error.Code);
         Assert.Contains("dotnet run", error.Text);
+    }
+
+    /// <summary>The board: "tick n" on its end of the pair every 100 ms, for up to a minute or until the pair goes.</summary>
+    private static Process BoardPrintingTicks(PseudoTerminalPair pair)
+    {
+        var board = new ProcessStartInfo("sh") { RedirectStandardError = true };
+        board.ArgumentList.Add("-c");
+        board.ArgumentList.Add("i=0; while [ $i -lt 600 ]; do printf 'tick %d\\r\\n' $i || exit 0; i=$((i+1)); sleep 0.1; done > \"$0\"");
+        board.ArgumentList.Add(pair.BoardEnd);
+        return Process.Start(board)!;
     }
 
     /// <summary>True once a process (the monitor) has <paramref name="port"/> open.</summary>

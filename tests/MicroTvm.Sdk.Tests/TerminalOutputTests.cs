@@ -5,7 +5,8 @@ namespace MicroTvm.Sdk.Tests;
 
 /// <summary>
 /// What a person at a terminal sees: dotnet build picks the terminal logger there, which at normal verbosity shows
-/// errors, warnings and each project's "-> output" line, never the high-importance messages (size report, console).
+/// errors, warnings and each project's "-> output" line, never ordinary high-importance messages (the size report),
+/// but the live lines of the steps that stream (the firmware's console, the board table; tasks/LiveOutput.cs).
 /// Each build runs in a pseudo-terminal (util-linux script).
 /// </summary>
 [Collection(SdkCollection.Name)]
@@ -39,7 +40,9 @@ public sealed class TerminalOutputTests(SdkPackageFixture sdk)
         var run = project.RunInTerminal("build", "-tl:on", "-t:Run");
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Matches(@"tl net[\d.]+ succeeded \([\d.]+s\) → bin/Debug/tl\.console\.txt \(mps2-an500: exited with code 0 after [\d.]+ s, 16 console lines; 'dotnet run' shows the console live\)", run.Output);
+        // The console as it came, then the run's one line (a project with live lines ends as "test" in this logger).
+        Assert.Contains(string.Join("\n", Enumerable.Range(1, 16).Select(i => $"  | line {i}")), run.Output);
+        Assert.Matches(@"tl test net[\d.]+ succeeded \([\d.]+s\) → bin/Debug/tl\.console\.txt \(mps2-an500: exited with code 0 after [\d.]+ s, 16 console lines; 'dotnet run' shows the console live\)", run.Output);
         Assert.Equal(Enumerable.Range(1, 16).Select(i => $"line {i}"), File.ReadAllLines(project.PathOf("bin/Debug/tl.console.txt")));
 
         project.WriteFile("main.c", Projects.SingleMain(Firmware(3))["main.c"]);
@@ -49,7 +52,37 @@ public sealed class TerminalOutputTests(SdkPackageFixture sdk)
         string expectedError = "The firmware exited with code 3. Last 12 of 16 console lines:\n" +
             string.Join("\n", Enumerable.Range(5, 12).Select(i => $"        | line {i}"));
         Assert.Contains(expectedError, failed.Output);
-        Assert.DoesNotContain("| line 4", failed.Output);
+        // Above the error, the whole console as it came.
+        Assert.Contains(string.Join("\n", Enumerable.Range(1, 16).Select(i => $"  | line {i}")), failed.Output);
+    }
+
+    [Fact]
+    public void TheTerminalLoggerShowsTheBoardTable()
+    {
+        var project = sdk.CreateProject("tlboards", "", Projects.SingleMain(Firmware(0)));
+
+        var boards = project.RunInTerminal("build", "-tl:on", "-t:Boards");
+
+        Assert.Equal(0, boards.ExitCode);
+        Assert.Matches(@"(?m)^board\s+CPU\s+flash\s+RAM\s+runs on\s+description$", boards.Output);
+        Assert.Matches(@"(?m)^mps2-an500\s+cortex-m7\s+4 MiB\s+4 MiB\s+emulated \(qemu-system-arm mps2-an500\)", boards.Output);
+        Assert.Matches(@"(?m)^nucleo-f746zg\s+cortex-m7\s+1 MiB\s+320 KiB\s+hardware, flash with openocd", boards.Output);
+    }
+
+    [Fact]
+    public void TheTerminalLoggerShowsTheTunersTrialsAsTheyCome()
+    {
+        var project = sdk.CreateProject("tltune", "<ItemGroup><MicroModel Include=\"kws.tflite\" /></ItemGroup>", Projects.SingleMain(Firmware(0)));
+        File.Copy(Path.Combine(sdk.RepositoryRoot, "tests", "models", "kws_dscnn", "model.tflite"), project.PathOf("kws.tflite"));
+
+        var tune = project.RunInTerminal("build", "-tl:on", "-t:Tune", "-p:MicroTvmTuneRepeats=1", "-p:MicroTvmTuneBudget=2");
+
+        Assert.True(tune.ExitCode == 0, tune.Output);
+        Assert.Matches(@"(?m)^tuning kws\.tflite on mps2-an500 \(cortex-m7\): \d+ operator signatures", tune.Output);
+        var trials = Regex.Matches(tune.Output, @"(?m)^trial (\d+) of (\d+): signature .* best [\d,]+$");
+        Assert.True(trials.Count >= 2, tune.Output);
+        Assert.Equal(Enumerable.Range(1, trials.Count), trials.Select(m => int.Parse(m.Groups[1].Value)));
+        Assert.Matches(@"(?m)^tuned operators: ", tune.Output);
     }
 
     [Fact]
