@@ -19,34 +19,7 @@ public sealed class CustomOperatorBuildTests(SdkPackageFixture sdk, ITestOutputH
 {
     private static readonly sbyte[] X = { -128, -1, 0, 1, 16, 127, -64, 5 };
 
-    private const string Main = """
-        #include <stdio.h>
-        #include "net.h"
-
-        extern uint8_t vendor_seen_options[16];
-        extern size_t vendor_seen_options_size;
-
-        static uint8_t workspace[NET_WORKSPACE_SIZE] __attribute__((aligned(NET_WORKSPACE_ALIGNMENT)));
-
-        int main(void)
-        {
-            static const int8_t x[NET_INPUT0_ELEMENTS] = { -128, -1, 0, 1, 16, 127, -64, 5 };
-            int8_t y[NET_OUTPUT0_ELEMENTS];
-            const net_inputs in = { x };
-            const net_outputs out = { y };
-            int status;
-            size_t i;
-            net_reset(workspace);
-            status = net_run(&in, &out, workspace);
-            printf("status %d\n", status);
-            printf("options");
-            for (i = 0; i < vendor_seen_options_size; i++) printf(" %02x", vendor_seen_options[i]);
-            printf("\ny");
-            for (i = 0; i < NET_OUTPUT0_ELEMENTS; i++) printf(" %d", y[i]);
-            printf("\n");
-            return status == 0 ? 0 : 1;
-        }
-        """;
+    private const string Main = CustomOperatorModel.FirmwareMain;
 
     private static string Items(int scratch, string extra = "") => $"""
           <ItemGroup>
@@ -54,6 +27,29 @@ public sealed class CustomOperatorBuildTests(SdkPackageFixture sdk, ITestOutputH
             <MicroModelOperator Include="ops/scale_shift.c" Name="{CustomOperatorModel.Code}" ScratchBytes="{scratch}" />
         {extra}  </ItemGroup>
         """;
+
+    [Fact]
+    public void TheModelLibraryCarriesTheProjectsCustomOperator()
+    {
+        var project = sdk.CreateProject("customlib", Items(40), new Dictionary<string, string>
+        {
+            ["main.c"] = Main,
+            ["ops/scale_shift.c"] = CustomOperatorModel.Implementation,
+        });
+        File.WriteAllBytes(project.PathOf("net.tflite"), CustomOperatorModel.Model(CustomOperatorModel.Options(3, -5)));
+
+        var library = project.Build("-t:ModelLibrary");
+
+        Assert.True(library.Succeeded, library.ToString());
+        Assert.Equal(CustomOperatorModel.Implementation, File.ReadAllText(project.PathOf("bin/Debug/models/net/src/operators/scale_shift.c")));
+        string archive = project.PathOf("bin/Debug/models/net/lib/cortex-m7/libnet.a");
+        string symbols = DotNet.RunProgram("arm-none-eabi-nm", project.Directory, [archive], TimeSpan.FromMinutes(1)).Output;
+        Assert.Matches(@"(?m)^[0-9a-f]+ T net_run\s*$", symbols);
+        Assert.Matches(@"(?m)^[0-9a-f]+ T Vendor_ScaleShift\s*$", symbols);
+        Assert.True(File.Exists(project.PathOf("bin/Debug/models/net.zip")));
+        Assert.Contains("| `Vendor.ScaleShift` | `Vendor_ScaleShift` | `src/operators/scale_shift.c`, in the archive |",
+            File.ReadAllText(project.PathOf("bin/Debug/models/net/README.md")));
+    }
 
     [Fact]
     public void TheProjectsCustomOperatorRunsInQemuAndRebuildsOnlyWhatDependsOnIt()

@@ -9,7 +9,7 @@ using MicroTvm.Compiler.Tuning;
 namespace MicroTvm.Cli.Commands;
 
 /// <summary>
-/// <c>microtvm compile model.tflite --target cortex-m7 [--name kws] [--portable-kernels] [--io-in-workspace] [--custom-op NAME[:SCRATCH_BYTES]]... [--diagnostics-file errors.jsonl] [--format c|library] -o outdir</c>:
+/// <c>microtvm compile model.tflite --target cortex-m7 [--name kws] [--portable-kernels] [--io-in-workspace] [--custom-op NAME[:SCRATCH_BYTES]]... [--diagnostics-file errors.jsonl] [--format c|library [--custom-op-source op.c]...] -o outdir</c>:
 /// generates &lt;name&gt;.c, &lt;name&gt;.h, &lt;name&gt;.json and &lt;name&gt;.plan.svg (or, with <c>--format library</c>, a C library
 /// folder: <see cref="ModelLibrary"/>) and prints the memory figures. Nothing is written unless compilation succeeds.
 /// </summary>
@@ -61,10 +61,15 @@ public static class CompileCommand
             Description = "A custom operator whose C implementation you compile with the model: NAME (its custom_code) or NAME:SCRATCH_BYTES; once per operator (docs/generated-c.md).",
             Arity = ArgumentArity.OneOrMore,
         };
+        var customOpSources = new Option<string[]>("--custom-op-source")
+        {
+            Description = "With --format library: a C file implementing custom operators, put into the library (src/operators/, compiled into the archive); once per file.",
+            Arity = ArgumentArity.OneOrMore,
+        };
         var projectFile = new Option<string?>("--project-file") { Description = "The project that supplies the custom operators, named in the message of a missing one." };
         var command = new Command("compile", "Compile the model to C: an ahead-of-time entry point, a static memory plan and weights as const data.")
         {
-            model, target, name, outputDirectory, portable, ioInWorkspace, diagnostics, tuningLog, weightLayout, gccFlags, customOps, projectFile, format, toolchain,
+            model, target, name, outputDirectory, portable, ioInWorkspace, diagnostics, tuningLog, weightLayout, gccFlags, customOps, customOpSources, projectFile, format, toolchain,
         };
         command.SetAction(parse =>
         {
@@ -81,7 +86,8 @@ public static class CompileCommand
                 IEnumerable<string> written;
                 if (parse.GetValue(format) == "library")
                 {
-                    written = ModelLibrary.Write(generated, directory, parse.GetValue(gccFlags), parse.GetValue(toolchain));
+                    written = ModelLibrary.Write(generated, directory, parse.GetValue(gccFlags), parse.GetValue(toolchain),
+                        custom.All.ToList(), parse.GetValue(customOpSources) ?? Array.Empty<string>());
                 }
                 else
                 {

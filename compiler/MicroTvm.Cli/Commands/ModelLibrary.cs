@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.IO.Compression;
 using System.Text;
 using MicroTvm.Compiler.Codegen;
 using MicroTvm.Compiler.Diagnostics;
+using MicroTvm.Compiler.Ir;
 
 namespace MicroTvm.Cli.Commands;
 
@@ -10,8 +12,10 @@ namespace MicroTvm.Cli.Commands;
 /// <c>microtvm compile --format library</c>: the model as a C library for firmware built elsewhere (CMake, Make, Zephyr,
 /// vendor IDEs). One folder: <c>include/&lt;name&gt;.h</c>, <c>src/&lt;name&gt;.c</c> (self-contained: the kernels' helpers
 /// are inside it, it needs only the C library), <c>lib/&lt;cpu&gt;/lib&lt;name&gt;.a</c> prebuilt with gcc and ar for the
-/// target's CPU, the JSON and the memory plan's picture, a <c>CMakeLists.txt</c> and a <c>README.md</c>. Everything is
-/// made in a temporary folder beside the destination and moved into place at the end: a failure leaves no half library.
+/// target's CPU, the JSON and the memory plan's picture, a <c>CMakeLists.txt</c> and a <c>README.md</c>; custom operators'
+/// C files given with it go to <c>src/operators/</c> and into the archive. Beside the folder, <c>&lt;name&gt;.zip</c> holds
+/// the same folder (it unpacks into <c>&lt;name&gt;/</c>), to hand over as one file. Everything is made in a temporary folder beside the destination and moved
+/// into place at the end: a failure leaves no half library.
 /// </summary>
 public static class ModelLibrary
 {
@@ -21,8 +25,14 @@ public static class ModelLibrary
     public static string ArchiveName(string model) => "lib" + model + ".a";
 
     /// <summary>Writes the library folder <paramref name="directory"/> (replacing an earlier one); returns its files.</summary>
-    public static IReadOnlyList<string> Write(GeneratedModel model, string directory, string? gccFlags, string? toolchain)
+    /// <param name="customOperators">The custom operators the model was compiled with (named in the README).</param>
+    /// <param name="operatorSources">C files implementing them, carried by the library; an operator none implements is the
+    /// firmware's to define (the README says which function).</param>
+    public static IReadOnlyList<string> Write(GeneratedModel model, string directory, string? gccFlags, string? toolchain,
+        IReadOnlyList<CustomOperator>? customOperators = null, IReadOnlyList<string>? operatorSources = null)
     {
+        customOperators ??= Array.Empty<CustomOperator>();
+        var operatorFiles = OperatorFiles(operatorSources ?? Array.Empty<string>());
         var target = Targets.Find(model.Metadata.Target);
         string cpuFlags = string.IsNullOrWhiteSpace(gccFlags) ? target.GccFlags : gccFlags!;
         bool host = target.GccFlags.Length == 0;
@@ -41,23 +51,47 @@ public static class ModelLibrary
             File.WriteAllText(Path.Combine(staging, "src", model.SourceFile), model.Files[model.SourceFile]);
             File.WriteAllText(Path.Combine(staging, model.MetadataFile), model.Files[model.MetadataFile]);
             File.WriteAllText(Path.Combine(staging, model.PlanPictureFile), model.Files[model.PlanPictureFile]);
-            foreach (var (header, source) in RuntimeHeaders(model.Files[model.SourceFile]))
+            var sources = new List<string> { Path.Combine("src", model.SourceFile) };
+            string operatorText = "";
+            foreach (var (name, source) in operatorFiles)
+            {
+                Directory.CreateDirectory(Path.Combine(staging, "src", "operators"));
+                File.Copy(source, Path.Combine(staging, "src", "operators", name));
+                sources.Add(Path.Combine("src", "operators", name));
+                operatorText += File.ReadAllText(source) + "\n";
+            }
+            foreach (var (header, source) in RuntimeHeaders(model.Files[model.SourceFile] + "\n" + operatorText))
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(staging, "include", header))!);
                 File.Copy(source, Path.Combine(staging, "include", header));
             }
 
-            string objectFile = Path.Combine(staging, model.Name + ".o");
-            Run(gcc, [.. Split(cpuFlags), .. Split(CompileFlags), "-Iinclude", "-c", Path.Combine("src", model.SourceFile), "-o", objectFile], staging);
-            Run(ar, ["rcs", Path.Combine(libDirectory, ArchiveName(model.Name)), objectFile], staging);
-            File.Delete(objectFile);
+            var objects = new List<string>();
+            foreach (string source in sources)
+            {
+                string objectFile = Path.Combine(staging, $"{objects.Count}-{Path.GetFileNameWithoutExtension(source)}.o");
+                Run(gcc, [.. Split(cpuFlags), .. Split(CompileFlags), "-Iinclude", "-c", source, "-o", objectFile], staging);
+                objects.Add(objectFile);
+            }
+            Run(ar, ["rcs", Path.Combine(libDirectory, ArchiveName(model.Name)), .. objects], staging);
+            objects.ForEach(File.Delete);
 
-            File.WriteAllText(Path.Combine(staging, "CMakeLists.txt"), CMakeLists(model, target.Name, cpuFlags));
-            File.WriteAllText(Path.Combine(staging, "README.md"), Readme(model, target.Name, cpuFlags));
+            var libraryOperators = customOperators.Select(op => (op.Name, op.Function,
+                File: (string?)operatorFiles.FirstOrDefault(f => DefinesFunction(File.ReadAllText(f.Source), op.Function)).Name)).ToList();
+            File.WriteAllText(Path.Combine(staging, "CMakeLists.txt"), CMakeLists(model, target.Name, cpuFlags, sources));
+            File.WriteAllText(Path.Combine(staging, "README.md"), Readme(model, target.Name, cpuFlags, libraryOperators));
 
+            // The zip beside the folder, made from the staged files before they move into place; it unpacks into <name>/.
+            string zipStaging = staging + ".zip";
+            using (var zip = ZipFile.Open(zipStaging, ZipArchiveMode.Create))
+            {
+                foreach (string file in Directory.GetFiles(staging, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+                    zip.CreateEntryFromFile(file, Path.GetFileName(full) + "/" + Path.GetRelativePath(staging, file).Replace('\\', '/'), CompressionLevel.Optimal);
+            }
             if (Directory.Exists(full)) Directory.Delete(full, recursive: true);
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);
             Directory.Move(staging, full);
+            File.Move(zipStaging, ZipPath(full), overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -66,9 +100,35 @@ public static class ModelLibrary
         finally
         {
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            if (File.Exists(staging + ".zip")) File.Delete(staging + ".zip");
         }
-        return Directory.GetFiles(full, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        return Directory.GetFiles(full, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Append(ZipPath(full)).ToList();
     }
+
+    /// <summary>The library folder as one file, beside it: <c>kws/</c> → <c>kws.zip</c>, which unpacks into <c>kws/</c>.</summary>
+    public static string ZipPath(string directory) => Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar) + ".zip";
+
+    /// <summary>The custom operators' C files by the name they get in src/operators/: each must exist, names must differ.</summary>
+    private static List<(string Name, string Source)> OperatorFiles(IReadOnlyList<string> sources)
+    {
+        var files = new List<(string Name, string Source)>();
+        foreach (string source in sources)
+        {
+            if (!File.Exists(source))
+                throw new CompilerException(ErrorCodes.LibraryOperatorSource, $"the custom operator source '{source}' (--custom-op-source) does not exist") { File = source };
+            string name = Path.GetFileName(source);
+            if (!name.EndsWith(".c", StringComparison.Ordinal))
+                throw new CompilerException(ErrorCodes.LibraryOperatorSource, $"the custom operator source '{source}' (--custom-op-source) is not a .c file; the library compiles C99") { File = source };
+            if (files.Any(f => f.Name == name))
+                throw new CompilerException(ErrorCodes.LibraryOperatorSource, $"two custom operator sources are named {name} ({files.First(f => f.Name == name).Source} and {source}); the library keeps them side by side in src/operators/, rename one") { File = source };
+            files.Add((name, Path.GetFullPath(source)));
+        }
+        return files;
+    }
+
+    /// <summary>True if <paramref name="source"/> has a definition (not only a declaration) of the C function.</summary>
+    private static bool DefinesFunction(string source, string function) =>
+        System.Text.RegularExpressions.Regex.IsMatch(source, $@"\b{function}\s*\([^;{{}})]*\)\s*\{{");
 
     /// <summary>The MicroTvm runtime headers the generated C includes ("microtvm/custom_op.h" for a model with custom
     /// operators), from the crt/include folder beside the tool (in the SDK package, or the repository).</summary>
@@ -126,9 +186,10 @@ public static class ModelLibrary
                 $"{Path.GetFileName(tool)} {string.Join(' ', arguments)} failed with exit code {process.ExitCode}: {(output.Result + error).Trim()}");
     }
 
-    private static string CMakeLists(GeneratedModel model, string cpu, string cpuFlags)
+    private static string CMakeLists(GeneratedModel model, string cpu, string cpuFlags, IReadOnlyList<string> sources)
     {
         string name = model.Name, upper = name.ToUpperInvariant();
+        string sourceList = string.Join(" ", sources.Select(s => "${CMAKE_CURRENT_LIST_DIR}/" + s.Replace('\\', '/')));
         return $$"""
             # The {{name}} model as a C library (microtvm compile --format library), for CMake projects:
             #   add_subdirectory(path/to/{{name}})
@@ -141,7 +202,7 @@ public static class ModelLibrary
             option({{upper}}_FROM_SOURCE "Compile src/{{model.SourceFile}} with this project's flags instead of linking the prebuilt archive" OFF)
 
             if({{upper}}_FROM_SOURCE)
-              add_library({{name}} STATIC ${CMAKE_CURRENT_LIST_DIR}/src/{{model.SourceFile}})
+              add_library({{name}} STATIC {{sourceList}})
               target_include_directories({{name}} PUBLIC ${CMAKE_CURRENT_LIST_DIR}/include)
               # No fused multiply-add: float outputs stay equal to the compiler's evaluator.
               target_compile_options({{name}} PRIVATE -ffp-contract=off)
@@ -156,7 +217,7 @@ public static class ModelLibrary
             """.Replace("\r\n", "\n");
     }
 
-    private static string Readme(GeneratedModel model, string cpu, string cpuFlags)
+    private static string Readme(GeneratedModel model, string cpu, string cpuFlags, IReadOnlyList<(string Name, string Function, string? File)> operators)
     {
         var m = model.Metadata;
         string name = model.Name, upper = name.ToUpperInvariant();
@@ -185,7 +246,7 @@ public static class ModelLibrary
             | `lib/{cpu}/{ArchiveName(name)}` | prebuilt with `arm-none-eabi-gcc {cpuFlags} {CompileFlags}` |
             | `{model.MetadataFile}` | operators, tensors and the memory plan |
             | `{model.PlanPictureFile}` | the memory plan as a picture |
-            | `CMakeLists.txt` | `add_subdirectory` + `target_link_libraries(app PRIVATE {name})` |
+            | `CMakeLists.txt` | `add_subdirectory` + `target_link_libraries(app PRIVATE {name})` |{(operators.Any(o => o.File != null) ? "\n| `src/operators/` | the custom operators' C (below), compiled into the archive too |" : "")}
 
             Your firmware must use the same CPU and float ABI as the archive (`{cpuFlags}`); otherwise build from source
             (`-D{upper}_FROM_SOURCE=ON` in CMake, or add `src/{model.SourceFile}` to any build, e.g. Make or a vendor IDE,
@@ -213,6 +274,26 @@ public static class ModelLibrary
             ```
 
             `{name}_run` returns 0 on success. {(m.StateBytes > 0 ? $"Call `{name}_reset(workspace)` once before the first run." : "")}
-            """.Replace("\r\n", "\n") + "\n";
+            """.Replace("\r\n", "\n") + "\n" + CustomOperatorSection(operators);
+    }
+
+    /// <summary>Which function each custom operator calls, and whether the library carries it or the firmware must.</summary>
+    private static string CustomOperatorSection(IReadOnlyList<(string Name, string Function, string? File)> operators)
+    {
+        if (operators.Count == 0) return "";
+        var text = new StringBuilder("""
+
+            ## Custom operators
+
+            The model calls one C function per custom operator, `int f(const microtvm_custom_op* op)` (0: success; the
+            descriptor is in `include/microtvm/custom_op.h`).
+
+            | custom code | C function | implemented by |
+            |---|---|---|
+
+            """.Replace("\r\n", "\n"));
+        foreach (var (name, function, file) in operators)
+            text.Append(CultureInfo.InvariantCulture, $"| `{name}` | `{function}` | {(file != null ? $"`src/operators/{file}`, in the archive" : "**your firmware**: define it in one of your C files, or the link fails with `undefined reference`")} |\n");
+        return text.ToString();
     }
 }

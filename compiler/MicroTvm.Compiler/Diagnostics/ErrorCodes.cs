@@ -63,6 +63,9 @@ public static class ErrorCodes
     /// <summary><c>compile --format library</c>: gcc or ar failed building the prebuilt archive (its output is in the message).</summary>
     public const string LibraryToolFailed = "MTVM3181";
 
+    /// <summary><c>compile --format library</c>: a --custom-op-source file is missing, or two have the same file name.</summary>
+    public const string LibraryOperatorSource = "MTVM3160";
+
     /// <summary>A bug in the compiler (an unexpected exception while reading a model). Please report it with the model.</summary>
     public const string InternalError = "MTVM1999";
 

@@ -39,35 +39,10 @@ public class ModelLibraryTests(ITestOutputHelper log)
         Assert.Contains("Tag_ABI_VFP_args: VFP registers", attributes);
         log.WriteLine($"libkws.a: {new FileInfo(archive).Length:N0} bytes; " + Tool("arm-none-eabi-size", dir, archive).Split('\n')[1].Trim());
 
-        // A CMake firmware of its own for mps2-an500, built with the board files of the repository.
-        string app = Path.Combine(dir, "app");
-        Directory.CreateDirectory(app);
-        string boards = Path.Combine(RepositoryRoot, "templates", "firmware", "boards").Replace('\\', '/');
-        string crt = Path.Combine(RepositoryRoot, "crt").Replace('\\', '/');
-        File.WriteAllText(Path.Combine(app, "CMakeLists.txt"), $$"""
-            cmake_minimum_required(VERSION 3.13)
-            set(CMAKE_SYSTEM_NAME Generic)
-            set(CMAKE_SYSTEM_PROCESSOR arm)
-            set(CMAKE_C_COMPILER arm-none-eabi-gcc)
-            set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
-            project(kws_app C)
-            set(CPU_FLAGS -mcpu=cortex-m7 -mthumb -mfpu=fpv5-d16 -mfloat-abi=hard)
-            add_subdirectory(../kws kws)
-            add_executable(app.elf main.c
-              {{boards}}/common/cortexm_startup.c {{boards}}/common/board_init.c {{boards}}/common/cmsdk_uart.c
-              {{boards}}/common/systick_timer.c {{boards}}/common/semihosting_exit.c {{crt}}/src/platform.c)
-            target_include_directories(app.elf PRIVATE {{crt}}/include)
-            target_compile_definitions(app.elf PRIVATE MICROTVM_UART_BASE=0x40004000u MICROTVM_UART_CLOCK_HZ=25000000u MICROTVM_CPU_CLOCK_HZ=25000000u)
-            target_compile_options(app.elf PRIVATE ${CPU_FLAGS} -O2 -ffunction-sections -fdata-sections)
-            target_link_options(app.elf PRIVATE ${CPU_FLAGS} -nostartfiles --specs=nano.specs --specs=nosys.specs -Wl,--gc-sections
-              -L{{boards}}/common -T{{boards}}/mps2-an500/mps2-an500.ld)
-            target_link_libraries(app.elf PRIVATE kws)
-            """);
         var inputs = new StringBuilder("#include <stdint.h>\nstatic const int8_t test_inputs[3][490] = {\n");
         for (int k = 0; k < 3; k++)
             inputs.Append("  {").Append(string.Join(",", File.ReadAllBytes(Path.Combine(TestModels.Folder("kws_dscnn"), $"input{k}.bin")).Select(b => ((sbyte)b).ToString()))).Append("},\n");
-        File.WriteAllText(Path.Combine(app, "inputs.h"), inputs.Append("};\n").ToString());
-        File.WriteAllText(Path.Combine(app, "main.c"), """
+        string console = BuildAndRunCMakeFirmware(dir, "kws", """
             #include <stdio.h>
             #include "kws.h"
             #include "inputs.h"
@@ -88,16 +63,7 @@ public class ModelLibraryTests(ITestOutputHelper log)
                 }
                 return 0;
             }
-            """);
-        string build = Path.Combine(dir, "build");
-        Tool("cmake", dir, "-S", app, "-B", build);
-        Tool("cmake", dir, "--build", build);
-        string elf = Path.Combine(build, "app.elf");
-        Assert.True(File.Exists(elf));
-
-        string console = Tool("qemu-system-arm", dir, "-machine", "mps2-an500", "-nographic", "-monitor", "none", "-serial", "stdio",
-            "-semihosting-config", "enable=on,target=native", "-icount", "shift=0", "-kernel", elf);
-        log.WriteLine(console);
+            """, new Dictionary<string, string> { ["inputs.h"] = inputs.Append("};\n").ToString() });
         for (int k = 0; k < 3; k++)
         {
             var expected = File.ReadAllBytes(Path.Combine(TestModels.Folder("kws_dscnn"), $"output{k}.bin")).Select(b => (int)(sbyte)b);
@@ -105,6 +71,88 @@ public class ModelLibraryTests(ITestOutputHelper log)
             Assert.True(line.Success, console);
             Assert.Equal(expected, line.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse));
         }
+    }
+
+    [Fact]
+    public void ACustomOperatorsSourceTravelsInTheLibraryAndItsFirmwareRunsInQemu()
+    {
+        string dir = Gcc.TemporaryDirectory("library-custom");
+        File.WriteAllBytes(Path.Combine(dir, "net.tflite"), CustomOperatorModel.Model(CustomOperatorModel.Options(3, -5)));
+        Directory.CreateDirectory(Path.Combine(dir, "ops"));
+        File.WriteAllText(Path.Combine(dir, "ops", "scale_shift.c"), CustomOperatorModel.Implementation);
+        string library = Path.Combine(dir, "net");
+
+        var (exit, output, error) = Run("compile", Path.Combine(dir, "net.tflite"), "--target", "cortex-m7", "--name", "net", "--format", "library",
+            "--custom-op", CustomOperatorModel.Code + ":40", "--custom-op-source", Path.Combine(dir, "ops", "scale_shift.c"), "-o", library);
+
+        Assert.True(exit == 0, error);
+        Assert.True(File.Exists(Path.Combine(library, "src", "operators", "scale_shift.c")));
+        Assert.True(File.Exists(Path.Combine(library, "include", "microtvm", "custom_op.h")));
+        Assert.Matches(@"(?m)^[0-9a-f]+ T Vendor_ScaleShift$", Tool("arm-none-eabi-nm", dir, Path.Combine(library, "lib", "cortex-m7", "libnet.a")));
+        Assert.Contains("| `Vendor.ScaleShift` | `Vendor_ScaleShift` | `src/operators/scale_shift.c`, in the archive |", File.ReadAllText(Path.Combine(library, "README.md")));
+        // The zip beside the folder holds the same files.
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(library + ".zip"))
+        {
+            Assert.Equal(Directory.GetFiles(library, "*", SearchOption.AllDirectories).Select(f => "net/" + Path.GetRelativePath(library, f).Replace('\\', '/')).Order(StringComparer.Ordinal),
+                zip.Entries.Select(e => e.FullName).Order(StringComparer.Ordinal));
+            var source = zip.GetEntry("net/src/operators/scale_shift.c")!;
+            using var reader = new StreamReader(source.Open());
+            Assert.Equal(CustomOperatorModel.Implementation, reader.ReadToEnd());
+        }
+        Assert.Contains(library + ".zip", output);
+
+        string console = BuildAndRunCMakeFirmware(dir, "net", CustomOperatorModel.FirmwareMain);
+
+        Assert.Contains("status 0", console);
+        sbyte[] x = { -128, -1, 0, 1, 16, 127, -64, 5 };
+        var expected = CustomOperatorModel.Expected(x.Select(v => unchecked((byte)v)).ToArray(), 3, -5).Select(b => (int)(sbyte)b);
+        var y = Regex.Match(console, @"(?m)^y((?: -?\d+)+)");
+        Assert.True(y.Success, console);
+        Assert.Equal(expected, y.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse));
+    }
+
+    /// <summary>
+    /// A CMake firmware of its own for mps2-an500 (the board files of the repository, arm-none-eabi-gcc) that adds the
+    /// library folder <paramref name="dir"/>/<paramref name="model"/> with add_subdirectory and links it; built, then run
+    /// in QEMU: its console.
+    /// </summary>
+    private string BuildAndRunCMakeFirmware(string dir, string model, string mainC, IReadOnlyDictionary<string, string>? files = null)
+    {
+        string app = Path.Combine(dir, "app");
+        Directory.CreateDirectory(app);
+        string boards = Path.Combine(RepositoryRoot, "templates", "firmware", "boards").Replace('\\', '/');
+        string crt = Path.Combine(RepositoryRoot, "crt").Replace('\\', '/');
+        File.WriteAllText(Path.Combine(app, "CMakeLists.txt"), $$"""
+            cmake_minimum_required(VERSION 3.13)
+            set(CMAKE_SYSTEM_NAME Generic)
+            set(CMAKE_SYSTEM_PROCESSOR arm)
+            set(CMAKE_C_COMPILER arm-none-eabi-gcc)
+            set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+            project({{model}}_app C)
+            set(CPU_FLAGS -mcpu=cortex-m7 -mthumb -mfpu=fpv5-d16 -mfloat-abi=hard)
+            add_subdirectory(../{{model}} {{model}})
+            add_executable(app.elf main.c
+              {{boards}}/common/cortexm_startup.c {{boards}}/common/board_init.c {{boards}}/common/cmsdk_uart.c
+              {{boards}}/common/systick_timer.c {{boards}}/common/semihosting_exit.c {{crt}}/src/platform.c)
+            target_include_directories(app.elf PRIVATE {{crt}}/include)
+            target_compile_definitions(app.elf PRIVATE MICROTVM_UART_BASE=0x40004000u MICROTVM_UART_CLOCK_HZ=25000000u MICROTVM_CPU_CLOCK_HZ=25000000u)
+            target_compile_options(app.elf PRIVATE ${CPU_FLAGS} -O2 -ffunction-sections -fdata-sections)
+            target_link_options(app.elf PRIVATE ${CPU_FLAGS} -nostartfiles --specs=nano.specs --specs=nosys.specs -Wl,--gc-sections
+              -L{{boards}}/common -T{{boards}}/mps2-an500/mps2-an500.ld)
+            target_link_libraries(app.elf PRIVATE {{model}})
+            """);
+        File.WriteAllText(Path.Combine(app, "main.c"), mainC);
+        foreach (var (name, text) in files ?? new Dictionary<string, string>())
+            File.WriteAllText(Path.Combine(app, name), text);
+        string build = Path.Combine(dir, "build");
+        Tool("cmake", dir, "-S", app, "-B", build);
+        Tool("cmake", dir, "--build", build);
+        string elf = Path.Combine(build, "app.elf");
+        Assert.True(File.Exists(elf));
+        string console = Tool("qemu-system-arm", dir, "-machine", "mps2-an500", "-nographic", "-monitor", "none", "-serial", "stdio",
+            "-semihosting-config", "enable=on,target=native", "-icount", "shift=0", "-kernel", elf);
+        log.WriteLine(console);
+        return console;
     }
 
     [Fact]

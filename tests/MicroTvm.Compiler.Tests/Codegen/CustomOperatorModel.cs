@@ -80,6 +80,37 @@ public static class CustomOperatorModel
         }
         """;
 
+    /// <summary>A firmware's main.c (model named "net"): runs the model on the input x below, prints "status", the options
+    /// the operator saw and the outputs ("y ...").</summary>
+    public const string FirmwareMain = """
+        #include <stdio.h>
+        #include "net.h"
+
+        extern uint8_t vendor_seen_options[16];
+        extern size_t vendor_seen_options_size;
+
+        static uint8_t workspace[NET_WORKSPACE_SIZE] __attribute__((aligned(NET_WORKSPACE_ALIGNMENT)));
+
+        int main(void)
+        {
+            static const int8_t x[NET_INPUT0_ELEMENTS] = { -128, -1, 0, 1, 16, 127, -64, 5 };
+            int8_t y[NET_OUTPUT0_ELEMENTS];
+            const net_inputs in = { x };
+            const net_outputs out = { y };
+            int status;
+            size_t i;
+            net_reset(workspace);
+            status = net_run(&in, &out, workspace);
+            printf("status %d\n", status);
+            printf("options");
+            for (i = 0; i < vendor_seen_options_size; i++) printf(" %02x", vendor_seen_options[i]);
+            printf("\ny");
+            for (i = 0; i < NET_OUTPUT0_ELEMENTS; i++) printf(" %d", y[i]);
+            printf("\n");
+            return status == 0 ? 0 : 1;
+        }
+        """;
+
     /// <summary>The defined function, for the expectation.</summary>
     private static byte[] ScaleShift(byte[] a, sbyte multiplier, sbyte offset) =>
         a.Select((v, i) => unchecked((byte)(sbyte)Math.Clamp(multiplier * ((sbyte)v - XQuant.ZeroPoint) + K[i % 4] + offset + BQuant.ZeroPoint, -128, 127))).ToArray();
