@@ -75,7 +75,8 @@ public class TargetKernelTests
 
     /// <summary>The Helium kernels take any channel count (groups of 8 depthwise channels and blocks of 4 output
     /// channels with predicated tails, 16-byte steps with a predicated tail); power-of-two scales make the
-    /// requantization land exactly on rounding ties (and shift left as well as right).</summary>
+    /// requantization land exactly on rounding ties (and shift left as well as right). Rows of more than 32 steps
+    /// (512 bytes) take the matrix product's loop over groups of 8 steps, with and without a tail.</summary>
     [Fact]
     public void HeliumKernelsMatchTheReferenceEvaluatorOnAnyChannelCountAndRoundingTies()
     {
@@ -84,7 +85,8 @@ public class TargetKernelTests
         for (int i = 0; i < 12; i++) cases.Add(Convolution(random, depthwise: i % 2 == 0, anyChannels: true, ties: i % 3 == 0));
         for (int i = 0; i < 4; i++) cases.Add(FullyConnected(random, ties: true));
         for (int i = 0; i < 4; i++) cases.Add(Convolution(random, depthwise: false, ties: true));
-        Check("cortex-m55", "mtvm_v_requantize", cases, expectDsp: 20);
+        foreach (int depth in new[] { 513, 640, 1000, 1031 }) cases.Add(FullyConnected(random, depthGiven: depth));
+        Check("cortex-m55", "mtvm_v_requantize", cases, expectDsp: 24);
     }
 
     /// <summary>The DSP kernels' paths that depend on the requantization parameters and shapes: the SMMLAR
@@ -336,10 +338,10 @@ public class TargetKernelTests
         }
     }
 
-    internal static RandomGraphs.Case FullyConnected(Random r, bool ties = false)
+    internal static RandomGraphs.Case FullyConnected(Random r, bool ties = false, int? depthGiven = null)
     {
         var b = new GraphBuilder();
-        int batches = Next(r, 1, 3), depth = Next(r, 1, 80), units = Next(r, 1, 17);
+        int batches = Next(r, 1, 3), depth = depthGiven ?? Next(r, 1, 80), units = Next(r, 1, 17);
         float inScale = ties ? MathF.Pow(2, -Next(r, 4, 7)) : Scale(r, 0.005, 0.1);
         var input = b.Input(ElementType.Int8, new[] { batches, depth }, Q(inScale, Next(r, -128, 127)));
         var (w, bias, outQ) = Layer(r, b, new[] { units, depth }, units, depth, 0, inScale, ties);

@@ -5,122 +5,7 @@
 #include <stdint.h>
 #include "mtvm_mve.h"
 
-#ifdef MTVM_MVE
-/* The matrix product of two pixels: acc[0][c] and acc[1][c] = bias[c] + filter row c times the columns xa, xb, for
-   all 4 * blocks channels. Each column is `pieces` pieces (xa[r], xb[r]) of `full` 16-byte steps and then `tail`
-   (0..15) more bytes, read by tail-predicated loads (nothing past a piece is touched). The filter is re-laid at compile
-   time as [block of 4 rows][piece][step][4 rows][16 bytes], zero weights past each piece's tail, so one step's four
-   weight vectors are consecutive. VMLADAVA adds 16 int8 products to a 32-bit sum; its accumulators must be even core
-   registers, so the steps are assembly (gcc 12 spills eight of them otherwise) inside a function of their own,
-   where all eight are free (and VPR, which the tail's VCTP sets, is the caller's to save). */
-__attribute__((noinline, unused)) static void mtvm_vgemm_2xn(const int8_t* const* xa, const int8_t* const* xb, int pieces, int full, int tail,
-                                                          const int8_t* w, const int32_t* bias, int blocks, int32_t* acc0, int32_t* acc1) {
-    int blk, r;
-    for (blk = 0; blk < blocks; ++blk, bias += 4, acc0 += 4, acc1 += 4) {
-        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3], b0 = a0, b1 = a1, b2 = a2, b3 = a3;
-        for (r = 0; r < pieces; ++r) {
-            const int8_t* x = xa[r];
-            const int8_t* y = xb[r];
-            if (full > 0) {
-                int n = full;
-                __asm__ volatile(
-                    "1:\n\t"
-                    "vldrb.8 q0, [%[x]], #16\n\t"
-                    "vldrb.8 q1, [%[y]], #16\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a0], q0, q2\n\t"
-                    "vmladava.s8 %[b0], q1, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a1], q0, q2\n\t"
-                    "vmladava.s8 %[b1], q1, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a2], q0, q2\n\t"
-                    "vmladava.s8 %[b2], q1, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a3], q0, q2\n\t"
-                    "vmladava.s8 %[b3], q1, q2\n\t"
-                    "subs %[n], %[n], #1\n\t"
-                    "bne 1b"
-                    : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3), [b0] "+Te"(b0), [b1] "+Te"(b1), [b2] "+Te"(b2), [b3] "+Te"(b3),
-                      [x] "+r"(x), [y] "+r"(y), [w] "+r"(w), [n] "+r"(n)
-                    : : "q0", "q1", "q2", "memory", "cc");
-            }
-            if (tail > 0) {
-                __asm__ volatile(
-                    "vctp.8 %[t]\n\t"
-                    "vpstt\n\t"
-                    "vldrbt.8 q0, [%[x]]\n\t"
-                    "vldrbt.8 q1, [%[y]]\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a0], q0, q2\n\t"
-                    "vmladava.s8 %[b0], q1, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a1], q0, q2\n\t"
-                    "vmladava.s8 %[b1], q1, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a2], q0, q2\n\t"
-                    "vmladava.s8 %[b2], q1, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a3], q0, q2\n\t"
-                    "vmladava.s8 %[b3], q1, q2"
-                    : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3), [b0] "+Te"(b0), [b1] "+Te"(b1), [b2] "+Te"(b2), [b3] "+Te"(b3),
-                      [w] "+r"(w)
-                    : [x] "r"(x), [y] "r"(y), [t] "r"(tail)
-                    : "q0", "q1", "q2", "memory");
-            }
-        }
-        acc0[0] = a0; acc0[1] = a1; acc0[2] = a2; acc0[3] = a3;
-        acc1[0] = b0; acc1[1] = b1; acc1[2] = b2; acc1[3] = b3;
-    }
-}
-/* The same for one pixel. */
-__attribute__((noinline, unused)) static void mtvm_vgemm_1xn(const int8_t* const* xa, int pieces, int full, int tail,
-                                                          const int8_t* w, const int32_t* bias, int blocks, int32_t* acc0) {
-    int blk, r;
-    for (blk = 0; blk < blocks; ++blk, bias += 4, acc0 += 4) {
-        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-        for (r = 0; r < pieces; ++r) {
-            const int8_t* x = xa[r];
-            if (full > 0) {
-                int n = full;
-                __asm__ volatile(
-                    "1:\n\t"
-                    "vldrb.8 q0, [%[x]], #16\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a0], q0, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a1], q0, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a2], q0, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a3], q0, q2\n\t"
-                    "subs %[n], %[n], #1\n\t"
-                    "bne 1b"
-                    : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3), [x] "+r"(x), [w] "+r"(w), [n] "+r"(n)
-                    : : "q0", "q2", "memory", "cc");
-            }
-            if (tail > 0) {
-                __asm__ volatile(
-                    "vctp.8 %[t]\n\t"
-                    "vpst\n\t"
-                    "vldrbt.8 q0, [%[x]]\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a0], q0, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a1], q0, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a2], q0, q2\n\t"
-                    "vldrb.8 q2, [%[w]], #16\n\t"
-                    "vmladava.s8 %[a3], q0, q2"
-                    : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3), [w] "+r"(w)
-                    : [x] "r"(x), [t] "r"(tail)
-                    : "q0", "q2", "memory");
-            }
-        }
-        acc0[0] = a0; acc0[1] = a1; acc0[2] = a2; acc0[3] = a3;
-    }
-}
-#else
+#ifndef MTVM_MVE
 /* VMLADAVA.S8 on the first n bytes of x (a tail-predicated load reads the rest as zero). */
 MTVM_VFN int32_t mtvm_e_mladava(int32_t acc, const int8_t* x, const int8_t* k, int n) {
     uint32_t sum = (uint32_t)acc;
@@ -128,21 +13,92 @@ MTVM_VFN int32_t mtvm_e_mladava(int32_t acc, const int8_t* x, const int8_t* k, i
     for (i = 0; i < n; ++i) sum += (uint32_t)((int32_t)x[i] * k[i]);
     return (int32_t)sum;
 }
-MTVM_VFN void mtvm_vgemm_1xn(const int8_t* const* xa, int pieces, int full, int tail,
-                             const int8_t* w, const int32_t* bias, int blocks, int32_t* acc0) {
-    int blk, r, s, j;
-    for (blk = 0; blk < blocks; ++blk, bias += 4, acc0 += 4) {
-        for (j = 0; j < 4; ++j) acc0[j] = bias[j];
-        for (r = 0; r < pieces; ++r)
-            for (s = 0; s < full + (tail > 0); ++s, w += 64)
-                for (j = 0; j < 4; ++j) acc0[j] = mtvm_e_mladava(acc0[j], xa[r] + 16 * s, w + 16 * j, s < full ? 16 : tail);
+#endif
+/* The matrix product unrolled by the generated code (HeliumGemmKernel): one asm statement per piece of a column, so
+   that the sums stay in their registers from step to step (VMLADAV's accumulators must be even core registers,
+   "Te"; with one statement per step gcc 12 moves and spills them between the steps). MTVM_VG2_SET/SET_N/ADD/ADD_N run
+   `code` on 4 filter rows (w, advanced by 64 bytes per step) times two columns (a0..a3: the bytes at x, b0..b3:
+   at y), MTVM_VG1_* on one column (a0..a3). `code` is a sequence of steps (MTVM_VG2_* or MTVM_VG1_*), each at a
+   literal byte offset o below 128 (the loads' immediate range): _F(o) sets the sums (VMLADAV, SET only, first),
+   _S(o) adds 16 bytes' products (VMLADAVA), _T(o) adds the first n (1..15) bytes' only (ADD_N: loads predicated by VCTP, given to
+   the asm in VPR, "Up", read nothing more and give zeros). The emulation runs the same step list.
+   mtvm_v_make_lanes moves four sums into one vector with four VMOVs (no VDUP first; the two-lane form,
+   VMOV Qd[2], Qd[0], Rt, Rt2, in gcc's operand order for vcreateq, gave wrong lanes on QEMU 7.2). */
+#ifdef MTVM_MVE
+#define MTVM_VG_W(op, a, u) "vldrb.8 %q[f], [%[w]], #16\n\t" op " %[" a "], %q[" u "], %q[f]\n\t"
+#define MTVM_VG_W2(op, a, b) "vldrb.8 %q[f], [%[w]], #16\n\t" op " %[" a "], %q[u], %q[f]\n\t" op " %[" b "], %q[v], %q[f]\n\t"
+#define MTVM_VG_OP(op) MTVM_VG_W(op, "a0", "u") MTVM_VG_W(op, "a1", "u") MTVM_VG_W(op, "a2", "u") MTVM_VG_W(op, "a3", "u")
+#define MTVM_VG_OP2(op) MTVM_VG_W2(op, "a0", "b0") MTVM_VG_W2(op, "a1", "b1") MTVM_VG_W2(op, "a2", "b2") MTVM_VG_W2(op, "a3", "b3")
+#define MTVM_VG_LOAD1(pred, o) "vldrb" pred ".8 %q[u], [%[xp], #" #o "]\n\t"
+#define MTVM_VG_LOAD2(pred, o) MTVM_VG_LOAD1(pred, o) "vldrb" pred ".8 %q[v], [%[yp], #" #o "]\n\t"
+#define MTVM_VG1_F(o) MTVM_VG_LOAD1("", o) MTVM_VG_OP("vmladav.s8")
+#define MTVM_VG1_S(o) MTVM_VG_LOAD1("", o) MTVM_VG_OP("vmladava.s8")
+#define MTVM_VG1_T(o) "vpst\n\t" MTVM_VG_LOAD1("t", o) MTVM_VG_OP("vmladava.s8")
+#define MTVM_VG2_F(o) MTVM_VG_LOAD2("", o) MTVM_VG_OP2("vmladav.s8")
+#define MTVM_VG2_S(o) MTVM_VG_LOAD2("", o) MTVM_VG_OP2("vmladava.s8")
+#define MTVM_VG2_T(o) "vpstt\n\t" MTVM_VG_LOAD2("t", o) MTVM_VG_OP2("vmladava.s8")
+#define MTVM_VG2_OUT(c) [a0] c(a0), [a1] c(a1), [a2] c(a2), [a3] c(a3), [b0] c(b0), [b1] c(b1), [b2] c(b2), [b3] c(b3), [w] "+r"(w), [u] "=&w"(u_), [v] "=&w"(v_), [f] "=&w"(f_)
+#define MTVM_VG1_OUT(c) [a0] c(a0), [a1] c(a1), [a2] c(a2), [a3] c(a3), [w] "+r"(w), [u] "=&w"(u_), [f] "=&w"(f_)
+#define MTVM_VG2_ASM(c, inputs, a0, a1, a2, a3, b0, b1, b2, b3, x, y, w, code) do { int8x16_t u_, v_, f_; \
+    __asm__ volatile(code : MTVM_VG2_OUT(c) : [xp] "r"(x), [yp] "r"(y) inputs : "memory"); } while (0)
+#define MTVM_VG1_ASM(c, inputs, a0, a1, a2, a3, x, w, code) do { int8x16_t u_, f_; \
+    __asm__ volatile(code : MTVM_VG1_OUT(c) : [xp] "r"(x) inputs : "memory"); } while (0)
+#define MTVM_VG_PRED(n) , [t] "Up"(vctp8q((uint32_t)(n)))
+#define MTVM_VG_NONE
+#define MTVM_VG2_SET(a0, a1, a2, a3, b0, b1, b2, b3, x, y, w, code) MTVM_VG2_ASM("=&Te", MTVM_VG_NONE, a0, a1, a2, a3, b0, b1, b2, b3, x, y, w, code)
+#define MTVM_VG2_SET_N(a0, a1, a2, a3, b0, b1, b2, b3, x, y, w, n, code) MTVM_VG2_ASM("=&Te", MTVM_VG_PRED(n), a0, a1, a2, a3, b0, b1, b2, b3, x, y, w, code)
+#define MTVM_VG2_ADD(a0, a1, a2, a3, b0, b1, b2, b3, x, y, w, code) MTVM_VG2_ASM("+Te", MTVM_VG_NONE, a0, a1, a2, a3, b0, b1, b2, b3, x, y, w, code)
+#define MTVM_VG2_ADD_N(a0, a1, a2, a3, b0, b1, b2, b3, x, y, w, n, code) MTVM_VG2_ASM("+Te", MTVM_VG_PRED(n), a0, a1, a2, a3, b0, b1, b2, b3, x, y, w, code)
+#define MTVM_VG1_SET(a0, a1, a2, a3, x, w, code) MTVM_VG1_ASM("=&Te", MTVM_VG_NONE, a0, a1, a2, a3, x, w, code)
+#define MTVM_VG1_SET_N(a0, a1, a2, a3, x, w, n, code) MTVM_VG1_ASM("=&Te", MTVM_VG_PRED(n), a0, a1, a2, a3, x, w, code)
+#define MTVM_VG1_ADD(a0, a1, a2, a3, x, w, code) MTVM_VG1_ASM("+Te", MTVM_VG_NONE, a0, a1, a2, a3, x, w, code)
+#define MTVM_VG1_ADD_N(a0, a1, a2, a3, x, w, n, code) MTVM_VG1_ASM("+Te", MTVM_VG_PRED(n), a0, a1, a2, a3, x, w, code)
+/* An induction variable gcc cannot count: the block loop must not take LR for a low-overhead loop (LE), which
+   leaves seven even registers for eight sums. */
+#define MTVM_VG_OPAQUE(i) __asm__("" : "+r"(i))
+static inline mtvm_i32x4 mtvm_v_make_lanes(int32_t a, int32_t b, int32_t c, int32_t d) {
+    int32x4_t v;
+    __asm__("vmov.32 %q[v][0], %[a]\n\tvmov.32 %q[v][1], %[b]\n\tvmov.32 %q[v][2], %[c]\n\tvmov.32 %q[v][3], %[d]"
+            : [v] "=w"(v) : [a] "r"(a), [b] "r"(b), [c] "r"(c), [d] "r"(d));
+    return v;
+}
+#else
+#define MTVM_VG1_F(o) "f" #o " "
+#define MTVM_VG1_S(o) "s" #o " "
+#define MTVM_VG1_T(o) "t" #o " "
+#define MTVM_VG2_F(o) "f" #o " "
+#define MTVM_VG2_S(o) "s" #o " "
+#define MTVM_VG2_T(o) "t" #o " "
+/* Runs a step list: s (sums of 4 rows of one column) and, when t is not NULL, t (the second column). */
+MTVM_VFN void mtvm_e_vg(int32_t* s, int32_t* t, const int8_t* x, const int8_t* y, const int8_t** w, int n, const char* code) {
+    while (*code != '\0') {
+        const char op = *code++;
+        int o = 0, j;
+        while (*code >= '0' && *code <= '9') o = o * 10 + (*code++ - '0');
+        while (*code == ' ') ++code;
+        for (j = 0; j < 4; ++j) {
+            if (op == 'f') { s[j] = 0; if (t) t[j] = 0; }
+            s[j] = mtvm_e_mladava(s[j], x + o, *w + 16 * j, op == 't' ? n : 16);
+            if (t) t[j] = mtvm_e_mladava(t[j], y + o, *w + 16 * j, op == 't' ? n : 16);
+        }
+        *w += 64;
     }
 }
-MTVM_VFN void mtvm_vgemm_2xn(const int8_t* const* xa, const int8_t* const* xb, int pieces, int full, int tail,
-                             const int8_t* w, const int32_t* bias, int blocks, int32_t* acc0, int32_t* acc1) {
-    mtvm_vgemm_1xn(xa, pieces, full, tail, w, bias, blocks, acc0);
-    mtvm_vgemm_1xn(xb, pieces, full, tail, w, bias, blocks, acc1);
-}
+#define MTVM_VG2_ADD_N(a0, a1, a2, a3, b0, b1, b2, b3, x, y, w, n, code) do { int32_t s_[4], t_[4]; \
+    s_[0] = (a0); s_[1] = (a1); s_[2] = (a2); s_[3] = (a3); t_[0] = (b0); t_[1] = (b1); t_[2] = (b2); t_[3] = (b3); \
+    mtvm_e_vg(s_, t_, (x), (y), &(w), (n), code); \
+    (a0) = s_[0]; (a1) = s_[1]; (a2) = s_[2]; (a3) = s_[3]; (b0) = t_[0]; (b1) = t_[1]; (b2) = t_[2]; (b3) = t_[3]; } while (0)
+#define MTVM_VG2_ADD(a0, a1, a2, a3, b0, b1, b2, b3, x, y, w, code) MTVM_VG2_ADD_N(a0, a1, a2, a3, b0, b1, b2, b3, x, y, w, 16, code)
+#define MTVM_VG2_SET_N(a0, a1, a2, a3, b0, b1, b2, b3, x, y, w, n, code) do { (a0) = 0; (a1) = 0; (a2) = 0; (a3) = 0; \
+    (b0) = 0; (b1) = 0; (b2) = 0; (b3) = 0; MTVM_VG2_ADD_N(a0, a1, a2, a3, b0, b1, b2, b3, x, y, w, n, code); } while (0)
+#define MTVM_VG2_SET(a0, a1, a2, a3, b0, b1, b2, b3, x, y, w, code) MTVM_VG2_SET_N(a0, a1, a2, a3, b0, b1, b2, b3, x, y, w, 16, code)
+#define MTVM_VG1_ADD_N(a0, a1, a2, a3, x, w, n, code) do { int32_t s_[4]; s_[0] = (a0); s_[1] = (a1); s_[2] = (a2); s_[3] = (a3); \
+    mtvm_e_vg(s_, (int32_t*)0, (x), (const int8_t*)0, &(w), (n), code); (a0) = s_[0]; (a1) = s_[1]; (a2) = s_[2]; (a3) = s_[3]; } while (0)
+#define MTVM_VG1_ADD(a0, a1, a2, a3, x, w, code) MTVM_VG1_ADD_N(a0, a1, a2, a3, x, w, 16, code)
+#define MTVM_VG1_SET_N(a0, a1, a2, a3, x, w, n, code) do { (a0) = 0; (a1) = 0; (a2) = 0; (a3) = 0; MTVM_VG1_ADD_N(a0, a1, a2, a3, x, w, n, code); } while (0)
+#define MTVM_VG1_SET(a0, a1, a2, a3, x, w, code) MTVM_VG1_SET_N(a0, a1, a2, a3, x, w, 16, code)
+#define MTVM_VG_OPAQUE(i) ((void)0)
+#define mtvm_v_make_lanes mtvm_v_make
 #endif
 #ifdef MTVM_MVE
 /* 8 bytes sign-extended into int16 lanes (VLDRB.S16); the first n only (tail-predicated, the rest zero) */

@@ -9,7 +9,7 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// <summary>
 /// int8 CONV_2D (dilation 1), DEPTHWISE_CONV_2D of a one-channel input and FULLY_CONNECTED for Helium (MVE,
 /// Cortex-M55) as a matrix product, two output pixels by blocks of 4 output channels: VMLADAVA multiplies 16 bytes
-/// of a pixel's column with 16 bytes of a filter row into a 32-bit sum in one instruction (see mtvm_vgemm_2xn), and
+/// of a pixel's column with 16 bytes of a filter row into a 32-bit sum in one instruction (the MTVM_VG2 steps of mtvm_mve_conv.h, unrolled per layer), and
 /// the 4 sums of a pixel are requantized as one vector (<see cref="HeliumRequantization"/>). A column is read in
 /// place where it lies in the input (pointwise stride-1 convolutions and FULLY_CONNECTED: the input pixel; filter
 /// rows of a whole number of 16-byte steps: each row of an interior pixel), else gathered tightly (padding taps hold
@@ -31,19 +31,11 @@ internal sealed class HeliumGemmKernel : TargetKernel
 
     public override TargetKernel Configure(Schedule schedule) => new HeliumGemmKernel { _pixelBlock = int.Parse(schedule.Get(PixelBlock), System.Globalization.CultureInfo.InvariantCulture) };
 
+    /// <summary>Scratch: where columns are gathered, the int8 columns of one or two pixels.</summary>
     public override long ScratchBytes(Node node)
     {
-        var (accumulators, columns) = Scratch(node);
-        return accumulators + columns;
-    }
-
-    /// <summary>Scratch: int32 accumulators of every output channel of one or two pixels, then (where columns are
-    /// gathered) their int8 columns.</summary>
-    private (int AccumulatorBytes, int ColumnBytes) Scratch(Node node)
-    {
         var s = GemmShape.Of(node);
-        int pixels = Math.Min(_pixelBlock, s.Pixels), blocks = (s.OutC + 3) / 4, k = s.FilterH * s.FilterW * s.InC;
-        return (4 * pixels * blocks * 4, Mode(s) == ColumnMode.InPlace ? 0 : pixels * k);
+        return Mode(s) == ColumnMode.InPlace ? 0 : Math.Min(_pixelBlock, s.Pixels) * s.FilterH * s.FilterW * s.InC;
     }
 
     private static ColumnMode Mode(GemmShape s) =>
@@ -100,9 +92,7 @@ internal sealed class HeliumGemmKernel : TargetKernel
         var body = c.Body;
         bool gathers = mode != ColumnMode.InPlace;
         int columns = Math.Min(_pixelBlock, s.Pixels);
-        int accumulatorBytes = Scratch(node).AccumulatorBytes;
-        body.Line($"int32_t (*const acc)[{blocks * 4}] = scratch; /* accumulators of every output channel of {(columns == 2 ? "two pixels" : "one pixel")} */");
-        if (gathers) body.Line($"int8_t (*const col)[{k}] = (int8_t (*)[{k}])((uint8_t*)scratch + {accumulatorBytes}); /* receptive fields gathered (edges: zero points for padding taps) */");
+        if (gathers) body.Line($"int8_t (*const col)[{k}] = scratch; /* receptive fields gathered (edges: zero points for padding taps) */");
         string zeroRow = gathers
             ? c.Constants.Int8($"{c.Prefix}_zero_row", Enumerable.Repeat((sbyte)zx, s.InC).ToArray(), $"operator {node.Index} one pixel of input zero points, the value of padding taps")
             : "NULL";
@@ -111,20 +101,24 @@ internal sealed class HeliumGemmKernel : TargetKernel
 
         void Block(int count)
         {
-            // `count` pixels (1 or 2) starting at p: locate each column's pieces, multiply with every block of 4
-            // filter rows, then requantize 4 channels at a time.
+            // `count` pixels (1 or 2) starting at p: locate each column's pieces, then per block of 4 filter rows the
+            // unrolled steps (sums in core registers), the bias added and 4 channels requantized at a time.
             for (int j = 0; j < count; j++)
                 Locate(body, s, mode, zx, pieces, j, $"p + {j}", $"col[{j}]", c.Input(0), zeroRow);
-            body.Line(count == 2
-                ? $"mtvm_vgemm_2xn(x0, x1, {pieces}, {full}, {tail}, {wName}, {bName}, {blocks}, acc[0], acc[1]);"
-                : $"mtvm_vgemm_1xn(x0, {pieces}, {full}, {tail}, {wName}, {bName}, {blocks}, acc[0]);");
             body.Line($"int8_t* o = {c.Output()} + p * {s.OutC};");
+            body.Line($"const int8_t* w = {wName};");
             using (body.Block($"for (blk = 0; blk < {blocks}; ++blk)"))
             {
+                string sums = count == 2 ? "a0, a1, a2, a3, b0, b1, b2, b3" : "a0, a1, a2, a3";
+                body.Line($"int32_t {sums};");
+                body.Line("MTVM_VG_OPAQUE(blk);");
+                Steps(body, count, sums, pieces, full, tail);
                 string lanes = s.OutC % 4 == 0 ? "4" : $"blk + 1 < {blocks} ? 4 : {s.OutC % 4}";
                 requantize.Load(body, "4 * blk");
-                for (int j = 0; j < count; j++)
-                    body.Line(requantize.Store($"o + {j * s.OutC} + 4 * blk", $"mtvm_v_ld_s32(acc[{j}] + 4 * blk)", lanes));
+                body.Line($"const mtvm_i32x4 bias = mtvm_v_ld_s32({bName} + 4 * blk);");
+                body.Line(requantize.Store("o + 4 * blk", "mtvm_v_add(mtvm_v_make_lanes(a0, a1, a2, a3), bias)", lanes));
+                if (count == 2)
+                    body.Line(requantize.Store($"o + {s.OutC} + 4 * blk", "mtvm_v_add(mtvm_v_make_lanes(b0, b1, b2, b3), bias)", lanes));
             }
         }
 
@@ -144,6 +138,52 @@ internal sealed class HeliumGemmKernel : TargetKernel
                 body.Line($"p = {s.Pixels - 1};");
                 Block(1);
             }
+    }
+
+    /// <summary>The multiply-accumulate statements of one block of 4 filter rows (w advances over them): per piece,
+    /// its 16-byte steps and tail in asm statements of at most 8 steps (byte offsets 0..112 from a base advanced by
+    /// 128), the first setting the sums; pieces longer than 32 steps loop over their whole groups of 8.</summary>
+    private static void Steps(CodeWriter body, int count, string sums, int pieces, int full, int tail)
+    {
+        string prefix = count == 2 ? "MTVM_VG2" : "MTVM_VG1";
+        int steps = full + (tail > 0 ? 1 : 0), groups = (steps + 7) / 8;
+        bool first = true;
+        void Statement(string x, string y, int from, int to)
+        {
+            bool hasTail = tail > 0 && to == steps;
+            var code = Enumerable.Range(from, to - from).Select(i =>
+                $"{prefix}_{(i == from && first && !(hasTail && i == steps - 1) ? "F" : i == steps - 1 && hasTail ? "T" : "S")}({16 * (i - from)})");
+            string columns = count == 2 ? $"{x}, {y}" : x;
+            string kind = (first && !(hasTail && from == steps - 1) ? "SET" : "ADD") + (hasTail ? "_N" : "");
+            if (first && kind.StartsWith("ADD", StringComparison.Ordinal))
+                body.Line(string.Join(" ", sums.Split(", ").Select(a => $"{a} = 0;")));
+            body.Line($"{prefix}_{kind}({sums}, {columns}, w{(hasTail ? $", {tail}" : "")}, {string.Join(" ", code)});");
+            first = false;
+        }
+
+        for (int r = 0; r < pieces; r++)
+        {
+            string x = $"x0[{r}]", y = $"x1[{r}]";
+            if (groups <= 4)
+            {
+                for (int g = 0; g < groups; g++)
+                    Statement(g == 0 ? x : $"{x} + {128 * g}", g == 0 ? y : $"{y} + {128 * g}", 8 * g, Math.Min(steps, 8 * g + 8));
+                continue;
+            }
+
+            // Group 0 (it may set the sums), the whole groups 1.. in a loop, the last group if partial.
+            using (body.Block(""))
+            {
+                body.Line(count == 2 ? $"const int8_t* xr = {x} + 128; const int8_t* yr = {y} + 128;" : $"const int8_t* xr = {x} + 128;");
+                body.Line("int g;");
+                Statement(x, y, 0, 8);
+                int whole = full / 8; // groups of full steps only (at least 4 here)
+                using (body.Block($"for (g = 1; g < {whole}; ++g, xr += 128{(count == 2 ? ", yr += 128" : "")})"))
+                    Statement("xr", "yr", 0, 8);
+                if (steps > 8 * whole)
+                    Statement("xr", "yr", 8 * whole, steps);
+            }
+        }
     }
 
     /// <summary>Declares <c>x{j}[pieces]</c>, the pieces of the column of pixel <paramref name="pixel"/>: pointers
