@@ -124,6 +124,19 @@ static inline mtvm_i32x4 mtvm_v_mla_odd(mtvm_i32x4 acc, mtvm_i16x8 a, mtvm_i16x8
             "vmullb.s16 %q[t], %q[v], %q[f]\n\tvadd.i32 %q[e1], %q[e1], %q[t]\n\tvmullt.s16 %q[t], %q[v], %q[f]\n\tvadd.i32 %q[o1], %q[o1], %q[t]" \
             : [e0] "+w"(even0), [o0] "+w"(odd0), [e1] "+w"(even1), [o1] "+w"(odd1), [v] "=&w"(v_), [f] "=&w"(f_), [t] "=&w"(t_) \
             : [xp] "l"(x), [kp] "l"(k) : "memory"); } while (0)
+/* One tap of 8 channels at x + xo (one pixel, MTVM_DW_TAPO) or at x + xo and y + xo (two pixels, MTVM_DW_TAP2P: one
+   filter load for both): xo a literal in -127..127, so that one base pointer serves a filter row's taps. */
+#define MTVM_DW_TAPO(even, odd, x, xo, k, ko) do { int16x8_t v_, f_; int32x4_t t_; \
+    __asm__("vldrb.s16 %q[v], [%[xp], #" #xo "]\n\tvldrb.s16 %q[f], [%[kp], #" #ko "]\n\tvmullb.s16 %q[t], %q[v], %q[f]\n\t" \
+            "vadd.i32 %q[e], %q[e], %q[t]\n\tvmullt.s16 %q[t], %q[v], %q[f]\n\tvadd.i32 %q[o], %q[o], %q[t]" \
+            : [e] "+w"(even), [o] "+w"(odd), [v] "=&w"(v_), [f] "=&w"(f_), [t] "=&w"(t_) : [xp] "l"(x), [kp] "l"(k) : "memory"); } while (0)
+#define MTVM_DW_TAP2P(even0, odd0, even1, odd1, x, y, xo, k, ko) do { int16x8_t v_, f_; int32x4_t t_; \
+    __asm__("vldrb.s16 %q[f], [%[kp], #" #ko "]\n\tvldrb.s16 %q[v], [%[xp], #" #xo "]\n\t" \
+            "vmullb.s16 %q[t], %q[v], %q[f]\n\tvadd.i32 %q[e0], %q[e0], %q[t]\n\tvmullt.s16 %q[t], %q[v], %q[f]\n\tvadd.i32 %q[o0], %q[o0], %q[t]\n\t" \
+            "vldrb.s16 %q[v], [%[yp], #" #xo "]\n\t" \
+            "vmullb.s16 %q[t], %q[v], %q[f]\n\tvadd.i32 %q[e1], %q[e1], %q[t]\n\tvmullt.s16 %q[t], %q[v], %q[f]\n\tvadd.i32 %q[o1], %q[o1], %q[t]" \
+            : [e0] "+w"(even0), [o0] "+w"(odd0), [e1] "+w"(even1), [o1] "+w"(odd1), [v] "=&w"(v_), [f] "=&w"(f_), [t] "=&w"(t_) \
+            : [xp] "l"(x), [yp] "l"(y), [kp] "l"(k) : "memory"); } while (0)
 static inline void mtvm_v_st_s8_interleaved(int8_t* p, mtvm_i32x4 even, mtvm_i32x4 odd, int n) {
     const int16x8_t v = vmovntq_s32(vreinterpretq_s16_s32(even), odd);
     if (n >= 8) vstrbq_s16(p, v); else vstrbq_p_s16(p, v, vctp16q((uint32_t)n));
@@ -144,6 +157,8 @@ MTVM_VFN mtvm_i32x4 mtvm_v_mla_odd(mtvm_i32x4 acc, mtvm_i16x8 a, mtvm_i16x8 b) {
 #define MTVM_DW_TAP(even, odd, x, k, ko) do { const mtvm_i16x8 v_ = mtvm_v16_ld_s8(x), f_ = mtvm_v16_ld_s8((k) + (ko)); \
     (even) = mtvm_v_mla_even((even), v_, f_); (odd) = mtvm_v_mla_odd((odd), v_, f_); } while (0)
 #define MTVM_DW_TAP2(even0, odd0, even1, odd1, x, d, k, ko) do { MTVM_DW_TAP(even0, odd0, (x), k, ko); MTVM_DW_TAP(even1, odd1, (x) + (d), k, ko); } while (0)
+#define MTVM_DW_TAPO(even, odd, x, xo, k, ko) MTVM_DW_TAP(even, odd, (x) + (xo), k, ko)
+#define MTVM_DW_TAP2P(even0, odd0, even1, odd1, x, y, xo, k, ko) do { MTVM_DW_TAP(even0, odd0, (x) + (xo), k, ko); MTVM_DW_TAP(even1, odd1, (y) + (xo), k, ko); } while (0)
 MTVM_VFN void mtvm_v_st_s8_interleaved(int8_t* p, mtvm_i32x4 even, mtvm_i32x4 odd, int n) {
     int i;
     for (i = 0; i < n && i < 8; ++i) p[i] = (int8_t)(uint8_t)((uint32_t)(i % 2 ? odd.lane[i / 2] : even.lane[i / 2]) & 0xFFu);

@@ -11,9 +11,12 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// as [group of 8][tap][8]); VMULLB/VMULLT multiply the even and odd lanes into two int32 accumulators (channels
 /// 0,2,4,6 and 1,3,5,7), which are requantized as vectors (bias and per-channel constants re-laid in the same
 /// even/odd order) and interleaved back by VMOVNT into one narrowing store. The last group of a channel count that
-/// is not a multiple of 8 uses tail-predicated loads and stores. Taps outside the image are skipped (interior pixels
-/// take a fully unrolled path with no test) and the input zero point's contribution over the valid taps is folded
-/// into the bias at compile time for every distinct clamped window.
+/// is not a multiple of 8 uses tail-predicated loads and stores. Taps outside the image are skipped: every distinct
+/// clamped window (edge, corner, interior) has its own fully unrolled list of valid taps, chosen by a switch per pixel
+/// with no test per tap, and the input zero point's contribution over its valid taps is folded into its bias at
+/// compile time. Two output rows of the same window class are computed together (each filter load, bias and
+/// requantization constant serves pixels (oy, ox) and (oy + 1, ox)); the taps of a filter row are read from one base
+/// pointer at immediate offsets.
 /// </summary>
 internal sealed class HeliumDepthwiseKernel : TargetKernel
 {
@@ -80,92 +83,107 @@ internal sealed class HeliumDepthwiseKernel : TargetKernel
 
         var body = c.Body;
         requantize.DeclareLocals(body, second: true);
-        body.Line("int n, oy, ox, g;");
+        string RowClass(string oy) => rowClasses.Count > 1 ? rowIndex.Replace("[oy]", $"[{oy}]") : "0";
+        body.Line("int n, oy, ox, g, step;");
         using (body.Block($"for (n = 0; n < {batches}; ++n)"))
-        using (body.Block($"for (oy = 0; oy < {oh}; ++oy)"))
+        using (body.Block($"for (oy = 0; oy < {oh}; oy += step)"))
         {
+            // Two output rows of the same window class share every filter load and requantization constant
+            // (pixels (oy, ox) and (oy + 1, ox), inputs a stride of rows apart).
+            body.Line($"const int rc = {RowClass("oy")};");
+            body.Line(ch % 8 == 0 && oh > 1 ? $"const int pair = oy + 1 < {oh} && {RowClass("oy + 1")} == rc;" : "const int pair = 0;");
+            body.Line("step = pair ? 2 : 1;");
             body.Line($"const int iy0 = oy * {a.StrideH} - {ph};");
-            body.Line($"const int fy0 = iy0 < 0 ? -iy0 : 0;");
-            body.Line($"const int fy1 = {ih} - iy0 < {fh} ? {ih} - iy0 : {fh};");
+            body.Line($"const int8_t* image = {c.Input(0)} + n * {ih * iw * ch};");
             using (body.Block($"for (ox = 0; ox < {ow}; ++ox)"))
             {
-                body.Line($"const int ix0 = ox * {a.StrideW} - {pw};");
-                body.Line($"const int fx0 = ix0 < 0 ? -ix0 : 0;");
-                body.Line($"const int fx1 = {iw} - ix0 < {fw} ? {iw} - ix0 : {fw};");
-                body.Line($"const int32_t* bias = {table} + ({rowIndex} * {colClasses.Count} + {colIndex}) * {padded};");
-                body.Line($"const int8_t* image = {c.Input(0)} + n * {ih * iw * ch};");
-                body.Line($"const int origin = (iy0 * {iw} + ix0) * {ch}; /* may be negative at the edges: only valid taps form pointers */");
-                body.Line($"const int full = fy0 == 0 && fy1 == {fh} && fx0 == 0 && fx1 == {fw};");
+                body.Line($"const int origin = (iy0 * {iw} + ox * {a.StrideW} - {pw}) * {ch}; /* may be negative at the edges: only valid taps form pointers */");
                 body.Line($"int8_t* o = {c.Output()} + ((n * {oh} + oy) * {ow} + ox) * {ch};");
-                int step = a.StrideW * ch;
-                if (ch % 8 == 0 && step < 128 && ow > 1)
-                {
-                    // Two neighbouring interior pixels at once: each filter load and the requantization constants serve both.
-                    using (body.Block($"if (full && ox + 1 < {ow} && ix0 + {a.StrideW + fw} <= {iw})"))
-                    {
-                        body.Line($"const int32_t* bias1 = {table} + ({rowIndex} * {colClasses.Count} + {colIndex.Replace("[ox]", "[ox + 1]")}) * {padded};");
-                        using (body.Block($"for (g = 0; g < {groups}; ++g)"))
+                using (body.Block($"switch (rc * {colClasses.Count} + {colIndex})"))
+                    for (int r = 0; r < rowClasses.Count; r++)
+                        for (int k = 0; k < colClasses.Count; k++)
                         {
-                            body.Line("mtvm_i32x4 even = mtvm_v_ld_s32(bias + 8 * g), odd = mtvm_v_ld_s32(bias + 8 * g + 4);");
-                            body.Line("mtvm_i32x4 even1 = mtvm_v_ld_s32(bias1 + 8 * g), odd1 = mtvm_v_ld_s32(bias1 + 8 * g + 4);");
-                            body.Line($"const int8_t* k = {wName} + g * {taps * 8};");
-                            body.Line("const int8_t* x = image + origin + 8 * g;");
-                            for (int fy = 0; fy < fh; fy++)
-                                for (int fx = 0; fx < fw; fx++)
-                                {
-                                    int filterOffset = (fy * fw + fx) * 8;
-                                    string k = filterOffset >= 64 ? $"k + {filterOffset - filterOffset % 64}" : "k";
-                                    body.Line($"MTVM_DW_TAP2(even, odd, even1, odd1, x + {(fy * iw + fx) * ch}, {step}, {k}, {filterOffset % 64});");
-                                }
-
-                            requantize.Load(body, "8 * g", "qm", "ql", "qn");
-                            requantize.Load(body, "8 * g + 4", "qm1", "ql1", "qn1");
-                            body.Line($"mtvm_v_st_s8_interleaved(o + 8 * g, {requantize.Clamp("even", "qm", "ql", "qn")}, {requantize.Clamp("odd", "qm1", "ql1", "qn1")}, 8);");
-                            body.Line($"mtvm_v_st_s8_interleaved(o + {ch} + 8 * g, {requantize.Clamp("even1", "qm", "ql", "qn")}, {requantize.Clamp("odd1", "qm1", "ql1", "qn1")}, 8);");
+                            int cls = r * colClasses.Count + k;
+                            using (body.Block($"case {cls}:"))
+                            {
+                                body.Line($"const int32_t* bias = {table} + {cls * padded};");
+                                var valid = Taps(rowClasses[r], colClasses[k], iw, ch, fw);
+                                if (ch % 8 == 0 && oh > 1)
+                                    using (body.Block("if (pair)"))
+                                        Group(body, wName, valid, fw, ch, taps8: fh * fw * 8, pair: a.StrideH * iw * ch, ow * ch, requantize);
+                                using (body.Block(ch % 8 == 0 && oh > 1 ? "else" : ""))
+                                    Group(body, wName, valid, fw, ch, taps8: fh * fw * 8, pair: 0, 0, requantize);
+                                body.Line("break;");
+                            }
                         }
-
-                        body.Line("++ox;");
-                        body.Line("continue;");
-                    }
-                }
-
-                using (body.Block($"for (g = 0; g < {groups}; ++g)"))
-                {
-                    string lanes = ch % 8 == 0 ? "8" : $"g + 1 < {groups} ? 8 : {ch % 8}";
-                    body.Line($"const int lanes = {lanes};");
-                    body.Line("mtvm_i32x4 even = mtvm_v_ld_s32(bias + 8 * g), odd = mtvm_v_ld_s32(bias + 8 * g + 4);");
-                    body.Line($"const int8_t* k = {wName} + g * {taps * 8};");
-                    using (body.Block("if (full)"))
-                    {
-                        body.Line("const int8_t* x = image + origin + 8 * g;");
-                        for (int fy = 0; fy < fh; fy++)
-                            for (int fx = 0; fx < fw; fx++)
-                                Tap(body, $"x + {(fy * iw + fx) * ch}", (fy * fw + fx) * 8, ch % 8 != 0);
-                    }
-
-                    using (body.Block("else"))
-                    {
-                        for (int fy = 0; fy < fh; fy++)
-                            for (int fx = 0; fx < fw; fx++)
-                                using (body.Block($"if (fy0 <= {fy} && {fy} < fy1 && fx0 <= {fx} && {fx} < fx1)"))
-                                    Tap(body, $"image + (origin + {(fy * iw + fx) * ch} + 8 * g)", (fy * fw + fx) * 8, ch % 8 != 0);
-                    }
-
-                    requantize.Load(body, "8 * g", "qm", "ql", "qn");
-                    requantize.Load(body, "8 * g + 4", "qm1", "ql1", "qn1");
-                    body.Line($"mtvm_v_st_s8_interleaved(o + 8 * g, {requantize.Clamp("even", "qm", "ql", "qn")}, {requantize.Clamp("odd", "qm1", "ql1", "qn1")}, lanes);");
-                }
             }
         }
     }
 
-    /// <summary>One tap; the filter offset splits into a pointer part and an immediate below 64 (the load's range).</summary>
-    private static void Tap(CodeWriter body, string inputAddress, int filterOffset, bool predicated)
+    /// <summary>The valid taps of a window class: (filter row, filter column, input offset from the window's origin).</summary>
+    private static List<(int Fy, int Fx, int Offset)> Taps((int First, int End) rows, (int First, int End) cols, int iw, int ch, int fw)
     {
-        string k = filterOffset >= 64 ? $"k + {filterOffset - filterOffset % 64}" : "k";
-        int immediate = filterOffset % 64;
-        body.Line(predicated
-            ? $"if (lanes == 8) MTVM_DW_TAP(even, odd, {inputAddress}, {k}, {immediate}); else MTVM_DW_TAP_N(even, odd, {inputAddress}, {k}, {immediate}, lanes);"
-            : $"MTVM_DW_TAP(even, odd, {inputAddress}, {k}, {immediate});");
+        var taps = new List<(int, int, int)>();
+        for (int fy = rows.First; fy < rows.End; fy++)
+            for (int fx = cols.First; fx < cols.End; fx++)
+                taps.Add((fy, fx, (fy * iw + fx) * ch));
+        return taps;
+    }
+
+    /// <summary>The loop over groups of 8 channels for one pixel, or two (<paramref name="pair"/>: the second's input
+    /// that many bytes further, its output <paramref name="outputStep"/> bytes further): the taps from one base
+    /// pointer per filter row (its middle tap; the others at immediate offsets within ±127 bytes), then the
+    /// requantization and the interleaving store.</summary>
+    private static void Group(CodeWriter body, string filter, List<(int Fy, int Fx, int Offset)> taps, int fw, int ch, int taps8, int pair, int outputStep, HeliumRequantization requantize)
+    {
+        int groups = (ch + 7) / 8;
+        bool partial = ch % 8 != 0;
+        using (body.Block($"for (g = 0; g < {groups}; ++g)"))
+        {
+            if (pair == 0) body.Line($"const int lanes = {(partial ? $"g + 1 < {groups} ? 8 : {ch % 8}" : "8")};");
+            body.Line("mtvm_i32x4 even = mtvm_v_ld_s32(bias + 8 * g), odd = mtvm_v_ld_s32(bias + 8 * g + 4);");
+            if (pair != 0) body.Line("mtvm_i32x4 even1 = even, odd1 = odd;");
+            body.Line($"const int8_t* k = {filter} + g * {taps8};");
+            // Bases: per filter row the middle valid tap; a tap further than 127 bytes from it gets its own.
+            var bases = new Dictionary<int, string>();
+            string Base(int offset)
+            {
+                if (!bases.TryGetValue(offset, out var name))
+                {
+                    name = $"x{bases.Count}";
+                    bases[offset] = name;
+                    body.Line($"const int8_t* const {name} = image + (origin + {offset} + 8 * g);");
+                    if (pair != 0) body.Line($"const int8_t* const {name}p = {name} + {pair};");
+                }
+
+                return name;
+            }
+
+            foreach (var row in taps.GroupBy(t => t.Fy))
+            {
+                var list = row.ToList();
+                int middle = list[(list.Count - 1) / 2].Offset;
+                foreach (var (fy, fx, offset) in list)
+                {
+                    int baseOffset = Math.Abs(offset - middle) <= 127 ? middle : offset;
+                    string x = Base(baseOffset);
+                    int xo = offset - baseOffset, filterOffset = (fy * fw + fx) * 8;
+                    string k = filterOffset >= 64 ? $"k + {filterOffset - filterOffset % 64}" : "k";
+                    int ko = filterOffset % 64;
+                    if (pair != 0)
+                        body.Line($"MTVM_DW_TAP2P(even, odd, even1, odd1, {x}, {x}p, {xo}, {k}, {ko});");
+                    else if (partial)
+                        body.Line($"if (lanes == 8) MTVM_DW_TAPO(even, odd, {x}, {xo}, {k}, {ko}); else MTVM_DW_TAP_N(even, odd, {x} + {xo}, {k}, {ko}, lanes);");
+                    else
+                        body.Line($"MTVM_DW_TAPO(even, odd, {x}, {xo}, {k}, {ko});");
+                }
+            }
+
+            requantize.Load(body, "8 * g", "qm", "ql", "qn");
+            requantize.Load(body, "8 * g + 4", "qm1", "ql1", "qn1");
+            body.Line($"mtvm_v_st_s8_interleaved(o + 8 * g, {requantize.Clamp("even", "qm", "ql", "qn")}, {requantize.Clamp("odd", "qm1", "ql1", "qn1")}, {(pair != 0 ? "8" : "lanes")});");
+            if (pair != 0)
+                body.Line($"mtvm_v_st_s8_interleaved(o + {outputStep} + 8 * g, {requantize.Clamp("even1", "qm", "ql", "qn")}, {requantize.Clamp("odd1", "qm1", "ql1", "qn1")}, 8);");
+        }
     }
 }
