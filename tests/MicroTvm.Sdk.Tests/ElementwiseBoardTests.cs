@@ -31,16 +31,8 @@ public sealed class ElementwiseBoardTests(SdkPackageFixture sdk, ITestOutputHelp
         string target = board == "mps3-an547" ? "cortex-m55" : "cortex-m4";
         void Model(string name, Func<TfliteModelBuilder> build)
         {
-            var folder = Path.Combine(root, name);
-            Directory.CreateDirectory(folder);
-            File.WriteAllBytes(Path.Combine(folder, "model.tflite"), build().Build());
-            var graph = TfliteImporter.Load(Path.Combine(folder, "model.tflite"));
-            for (int k = 0; k < 3; k++)
-            {
-                var inputs = graph.Inputs.Select(t => Enumerable.Range(0, (int)t.ElementCount).Select(i => (byte)(i % 5 == 0 ? 128 : i % 5 == 1 ? 127 : random.Next(256))).ToArray()).ToArray();
-                File.WriteAllBytes(Path.Combine(folder, $"input{k}.bin"), inputs.SelectMany(b => b).ToArray()); // back to back
-                File.WriteAllBytes(Path.Combine(folder, $"output{k}.bin"), ReferenceEvaluator.Run(graph, inputs)[graph.Outputs[0]]);
-            }
+            var graph = firmware.AddEvaluatedModel(name, build().Build(),
+                t => Enumerable.Range(0, (int)t.ElementCount).Select(i => (byte)(i % 5 == 0 ? 128 : i % 5 == 1 ? 127 : random.Next(256))).ToArray());
 
             // The build compiles the item for the board's CPU exactly so: the target kernel must be the one that runs.
             var compiled = ModelCompiler.Compile(graph, new CompileOptions(target, name));
@@ -53,7 +45,6 @@ public sealed class ElementwiseBoardTests(SdkPackageFixture sdk, ITestOutputHelp
                 _ => "mtvm_sxtab16",
             };
             Assert.True(source.Contains(marker, StringComparison.Ordinal), $"{name} on {target} does not use the target kernel ({marker})");
-            firmware.AddMicroModel(name);
         }
 
         // ADD: a tail of 3, TFLite's typical scales with ReLU; RELU6 (upper clamp) with a tail of 1; a zero right shift

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using MicroTvm.Compiler.Codegen;
 using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Reference;
 using MicroTvm.Compiler.Tflite;
 using Xunit.Abstractions;
 using static MicroTvm.Testing.ModelCheckSource;
@@ -35,6 +36,28 @@ public sealed class ModelCheckFirmware(string modelsRoot)
         string name = ioInWorkspace ? model + "_io" : model;
         modelItems[ioInWorkspace ? $"models-io/{name}.tflite" : $"models/{name}.tflite"] = Path.Combine(modelsRoot, model, "model.tflite");
         AddChecks(model, name, $"{name}.h", ioInWorkspace);
+    }
+
+    /// <summary>
+    /// A one-output model written by a test (&lt;modelsRoot&gt;/&lt;name&gt;/model.tflite) as a <c>&lt;MicroModel&gt;</c> item, with
+    /// inputs from <paramref name="inputFor"/> (every input back to back in input{k}.bin) and the reference evaluator's
+    /// output as the expected one. Returns the imported graph, for the caller's checks of the generated code.
+    /// </summary>
+    public Graph AddEvaluatedModel(string name, byte[] tflite, Func<Tensor, byte[]> inputFor)
+    {
+        var folder = Path.Combine(modelsRoot, name);
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, "model.tflite"), tflite);
+        var graph = TfliteImporter.Load(Path.Combine(folder, "model.tflite"));
+        for (int k = 0; k < InputsPerModel; k++)
+        {
+            var inputs = graph.Inputs.Select(inputFor).ToArray();
+            File.WriteAllBytes(Path.Combine(folder, $"input{k}.bin"), inputs.SelectMany(b => b).ToArray());
+            File.WriteAllBytes(Path.Combine(folder, $"output{k}.bin"), ReferenceEvaluator.Run(graph, inputs)[graph.Outputs[0]]);
+        }
+
+        AddMicroModel(name);
+        return graph;
     }
 
     /// <summary>

@@ -122,10 +122,9 @@ internal sealed class DspDepthwiseKernel : TargetKernel
             for (int fy = 0; fy < fh; fy++)
             {
                 int Tap(int fx) => fx >= 0 && fx < fw ? w[(fy * fw + fx) * outC + oc] * ScaleOf(oc) : 0;
-                int Pack(int lo, int hi) => unchecked((int)((uint)(ushort)(short)lo | ((uint)(ushort)(short)hi << 16)));
                 int at = at0 + header + fy * rowStride;
-                for (int j = 0; j < even; j++) records[at + j] = Pack(Tap(2 * j), Tap(2 * j + 1));
-                for (int j = 0; j < odd; j++) records[at + even + j] = Pack(Tap(2 * j - 1), Tap(2 * j));
+                for (int j = 0; j < even; j++) records[at + j] = Int16Pairs.Pack(Tap(2 * j), Tap(2 * j + 1));
+                for (int j = 0; j < odd; j++) records[at + even + j] = Int16Pairs.Pack(Tap(2 * j - 1), Tap(2 * j));
             }
         }
 
@@ -140,7 +139,7 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         string Requantize(string acc) => fast is not null ? fast.Output(acc, operandNames) :
             $"{function}({acc}, {string.Format(multiplier, "oc")}, {string.Format(shift, "oc")}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
 
-        string zeroPair = CLiteral.Int(unchecked((int)((uint)(ushort)(short)zx | ((uint)(ushort)(short)zx << 16))));
+        string zeroPair = CLiteral.Int(Int16Pairs.Pack(zx, zx));
         int Lift = (ph / fh + 1) * fh; // added to a row index (>= -ph) before % fh, to keep it non-negative
         var body = c.Body;
         body.Line($"int32_t* const ring = (int32_t*)scratch; /* [2][{fh} input rows, by row % {fh}][4 channels][{rowWords} column pairs] */");

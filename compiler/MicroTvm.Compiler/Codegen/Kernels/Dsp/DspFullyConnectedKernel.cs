@@ -99,7 +99,7 @@ internal sealed class DspFullyConnectedKernel : TargetKernel
 
         string layout = $"[{full} blocks of {Block} rows{(tail == 0 ? "" : $", then one of {tail}")}][{steps} steps of 4 values][rows of the block]";
         string wName = wide
-            ? c.Constants.Int32($"{c.Prefix}_filter", WidenedPairs(laid),
+            ? c.Constants.Int32($"{c.Prefix}_filter", Int16Pairs.InSxtb16Order(laid),
                 $"operator {node.Index} weights {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs{(fast is null ? "" : " (times the requantization's power of two)")}: {layout}[(w0,w2),(w1,w3)]")
             : c.Constants.Int8($"{c.Prefix}_filter", laid.Select(v => (sbyte)v).ToArray(),
                 $"operator {node.Index} weights {filter.Name} {Dims(filter)} re-laid out for SMLAD: {layout}[4 values]");
@@ -157,18 +157,4 @@ internal sealed class DspFullyConnectedKernel : TargetKernel
         }
     }
 
-    /// <summary>int16 values (a multiple of 4) as int16 pairs in SXTB16 order: per 4 values (v0,v2), (v1,v3).</summary>
-    private static int[] WidenedPairs(int[] values)
-    {
-        var words = new int[values.Length / 2];
-        for (int i = 0; i < values.Length; i += 4)
-        {
-            words[i / 2] = Pack(values[i], values[i + 2]);
-            words[i / 2 + 1] = Pack(values[i + 1], values[i + 3]);
-        }
-
-        return words;
-
-        static int Pack(int lo, int hi) => unchecked((int)((uint)(ushort)(short)lo | ((uint)(ushort)(short)hi << 16)));
-    }
 }

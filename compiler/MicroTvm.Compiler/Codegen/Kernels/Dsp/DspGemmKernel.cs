@@ -147,7 +147,7 @@ internal sealed class DspGemmKernel : TargetKernel
         if (wide && s.OutC % 2 == 1) folded = folded.Append(0).ToArray();
         var scaled = laid.Select((v, i) => v * (fast is not null && wide ? fast.Scale[i / kp] : 1)).Concat(Enumerable.Repeat(0, wide && s.OutC % 2 == 1 ? kp : 0)).ToArray();
         string wName = wide
-            ? c.Constants.Int32($"{c.Prefix}_filter", InterleavedRows(WidenedPairs(scaled), folded, pairsOfRows, kp / 2),
+            ? c.Constants.Int32($"{c.Prefix}_filter", InterleavedRows(Int16Pairs.InSxtb16Order(scaled), folded, pairsOfRows, kp / 2),
                 $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs{(fast is null ? "" : " (times the requantization's power of two)")}: [{pairsOfRows} channel pairs][the pair's bias - input zero point * sum of its filter row{(fast is null ? "" : " (times the power of two)")}: b0, b0, b1, b1][{kp / 4} steps of 4 values][2 channels][(w0,w2),(w1,w3)], filter rows zero-padded to whole words")
             : c.Constants.Int8($"{c.Prefix}_filter", laid,
                 $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD: [{s.OutC}][{s.FilterH}][{s.RowBytes}], rows zero-padded to whole words");
@@ -336,21 +336,6 @@ internal sealed class DspGemmKernel : TargetKernel
         }
 
         return laid;
-    }
-
-    /// <summary>int16 values (a multiple of 4) as int16 pairs in SXTB16 order: per 4 values (v0,v2), (v1,v3).</summary>
-    private static int[] WidenedPairs(int[] values)
-    {
-        var words = new int[values.Length / 2];
-        for (int i = 0; i < values.Length; i += 4)
-        {
-            words[i / 2] = Pack(values[i], values[i + 2]);
-            words[i / 2 + 1] = Pack(values[i + 1], values[i + 3]);
-        }
-
-        return words;
-
-        static int Pack(int lo, int hi) => unchecked((int)((uint)(ushort)(short)lo | ((uint)(ushort)(short)hi << 16)));
     }
 
     /// <summary>Statements filling column <paramref name="column"/> with pixel <paramref name="pixel"/>'s receptive field.</summary>

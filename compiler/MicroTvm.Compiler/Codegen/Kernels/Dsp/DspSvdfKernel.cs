@@ -215,8 +215,8 @@ internal sealed class DspSvdfKernel : TargetKernel
                     int r = first + i;
                     int At(int j) => 4 * k + j < length ? values[r * length + 4 * k + j] : 0;
                     int at = first * 2 * words + (k * size + i) * 2;
-                    packed[at] = (At(0) & 0xFFFF) | (At(2) << 16);
-                    packed[at + 1] = (At(1) & 0xFFFF) | (At(3) << 16);
+                    packed[at] = Int16Pairs.Pack(At(0), At(2));
+                    packed[at + 1] = Int16Pairs.Pack(At(1), At(3));
                 }
 
         return packed;

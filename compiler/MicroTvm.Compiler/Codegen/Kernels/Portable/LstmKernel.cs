@@ -144,8 +144,8 @@ internal class LstmKernel : Kernel
                     {
                         int At(int i) => 4 * k + i < depth ? rows[g][j * depth + 4 * k + i] : 0;
                         int at = ((j * words + k) * 4 + g) * 2;
-                        packed[at] = (At(0) & 0xFFFF) | (At(2) << 16);
-                        packed[at + 1] = (At(1) & 0xFFFF) | (At(3) << 16);
+                        packed[at] = Int16Pairs.Pack(At(0), At(2));
+                        packed[at + 1] = Int16Pairs.Pack(At(1), At(3));
                     }
 
             return c.Constants.Int32($"{c.Prefix}_{what}16", packed, $"operator {node.Index} {what} weights as int16 pairs [unit][word of 4][gate i,f,c,o][values 0,2 | 1,3]");
