@@ -4,7 +4,8 @@ using MicroTvm.Compiler.Passes;
 
 namespace MicroTvm.Compiler.Tuning;
 
-/// <summary>One operator signature to tune: a graph of one of its operators (its non-constant inputs as graph inputs),
+/// <summary>One operator signature to tune: a graph of one of its operators (its non-constant inputs as graph inputs,
+/// its variable tensors, the state of SVDF and LSTM, inside the graph as in the model),
 /// the schedules of its space (default first) and how many operators of the model share it.</summary>
 public sealed record TuningTask(string Signature, Graph Operator, IReadOnlyList<Schedule> Schedules, int Occurrences)
 {
@@ -39,7 +40,7 @@ public static class TuningTasks
 
             var schedules = ScheduleSpace.All(node, target);
             if (schedules.Count < 2) continue;
-            var inputs = node.Inputs.Where(t => t is { IsConstant: false }).Select(t => t!).Distinct().ToList();
+            var inputs = node.Inputs.Where(t => t is { IsConstant: false, IsVariable: false }).Select(t => t!).Distinct().ToList();
             var tensors = node.Inputs.Where(t => t is not null).Select(t => t!).Concat(node.Outputs).Distinct().ToList();
             var single = new Graph($"op{node.Index}", tensors, new[] { node }, inputs, node.Outputs) { SourcePath = graph.SourcePath };
             seen[signature] = tasks.Count;
