@@ -124,14 +124,15 @@ public sealed class RunOnBoardTests(SdkPackageFixture sdk)
         File.Copy(Path.Combine(folder, "model.tflite"), project.PathOf("kws.tflite"));
         File.Copy(Path.Combine(folder, "input2.bin"), project.PathOf("input2.bin"));
 
-        // In a terminal, at normal verbosity: the terminal logger shows the project's "-> output" line, which holds the result.
+        // In a terminal, at normal verbosity: the terminal logger shows the project's "-> output" line, which holds the result
+        // ("test" because the steps that stream their lines live run _TestRunStart, see tasks/LiveOutput.cs).
         var validate = project.RunInTerminal("build", "-tl:on", "-t:Validate");
         Assert.True(validate.ExitCode == 0, validate.Output);
         using (var json = JsonDocument.Parse(File.ReadAllBytes(project.PathOf(Path.Combine("obj", "Debug", "validate", "kws.json")))))
         {
             Assert.True(json.RootElement.GetProperty("outputs")[0].GetProperty("equal").GetBoolean());
             string instructions = json.RootElement.GetProperty("inference").GetDouble().ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
-            Assert.Matches(@$"kwsapp net[\d.]+ succeeded \([\d.]+s\) → obj/Debug/validate/kws\.json \(kws on mps2-an500: outputs equal the reference evaluator \(bit-exact\); {instructions} instructions per inference; workspace [\d,]+ B; stack [\d,]+ B\)", validate.Output);
+            Assert.Matches(@$"kwsapp test net[\d.]+ succeeded \([\d.]+s\) → obj/Debug/validate/kws\.json \(kws on mps2-an500: outputs equal the reference evaluator \(bit-exact\); {instructions} instructions per inference; workspace [\d,]+ B; stack [\d,]+ B\)", validate.Output);
         }
 
         var profile = project.Build("-t:Profile");
