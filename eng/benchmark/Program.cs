@@ -37,6 +37,8 @@ internal static class Program
         var baselines = Baselines.Load(Path.Combine(repo, "eng", "benchmark", "baselines"));
         bool portable = args.Contains("--portable-kernels"); // the portable C kernels only: what the DSP/MVE ones gain
         bool ioInWorkspace = !args.Contains("--caller-io"); // inputs and outputs in caller buffers beside the workspace: what IoInWorkspace saves
+        // --tuned: each project is also tuned (-t:Tune, as a user would) and measured again with its tuning log.
+        int? tuneBudget = args.Contains("--tuned") ? int.Parse(Arg(args, "--tune-budget") ?? "16", CultureInfo.InvariantCulture) : null;
 
         string work = Path.Combine(Path.GetTempPath(), "microtvm-benchmark-" + Guid.NewGuid().ToString("N")[..8]);
         string feed = Path.Combine(work, "feed");
@@ -56,8 +58,10 @@ internal static class Program
                 Result result;
                 try
                 {
-                    result = Firmware.Measure(repo, work, feed, version, board, target, cpu, name!, profileBoards.Contains(board), portable, ioInWorkspace);
+                    result = Firmware.Measure(repo, work, feed, version, board, target, cpu, name!, profileBoards.Contains(board), portable, ioInWorkspace, tuneBudget);
                     Console.WriteLine($"  {(result.Correct ? "outputs ok" : "OUTPUT MISMATCH")}, {result.InstructionsMax:N0} instructions");
+                    if (result.Tuned is { } tuned)
+                        Console.WriteLine($"  tuned in {tuned.Seconds:0} s: {(tuned.Failure ?? (tuned.Correct ? "outputs ok" : "OUTPUT MISMATCH"))}, {tuned.InstructionsMax:N0} instructions ({tuned.ChangedSignatures} of {tuned.Signatures} signatures off their default)");
                 }
                 catch (Exception e) when (e is MicroTvm.Compiler.Diagnostics.CompilerException or InvalidOperationException or IOException)
                 {
@@ -67,7 +71,7 @@ internal static class Program
                 }
 
                 results.Add(result);
-                allCorrect &= result.Correct;
+                allCorrect &= result.Correct && result.Tuned is null or { Correct: true, Failure: null };
             }
 
         Report.Print(results, baselines);
@@ -90,12 +94,21 @@ internal static class Program
 
 internal sealed record OperatorResult(int Index, string Op, long Macs, long Instructions);
 
+/// <summary>The same project tuned (<c>dotnet build -t:Tune</c>: the tuner of <c>microtvm tune</c>) and run again with its
+/// log: instructions per inference (max over the inputs), outputs against TFLM's, the tuning's wall time (its firmware
+/// builds included), the signatures the log holds and how many left their default schedule. Failure: the tuning failed,
+/// or the tuned build is slower than the defaults (a tuner bug: the tuner keeps the defaults unless they lose).</summary>
+internal sealed record TunedResult(bool Correct, long InstructionsMax, double Seconds, int Signatures, int ChangedSignatures, long FlashBytes, string? Failure);
+
 internal sealed record Result(
     string Board, string Cpu, string Model, bool Correct, long InstructionsMin, long InstructionsMax, long Macs,
     long WorkspaceBytes, long InputOutputBytes, bool IoInWorkspace, long DataBytes, long BssBytes, long StackBytes,
     long FlashBytes, long WeightsBytes, long TestVectorBytes, long ModelCodeBytes, IReadOnlyList<OperatorResult>? Operators,
     string? Failure = null)
 {
+    /// <summary>With --tuned: the tuned build's figures.</summary>
+    public TunedResult? Tuned { get; init; }
+
     /// <summary>A model that could not be compiled, built or run on this board: a row with the reason and no figures.</summary>
     public static Result Failed(string board, string cpu, string model, string reason) =>
         new(board, cpu, model, false, 0, 0, 0, 0, 0, false, 0, 0, 0, 0, 0, 0, 0, null, reason.Split('\n')[0]);
@@ -117,7 +130,7 @@ internal sealed record Result(
 
 internal static class Firmware
 {
-    public static Result Measure(string repo, string work, string feed, string version, string board, string target, string cpu, string modelName, bool profile, bool portable, bool ioInWorkspace)
+    public static Result Measure(string repo, string work, string feed, string version, string board, string target, string cpu, string modelName, bool profile, bool portable, bool ioInWorkspace, int? tuneBudget)
     {
         string folder = Path.Combine(repo, "tests", "models", modelName);
         var graph = TfliteImporter.Load(Path.Combine(folder, "model.tflite"));
@@ -184,7 +197,45 @@ internal static class Firmware
             values.GetValueOrDefault("stack")?.Single() ?? -1, image.Flash, image.Weights, image.TestVectors, image.ModelCode, operators)
         {
             ModelStackBytes = values.GetValueOrDefault("model_stack")?.Single() ?? -1,
+            Tuned = tuneBudget is int budget && !portable ? Tune(dir, env, budget, insns.Max(), elf) : null,
         };
+    }
+
+    /// <summary>--tuned: <c>dotnet build -t:Tune</c> in the benchmark project (the log goes to model.tuning.json beside it),
+    /// then the project built and run again with <c>MicroTvmTuningLog</c>. The default run above is untouched.</summary>
+    private static TunedResult Tune(string dir, IReadOnlyDictionary<string, string?> env, int budget, long defaultInstructions, string elf)
+    {
+        var watch = Stopwatch.StartNew();
+        var tune = Tool.Run("dotnet", new[] { "build", "-t:Tune", "-c", "Release", "-nodeReuse:false", "-v:minimal", "-clp:NoSummary", $"-p:MicroTvmTuneBudget={budget}" }, dir, env);
+        double seconds = watch.Elapsed.TotalSeconds;
+        if (tune.Code != 0)
+            return new TunedResult(false, 0, seconds, 0, 0, 0, "tuning failed: " + string.Join(" ", tune.Output.Split('\n').Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase)).Take(2)).Trim());
+        string log = Path.Combine(dir, "model.tuning.json");
+        int signatures = 0, changed = 0;
+        if (File.Exists(log))
+        {
+            // A schedule that is not its signature's default: its measured cost differs from, or its weights from, the default's
+            // (the tuner writes the default's figures into an entry that keeps the default).
+            using var doc = JsonDocument.Parse(File.ReadAllText(log));
+            foreach (var entry in doc.RootElement.GetProperty("entries").EnumerateArray())
+            {
+                signatures++;
+                var m = entry.GetProperty("measured");
+                if (m.GetProperty("cost").GetDouble() != m.GetProperty("defaultCost").GetDouble() || m.GetProperty("weightBytes").GetInt64() != m.GetProperty("defaultWeightBytes").GetInt64())
+                    changed++;
+            }
+        }
+
+        // No log: no operator has a choice of schedule (the tuner says so); the tuned build is the default build.
+        string[] extra = File.Exists(log) ? new[] { "-p:MicroTvmTuningLog=model.tuning.json" } : Array.Empty<string>();
+        var values = Values(Build(dir, env, extra));
+        bool correct = values.TryGetValue("failures", out var f) && f.Single() == 0 && values.ContainsKey("insns");
+        long instructions = values.GetValueOrDefault("insns")?.Max() ?? 0;
+        var image = Elf.Read(elf);
+        long flash = image.Flash - image.TestVectors;
+        string? failure = instructions > defaultInstructions
+            ? $"tuned build slower than the defaults: {instructions:N0} > {defaultInstructions:N0} instructions (a tuner bug)" : null;
+        return new TunedResult(correct, instructions, seconds, signatures, changed, flash, failure);
     }
 
     private static string Build(string dir, IReadOnlyDictionary<string, string?> env, string[] extra)
@@ -477,6 +528,20 @@ internal static class Report
             sb.AppendLine(Invariant($"| {r.Board} | {r.Model} | {(r.Correct ? "yes" : "NO")} | {r.InstructionsMax:N0} | {refInsns:N0} | {cmsis:N0} | {Ratio(r.InstructionsMax, cmsis)} | {(r.Macs > 0 ? ((double)r.Macs / r.InstructionsMax).ToString("0.00", CultureInfo.InvariantCulture) : "-")} | {r.ModelRamBytes:N0} | {arena:N0} | {r.FirmwareRamBytes:N0} | {r.StackBytes:N0}, {r.ModelStackBytes:N0} | {r.FlashBytes - r.TestVectorBytes:N0} | {r.WeightsBytes:N0} | {r.FlashBeyondWeights:N0} | {tflmFlash:N0} |"));
         }
 
+        if (results.Any(r => r.Tuned is not null))
+        {
+            sb.AppendLine();
+            sb.AppendLine("tuned (dotnet build -t:Tune, then the build with its log)");
+            sb.AppendLine("| board | model | ok | default insns | tuned insns | fewer | tuning wall s | signatures off default | flash B default, tuned |");
+            sb.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in results.Where(r => r.Tuned is not null))
+            {
+                var t = r.Tuned!;
+                string ok = t.Failure is not null ? "FAILED: " + t.Failure.Replace("|", "\\|") : t.Correct ? "yes" : "NO";
+                sb.AppendLine(Invariant($"| {r.Board} | {r.Model} | {ok} | {r.InstructionsMax:N0} | {t.InstructionsMax:N0} | {(r.InstructionsMax > 0 ? 1 - (double)t.InstructionsMax / r.InstructionsMax : 0):P1} | {t.Seconds:0} | {t.ChangedSignatures} of {t.Signatures} | {r.FlashBytes - r.TestVectorBytes:N0}, {t.FlashBytes:N0} |"));
+            }
+        }
+
         foreach (var r in results.Where(r => r.Operators is not null))
         {
             sb.AppendLine();
@@ -537,6 +602,9 @@ internal static class Report
             data_bytes = r.DataBytes, bss_bytes = r.BssBytes, stack_high_water_bytes = r.StackBytes, model_stack_bytes = r.ModelStackBytes, firmware_ram_bytes = r.FirmwareRamBytes,
             flash_bytes = r.FlashBytes - r.TestVectorBytes, weights_bytes = r.WeightsBytes, model_code_bytes = r.ModelCodeBytes,
             flash_beyond_weights_bytes = r.FlashBeyondWeights,
+            tuned_outputs_match_tflm = r.Tuned?.Correct, tuned_instructions_max = r.Tuned?.InstructionsMax, tuned_failure = r.Tuned?.Failure,
+            tuning_seconds = r.Tuned is { } t ? Math.Round(t.Seconds, 1) : (double?)null, tuned_signatures = r.Tuned?.Signatures,
+            tuned_signatures_off_default = r.Tuned?.ChangedSignatures, tuned_flash_bytes = r.Tuned?.FlashBytes,
             tflm_flash_beyond_model_bytes = b.Get(r.Cpu, "cmsis_nn", r.Model, "fw_text") + b.Get(r.Cpu, "cmsis_nn", r.Model, "fw_rodata") + b.Get(r.Cpu, "cmsis_nn", r.Model, "fw_data"),
             operators = r.Operators?.Select(o => new
             {
@@ -546,7 +614,8 @@ internal static class Report
         });
         return JsonSerializer.Serialize(new
         {
-            method = "QEMU 7.2 -icount shift=0; instructions per inference after one warm-up, max over the 3 stored inputs (outputs compared with TFLM's in the same run); RAM: model_ram_bytes = workspace_bytes + input_output_bytes (caller's I/O buffers outside the workspace; 0 with io_in_workspace: every model is compiled with IoInWorkspace, its inputs and outputs planned inside the workspace as TFLM's arena holds them), firmware .data + .bss + painted-stack high-water mark; model_stack_bytes = the stack the model's entry call alone reached (painted just before the first warm-up's call, at least 64); flash from the linked .elf without the benchmark's test vectors; weights = the model's constant arrays",
+            method = "QEMU 7.2 -icount shift=0; instructions per inference after one warm-up, max over the 3 stored inputs (outputs compared with TFLM's in the same run); RAM: model_ram_bytes = workspace_bytes + input_output_bytes (caller's I/O buffers outside the workspace; 0 with io_in_workspace: every model is compiled with IoInWorkspace, its inputs and outputs planned inside the workspace as TFLM's arena holds them), firmware .data + .bss + painted-stack high-water mark; model_stack_bytes = the stack the model's entry call alone reached (painted just before the first warm-up's call, at least 64); flash from the linked .elf without the benchmark's test vectors; weights = the model's constant arrays" +
+                     (results.Any(r => r.Tuned is not null) ? "; tuned_* (--tuned): the same project after dotnet build -t:Tune (its trial budget per signature as given), built and run again with the tuning log; tuning_seconds = the Tune target's wall time (its tuning firmware builds and QEMU runs included); tuned_signatures = entries of the log, _off_default those whose schedule is not the default; tuned_failure when tuning failed or the tuned build took more instructions than the defaults" : ""),
             results = rows,
             operator_types = OperatorTypes(results).Select(t => new
             {
