@@ -55,7 +55,7 @@ internal sealed class DspGemmKernel : TargetKernel
 
     /// <summary>Scratch: the columns as int16 pairs (CONV_2D: two pixels interleaved; FULLY_CONNECTED: one column per
     /// pixel, at most two), then one word-padded input row where the gather needs it.</summary>
-    private static (int ColumnBytes, int RowBytes) Scratch(Node node)
+    internal static (int ColumnBytes, int RowBytes) Scratch(Node node)
     {
         var s = GemmShape.Of(node);
         int words = ColumnLength(s) / 2;
@@ -72,14 +72,14 @@ internal sealed class DspGemmKernel : TargetKernel
     private static bool Packed(GemmShape s) => s.Spatial && s.Padded && s.FilterH > 1;
 
     /// <summary>Values per column (and per re-laid filter row set): word-padded filter rows, or packed.</summary>
-    private static int ColumnLength(GemmShape s) => Packed(s) ? (s.FilterH * s.FilterW * s.InC + 3) / 4 * 4 : s.ColumnLength;
+    internal static int ColumnLength(GemmShape s) => Packed(s) ? (s.FilterH * s.FilterW * s.InC + 3) / 4 * 4 : s.ColumnLength;
 
     /// <summary>Pairs of filter rows per call of mtvm_gemm16_rows: its accumulators wait in the scratch for
     /// requantization, so a chunk of at most 16 channels keeps that buffer small (128 bytes).</summary>
     private static int ChunkPairs(GemmShape s) => Math.Min(8, (s.OutC + 1) / 2);
 
     /// <summary>Declares <c>col</c> (<paramref name="columnType"/>) and, where needed, <c>row</c> in the scratch.</summary>
-    private static void DeclareScratch(EmitContext c, GemmShape s, string column)
+    internal static void DeclareScratch(EmitContext c, GemmShape s, string column)
     {
         var (columnBytes, rowBytes) = Scratch(c.Node);
         c.Body.Line(column);
@@ -149,15 +149,7 @@ internal sealed class DspGemmKernel : TargetKernel
         string wName = wide
             ? c.Constants.Int32($"{c.Prefix}_filter", InterleavedRows(Int16Pairs.InSxtb16Order(scaled), folded, pairsOfRows, kp / 2),
                 $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs{(fast is null ? "" : " (times the requantization's power of two)")}: [{pairsOfRows} channel pairs][the pair's bias - input zero point * sum of its filter row{(fast is null ? "" : " (times the power of two)")}: b0, b0, b1, b1][{kp / 4} steps of 4 values][2 channels][(w0,w2),(w1,w3)], filter rows zero-padded to whole words")
-            : c.Constants.Int8($"{c.Prefix}_filter", laid,
-                $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD: [{s.OutC}][{s.FilterH}][{s.RowBytes}], rows zero-padded to whole words");
-
-        string dot = wide ? "mtvm_dot16" : "mtvm_dot";
-        string wType = wide ? "int32_t" : "int8_t";
-        int rowStride = wide ? kp / 2 : kp;
-        int steps = kp / 4;
-        string bName = wide ? "" : c.Constants.Int32($"{c.Prefix}_bias", folded,
-            $"operator {node.Index} bias - input zero point * sum of the filter row, per output channel");
+            : "";
         var (mult, shift) = fast is null ? Requantization(c, q) : ("", "");
         c.Support.Use("mtvm_dsp_gemm");
         c.Support.Use("mtvm_dsp_requantize");
@@ -170,72 +162,13 @@ internal sealed class DspGemmKernel : TargetKernel
             ? fast.Output(runtimeShift == 0 ? acc : $"(int32_t)((uint32_t){acc} << {runtimeShift})", oc)
             : $"{function}({acc}, {string.Format(mult, oc)}, {string.Format(shift, oc)}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
 
-        if (wide)
+        if (!wide)
         {
-            EmitInterleaved(c, s, zx, wName, req);
+            DspCompactGemm.Emit(c, s, zx, laid, folded, req); // int8 weights: Dsp/DspCompactGemm.cs
             return;
         }
 
-        DeclareScratch(c, s, s.Pixels >= 2
-            ? $"int32_t (*const col)[{words}] = scratch; /* two output pixels' receptive fields as int16 pairs */"
-            : $"int32_t (*const col)[{words}] = scratch; /* the output pixel's receptive field as int16 pairs */");
-
-        string zeroRow = s.Spatial
-            ? c.Constants.Int8($"{c.Prefix}_zero_row", Enumerable.Repeat((sbyte)zx, s.InC).ToArray(), $"operator {node.Index} one pixel of input zero points, the value of padding taps")
-            : "NULL";
-        body.Line("int p, oc;");
-        if (s.Pixels >= 2)
-        {
-            using (body.Block($"for (p = 0; p + 1 < {s.Pixels}; p += 2)"))
-            {
-                body.Line($"const {wType}* w = {wName};");
-                body.Line($"int8_t* o0 = {c.Output()} + p * {s.OutC};");
-                body.Line($"int8_t* o1 = o0 + {s.OutC};");
-                Gather(body, s, zx, "p", "col[0]", c.Input(0), zeroRow);
-                Gather(body, s, zx, "p + 1", "col[1]", c.Input(0), zeroRow);
-                using (body.Block($"for (oc = 0; oc + 1 < {s.OutC}; oc += 2, w += {2 * rowStride})"))
-                {
-                    body.Line("int32_t acc[4];");
-                    body.Line($"acc[0] = acc[2] = {bName}[oc];");
-                    body.Line($"acc[1] = acc[3] = {bName}[oc + 1];");
-                    body.Line($"{dot}_2x2(col[0], col[1], w, w + {rowStride}, {steps}, acc);");
-                    body.Line($"o0[oc] = {req("acc[0]", "oc")};");
-                    body.Line($"o0[oc + 1] = {req("acc[1]", "oc + 1")};");
-                    body.Line($"o1[oc] = {req("acc[2]", "oc")};");
-                    body.Line($"o1[oc + 1] = {req("acc[3]", "oc + 1")};");
-                }
-
-                if (s.OutC % 2 == 1)
-                {
-                    body.Line($"oc = {s.OutC - 1};");
-                    body.Line($"{{ const int32_t a0 = {dot}_1x1(col[0], w, {steps}, {bName}[oc]); o0[oc] = {req("a0", "oc")}; }}");
-                    body.Line($"{{ const int32_t a1 = {dot}_1x1(col[1], w, {steps}, {bName}[oc]); o1[oc] = {req("a1", "oc")}; }}");
-                }
-            }
-        }
-
-        if (s.Pixels % 2 == 1)
-        {
-            using (body.Block(""))
-            {
-                body.Line($"const {wType}* w = {wName};");
-                body.Line($"int8_t* o0 = {c.Output()} + {s.Pixels - 1} * {s.OutC};");
-                body.Line($"p = {s.Pixels - 1};");
-                Gather(body, s, zx, "p", "col[0]", c.Input(0), zeroRow);
-                using (body.Block($"for (oc = 0; oc + 1 < {s.OutC}; oc += 2, w += {2 * rowStride})"))
-                {
-                    body.Line("int32_t acc[2];");
-                    body.Line($"acc[0] = {bName}[oc];");
-                    body.Line($"acc[1] = {bName}[oc + 1];");
-                    body.Line($"{dot}_1x2(col[0], w, w + {rowStride}, {steps}, acc);");
-                    body.Line($"o0[oc] = {req("acc[0]", "oc")};");
-                    body.Line($"o0[oc + 1] = {req("acc[1]", "oc + 1")};");
-                }
-
-                if (s.OutC % 2 == 1)
-                    body.Line($"{{ const int32_t a0 = {dot}_1x1(col[0], w, {steps}, {bName}[{s.OutC - 1}]); o0[{s.OutC - 1}] = {req("a0", $"{s.OutC - 1}")}; }}");
-            }
-        }
+        EmitInterleaved(c, s, zx, wName, req);
     }
 
     /// <summary>The CONV_2D body: two output pixels' columns, interleaved per 4 values ([step][pixel][2 words]), times
@@ -340,7 +273,7 @@ internal sealed class DspGemmKernel : TargetKernel
 
     /// <summary>Statements filling column <paramref name="column"/> with pixel <paramref name="pixel"/>'s receptive field.</summary>
     /// <summary>Interleaved: the column's words are two of every four (the other pixel's are between).</summary>
-    private static void Gather(CodeWriter body, GemmShape s, int zx, string pixel, string column, string image, string zeroRow, bool interleaved = false)
+    internal static void Gather(CodeWriter body, GemmShape s, int zx, string pixel, string column, string image, string zeroRow, bool interleaved = false)
     {
         int spread = interleaved ? 2 : 1;
         int half = s.RowBytes / 2 * spread; /* column words per filter row */
