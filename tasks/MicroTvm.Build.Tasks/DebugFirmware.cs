@@ -120,19 +120,14 @@ namespace MicroTvm.Build.Tasks
             int exitCode;
             using (var server = new Process { StartInfo = ProcessRunner.StartInfo(ServerPath!, arguments, WorkingDirectory) })
             {
-                server.OutputDataReceived += (_, e) => { if (e.Data != null) lines.Enqueue(e.Data); };
-                server.ErrorDataReceived += (_, e) => { if (e.Data != null) lines.Enqueue(e.Data); };
                 try
                 {
-                    server.Start();
+                    ProcessRunner.StartWithMergedLines(server, lines.Enqueue);
                 }
                 catch (System.ComponentModel.Win32Exception e)
                 {
                     return Fail(ErrorCodes.DebuggerFailed, $"The gdb server {ServerPath} could not be started: {e.Message}", ProjectFile);
                 }
-                server.StandardInput.Close();
-                server.BeginOutputReadLine();
-                server.BeginErrorReadLine();
                 LiveOutput.Line(this, $"{Board}: gdb server on 127.0.0.1:{Port}; connect gdb-multiarch (target extended-remote) or VS Code.");
                 bool serverUp = false;
                 while (!server.WaitForExit(50))
@@ -271,24 +266,14 @@ namespace MicroTvm.Build.Tasks
             };
             var process = new Process { StartInfo = ProcessRunner.StartInfo(gdbPath, arguments, workingDirectory) };
             var batch = new GdbBatch(process);
-            DataReceivedEventHandler handler = (_, e) =>
+            ProcessRunner.StartWithMergedLines(process, line =>
             {
-                if (e.Data == null)
-                {
-                    return;
-                }
                 lock (batch.lines)
                 {
-                    batch.lines.Add(e.Data);
+                    batch.lines.Add(line);
                 }
-                onLine(e.Data);
-            };
-            process.OutputDataReceived += handler;
-            process.ErrorDataReceived += handler;
-            process.Start();
-            process.StandardInput.Close();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
+                onLine(line);
+            });
             return batch;
         }
 

@@ -161,19 +161,14 @@ namespace MicroTvm.Build.Tasks
             int exitCode;
             using (var process = new Process { StartInfo = startInfo })
             {
-                process.OutputDataReceived += (_, e) => { if (e.Data != null) lines.Enqueue(e.Data); };
-                process.ErrorDataReceived += (_, e) => { if (e.Data != null) lines.Enqueue(e.Data); };
                 try
                 {
-                    process.Start();
+                    ProcessRunner.StartWithMergedLines(process, lines.Enqueue);
                 }
                 catch (System.ComponentModel.Win32Exception e)
                 {
                     return Fail(ErrorCodes.EmulatorFailed, $"Could not start {emulatorPath}: {e.Message}", ran: false);
                 }
-                process.StandardInput.Close();
-                process.BeginOutputReadLine();
-                process.BeginErrorReadLine();
                 if (guard != null && !guard.Attach(process, TimeSpan.FromSeconds(30), cancelled) && !process.HasExited && !cancelled())
                 {
                     ProcessRunner.KillTree(process);

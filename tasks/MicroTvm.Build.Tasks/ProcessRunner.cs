@@ -42,24 +42,14 @@ namespace MicroTvm.Build.Tasks
             var output = new StringBuilder();
             using (var process = new Process { StartInfo = startInfo })
             {
-                DataReceivedEventHandler handler = (_, e) =>
+                StartWithMergedLines(process, line =>
                 {
-                    if (e.Data == null)
-                    {
-                        return;
-                    }
                     lock (output)
                     {
-                        output.AppendLine(e.Data);
-                        onLine?.Invoke(e.Data);
+                        output.AppendLine(line);
+                        onLine?.Invoke(line);
                     }
-                };
-                process.OutputDataReceived += handler;
-                process.ErrorDataReceived += handler;
-                process.Start();
-                process.StandardInput.Close();
-                process.BeginOutputReadLine();
-                process.BeginErrorReadLine();
+                });
 
                 var deadline = timeout.HasValue ? DateTime.UtcNow + timeout.Value : DateTime.MaxValue;
                 bool timedOut = false, cancelled = false;
@@ -102,6 +92,25 @@ namespace MicroTvm.Build.Tasks
         /// reaches the tool as it is (ArgumentList); the netstandard2.0 build (Visual Studio, Windows) quotes them
         /// the way the C runtime splits them. Standard streams redirected, no window.
         /// </summary>
+        /// <summary>Starts <paramref name="process"/> with stdin closed; each line of its stdout and stderr goes to
+        /// <paramref name="onLine"/> as it comes (on a pool thread, so the two streams can interleave).</summary>
+        public static void StartWithMergedLines(Process process, Action<string> onLine)
+        {
+            DataReceivedEventHandler handler = (_, e) =>
+            {
+                if (e.Data != null)
+                {
+                    onLine(e.Data);
+                }
+            };
+            process.OutputDataReceived += handler;
+            process.ErrorDataReceived += handler;
+            process.Start();
+            process.StandardInput.Close();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
         public static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> arguments, string workingDirectory)
         {
             var startInfo = new ProcessStartInfo(fileName)

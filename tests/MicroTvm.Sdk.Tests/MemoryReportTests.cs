@@ -135,6 +135,23 @@ public sealed class MemoryReportTests(SdkPackageFixture sdk, ITestOutputHelper l
         var unchanged = project.Build("-t:ModelLibrary");
         Assert.True(unchanged.Succeeded, unchanged.ToString());
         Assert.DoesNotContain("as a C library", unchanged.Output);
+
+        // The library gets the project's weight layout: compact int8 filters make kws's archive smaller on the M7.
+        string kwsArchive = project.PathOf("bin/Debug/models/kws/lib/cortex-m7/libkws.a");
+        long speedText = ArchiveText(project, kwsArchive);
+        var compact = project.Build("-t:ModelLibrary", "-p:MicroTvmWeightLayout=size");
+        Assert.True(compact.Succeeded, compact.ToString());
+        long sizeText = ArchiveText(project, kwsArchive);
+        log.WriteLine($"kws library text: speed layout {speedText:N0} B, size layout {sizeText:N0} B");
+        Assert.True(sizeText < speedText - 10_000, $"{speedText} -> {sizeText}");
+    }
+
+    /// <summary>arm-none-eabi-size -t: the text (code and constants) of every member of an archive.</summary>
+    private static long ArchiveText(TestProject project, string archive)
+    {
+        var size = DotNet.RunProgram("arm-none-eabi-size", project.Directory, ["-t", archive], TimeSpan.FromMinutes(1));
+        Assert.Equal(0, size.ExitCode);
+        return long.Parse(size.Output.Trim().Split('\n')[^1].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture);
     }
 
     private static string Console(TestProject project) => File.ReadAllText(project.PathOf("bin/Debug/reports.console.txt"));
