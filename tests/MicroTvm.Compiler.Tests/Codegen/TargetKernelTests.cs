@@ -89,6 +89,24 @@ public class TargetKernelTests
         Check("cortex-m55", "mtvm_v_requantize", cases, expectDsp: 24);
     }
 
+    /// <summary>The Helium depthwise kernel with output pixels in the lanes (HeliumPlaneDepthwiseKernel): depth
+    /// multipliers 1, 2 and 4 and one input channel times 2 to 9, strides 1 and 2 (phases of the plane), filters 1x1 to
+    /// 4x4, SAME and VALID padding, channel counts that are not multiples of 4 or 16, rows up to 13 pixels (a
+    /// predicated last strip, blocks of 4 or 5 outputs and a rest), every clamp and power-of-two scales (rounding
+    /// ties, left shifts).</summary>
+    [Fact]
+    public void HeliumPlaneDepthwiseMatchesTheReferenceEvaluatorOnMultipliersStridesAndPaddings()
+    {
+        var random = new Random(1160);
+        var cases = new List<RandomGraphs.Case>();
+        for (int i = 0; i < 24; i++)
+            cases.Add(Convolution(random, depthwise: true, anyChannels: true, ties: i % 4 == 3, depthMultiplier: new[] { 1, 2, 4 }[i % 3], maxWidth: 13, outputScale: new[] { 1, 40 }[i % 2]));
+        for (int i = 0; i < 6; i++) cases.Add(Convolution(random, depthwise: true, oneChannel: true, maxWidth: 13));
+        var used = Check("cortex-m55", "mtvm_dw_requantize(", cases);
+        Assert.True(used.Count(u => u) >= 16, $"only {used.Count(u => u)} of {cases.Count} cases used the plane kernel");
+        Assert.Contains(cases.Where((c, i) => used[i]), c => c.Graph.Nodes[0].AttributesAs<DepthwiseConv2DAttributes>() is { DepthMultiplier: > 1, StrideH: 2 } or { DepthMultiplier: > 1, StrideW: 2 });
+    }
+
     /// <summary>The DSP kernels' paths that depend on the requantization parameters and shapes: the SMMLAR
     /// requantization (ReLU, full range and other clamps; per tensor and per channel; left shifts), odd pixel and
     /// channel counts, padding on every side, strides; each case in a small random graph.</summary>

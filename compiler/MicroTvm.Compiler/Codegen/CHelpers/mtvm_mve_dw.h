@@ -1,0 +1,110 @@
+/* The Helium depthwise kernel with output pixels in the lanes (HeliumPlaneDepthwiseKernel): one input channel at a
+   time is gathered into a plane padded with the input zero point (mtvm_dw_gather8: 8 bytes a stride apart, VLDRB.U16
+   gather and a contiguous VSTRB.16; _n: a predicated last step); four consecutive output pixels of one
+   channel then take each tap with one VMLA.S32 by the tap's weight in a core register (mtvm_dw_mla) from one widening
+   load (mtvm_dw_ld4), and are requantized with the channel's multiplier and shifts as scalars
+   (mtvm_dw_requantize) and scattered to their NHWC places (mtvm_dw_store, _n: the first n lanes). */
+#ifndef MTVM_MVE_DW_H
+#define MTVM_MVE_DW_H
+#include <stdint.h>
+#include "mtvm_mve.h"
+
+#ifdef MTVM_MVE
+typedef uint32x4_t mtvm_dw_offsets;
+/* lane i at i * stride bytes */
+static inline mtvm_dw_offsets mtvm_dw_offsets_of(uint32_t stride) { return vmulq_n_u32(vidupq_n_u32(0u, 1), stride); }
+typedef uint16x8_t mtvm_dw_offsets16;
+/* lane i at i * stride bytes, for the gathers (7 * stride below 65536) */
+static inline mtvm_dw_offsets16 mtvm_dw_offsets16_of(uint32_t stride) { return vmulq_n_u16(vidupq_n_u16(0u, 1), (uint16_t)stride); }
+/* dst[i] = src[offsets[i]] for i < 8 (_n: i < n) */
+static inline void mtvm_dw_gather8(int8_t* dst, const int8_t* src, mtvm_dw_offsets16 offsets) {
+    vstrbq_u16((uint8_t*)dst, vldrbq_gather_offset_u16((const uint8_t*)src, offsets));
+}
+static inline void mtvm_dw_gather8_n(int8_t* dst, const int8_t* src, mtvm_dw_offsets16 offsets, int n) {
+    const mve_pred16_t p = vctp16q((uint32_t)n);
+    vstrbq_p_u16((uint8_t*)dst, vldrbq_gather_offset_z_u16((const uint8_t*)src, offsets, p), p);
+}
+static inline mtvm_i32x4 mtvm_dw_ld4(const int8_t* p) { return vldrbq_s32(p); }
+static inline mtvm_i32x4 mtvm_dw_mla(mtvm_i32x4 acc, mtvm_i32x4 x, int32_t w) { return vmlaq_n_s32(acc, x, w); }
+/* TFLite's MultiplyByQuantizedMultiplier with scalar operands (left = max(shift, 0), neg = min(shift, 0)), the output
+   zero point and the clamp; has_left, right (0: no channel shifts right, 1: all, 2: some) as in mtvm_v_requantize_clamp.
+   A clamp to the whole int8 range is a saturating shift left by 24 and back. */
+static inline mtvm_i32x4 mtvm_dw_requantize(mtvm_i32x4 x, int32_t multiplier, int32_t left, int32_t neg, int has_left, int right,
+                                            int32_t offset, int32_t lo, int32_t hi) {
+    if (has_left) x = vshlq_r_s32(x, left);
+    x = vqrdmulhq_n_s32(x, multiplier);
+    if (right == 1) x = vrshlq_n_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), neg);
+    else if (right == 2) x = mtvm_v_rdbpot(x, vdupq_n_s32(neg));
+    x = vaddq_n_s32(x, offset);
+    if (lo == -128 && hi == 127) return vshrq_n_s32(vqshlq_n_s32(x, 24), 24);
+    return mtvm_v_clamp(x, lo, hi);
+}
+static inline void mtvm_dw_store(int8_t* p, mtvm_dw_offsets offsets, mtvm_i32x4 v) { vstrbq_scatter_offset_s32(p, offsets, v); }
+static inline void mtvm_dw_store_n(int8_t* p, mtvm_dw_offsets offsets, mtvm_i32x4 v, int n) {
+    vstrbq_scatter_offset_p_s32(p, offsets, v, vctp32q((uint32_t)n));
+}
+/* One plane load at p + off (off a literal in -127..127; widening loads take a low register) feeding 1 to 5 accumulators,
+   each with its weight: assembly, because gcc 12 hoists every load of an unrolled block to the top and spills. */
+#define MTVM_DW_LD(off) "vldrb.s32 %q[v], [%[pp], #" #off "]\n\t"
+#define MTVM_DW_M(i) "vmla.s32 %q[x" #i "], %q[v], %[r" #i "]\n\t"
+#define MTVM_DW_LM1(p, off, a0, w0) do { int32x4_t v_; \
+    __asm__(MTVM_DW_LD(off) MTVM_DW_M(0) \
+            : [v] "=&w"(v_), [x0] "+w"(a0) : [pp] "l"(p), [r0] "r"(w0) : "memory"); } while (0)
+#define MTVM_DW_LM2(p, off, a0, w0, a1, w1) do { int32x4_t v_; \
+    __asm__(MTVM_DW_LD(off) MTVM_DW_M(0) MTVM_DW_M(1) \
+            : [v] "=&w"(v_), [x0] "+w"(a0), [x1] "+w"(a1) : [pp] "l"(p), [r0] "r"(w0), [r1] "r"(w1) : "memory"); } while (0)
+#define MTVM_DW_LM3(p, off, a0, w0, a1, w1, a2, w2) do { int32x4_t v_; \
+    __asm__(MTVM_DW_LD(off) MTVM_DW_M(0) MTVM_DW_M(1) MTVM_DW_M(2) \
+            : [v] "=&w"(v_), [x0] "+w"(a0), [x1] "+w"(a1), [x2] "+w"(a2) : [pp] "l"(p), [r0] "r"(w0), [r1] "r"(w1), [r2] "r"(w2) : "memory"); } while (0)
+#define MTVM_DW_LM4(p, off, a0, w0, a1, w1, a2, w2, a3, w3) do { int32x4_t v_; \
+    __asm__(MTVM_DW_LD(off) MTVM_DW_M(0) MTVM_DW_M(1) MTVM_DW_M(2) MTVM_DW_M(3) \
+            : [v] "=&w"(v_), [x0] "+w"(a0), [x1] "+w"(a1), [x2] "+w"(a2), [x3] "+w"(a3) : [pp] "l"(p), [r0] "r"(w0), [r1] "r"(w1), [r2] "r"(w2), [r3] "r"(w3) : "memory"); } while (0)
+#define MTVM_DW_LM5(p, off, a0, w0, a1, w1, a2, w2, a3, w3, a4, w4) do { int32x4_t v_; \
+    __asm__(MTVM_DW_LD(off) MTVM_DW_M(0) MTVM_DW_M(1) MTVM_DW_M(2) MTVM_DW_M(3) MTVM_DW_M(4) \
+            : [v] "=&w"(v_), [x0] "+w"(a0), [x1] "+w"(a1), [x2] "+w"(a2), [x3] "+w"(a3), [x4] "+w"(a4) : [pp] "l"(p), [r0] "r"(w0), [r1] "r"(w1), [r2] "r"(w2), [r3] "r"(w3), [r4] "r"(w4) : "memory"); } while (0)
+#else
+typedef struct { uint32_t lane[4]; } mtvm_dw_offsets;
+MTVM_VFN mtvm_dw_offsets mtvm_dw_offsets_of(uint32_t stride) { mtvm_dw_offsets r; uint32_t i; for (i = 0; i < 4; ++i) r.lane[i] = i * stride; return r; }
+typedef struct { uint16_t lane[8]; } mtvm_dw_offsets16;
+MTVM_VFN mtvm_dw_offsets16 mtvm_dw_offsets16_of(uint32_t stride) {
+    mtvm_dw_offsets16 r; uint32_t i; for (i = 0; i < 8; ++i) r.lane[i] = (uint16_t)(i * stride); return r;
+}
+MTVM_VFN void mtvm_dw_gather8_n(int8_t* dst, const int8_t* src, mtvm_dw_offsets16 offsets, int n) {
+    int i;
+    for (i = 0; i < n && i < 8; ++i) dst[i] = src[offsets.lane[i]];
+}
+MTVM_VFN void mtvm_dw_gather8(int8_t* dst, const int8_t* src, mtvm_dw_offsets16 offsets) { mtvm_dw_gather8_n(dst, src, offsets, 8); }
+MTVM_VFN mtvm_i32x4 mtvm_dw_ld4(const int8_t* p) { mtvm_i32x4 r; int i; for (i = 0; i < 4; ++i) r.lane[i] = p[i]; return r; }
+MTVM_VFN mtvm_i32x4 mtvm_dw_mla(mtvm_i32x4 acc, mtvm_i32x4 x, int32_t w) {
+    int i;
+    for (i = 0; i < 4; ++i) acc.lane[i] = (int32_t)((uint32_t)acc.lane[i] + (uint32_t)x.lane[i] * (uint32_t)w);
+    return acc;
+}
+MTVM_VFN mtvm_i32x4 mtvm_dw_requantize(mtvm_i32x4 x, int32_t multiplier, int32_t left, int32_t neg, int has_left, int right,
+                                       int32_t offset, int32_t lo, int32_t hi) {
+    int i;
+    for (i = 0; i < 4; ++i) {
+        int32_t v = x.lane[i];
+        if (has_left) v = mtvm_e_shl(v, left);
+        v = mtvm_e_qrdmulh(v, multiplier);
+        if (right == 1 || (right == 2 && neg != 0)) v = mtvm_e_rshl(mtvm_e_qadd(v, v >> 31), neg);
+        v = (int32_t)((uint32_t)v + (uint32_t)offset);
+        x.lane[i] = v < lo ? lo : v > hi ? hi : v;
+    }
+    return x;
+}
+MTVM_VFN void mtvm_dw_store_n(int8_t* p, mtvm_dw_offsets offsets, mtvm_i32x4 v, int n) {
+    int i;
+    for (i = 0; i < 4 && i < n; ++i) p[offsets.lane[i]] = (int8_t)(uint8_t)((uint32_t)v.lane[i] & 0xFFu);
+}
+MTVM_VFN void mtvm_dw_store(int8_t* p, mtvm_dw_offsets offsets, mtvm_i32x4 v) { mtvm_dw_store_n(p, offsets, v, 4); }
+#define MTVM_DW_LM1(p, off, a0, w0) do { const mtvm_i32x4 v_ = mtvm_dw_ld4((p) + (off)); (a0) = mtvm_dw_mla((a0), v_, (w0)); } while (0)
+#define MTVM_DW_LM2(p, off, a0, w0, a1, w1) do { const mtvm_i32x4 v_ = mtvm_dw_ld4((p) + (off)); (a0) = mtvm_dw_mla((a0), v_, (w0)); \
+    (a1) = mtvm_dw_mla((a1), v_, (w1)); } while (0)
+#define MTVM_DW_LM3(p, off, a0, w0, a1, w1, a2, w2) do { MTVM_DW_LM2(p, off, a0, w0, a1, w1); MTVM_DW_LM1(p, off, a2, w2); } while (0)
+#define MTVM_DW_LM4(p, off, a0, w0, a1, w1, a2, w2, a3, w3) do { MTVM_DW_LM2(p, off, a0, w0, a1, w1); MTVM_DW_LM2(p, off, a2, w2, a3, w3); } while (0)
+#define MTVM_DW_LM5(p, off, a0, w0, a1, w1, a2, w2, a3, w3, a4, w4) do { MTVM_DW_LM4(p, off, a0, w0, a1, w1, a2, w2, a3, w3); \
+    MTVM_DW_LM1(p, off, a4, w4); } while (0)
+#endif
+
+#endif

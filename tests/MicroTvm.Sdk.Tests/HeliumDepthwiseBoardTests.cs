@@ -1,0 +1,66 @@
+using MicroTvm.Compiler.Codegen;
+using MicroTvm.Compiler.Ir;
+using MicroTvm.Compiler.Tests.Frontend;
+using MicroTvm.Sdk.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static MicroTvm.Compiler.Tests.Frontend.TfliteModelBuilder;
+
+namespace MicroTvm.Sdk.Tests;
+
+/// <summary>
+/// The Helium depthwise kernel with output pixels in the lanes (HeliumPlaneDepthwiseKernel) on the Cortex-M55 board,
+/// where its assembly (VLDRB.S32 and VMLA.S32 by scalar), gathers, predicated stores and scatters run instead of
+/// their host emulation: one-operator DEPTHWISE_CONV_2D models with depth multipliers 1, 2, 4 and 8 (one input channel goes to the matrix product), strides 1 and 2
+/// on either axis (phases of the plane), SAME and VALID, lane strips with 1 to 3 lanes left, blocks of 1 to 5
+/// outputs, channel counts that fill no vector, per-channel scales, ReLU, RELU6 and no clamp; expected outputs from
+/// the reference evaluator on seeded random inputs.
+/// </summary>
+[Collection(SdkCollection.Name)]
+[Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
+public sealed class HeliumDepthwiseBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
+{
+    [Fact]
+    public void PlaneDepthwiseGivesTheEvaluatorsOutputsOnTheBoard()
+    {
+        var random = new Random(1161);
+        string root = Path.Combine(Path.GetTempPath(), "microtvm-tests", $"helium-dw-models-{Guid.NewGuid():N}");
+        var firmware = new ModelCheckFirmware(root);
+        void Model(string name, int[] input, int filterH, int filterW, int multiplier, int strideH, int strideW, int padding, int activation)
+        {
+            var graph = firmware.AddEvaluatedModel(name, Depthwise(random, input, filterH, filterW, multiplier, strideH, strideW, padding, activation).Build(),
+                t => Enumerable.Range(0, (int)t.ElementCount).Select(_ => (byte)random.Next(256)).ToArray());
+            var compiled = ModelCompiler.Compile(graph, new CompileOptions("cortex-m55", name));
+            Assert.Contains("mtvm_dw_requantize(", compiled.Files[compiled.SourceFile], StringComparison.Ordinal);
+        }
+
+        Model("kws_like", [1, 25, 5, 20], 3, 3, 1, 1, 1, Options.Same, 1);  // lanes over rows, a strip of 1 lane, a block of 5
+        Model("wide", [1, 3, 14, 6], 3, 3, 1, 1, 1, Options.Valid, 0);     // lanes over columns, 12 = 3 strips, a block of 1
+        Model("mult2_s2", [1, 9, 11, 3], 3, 2, 2, 2, 2, Options.Same, 3);   // two phases, blocks of 4 + 1 (RELU6)
+        Model("mult4_sh2", [2, 8, 7, 5], 2, 4, 4, 2, 1, Options.Valid, 0);  // stride 2 across the lanes only, two images
+        Model("two_ch_x8", [1, 10, 9, 2], 4, 3, 8, 1, 2, Options.Same, 1);  // two input channels times 8, stride 2 on the blocks
+
+        var project = firmware.CreateProject(sdk, "<PropertyGroup><Board>mps3-an547</Board></PropertyGroup>", "helium-dw-mps3-an547");
+        firmware.RunAndAssertAllMatch(project, log);
+    }
+
+    /// <summary>A DEPTHWISE_CONV_2D with per-channel int8 weights, a random bias and an output scale that keeps values in range.</summary>
+    private static TfliteModelBuilder Depthwise(Random r, int[] input, int filterH, int filterW, int multiplier, int strideH, int strideW, int padding, int activation)
+    {
+        int outputs = input[3] * multiplier, taps = filterH * filterW;
+        int Out(int size, int f, int stride) => padding == Options.Same ? (size + stride - 1) / stride : (size - f) / stride + 1;
+        var b = new TfliteModelBuilder();
+        const float inScale = 0.05f;
+        var scales = Enumerable.Range(0, outputs).Select(_ => (float)(0.004 * Math.Pow(5, r.NextDouble()))).ToArray();
+        var weights = Enumerable.Range(0, outputs * taps).Select(_ => (sbyte)r.Next(-127, 128)).ToArray();
+        var bias = Enumerable.Range(0, outputs).Select(_ => r.Next(-60 * taps, 60 * taps + 1)).ToArray();
+        float outScale = inScale * scales[0] * 30 * MathF.Sqrt(taps) / 128;
+        int x = b.AddTensor("x", ElementType.Int8, input, quantization: (inScale, r.Next(-128, 128)));
+        int w = b.AddTensor("w", TensorTypes.Of(ElementType.Int8), [1, filterH, filterW, outputs], Int8s(weights), scales, new long[outputs], 3);
+        int c = b.AddTensor("b", TensorTypes.Of(ElementType.Int32), [outputs], Int32s(bias), scales.Select(s => s * inScale).ToArray(), new long[outputs], 0);
+        int y = b.AddTensor("y", ElementType.Int8, [input[0], Out(input[1], filterH, strideH), Out(input[2], filterW, strideW), outputs], quantization: (outScale, r.Next(-128, 128)));
+        b.Inputs.Add(x);
+        b.Outputs.Add(y);
+        b.AddOperator(Builtin.DepthwiseConv2D, [x, w, c], [y], Options.DepthwiseConv2D(padding, strideW, strideH, multiplier, activation));
+        return b;
+    }
+}
