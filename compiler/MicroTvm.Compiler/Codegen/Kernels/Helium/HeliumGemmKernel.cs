@@ -83,9 +83,14 @@ internal sealed class HeliumGemmKernel : TargetKernel
                     laid[(((oc / 4) * pieces + r) * steps + i / 16) * 64 + (oc % 4) * 16 + i % 16] = Weight(oc, r * piece + i);
         string wName = c.Constants.Int8($"{c.Prefix}_filter", laid,
             $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for VMLADAVA: [{blocks} blocks of 4 channels][{pieces}][{steps} steps][4][16], zero weights past {piece} values and past {s.OutC} channels");
-        string bName = c.Constants.Int32($"{c.Prefix}_bias", folded, $"operator {node.Index} bias - input zero point * sum of the filter row, per output channel (zeros past {s.OutC})");
         var q = ConvQuantization.Derive(input, filter, output, s.OutC, s.Activation);
-        var requantize = HeliumRequantization.Declare(c, q, blocks * 4);
+        var requantize = HeliumRequantization.InRecord(q);
+        // One record per block of 4 channels, read from one advancing pointer: the 4 biases, then the requantization's.
+        var record = Enumerable.Range(0, blocks).SelectMany(blk => folded.Skip(4 * blk).Take(4).Concat(requantize.Record(4 * blk))).ToArray();
+        int recordWords = record.Length / blocks;
+        string bName = c.Constants.Int32($"{c.Prefix}_bias", record, recordWords == 4
+            ? $"operator {node.Index} bias - input zero point * sum of the filter row, per output channel (zeros past {s.OutC})"
+            : $"operator {node.Index} per block of 4 channels: bias - input zero point * sum of the filter row (zeros past {s.OutC}), requantization multipliers{(q.OutputShifts.Any(v => v > 0) ? ", left shifts" : "")}, negated right shifts");
         c.Support.UseMemcpy();
         c.Support.Use("mtvm_mve_conv");
 
@@ -107,15 +112,16 @@ internal sealed class HeliumGemmKernel : TargetKernel
                 Locate(body, s, mode, zx, pieces, j, $"p + {j}", $"col[{j}]", c.Input(0), zeroRow);
             body.Line($"int8_t* o = {c.Output()} + p * {s.OutC};");
             body.Line($"const int8_t* w = {wName};");
-            using (body.Block($"for (blk = 0; blk < {blocks}; ++blk)"))
+            body.Line($"const int32_t* rec = {bName};");
+            using (body.Block($"for (blk = 0; blk < {blocks}; ++blk, rec += {recordWords})"))
             {
                 string sums = count == 2 ? "a0, a1, a2, a3, b0, b1, b2, b3" : "a0, a1, a2, a3";
                 body.Line($"int32_t {sums};");
                 body.Line("MTVM_VG_OPAQUE(blk);");
                 Steps(body, count, sums, pieces, full, tail);
                 string lanes = s.OutC % 4 == 0 ? "4" : $"blk + 1 < {blocks} ? 4 : {s.OutC % 4}";
-                requantize.Load(body, "4 * blk");
-                body.Line($"const mtvm_i32x4 bias = mtvm_v_ld_s32({bName} + 4 * blk);");
+                requantize.Load(body, "4");
+                body.Line("const mtvm_i32x4 bias = mtvm_v_ld_s32(rec);");
                 body.Line(requantize.Store("o + 4 * blk", "mtvm_v_add(mtvm_v_make_lanes(a0, a1, a2, a3), bias)", lanes));
                 if (count == 2)
                     body.Line(requantize.Store($"o + {s.OutC} + 4 * blk", "mtvm_v_add(mtvm_v_make_lanes(b0, b1, b2, b3), bias)", lanes));

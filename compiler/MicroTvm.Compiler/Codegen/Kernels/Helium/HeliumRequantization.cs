@@ -13,8 +13,12 @@ internal sealed class HeliumRequantization
     /// <summary>0: no channel shifts right; 1: every channel does; 2: some do (see mtvm_v_requantize_clamp).</summary>
     private readonly int _right;
 
-    private HeliumRequantization(ConvQuantization q, string? multipliers, string? lefts, string? negs)
+    /// <summary>Per channel, with the constants in the kernel's own per-block record (<see cref="InRecord"/>).</summary>
+    private readonly bool _record;
+
+    private HeliumRequantization(ConvQuantization q, string? multipliers, string? lefts, string? negs, bool record = false)
     {
+        _record = record;
         _q = q;
         (_multipliers, _lefts, _negs) = (multipliers, lefts, negs);
         _hasLeft = q.OutputShifts.Any(v => v > 0);
@@ -41,6 +45,25 @@ internal sealed class HeliumRequantization
         return new HeliumRequantization(q, m, l, n);
     }
 
+    /// <summary>Per channel, the constants of 4 channels at a time read from a record the kernel lays out and points
+    /// at with <c>rec</c>: <see cref="Record"/> gives the words that follow the kernel's own (multipliers, then left
+    /// shifts if any channel shifts left, then negated right shifts); per tensor, as <see cref="Declare"/>.</summary>
+    public static HeliumRequantization InRecord(ConvQuantization q) =>
+        q.OutputMultipliers.Distinct().Count() == 1 && q.OutputShifts.Distinct().Count() == 1
+            ? new HeliumRequantization(q, null, null, null)
+            : new HeliumRequantization(q, "", "", "", record: true);
+
+    /// <summary>The record words of channels <paramref name="first"/>..+3 (channels past the last repeat channel 0's values).</summary>
+    public IEnumerable<int> Record(int first)
+    {
+        if (!_record) yield break;
+        int Channel(int i) => i < _q.OutputMultipliers.Length ? i : 0;
+        for (int i = first; i < first + 4; i++) yield return _q.OutputMultipliers[Channel(i)];
+        if (_hasLeft)
+            for (int i = first; i < first + 4; i++) yield return Math.Max(_q.OutputShifts[Channel(i)], 0);
+        for (int i = first; i < first + 4; i++) yield return Math.Min(_q.OutputShifts[Channel(i)], 0);
+    }
+
     /// <summary>Per tensor: the three vectors qm, ql, qn (and with <paramref name="second"/> qm1, ql1, qn1, the same)
     /// once, before the loops.</summary>
     public void DeclareLocals(CodeWriter body, bool second = false)
@@ -55,6 +78,14 @@ internal sealed class HeliumRequantization
     public void Load(CodeWriter body, string channel, string m = "qm", string l = "ql", string n = "qn")
     {
         if (_multipliers is null) return;
+        if (_record)
+        {
+            // `channel` is the record's first word of requantization constants.
+            body.Line($"const mtvm_i32x4 {m} = mtvm_v_ld_s32(rec + {channel}), {n} = mtvm_v_ld_s32(rec + {channel} + {(_hasLeft ? 8 : 4)});");
+            body.Line(_hasLeft ? $"const mtvm_i32x4 {l} = mtvm_v_ld_s32(rec + {channel} + 4);" : $"const mtvm_i32x4 {l} = {n};");
+            return;
+        }
+
         body.Line($"const mtvm_i32x4 {m} = mtvm_v_ld_s32({_multipliers} + {channel}), {l} = mtvm_v_ld_s32({_lefts} + {channel}), {n} = mtvm_v_ld_s32({_negs} + {channel});");
     }
 
