@@ -17,6 +17,9 @@ internal sealed class DspPoolKernel : LanePoolKernel
 
     protected override int Step(bool average) => 4;
 
+    /// <summary>Four taps per iteration: 3 instructions a tap (LDR, two SXTAB16; LDR and SSUB8 + SEL) plus the loop's 3.</summary>
+    protected override int TapsPerIteration => 4;
+
     protected override string Lanes(int channels, int step) => "4";
 
     protected override string Accumulator(bool average) => average ? "int32_t even = 0, odd = 0;" : "uint32_t m = 0x80808080u;";

@@ -39,6 +39,10 @@ internal abstract class LanePoolKernel : TargetKernel
     /// <summary>Writes the step's outputs at <c>o + c</c>, clamped to [lo, hi].</summary>
     protected abstract void Store(CodeWriter body, bool average, string count, int lo, int hi, string lanes);
 
+    /// <summary>Taps per iteration of a window that is one run of whole rows (the loop's counter, compare and branch
+    /// once per this many taps); 1 keeps the plain loop.</summary>
+    protected virtual int TapsPerIteration => 1;
+
     public override string? Unsupported(Node node) => _portable.Unsupported(node);
 
     public override bool Handles(Node node, TargetDescription target)
@@ -125,7 +129,17 @@ internal abstract class LanePoolKernel : TargetKernel
                     if (g.WholeRows)
                     {
                         body.Line("const int8_t* p = base + c;");
-                        body.Line($"for (int t = (fy1 - fy0) * {g.IW}; t > 0; --t, p += {g.C}) {tap}");
+                        int unroll = TapsPerIteration;
+                        if (unroll > 1)
+                        {
+                            body.Line($"int t = (fy1 - fy0) * {g.IW};");
+                            body.Line($"for (; t >= {unroll}; t -= {unroll}) {{ {string.Concat(Enumerable.Repeat($"{tap} p += {g.C}; ", unroll))}}}");
+                            body.Line($"for (; t > 0; --t, p += {g.C}) {tap}");
+                        }
+                        else
+                        {
+                            body.Line($"for (int t = (fy1 - fy0) * {g.IW}; t > 0; --t, p += {g.C}) {tap}");
+                        }
                     }
                     else
                     {
