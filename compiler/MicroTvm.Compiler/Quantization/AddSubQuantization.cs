@@ -37,6 +37,15 @@ public sealed record AddSubQuantization(
         return Create(input1, input2, output, leftShift, real1, real2, realOutput, activation);
     }
 
+    /// <summary>TFLite's result for the stored values <paramref name="x1"/> and <paramref name="x2"/>, clamped to the activation range.</summary>
+    public int Output(int x1, int x2, bool subtract)
+    {
+        int scaled1 = FixedPoint.MultiplyByQuantizedMultiplier((x1 + Input1Offset) * (1 << LeftShift), Input1Multiplier, Input1Shift);
+        int scaled2 = FixedPoint.MultiplyByQuantizedMultiplier((x2 + Input2Offset) * (1 << LeftShift), Input2Multiplier, Input2Shift);
+        int raw = subtract ? scaled1 - scaled2 : scaled1 + scaled2;
+        return Activation.Clamp(FixedPoint.MultiplyByQuantizedMultiplier(raw, OutputMultiplier, OutputShift) + OutputOffset);
+    }
+
     private static int LeftShiftFor(Tensor output) => output.Type == ElementType.Int16 ? 15 : 20;
 
     private static AddSubQuantization Create(

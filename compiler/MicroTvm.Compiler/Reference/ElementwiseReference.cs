@@ -47,16 +47,7 @@ internal static class ElementwiseReference
             : AddSubQuantization.ForAdd(node.Input(0), node.Input(1), output, activation);
         var (x1, x2) = BroadcastInts(node, values);
         var result = new int[x1.Length];
-        for (int i = 0; i < result.Length; i++)
-        {
-            int shifted1 = (x1[i] + q.Input1Offset) * (1 << q.LeftShift);
-            int shifted2 = (x2[i] + q.Input2Offset) * (1 << q.LeftShift);
-            int scaled1 = FixedPoint.MultiplyByQuantizedMultiplier(shifted1, q.Input1Multiplier, q.Input1Shift);
-            int scaled2 = FixedPoint.MultiplyByQuantizedMultiplier(shifted2, q.Input2Multiplier, q.Input2Shift);
-            int raw = subtract ? scaled1 - scaled2 : scaled1 + scaled2;
-            int scaled = FixedPoint.MultiplyByQuantizedMultiplier(raw, q.OutputMultiplier, q.OutputShift) + q.OutputOffset;
-            result[i] = q.Activation.Clamp(scaled);
-        }
+        for (int i = 0; i < result.Length; i++) result[i] = q.Output(x1[i], x2[i], subtract);
 
         values.SetInts(output, result);
     }

@@ -1,3 +1,4 @@
+using MicroTvm.Compiler.Codegen;
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Quantization;
 using MicroTvm.Compiler.Reference;
@@ -7,11 +8,12 @@ using static MicroTvm.Compiler.Tests.Reference.GraphBuilder;
 namespace MicroTvm.Compiler.Tests.Codegen;
 
 /// <summary>
-/// The target-specific elementwise kernels (int8 ADD/SUB as two tables and one requantization: SMMLAR/SSAT/SSUB8 on the
-/// DSP extension, gathers and VQRDMLASH on Helium) against the reference evaluator, on the host through the portable
-/// emulation of every instruction: seeded random operators over element counts that are and are not multiples of
-/// four, output scales that give every right shift from 0 to 24 and some left shifts, all activations, zero points at
-/// the int8 extremes, SUB, constant operands, and operators whose inputs run through all 65,536 pairs of int8 values.
+/// The target-specific elementwise kernels (int8 ADD/SUB on the DSP extension as the affine SMLAWB/SMLAWT form where the
+/// compiler proves it, else as two tables and one requantization: SMMLAR/SSAT/SSUB8; gathers and VQRDMLASH on Helium)
+/// against the reference evaluator, on the host through the portable emulation of every instruction: seeded random
+/// operators over element counts that are and are not multiples of four and eight, output scales that give every right
+/// shift from 0 to 24 and some left shifts, input scale ratios from 2^-12 to 2^9, all activations, zero points at the
+/// int8 extremes, SUB, constant operands, and operators whose inputs run through all 65,536 pairs of int8 values.
 /// Broadcasting operators must stay with the portable kernel (and still match). The pooling kernels (SXTAB16 sums and
 /// SSUB8/SEL maxima; VLDRB.S16/VADD.I16 and VLDRB.S8/VMAX.S8 on Helium) likewise, over clipped SAME windows, strides,
 /// channel counts that are and are not multiples of the lane count, and whole-input windows of 256 extreme values.
@@ -20,10 +22,10 @@ namespace MicroTvm.Compiler.Tests.Codegen;
 public class ElementwiseKernelTests
 {
     [Theory]
-    [InlineData("cortex-m7", "mtvm_smmlar")]
-    [InlineData("cortex-m4", "mtvm_smmlar")]
-    [InlineData("cortex-m55", "mtvm_add_sum4")]
-    public void AddKernelsMatchTheReferenceEvaluator(string target, string marker)
+    [InlineData("cortex-m7", "proven on all 65,536 input pairs", "_table1[")]
+    [InlineData("cortex-m4", "proven on all 65,536 input pairs", "_table1[")]
+    [InlineData("cortex-m55", "mtvm_add_sum4", null)]
+    public void AddKernelsMatchTheReferenceEvaluator(string target, string marker, string? tablesMarker)
     {
         var random = new Random(606);
         var cases = new List<RandomGraphs.Case>();
@@ -43,10 +45,23 @@ public class ElementwiseKernelTests
         Expect(Add(random, OutputScale.Twice, allPairs: true, FusedActivation.None));
         Expect(Add(random, OutputScale.Twice, allPairs: true, FusedActivation.Relu));
         Expect(Add(random, OutputScale.Realistic(random, powersOfTwo: false), allPairs: true));
+        // Extreme input multipliers: one input's scale 2^-12 to 2^12 times the other's.
+        for (int i = 0; i < 8; i++) Expect(Add(random, OutputScale.Realistic(random, powersOfTwo: false), allPairs: false, ratio: Math.Pow(2, 3 * i - 12)));
         for (int i = 0; i < 4; i++) cases.Add(Broadcast(random));
         var used = TargetKernelTests.Check(target, marker, cases);
-        Assert.True(used.Count(u => u) >= expected, $"only {used.Count(u => u)} of {expected} same-shape cases used the target kernel");
-        for (int i = cases.Count - 4; i < cases.Count; i++) Assert.False(used[i], $"the broadcasting {cases[i].Description} must use the portable kernel");
+        // On the DSP extension the affine form where it is proven exact, else the tables: both paths must be exercised.
+        var sources = cases.Select(c => ModelCompiler.Compile(c.Graph, new CompileOptions(target, "case")))
+            .Select(m => m.Files[m.SourceFile]).ToList();
+        int Count(string what) => sources.Count(s => s.Contains(what, StringComparison.Ordinal));
+        var tables = sources.Select(s => tablesMarker is not null && s.Contains(tablesMarker, StringComparison.Ordinal)).ToArray();
+        int either = used.Zip(tables).Count(u => u.First || u.Second);
+        Assert.True(either >= expected, $"only {either} of {expected} same-shape cases used the target kernel");
+        // Of the affine form, both stores: results packed two at a time (shift 16, whole int8 range) and SSAT + BFI.
+        if (tablesMarker is not null)
+            Assert.True(used.Count(u => u) >= expected / 2 && tables.Count(u => u) >= 2 && Count("mtvm_usat16_8(mtvm_pack_hi16") >= 2
+                && Count("MTVM_SSAT8_ASR(w, mtvm_smlawb") >= 2,
+                $"{used.Count(u => u)} cases used the affine form ({Count("mtvm_usat16_8(mtvm_pack_hi16")} packed) and {tables.Count(u => u)} the tables, of {expected}");
+        for (int i = cases.Count - 4; i < cases.Count; i++) Assert.False(used[i] || tables[i], $"the broadcasting {cases[i].Description} must use the portable kernel");
     }
 
     [Theory]
@@ -133,7 +148,7 @@ public class ElementwiseKernelTests
 
     /// <summary>A same-shape ADD or SUB; with <paramref name="allPairs"/> its inputs run through every pair of int8
     /// values. Handled: whether the target kernel must take it.</summary>
-    private static (RandomGraphs.Case Case, bool Handled) Add(Random r, OutputScale scales, bool allPairs, FusedActivation? fused = null)
+    private static (RandomGraphs.Case Case, bool Handled) Add(Random r, OutputScale scales, bool allPairs, FusedActivation? fused = null, double? ratio = null)
     {
         int[] shape = allPairs ? new[] { 256, 256 } : r.Next(3) switch
         {
@@ -143,7 +158,7 @@ public class ElementwiseKernelTests
         };
         bool subtract = r.Next(4) == 0;
         float s1 = scales.PowersOfTwo ? (float)Math.Pow(2, -Next(r, 4, 9)) : Scale(r, 0.002, 0.2);
-        float s2 = scales == OutputScale.Twice ? s1 : scales.PowersOfTwo ? s1 * (float)Math.Pow(2, r.Next(-2, 3)) : s1 * Scale(r, 0.1, 10);
+        float s2 = ratio is { } given ? (float)(s1 * given) : scales == OutputScale.Twice ? s1 : scales.PowersOfTwo ? s1 * (float)Math.Pow(2, r.Next(-2, 3)) : s1 * Scale(r, 0.1, 10);
         float so = scales.Output(s1, s2);
         var b = new GraphBuilder();
         var x = b.Input(ElementType.Int8, shape, Q(s1, ZeroPoint(r)));

@@ -25,6 +25,14 @@ static inline int32_t mtvm_smlad(int32_t a, int32_t b, int32_t acc) { return __s
 static inline int32_t mtvm_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
 /* acc + hi(a)*hi(b) */
 static inline int32_t mtvm_smlatt(int32_t a, int32_t b, int32_t acc) { return __smlatt(a, b, acc); }
+/* acc + the high 32 bits of the 48-bit product a * lo(b) (or hi(b)): a 32-bit multiplier on a 16-bit lane */
+static inline int32_t mtvm_smlawb(int32_t a, int32_t b, int32_t acc) { return __smlawb(a, b, acc); }
+static inline int32_t mtvm_smlawt(int32_t a, int32_t b, int32_t acc) { return __smlawt(a, b, acc); }
+/* both int16 halves of v saturated to [0, 255] (USAT16 #8) */
+static inline int32_t mtvm_usat16_8(int32_t v) { int32_t r; __asm__("usat16 %0, #8, %1" : "=r"(r) : "r"(v) : "cc"); return r; }
+/* bytes 0 and 2 of v in the high bytes of the low and high halves (the values times 256): one AND with a shifted
+   operand, the mask in a register */
+static inline int32_t mtvm_bytes02_hi(uint32_t v) { int32_t r; __asm__("and %0, %1, %2, lsl #8" : "=r"(r) : "r"(0xFF00FF00u), "r"(v)); return r; }
 /* bytes 0 and 2 of v, sign-extended into the low and high halves */
 static inline int32_t mtvm_sxtb16(uint32_t v) { return __sxtb16((int8x4_t)v); }
 /* bytes 1 and 3 of v, sign-extended into the low and high halves (one instruction: SXTB16 with ROR #8) */
@@ -53,6 +61,8 @@ static inline int32_t mtvm_ssat16(int32_t v) { return (int32_t)__builtin_arm_ssa
 /* bytewise signed max / min of four int8 lanes (SSUB8 sets the GE flags SEL reads: one asm block keeps them together) */
 static inline uint32_t mtvm_max8(uint32_t a, uint32_t b) { uint32_t r; __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc"); return r; }
 static inline uint32_t mtvm_min8(uint32_t a, uint32_t b) { uint32_t r; __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc"); return r; }
+/* 4 bytes from p, then p += 4 (one LDR with post-increment; any alignment) */
+#define MTVM_LOAD4_NEXT(v, p) __asm__("ldr %0, [%1], #4" : "=r"(v), "+r"(p) : "m"(*(const int8_t(*)[4])(p)))
 /* two consecutive words, then p += 2 (one LDRD with post-increment; words need only 4-byte alignment) */
 #define MTVM_LOAD2(lo, hi, p) __asm__("ldrd %0, %1, [%2], #8" : "=&r"(lo), "=&r"(hi), "+r"(p) : : "memory")
 /* words i and i + 1 of p (i a literal; one LDRD with an immediate offset; p is not moved; only those two words are
@@ -67,6 +77,13 @@ static inline int32_t mtvm_smlad(int32_t a, int32_t b, int32_t acc) {
 }
 static inline int32_t mtvm_smlabb(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(mtvm_lo16(a) * mtvm_lo16(b))); }
 static inline int32_t mtvm_smlatt(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(mtvm_hi16(a) * mtvm_hi16(b))); }
+static inline int32_t mtvm_smlawb(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(int32_t)(((int64_t)a * mtvm_lo16(b)) >> 16)); }
+static inline int32_t mtvm_smlawt(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(int32_t)(((int64_t)a * mtvm_hi16(b)) >> 16)); }
+static inline int32_t mtvm_bytes02_hi(uint32_t v) { return (int32_t)((v << 8) & 0xFF00FF00u); }
+static inline int32_t mtvm_usat16_8(int32_t v) {
+    const int32_t lo = mtvm_lo16(v), hi = mtvm_hi16(v);
+    return mtvm_pack16(lo < 0 ? 0 : lo > 255 ? 255 : lo, hi < 0 ? 0 : hi > 255 ? 255 : hi);
+}
 static inline int32_t mtvm_sxtb16(uint32_t v) { return mtvm_pack16((int8_t)(uint8_t)(v & 0xFFu), (int8_t)(uint8_t)((v >> 16) & 0xFFu)); }
 static inline int32_t mtvm_sxtb16_ror8(uint32_t v) { return mtvm_pack16((int8_t)(uint8_t)((v >> 8) & 0xFFu), (int8_t)(uint8_t)(v >> 24)); }
 static inline int32_t mtvm_sxtab16(int32_t acc, uint32_t v) {
@@ -97,6 +114,7 @@ static inline uint32_t mtvm_lanes8(uint32_t a, uint32_t b, int max) {
 static inline uint32_t mtvm_max8(uint32_t a, uint32_t b) { return mtvm_lanes8(a, b, 1); }
 static inline uint32_t mtvm_min8(uint32_t a, uint32_t b) { return mtvm_lanes8(a, b, 0); }
 #define MTVM_LOAD2(lo, hi, p) do { (lo) = (p)[0]; (hi) = (p)[1]; (p) += 2; } while (0)
+#define MTVM_LOAD4_NEXT(v, p) do { (v) = mtvm_load4(p); (p) += 4; } while (0)
 #define MTVM_LOAD_PAIR(lo, hi, p, i) do { (lo) = (p)[i]; (hi) = (p)[(i) + 1]; } while (0)
 #define MTVM_STORE2_SKIP2(lo, hi, p) do { (p)[0] = (lo); (p)[1] = (hi); (p) += 4; } while (0)
 #endif
