@@ -38,6 +38,9 @@ internal static class Program
         bool portable = args.Contains("--portable-kernels"); // the portable C kernels only: what the DSP/MVE ones gain
         bool ioInWorkspace = !args.Contains("--caller-io"); // inputs and outputs in caller buffers beside the workspace: what IoInWorkspace saves
         // --tuned: each project is also tuned (-t:Tune, as a user would) and measured again with its tuning log.
+        // --weight-layout speed|size|auto: MicroTvmWeightLayout of every project (default: the SDK's, auto).
+        string? weightLayout = Arg(args, "--weight-layout");
+        if (weightLayout is not null and not ("speed" or "size" or "auto")) { Console.Error.WriteLine($"--weight-layout {weightLayout}: speed, size or auto"); return 1; }
         int? tuneBudget = args.Contains("--tuned") ? int.Parse(Arg(args, "--tune-budget") ?? "16", CultureInfo.InvariantCulture) : null;
 
         string work = Path.Combine(Path.GetTempPath(), "microtvm-benchmark-" + Guid.NewGuid().ToString("N")[..8]);
@@ -58,7 +61,7 @@ internal static class Program
                 Result result;
                 try
                 {
-                    result = Firmware.Measure(repo, work, feed, version, board, target, cpu, name!, profileBoards.Contains(board), portable, ioInWorkspace, tuneBudget);
+                    result = Firmware.Measure(repo, work, feed, version, board, target, cpu, name!, profileBoards.Contains(board), portable, ioInWorkspace, tuneBudget, weightLayout);
                     Console.WriteLine($"  {(result.Correct ? "outputs ok" : "OUTPUT MISMATCH")}, {result.InstructionsMax:N0} instructions");
                     if (result.Tuned is { } tuned)
                         Console.WriteLine($"  tuned in {tuned.Seconds:0} s: {(tuned.Failure ?? (tuned.Correct ? "outputs ok" : "OUTPUT MISMATCH"))}, {tuned.InstructionsMax:N0} instructions ({tuned.ChangedSignatures} of {tuned.Signatures} signatures off their default)");
@@ -121,6 +124,9 @@ internal sealed record Result(
     /// measured), beside the whole firmware's high-water mark <see cref="StackBytes"/>.</summary>
     public long ModelStackBytes { get; init; } = -1;
 
+    /// <summary>The weight layouts the build gave the model ("int16", "int8", "int16+int8"; null: no kernel has the choice).</summary>
+    public string? WeightLayout { get; init; }
+
     /// <summary>The whole firmware's RAM: .data + .bss (workspace included) + stack high-water mark.</summary>
     public long FirmwareRamBytes => DataBytes + BssBytes + StackBytes;
 
@@ -130,7 +136,7 @@ internal sealed record Result(
 
 internal static class Firmware
 {
-    public static Result Measure(string repo, string work, string feed, string version, string board, string target, string cpu, string modelName, bool profile, bool portable, bool ioInWorkspace, int? tuneBudget)
+    public static Result Measure(string repo, string work, string feed, string version, string board, string target, string cpu, string modelName, bool profile, bool portable, bool ioInWorkspace, int? tuneBudget, string? weightLayout = null)
     {
         string folder = Path.Combine(repo, "tests", "models", modelName);
         var graph = TfliteImporter.Load(Path.Combine(folder, "model.tflite"));
@@ -165,7 +171,7 @@ internal static class Firmware
             <Project Sdk="MicroTvm.Sdk">
               <PropertyGroup>
                 <Board>{board}</Board>
-                <OptimizationLevel>2</OptimizationLevel>
+                <OptimizationLevel>2</OptimizationLevel>{(weightLayout is null ? "" : $"\n    <MicroTvmWeightLayout>{weightLayout}</MicroTvmWeightLayout>")}
               </PropertyGroup>
             {modelItem}
             </Project>
@@ -197,6 +203,7 @@ internal static class Firmware
             values.GetValueOrDefault("stack")?.Single() ?? -1, image.Flash, image.Weights, image.TestVectors, image.ModelCode, operators)
         {
             ModelStackBytes = values.GetValueOrDefault("model_stack")?.Single() ?? -1,
+            WeightLayout = built.WeightLayout,
             Tuned = tuneBudget is int budget && !portable ? Tune(dir, env, budget, insns.Max(), elf) : null,
         };
     }
@@ -601,7 +608,7 @@ internal static class Report
             tflm_arena_bytes = b.Get(r.Cpu, "cmsis_nn", r.Model, "arena"),
             data_bytes = r.DataBytes, bss_bytes = r.BssBytes, stack_high_water_bytes = r.StackBytes, model_stack_bytes = r.ModelStackBytes, firmware_ram_bytes = r.FirmwareRamBytes,
             flash_bytes = r.FlashBytes - r.TestVectorBytes, weights_bytes = r.WeightsBytes, model_code_bytes = r.ModelCodeBytes,
-            flash_beyond_weights_bytes = r.FlashBeyondWeights,
+            flash_beyond_weights_bytes = r.FlashBeyondWeights, weight_layout = r.WeightLayout,
             tuned_outputs_match_tflm = r.Tuned?.Correct, tuned_instructions_max = r.Tuned?.InstructionsMax, tuned_failure = r.Tuned?.Failure,
             tuning_seconds = r.Tuned is { } t ? Math.Round(t.Seconds, 1) : (double?)null, tuned_signatures = r.Tuned?.Signatures,
             tuned_signatures_off_default = r.Tuned?.ChangedSignatures, tuned_flash_bytes = r.Tuned?.FlashBytes,
