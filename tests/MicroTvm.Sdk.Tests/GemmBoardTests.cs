@@ -10,7 +10,8 @@ using static MicroTvm.Compiler.Tests.Frontend.TfliteModelBuilder;
 namespace MicroTvm.Sdk.Tests;
 
 /// <summary>
-/// The DSP convolution matrix product (mtvm_gemm16_rows, hand-written assembly) on the boards, where the real
+/// The DSP convolution matrix product (mtvm_gemm16_rows, hand-written assembly; with MicroTvmWeightLayout=size the
+/// compact layout's mtvm_gemm8_rows, pairs of channels in int16 words w0 + 256 * w1) on the boards, where the real
 /// instructions run instead of the portable C the host tests emulate: one-operator CONV_2D models whose columns have
 /// 1 to 9 steps of 4 values (every entry point of the 8-step loop), odd channel counts and chunks of 16 channels with
 /// a short last chunk, packed 3-channel receptive fields, strides and both paddings; expected outputs from the
@@ -21,9 +22,11 @@ namespace MicroTvm.Sdk.Tests;
 public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
 {
     [Theory]
-    [InlineData("mps2-an500")]
-    [InlineData("mps2-an386")]
-    public void ConvolutionMatrixProductGivesTheEvaluatorsOutputsOnTheBoard(string board)
+    [InlineData("mps2-an500", "speed")]
+    [InlineData("mps2-an386", "speed")]
+    [InlineData("mps2-an500", "size")]
+    [InlineData("mps2-an386", "size")]
+    public void ConvolutionMatrixProductGivesTheEvaluatorsOutputsOnTheBoard(string board, string layout)
     {
         var random = new Random(909);
         string root = Path.Combine(Path.GetTempPath(), "microtvm-tests", $"gemm-models-{Guid.NewGuid():N}");
@@ -33,8 +36,9 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
         {
             var graph = firmware.AddEvaluatedModel(name, Conv(random, input, filterH, filterW, outputs, stride, padding, activation).Build(),
                 t => Enumerable.Range(0, (int)t.ElementCount).Select(_ => (byte)random.Next(256)).ToArray());
-            var compiled = ModelCompiler.Compile(graph, new CompileOptions(target, name));
-            Assert.Contains("mtvm_gemm16_rows(", compiled.Files[compiled.SourceFile], StringComparison.Ordinal);
+            var compiled = ModelCompiler.Compile(graph, new CompileOptions(target, name,
+                WeightLayout: layout == "size" ? MicroTvm.Compiler.Tuning.WeightLayout.Size : MicroTvm.Compiler.Tuning.WeightLayout.Speed));
+            Assert.Contains(layout == "size" ? "mtvm_gemm8_rows(col" : "mtvm_gemm16_rows(", compiled.Files[compiled.SourceFile], StringComparison.Ordinal);
         }
 
         // Steps of 4 values per column (n4, its remainder mod 8 in brackets) and channels per call.
@@ -48,7 +52,7 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
         Model("s9", [1, 5, 4, 4], 3, 3, 4, 1, Options.Valid, 0);          // rows of 12, n4 9 (remainder 1)
         Model("two_ch", [1, 4, 5, 2], 3, 3, 3, 1, Options.Same, 0);       // packed 18 -> 20 values, n4 5, odd pixels
 
-        var project = firmware.CreateProject(sdk, $"<PropertyGroup><Board>{board}</Board></PropertyGroup>", $"gemm-{board}");
+        var project = firmware.CreateProject(sdk, $"<PropertyGroup><Board>{board}</Board><MicroTvmWeightLayout>{layout}</MicroTvmWeightLayout></PropertyGroup>", $"gemm-{board}-{layout}");
         firmware.RunAndAssertAllMatch(project, log);
     }
 

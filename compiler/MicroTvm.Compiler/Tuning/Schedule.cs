@@ -66,5 +66,5 @@ public sealed class Schedule : IEquatable<Schedule>
 /// in a way that makes earlier measurements meaningless (a log for another version is stale, MTVM5002).</summary>
 public static class KernelSet
 {
-    public const int Version = 4;
+    public const int Version = 5;
 }

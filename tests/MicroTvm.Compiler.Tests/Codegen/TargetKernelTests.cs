@@ -188,6 +188,41 @@ public class TargetKernelTests
         Assert.Contains(cases, c => c.Graph.Nodes[0].Input(1).Quantization!.IsPerChannel);
     }
 
+    /// <summary>The DSP CONV_2D's compact int8 layout (<c>layout=int8</c>, Dsp/DspCompactGemm.cs): pairs of channels
+    /// sharing int16 words <c>w0 + 256 * w1</c> (mtvm_gemm8_rows) on 1x1, 3x3 and other filters, strides, SAME/VALID,
+    /// odd channel counts (a last pair of one), 3-channel first layers (packed rows), more than 16 output channels (chunks),
+    /// both requantizations; and layers whose pairs do not fit (a weight of -128 beside a negative one), which keep
+    /// plain int8 rows unpacked by SXTB16. Bit for bit against the evaluator.</summary>
+    [Fact]
+    public void DspCompactGemmMatchesTheReferenceEvaluator()
+    {
+        var random = new Random(1140);
+        var cases = new List<RandomGraphs.Case>();
+        for (int i = 0; i < 16; i++) cases.Add(Convolution(random, depthwise: false, outputScale: new[] { 1, 40 }[i % 2]));
+        for (int i = 0; i < 4; i++) cases.Add(Convolution(random, depthwise: false, channels: 3));
+        for (int i = 0; i < 6; i++) cases.Add(Convolution(random, depthwise: false, anyChannels: true));
+        // Two layers whose first pair cannot share words: w1 = -128 beside a negative w0 makes w0 + 256 * w1 no int16.
+        for (int i = 0; i < 2; i++)
+        {
+            var unfit = Convolution(random, depthwise: false, anyChannels: true);
+            var filter = unfit.Graph.Nodes[0].Input(1);
+            if (filter.Shape[0] < 2) { i--; continue; }
+            int row = filter.Shape[1] * filter.Shape[2] * filter.Shape[3];
+            filter.Data![0] = unchecked((byte)-5);
+            filter.Data[row] = 0x80;
+            cases.Add(unfit with { Description = unfit.Description + " (w1 = -128 beside w0 = -5)" });
+        }
+
+        var tasks = cases.Select(c => Assert.Single(MicroTvm.Compiler.Tuning.TuningTasks.Of(c.Graph, "cortex-m7"))).ToList();
+        var schedules = tasks.Select((t, i) => t.Schedules.Single(s =>
+            s.ToString() == $"dsp-gemm layout=int8 requantization={(i % 3 == 2 ? "general" : "fast")}")).ToList();
+        var paired = Check("cortex-m7", "mtvm_gemm8_rows(col", cases, (i, name) => tasks[i].Options("cortex-m7", name, schedules[i]));
+        Assert.All(paired.Take(cases.Count - 2), Assert.True);
+        Assert.All(paired.Skip(cases.Count - 2), Assert.False);
+        Assert.Contains(cases, c => c.Graph.Nodes[0].Output.Shape[3] > 16 && c.Graph.Nodes[0].Output.Shape[3] % 2 == 1);
+        Assert.Contains(cases, c => c.Graph.Nodes[0].Input(1).Shape[1] == 1 && c.Graph.Nodes[0].Input(1).Shape[2] == 1);
+    }
+
     /// <summary>One channel whose effective scale is tiny (right shift 24 to 27, beyond the 22 the zero point can be
     /// folded under) no longer sends the layer to the general requantization: the fast SMMLAR form adds the zero point
     /// after the shift, for CONV_2D (dsp-gemm) and DEPTHWISE_CONV_2D (dsp-depthwise); biases large enough that the

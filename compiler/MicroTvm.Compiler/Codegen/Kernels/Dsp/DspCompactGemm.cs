@@ -5,16 +5,191 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 
 /// <summary>
 /// The CONV_2D matrix product of <see cref="DspGemmKernel"/> with int8 filters (<c>layout=int8</c>, the compact
-/// weight layout: half the widened layout's flash). Filter rows as <see cref="DspGemmKernel"/> re-lays them out
-/// ([oc][fy][RowBytes], or packed), kept int8: each weight word is unpacked by SXTB16 (plain and ROR #8) in the inner
-/// loop, two pixels' columns by two rows at a time.
+/// weight layout: the filter's own size in flash, half the widened layout's). Output channels in pairs: at compile
+/// time each pair's two weights at one column position become one int16, <c>h = w0 + 256 * w1</c>, in the columns'
+/// SXTB16 order, so a weight word is both an SMLAD operand as it is (summing <c>acc0 + 256 * acc1</c>) and, after one
+/// SXTB16, the pair of <c>w0</c> (summing <c>acc0</c>); then <c>acc1 = (sum - acc0) / 2^8</c>, exact while
+/// |acc1| &lt; 2^23 (checked per channel at compile time from its largest accumulator). One SXTB16 per weight word
+/// and per two pixels instead of two: <c>mtvm_gemm8_rows</c> (assembly over all pairs of rows, two pixels' interleaved
+/// columns as the widened path gathers them) does 16 MACs in 12 instructions (widened: 10). A layer where a pair does
+/// not fit (|acc1| too large, or <c>w1 = -128</c> beside a negative <c>w0</c>) keeps plain int8 rows, each weight word
+/// unpacked by SXTB16 and SXTB16 ROR #8 (14 instructions per 16 MACs).
 /// </summary>
 internal static class DspCompactGemm
 {
     /// <param name="laid">The re-laid filter, [OutC][column length] int8.</param>
     /// <param name="folded">Per channel: the bias minus the input zero point times the sum of the filter row.</param>
-    /// <param name="req">The requantization of an accumulator variable for a channel expression.</param>
-    public static void Emit(EmitContext c, GemmShape s, int zx, sbyte[] laid, int[] folded, Func<string, string, string> req)
+    /// <param name="scale">Per channel, the power of two the fast requantization wants the accumulator times (int8
+    /// weights cannot carry it, as widened ones do: the accumulator is shifted at run time), or null.</param>
+    /// <param name="req">The requantization of an accumulator variable (times <paramref name="scale"/>) for a channel expression.</param>
+    public static void Emit(EmitContext c, GemmShape s, int zx, sbyte[] laid, int[] folded, int[]? scale, Func<string, string, string> req)
+    {
+        var left = Left.Declare(c, scale);
+        if (PairsFit(s, laid, folded)) EmitPairs(c, s, zx, laid, folded, left, req);
+        else EmitUnpacked(c, s, zx, laid, folded, (acc, oc) => req(left.Shifted(acc, oc), oc));
+    }
+
+    /// <summary>The run-time left shift of each channel's accumulator: none, one literal, or a table of bytes.</summary>
+    private sealed record Left(int[] Shifts, string Table)
+    {
+        public static Left Declare(EmitContext c, int[]? scale)
+        {
+            var shifts = scale?.Select(v => (int)Math.Log2(v)).ToArray() ?? new int[c.Node.Output.Shape[^1]];
+            string table = shifts.Distinct().Count() == 1 ? "" : c.Constants.UInt8($"{c.Prefix}_left", shifts.Select(k => (byte)k).ToArray(),
+                $"operator {c.Node.Index} accumulator left shift per channel (the fast requantization's power of two)");
+            return new Left(shifts, table);
+        }
+
+        public bool None => Table == "" && Shifts[0] == 0;
+
+        /// <summary>The shift of channel <paramref name="oc"/> (a C expression).</summary>
+        public string Of(string oc) => Table == "" ? CLiteral.Int(Shifts[0]) : $"{Table}[{oc}]";
+
+        public string Shifted(string acc, string oc) => None ? acc : $"(int32_t)((uint32_t){acc} << {Of(oc)})";
+    }
+
+    /// <summary>True when every pair of channels (2j, 2j+1) can share int16 weights: every <c>w0 + 256 * w1</c> is an
+    /// int16, and channel 2j+1's largest |accumulator| (bias included, inputs int8) is below 2^23.</summary>
+    internal static bool PairsFit(GemmShape s, sbyte[] laid, int[] folded)
+    {
+        int kp = DspGemmKernel.ColumnLength(s);
+        for (int oc = 1; oc < s.OutC; oc += 2)
+        {
+            long bound = Math.Abs((long)folded[oc]);
+            for (int k = 0; k < kp; k++)
+            {
+                int w0 = laid[(oc - 1) * kp + k], w1 = laid[oc * kp + k];
+                if (w0 + 256 * w1 < short.MinValue) return false;
+                bound += 128L * Math.Abs(w1);
+            }
+
+            if (bound >= 1L << 23) return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Per pair of channels: the accumulators' start (acc0 of both pixels, then sum of both: b0, b0,
+    /// b0 + 256 * b1, b0 + 256 * b1), then per 4 column values two words of <c>w0 + 256 * w1</c> in SXTB16 order.</summary>
+    internal static int[] PairedRows(GemmShape s, sbyte[] laid, int[] folded)
+    {
+        int kp = DspGemmKernel.ColumnLength(s), pairs = (s.OutC + 1) / 2;
+        var words = new List<int>(pairs * (4 + kp / 2));
+        for (int pair = 0; pair < pairs; pair++)
+        {
+            int oc0 = 2 * pair, oc1 = oc0 + 1;
+            int b0 = folded[oc0], b1 = oc1 < s.OutC ? folded[oc1] : 0;
+            int sum = unchecked(b0 + (int)((uint)b1 << 8));
+            words.AddRange(new[] { b0, b0, sum, sum });
+            var h = new int[kp];
+            for (int k = 0; k < kp; k++) h[k] = laid[oc0 * kp + k] + 256 * (oc1 < s.OutC ? laid[oc1 * kp + k] : 0);
+            words.AddRange(Int16Pairs.InSxtb16Order(h));
+        }
+
+        return words.ToArray();
+    }
+
+    /// <summary>Two output pixels' columns (interleaved per 4 values, as the widened path gathers them) times all pairs
+    /// of channels by mtvm_gemm8_rows, a chunk of at most 16 channels per call; each chunk's accumulators
+    /// ([pair][acc0 pixel 0, acc0 pixel 1, sum pixel 0, sum pixel 1]) are requantized. An odd last pixel is gathered into
+    /// both halves and stored once.</summary>
+    private static void EmitPairs(EmitContext c, GemmShape s, int zx, sbyte[] laid, int[] folded, Left left, Func<string, string, string> req)
+    {
+        var node = c.Node;
+        var filter = node.Input(1);
+        var body = c.Body;
+        int kp = DspGemmKernel.ColumnLength(s), steps = kp / 4;
+        int pairs = (s.OutC + 1) / 2, chunkPairs = Math.Min(8, pairs), chunk = 2 * chunkPairs;
+        int pairWords = 4 + kp / 2;
+        if (DspGemmKernel.Scratch(node).ColumnBytes < 4 * (kp + 4 * chunkPairs))
+            throw new InvalidOperationException("the DSP GEMM's scratch is smaller than the compact path's columns and accumulators");
+        string wName = c.Constants.Int32($"{c.Prefix}_filter", PairedRows(s, laid, folded),
+            $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD, int8 per weight: [{pairs} channel pairs][accumulators' start: b0, b0, b0 + 256 * b1, b0 + 256 * b1, with b = bias - input zero point * sum of the filter row][{steps} steps of 4 values][(h0,h2),(h1,h3)], h = w0 + 256 * w1, filter rows zero-padded to whole words");
+        c.Support.Use("mtvm_dsp_gemm8");
+        DspGemmKernel.DeclareScratch(c, s, $"int32_t* const col = scratch; /* two output pixels' receptive fields as int16 pairs, interleaved per 4 values ({kp} words) */");
+        body.Line($"int32_t* const acc = col + {kp}; /* [pair][acc0 pixel 0, acc0 pixel 1, acc0 + 256 * acc1 pixel 0, pixel 1] of one chunk of {chunk} channels */");
+        string zeroRow = s.Spatial
+            ? c.Constants.Int8($"{c.Prefix}_zero_row", Enumerable.Repeat((sbyte)zx, s.InC).ToArray(), $"operator {node.Index} one pixel of input zero points, the value of padding taps")
+            : "NULL";
+        body.Line("int p, oc;");
+
+        void Requantize(string from, string to, bool two)
+        {
+            string at = from == "0" ? "2 * oc" : $"2 * (oc - {from})";
+            using (body.Block($"for (oc = {from}; oc + 1 < {to}; oc += 2)"))
+            {
+                // acc1 = (sum - acc0) / 2^8, times 2^k: one shift right by 8 - k.
+                string high = left.Table == "" ? CLiteral.Int(8 - left.Shifts[0]) : $"8 - {left.Of("oc + 1")}";
+                body.Line($"const int32_t* const a = acc + {at};");
+                body.Line($"const int32_t a0 = {left.Shifted("a[0]", "oc")}, h0 = mtvm_gemm8_high(a[2], a[0], {high});");
+                body.Line($"o0[oc] = {req("a0", "oc")};");
+                body.Line($"o0[oc + 1] = {req("h0", "oc + 1")};");
+                if (two)
+                {
+                    body.Line($"const int32_t a1 = {left.Shifted("a[1]", "oc")}, h1 = mtvm_gemm8_high(a[3], a[1], {high});");
+                    body.Line($"o1[oc] = {req("a1", "oc")};");
+                    body.Line($"o1[oc + 1] = {req("h1", "oc + 1")};");
+                }
+            }
+
+            if (s.OutC % 2 == 0) return;
+            using (body.Block($"if (oc < {to})"))
+            {
+                body.Line($"const int32_t a0 = {left.Shifted($"acc[{at}]", "oc")};");
+                body.Line($"o0[oc] = {req("a0", "oc")};");
+                if (two)
+                {
+                    body.Line($"const int32_t a1 = {left.Shifted($"acc[{at} + 1]", "oc")};");
+                    body.Line($"o1[oc] = {req("a1", "oc")};");
+                }
+            }
+        }
+
+        void Channels(bool two)
+        {
+            if (s.OutC <= chunk)
+            {
+                body.Line($"mtvm_gemm8_rows(col, {wName}, acc, {steps}, {pairs});");
+                Requantize("0", $"{s.OutC}", two);
+                return;
+            }
+
+            body.Line("int c0;");
+            using (body.Block($"for (c0 = 0; c0 < {s.OutC}; c0 += {chunk})"))
+            {
+                body.Line($"const int n = {s.OutC} - c0 < {chunk} ? {s.OutC} - c0 : {chunk};");
+                body.Line($"mtvm_gemm8_rows(col, {wName} + c0 / 2 * {pairWords}, acc, {steps}, (n + 1) / 2);");
+                Requantize("c0", "c0 + n", two);
+            }
+        }
+
+        if (s.Pixels >= 2)
+        {
+            using (body.Block($"for (p = 0; p + 1 < {s.Pixels}; p += 2)"))
+            {
+                body.Line($"int8_t* o0 = {c.Output()} + p * {s.OutC};");
+                body.Line($"int8_t* o1 = o0 + {s.OutC};");
+                DspGemmKernel.Gather(body, s, zx, "p", "col", c.Input(0), zeroRow, interleaved: true);
+                DspGemmKernel.Gather(body, s, zx, "p + 1", "col + 2", c.Input(0), zeroRow, interleaved: true);
+                Channels(two: true);
+            }
+        }
+
+        if (s.Pixels % 2 == 1)
+        {
+            using (body.Block(""))
+            {
+                body.Line($"int8_t* o0 = {c.Output()} + {s.Pixels - 1} * {s.OutC};");
+                body.Line($"p = {s.Pixels - 1};");
+                DspGemmKernel.Gather(body, s, zx, "p", "col", c.Input(0), zeroRow, interleaved: true);
+                DspGemmKernel.Gather(body, s, zx, "p", "col + 2", c.Input(0), zeroRow, interleaved: true);
+                Channels(two: false);
+            }
+        }
+    }
+
+    /// <summary>Plain int8 rows, each weight word unpacked by SXTB16 and SXTB16 ROR #8: two pixels' columns by two rows at a time.</summary>
+    private static void EmitUnpacked(EmitContext c, GemmShape s, int zx, sbyte[] laid, int[] folded, Func<string, string, string> req)
     {
         var node = c.Node;
         var filter = node.Input(1);

@@ -134,10 +134,6 @@ internal sealed class DspGemmKernel : TargetKernel
         // FULLY_CONNECTED uses each weight once per batch row and stays int8.
         bool wide = node.Kind != OpKind.FullyConnected && !_compact;
         var fast = _generalRequantization ? null : DspRequantization.TryCreate(q, bound);
-        // Int8 weights cannot carry the fast requantization's power of two: the accumulator is shifted at run time
-        // instead, by one amount for every channel.
-        if (fast is not null && !wide && fast.Scale.Distinct().Count() != 1) fast = null;
-        int runtimeShift = fast is not null && !wide ? (int)Math.Log2(fast.Scale[0]) : 0;
         if (fast is not null && wide)
             for (int oc = 0; oc < s.OutC; oc++) folded[oc] *= fast.Scale[oc];
 
@@ -159,12 +155,12 @@ internal sealed class DspGemmKernel : TargetKernel
         var body = c.Body;
         // acc: a variable (the fast form reads it twice).
         string req(string acc, string oc) => fast is not null
-            ? fast.Output(runtimeShift == 0 ? acc : $"(int32_t)((uint32_t){acc} << {runtimeShift})", oc)
+            ? fast.Output(acc, oc)
             : $"{function}({acc}, {string.Format(mult, oc)}, {string.Format(shift, oc)}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
 
         if (!wide)
         {
-            DspCompactGemm.Emit(c, s, zx, laid, folded, req); // int8 weights: Dsp/DspCompactGemm.cs
+            DspCompactGemm.Emit(c, s, zx, laid, folded, fast?.Scale, req); // int8 weights: Dsp/DspCompactGemm.cs
             return;
         }
 

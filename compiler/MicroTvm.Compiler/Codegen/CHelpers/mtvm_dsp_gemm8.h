@@ -1,0 +1,102 @@
+/* The DSP CONV_2D matrix product with int8 weights (Kernels/Dsp/DspCompactGemm.cs): output channels in pairs, each
+   pair's two weights at one column position stored as one int16 h = w0 + 256 * w1 (the lower byte is w0, the upper
+   one w1 less the borrow), SXTB16 order. SMLAD of a column word with the weight word as it is sums acc0 + 256 * acc1;
+   with the weight word after SXTB16 (the lower bytes: w0) it sums acc0. */
+#ifndef MTVM_DSP_GEMM8_H
+#define MTVM_DSP_GEMM8_H
+#include <stdint.h>
+#include "mtvm_dsp.h"
+#include "mtvm_dsp_gemm.h"
+
+/* acc1 * 2^(8 - shift) from the pair's sums: (sum - acc0) = acc1 * 2^8 exactly while |acc1| < 2^23 (checked at
+   compile time), shifted right by `shift` (8 - the fast requantization's left shift); the subtraction wraps as the
+   accumulators do (arithmetic shift: the compilers this code is built with). */
+static inline int32_t mtvm_gemm8_high(int32_t sum, int32_t acc0, int shift) { return (int32_t)((uint32_t)sum - (uint32_t)acc0) >> shift; }
+
+/* mtvm_gemm8_rows: two pixels' interleaved column x ([n4 steps][pixel][2 words], 4 values per step) times `pairs`
+   pairs of channels. w streams [pair][4 words: the accumulators' start][n4 steps][2 words of h]; acc receives
+   [pair][acc0 pixel 0, acc0 pixel 1, sum pixel 0, sum pixel 1]. */
+#if defined(MTVM_DSP_ASM) && defined(__OPTIMIZE__)
+/* One step: 4 column words by one LDM into r8-r11, the pair's 2 weight words by one LDM into r4-r5, four SMLAD with
+   them as they are (sums r12 pixel 0, lr pixel 1), SXTB16 of both, four SMLAD (acc0: r2 pixel 0, r3 pixel 1);
+   exactly 48 bytes (32-bit encodings), so the entry into the 8-step loop can be computed. */
+#define MTVM_GEMM8_STEP \
+    "ldmia.w r0!, {r8, r9, r10, r11}\n\t" \
+    "ldmia.w r1!, {r4, r5}\n\t" \
+    "smlad r12, r8, r4, r12\n\t" \
+    "smlad lr, r10, r4, lr\n\t" \
+    "smlad r12, r9, r5, r12\n\t" \
+    "smlad lr, r11, r5, lr\n\t" \
+    "sxtb16 r4, r4\n\t" \
+    "sxtb16 r5, r5\n\t" \
+    "smlad r2, r8, r4, r2\n\t" \
+    "smlad r3, r10, r4, r3\n\t" \
+    "smlad r2, r9, r5, r2\n\t" \
+    "smlad r3, r11, r5, r3\n\t"
+/* The loop state on the stack as in mtvm_gemm16_rows: [sp] acc, [sp+4] column start, [sp+8] column end, [sp+12]
+   entry into the loop (n4 % 8 steps from its end), [sp+16] end of w. */
+__attribute__((naked, noinline, unused)) static void mtvm_gemm8_rows(const int32_t* x MTVM_ARG, const int32_t* w MTVM_ARG, int32_t* acc MTVM_ARG,
+                                                                     int n4 MTVM_ARG, int pairs MTVM_ARG) {
+    __asm__ volatile(
+        "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+        "sub sp, sp, #20\n\t"
+        "ldr r4, [sp, #56]\n\t"          /* pairs (the fifth argument) */
+        "str r2, [sp]\n\t"
+        "str r0, [sp, #4]\n\t"
+        "add r5, r0, r3, lsl #4\n\t"
+        "str r5, [sp, #8]\n\t"
+        "add r5, r3, #2\n\t"
+        "mul r5, r5, r4\n\t"
+        "add r5, r1, r5, lsl #3\n\t"     /* w + pairs * (4 + 2 * n4) words */
+        "str r5, [sp, #16]\n\t"
+        "and r6, r3, #7\n\t"
+        "rsb r6, r6, #8\n\t"
+        "and r6, r6, #7\n\t"              /* steps skipped in the first pass */
+        "movs r7, #48\n\t"
+        "adr r8, 1f\n\t"
+        "mla r6, r6, r7, r8\n\t"
+        "orr r6, r6, #1\n\t"             /* Thumb */
+        "str r6, [sp, #12]\n\t"
+        "2:\n\t"
+        "ldmia.w r1!, {r2, r3, r12, lr}\n\t"
+        "ldr pc, [sp, #12]\n\t"
+        ".p2align 2\n\t"
+        "1:\n\t"
+        MTVM_GEMM8_STEP MTVM_GEMM8_STEP MTVM_GEMM8_STEP MTVM_GEMM8_STEP
+        MTVM_GEMM8_STEP MTVM_GEMM8_STEP MTVM_GEMM8_STEP MTVM_GEMM8_STEP
+        "ldr r4, [sp, #8]\n\t"
+        "cmp r0, r4\n\t"
+        "bne 1b\n\t"
+        "ldr r4, [sp]\n\t"
+        "stmia r4!, {r2, r3, r12, lr}\n\t"
+        "str r4, [sp]\n\t"
+        "ldr r0, [sp, #4]\n\t"
+        "ldr r4, [sp, #16]\n\t"
+        "cmp r1, r4\n\t"
+        "bne 2b\n\t"
+        "add sp, sp, #20\n\t"
+        "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
+}
+#else
+static inline void mtvm_gemm8_rows(const int32_t* x, const int32_t* w, int32_t* acc, int n4, int pairs) {
+    int pair, k;
+    for (pair = 0; pair < pairs; ++pair) {
+        const int32_t* c = x;
+        int32_t a0 = w[0], a1 = w[1], s0 = w[2], s1 = w[3];
+        w += 4;
+        for (k = 0; k < n4; ++k) {
+            const int32_t h0 = w[0], h1 = w[1];
+            const int32_t l0 = mtvm_sxtb16((uint32_t)h0), l1 = mtvm_sxtb16((uint32_t)h1);
+            s0 = mtvm_smlad(c[0], h0, s0); s0 = mtvm_smlad(c[1], h1, s0);
+            s1 = mtvm_smlad(c[2], h0, s1); s1 = mtvm_smlad(c[3], h1, s1);
+            a0 = mtvm_smlad(c[0], l0, a0); a0 = mtvm_smlad(c[1], l1, a0);
+            a1 = mtvm_smlad(c[2], l0, a1); a1 = mtvm_smlad(c[3], l1, a1);
+            c += 4; w += 2;
+        }
+        acc[0] = a0; acc[1] = a1; acc[2] = s0; acc[3] = s1;
+        acc += 4;
+    }
+}
+#endif
+
+#endif
