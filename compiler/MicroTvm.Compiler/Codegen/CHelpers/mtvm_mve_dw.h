@@ -2,7 +2,7 @@
    time is gathered into a plane padded with the input zero point (mtvm_dw_gather8: 8 bytes a stride apart, VLDRB.U16
    gather and a contiguous VSTRB.16; _n: a predicated last step); four consecutive output pixels of one
    channel then take each tap with one VMLA.S32 by the tap's weight in a core register (mtvm_dw_mla) from one widening
-   load (mtvm_dw_ld4), and are requantized with the channel's multiplier and shifts as scalars
+   load (mtvm_dw_ld4; mtvm_dw_ldg gathers 4 pixels across the plane's columns), and are requantized with the channel's multiplier and shifts as scalars
    (mtvm_dw_requantize) and scattered to their NHWC places (mtvm_dw_store, _n: the first n lanes). */
 #ifndef MTVM_MVE_DW_H
 #define MTVM_MVE_DW_H
@@ -25,6 +25,11 @@ static inline void mtvm_dw_gather8_n(int8_t* dst, const int8_t* src, mtvm_dw_off
     vstrbq_p_u16((uint8_t*)dst, vldrbq_gather_offset_z_u16((const uint8_t*)src, offsets, p), p);
 }
 static inline mtvm_i32x4 mtvm_dw_ld4(const int8_t* p) { return vldrbq_s32(p); }
+/* p[offsets[i]] sign-extended (a VLDRB.S32 gather); _n: lanes i < n only, the others zero */
+static inline mtvm_i32x4 mtvm_dw_ldg(const int8_t* p, mtvm_dw_offsets offsets) { return vldrbq_gather_offset_s32(p, offsets); }
+static inline mtvm_i32x4 mtvm_dw_ldg_n(const int8_t* p, mtvm_dw_offsets offsets, int n) {
+    return vldrbq_gather_offset_z_s32(p, offsets, vctp32q((uint32_t)n));
+}
 static inline mtvm_i32x4 mtvm_dw_mla(mtvm_i32x4 acc, mtvm_i32x4 x, int32_t w) { return vmlaq_n_s32(acc, x, w); }
 /* TFLite's MultiplyByQuantizedMultiplier with scalar operands (left = max(shift, 0), neg = min(shift, 0)), the output
    zero point and the clamp; has_left, right (0: no channel shifts right, 1: all, 2: some) as in mtvm_v_requantize_clamp.
@@ -75,6 +80,10 @@ MTVM_VFN void mtvm_dw_gather8_n(int8_t* dst, const int8_t* src, mtvm_dw_offsets1
 }
 MTVM_VFN void mtvm_dw_gather8(int8_t* dst, const int8_t* src, mtvm_dw_offsets16 offsets) { mtvm_dw_gather8_n(dst, src, offsets, 8); }
 MTVM_VFN mtvm_i32x4 mtvm_dw_ld4(const int8_t* p) { mtvm_i32x4 r; int i; for (i = 0; i < 4; ++i) r.lane[i] = p[i]; return r; }
+MTVM_VFN mtvm_i32x4 mtvm_dw_ldg_n(const int8_t* p, mtvm_dw_offsets offsets, int n) {
+    mtvm_i32x4 r; int i; for (i = 0; i < 4; ++i) r.lane[i] = i < n ? p[offsets.lane[i]] : 0; return r;
+}
+MTVM_VFN mtvm_i32x4 mtvm_dw_ldg(const int8_t* p, mtvm_dw_offsets offsets) { return mtvm_dw_ldg_n(p, offsets, 4); }
 MTVM_VFN mtvm_i32x4 mtvm_dw_mla(mtvm_i32x4 acc, mtvm_i32x4 x, int32_t w) {
     int i;
     for (i = 0; i < 4; ++i) acc.lane[i] = (int32_t)((uint32_t)acc.lane[i] + (uint32_t)x.lane[i] * (uint32_t)w);

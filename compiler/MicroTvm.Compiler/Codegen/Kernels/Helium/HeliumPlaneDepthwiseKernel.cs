@@ -14,8 +14,9 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// output of the block that uses it with one VMLA.S32 by scalar (4 MACs per instruction, against 4 instructions per 8
 /// MACs for the widening multiplies of <see cref="HeliumDepthwiseKernel"/>, which keeps the stride-2 layers of depth
 /// multiplier 1 and the images too narrow for four lanes). The lanes run along the image axis that wastes fewer lanes
-/// (KWS's 25x5: along the 25 rows); a block holds up to 5 outputs along the other axis; the last strip of lanes
-/// stores predicated.
+/// (KWS's 25x5: along the 25 rows); a block holds up to 5 outputs along the other axis; a last strip of 1 to 3
+/// lanes stores predicated, or, where that leaves more lanes idle, runs with its lanes along the other axis (KWS's
+/// 25th row: 2 vectors of gathers instead of 5 of one lane each).
 /// </summary>
 internal sealed class HeliumPlaneDepthwiseKernel : TargetKernel
 {
@@ -124,6 +125,7 @@ internal sealed class HeliumPlaneDepthwiseKernel : TargetKernel
         body.Line($"const mtvm_dw_offsets so = mtvm_dw_offsets_of({g.LaneOutStride}u);");
         body.Line($"const mtvm_dw_offsets16 go = mtvm_dw_offsets16_of({g.Sl * g.LaneInStride}u);");
         body.Line("int n, ch, m, k;");
+        body.Line("(void)so; (void)k; /* unused when every lane position goes across */");
         if (mult > 1) body.Line("int j;");
         body.Line($"memset(plane, {zx}, {g.PlaneBytes});");
         using (body.Block($"for (n = 0; n < {batches}; ++n)"))
@@ -159,11 +161,14 @@ internal sealed class HeliumPlaneDepthwiseKernel : TargetKernel
                 if (full > 0)
                     using (body.Block($"for (k = 0; k < {full}; ++k)"))
                         Strip(body, g, fw, wholeRange, Requantize, lanes: 4);
-                if (g.Lo % 4 != 0)
+                int rest = g.Lo % 4, across = (g.Mo + 3) / 4;
+                if (rest != 0 && 3 * rest * across < 2 * g.Mo)
+                    Across(body, g, fw, Requantize, rest);
+                else if (rest != 0)
                     using (body.Block(""))
                     {
                         body.Line($"k = {full};");
-                        Strip(body, g, fw, wholeRange, Requantize, lanes: g.Lo % 4);
+                        Strip(body, g, fw, wholeRange, Requantize, lanes: rest);
                     }
             }
         }
@@ -185,6 +190,34 @@ internal sealed class HeliumPlaneDepthwiseKernel : TargetKernel
         if (rest > 0)
             using (body.Block(""))
                 Block(body, g, fw, requantize, lanes, rest, $"p + {blocks * block * g.Sm * g.ColumnStride}", $"o + {blocks * block * g.OtherOutStride}");
+    }
+
+    /// <summary>The last <paramref name="rest"/> lane positions (a strip that would leave lanes idle) with 4 outputs
+    /// along the other axis per vector instead: per tap one gather from the plane's columns (VLDRB.S32 with offsets;
+    /// the last vector's idle lanes predicated off) and one VMLA.S32, the stores scattered along the other axis.</summary>
+    private static void Across(CodeWriter body, Geometry g, int fw, Func<string, string> requantize, int rest)
+    {
+        using (body.Block(""))
+        {
+            body.Line($"const mtvm_dw_offsets gi = mtvm_dw_offsets_of({g.Sm * g.ColumnStride}u), go = mtvm_dw_offsets_of({g.OtherOutStride}u);");
+            for (int lo = g.Lo - rest; lo < g.Lo; lo++)
+                for (int first = 0; first < g.Mo; first += 4)
+                    using (body.Block(""))
+                    {
+                        int lanes = Math.Min(4, g.Mo - first);
+                        body.Line("mtvm_i32x4 a = mtvm_v_dup(bias);");
+                        for (int fm = 0; fm < g.Fm; fm++)
+                            for (int fl = 0; fl < g.Fl; fl++)
+                            {
+                                int offset = (first * g.Sm + fm) * g.ColumnStride + fl % g.Sl * g.Lrow + lo + fl / g.Sl;
+                                string load = lanes == 4 ? $"mtvm_dw_ldg(plane + {offset}, gi)" : $"mtvm_dw_ldg_n(plane + {offset}, gi, {lanes})";
+                                body.Line($"a = mtvm_dw_mla(a, {load}, w{g.Tap(fl, fm, fw)});");
+                            }
+
+                        string output = $"out + {lo * g.LaneOutStride + first * g.OtherOutStride}";
+                        body.Line(lanes == 4 ? $"mtvm_dw_store({output}, go, {requantize("a")});" : $"mtvm_dw_store_n({output}, go, {requantize("a")}, {lanes});");
+                    }
+        }
     }
 
     /// <summary><paramref name="count"/> outputs along the other axis: each plane load (column, lane-axis tap) feeds every
