@@ -127,7 +127,7 @@ public class TargetKernelTests
         foreach (var (path, expected) in new[]
         {
             ("(mtvm_smmlar(", 40), ("mtvm_usat8(mtvm_smmlar", 5), ("(int8_t)mtvm_ssat8(mtvm_smmlar", 5), ("mtvm_clamp((mtvm_smmlar", 5),
-            ("_requant[", 10), ("_right[", 5), ("mtvm_gemm16_rows(col, ", 20), ("int32_t a0 = bias; int32_t a1 = bias;", 5),
+            ("_requant[", 10), ("_right[", 5), ("mtvm_gemm16_rows(col, ", 20), ("a0 = bias; a1 = bias;", 5),
         })
         {
             int count = sources.Count(s => s.Contains(path, StringComparison.Ordinal));

@@ -70,6 +70,10 @@ static inline uint32_t mtvm_min8(uint32_t a, uint32_t b) { uint32_t r; __asm__("
 #define MTVM_LOAD_PAIR(lo, hi, p, i) __asm__("ldrd %0, %1, [%2, %3]" : "=r"(lo), "=r"(hi) : "r"(p), "n"(4 * (i)), "m"(*(const int32_t(*)[2])((p) + (i))))
 /* two words to p, then p += 4 (one STRD with post-increment: one pixel's half of an interleaved column) */
 #define MTVM_STORE2_SKIP2(lo, hi, p) __asm__ volatile("strd %1, %2, [%0], #16" : "+r"(p) : "r"(lo), "r"(hi) : "memory")
+/* words i and i + 1 of p (i a literal; one STRD with an immediate offset; p is not moved) */
+#define MTVM_STORE_PAIR(lo, hi, p, i) __asm__("strd %1, %2, [%3, %4]" : "=m"(*(int32_t(*)[2])((p) + (i))) : "r"(lo), "r"(hi), "r"(p), "n"(4 * (i)))
+/* loads after this stay after it (gcc would otherwise hoist them and spill what they hold) */
+#define MTVM_LOADS_AFTER() __asm__ volatile("" : : : "memory")
 #else
 /* 32-bit wrap-around like the instruction (the Q flag is not modelled: nothing reads it). */
 static inline int32_t mtvm_smlad(int32_t a, int32_t b, int32_t acc) {
@@ -117,6 +121,8 @@ static inline uint32_t mtvm_min8(uint32_t a, uint32_t b) { return mtvm_lanes8(a,
 #define MTVM_LOAD4_NEXT(v, p) do { (v) = mtvm_load4(p); (p) += 4; } while (0)
 #define MTVM_LOAD_PAIR(lo, hi, p, i) do { (lo) = (p)[i]; (hi) = (p)[(i) + 1]; } while (0)
 #define MTVM_STORE2_SKIP2(lo, hi, p) do { (p)[0] = (lo); (p)[1] = (hi); (p) += 4; } while (0)
+#define MTVM_STORE_PAIR(lo, hi, p, i) do { (p)[i] = (lo); (p)[(i) + 1] = (hi); } while (0)
+#define MTVM_LOADS_AFTER() ((void)0)
 #endif
 
 #endif
