@@ -14,6 +14,11 @@ namespace MicroTvm.Compiler.Codegen;
 /// <param name="HasMve">Armv8.1-M M-profile vector extension (Helium).</param>
 public sealed record TargetDescription(string Name, string GccFlags, int Alignment, bool HasDsp, bool HasMve)
 {
+    /// <summary>The single-precision FPU's generation the float kernels may use: 0 none (soft float; the host runs
+    /// portable C), 4 FPv4 (Cortex-M4), 5 FPv5 or Armv8-M FP (VCVTA, VMAXNM: Cortex-M7, M33, M55). A board's flags may
+    /// pick the single-precision variant of the family (<see cref="CheckGccFlags"/>), which has the same instructions.</summary>
+    public int FpuVersion => Name switch { "cortex-m4" => 4, "cortex-m7" or "cortex-m33" or "cortex-m55" => 5, _ => 0 };
+
     /// <summary>
     /// Null when <paramref name="flags"/> (a board's <c>MicroTvmCpuFlags</c>, which compile the generated C) build
     /// for this CPU as the generated C assumes, else what differs: the same <c>-mcpu</c> (an extension may not remove

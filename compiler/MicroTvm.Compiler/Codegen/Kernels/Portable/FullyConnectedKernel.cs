@@ -8,6 +8,9 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// <summary>FULLY_CONNECTED: int8 (per-tensor or per-channel weights) and float32. Weights [units, depth].</summary>
 internal sealed class FullyConnectedKernel : Kernel
 {
+    /// <summary>The longest float input row held in locals: 16 values, half the FPU's 32 single registers.</summary>
+    private const int FloatRowInRegisters = 16;
+
     public override string? Unsupported(Node node)
     {
         var a = node.AttributesAs<FullyConnectedAttributes>();
@@ -61,14 +64,26 @@ internal sealed class FullyConnectedKernel : Kernel
         {
             c.Support.Use("mtvm_minmax");
             string? b = bias is null ? null : c.Constants.Tensor($"{c.Prefix}_bias", bias, $"operator {node.Index} bias {bias.Name}");
+            // A short input row goes into locals first (registers: the output may alias the input, so gcc could not
+            // keep x[d] across the stores) and the row's products are unrolled: one load, one multiply and one add per
+            // weight. Either way the sum starts at 0 and adds the products in TFLite's order, never fused (the SDK
+            // compiles generated C with -ffp-contract=off).
+            bool inRegisters = depth <= FloatRowInRegisters;
             using (body.Block($"for (int b = 0; b < {batches}; ++b)"))
             {
-                body.Line($"const float* x = {c.Input(0)} + b * {depth};");
+                if (inRegisters)
+                    for (int d = 0; d < depth; d++) body.Line($"const float x{d} = {c.Input(0)}[b * {depth} + {d}];");
+                else
+                    body.Line($"const float* x = {c.Input(0)} + b * {depth};");
                 using (body.Block($"for (int o = 0; o < {units}; ++o)"))
                 {
                     body.Line($"const float* w = {w} + o * {depth};");
                     body.Line("float acc = 0.0f;");
-                    body.Line($"for (int d = 0; d < {depth}; ++d) acc += x[d] * w[d];");
+                    if (inRegisters)
+                        for (int d = 0; d < depth; d += 4)
+                            body.Line(string.Join(" ", Enumerable.Range(d, Math.Min(4, depth - d)).Select(k => $"acc += x{k} * w[{k}];")));
+                    else
+                        body.Line($"for (int d = 0; d < {depth}; ++d) acc += x[d] * w[d];");
                     if (b is not null) body.Line($"acc += {b}[o];");
                     body.Line($"{c.Output()}[b * {units} + o] = {FloatClamp("acc", a.Activation)};");
                 }
