@@ -15,15 +15,6 @@ namespace MicroTvm.Compiler.Tests.Codegen;
 [Trait("Speed", "Slow")] // gcc: not in eng/test.sh --fast
 public class FpuKernelTests
 {
-    /// <summary>(scale, zero point, output type): ad_toycar's input, 1/255 with zero point -128 (TFLite's usual image
-    /// input), power-of-two scales (ties), extreme scales (quotients beyond ±2^31 for ordinary inputs, or subnormal).</summary>
-    public static readonly (float Scale, int ZeroPoint, ElementType Type)[] Quantizations =
-    {
-        (0.40484673f, 81, ElementType.Int8), (1 / 255f, -128, ElementType.Int8), (0.0625f, -3, ElementType.Int8), (0.5f, 127, ElementType.Int8),
-        (1e-6f, 0, ElementType.Int8), (1000f, -100, ElementType.Int8), (3e-38f, 5, ElementType.Int8), (1e30f, -7, ElementType.Int8),
-        (0.0123f, 0, ElementType.Int16), (1 / 4096f, 0, ElementType.Int16),
-    };
-
     [Theory]
     [InlineData("cortex-m4", "mtvm_cvt_twice_s16", 7)] // int16 and the scale 1e30 (its wrap point is -inf) stay portable
     [InlineData("cortex-m7", "mtvm_cvta_s32", 10)]
@@ -31,7 +22,7 @@ public class FpuKernelTests
     public void FloatQuantizeMatchesTheEvaluatorAtEveryStep(string target, string marker, int expectFpu)
     {
         var random = new Random(1150);
-        var cases = Quantizations.Select(q => Case(q.Scale, q.ZeroPoint, q.Type, 4096, random)).ToList();
+        var cases = QuantizeProbes.Quantizations.Select(q => Case(q.Scale, q.ZeroPoint, q.Type, 4096, random)).ToList();
         var used = TargetKernelTests.Check(target, marker, cases);
         Assert.True(used.Count(u => u) >= expectFpu, $"only {used.Count(u => u)} of {cases.Count} cases used the FPU kernel");
     }

@@ -1,3 +1,4 @@
+using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Quantization;
 
 namespace MicroTvm.Compiler.Tests.Codegen;
@@ -11,6 +12,15 @@ namespace MicroTvm.Compiler.Tests.Codegen;
 /// </summary>
 public static class QuantizeProbes
 {
+    /// <summary>(scale, zero point, output type): ad_toycar's input, 1/255 with zero point -128 (TFLite's usual image
+    /// input), power-of-two scales (ties), extreme scales (quotients beyond ±2^31 for ordinary inputs, or subnormal).</summary>
+    public static readonly (float Scale, int ZeroPoint, ElementType Type)[] Quantizations =
+    {
+        (0.40484673f, 81, ElementType.Int8), (1 / 255f, -128, ElementType.Int8), (0.0625f, -3, ElementType.Int8), (0.5f, 127, ElementType.Int8),
+        (1e-6f, 0, ElementType.Int8), (1000f, -100, ElementType.Int8), (3e-38f, 5, ElementType.Int8), (1e30f, -7, ElementType.Int8),
+        (0.0123f, 0, ElementType.Int16), (1 / 4096f, 0, ElementType.Int16),
+    };
+
     public static float[] For(float scale, int zeroPoint, QuantizedRange range, int count, Random random)
     {
         var values = new List<float> { 0f, -0f, float.Epsilon, -float.Epsilon, 1.17549421e-38f, -1.17549421e-38f, float.MaxValue, float.MinValue,

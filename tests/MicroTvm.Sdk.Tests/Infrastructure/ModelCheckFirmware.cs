@@ -28,6 +28,9 @@ public sealed class ModelCheckFirmware(string modelsRoot)
     private readonly List<string> outputSizes = [];
     private int checks;
 
+    /// <summary>Evaluated models whose float outputs are compared bit for bit.</summary>
+    private readonly HashSet<string> exactModels = new(StringComparer.Ordinal);
+
     /// <summary>The model as a <c>&lt;MicroModel&gt;</c> item (models/&lt;model&gt;.tflite), compiled by the build. With
     /// <paramref name="ioInWorkspace"/> the item is models-io/&lt;model&gt;_io.tflite with <c>IoInWorkspace="true"</c>
     /// (C prefix &lt;model&gt;_io): the firmware writes the inputs into the shared workspace through the accessors.</summary>
@@ -42,8 +45,9 @@ public sealed class ModelCheckFirmware(string modelsRoot)
     /// A one-output model written by a test (&lt;modelsRoot&gt;/&lt;name&gt;/model.tflite) as a <c>&lt;MicroModel&gt;</c> item, with
     /// inputs from <paramref name="inputFor"/> (every input back to back in input{k}.bin) and the reference evaluator's
     /// output as the expected one. Returns the imported graph, for the caller's checks of the generated code.
+    /// <paramref name="bitExact"/>: float outputs compared bit for bit too (the evaluator's own float arithmetic).
     /// </summary>
-    public Graph AddEvaluatedModel(string name, byte[] tflite, Func<Tensor, byte[]> inputFor)
+    public Graph AddEvaluatedModel(string name, byte[] tflite, Func<Tensor, byte[]> inputFor, bool bitExact = false)
     {
         var folder = Path.Combine(modelsRoot, name);
         Directory.CreateDirectory(folder);
@@ -56,6 +60,7 @@ public sealed class ModelCheckFirmware(string modelsRoot)
             File.WriteAllBytes(Path.Combine(folder, $"output{k}.bin"), ReferenceEvaluator.Run(graph, inputs)[graph.Outputs[0]]);
         }
 
+        if (bitExact) exactModels.Add(name);
         AddMicroModel(name);
         return graph;
     }
@@ -143,7 +148,7 @@ public sealed class ModelCheckFirmware(string modelsRoot)
         declarations.AppendLine($"#include \"{header}\"");
         workspaceSizes.Add($"{upper}_WORKSPACE_SIZE");
         outputSizes.Add(string.Join(" + ", graph.Outputs.Select((_, j) => $"{upper}_OUTPUT{j}_SIZE")));
-        bool tolerant = ComparesWithTolerance(graph);
+        bool tolerant = ComparesWithTolerance(graph) && !exactModels.Contains(model);
         for (int k = 0; k < InputsPerModel; k++)
         {
             declarations.AppendLine(ByteArray($"{name}_in{k}", File.ReadAllBytes(Path.Combine(modelsRoot, model, $"input{k}.bin"))));

@@ -36,6 +36,22 @@ internal static class KernelHelpers
         if (range.Max < int.MaxValue) body.Line($"if ({variable} > {CLiteral.Int(range.Max)}) {variable} = {CLiteral.Int(range.Max)};");
     }
 
+    /// <summary>A loop over <paramref name="count"/> elements whose body (<paramref name="element"/>(index expression))
+    /// is written <paramref name="by"/> times per iteration, then once per remaining element: the loop's compare and
+    /// branch are paid once per group.</summary>
+    public static void UnrolledLoop(CodeWriter body, long count, int by, Action<string> element)
+    {
+        long whole = count / by * by;
+        if (whole > 0)
+            using (body.Block(whole == by ? "" : $"for (size_t i = 0; i < {whole}; i += {by})"))
+                for (int k = 0; k < by; k++)
+                    using (body.Block(""))
+                        element(whole == by ? $"{k}" : k == 0 ? "i" : $"i + {k}");
+        for (long i = whole; i < count; i++)
+            using (body.Block(""))
+                element($"{i}");
+    }
+
     /// <summary>Clamp for float values exactly as TFLite's ActivationFunctionWithMinMax (max first, then min).</summary>
     public static string FloatClamp(string value, FusedActivation activation)
     {
