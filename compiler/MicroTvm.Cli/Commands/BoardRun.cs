@@ -100,7 +100,7 @@ public static class BoardRun
         }
     }
 
-    private static IByteTransport OpenSerial(string port)
+    internal static IByteTransport OpenSerial(string port)
     {
         try
         {

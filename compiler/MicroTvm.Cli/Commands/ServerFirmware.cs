@@ -54,7 +54,7 @@ public static class ServerFirmware
     /// <summary>Writes and builds (Release) an RPC server project in <paramref name="dir"/> whose ItemGroup holds
     /// <paramref name="items"/> (MicroModel items, or Compile and MicroTvmRpcModel items of models compiled outside it).
     /// A build error (MTVM4108) carries the build's error lines.</summary>
-    public static LaunchInfo Build(string dir, string board, bool profile, string items, string sdkRoot, TextWriter log)
+    public static LaunchInfo Build(string dir, string board, bool profile, string items, string sdkRoot, TextWriter log, string? boardDirectory = null)
     {
         string launchFile = Path.Combine(dir, "launch.txt");
         File.Delete(launchFile);
@@ -67,7 +67,7 @@ public static class ServerFirmware
               <!-- Written by microtvm (run with a board, tune): an RPC server firmware. -->
               <Import Project="{sdk}/Sdk/Sdk.props" />
               <PropertyGroup>
-                <Board>{board}</Board>
+                <Board>{board}</Board>{(boardDirectory is null ? "" : $"\n    <MicroTvmBoardDirectory>{boardDirectory}</MicroTvmBoardDirectory>")}
                 <MicroTvmRpcServer>true</MicroTvmRpcServer>
                 <MicroTvmRpcProfile>{(profile ? "true" : "false")}</MicroTvmRpcProfile>
               </PropertyGroup>

@@ -124,4 +124,10 @@ public static class ErrorCodes
     /// <summary>A tuning candidate's output on the device differs from the reference evaluator (a code-generation bug).</summary>
     public const string TuneCandidateDiffers = "MTVM5011";
     public const string TuneWeightsBudget = "MTVM5020";
+
+    /// <summary>microtvm tune: no schedule set the tuner tried makes the model's firmware fit the board's flash.</summary>
+    public const string TuneNoSetFits = "MTVM5040";
+
+    /// <summary>microtvm tune --port with an emulated board.</summary>
+    public const string TunePortOnEmulatedBoard = "MTVM5041";
 }

@@ -37,7 +37,7 @@ public sealed class TestProject(SdkPackageFixture sdk, string directory, string 
     /// <summary>dotnet build (or another command) with a binary log, analysed into a <see cref="BuildResult"/>.</summary>
     public BuildResult Build(params string[] arguments) => Run("build", arguments, environment: null);
 
-    public BuildResult Run(string command, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment)
+    public BuildResult Run(string command, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment, TimeSpan? timeout = null)
     {
         int count = Interlocked.Increment(ref buildCount); // builds may run at once (the build lock tests)
         string binlog = Path.Combine(sdk.Root, "logs", $"{Path.GetFileName(Directory)}-{count}-{command}.binlog");
@@ -52,7 +52,7 @@ public sealed class TestProject(SdkPackageFixture sdk, string directory, string 
                 env[key] = value;
             }
         }
-        var result = DotNet.Run(Directory, allArguments, env, TimeSpan.FromMinutes(5));
+        var result = DotNet.Run(Directory, allArguments, env, timeout ?? TimeSpan.FromMinutes(5));
         return new BuildResult(result.ExitCode, result.Output, File.Exists(binlog) ? BinaryLog.ReadBuild(binlog) : null);
     }
 
