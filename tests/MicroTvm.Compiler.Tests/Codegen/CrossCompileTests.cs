@@ -16,6 +16,10 @@ public class CrossCompileTests
     /// was a stack array.</summary>
     private const int MaxFrameBytes = 256;
 
+    /// <summary>Helium kernels spill 16-byte vector registers (MVE has eight): kws_dscnn's plane depthwise keeps five
+    /// accumulators, two offset vectors and the tap, 296 B on the M55 with gcc 12.</summary>
+    private const int MaxHeliumFrameBytes = 384;
+
     [Theory]
     [MemberData(nameof(Models))]
     public void CompilesForEveryCortexMTarget(string modelName)
@@ -33,8 +37,9 @@ public class CrossCompileTests
             foreach (var line in File.ReadAllLines(Path.Combine(dir, Path.ChangeExtension(obj, ".su"))))
             {
                 var fields = line.Split('\t');
-                Assert.True(int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) <= MaxFrameBytes && fields[2] == "static",
-                    $"{target.Name}: {line}: more than {MaxFrameBytes} B of stack");
+                int limit = target.HasMve ? MaxHeliumFrameBytes : MaxFrameBytes;
+                Assert.True(int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) <= limit && fields[2] == "static",
+                    $"{target.Name}: {line}: more than {limit} B of stack");
             }
 
             var (nmCode, symbols) = Gcc.Run("arm-none-eabi-nm", $"-u {obj}", dir);
