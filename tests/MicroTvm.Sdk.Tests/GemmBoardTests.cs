@@ -10,11 +10,13 @@ using static MicroTvm.Compiler.Tests.Frontend.TfliteModelBuilder;
 namespace MicroTvm.Sdk.Tests;
 
 /// <summary>
-/// The DSP convolution matrix product (mtvm_gemm16_rows, hand-written assembly; with MicroTvmWeightLayout=size the
-/// compact layout's mtvm_gemm8_rows, pairs of channels in int16 words w0 + 256 * w1) on the boards, where the real
-/// instructions run instead of the portable C the host tests emulate: one-operator CONV_2D models whose columns have
-/// 1 to 9 steps of 4 values (every entry point of the 8-step loop), odd channel counts and chunks of 16 channels with
-/// a short last chunk, packed 3-channel receptive fields, strides and both paddings; expected outputs from the
+/// The DSP convolution matrix product on the boards, where the real instructions run instead of the portable C the host
+/// tests emulate: the widened layout's assembly written per layer with the requantization inside (DspGemmRows; else
+/// mtvm_gemm16_rows) and, with MicroTvmWeightLayout=size, the compact layout's mtvm_gemm8_rows (pairs of channels in
+/// int16 words w0 + 256 * w1). One-operator CONV_2D models whose columns have 1 to 9 steps of 4 values, odd channel
+/// and pixel counts, packed 3-channel receptive fields, strides and both paddings; for the widened layout also 45 and
+/// 260 steps (the loop of 16 after the remainder; a column of more than 4,095 bytes), uniform right shifts with ReLU
+/// and with the sign correction, and RELU6 / RELU_N1_TO_1 clamps inside the int8 range; expected outputs from the
 /// reference evaluator on seeded random inputs.
 /// </summary>
 [Collection(SdkCollection.Name)]
@@ -32,13 +34,18 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
         string root = Path.Combine(Path.GetTempPath(), "microtvm-tests", $"gemm-models-{Guid.NewGuid():N}");
         var firmware = new ModelCheckFirmware(root);
         string target = board == "mps2-an500" ? "cortex-m7" : "cortex-m4";
-        void Model(string name, int[] input, int filterH, int filterW, int outputs, int stride, int padding, int activation)
+        var rows = new List<string>();
+        void Model(string name, int[] input, int filterH, int filterW, int outputs, int stride, int padding, int activation, bool uniform = false, float coarse = 1)
         {
-            var graph = firmware.AddEvaluatedModel(name, Conv(random, input, filterH, filterW, outputs, stride, padding, activation).Build(),
+            var graph = firmware.AddEvaluatedModel(name, Conv(random, input, filterH, filterW, outputs, stride, padding, activation, uniform, coarse).Build(),
                 t => Enumerable.Range(0, (int)t.ElementCount).Select(_ => (byte)random.Next(256)).ToArray());
             var compiled = ModelCompiler.Compile(graph, new CompileOptions(target, name,
                 WeightLayout: layout == "size" ? MicroTvm.Compiler.Tuning.WeightLayout.Size : MicroTvm.Compiler.Tuning.WeightLayout.Speed));
-            Assert.Contains(layout == "size" ? "mtvm_gemm8_rows(col" : "mtvm_gemm16_rows(", compiled.Files[compiled.SourceFile], StringComparison.Ordinal);
+            string source = compiled.Files[compiled.SourceFile];
+            // Widened: the per-layer assembly where the fast requantization is exact, else mtvm_gemm16_rows.
+            if (layout == "size") Assert.Contains("mtvm_gemm8_rows(col", source, StringComparison.Ordinal);
+            else if (source.Contains("w = mtvm_gemm16_pair(col, w, ", StringComparison.Ordinal)) rows.Add(name);
+            else Assert.Contains("mtvm_gemm16_rows(", source, StringComparison.Ordinal);
         }
 
         // Steps of 4 values per column (n4, its remainder mod 8 in brackets) and channels per call.
@@ -51,22 +58,34 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
         Model("pw_s8", [1, 6, 6, 32], 1, 1, 11, 2, Options.Valid, 0);     // n4 8 (remainder 0), strided 1x1
         Model("s9", [1, 5, 4, 4], 3, 3, 4, 1, Options.Valid, 0);          // rows of 12, n4 9 (remainder 1)
         Model("two_ch", [1, 4, 5, 2], 3, 3, 3, 1, Options.Same, 0);       // packed 18 -> 20 values, n4 5, odd pixels
+        if (layout == "speed")
+        {
+            Model("loop45", [1, 4, 5, 20], 3, 3, 6, 1, Options.Same, 1);      // n4 45: 13 unrolled, then the loop of 16
+            Model("long", [1, 2, 3, 1040], 1, 1, 5, 1, Options.Valid, 0);    // n4 260: a column of 4,160 bytes (MOVW)
+            Model("uniform", [1, 5, 5, 8], 3, 3, 6, 1, Options.Same, 1, uniform: true);      // one right shift for all: USAT with ASR
+            Model("uni_none", [1, 4, 4, 16], 1, 1, 7, 1, Options.Valid, 0, uniform: true);   // SSAT with ASR and the sign correction
+            Model("relu6", [1, 5, 4, 8], 3, 3, 10, 2, Options.Same, 3, coarse: 200);         // RELU6 clamps inside the int8 range
+            Model("n1to1", [1, 4, 4, 8], 1, 1, 9, 1, Options.Valid, 2, coarse: 200);         // RELU_N1_TO_1
+            Assert.True(rows.Count >= 10, $"only {rows.Count} models took the per-layer assembly: {string.Join(", ", rows)}");
+            Assert.Subset(rows.ToHashSet(), new HashSet<string> { "loop45", "long", "uniform", "uni_none", "relu6", "n1to1" });
+        }
 
         var project = firmware.CreateProject(sdk, $"<PropertyGroup><Board>{board}</Board><MicroTvmWeightLayout>{layout}</MicroTvmWeightLayout></PropertyGroup>", $"gemm-{board}-{layout}");
         firmware.RunAndAssertAllMatch(project, log);
     }
 
     /// <summary>A CONV_2D with per-channel int8 weights, a random bias and an output scale that keeps values in range.</summary>
-    private static TfliteModelBuilder Conv(Random r, int[] input, int filterH, int filterW, int outputs, int stride, int padding, int activation)
+    private static TfliteModelBuilder Conv(Random r, int[] input, int filterH, int filterW, int outputs, int stride, int padding, int activation, bool uniform = false, float coarse = 1)
     {
         int channels = input[3], taps = filterH * filterW * channels;
         int Out(int size, int f) => padding == Options.Same ? (size + stride - 1) / stride : (size - f) / stride + 1;
         var b = new TfliteModelBuilder();
         const float inScale = 0.05f;
         var scales = Enumerable.Range(0, outputs).Select(_ => (float)(0.004 * Math.Pow(5, r.NextDouble()))).ToArray();
+        if (uniform) Array.Fill(scales, scales[0]);
         var weights = Enumerable.Range(0, outputs * taps).Select(_ => (sbyte)r.Next(-127, 128)).ToArray();
         var bias = Enumerable.Range(0, outputs).Select(_ => r.Next(-60 * taps, 60 * taps + 1)).ToArray();
-        float outScale = inScale * scales[0] * 30 * MathF.Sqrt(taps) / 128;
+        float outScale = coarse * inScale * scales[0] * 30 * MathF.Sqrt(taps) / 128;
         int x = b.AddTensor("x", ElementType.Int8, input, quantization: (inScale, r.Next(-128, 128)));
         int w = b.AddTensor("w", TensorTypes.Of(ElementType.Int8), [outputs, filterH, filterW, channels], Int8s(weights), scales, new long[outputs], 0);
         int c = b.AddTensor("b", TensorTypes.Of(ElementType.Int32), [outputs], Int32s(bias), scales.Select(s => s * inScale).ToArray(), new long[outputs], 0);

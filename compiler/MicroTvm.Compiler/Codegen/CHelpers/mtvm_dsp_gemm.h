@@ -88,6 +88,47 @@ static inline void mtvm_gemm16_rows(const int32_t* x, const int32_t* w, int32_t*
     }
 }
 #endif
+/* The portable form of one pair of filter rows of the assembly DspGemmRows generates per layer: acc = the pair's bias
+   words (w[0..3]) plus two pixels' interleaved column x times both rows ([n4 steps][row][2 words]); returns w past the
+   rows, at the pair's requantization operands. acc: row 0 pixel 0, row 0 pixel 1, row 1 pixel 0, row 1 pixel 1. */
+static inline const int32_t* mtvm_gemm16_pair(const int32_t* x, const int32_t* w, int n4, int32_t acc[4]) {
+    int32_t a0 = w[0], a1 = w[1], a2 = w[2], a3 = w[3];
+    int k;
+    w += 4;
+    for (k = 0; k < n4; ++k) {
+        a0 = mtvm_smlad(x[0], w[0], a0); a0 = mtvm_smlad(x[1], w[1], a0);
+        a1 = mtvm_smlad(x[2], w[0], a1); a1 = mtvm_smlad(x[3], w[1], a1);
+        a2 = mtvm_smlad(x[0], w[2], a2); a2 = mtvm_smlad(x[1], w[3], a2);
+        a3 = mtvm_smlad(x[2], w[2], a3); a3 = mtvm_smlad(x[3], w[3], a3);
+        x += 4; w += 4;
+    }
+    acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+    return w;
+}
+/* Two pixels' runs of `bytes` int8 values (a multiple of 4), a for pixel 0 and b for pixel 1, widened at once into an
+   interleaved column ([step][pixel][2 words], SXTB16 order): per 4 values two LDR, four SXTB16 and one STM. */
+#if defined(MTVM_DSP_ASM)
+#define MTVM_WIDEN2_STEP \
+    "ldr %[u], [%[a]], #4\n\t" "ldr %[v], [%[b]], #4\n\t" \
+    "sxtb16 r8, %[u]\n\t" "sxtb16 r9, %[u], ror #8\n\t" "sxtb16 r10, %[v]\n\t" "sxtb16 r11, %[v], ror #8\n\t" \
+    "stmia %[d]!, {r8, r9, r10, r11}\n\t"
+#define MTVM_WIDEN2_OPERANDS : [a] "+r"(a), [b] "+r"(b), [d] "+r"(d), [u] "=&r"(u), [v] "=&r"(v) : : "r8", "r9", "r10", "r11", "memory"
+static inline void mtvm_widen2_x2(const int8_t* a, const int8_t* b, int32_t* d, int bytes) {
+    const int8_t* const end = a + bytes;
+    uint32_t u, v;
+    if (bytes & 4) __asm__ volatile(MTVM_WIDEN2_STEP MTVM_WIDEN2_OPERANDS);
+    while (a != end) __asm__ volatile(MTVM_WIDEN2_STEP MTVM_WIDEN2_STEP MTVM_WIDEN2_OPERANDS);
+}
+#else
+static inline void mtvm_widen2_x2(const int8_t* a, const int8_t* b, int32_t* d, int bytes) {
+    int i;
+    for (i = 0; i < bytes; i += 4) {
+        const uint32_t u = mtvm_load4(a + i), v = mtvm_load4(b + i);
+        d[0] = mtvm_sxtb16(u); d[1] = mtvm_sxtb16_ror8(u); d[2] = mtvm_sxtb16(v); d[3] = mtvm_sxtb16_ror8(v);
+        d += 4;
+    }
+}
+#endif
 /* Widens `bytes` (a multiple of 4) int8 values into int16 pairs, SXTB16 order: x0 x1 x2 x3 -> (x0,x2) (x1,x3). */
 static inline void mtvm_widen(const int8_t* src, int32_t* dst, int bytes) {
     int i;

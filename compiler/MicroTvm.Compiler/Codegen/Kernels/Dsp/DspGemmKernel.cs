@@ -16,7 +16,8 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// row (fy) is padded with zero weights to a multiple of 4 bytes (or, where rows do not fill words, the whole field
 /// once). CONV_2D filters are widened to int16 pairs in the columns' order and interleaved two rows at a time with
 /// each pair's bias words in front, the two columns interleaved per 4 values, so two LDM and eight SMLAD make 16 MACs
-/// (<c>mtvm_gemm16_rows</c>, assembly over all pairs of rows, then a C loop requantizes); FULLY_CONNECTED keeps int8 rows and unpacks each weight
+/// (with the fast requantization: assembly written per layer with the requantization inside, <see cref="DspGemmRows"/>;
+/// else <c>mtvm_gemm16_rows</c> over all pairs of rows, then a C loop requantizes); FULLY_CONNECTED keeps int8 rows and unpacks each weight
 /// word with SXTB16 (plain and ROR #8). Accumulation is int32 wrap-around, equal to TFLite's int32 sum;
 /// requantization is bit-exact (<see cref="DspRequantization"/>, else mtvm_requantize_int8 of CHelpers/mtvm_dsp_requantize.h).
 /// </summary>
@@ -136,6 +137,16 @@ internal sealed class DspGemmKernel : TargetKernel
         var fast = _generalRequantization ? null : DspRequantization.TryCreate(q, bound);
         if (fast is not null && wide)
             for (int oc = 0; oc < s.OutC; oc++) folded[oc] *= fast.Scale[oc];
+        if (fast is not null && wide && DspGemmRows.Takes(kp))
+        {
+            c.Support.Use("mtvm_dsp");
+            string zeros = ZeroRow(c, s, zx);
+            DspGemmRows.Emit(c, s, kp, Int16Pairs.InSxtb16Order(laid.Select((v, i) => v * fast.Scale[i / kp]).ToArray()), folded, fast,
+                $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs times the requantization's power of two, filter rows zero-padded to whole words",
+                (body, pixel, column) => Gather(body, s, zx, pixel, column, c.Input(0), zeros, interleaved: true),
+                column => DeclareScratch(c, s, column), c.Input(0), zx, fused: !Packed(s) && !s.Padded);
+            return;
+        }
 
         // Output channels in pairs (an odd count gets a zero row and a zero bias, never stored); per pair and per 4
         // values of the column, both rows' two words: [pair][step][row][2], the order mtvm_gemm16_rows reads them.
@@ -180,9 +191,7 @@ internal sealed class DspGemmKernel : TargetKernel
         DeclareScratch(c, s, $"int32_t* const col = scratch; /* two output pixels' receptive fields as int16 pairs, interleaved per 4 values ({kp} words) */");
         body.Line($"int32_t* const acc = col + {kp}; /* [channel][pixel] accumulators of one chunk of {chunk} channels */");
 
-        string zeroRow = s.Spatial
-            ? c.Constants.Int8($"{c.Prefix}_zero_row", Enumerable.Repeat((sbyte)zx, s.InC).ToArray(), $"operator {c.Node.Index} one pixel of input zero points, the value of padding taps")
-            : "NULL";
+        string zeroRow = ZeroRow(c, s, zx);
         body.Line("int p, oc;");
 
         void Channels(bool two)
@@ -243,6 +252,11 @@ internal sealed class DspGemmKernel : TargetKernel
             }
         }
     }
+
+    /// <summary>One pixel of input zero points (the value of padding taps), or NULL where no tap lies outside.</summary>
+    private static string ZeroRow(EmitContext c, GemmShape s, int zx) => s.Spatial
+        ? c.Constants.Int8($"{c.Prefix}_zero_row", Enumerable.Repeat((sbyte)zx, s.InC).ToArray(), $"operator {c.Node.Index} one pixel of input zero points, the value of padding taps")
+        : "NULL";
 
     /// <summary>Per pair of rows: the pair's bias words (b0, b0, b1, b1, the accumulators' order), then the rows of
     /// <paramref name="rowWords"/> words interleaved per two words (4 values).</summary>

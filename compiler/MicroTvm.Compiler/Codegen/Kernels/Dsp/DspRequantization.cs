@@ -118,6 +118,55 @@ internal sealed class DspRequantization
         PerTensor ? CLiteral.Int(_constants[0]) : operands[1],
         OneRight ? CLiteral.Int(_rights[0]) : operands[^1]);
 
+    /// <summary>For a kernel that streams each channel's operands in assembly: the words of channel
+    /// <paramref name="channel"/> — the multiplier and constant always, then the right shift unless every channel has the same.</summary>
+    public int[] StreamedOperands(int channel) =>
+        new[] { _multipliers[channel], _constants[channel] }.Concat(OneRight ? [] : new[] { _rights[channel] }).ToArray();
+
+    /// <summary>Thumb-2 instructions doing <see cref="Output(string, string)"/> in place on register <paramref name="a"/>
+    /// (the scaled accumulator; it ends as the int8 output, sign-extended): <paramref name="m"/>, <paramref name="d"/> and
+    /// <paramref name="right"/> hold the words <see cref="StreamedOperands"/> lists (right only where shifts differ by channel),
+    /// <paramref name="temporary"/> is free. A uniform shift rides on SSAT/USAT for free.</summary>
+    public IEnumerable<string> Assembly(string a, string m, string d, string right, string temporary)
+    {
+        if (_signCorrection) yield return $"add {temporary}, {d}, {a}, asr #31";
+        yield return $"smmlar {a}, {a}, {m}, {(_signCorrection ? temporary : d)}";
+        string shift = "";
+        if (!OneRight) yield return $"asr {a}, {a}, {right}";
+        else if (_rights[0] > 0) shift = $", asr #{_rights[0]}";
+        var (lo, hi, offset) = (_q.Activation.Min, _q.Activation.Max, _q.OutputOffset);
+        bool saturate = _relu || (lo == -128 && hi == 127);
+        if (shift.Length > 0 && (_offsetAfterShift || !saturate))
+        {
+            yield return $"asr {a}, {a}, #{_rights[0]}";
+            shift = "";
+        }
+
+        if (_offsetAfterShift && offset != 0) yield return AddImmediate(a, offset);
+        if (_relu)
+        {
+            yield return $"usat {a}, #8, {a}{shift}";
+            if (offset != 0) yield return AddImmediate(a, offset);
+            yield return $"ssat {a}, #8, {a}";
+        }
+        else if (saturate)
+        {
+            yield return $"ssat {a}, #8, {a}{shift}";
+        }
+        else
+        {
+            yield return lo < 0 ? $"cmn {a}, #{-lo}" : $"cmp {a}, #{lo}";
+            yield return "it lt";
+            yield return lo < 0 ? $"mvnlt {a}, #{-lo - 1}" : $"movlt {a}, #{lo}";
+            yield return hi < 0 ? $"cmn {a}, #{-hi}" : $"cmp {a}, #{hi}";
+            yield return "it gt";
+            yield return hi < 0 ? $"mvngt {a}, #{-hi - 1}" : $"movgt {a}, #{hi}";
+        }
+    }
+
+    private static string AddImmediate(string register, int value) =>
+        value < 0 ? $"sub {register}, {register}, #{-value}" : $"add {register}, {register}, #{value}";
+
     private string Output(string a, string m, string d, string right)
     {
         if (_signCorrection) d = $"{d} + ({a} >> 31)";
