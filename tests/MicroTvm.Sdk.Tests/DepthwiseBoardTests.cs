@@ -30,7 +30,7 @@ public sealed class DepthwiseBoardTests(SdkPackageFixture sdk, ITestOutputHelper
         int assembly = 0;
         void Model(string name, int[] input, int filterH, int filterW, int multiplier, int stride, int padding, int activation)
         {
-            var graph = firmware.AddEvaluatedModel(name, Depthwise(random, input, filterH, filterW, multiplier, stride, padding, activation).Build(),
+            var graph = firmware.AddEvaluatedModel(name, RandomLayers.Depthwise(random, input, filterH, filterW, multiplier, stride, stride, padding, activation).Build(),
                 t => Enumerable.Range(0, (int)t.ElementCount).Select(_ => (byte)random.Next(256)).ToArray());
             var compiled = ModelCompiler.Compile(graph, new CompileOptions(target, name));
             string source = compiled.Files[compiled.SourceFile];
@@ -52,26 +52,5 @@ public sealed class DepthwiseBoardTests(SdkPackageFixture sdk, ITestOutputHelper
         Assert.True(assembly >= 6, $"only {assembly} models used the assembly accumulation");
         var project = firmware.CreateProject(sdk, $"<PropertyGroup><Board>{board}</Board></PropertyGroup>", $"depthwise-{board}");
         firmware.RunAndAssertAllMatch(project, log);
-    }
-
-    /// <summary>A DEPTHWISE_CONV_2D with per-channel int8 weights, a random bias and an output scale that keeps values in range.</summary>
-    private static TfliteModelBuilder Depthwise(Random r, int[] input, int filterH, int filterW, int multiplier, int stride, int padding, int activation)
-    {
-        int channels = input[3] * multiplier, taps = filterH * filterW;
-        int Out(int size, int f) => padding == Options.Same ? (size + stride - 1) / stride : (size - f) / stride + 1;
-        var b = new TfliteModelBuilder();
-        const float inScale = 0.05f;
-        var scales = Enumerable.Range(0, channels).Select(_ => (float)(0.004 * Math.Pow(5, r.NextDouble()))).ToArray();
-        var weights = Enumerable.Range(0, channels * taps).Select(_ => (sbyte)r.Next(-127, 128)).ToArray();
-        var bias = Enumerable.Range(0, channels).Select(_ => r.Next(-60 * taps, 60 * taps + 1)).ToArray();
-        float outScale = inScale * scales[0] * 30 * MathF.Sqrt(taps) / 128;
-        int x = b.AddTensor("x", ElementType.Int8, input, quantization: (inScale, r.Next(-128, 128)));
-        int w = b.AddTensor("w", TensorTypes.Of(ElementType.Int8), [1, filterH, filterW, channels], Int8s(weights), scales, new long[channels], 3);
-        int c = b.AddTensor("b", TensorTypes.Of(ElementType.Int32), [channels], Int32s(bias), scales.Select(s => s * inScale).ToArray(), new long[channels], 0);
-        int y = b.AddTensor("y", ElementType.Int8, [input[0], Out(input[1], filterH), Out(input[2], filterW), channels], quantization: (outScale, r.Next(-128, 128)));
-        b.Inputs.Add(x);
-        b.Outputs.Add(y);
-        b.AddOperator(Builtin.DepthwiseConv2D, [x, w, c], [y], Options.DepthwiseConv2D(padding, stride, stride, multiplier, activation));
-        return b;
     }
 }
