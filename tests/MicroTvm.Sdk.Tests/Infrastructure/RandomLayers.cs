@@ -27,4 +27,37 @@ internal static class RandomLayers
         b.AddOperator(Builtin.DepthwiseConv2D, [x, w, c], [y], Options.DepthwiseConv2D(padding, strideW, strideH, multiplier, activation));
         return b;
     }
+
+    /// <summary>A 16x8 CONV_2D (input NHWC, <paramref name="filterH"/> = 0: FULLY_CONNECTED of input [batches, depth]
+    /// into <paramref name="outputs"/> units) with int16 activations (zero point 0), int8 weights per channel, an int64,
+    /// int32 or no bias (<paramref name="biasType"/> null) and an int16 output scale that keeps most values in range.</summary>
+    public static TfliteModelBuilder Layer16(Random r, int[] input, int outputs, int filterH, int filterW, int stride, int padding, int activation, ElementType? biasType)
+    {
+        bool fc = filterH == 0;
+        int inC = input[^1], taps = fc ? inC : filterH * filterW * inC;
+        int Out(int size, int f) => padding == Options.Same ? (size + stride - 1) / stride : (size - f) / stride + 1;
+        var b = new TfliteModelBuilder();
+        const float inScale = 0.0005f;
+        var scales = Enumerable.Range(0, outputs).Select(_ => (float)(0.004 * Math.Pow(5, r.NextDouble()))).ToArray();
+        var weights = Enumerable.Range(0, outputs * taps).Select(_ => (sbyte)r.Next(-127, 128)).ToArray();
+        float outScale = inScale * scales[0] * 256 * 30 * MathF.Sqrt(taps) / 128;
+        int x = b.AddTensor("x", ElementType.Int16, input, quantization: (inScale, 0));
+        int[] filterShape = fc ? [outputs, inC] : [outputs, filterH, filterW, inC];
+        int w = b.AddTensor("w", TensorTypes.Of(ElementType.Int8), filterShape, Int8s(weights), scales, new long[outputs], 0);
+        int c = -1;
+        if (biasType is { } type)
+        {
+            var bias = Enumerable.Range(0, outputs).Select(_ => (long)r.Next(-20000 * taps, 20000 * taps + 1)).ToArray();
+            var data = type == ElementType.Int64 ? Int64s(bias) : Int32s(bias.Select(v => (int)v).ToArray());
+            c = b.AddTensor("b", TensorTypes.Of(type), [outputs], data, scales.Select(s => s * inScale).ToArray(), new long[outputs], 0);
+        }
+
+        int[] outShape = fc ? [input[0], outputs] : [input[0], Out(input[1], filterH), Out(input[2], filterW), outputs];
+        int y = b.AddTensor("y", ElementType.Int16, outShape, quantization: (outScale, 0));
+        b.Inputs.Add(x);
+        b.Outputs.Add(y);
+        if (fc) b.AddOperator(Builtin.FullyConnected, [x, w, c], [y], Options.FullyConnected(activation));
+        else b.AddOperator(Builtin.Conv2D, [x, w, c], [y], Options.Conv2D(padding, stride, stride, activation));
+        return b;
+    }
 }

@@ -1,0 +1,75 @@
+/* The Helium 16x8 matrix product's steps (Kernels/Helium/HeliumGemm16Kernel.cs): int16 columns times int8 filter rows
+   re-laid [block of 4 rows][step of 8 values][4 rows][8] (zero weights past the row), per step one column load
+   (VLDRH.S16), four widening weight loads (VLDRB.S16) and one multiply-accumulate-across per row:
+   VMLADAVA.S16 into 32-bit sums (wrapping, as TFLite's int32 accumulator does) or VMLALDAVA.S16 into 64-bit sums.
+   The last step's column load is tail-predicated (zeros past k), so nothing past a column is read. */
+#ifndef MTVM_MVE_CONV16_H
+#define MTVM_MVE_CONV16_H
+#include <stdint.h>
+#include "mtvm_mve.h"
+
+#ifdef MTVM_MVE
+/* acc[r] += column x (k values) . row r of the block at w, r = 0..3 */
+static inline void mtvm_c16_dot1(const int16_t* x, const int8_t* w, int k, int32_t* acc) {
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int n;
+    for (n = k; n >= 8; n -= 8, x += 8, w += 32) {
+        const int16x8_t xv = vldrhq_s16(x);
+        a0 = vmladavaq_s16(a0, xv, vldrbq_s16(w));
+        a1 = vmladavaq_s16(a1, xv, vldrbq_s16(w + 8));
+        a2 = vmladavaq_s16(a2, xv, vldrbq_s16(w + 16));
+        a3 = vmladavaq_s16(a3, xv, vldrbq_s16(w + 24));
+    }
+    if (n > 0) {
+        const int16x8_t xv = vldrhq_z_s16(x, vctp16q((uint32_t)n));
+        a0 = vmladavaq_s16(a0, xv, vldrbq_s16(w));
+        a1 = vmladavaq_s16(a1, xv, vldrbq_s16(w + 8));
+        a2 = vmladavaq_s16(a2, xv, vldrbq_s16(w + 16));
+        a3 = vmladavaq_s16(a3, xv, vldrbq_s16(w + 24));
+    }
+    acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+}
+/* mtvm_c16_dot1 into 64-bit sums (VMLALDAVA.S16) */
+static inline void mtvm_c16_dot1_64(const int16_t* x, const int8_t* w, int k, int64_t* acc) {
+    int64_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int n;
+    for (n = k; n >= 8; n -= 8, x += 8, w += 32) {
+        const int16x8_t xv = vldrhq_s16(x);
+        a0 = vmlaldavaq_s16(a0, xv, vldrbq_s16(w));
+        a1 = vmlaldavaq_s16(a1, xv, vldrbq_s16(w + 8));
+        a2 = vmlaldavaq_s16(a2, xv, vldrbq_s16(w + 16));
+        a3 = vmlaldavaq_s16(a3, xv, vldrbq_s16(w + 24));
+    }
+    if (n > 0) {
+        const int16x8_t xv = vldrhq_z_s16(x, vctp16q((uint32_t)n));
+        a0 = vmlaldavaq_s16(a0, xv, vldrbq_s16(w));
+        a1 = vmlaldavaq_s16(a1, xv, vldrbq_s16(w + 8));
+        a2 = vmlaldavaq_s16(a2, xv, vldrbq_s16(w + 16));
+        a3 = vmlaldavaq_s16(a3, xv, vldrbq_s16(w + 24));
+    }
+    acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+}
+/* the low halves of the first n lanes (4: all) to p[0..n-1] (VSTRH.32, tail-predicated) */
+static inline void mtvm_c16_st_s16(int16_t* p, mtvm_i32x4 v, int n) {
+    if (n >= 4) vstrhq_s32(p, v); else vstrhq_p_s32(p, v, vctp32q((uint32_t)n));
+}
+#else
+/* One step of 8 values: 32-bit sums wrap (VMLADAVA), 64-bit sums do not overflow for int16 x int8 products. */
+MTVM_VFN void mtvm_c16_steps(const int16_t* const* cols, int count, const int8_t* w, int k, int32_t* acc32, int64_t* acc64) {
+    int s, c, r, i;
+    for (s = 0; s < k; s += 8, w += 32)
+        for (c = 0; c < count; ++c)
+            for (r = 0; r < 4; ++r)
+                for (i = 0; i < 8; ++i) {
+                    const int32_t xv = s + i < k ? cols[c][s + i] : 0; /* the predicated load's zeros */
+                    const int32_t product = xv * (int32_t)w[8 * r + i];
+                    if (acc32) acc32[4 * c + r] = (int32_t)((uint32_t)acc32[4 * c + r] + (uint32_t)product);
+                    else acc64[r] += product;
+                }
+}
+MTVM_VFN void mtvm_c16_dot1(const int16_t* x, const int8_t* w, int k, int32_t* acc) { mtvm_c16_steps(&x, 1, w, k, acc, 0); }
+MTVM_VFN void mtvm_c16_dot1_64(const int16_t* x, const int8_t* w, int k, int64_t* acc) { mtvm_c16_steps(&x, 1, w, k, 0, acc); }
+MTVM_VFN void mtvm_c16_st_s16(int16_t* p, mtvm_i32x4 v, int n) { int i; for (i = 0; i < 4 && i < n; ++i) p[i] = (int16_t)(uint16_t)((uint32_t)v.lane[i] & 0xFFFFu); }
+#endif
+
+#endif
