@@ -38,6 +38,20 @@ public class HeliumInt16KernelTests
         Assert.True(Count("mtvm_c16_st_s16(o", int64: false) >= 10, "too few int32 cases");
     }
 
+    /// <summary>The 16x8 depthwise kernel (depth multiplier 1, channels in int32 lanes, the last group predicated) on 1 to 21
+    /// channels, filters 1x1 to 4x4, strides 1 and 2, SAME and VALID, int64 and no bias; a layer with a channel whose
+    /// bias leaves int32 stays with the portable kernel (and matches as well).</summary>
+    [Fact]
+    public void HeliumDepthwise16MatchesTheReferenceEvaluator()
+    {
+        var random = new Random(1222);
+        var cases = Enumerable.Range(0, 20).Select(i => Depthwise16(random, i % 4 == 3 ? null : ElementType.Int64)).ToList();
+        var used = TargetKernelTests.Check("cortex-m55", "mtvm_c16_mla4(acc", cases);
+        var huge = cases.Select((c, i) => Decode.Int64(c.Graph.Nodes[0].Bias?.Data ?? []).Any(v => Math.Abs(v) > int.MaxValue)).ToArray();
+        Assert.True(huge.Count(h => h) >= 2, "too few layers with a bias beyond int32");
+        for (int i = 0; i < cases.Count; i++) Assert.True(used[i] != huge[i], $"case{i} {cases[i].Description}: helium kernel {(used[i] ? "used" : "not used")}");
+    }
+
     private static ElementType? Bias(int i) => (i % 5) switch { 0 or 3 => ElementType.Int64, 1 or 4 => ElementType.Int32, _ => null };
 
     private static int Next(Random r, int min, int max) => r.Next(min, max + 1);
@@ -49,11 +63,11 @@ public class HeliumInt16KernelTests
     /// <summary>int8 weights per channel or per tensor, the bias of <paramref name="biasType"/> (up to 20000 per tap, at
     /// most 2^24 for int32; for int64 a third of the layers have one channel beyond int32, whose sums then cannot stay
     /// in 32 bits), an int16 output scale that keeps most values in range.</summary>
-    private static (Tensor W, Tensor? B, QuantizationParameters Out) Parameters(Random r, GraphBuilder b, int[] shape, int outputs, int taps, float inScale, ElementType? biasType)
+    private static (Tensor W, Tensor? B, QuantizationParameters Out) Parameters(Random r, GraphBuilder b, int[] shape, int outputs, int taps, float inScale, ElementType? biasType, int dimension = 0)
     {
         bool perChannel = r.Next(3) != 0;
         var scales = Enumerable.Range(0, perChannel ? outputs : 1).Select(_ => Scale(r, 0.002, 0.05)).ToArray();
-        var q = perChannel ? new QuantizationParameters(scales, scales.Select(_ => 0L).ToArray(), 0) : Q(scales[0]);
+        var q = perChannel ? new QuantizationParameters(scales, scales.Select(_ => 0L).ToArray(), dimension) : Q(scales[0]);
         var w = b.Tensor(ElementType.Int8, shape, q, Bytes(ElementType.Int8, Enumerable.Range(0, shape.Aggregate(1, (x, y) => x * y)).Select(_ => (double)Next(r, -127, 127))));
         Tensor? bias = null;
         if (biasType is { } type)
@@ -97,6 +111,26 @@ public class HeliumInt16KernelTests
             var activation = Activation(r);
             b.Op(OpKind.Conv2D, new Conv2DAttributes(padding, sh, sw, 1, 1, activation), new[] { input, weights, bias }, output);
             return Make(r, $"CONV_2D 16x8 in [{n},{h},{w},{c}] filter {fh}x{fw} out {oc} stride {sh}x{sw} {padding} {activation} bias {biasType?.DisplayName() ?? "none"}", b, output);
+        }
+    }
+
+    internal static RandomGraphs.Case Depthwise16(Random r, ElementType? biasType)
+    {
+        while (true)
+        {
+            int n = Next(r, 1, 2), h = Next(r, 1, 9), w = Next(r, 1, 9), c = Next(r, 1, 21);
+            int fh = Next(r, 1, 4), fw = Next(r, 1, 4), sh = Next(r, 1, 2), sw = Next(r, 1, 2);
+            var padding = r.Next(2) == 0 ? Padding.Same : Padding.Valid;
+            int oh = ConvGeometry.OutputSize(padding, h, fh, sh, 1), ow = ConvGeometry.OutputSize(padding, w, fw, sw, 1);
+            if (oh < 1 || ow < 1) continue;
+            var b = new GraphBuilder();
+            float inScale = Scale(r, 0.0001, 0.001);
+            var input = b.Input(ElementType.Int16, new[] { n, h, w, c }, Q(inScale, 0));
+            var (weights, bias, outQ) = Parameters(r, b, new[] { 1, fh, fw, c }, c, fh * fw, inScale, biasType, dimension: 3);
+            var output = b.Tensor(ElementType.Int16, new[] { n, oh, ow, c }, outQ);
+            var activation = Activation(r);
+            b.Op(OpKind.DepthwiseConv2D, new DepthwiseConv2DAttributes(padding, sh, sw, 1, 1, 1, activation), new[] { input, weights, bias }, output);
+            return Make(r, $"DEPTHWISE_CONV_2D 16x8 in [{n},{h},{w},{c}] filter {fh}x{fw} stride {sh}x{sw} {padding} {activation} bias {biasType?.DisplayName() ?? "none"}", b, output);
         }
     }
 

@@ -60,4 +60,28 @@ internal static class RandomLayers
         else b.AddOperator(Builtin.Conv2D, [x, w, c], [y], Options.Conv2D(padding, stride, stride, activation));
         return b;
     }
+
+    /// <summary>A 16x8 DEPTHWISE_CONV_2D (depth multiplier 1) with int16 activations, per-channel int8 weights, an int64
+    /// bias (or none) and an int16 output scale that keeps most values in range.</summary>
+    public static TfliteModelBuilder Depthwise16(Random r, int[] input, int filterH, int filterW, int stride, int padding, int activation, bool bias)
+    {
+        int channels = input[3], taps = filterH * filterW;
+        int Out(int size, int f) => padding == Options.Same ? (size + stride - 1) / stride : (size - f) / stride + 1;
+        var b = new TfliteModelBuilder();
+        const float inScale = 0.0005f;
+        var scales = Enumerable.Range(0, channels).Select(_ => (float)(0.004 * Math.Pow(5, r.NextDouble()))).ToArray();
+        var weights = Enumerable.Range(0, channels * taps).Select(_ => (sbyte)r.Next(-127, 128)).ToArray();
+        float outScale = inScale * scales[0] * 256 * 30 * MathF.Sqrt(taps) / 128;
+        int x = b.AddTensor("x", ElementType.Int16, input, quantization: (inScale, 0));
+        int w = b.AddTensor("w", TensorTypes.Of(ElementType.Int8), [1, filterH, filterW, channels], Int8s(weights), scales, new long[channels], 3);
+        int c = bias
+            ? b.AddTensor("b", TensorTypes.Of(ElementType.Int64), [channels], Int64s(Enumerable.Range(0, channels).Select(_ => (long)r.Next(-20000 * taps, 20000 * taps + 1)).ToArray()),
+                scales.Select(s => s * inScale).ToArray(), new long[channels], 0)
+            : -1;
+        int y = b.AddTensor("y", ElementType.Int16, [input[0], Out(input[1], filterH), Out(input[2], filterW), channels], quantization: (outScale, 0));
+        b.Inputs.Add(x);
+        b.Outputs.Add(y);
+        b.AddOperator(Builtin.DepthwiseConv2D, [x, w, c], [y], Options.DepthwiseConv2D(padding, stride, stride, 1, activation));
+        return b;
+    }
 }

@@ -2,7 +2,8 @@
    re-laid [block of 4 rows][step of 8 values][4 rows][8] (zero weights past the row), per step one column load
    (VLDRH.S16), four widening weight loads (VLDRB.S16) and one multiply-accumulate-across per row:
    VMLADAVA.S16 into 32-bit sums (wrapping, as TFLite's int32 accumulator does) or VMLALDAVA.S16 into 64-bit sums.
-   The last step's column load is tail-predicated (zeros past k), so nothing past a column is read. */
+   The last step's column load is tail-predicated (zeros past k), so nothing past a column is read. The 16x8 depthwise
+   kernel (Kernels/Helium/HeliumDepthwise16Kernel.cs) keeps 4 channels in int32 lanes (mtvm_c16_mla4). */
 #ifndef MTVM_MVE_CONV16_H
 #define MTVM_MVE_CONV16_H
 #include <stdint.h>
@@ -49,6 +50,15 @@ static inline void mtvm_c16_dot1_64(const int16_t* x, const int8_t* w, int k, in
     }
     acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
 }
+/* acc + x[i] * w[i] in lane i (VLDRH.S32, VLDRB.S32, VMUL, VADD: 16x8 depthwise, channels in lanes); with n < 4
+   the loads are predicated and lanes n.. add zero */
+static inline mtvm_i32x4 mtvm_c16_mla4(mtvm_i32x4 acc, const int16_t* x, const int8_t* w, int n) {
+    if (n >= 4) return vaddq_s32(acc, vmulq_s32(vldrhq_s32(x), vldrbq_s32(w)));
+    {
+        const mve_pred16_t p = vctp32q((uint32_t)n);
+        return vaddq_s32(acc, vmulq_s32(vldrhq_z_s32(x, p), vldrbq_z_s32(w, p)));
+    }
+}
 /* the low halves of the first n lanes (4: all) to p[0..n-1] (VSTRH.32, tail-predicated) */
 static inline void mtvm_c16_st_s16(int16_t* p, mtvm_i32x4 v, int n) {
     if (n >= 4) vstrhq_s32(p, v); else vstrhq_p_s32(p, v, vctp32q((uint32_t)n));
@@ -69,6 +79,11 @@ MTVM_VFN void mtvm_c16_steps(const int16_t* const* cols, int count, const int8_t
 }
 MTVM_VFN void mtvm_c16_dot1(const int16_t* x, const int8_t* w, int k, int32_t* acc) { mtvm_c16_steps(&x, 1, w, k, acc, 0); }
 MTVM_VFN void mtvm_c16_dot1_64(const int16_t* x, const int8_t* w, int k, int64_t* acc) { mtvm_c16_steps(&x, 1, w, k, 0, acc); }
+MTVM_VFN mtvm_i32x4 mtvm_c16_mla4(mtvm_i32x4 acc, const int16_t* x, const int8_t* w, int n) {
+    int i;
+    for (i = 0; i < 4; ++i) acc.lane[i] = (int32_t)((uint32_t)acc.lane[i] + (uint32_t)(i < n ? (int32_t)x[i] * (int32_t)w[i] : 0));
+    return acc;
+}
 MTVM_VFN void mtvm_c16_st_s16(int16_t* p, mtvm_i32x4 v, int n) { int i; for (i = 0; i < 4 && i < n; ++i) p[i] = (int16_t)(uint16_t)((uint32_t)v.lane[i] & 0xFFFFu); }
 #endif
 

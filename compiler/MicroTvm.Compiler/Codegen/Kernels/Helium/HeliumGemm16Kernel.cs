@@ -68,26 +68,29 @@ internal sealed class HeliumGemm16Kernel : TargetKernel
         if (!Int16x8Accumulation.InInt64(node)) return Sums.Narrow;
         var w = Decode.Int8(node.Input(1).Data!);
         var bias = Decode.Int64(node.Bias!.Data!);
-        int outputs = bias.Length, k = w.Length / outputs;
-        long largestSum = 0, largestTotal = 0;
-        for (int oc = 0; oc < outputs; oc++)
-        {
-            long sum = 0;
-            for (int i = 0; i < k; i++) sum += Math.Abs((int)w[oc * k + i]);
-            largestSum = Math.Max(largestSum, sum * 32768);
-            largestTotal = bias[oc] == long.MinValue ? long.MaxValue : Math.Max(largestTotal, sum * 32768 + Math.Abs(bias[oc]));
-        }
-
-        if (largestTotal <= int.MaxValue && q.OutputShifts.All(v => v is >= -16 and <= 0)) return Sums.WideVector;
-        return largestSum <= int.MaxValue ? Sums.WideIn32 : Sums.Wide;
+        int k = w.Length / bias.Length;
+        var sums = Enumerable.Range(0, bias.Length).Select(oc => Enumerable.Range(oc * k, k).Sum(i => (long)Math.Abs((int)w[i]))).ToArray();
+        if (WithinInt32(bias, sums) && VectorMultipliers(q) is not null) return Sums.WideVector;
+        return sums.All(v => v * 32768 <= int.MaxValue) ? Sums.WideIn32 : Sums.Wide;
     }
 
-    /// <summary>TFLite's 64-bit requantization of channel c as a multiplier for VQRDMULH (see <see cref="Sums.WideVector"/>).</summary>
-    private static int VectorMultiplier(int multiplier, int shift)
+    /// <summary>Whether bias + sum stays within int32 for every channel and every int16 input: |bias| plus 32768 times
+    /// the channel's sum of |w| (<paramref name="absWeightSums"/>) at most INT32_MAX.</summary>
+    internal static bool WithinInt32(long[] bias, long[] absWeightSums) =>
+        bias.Zip(absWeightSums).All(p => p.First is > int.MinValue and <= int.MaxValue && Math.Abs(p.First) + p.Second * 32768 <= int.MaxValue);
+
+    /// <summary>TFLite's 64-bit requantization (x * m16 + 2^(t-1)) >> t per channel as VQRDMULH multipliers
+    /// m16 * 2^(16 + shift), or null when a shift is outside [-16, 0] (see <see cref="Sums.WideVector"/>).</summary>
+    internal static int[]? VectorMultipliers(ConvQuantization q)
     {
-        int reduced = multiplier < 0x7FFF0000 ? (int)(((long)multiplier + (1 << 15)) >> 16) : 0x7FFF;
-        return reduced << (16 + shift);
+        if (q.OutputShifts.Any(v => v is < -16 or > 0)) return null;
+        return q.OutputMultipliers.Select((m, i) => (m < 0x7FFF0000 ? (int)(((long)m + (1 << 15)) >> 16) : 0x7FFF) << (16 + q.OutputShifts[i])).ToArray();
     }
+
+    /// <summary><paramref name="q"/> with the multipliers of <see cref="VectorMultipliers"/> and no shifts: what
+    /// <see cref="HeliumRequantization"/> computes as one VQRDMULH.</summary>
+    internal static ConvQuantization AsVectorRequantization(ConvQuantization q) =>
+        q with { OutputMultipliers = VectorMultipliers(q)!, OutputShifts = new int[q.OutputShifts.Length] };
 
     public override long ScratchBytes(Node node)
     {
@@ -129,11 +132,7 @@ internal sealed class HeliumGemm16Kernel : TargetKernel
             if (start is not null)
                 bias32 = c.Constants.Int32($"{c.Prefix}_bias", start.Concat(new int[blocks * 4 - s.OutC]).ToArray(),
                     $"operator {node.Index} bias {node.Bias!.Name}{(sums == Sums.WideVector ? " (int64, every value within int32)" : "")}, zeros past {s.OutC}");
-            var vq = sums == Sums.Narrow ? q : q with
-            {
-                OutputMultipliers = q.OutputMultipliers.Select((m, i) => VectorMultiplier(m, q.OutputShifts[i])).ToArray(),
-                OutputShifts = new int[s.OutC],
-            };
+            var vq = sums == Sums.Narrow ? q : AsVectorRequantization(q);
             requantize = HeliumRequantization.Declare(c, vq, blocks * 4);
             requantize.DeclareLocals(body);
         }
