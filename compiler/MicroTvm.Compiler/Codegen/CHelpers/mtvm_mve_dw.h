@@ -13,9 +13,20 @@
 typedef uint32x4_t mtvm_dw_offsets;
 /* lane i at i * stride bytes */
 static inline mtvm_dw_offsets mtvm_dw_offsets_of(uint32_t stride) { return vmulq_n_u32(vidupq_n_u32(0u, 1), stride); }
+/* every lane plus delta */
+static inline mtvm_dw_offsets mtvm_dw_offsets_add(mtvm_dw_offsets offsets, uint32_t delta) { return vaddq_n_u32(offsets, delta); }
 typedef uint16x8_t mtvm_dw_offsets16;
+/* lanes 2i at i * stride, lanes 2i + 1 at i * stride + second (for mtvm_dw_requantize_pair; 3 * stride + second below 65536) */
+static inline mtvm_dw_offsets16 mtvm_dw_offsets_pair(uint32_t stride, uint32_t second) {
+    const uint16x8_t lane = vidupq_n_u16(0u, 1);
+    return vaddq_u16(vmulq_n_u16(vshrq_n_u16(lane, 1), (uint16_t)stride), vmulq_n_u16(vandq_u16(lane, vdupq_n_u16(1)), (uint16_t)second));
+}
 /* lane i at i * stride bytes, for the gathers (7 * stride below 65536) */
 static inline mtvm_dw_offsets16 mtvm_dw_offsets16_of(uint32_t stride) { return vmulq_n_u16(vidupq_n_u16(0u, 1), (uint16_t)stride); }
+/* lane i at first + i * stride bytes (first + 7 * stride below 65536) */
+static inline mtvm_dw_offsets16 mtvm_dw_offsets16_from(uint32_t first, uint32_t stride) {
+    return vaddq_n_u16(mtvm_dw_offsets16_of(stride), (uint16_t)first);
+}
 /* dst[i] = src[offsets[i]] for i < 8 (_n: i < n) */
 static inline void mtvm_dw_gather8(int8_t* dst, const int8_t* src, mtvm_dw_offsets16 offsets) {
     vstrbq_u16((uint8_t*)dst, vldrbq_gather_offset_u16((const uint8_t*)src, offsets));
@@ -44,12 +55,38 @@ static inline mtvm_i32x4 mtvm_dw_requantize(mtvm_i32x4 x, int32_t multiplier, in
     if (lo == -128 && hi == 127) return vshrq_n_s32(vqshlq_n_s32(x, 24), 24);
     return mtvm_v_clamp(x, lo, hi);
 }
+/* Two accumulators a and b requantized together: scaled as mtvm_dw_requantize in 32 bits, then narrowed with saturation
+   into one vector of 8 int16 lanes (a's in the even lanes, b's in the odd ones: VQMOVNB/VQMOVNT), where the output
+   zero point (saturating) and the clamp take one instruction each for 8 outputs, and scattered as bytes (VSTRB.16)
+   to offsets (lane 2i: a's lane i, lane 2i + 1: b's); n < 4: lanes i < n only. Saturating to int16 first keeps every
+   value out of [lo, hi] on its side, so the result equals mtvm_dw_requantize's. */
+static inline void mtvm_dw_requantize_pair(int8_t* p, mtvm_dw_offsets16 offsets, mtvm_i32x4 a, mtvm_i32x4 b, int32_t multiplier,
+                                           int32_t left, int32_t neg, int has_left, int right, int32_t offset, int32_t lo, int32_t hi, int n) {
+    if (has_left) { a = vshlq_r_s32(a, left); b = vshlq_r_s32(b, left); }
+    a = vqrdmulhq_n_s32(a, multiplier);
+    b = vqrdmulhq_n_s32(b, multiplier);
+    if (right == 1) {
+        a = vrshlq_n_s32(vqaddq_s32(a, vshrq_n_s32(a, 31)), neg);
+        b = vrshlq_n_s32(vqaddq_s32(b, vshrq_n_s32(b, 31)), neg);
+    } else if (right == 2) {
+        a = mtvm_v_rdbpot(a, vdupq_n_s32(neg));
+        b = mtvm_v_rdbpot(b, vdupq_n_s32(neg));
+    }
+    int16x8_t v = vqmovntq_s32(vqmovnbq_s32(vreinterpretq_s16_s32(b), a), b);
+    v = vqaddq_n_s16(v, (int16_t)offset);
+    if (lo == -128 && hi == 127) v = vshrq_n_s16(vqshlq_n_s16(v, 8), 8);
+    else v = vminq_s16(vmaxq_s16(v, vdupq_n_s16((int16_t)lo)), vdupq_n_s16((int16_t)hi));
+    if (n >= 4) vstrbq_scatter_offset_s16(p, offsets, v);
+    else vstrbq_scatter_offset_p_s16(p, offsets, v, vctp16q((uint32_t)(2 * n)));
+}
 static inline void mtvm_dw_store(int8_t* p, mtvm_dw_offsets offsets, mtvm_i32x4 v) { vstrbq_scatter_offset_s32(p, offsets, v); }
 static inline void mtvm_dw_store_n(int8_t* p, mtvm_dw_offsets offsets, mtvm_i32x4 v, int n) {
     vstrbq_scatter_offset_p_s32(p, offsets, v, vctp32q((uint32_t)n));
 }
 /* One plane load at p + off (off a literal in -127..127; widening loads take a low register) feeding 1 to 5 accumulators,
    each with its weight: assembly, because gcc 12 hoists every load of an unrolled block to the top and spills. */
+/* p's value hidden from the optimizer (the weights read through it stay inside the loop instead of spilling) */
+#define MTVM_DW_OPAQUE(p) __asm__("" : "+r"(p))
 #define MTVM_DW_LD(off) "vldrb.s32 %q[v], [%[pp], #" #off "]\n\t"
 #define MTVM_DW_M(i) "vmla.s32 %q[x" #i "], %q[v], %[r" #i "]\n\t"
 #define MTVM_DW_LM1(p, off, a0, w0) do { int32x4_t v_; \
@@ -70,9 +107,18 @@ static inline void mtvm_dw_store_n(int8_t* p, mtvm_dw_offsets offsets, mtvm_i32x
 #else
 typedef struct { uint32_t lane[4]; } mtvm_dw_offsets;
 MTVM_VFN mtvm_dw_offsets mtvm_dw_offsets_of(uint32_t stride) { mtvm_dw_offsets r; uint32_t i; for (i = 0; i < 4; ++i) r.lane[i] = i * stride; return r; }
+MTVM_VFN mtvm_dw_offsets mtvm_dw_offsets_add(mtvm_dw_offsets offsets, uint32_t delta) {
+    uint32_t i; for (i = 0; i < 4; ++i) offsets.lane[i] += delta; return offsets;
+}
 typedef struct { uint16_t lane[8]; } mtvm_dw_offsets16;
 MTVM_VFN mtvm_dw_offsets16 mtvm_dw_offsets16_of(uint32_t stride) {
     mtvm_dw_offsets16 r; uint32_t i; for (i = 0; i < 8; ++i) r.lane[i] = (uint16_t)(i * stride); return r;
+}
+MTVM_VFN mtvm_dw_offsets16 mtvm_dw_offsets_pair(uint32_t stride, uint32_t second) {
+    mtvm_dw_offsets16 r; uint32_t i; for (i = 0; i < 8; ++i) r.lane[i] = (uint16_t)(i / 2 * stride + i % 2 * second); return r;
+}
+MTVM_VFN mtvm_dw_offsets16 mtvm_dw_offsets16_from(uint32_t first, uint32_t stride) {
+    mtvm_dw_offsets16 r; uint32_t i; for (i = 0; i < 8; ++i) r.lane[i] = (uint16_t)(first + i * stride); return r;
 }
 MTVM_VFN void mtvm_dw_gather8_n(int8_t* dst, const int8_t* src, mtvm_dw_offsets16 offsets, int n) {
     int i;
@@ -107,6 +153,22 @@ MTVM_VFN void mtvm_dw_store_n(int8_t* p, mtvm_dw_offsets offsets, mtvm_i32x4 v, 
     for (i = 0; i < 4 && i < n; ++i) p[offsets.lane[i]] = (int8_t)(uint8_t)((uint32_t)v.lane[i] & 0xFFu);
 }
 MTVM_VFN void mtvm_dw_store(int8_t* p, mtvm_dw_offsets offsets, mtvm_i32x4 v) { mtvm_dw_store_n(p, offsets, v, 4); }
+MTVM_VFN int32_t mtvm_e_sat16(int32_t v) { return v < -32768 ? -32768 : v > 32767 ? 32767 : v; }
+MTVM_VFN void mtvm_dw_requantize_pair(int8_t* p, mtvm_dw_offsets16 offsets, mtvm_i32x4 a, mtvm_i32x4 b, int32_t multiplier,
+                                      int32_t left, int32_t neg, int has_left, int right, int32_t offset, int32_t lo, int32_t hi, int n) {
+    int i, j;
+    for (i = 0; i < 4 && i < n; ++i)
+        for (j = 0; j < 2; ++j) {
+            int32_t v = j == 0 ? a.lane[i] : b.lane[i];
+            if (has_left) v = mtvm_e_shl(v, left);
+            v = mtvm_e_qrdmulh(v, multiplier);
+            if (right == 1 || (right == 2 && neg != 0)) v = mtvm_e_rshl(mtvm_e_qadd(v, v >> 31), neg);
+            v = mtvm_e_sat16(mtvm_e_sat16(v) + offset);
+            v = v < lo ? lo : v > hi ? hi : v;
+            p[offsets.lane[2 * i + j]] = (int8_t)(uint8_t)((uint32_t)v & 0xFFu);
+        }
+}
+#define MTVM_DW_OPAQUE(p) ((void)0)
 #define MTVM_DW_LM1(p, off, a0, w0) do { const mtvm_i32x4 v_ = mtvm_dw_ld4((p) + (off)); (a0) = mtvm_dw_mla((a0), v_, (w0)); } while (0)
 #define MTVM_DW_LM2(p, off, a0, w0, a1, w1) do { const mtvm_i32x4 v_ = mtvm_dw_ld4((p) + (off)); (a0) = mtvm_dw_mla((a0), v_, (w0)); \
     (a1) = mtvm_dw_mla((a1), v_, (w1)); } while (0)

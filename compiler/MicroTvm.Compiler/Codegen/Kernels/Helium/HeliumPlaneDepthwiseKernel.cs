@@ -114,8 +114,10 @@ internal sealed class HeliumPlaneDepthwiseKernel : TargetKernel
         int hasLeft = q.OutputShifts.Any(s => s > 0) ? 1 : 0;
         int right = q.OutputShifts.All(s => s >= 0) ? 0 : q.OutputShifts.All(s => s < 0) ? 1 : 2;
         bool wholeRange = q.Activation.Min == -128 && q.Activation.Max == 127;
-        string Requantize(string x) =>
-            $"mtvm_dw_requantize({x}, qm, ql, qn, {hasLeft}, {right}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
+        string quantization = $"qm, ql, qn, {hasLeft}, {right}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max}";
+        string Requantize(string x) => $"mtvm_dw_requantize({x}, {quantization})";
+        // Neighbouring blocks' accumulators are requantized in pairs when the pair's byte offsets fit 16 bits.
+        string? pairs = 3L * g.LaneOutStride + g.OtherOutStride <= ushort.MaxValue ? quantization : null;
 
         c.Support.Use("mtvm_mve_dw");
         c.Support.UseMemcpy();
@@ -123,9 +125,18 @@ internal sealed class HeliumPlaneDepthwiseKernel : TargetKernel
         int inBatch = input.Shape[1] * input.Shape[2] * ci, outBatch = output.Shape[1] * output.Shape[2] * co;
         body.Line($"int8_t* const plane = (int8_t*)scratch; /* [{g.Mp} columns][{g.Sl} phases][{g.Lrow}]: one input channel, padded with its zero point */");
         body.Line($"const mtvm_dw_offsets so = mtvm_dw_offsets_of({g.LaneOutStride}u);");
-        body.Line($"const mtvm_dw_offsets16 go = mtvm_dw_offsets16_of({g.Sl * g.LaneInStride}u);");
+        if (pairs != null) body.Line($"const mtvm_dw_offsets16 sp = mtvm_dw_offsets_pair({g.LaneOutStride}u, {g.OtherOutStride}u);");
+        // One offsets vector per 8-position step of a column copy (lanes step + i, a stride apart), so every gather of a
+        // column reads from one base; where the offsets would pass 16 bits the step moves the base instead.
+        int inStride = g.Sl * g.LaneInStride, steps = (g.Lrow + 7) / 8;
+        bool OwnOffsets(int step) => step > 0 && (step + 7L) * inStride <= ushort.MaxValue;
+        body.Line($"const mtvm_dw_offsets16 go = mtvm_dw_offsets16_of({inStride}u);");
+        var copySteps = Enumerable.Range(0, g.Sl).Select(phase => PhaseCount(g, phase)).ToList();
+        for (int step = 8; step < steps * 8; step += 8)
+            if (OwnOffsets(step) && copySteps.Any(count => count - step > 1))
+                body.Line($"const mtvm_dw_offsets16 go{step} = mtvm_dw_offsets16_from({step * inStride}u, {inStride}u);");
         body.Line("int n, ch, m, k;");
-        body.Line("(void)so; (void)k; /* unused when every lane position goes across */");
+        body.Line($"(void)so; (void)k;{(pairs != null ? " (void)sp;" : "")} /* unused when every lane position goes across */");
         if (mult > 1) body.Line("int j;");
         body.Line($"memset(plane, {zx}, {g.PlaneBytes});");
         using (body.Block($"for (n = 0; n < {batches}; ++n)"))
@@ -139,12 +150,16 @@ internal sealed class HeliumPlaneDepthwiseKernel : TargetKernel
                 body.Line($"int8_t* const column = plane + (m + {g.PadM}) * {g.ColumnStride};");
                 for (int phase = 0; phase < g.Sl; phase++)
                 {
-                    int l0 = ((phase - g.PadL) % g.Sl + g.Sl) % g.Sl, start = (l0 + g.PadL) / g.Sl;
-                    int count = l0 < g.Li ? Math.Min((g.Li - l0 + g.Sl - 1) / g.Sl, g.Lrow - start) : 0;
+                    int l0 = ((phase - g.PadL) % g.Sl + g.Sl) % g.Sl, start = (l0 + g.PadL) / g.Sl, count = PhaseCount(g, phase);
                     for (int step = 0; step < count; step += 8)
                     {
-                        string to = $"column + {phase * g.Lrow + start + step}", from = $"src + {(l0 + step * g.Sl) * g.LaneInStride}";
-                        body.Line(count - step >= 8 ? $"mtvm_dw_gather8({to}, {from}, go);" : $"mtvm_dw_gather8_n({to}, {from}, go, {count - step});");
+                        string to = $"column + {phase * g.Lrow + start + step}";
+                        bool own = OwnOffsets(step);
+                        string from = $"src + {(l0 + (own ? 0 : step * g.Sl)) * g.LaneInStride}", offsets = own ? $"go{step}" : "go";
+                        if (count - step == 1)
+                            body.Line($"({to})[0] = src[{(l0 + step * g.Sl) * g.LaneInStride}];");
+                        else
+                            body.Line(count - step >= 8 ? $"mtvm_dw_gather8({to}, {from}, {offsets});" : $"mtvm_dw_gather8_n({to}, {from}, {offsets}, {count - step});");
                     }
                 }
             }
@@ -153,14 +168,13 @@ internal sealed class HeliumPlaneDepthwiseKernel : TargetKernel
             {
                 body.Line(mult > 1 ? $"const int oc = ch * {mult} + j;" : "const int oc = ch;");
                 body.Line($"const int8_t* const wk = {wName} + oc * {taps};");
-                body.Line(string.Join(" ", Enumerable.Range(0, taps).Select(t => $"const int32_t w{t} = wk[{t}];")));
                 body.Line($"const int32_t bias = {biasName}[oc], qm = {multiplier}, ql = {left}, qn = {neg};");
                 body.Line("(void)ql; (void)qn;");
                 body.Line($"int8_t* const out = {c.Output()} + n * {outBatch} + oc;");
                 int full = g.Lo / 4;
                 if (full > 0)
                     using (body.Block($"for (k = 0; k < {full}; ++k)"))
-                        Strip(body, g, fw, wholeRange, Requantize, lanes: 4);
+                        Strip(body, g, fw, wholeRange, Requantize, pairs, lanes: 4);
                 int rest = g.Lo % 4, across = (g.Mo + 3) / 4;
                 if (rest != 0 && 3 * rest * across < 2 * g.Mo)
                     Across(body, g, fw, Requantize, rest);
@@ -168,14 +182,21 @@ internal sealed class HeliumPlaneDepthwiseKernel : TargetKernel
                     using (body.Block(""))
                     {
                         body.Line($"k = {full};");
-                        Strip(body, g, fw, wholeRange, Requantize, lanes: rest);
+                        Strip(body, g, fw, wholeRange, Requantize, pairs, lanes: rest);
                     }
             }
         }
     }
 
+    /// <summary>How many input positions along the lane axis phase <paramref name="phase"/> of a plane column holds.</summary>
+    private static int PhaseCount(Geometry g, int phase)
+    {
+        int l0 = ((phase - g.PadL) % g.Sl + g.Sl) % g.Sl, start = (l0 + g.PadL) / g.Sl;
+        return l0 < g.Li ? Math.Min((g.Li - l0 + g.Sl - 1) / g.Sl, g.Lrow - start) : 0;
+    }
+
     /// <summary>One strip of 4 lane positions (k) over every output along the other axis, in blocks.</summary>
-    private static void Strip(CodeWriter body, Geometry g, int fw, bool wholeRange, Func<string, string> requantize, int lanes)
+    private static void Strip(CodeWriter body, Geometry g, int fw, bool wholeRange, Func<string, string> requantize, string? pairs, int lanes)
     {
         int block = Math.Min(g.Mo, wholeRange ? 5 : 4);
         body.Line("const int8_t* const p = plane + 4 * k;");
@@ -183,13 +204,13 @@ internal sealed class HeliumPlaneDepthwiseKernel : TargetKernel
         int blocks = g.Mo / block, rest = g.Mo % block;
         if (blocks > 1)
             using (body.Block($"for (m = 0; m < {blocks}; ++m)"))
-                Block(body, g, fw, requantize, lanes, block, $"p + m * {block * g.Sm * g.ColumnStride}", $"o + m * {block * g.OtherOutStride}");
+                Block(body, g, fw, requantize, pairs, lanes, block, $"p + m * {block * g.Sm * g.ColumnStride}", $"o + m * {block * g.OtherOutStride}");
         else if (blocks == 1)
             using (body.Block(""))
-                Block(body, g, fw, requantize, lanes, block, "p", "o");
+                Block(body, g, fw, requantize, pairs, lanes, block, "p", "o");
         if (rest > 0)
             using (body.Block(""))
-                Block(body, g, fw, requantize, lanes, rest, $"p + {blocks * block * g.Sm * g.ColumnStride}", $"o + {blocks * block * g.OtherOutStride}");
+                Block(body, g, fw, requantize, pairs, lanes, rest, $"p + {blocks * block * g.Sm * g.ColumnStride}", $"o + {blocks * block * g.OtherOutStride}");
     }
 
     /// <summary>The last <paramref name="rest"/> lane positions (a strip that would leave lanes idle) with 4 outputs
@@ -199,18 +220,25 @@ internal sealed class HeliumPlaneDepthwiseKernel : TargetKernel
     {
         using (body.Block(""))
         {
-            body.Line($"const mtvm_dw_offsets gi = mtvm_dw_offsets_of({g.Sm * g.ColumnStride}u), go = mtvm_dw_offsets_of({g.OtherOutStride}u);");
+            // One base per lane-axis tap and one offsets vector per other-axis tap: no address arithmetic per gather.
+            body.Line($"const mtvm_dw_offsets gi0 = mtvm_dw_offsets_of({g.Sm * g.ColumnStride}u), go = mtvm_dw_offsets_of({g.OtherOutStride}u);");
+            body.Line("const int8_t* wq = wk;");
+            body.Line("MTVM_DW_OPAQUE(wq);");
+            body.Line(string.Join(" ", Enumerable.Range(0, g.Taps).Select(t => $"const int32_t w{t} = wq[{t}];")));
+            for (int fm = 1; fm < g.Fm; fm++)
+                body.Line($"const mtvm_dw_offsets gi{fm} = mtvm_dw_offsets_add(gi0, {fm * g.ColumnStride}u);");
             for (int lo = g.Lo - rest; lo < g.Lo; lo++)
                 for (int first = 0; first < g.Mo; first += 4)
                     using (body.Block(""))
                     {
                         int lanes = Math.Min(4, g.Mo - first);
+                        for (int fl = 0; fl < g.Fl; fl++)
+                            body.Line($"const int8_t* const b{fl} = plane + {first * g.Sm * g.ColumnStride + fl % g.Sl * g.Lrow + lo + fl / g.Sl};");
                         body.Line("mtvm_i32x4 a = mtvm_v_dup(bias);");
                         for (int fm = 0; fm < g.Fm; fm++)
                             for (int fl = 0; fl < g.Fl; fl++)
                             {
-                                int offset = (first * g.Sm + fm) * g.ColumnStride + fl % g.Sl * g.Lrow + lo + fl / g.Sl;
-                                string load = lanes == 4 ? $"mtvm_dw_ldg(plane + {offset}, gi)" : $"mtvm_dw_ldg_n(plane + {offset}, gi, {lanes})";
+                                string load = lanes == 4 ? $"mtvm_dw_ldg(b{fl}, gi{fm})" : $"mtvm_dw_ldg_n(b{fl}, gi{fm}, {lanes})";
                                 body.Line($"a = mtvm_dw_mla(a, {load}, w{g.Tap(fl, fm, fw)});");
                             }
 
@@ -222,32 +250,47 @@ internal sealed class HeliumPlaneDepthwiseKernel : TargetKernel
 
     /// <summary><paramref name="count"/> outputs along the other axis: each plane load (column, lane-axis tap) feeds every
     /// accumulator whose window holds it.</summary>
-    private static void Block(CodeWriter body, Geometry g, int fw, Func<string, string> requantize, int lanes, int count, string plane, string output)
+    private static void Block(CodeWriter body, Geometry g, int fw, Func<string, string> requantize, string? pairs, int lanes, int count, string plane, string output)
     {
         body.Line($"const int8_t* const q = {plane};");
         body.Line($"int8_t* const r = {output};");
         body.Line(string.Join(" ", Enumerable.Range(0, count).Select(i => $"mtvm_i32x4 a{i} = mtvm_v_dup(bias);")));
         int columns = (count - 1) * g.Sm + g.Fm;
         // Loads from base pointers at immediate offsets within 127 bytes (a new base where the offsets grow past it).
-        int? baseOffset = null;
-        int bases = 0;
-        for (int col = 0; col < columns; col++)
-            for (int fl = 0; fl < g.Fl; fl++)
-            {
-                var users = Enumerable.Range(0, count).Where(i => col - i * g.Sm >= 0 && col - i * g.Sm < g.Fm).ToList();
-                if (users.Count == 0) continue;
-                int offset = col * g.ColumnStride + fl % g.Sl * g.Lrow + fl / g.Sl;
-                if (baseOffset is not { } at || offset - at > 127 || offset < at)
-                {
-                    baseOffset = offset;
-                    body.Line($"const int8_t* const q{bases++} = q + {offset};");
-                }
+        var loads = (from fl in Enumerable.Range(0, g.Fl)
+                     from col in Enumerable.Range(0, columns)
+                     let users = Enumerable.Range(0, count).Where(i => col - i * g.Sm >= 0 && col - i * g.Sm < g.Fm).ToList()
+                     where users.Count > 0
+                     select (fl, col, users, offset: col * g.ColumnStride + fl % g.Sl * g.Lrow + fl / g.Sl)).ToList();
+        var bases = new List<int>();
+        foreach (int offset in loads.Select(l => l.offset).Distinct().Order())
+            if (bases.Count == 0 || offset - bases[^1] > 127) bases.Add(offset);
+        for (int i = 0; i < bases.Count; i++)
+            body.Line($"const int8_t* const q{i} = q + {bases[i]};");
 
-                body.Line($"MTVM_DW_LM{users.Count}(q{bases - 1}, {offset - baseOffset}, "
-                    + string.Join(", ", users.Select(i => $"a{i}, w{g.Tap(fl, col - i * g.Sm, fw)}")) + ");");
+        // Loads grouped by lane-axis tap, so only that tap's weights are live (read again per block: the block's
+        // accumulators, weights and pointers then fit the core registers without spills).
+        body.Line("const int8_t* wq = wk;");
+        body.Line("MTVM_DW_OPAQUE(wq);");
+        foreach (var group in loads.GroupBy(l => l.fl))
+            using (body.Block(""))
+            {
+                var used = group.SelectMany(l => l.users.Select(i => g.Tap(l.fl, l.col - i * g.Sm, fw))).Distinct().Order();
+                body.Line(string.Join(" ", used.Select(t => $"const int32_t w{t} = wq[{t}];")));
+                foreach (var (fl, col, users, offset) in group)
+                {
+                    int b = bases.FindLastIndex(at => at <= offset);
+                    body.Line($"MTVM_DW_LM{users.Count}(q{b}, {offset - bases[b]}, "
+                        + string.Join(", ", users.Select(i => $"a{i}, w{g.Tap(fl, col - i * g.Sm, fw)}")) + ");");
+                }
             }
 
-        for (int i = 0; i < count; i++)
+        // Pairs of accumulators requantized together in int16 lanes where the pair's offsets fit 16 bits; an odd last
+        // one (or every one) alone.
+        int paired = pairs != null ? count / 2 * 2 : 0;
+        for (int i = 0; i < paired; i += 2)
+            body.Line($"mtvm_dw_requantize_pair(r + {i * g.OtherOutStride}, sp, a{i}, a{i + 1}, {pairs}, {lanes});");
+        for (int i = paired; i < count; i++)
             body.Line(lanes == 4
                 ? $"mtvm_dw_store(r + {i * g.OtherOutStride}, so, {requantize($"a{i}")});"
                 : $"mtvm_dw_store_n(r + {i * g.OtherOutStride}, so, {requantize($"a{i}")}, {lanes});");
