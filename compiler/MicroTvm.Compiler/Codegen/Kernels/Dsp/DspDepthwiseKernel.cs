@@ -157,7 +157,7 @@ internal sealed class DspDepthwiseKernel : TargetKernel
             using (body.Block($"for (oy = 0; oy < {oh}; ++oy)"))
             {
                 body.Line($"const int iy0 = oy * {a.StrideH} - {ph};");
-                body.Line("int iy, c;");
+                body.Line("int iy;");
                 using (body.Block(fresh == fh ? $"for (iy = iy0; iy < iy0 + {fh}; ++iy)" : $"for (iy = oy == 0 ? iy0 : iy0 + {fh - fresh}; iy < iy0 + {fh}; ++iy)"))
                 {
                     body.Line("int32_t* const dst = fill;");
@@ -172,25 +172,36 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                     Widen(body, c.Input(0), $"n * {ih * iw * ch} + iy * {iw * ch} + 4 * g", fh * slot, iw, ch, pw, rowWords, zeroPair);
                 }
 
-                using (body.Block("for (c = 0; c < 4; ++c)"))
-                {
-                    body.Line($"const int32_t* const x = rows + c * {rowWords};");
-                    body.Line(mult == 1 ? "const int oc = 4 * g + c;" : "int oc;");
-                    using (body.Block(mult == 1 ? "" : $"for (oc = (4 * g + c) * {mult}; oc < (4 * g + c + 1) * {mult}; ++oc)"))
+                // With a depth multiplier of 1 the group's four channels are written out one after another (c a literal):
+                // the assembly then reaches each channel's ring words and record at literal offsets from the same two
+                // pointers, and no loop counter or pointer steps are left between channels (kws: 72 -> 65 instructions per
+                // channel row).
+                // Only where every block of the row runs in assembly: gcc, given four copies of C blocks, spills their pointers.
+                int block = Math.Min(_block, ow), full = ow / block * block;
+                var blocks = (full > 0 ? new[] { (At: 0, Count: block) } : []).Concat(Enumerable.Range(0, (ow - full + 1) / 2).Select(i => (At: (full + 2 * i) * sw / 2, Count: Math.Min(2, ow - full - 2 * i))));
+                bool unroll = mult == 1 && blocks.All(b => FitsAssembly(b.At, b.Count, new AsmBases(3 * rowWords, 3 * record)));
+                int copies = unroll ? 4 : 1;
+                for (int copy = 0; copy < copies; copy++)
+                    using (body.Block(unroll ? "" : "for (int c = 0; c < 4; ++c)"))
                     {
-                        body.Line($"const int32_t* const k = {wName} + oc * {record};");
-                        body.Line($"int8_t* const o = {c.Output()} + (n * {oh} + oy) * {ow * outC} + oc;");
-                        int block = Math.Min(_block, ow), full = ow / block * block;
-                        if (full > block)
-                            using (body.Block($"for (int ox = 0; ox < {full}; ox += {block})"))
-                                Block(body, "ox", block);
-                        else if (full == block)
-                            Block(body, "0", block);
-                        // The rest start on an even pixel (blocks are even, or one pixel).
-                        for (int start = full; start < ow; start += 2)
-                            Block(body, CLiteral.Int(start), Math.Min(2, ow - start));
+                        string cc = unroll ? CLiteral.Int(copy) : "c";
+                        body.Line($"const int32_t* const x = rows + {cc} * {rowWords};");
+                        body.Line(mult == 1 ? $"const int oc = 4 * g + {cc};" : "int oc;");
+                        using (body.Block(mult == 1 ? "" : $"for (oc = (4 * g + c) * {mult}; oc < (4 * g + c + 1) * {mult}; ++oc)"))
+                        {
+                            body.Line($"const int32_t* const k = {wName} + oc * {record};");
+                            body.Line($"int8_t* const o = {c.Output()} + (n * {oh} + oy) * {ow * outC} + oc;");
+                            var asm = new AsmBases(copy * rowWords, copy * record);
+                            if (full > block)
+                                using (body.Block($"for (int ox = 0; ox < {full}; ox += {block})"))
+                                    Block(body, "ox", block, asm);
+                            else if (full == block)
+                                Block(body, "0", block, asm);
+                            // The rest start on an even pixel (blocks are even, or one pixel).
+                            for (int start = full; start < ow; start += 2)
+                                Block(body, CLiteral.Int(start), Math.Min(2, ow - start), asm);
+                        }
                     }
-                }
 
                 if (advance > 0)
                 {
@@ -205,17 +216,38 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         /// below, hoists every load and spills accumulators and pointers: 82 instructions per kws channel row instead of 68).
         /// The same operations in the same order as the C: pixel 0's accumulator first holds the bias, which every other
         /// accumulator's first SMLAD reads, so it is the last one to start. Returns whether the branch was opened.</summary>
-        bool AccumulateInAssembly(CodeWriter body, string xb, int at, int count, int[] first, bool[] odds, int[] words, List<int> used)
+        // count pixels from one whose window starts on an even column: pixel i's window starts i * stride columns later,
+        // on word (i * stride) / 2 (first) and with the odd-start filter words when i * stride is odd (odds); words, the
+        // filter words it reads per row; used, the block's input words per row.
+        (int[] First, bool[] Odds, int[] Words, List<int> Used) Layout(int count)
+        {
+            var first = Enumerable.Range(0, count).Select(i => i * sw / 2).ToArray();
+            var odds = Enumerable.Range(0, count).Select(i => i * sw % 2 == 1).ToArray();
+            var words = Enumerable.Range(0, count).Select(i => odds[i] ? odd : even).ToArray();
+            var used = Enumerable.Range(0, count).SelectMany(i => Enumerable.Range(first[i], words[i])).Distinct().Order().ToList();
+            return (first, odds, words, used);
+        }
+
+        // Whether a block of count pixels from ring word at fits one asm statement: its values in the registers, its offsets in LDRD's reach.
+        bool FitsAssembly(int at, int count, AsmBases bases)
+        {
+            var (_, odds, _, used) = Layout(count);
+            int filterTemps = Math.Max(odds.Contains(false) ? geometry.EvenWords : 0, odds.Contains(true) ? geometry.OddWords : 0);
+            int reach = (fh - 1) * slot + at + used[^1] + bases.XWords;
+            return count + used.Count + filterTemps + 2 <= AsmRegisters && reach <= MaxPairIndex && bases.KWords + header + fh * (geometry.EvenWords + geometry.OddWords) <= MaxPairIndex;
+        }
+
+        bool AccumulateInAssembly(CodeWriter body, string xb, AsmBases bases, int at, int count, int[] first, bool[] odds, int[] words, List<int> used)
         {
             body.Line("int32_t " + string.Join(", ", Enumerable.Range(0, count).Select(i => $"a{i}")) + ";");
             int filterTemps = Math.Max(odds.Contains(false) ? geometry.EvenWords : 0, odds.Contains(true) ? geometry.OddWords : 0);
-            int reach = (fh - 1) * slot + at + used[^1];
-            if (count + used.Count + filterTemps + 2 > AsmRegisters || reach > MaxPairIndex || header + fh * (geometry.EvenWords + geometry.OddWords) > MaxPairIndex)
-                return false;
+            if (!FitsAssembly(at, count, bases)) return false;
 
-            var lines = new List<string> { "ldr %[a0], [%[k]]" };
+            var lines = new List<string> { $"ldr %[a0], [%[k], #{4 * bases.KWords}]" };
             void Load(string pointer, IReadOnlyList<(string Name, int Index)> loads)
             {
+                int offset = pointer == "x" ? bases.XWords : bases.KWords;
+                loads = loads.Select(l => (l.Name, l.Index + offset)).ToList();
                 for (int i = 0; i < loads.Count; i++)
                     if (i + 1 < loads.Count && loads[i + 1].Index == loads[i].Index + 1)
                     {
@@ -252,10 +284,10 @@ internal sealed class DspDepthwiseKernel : TargetKernel
             {
                 var temps = used.Select(j => $"w{j}").Concat(Enumerable.Range(0, filterTemps).Select(j => $"t{j}")).ToList();
                 body.Line("int32_t " + string.Join(", ", temps) + ";");
-                body.Line("__asm__(");
+                body.Line("__asm__ volatile("); // volatile: its inputs may be the same in the next output row while the ring it reads changed, and gcc moves a non-volatile asm out of such loops despite the memory clobber
                 foreach (string line in lines) body.Line($"    \"{line}\\n\\t\"");
                 body.Line("    : " + string.Join(", ", Enumerable.Range(0, count).Select(i => $"[a{i}] \"=&r\"(a{i})").Concat(temps.Select(t => $"[{t}] \"=&r\"({t})"))));
-                body.Line($"    : [x] \"r\"({xb}), [k] \"r\"(k)");
+                body.Line($"    : [x] \"r\"({xb}{(bases.XWords > 0 ? $" - {bases.XWords}" : "")}), [k] \"r\"(k{(bases.KWords > 0 ? $" - {bases.KWords}" : "")})");
                 body.Line("    : \"memory\");");
                 body.Line(string.Join(" ", temps.Select(t => $"(void){t};")));
             }
@@ -265,7 +297,7 @@ internal sealed class DspDepthwiseKernel : TargetKernel
 
         // count pixels from pixel ox (even, so its window starts on an even column): pixel i's window starts i * stride
         // columns later, on word (i * stride) / 2 and with the odd-start filter words when i * stride is odd.
-        void Block(CodeWriter body, string ox, int count)
+        void Block(CodeWriter body, string ox, int count, AsmBases bases)
         {
             using (body.Block(""))
             {
@@ -275,11 +307,8 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                 string xb = ox == "ox" ? "xb" : "x";
                 // One filter row at a time, its filter words in locals and its input words read once each (adjacent: LDRD)
                 // and fed at once to every pixel of the block that uses them.
-                var first = Enumerable.Range(0, count).Select(i => i * sw / 2).ToArray();
-                var odds = Enumerable.Range(0, count).Select(i => i * sw % 2 == 1).ToArray();
-                var words = Enumerable.Range(0, count).Select(i => odds[i] ? odd : even).ToArray();
-                var used = Enumerable.Range(0, count).SelectMany(i => Enumerable.Range(first[i], words[i])).Distinct().Order().ToList();
-                bool assembly = AccumulateInAssembly(body, xb, at, count, first, odds, words, used);
+                var (first, odds, words, used) = Layout(count);
+                bool assembly = AccumulateInAssembly(body, xb, bases, at, count, first, odds, words, used);
                 if (assembly) body.Line("#else");
                 body.Line("const int32_t bias = k[0];");
                 body.Line(string.Join(" ", Enumerable.Range(0, count).Select(i => $"a{i} = bias;")));
@@ -317,6 +346,10 @@ internal sealed class DspDepthwiseKernel : TargetKernel
             }
         }
     }
+
+    /// <summary>Words a block's assembly adds to every offset from its ring pointer and from its record pointer, which
+    /// are then the group's first channel's (the same two registers for the group's four channels).</summary>
+    private readonly record struct AsmBases(int XWords, int KWords);
 
     /// <summary>Register budget of one block's accumulation in one asm statement: its accumulators, input words, one
     /// parity's filter words and the two pointers (gcc keeps the rest of the loop's state elsewhere meanwhile).</summary>
