@@ -35,6 +35,8 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
         var firmware = new ModelCheckFirmware(root);
         string target = board == "mps2-an500" ? "cortex-m7" : "cortex-m4";
         var rows = new List<string>();
+        var unpaired = new List<string>();
+        var perChannelShifts = new List<string>();
         void Model(string name, int[] input, int filterH, int filterW, int outputs, int stride, int padding, int activation, bool uniform = false, float coarse = 1)
         {
             var graph = firmware.AddEvaluatedModel(name, Conv(random, input, filterH, filterW, outputs, stride, padding, activation, uniform, coarse).Build(),
@@ -42,10 +44,16 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
             var compiled = ModelCompiler.Compile(graph, new CompileOptions(target, name,
                 WeightLayout: layout == "size" ? MicroTvm.Compiler.Tuning.WeightLayout.Size : MicroTvm.Compiler.Tuning.WeightLayout.Speed));
             string source = compiled.Files[compiled.SourceFile];
-            // Widened: the per-layer assembly where the fast requantization is exact, else mtvm_gemm16_rows.
-            if (layout == "size") Assert.Contains("mtvm_gemm8_rows(col", source, StringComparison.Ordinal);
-            else if (source.Contains("w = mtvm_gemm16_pair(col, w, ", StringComparison.Ordinal)) rows.Add(name);
+            // The per-layer assembly where the fast requantization is exact (compact: where the pairs fit), else
+            // mtvm_gemm16_rows (widened), mtvm_gemm8_rows or the unpacked int8 rows (compact).
+            if (source.Contains($"w = mtvm_gemm{(layout == "size" ? 8 : 16)}_pair(col, w, ", StringComparison.Ordinal)) rows.Add(name);
+            else if (layout == "size") unpaired.Add(name);
             else Assert.Contains("mtvm_gemm16_rows(", source, StringComparison.Ordinal);
+            if (source.Contains("a[2] = mtvm_gemm8_high(a[2], a[0], w[", StringComparison.Ordinal)) perChannelShifts.Add(name);
+            // Compact: the per-layer assembly wherever the widened layout takes it and the pairs fit.
+            var widened = ModelCompiler.Compile(graph, new CompileOptions(target, name, WeightLayout: MicroTvm.Compiler.Tuning.WeightLayout.Speed));
+            if (layout == "size" && widened.Files[widened.SourceFile].Contains("w = mtvm_gemm16_pair(col, w, ", StringComparison.Ordinal) && !rows.Contains(name))
+                Assert.Contains("mtvm_dot_2x2(", source, StringComparison.Ordinal); // only where the pairs do not fit: unpacked int8 rows
         }
 
         // Steps of 4 values per column (n4, its remainder mod 8 in brackets) and channels per call.
@@ -58,7 +66,6 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
         Model("pw_s8", [1, 6, 6, 32], 1, 1, 11, 2, Options.Valid, 0);     // n4 8 (remainder 0), strided 1x1
         Model("s9", [1, 5, 4, 4], 3, 3, 4, 1, Options.Valid, 0);          // rows of 12, n4 9 (remainder 1)
         Model("two_ch", [1, 4, 5, 2], 3, 3, 3, 1, Options.Same, 0);       // packed 18 -> 20 values, n4 5, odd pixels
-        if (layout == "speed")
         {
             Model("loop45", [1, 4, 5, 20], 3, 3, 6, 1, Options.Same, 1);      // n4 45: 13 unrolled, then the loop of 16
             Model("long", [1, 2, 3, 1040], 1, 1, 5, 1, Options.Valid, 0);    // n4 260: a column of 4,160 bytes (MOVW)
@@ -66,8 +73,11 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
             Model("uni_none", [1, 4, 4, 16], 1, 1, 7, 1, Options.Valid, 0, uniform: true);   // SSAT with ASR and the sign correction
             Model("relu6", [1, 5, 4, 8], 3, 3, 10, 2, Options.Same, 3, coarse: 200);         // RELU6 clamps inside the int8 range
             Model("n1to1", [1, 4, 4, 8], 1, 1, 9, 1, Options.Valid, 2, coarse: 200);         // RELU_N1_TO_1
-            Assert.True(rows.Count >= 10, $"only {rows.Count} models took the per-layer assembly: {string.Join(", ", rows)}");
-            Assert.Subset(rows.ToHashSet(), new HashSet<string> { "loop45", "long", "uniform", "uni_none", "relu6", "n1to1" });
+            Assert.True(rows.Count >= (layout == "size" ? 9 : 10), $"only {rows.Count} models took the per-layer assembly: {string.Join(", ", rows)}");
+            Assert.Subset(rows.ToHashSet(), new HashSet<string> { "loop45", "uniform", "uni_none", "relu6", "n1to1" });
+            log.WriteLine($"{layout}: per-layer assembly {string.Join(", ", rows)}; other paths {string.Join(", ", unpaired)}; shifts per channel {string.Join(", ", perChannelShifts)}");
+            if (layout == "size") Assert.NotEmpty(perChannelShifts);
+            else Assert.Contains("long", rows);
         }
 
         var project = firmware.CreateProject(sdk, $"<PropertyGroup><Board>{board}</Board><MicroTvmWeightLayout>{layout}</MicroTvmWeightLayout></PropertyGroup>", $"gemm-{board}-{layout}");

@@ -117,9 +117,10 @@ public class ScheduleTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     /// <summary>The flash knob: compact int8 filters for every DSP matrix product roughly halve the convolution weights
-    /// (the widened int16 layout doubles them), to about the M55's, which always keeps int8 (within 40 % for kws_dscnn:
-    /// its M55 depthwise layers keep one folded bias per channel instead of one per clamped window class, 29,745 B of
-    /// weights against the M7's 40,305 B compact).</summary>
+    /// (the widened int16 layout doubles them), to about the M55's, which always keeps int8 (within 45 % for kws_dscnn:
+    /// its M55 depthwise layers keep one folded bias per channel instead of one per clamped window class, and the M7's
+    /// compact convolutions stream each channel's requantization operands beside its filter row for the per-layer
+    /// assembly; 29,745 B of weights against the M7's 42,545 B compact).</summary>
     [Theory]
     [InlineData("ic_resnet8")]
     [InlineData("kws_dscnn")]
@@ -134,7 +135,7 @@ public class ScheduleTests(Xunit.Abstractions.ITestOutputHelper output)
         long helium = ModelCompiler.Compile(TfliteImporter.Load(path), new CompileOptions("cortex-m55")).Metadata.WeightsBytes;
         output.WriteLine($"{modelName} weights on the M7: int16 layouts {speed:N0} B, int8 layouts {size:N0} B; on the M55 {helium:N0} B");
         Assert.True(size < 0.8 * speed, $"{size} vs {speed}");
-        Assert.True(size <= helium * (modelName == "kws_dscnn" ? 1.4 : 1.1), $"{size} vs M55 {helium}");
+        Assert.True(size <= helium * (modelName == "kws_dscnn" ? 1.45 : 1.1), $"{size} vs M55 {helium}");
     }
 
     [Theory]

@@ -13,6 +13,26 @@
    accumulators do (arithmetic shift: the compilers this code is built with). */
 static inline int32_t mtvm_gemm8_high(int32_t sum, int32_t acc0, int shift) { return (int32_t)((uint32_t)sum - (uint32_t)acc0) >> shift; }
 
+/* One pair of channels: acc = the pair's start words (w[0..3]) plus two pixels' interleaved column x times the pair's
+   shared words ([n4 steps][2 words of h]); returns w past them. acc: acc0 pixel 0, acc0 pixel 1, sum pixel 0, sum pixel 1.
+   The portable form of mtvm_gemm8_rows and of the per-layer assembly DspGemmRows writes for compact filters. */
+static inline const int32_t* mtvm_gemm8_pair(const int32_t* x, const int32_t* w, int n4, int32_t acc[4]) {
+    int32_t a0 = w[0], a1 = w[1], s0 = w[2], s1 = w[3];
+    int k;
+    w += 4;
+    for (k = 0; k < n4; ++k) {
+        const int32_t h0 = w[0], h1 = w[1];
+        const int32_t l0 = mtvm_sxtb16((uint32_t)h0), l1 = mtvm_sxtb16((uint32_t)h1);
+        s0 = mtvm_smlad(x[0], h0, s0); s0 = mtvm_smlad(x[1], h1, s0);
+        s1 = mtvm_smlad(x[2], h0, s1); s1 = mtvm_smlad(x[3], h1, s1);
+        a0 = mtvm_smlad(x[0], l0, a0); a0 = mtvm_smlad(x[1], l1, a0);
+        a1 = mtvm_smlad(x[2], l0, a1); a1 = mtvm_smlad(x[3], l1, a1);
+        x += 4; w += 2;
+    }
+    acc[0] = a0; acc[1] = a1; acc[2] = s0; acc[3] = s1;
+    return w;
+}
+
 /* mtvm_gemm8_rows: two pixels' interleaved column x ([n4 steps][pixel][2 words], 4 values per step) times `pairs`
    pairs of channels. w streams [pair][4 words: the accumulators' start][n4 steps][2 words of h]; acc receives
    [pair][acc0 pixel 0, acc0 pixel 1, sum pixel 0, sum pixel 1]. */
@@ -79,21 +99,9 @@ __attribute__((naked, noinline, unused)) static void mtvm_gemm8_rows(const int32
 }
 #else
 static inline void mtvm_gemm8_rows(const int32_t* x, const int32_t* w, int32_t* acc, int n4, int pairs) {
-    int pair, k;
+    int pair;
     for (pair = 0; pair < pairs; ++pair) {
-        const int32_t* c = x;
-        int32_t a0 = w[0], a1 = w[1], s0 = w[2], s1 = w[3];
-        w += 4;
-        for (k = 0; k < n4; ++k) {
-            const int32_t h0 = w[0], h1 = w[1];
-            const int32_t l0 = mtvm_sxtb16((uint32_t)h0), l1 = mtvm_sxtb16((uint32_t)h1);
-            s0 = mtvm_smlad(c[0], h0, s0); s0 = mtvm_smlad(c[1], h1, s0);
-            s1 = mtvm_smlad(c[2], h0, s1); s1 = mtvm_smlad(c[3], h1, s1);
-            a0 = mtvm_smlad(c[0], l0, a0); a0 = mtvm_smlad(c[1], l1, a0);
-            a1 = mtvm_smlad(c[2], l0, a1); a1 = mtvm_smlad(c[3], l1, a1);
-            c += 4; w += 2;
-        }
-        acc[0] = a0; acc[1] = a1; acc[2] = s0; acc[3] = s1;
+        w = mtvm_gemm8_pair(x, w, n4, acc);
         acc += 4;
     }
 }

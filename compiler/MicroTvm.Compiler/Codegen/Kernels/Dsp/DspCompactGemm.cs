@@ -10,8 +10,10 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// SXTB16 order, so a weight word is both an SMLAD operand as it is (summing <c>acc0 + 256 * acc1</c>) and, after one
 /// SXTB16, the pair of <c>w0</c> (summing <c>acc0</c>); then <c>acc1 = (sum - acc0) / 2^8</c>, exact while
 /// |acc1| &lt; 2^23 (checked per channel at compile time from its largest accumulator). One SXTB16 per weight word
-/// and per two pixels instead of two: <c>mtvm_gemm8_rows</c> (assembly over all pairs of rows, two pixels' interleaved
-/// columns as the widened path gathers them) does 16 MACs in 12 instructions (widened: 10). A layer where a pair does
+/// and per two pixels instead of two. With the fast requantization the layer gets the widened path's per-layer
+/// assembly (<see cref="DspGemmRows"/> with <see cref="CompactPairs"/>: 23 instructions per 32 MACs, widened 20, the
+/// requantization inside); else <c>mtvm_gemm8_rows</c> (assembly over all pairs of rows, two pixels' interleaved
+/// columns as the widened path gathers them, 12 instructions per 16 MACs) and a C loop requantizes. A layer where a pair does
 /// not fit (|acc1| too large, or <c>w1 = -128</c> beside a negative <c>w0</c>) keeps plain int8 rows, each weight word
 /// unpacked by SXTB16 and SXTB16 ROR #8 (14 instructions per 16 MACs).
 /// </summary>
@@ -74,6 +76,7 @@ internal static class DspCompactGemm
     internal static int[] PairedRows(GemmShape s, sbyte[] laid, int[] folded)
     {
         int kp = DspGemmKernel.ColumnLength(s), pairs = (s.OutC + 1) / 2;
+        var shared = SharedWords(s, laid);
         var words = new List<int>(pairs * (4 + kp / 2));
         for (int pair = 0; pair < pairs; pair++)
         {
@@ -81,12 +84,25 @@ internal static class DspCompactGemm
             int b0 = folded[oc0], b1 = oc1 < s.OutC ? folded[oc1] : 0;
             int sum = unchecked(b0 + (int)((uint)b1 << 8));
             words.AddRange(new[] { b0, b0, sum, sum });
-            var h = new int[kp];
-            for (int k = 0; k < kp; k++) h[k] = laid[oc0 * kp + k] + 256 * (oc1 < s.OutC ? laid[oc1 * kp + k] : 0);
-            words.AddRange(Int16Pairs.InSxtb16Order(h));
+            words.AddRange(shared.Skip(pair * kp / 2).Take(kp / 2));
         }
 
         return words.ToArray();
+    }
+
+    /// <summary>Per pair of channels, [pair][column length / 2] words of <c>h = w0 + 256 * w1</c> (int16 pairs in SXTB16
+    /// order; w1 = 0 for the last pair of an odd count).</summary>
+    internal static int[] SharedWords(GemmShape s, sbyte[] laid)
+    {
+        int kp = DspGemmKernel.ColumnLength(s), pairs = (s.OutC + 1) / 2;
+        var h = new int[pairs * kp];
+        for (int pair = 0; pair < pairs; pair++)
+        {
+            int oc0 = 2 * pair, oc1 = oc0 + 1;
+            for (int k = 0; k < kp; k++) h[pair * kp + k] = laid[oc0 * kp + k] + 256 * (oc1 < s.OutC ? laid[oc1 * kp + k] : 0);
+        }
+
+        return Int16Pairs.InSxtb16Order(h);
     }
 
     /// <summary>Two output pixels' columns (interleaved per 4 values, as the widened path gathers them) times all pairs
@@ -263,4 +279,69 @@ internal static class DspCompactGemm
             }
         }
     }
+}
+
+/// <summary>
+/// The compact layout's part of <see cref="DspGemmRows"/>' per-layer statement: per step of 4 column values the pair's
+/// two words of <c>h = w0 + 256 * w1</c>, four SMLAD with them as they are (acc0 + 256 * acc1 of both pixels: r12, lr),
+/// two SXTB16, four SMLAD (acc0: r2, r3); the weights of two steps come by one LDM (23 instructions per 32 MACs, the
+/// widened path 20). After the steps the accumulators are scaled as the widened path's already are (its weights carry
+/// the requantization's power of two 2^s, s = left shift + 1): acc0 * 2^s by LSL, acc1 * 2^s = (sum - acc0) / 2^(8 - s)
+/// by SUB and ASR (exact: sum - acc0 is 256 * acc1, |acc1| &lt; 2^23). Shifts that differ by channel come from the stream.
+/// </summary>
+internal sealed class CompactPairs(int[] shifts)
+{
+    private bool Uniform => shifts.Distinct().Count() == 1;
+
+    /// <summary>Words per pair after the requantization operands: none for one shift, else channel 0's left shift and
+    /// 8 - channel 1's.</summary>
+    public int ShiftWords => Uniform ? 0 : 2;
+
+    public int[] Words(int channel0, int channel1) => Uniform ? [] : [shifts[channel0], 8 - shifts[channel1]];
+
+    /// <summary>The C expressions of the left shift (acc0) and the right one (256 * acc1); <paramref name="at"/>: the
+    /// shift words' index from the pair's operands.</summary>
+    public (string Left, string Right) CShifts(int at) =>
+        Uniform ? (CLiteral.Int(shifts[0]), CLiteral.Int(8 - shifts[0])) : ($"w[{at}]", $"w[{at + 1}]");
+
+    /// <summary>The scaling after the steps (non-uniform shifts: left in r10, right in r11).</summary>
+    public IEnumerable<string> Scale(bool secondRow)
+    {
+        if (secondRow)
+        {
+            yield return "sub r12, r12, r2";
+            yield return "sub lr, lr, r3";
+            if (!Uniform) { yield return "asr r12, r12, r11"; yield return "asr lr, lr, r11"; }
+            else if (shifts[0] < 8) { yield return $"asr r12, r12, #{8 - shifts[0]}"; yield return $"asr lr, lr, #{8 - shifts[0]}"; }
+        }
+
+        string left = Uniform ? $"#{shifts[0]}" : "r10";
+        yield return $"lsl r2, r2, {left}";
+        yield return $"lsl r3, r3, {left}";
+    }
+
+    /// <summary><paramref name="count"/> column steps: an odd one first (its two weight words by one LDM), then two at a time.</summary>
+    public static IEnumerable<string> Steps(int count)
+    {
+        if (count % 2 == 1)
+        {
+            yield return "ldmia r1!, {r4, r5}";
+            foreach (var line in Step("r4", "r5")) yield return line;
+        }
+
+        for (int k = 0; k < count / 2; k++)
+        {
+            yield return "ldmia r1!, {r4, r5, r6, r7}";
+            foreach (var line in Step("r4", "r5")) yield return line;
+            foreach (var line in Step("r6", "r7")) yield return line;
+        }
+    }
+
+    private static string[] Step(string h0, string h1) =>
+    [
+        "ldmia r0!, {r8, r9, r10, r11}",
+        $"smlad r12, r8, {h0}, r12", $"smlad lr, r10, {h0}, lr", $"smlad r12, r9, {h1}, r12", $"smlad lr, r11, {h1}, lr",
+        $"sxtb16 {h0}, {h0}", $"sxtb16 {h1}, {h1}",
+        $"smlad r2, r8, {h0}, r2", $"smlad r3, r10, {h0}, r3", $"smlad r2, r9, {h1}, r2", $"smlad r3, r11, {h1}, r3",
+    ];
 }

@@ -137,14 +137,20 @@ internal sealed class DspGemmKernel : TargetKernel
         var fast = _generalRequantization ? null : DspRequantization.TryCreate(q, bound);
         if (fast is not null && wide)
             for (int oc = 0; oc < s.OutC; oc++) folded[oc] *= fast.Scale[oc];
-        if (fast is not null && wide && DspGemmRows.Takes(kp))
+        // The per-layer assembly: widened filters, or compact ones whose pairs of channels can share int16 words.
+        bool compactPairs = !wide && node.Kind != OpKind.FullyConnected && DspCompactGemm.PairsFit(s, laid, folded);
+        if (fast is not null && (wide || compactPairs) && DspGemmRows.Takes(kp))
         {
             c.Support.Use("mtvm_dsp");
             string zeros = ZeroRow(c, s, zx);
-            DspGemmRows.Emit(c, s, kp, Int16Pairs.InSxtb16Order(laid.Select((v, i) => v * fast.Scale[i / kp]).ToArray()), folded, fast,
-                $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs times the requantization's power of two, filter rows zero-padded to whole words",
+            DspGemmRows.Emit(c, s, kp,
+                wide ? Int16Pairs.InSxtb16Order(laid.Select((v, i) => v * fast.Scale[i / kp]).ToArray()) : DspCompactGemm.SharedWords(s, laid), folded, fast,
+                wide
+                    ? $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs times the requantization's power of two, filter rows zero-padded to whole words"
+                    : $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD, int8 per weight, filter rows zero-padded to whole words",
                 (body, pixel, column) => Gather(body, s, zx, pixel, column, c.Input(0), zeros, interleaved: true),
-                column => DeclareScratch(c, s, column), c.Input(0), zx, fused: !Packed(s) && !s.Padded);
+                column => DeclareScratch(c, s, column), c.Input(0), zx, fused: !Packed(s) && !s.Padded,
+                wide ? null : new CompactPairs(fast.Scale.Select(v => (int)Math.Log2(v)).ToArray()));
             return;
         }
 

@@ -32,15 +32,18 @@ internal static class DspGemmRows
     public static bool Takes(int columnValues) => 4 * columnValues < 65536;
 
     /// <summary>Writes the filter stream and the body. <paramref name="words"/>: the filter as int16 pairs in SXTB16
-    /// order, [channel][columnValues / 2], times the requantization's power of two; <paramref name="bias"/> per channel, scaled too.</summary>
+    /// order, [channel][columnValues / 2], times the requantization's power of two; <paramref name="bias"/> per channel, scaled too.
+    /// With <paramref name="compact"/> (the int8 layout, <see cref="DspCompactGemm"/>): <paramref name="words"/> are the
+    /// pairs' shared words h = w0 + 256 * w1, [pair][columnValues / 2], and the bias is not scaled: the accumulators are, after the steps.</summary>
     public static void Emit(EmitContext c, GemmShape s, int columnValues, int[] words, int[] bias, DspRequantization fast, string filterDescription,
-        Action<CodeWriter, string, string> gather, Action<string> declareScratch, string image, int zx, bool fused)
+        Action<CodeWriter, string, string> gather, Action<string> declareScratch, string image, int zx, bool fused, CompactPairs? compact = null)
     {
         var body = c.Body;
         int steps = columnValues / 4, rowWords = columnValues / 2;
         int pairs = (s.OutC + 1) / 2, fullPairs = s.OutC / 2;
         int operandWords = fast.StreamedOperands(0).Length;
-        int pairWords = 4 + 2 * rowWords + 2 * operandWords;
+        int tailWords = 2 * operandWords + (compact?.ShiftWords ?? 0);
+        int pairWords = 4 + (compact is null ? 2 * rowWords : rowWords) + tailWords;
 
         var stream = new int[pairs * pairWords];
         int i = 0;
@@ -48,19 +51,33 @@ internal static class DspGemmRows
         {
             int r0 = 2 * pair, r1 = Math.Min(2 * pair + 1, s.OutC); // r1 == OutC: the zero row of an odd count
             int b1 = r1 < s.OutC ? bias[r1] : 0;
-            foreach (int v in new[] { bias[r0], bias[r0], b1, b1 }) stream[i++] = v;
-            for (int step = 0; step < rowWords; step += 2)
-                foreach (int row in new[] { r0, r1 })
-                    for (int k = 0; k < 2; k++)
-                        stream[i++] = row < s.OutC ? words[row * rowWords + step + k] : 0;
+            if (compact is null)
+            {
+                foreach (int v in new[] { bias[r0], bias[r0], b1, b1 }) stream[i++] = v;
+                for (int step = 0; step < rowWords; step += 2)
+                    foreach (int row in new[] { r0, r1 })
+                        for (int k = 0; k < 2; k++)
+                            stream[i++] = row < s.OutC ? words[row * rowWords + step + k] : 0;
+            }
+            else
+            {
+                int sum = unchecked(bias[r0] + (int)((uint)b1 << 8));
+                foreach (int v in new[] { bias[r0], bias[r0], sum, sum }) stream[i++] = v;
+                for (int k = 0; k < rowWords; k++) stream[i++] = words[pair * rowWords + k];
+            }
+
             foreach (int v in fast.StreamedOperands(r0).Concat(fast.StreamedOperands(r1 < s.OutC ? r1 : r0))) stream[i++] = v;
+            if (compact is not null) foreach (int v in compact.Words(r0, r1 < s.OutC ? r1 : r0)) stream[i++] = v;
         }
 
-        string filter = c.Constants.Int32($"{c.Prefix}_filter", stream,
-            $"{filterDescription}: [{pairs} channel pairs][the pair's bias - input zero point * sum of its filter row, times the power of two: b0, b0, b1, b1]" +
-            $"[{steps} steps of 4 values][2 channels][(w0,w2),(w1,w3)][requantization operands of both channels: {(operandWords == 3 ? "multiplier, constant, right shift" : "multiplier, constant")}]" +
-            (s.OutC % 2 == 1 ? "; the last pair's second row is zeros" : ""));
-        c.Support.Use("mtvm_dsp_gemm");
+        string operandsText = $"[requantization operands of both channels: {(operandWords == 3 ? "multiplier, constant, right shift" : "multiplier, constant")}]";
+        string filter = c.Constants.Int32($"{c.Prefix}_filter", stream, compact is null
+            ? $"{filterDescription}: [{pairs} channel pairs][the pair's bias - input zero point * sum of its filter row, times the power of two: b0, b0, b1, b1]" +
+              $"[{steps} steps of 4 values][2 channels][(w0,w2),(w1,w3)]{operandsText}" + (s.OutC % 2 == 1 ? "; the last pair's second row is zeros" : "")
+            : $"{filterDescription}: [{pairs} channel pairs][the accumulators' start, b = bias - input zero point * sum of the filter row: b0, b0, b0 + 256 * b1, b0 + 256 * b1]" +
+              $"[{steps} steps of 4 values][(h0,h2),(h1,h3)], h = w0 + 256 * w1{operandsText}{(compact.ShiftWords == 0 ? "" : "[accumulator shifts: left of channel 0, right of channel 1's 256 * acc1]")}" +
+              (s.OutC % 2 == 1 ? "; the last pair's w1 are zeros" : ""));
+        c.Support.Use(compact is null ? "mtvm_dsp_gemm" : "mtvm_dsp_gemm8");
 
         declareScratch($"int32_t* const col = scratch; /* two output pixels' receptive fields as int16 pairs, interleaved per 4 values ({columnValues} words) */");
         body.Line("int p;");
@@ -76,7 +93,7 @@ internal static class DspGemmRows
                 body.Line($"const void* const args[5] = {{ col, {filter}, o0, o1, {filter} + {fullPairs * pairWords} }};");
                 body.Line($"/* {pairs} pairs of filter rows; {steps} column steps each{(steps > Unrolled ? $" ({steps % LoopSteps} unrolled, then a loop of {LoopSteps})" : "")} */");
                 body.Line("__asm__ volatile(");
-                foreach (var line in Assembly(s, steps, fullPairs, fast, operandWords))
+                foreach (var line in Assembly(s, steps, fullPairs, fast, operandWords, compact))
                     body.Line($"    \"{line}\\n\\t\"");
                 body.Line("    : : \"r\"(args) : \"memory\", \"cc\");");
             }
@@ -86,10 +103,18 @@ internal static class DspGemmRows
             {
                 body.Line($"const int32_t* w = {filter};");
                 body.Line("int pr;");
-                using (body.Block($"for (pr = 0; pr < {pairs}; ++pr, w += {2 * operandWords})"))
+                using (body.Block($"for (pr = 0; pr < {pairs}; ++pr, w += {tailWords})"))
                 {
                     body.Line("int32_t a[4];");
-                    body.Line($"w = mtvm_gemm16_pair(col, w, {steps}, a);");
+                    body.Line($"w = mtvm_gemm{(compact is null ? 16 : 8)}_pair(col, w, {steps}, a);");
+                    if (compact is not null)
+                    {
+                        // a: acc0 of both pixels, acc0 + 256 * acc1 of both; scaled as the widened path's are.
+                        var (left, right) = compact.CShifts(2 * operandWords);
+                        body.Line($"a[2] = mtvm_gemm8_high(a[2], a[0], {right}); a[3] = mtvm_gemm8_high(a[3], a[1], {right});");
+                        body.Line($"a[0] = (int32_t)((uint32_t)a[0] << {left}); a[1] = (int32_t)((uint32_t)a[1] << {left});");
+                    }
+
                     string Out(string acc, int row) => fast.Output(acc, Enumerable.Range(0, operandWords).Select(k => $"w[{row * operandWords + k}]").ToList());
                     body.Line($"o0[2 * pr] = {Out("a[0]", 0)};");
                     body.Line($"o1[2 * pr] = {Out("a[1]", 0)};");
@@ -148,8 +173,10 @@ internal static class DspGemmRows
 
     /// <summary>The statement's instructions. args: column, filter stream, o0, o1, end of the whole pairs. The stack
     /// holds o0, o1, that end and the column's end; every register is saved and restored around it.</summary>
-    private static IEnumerable<string> Assembly(GemmShape s, int steps, int fullPairs, DspRequantization fast, int operandWords)
+    private static IEnumerable<string> Assembly(GemmShape s, int steps, int fullPairs, DspRequantization fast, int operandWords, CompactPairs? compact)
     {
+        IEnumerable<string> Steps(int count) => compact is null ? Enumerable.Repeat(Step, count).SelectMany(x => x) : CompactPairs.Steps(count);
+
         int columnBytes = 16 * steps;
         bool loop = steps > Unrolled;
         var asm = new List<string> { "push {r0-r12, lr}", "sub sp, sp, #16", "ldm %0, {r0, r1, r2, r3, r4}" };
@@ -168,20 +195,22 @@ internal static class DspGemmRows
             asm.Add("ldmia r1!, {r2, r3, r12, lr}");
             if (!loop)
             {
-                for (int k = 0; k < steps; k++) asm.AddRange(Step);
+                asm.AddRange(Steps(steps));
             }
             else
             {
-                for (int k = 0; k < steps % LoopSteps; k++) asm.AddRange(Step);
+                asm.AddRange(Steps(steps % LoopSteps));
                 asm.Add("2:");
-                for (int k = 0; k < LoopSteps; k++) asm.AddRange(Step);
+                asm.AddRange(Steps(LoopSteps));
                 asm.Add("ldr r4, [sp, #12]");
                 asm.Add("cmp r0, r4");
                 asm.Add("bne 2b");
             }
 
-            // Operands: row 0's in r4, r5 (r8), row 1's in r6, r7 (r9); r10, r11 free.
-            asm.Add(operandWords == 3 ? "ldmia r1!, {r4, r5, r6, r7, r8, r9}" : "ldmia r1!, {r4, r5, r6, r7}");
+            // Operands: row 0's in r4, r5 (r8), row 1's in r6, r7 (r9); r10, r11 free (after the compact pair's shifts).
+            string shiftRegisters = compact?.ShiftWords > 0 ? ", r10, r11" : "";
+            asm.Add(operandWords == 3 ? $"ldmia r1!, {{r4, r5, r6, r7, r8, r9{shiftRegisters}}}" : $"ldmia r1!, {{r4, r5, r6, r7{shiftRegisters}}}");
+            if (compact is not null) asm.AddRange(compact.Scale(secondRow));
             var (m0, d0, e0) = operandWords == 3 ? ("r4", "r5", "r6") : ("r4", "r5", "");
             var (m1, d1, e1) = operandWords == 3 ? ("r7", "r8", "r9") : ("r6", "r7", "");
             asm.AddRange(fast.Assembly("r2", m0, d0, e0, "r10"));
