@@ -19,14 +19,15 @@ internal sealed record AddTables(int Count, int[] Table1, int[] Table2, int Mult
 {
     /// <summary>The folded form of <paramref name="node"/>, or null when the node is not a same-shape int8 ADD/SUB whose
     /// values stay in int32 (then the portable kernel writes it). <paramref name="doubled"/>: the sum is stored
-    /// doubled (SMMLAR multiplies 2s by M and rounds at 2^32, which is SRDHM(s, M) while 2s fits).</summary>
-    public static AddTables? For(Node node, bool doubled)
+    /// doubled (SMMLAR multiplies 2s by M and rounds at 2^32, which is SRDHM(s, M) while 2s fits). <paramref name="broadcast"/>:
+    /// inputs that broadcast to the output are taken too (the tables do not depend on the shapes).</summary>
+    public static AddTables? For(Node node, bool doubled, bool broadcast = false)
     {
         if ((node.Kind != OpKind.Add && node.Kind != OpKind.Sub) || node.Inputs.Count != 2) return null;
         var (a, b, output) = (node.Input(0), node.Input(1), node.Output);
         foreach (var t in new[] { a, b, output })
             if (ExpectQuantized(t, "operand", ElementType.Int8) is not null) return null;
-        if (!a.Shape.SequenceEqual(output.Shape) || !b.Shape.SequenceEqual(output.Shape)) return null;
+        if (broadcast ? BroadcastLoops.Of(output.Shape, a.Shape, b.Shape) is null : !a.Shape.SequenceEqual(output.Shape) || !b.Shape.SequenceEqual(output.Shape)) return null;
         var activation = node.Attributes is ElementwiseAttributes e ? e.Activation : FusedActivation.None;
         if (ExpectFusedActivation(activation) is not null) return null;
 

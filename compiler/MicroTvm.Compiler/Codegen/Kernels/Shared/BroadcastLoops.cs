@@ -61,6 +61,12 @@ internal sealed class BroadcastLoops
         return new BroadcastLoops(dims.ToArray(), merged.Select(m => m.ToArray()).ToArray());
     }
 
+    /// <summary>The merged dimensions, outermost first (at least one).</summary>
+    public IReadOnlyList<int> Dims => _dims;
+
+    /// <summary>Operand <paramref name="operand"/>'s stride in elements along merged dimension <paramref name="dim"/> (0: broadcast).</summary>
+    public long Stride(int operand, int dim) => _strides[operand][dim];
+
     /// <summary>The loops of <paramref name="node"/>'s inputs over its output (checked by <see cref="Mismatch"/>).</summary>
     public static BroadcastLoops For(Node node) => Of(node.Output.Shape, node.Inputs.Select(t => t!.Shape).ToArray())!;
 
