@@ -27,47 +27,50 @@
    instruction, so 10 instructions make 16 MACs); the loop state lives on the stack: [sp] acc, [sp+4] column start,
    [sp+8] column end, [sp+12] entry into the loop (n4 % 8 steps from its end), [sp+16] end of w. */
 #define MTVM_ARG __attribute__((unused)) /* read by the assembly, in r0-r3 and on the stack */
+/* The frame around STEP (STEP_BYTES long): WORDS_ADD and WORDS_SHIFT give the stream's end, w + pairs * ((n4 +
+   WORDS_ADD) << WORDS_SHIFT) bytes; shared with mtvm_gemm8_rows (mtvm_dsp_gemm8.h). */
+#define MTVM_GEMM_ROWS_ASM(STEP, STEP_BYTES, WORDS_ADD, WORDS_SHIFT) \
+    __asm__ volatile( \
+        "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t" \
+        "sub sp, sp, #20\n\t" \
+        "ldr r4, [sp, #56]\n\t"          /* pairs (the fifth argument) */ \
+        "str r2, [sp]\n\t" \
+        "str r0, [sp, #4]\n\t" \
+        "add r5, r0, r3, lsl #4\n\t" \
+        "str r5, [sp, #8]\n\t" \
+        "add r5, r3, #" #WORDS_ADD "\n\t" \
+        "mul r5, r5, r4\n\t" \
+        "add r5, r1, r5, lsl #" #WORDS_SHIFT "\n\t" \
+        "str r5, [sp, #16]\n\t" \
+        "and r6, r3, #7\n\t" \
+        "rsb r6, r6, #8\n\t" \
+        "and r6, r6, #7\n\t"              /* steps skipped in the first pass */ \
+        "movs r7, #" #STEP_BYTES "\n\t" \
+        "adr r8, 1f\n\t" \
+        "mla r6, r6, r7, r8\n\t" \
+        "orr r6, r6, #1\n\t"             /* Thumb */ \
+        "str r6, [sp, #12]\n\t" \
+        "2:\n\t" \
+        "ldmia.w r1!, {r2, r3, r12, lr}\n\t" \
+        "ldr pc, [sp, #12]\n\t" \
+        ".p2align 2\n\t" \
+        "1:\n\t" \
+        STEP STEP STEP STEP STEP STEP STEP STEP \
+        "ldr r4, [sp, #8]\n\t" \
+        "cmp r0, r4\n\t" \
+        "bne 1b\n\t" \
+        "ldr r4, [sp]\n\t" \
+        "stmia r4!, {r2, r3, r12, lr}\n\t" \
+        "str r4, [sp]\n\t" \
+        "ldr r0, [sp, #4]\n\t" \
+        "ldr r4, [sp, #16]\n\t" \
+        "cmp r1, r4\n\t" \
+        "bne 2b\n\t" \
+        "add sp, sp, #20\n\t" \
+        "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t")
 __attribute__((naked, noinline, unused)) static void mtvm_gemm16_rows(const int32_t* x MTVM_ARG, const int32_t* w MTVM_ARG, int32_t* acc MTVM_ARG,
                                                                       int n4 MTVM_ARG, int pairs MTVM_ARG) {
-    __asm__ volatile(
-        "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
-        "sub sp, sp, #20\n\t"
-        "ldr r4, [sp, #56]\n\t"          /* pairs (the fifth argument) */
-        "str r2, [sp]\n\t"
-        "str r0, [sp, #4]\n\t"
-        "add r5, r0, r3, lsl #4\n\t"
-        "str r5, [sp, #8]\n\t"
-        "add r5, r3, #1\n\t"
-        "mul r5, r5, r4\n\t"
-        "add r5, r1, r5, lsl #4\n\t"
-        "str r5, [sp, #16]\n\t"
-        "and r6, r3, #7\n\t"
-        "rsb r6, r6, #8\n\t"
-        "and r6, r6, #7\n\t"              /* steps skipped in the first pass */
-        "movs r7, #40\n\t"
-        "adr r8, 1f\n\t"
-        "mla r6, r6, r7, r8\n\t"
-        "orr r6, r6, #1\n\t"             /* Thumb */
-        "str r6, [sp, #12]\n\t"
-        "2:\n\t"
-        "ldmia.w r1!, {r2, r3, r12, lr}\n\t"
-        "ldr pc, [sp, #12]\n\t"
-        ".p2align 2\n\t"
-        "1:\n\t"
-        MTVM_GEMM16_STEP MTVM_GEMM16_STEP MTVM_GEMM16_STEP MTVM_GEMM16_STEP
-        MTVM_GEMM16_STEP MTVM_GEMM16_STEP MTVM_GEMM16_STEP MTVM_GEMM16_STEP
-        "ldr r4, [sp, #8]\n\t"
-        "cmp r0, r4\n\t"
-        "bne 1b\n\t"
-        "ldr r4, [sp]\n\t"
-        "stmia r4!, {r2, r3, r12, lr}\n\t"
-        "str r4, [sp]\n\t"
-        "ldr r0, [sp, #4]\n\t"
-        "ldr r4, [sp, #16]\n\t"
-        "cmp r1, r4\n\t"
-        "bne 2b\n\t"
-        "add sp, sp, #20\n\t"
-        "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
+    MTVM_GEMM_ROWS_ASM(MTVM_GEMM16_STEP, 40, 1, 4); /* per pair 4 + 4 * n4 words */
 }
 #else
 static inline void mtvm_gemm16_rows(const int32_t* x, const int32_t* w, int32_t* acc, int n4, int pairs) {
