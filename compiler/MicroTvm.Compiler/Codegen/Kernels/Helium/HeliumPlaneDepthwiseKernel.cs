@@ -227,8 +227,11 @@ internal sealed class HeliumPlaneDepthwiseKernel : TargetKernel
             body.Line(string.Join(" ", Enumerable.Range(0, g.Taps).Select(t => $"const int32_t w{t} = wq[{t}];")));
             for (int fm = 1; fm < g.Fm; fm++)
                 body.Line($"const mtvm_dw_offsets gi{fm} = mtvm_dw_offsets_add(gi0, {fm * g.ColumnStride}u);");
+            // A last vector of fewer than 4 outputs moves back to end at the last one where there are 4 (its other lanes
+            // recompute outputs of the vector before: same values, no predication).
+            var firsts = Enumerable.Range(0, (g.Mo + 3) / 4).Select(v => g.Mo >= 4 ? Math.Min(4 * v, g.Mo - 4) : 0);
             for (int lo = g.Lo - rest; lo < g.Lo; lo++)
-                for (int first = 0; first < g.Mo; first += 4)
+                foreach (int first in firsts)
                     using (body.Block(""))
                     {
                         int lanes = Math.Min(4, g.Mo - first);
