@@ -84,6 +84,43 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
         firmware.RunAndAssertAllMatch(project, log);
     }
 
+    /// <summary>The Helium matrix product on the Cortex-M55 (mps3-an547): where the channels fill blocks of 4, the
+    /// asm statement over all blocks (MTVM_VB2_RUN: weights, bias and requantization from one stream; two columns
+    /// narrowed into one vector and stored by one scatter), with columns read in place (pointwise, and filter rows of
+    /// whole 16-byte steps inside the image) or gathered (edges, small rows), tails of 1 to 15 bytes, columns of
+    /// more than 8 steps (pointers moved between groups and rows), a last odd pixel (MTVM_VB1_RUN), every clamp
+    /// (int8's range saturates instead), uniform shifts; channel counts not a multiple of 4 keep the per-block loop.</summary>
+    [Fact]
+    public void HeliumMatrixProductGivesTheEvaluatorsOutputsOnTheBoard()
+    {
+        var random = new Random(1200);
+        string root = Path.Combine(Path.GetTempPath(), "microtvm-tests", $"helium-gemm-models-{Guid.NewGuid():N}");
+        var firmware = new ModelCheckFirmware(root);
+        var streamed = new List<string>();
+        void Model(string name, int[] input, int filterH, int filterW, int outputs, int stride, int padding, int activation, bool uniform = false, float coarse = 1)
+        {
+            var graph = firmware.AddEvaluatedModel(name, Conv(random, input, filterH, filterW, outputs, stride, padding, activation, uniform, coarse).Build(),
+                t => Enumerable.Range(0, (int)t.ElementCount).Select(_ => (byte)random.Next(256)).ToArray());
+            var compiled = ModelCompiler.Compile(graph, new CompileOptions("cortex-m55", name));
+            string source = compiled.Files[compiled.SourceFile];
+            if (source.Contains("_stream, ", StringComparison.Ordinal)) streamed.Add(name); // the RUN statement's stream argument
+        }
+
+        Model("pw64", [1, 5, 5, 64], 1, 1, 16, 1, Options.Valid, 1);        // in place, 4 steps, odd pixel count
+        Model("pw20", [1, 3, 6, 20], 1, 1, 8, 1, Options.Valid, 0);         // in place, a tail of 4 bytes
+        Model("pw_s2", [1, 6, 5, 40], 1, 1, 12, 2, Options.Same, 1);        // strided 1x1: gathered, tail 8
+        Model("rows16", [1, 6, 7, 16], 3, 3, 8, 1, Options.Same, 1);        // rows of 48 bytes in place, edges gathered
+        Model("rows48", [1, 5, 4, 48], 3, 3, 4, 2, Options.Same, 0);        // rows of 9 steps: two groups per row
+        Model("rgb", [1, 7, 6, 3], 3, 3, 16, 1, Options.Same, 3, coarse: 200); // gathered 27 bytes, RELU6 inside int8
+        Model("long", [1, 2, 3, 1000], 1, 1, 4, 1, Options.Valid, 2, coarse: 200); // 63 steps (8 groups), RELU_N1_TO_1
+        Model("col5", [2, 7, 4, 4], 5, 1, 12, 2, Options.Same, 0, uniform: true); // two images, uniform shift
+        Model("odd_oc", [1, 4, 4, 16], 1, 1, 7, 1, Options.Valid, 1);       // 7 channels: the per-block loop
+        Assert.Equal(["pw64", "pw20", "pw_s2", "rows16", "rows48", "rgb", "long", "col5"], streamed);
+
+        var project = firmware.CreateProject(sdk, "<PropertyGroup><Board>mps3-an547</Board></PropertyGroup>", "helium-gemm-an547");
+        firmware.RunAndAssertAllMatch(project, log);
+    }
+
     /// <summary>A CONV_2D with per-channel int8 weights, a random bias and an output scale that keeps values in range.</summary>
     private static TfliteModelBuilder Conv(Random r, int[] input, int filterH, int filterW, int outputs, int stride, int padding, int activation, bool uniform = false, float coarse = 1)
     {

@@ -89,6 +89,36 @@ public class TargetKernelTests
         Check("cortex-m55", "mtvm_v_requantize", cases, expectDsp: 24);
     }
 
+    /// <summary>The Helium matrix product's asm statement over all blocks (MTVM_VB2_RUN / MTVM_VB1_RUN: weights, bias
+    /// and requantization constants from one stream) where the channels fill blocks of 4: pointwise, 1x1 to 4x4 filters,
+    /// strides 1 and 2, both paddings, input channel counts that are not multiples of 4 or 16 (tails), rows read in
+    /// place or gathered, columns longer than 8 steps, FULLY_CONNECTED with 2 to 3 batches, one-channel depthwise
+    /// with 4 or 8 outputs, power-of-two scales (ties, left shifts, shifts of 0 beside right shifts), every clamp.</summary>
+    [Fact]
+    public void HeliumStreamedMatrixProductMatchesTheReferenceEvaluator()
+    {
+        var random = new Random(1201);
+        var cases = new List<RandomGraphs.Case>();
+        for (int i = 0; i < 24; i++)
+            cases.Add(Convolution(random, depthwise: false, anyChannels: true, ties: i % 3 == 0, outputScale: new[] { 1, 40, 1 }[i % 3], outputs: 4 * Next(random, 1, 6)));
+        for (int i = 0; i < 4; i++) cases.Add(Convolution(random, depthwise: false, channels: new[] { 48, 64, 100, 130 }[i], outputs: 8));
+        for (int i = 0; i < 6; i++) cases.Add(FullyConnectedBatches(random, ties: i % 2 == 0, depth: new[] { 16, 45, 129, 300, 1000, 7 }[i]));
+        for (int i = 0; i < 4; i++) cases.Add(Convolution(random, depthwise: true, oneChannel: true, depthMultiplier: 4 * (1 + i % 2)));
+        var used = Check("cortex-m55", "_stream, ", cases);
+        Assert.True(used.Count(u => u) >= 30, $"only {used.Count(u => u)} of {cases.Count} cases ran the block loop");
+        var sources = cases.Select((c, i) => ModelCompiler.Compile(c.Graph, new CompileOptions("cortex-m55", $"case{i}"))).Select(m => m.Files[m.SourceFile]).ToList();
+        foreach (var marker in new[] { "MTVM_VB2_RUN_N(", "MTVM_VB1_RUN", "_ADV(", "_BACK(", "_LEFT ", "_RIGHT ", "_RIGHT_MIXED ", "_STORE_SAT)", "_STORE)", "_U(", "MTVM_VB2_RUN(col[0], col[1]" })
+            Assert.True(sources.Count(s => s.Contains(marker, StringComparison.Ordinal) && s.Contains("_stream, ", StringComparison.Ordinal)) >= 1, $"no case used {marker}");
+    }
+
+    private static RandomGraphs.Case FullyConnectedBatches(Random r, bool ties, int depth)
+    {
+        RandomGraphs.Case c;
+        do c = FullyConnected(r, ties, depthGiven: depth);
+        while (c.Graph.Nodes[0].Output.Shape[0] < 2 || c.Graph.Nodes[0].Output.Shape[1] % 4 != 0);
+        return c;
+    }
+
     /// <summary>The Helium depthwise kernel with output pixels in the lanes (HeliumPlaneDepthwiseKernel): depth
     /// multipliers 1, 2 and 4 and one input channel times 2 to 9, strides 1 and 2 (phases of the plane), filters 1x1 to
     /// 4x4, SAME and VALID padding, channel counts that are not multiples of 4 or 16, rows up to 13 pixels (a
@@ -371,7 +401,7 @@ public class TargetKernelTests
 
     /// <summary>Shapes the DSP kernels specialise for: channel counts that are and are not multiples of 4, odd pixel
     /// counts, 1x1 pointwise, padding on every side, strides.</summary>
-    internal static RandomGraphs.Case Convolution(Random r, bool depthwise, bool oneChannel = false, bool anyChannels = false, bool ties = false, double outputScale = 1, int depthMultiplier = 1, int maxWidth = 9, int? channels = null)
+    internal static RandomGraphs.Case Convolution(Random r, bool depthwise, bool oneChannel = false, bool anyChannels = false, bool ties = false, double outputScale = 1, int depthMultiplier = 1, int maxWidth = 9, int? channels = null, int? outputs = null)
     {
         while (true)
         {
@@ -380,7 +410,7 @@ public class TargetKernelTests
             int multiplier = oneChannel ? Next(r, 2, 9) : depthMultiplier;
             bool pointwise = !depthwise && r.Next(3) == 0;
             int fh = pointwise ? 1 : Next(r, 1, 4), fw = pointwise ? 1 : Next(r, 1, 4), sh = Next(r, 1, 2), sw = Next(r, 1, 2);
-            int oc = depthwise ? c * multiplier : Next(r, 1, anyChannels ? 23 : 13);
+            int oc = depthwise ? c * multiplier : outputs ?? Next(r, 1, anyChannels ? 23 : 13);
             var padding = r.Next(2) == 0 ? Padding.Same : Padding.Valid;
             int oh = ConvGeometry.OutputSize(padding, h, fh, sh, 1), ow = ConvGeometry.OutputSize(padding, w, fw, sw, 1);
             if (oh < 1 || ow < 1) continue;

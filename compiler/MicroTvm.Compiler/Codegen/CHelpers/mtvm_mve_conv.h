@@ -100,6 +100,170 @@ MTVM_VFN void mtvm_e_vg(int32_t* s, int32_t* t, const int8_t* x, const int8_t* y
 #define MTVM_VG_OPAQUE(i) ((void)0)
 #define mtvm_v_make_lanes mtvm_v_make
 #endif
+/* The matrix product's whole layer of blocks in one asm statement per column pair (HeliumGemmKernel, where a column
+   has at most 64 steps per piece and the channels fill whole blocks of 4): MTVM_VB2_RUN runs, for every block of 4
+   filter rows, the steps of `code` with the 8 sums in fixed even registers (r0 r2 r4 r6: column x, r8 r10 r12 lr:
+   column y), then the requantization from the same stream: after the block's 16-byte steps come its bias, left shifts
+   (MTVM_VB2_LEFT, if any), multipliers and negated right shifts (MTVM_VB2_RIGHT when every channel shifts right; MTVM_VB2_RIGHT_MIXED
+   when some do: first a mask, -1 for the channels that shift, for the sign correction),
+   4 int32 words each. The sums reach two vectors through the stack (one PUSH, two VLDRW); both columns are narrowed
+   together with saturation into the int16 lanes of one vector (x's channels in the even lanes, y's in the odd),
+   offset (saturating), clamped (_STORE_SAT: where the clamp is int8's range, one VQMOVN.S16 instead), and stored
+   by one VSTRB.16 scatter to o[0..3] and o[d..d+3]. The stream begins with
+   a header of 4 vectors of int16 lanes: the scatter offsets 0, d, 1, d + 1, ..., the output zero point, the clamp's
+   low and high bounds. Sums saturated to int16 before the offset stay outside [lo, hi], so the result equals the
+   int32 clamp. MTVM_VB1_RUN: one column (r0 r2 r4 r6), stored with VSTRB.32. Steps: _F/_S/_T as MTVM_VG's, _U a tail that
+   is also the first step (VMLADAV on the predicated load's zeros past n). Steps of a group at byte offsets 0..112;
+   MTVM_VB2_ADV(k) moves both columns k bytes on (the next group of 8 steps, the next filter row of the image),
+   MTVM_VB2_BACK(k) moves them back by the sum at the block's end. */
+#ifdef MTVM_MVE
+#define MTVM_VB_W(op, a) "vldrb.8 q2, [%[w]], #16\n\t" op " " a ", q0, q2\n\t"
+#define MTVM_VB_W2(op, a, b) "vldrb.8 q2, [%[w]], #16\n\t" op " " a ", q0, q2\n\t" op " " b ", q1, q2\n\t"
+#define MTVM_VB_OP(op) MTVM_VB_W(op, "r0") MTVM_VB_W(op, "r2") MTVM_VB_W(op, "r4") MTVM_VB_W(op, "r6")
+#define MTVM_VB_OP2(op) MTVM_VB_W2(op, "r0", "r8") MTVM_VB_W2(op, "r2", "r10") MTVM_VB_W2(op, "r4", "r12") MTVM_VB_W2(op, "r6", "lr")
+#define MTVM_VB_LOAD1(pred, o) "vldrb" pred ".8 q0, [%[xp], #" #o "]\n\t"
+#define MTVM_VB_LOAD2(pred, o) MTVM_VB_LOAD1(pred, o) "vldrb" pred ".8 q1, [%[yp], #" #o "]\n\t"
+#define MTVM_VB1_F(o) MTVM_VB_LOAD1("", o) MTVM_VB_OP("vmladav.s8")
+#define MTVM_VB1_S(o) MTVM_VB_LOAD1("", o) MTVM_VB_OP("vmladava.s8")
+#define MTVM_VB1_T(o) "vpst\n\t" MTVM_VB_LOAD1("t", o) MTVM_VB_OP("vmladava.s8")
+#define MTVM_VB2_F(o) MTVM_VB_LOAD2("", o) MTVM_VB_OP2("vmladav.s8")
+#define MTVM_VB2_S(o) MTVM_VB_LOAD2("", o) MTVM_VB_OP2("vmladava.s8")
+#define MTVM_VB2_T(o) "vpstt\n\t" MTVM_VB_LOAD2("t", o) MTVM_VB_OP2("vmladava.s8")
+#define MTVM_VB1_U(o) "vpst\n\t" MTVM_VB_LOAD1("t", o) MTVM_VB_OP("vmladav.s8")
+#define MTVM_VB2_U(o) "vpstt\n\t" MTVM_VB_LOAD2("t", o) MTVM_VB_OP2("vmladav.s8")
+#define MTVM_VB1_ADV(k) "add %[xp], %[xp], #" #k "\n\t"
+#define MTVM_VB2_ADV(k) MTVM_VB1_ADV(k) "add %[yp], %[yp], #" #k "\n\t"
+#define MTVM_VB1_BACK(k) "sub %[xp], %[xp], #" #k "\n\t"
+#define MTVM_VB2_BACK(k) MTVM_VB1_BACK(k) "sub %[yp], %[yp], #" #k "\n\t"
+#define MTVM_VB_REC(op1) "vldrw.u32 q2, [%[w]], #16\n\t" op1 " q0, q0, q2\n\t"
+#define MTVM_VB_REC2(op1) MTVM_VB_REC(op1) op1 " q1, q1, q2\n\t"
+#define MTVM_VB1_SUMS "push {r0, r2, r4, r6}\n\tvldrw.u32 q0, [sp]\n\tadd sp, sp, #16\n\t"
+#define MTVM_VB2_SUMS "push {r0, r2, r4, r6, r8, r10, r12, lr}\n\tvldrw.u32 q0, [sp]\n\tvldrw.u32 q1, [sp, #16]\n\tadd sp, sp, #32\n\t"
+#define MTVM_VB1_BIAS MTVM_VB_REC("vadd.i32")
+#define MTVM_VB2_BIAS MTVM_VB_REC2("vadd.i32")
+#define MTVM_VB1_LEFT MTVM_VB_REC("vshl.s32")
+#define MTVM_VB2_LEFT MTVM_VB_REC2("vshl.s32")
+#define MTVM_VB1_MUL MTVM_VB_REC("vqrdmulh.s32")
+#define MTVM_VB2_MUL MTVM_VB_REC2("vqrdmulh.s32")
+#define MTVM_VB_RIGHT_(q) "vshr.s32 q3, " q ", #31\n\tvqadd.s32 " q ", " q ", q3\n\tvrshl.s32 " q ", " q ", q2\n\t"
+#define MTVM_VB1_RIGHT "vldrw.u32 q2, [%[w]], #16\n\t" MTVM_VB_RIGHT_("q0")
+#define MTVM_VB2_RIGHT MTVM_VB1_RIGHT MTVM_VB_RIGHT_("q1")
+#define MTVM_VB_FIX_(q) "vshr.s32 q3, " q ", #31\n\tvand q3, q3, q2\n\tvqadd.s32 " q ", " q ", q3\n\t"
+#define MTVM_VB1_RIGHT_MIXED "vldrw.u32 q2, [%[w]], #16\n\t" MTVM_VB_FIX_("q0") MTVM_VB_REC("vrshl.s32")
+#define MTVM_VB2_RIGHT_MIXED "vldrw.u32 q2, [%[w]], #16\n\t" MTVM_VB_FIX_("q0") MTVM_VB_FIX_("q1") MTVM_VB_REC2("vrshl.s32")
+#define MTVM_VB_CLAMP16 "vqadd.s16 q3, q3, q5\n\tvmax.s16 q3, q3, q6\n\tvmin.s16 q3, q3, q7\n\t"
+#define MTVM_VB1_STORE "vqmovnb.s32 q3, q0\n\t" MTVM_VB_CLAMP16 "vmovlb.s16 q3, q3\n\tvstrb.32 q3, [%[o]], #4\n\t"
+#define MTVM_VB2_STORE "vqmovnb.s32 q3, q0\n\tvqmovnt.s32 q3, q1\n\t" MTVM_VB_CLAMP16 "vstrb.16 q3, [%[o], q4]\n\tadd %[o], %[o], #4\n\t"
+#define MTVM_VB_SAT8 "vqadd.s16 q3, q3, q5\n\tvqmovnb.s16 q3, q3\n\t"
+#define MTVM_VB1_STORE_SAT "vqmovnb.s32 q3, q0\n\t" MTVM_VB_SAT8 "vmovlb.s16 q3, q3\n\tvstrb.32 q3, [%[o]], #4\n\t"
+#define MTVM_VB2_STORE_SAT "vqmovnb.s32 q3, q0\n\tvqmovnt.s32 q3, q1\n\t" MTVM_VB_SAT8 "vstrb.16 q3, [%[o], q4]\n\tadd %[o], %[o], #4\n\t"
+#define MTVM_VB_HEAD "vldrh.u16 q4, [%[w]], #16\n\tvldrh.u16 q5, [%[w]], #16\n\tvldrh.u16 q6, [%[w]], #16\n\tvldrh.u16 q7, [%[w]], #16\n1:\n\t"
+#define MTVM_VB_CLOBBERS "r0", "r2", "r4", "r6", "r8", "r10", "r12", "lr", "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "cc", "memory"
+/* The loop's end is read from memory (into r0, free there: its sum is stored): gcc 12 finds no register for a fifth
+   operand in some functions (without optimization r7 is the frame pointer; a tail's predicate takes one). */
+#define MTVM_VB_END "ldr r0, %[e]\n\tcmp %[o], r0\n\tbne 1b"
+#define MTVM_VB2_ASM(inputs, x, y, dst, stream, blocks, code) do { const int8_t* x_ = (x); const int8_t* y_ = (y); int8_t* o_ = (dst); \
+    int8_t* const e_ = o_ + 4 * (blocks); const int32_t* w_ = (stream); \
+    __asm__ volatile(MTVM_VB_HEAD code MTVM_VB_END : [w] "+r"(w_), [o] "+r"(o_), [xp] "+r"(x_), [yp] "+r"(y_) \
+                     : [e] "m"(e_) inputs : MTVM_VB_CLOBBERS); } while (0)
+#define MTVM_VB1_ASM(inputs, x, dst, stream, blocks, code) do { const int8_t* x_ = (x); int8_t* o_ = (dst); \
+    int8_t* const e_ = o_ + 4 * (blocks); const int32_t* w_ = (stream); \
+    __asm__ volatile(MTVM_VB_HEAD code MTVM_VB_END : [w] "+r"(w_), [o] "+r"(o_), [xp] "+r"(x_) \
+                     : [e] "m"(e_) inputs : MTVM_VB_CLOBBERS); } while (0)
+#define MTVM_VB2_RUN(x, y, dst, stream, blocks, code) MTVM_VB2_ASM(MTVM_VG_NONE, x, y, dst, stream, blocks, code)
+#define MTVM_VB2_RUN_N(x, y, dst, stream, blocks, n, code) MTVM_VB2_ASM(MTVM_VG_PRED(n), x, y, dst, stream, blocks, code)
+#define MTVM_VB1_RUN(x, dst, stream, blocks, code) MTVM_VB1_ASM(MTVM_VG_NONE, x, dst, stream, blocks, code)
+#define MTVM_VB1_RUN_N(x, dst, stream, blocks, n, code) MTVM_VB1_ASM(MTVM_VG_PRED(n), x, dst, stream, blocks, code)
+#else
+#define MTVM_VB1_F(o) "f" #o " "
+#define MTVM_VB1_S(o) "s" #o " "
+#define MTVM_VB1_T(o) "t" #o " "
+#define MTVM_VB2_F(o) "f" #o " "
+#define MTVM_VB2_S(o) "s" #o " "
+#define MTVM_VB2_T(o) "t" #o " "
+#define MTVM_VB1_U(o) "u" #o " "
+#define MTVM_VB2_U(o) "u" #o " "
+#define MTVM_VB1_ADV(k) "a" #k " "
+#define MTVM_VB2_ADV(k) "a" #k " "
+#define MTVM_VB1_BACK(k) ""
+#define MTVM_VB2_BACK(k) ""
+#define MTVM_VB1_SUMS ""
+#define MTVM_VB2_SUMS ""
+#define MTVM_VB1_BIAS "b "
+#define MTVM_VB2_BIAS "b "
+#define MTVM_VB1_LEFT "l "
+#define MTVM_VB2_LEFT "l "
+#define MTVM_VB1_MUL "m "
+#define MTVM_VB2_MUL "m "
+#define MTVM_VB1_RIGHT "r "
+#define MTVM_VB2_RIGHT "r "
+#define MTVM_VB1_STORE "z "
+#define MTVM_VB2_STORE "z "
+#define MTVM_VB1_RIGHT_MIXED "x h "
+#define MTVM_VB2_RIGHT_MIXED "x h "
+#define MTVM_VB1_STORE_SAT "y "
+#define MTVM_VB2_STORE_SAT "y "
+/* Lane i of the int16 vector held in the int32 words at p (little-endian halves). */
+MTVM_VFN int32_t mtvm_e_h16(const int32_t* p, int i) { return (int16_t)(uint16_t)(((uint32_t)p[i / 2] >> (16 * (i % 2))) & 0xFFFFu); }
+MTVM_VFN int32_t mtvm_e_sat16(int32_t v) { return v > 32767 ? 32767 : v < -32768 ? -32768 : v; }
+/* A lane through VQMOVN.S32, VQADD.S16 (zero point), then VMAX.S16, VMIN.S16 (lane i of the header's vectors), or
+   with sat VQMOVN.S16 instead (the clamp is int8's range). */
+MTVM_VFN int8_t mtvm_e_vb_narrow(int32_t v, const int32_t* head, int i, int sat) {
+    v = mtvm_e_sat16(mtvm_e_sat16(v) + mtvm_e_h16(head + 4, i));
+    if (sat) return (int8_t)(v > 127 ? 127 : v < -128 ? -128 : v);
+    v = v < mtvm_e_h16(head + 8, i) ? mtvm_e_h16(head + 8, i) : v;
+    v = v > mtvm_e_h16(head + 12, i) ? mtvm_e_h16(head + 12, i) : v;
+    return (int8_t)(uint8_t)((uint32_t)v & 0xFFu);
+}
+/* Runs MTVM_VB2_RUN's block loop: s, t the sums of columns x and y (y NULL: one column). */
+MTVM_VFN void mtvm_e_vb(const int8_t* x, const int8_t* y, int8_t* o, const int32_t* stream, int blocks, int n, const char* code) {
+    const int32_t* w = stream + 16;
+    int blk, j;
+    for (blk = 0; blk < blocks; ++blk, o += 4) {
+        int32_t s[4] = { 0, 0, 0, 0 }, t[4] = { 0, 0, 0, 0 };
+        const int8_t* xb = x;
+        const int8_t* yb = y;
+        const char* c = code;
+        while (*c != '\0') {
+            const char op = *c++;
+            int off = 0;
+            while (*c >= '0' && *c <= '9') off = off * 10 + (*c++ - '0');
+            while (*c == ' ') ++c;
+            if (op == 'a') { xb += off; if (y) yb += off; continue; }
+            if (op == 'z' || op == 'y') {
+                for (j = 0; j < 4; ++j) {
+                    if (!y) { o[j] = mtvm_e_vb_narrow(s[j], stream, 2 * j, op == 'y'); continue; }
+                    o[(uint16_t)mtvm_e_h16(stream, 2 * j)] = mtvm_e_vb_narrow(s[j], stream, 2 * j, op == 'y');
+                    o[(uint16_t)mtvm_e_h16(stream, 2 * j + 1)] = mtvm_e_vb_narrow(t[j], stream, 2 * j + 1, op == 'y');
+                }
+                continue;
+            }
+            for (j = 0; j < 4; ++j) {
+                if (op == 'f' || op == 's' || op == 't' || op == 'u') {
+                    const int8_t* k = (const int8_t*)w + 16 * j;
+                    const int bytes = op == 't' || op == 'u' ? n : 16;
+                    if (op == 'f' || op == 'u') { s[j] = 0; t[j] = 0; }
+                    s[j] = mtvm_e_mladava(s[j], xb + off, k, bytes);
+                    if (y) t[j] = mtvm_e_mladava(t[j], yb + off, k, bytes);
+                } else if (op == 'b') { s[j] = (int32_t)((uint32_t)s[j] + (uint32_t)w[j]); t[j] = (int32_t)((uint32_t)t[j] + (uint32_t)w[j]); }
+                else if (op == 'l') { s[j] = mtvm_e_shl(s[j], w[j]); t[j] = mtvm_e_shl(t[j], w[j]); }
+                else if (op == 'm') { s[j] = mtvm_e_qrdmulh(s[j], w[j]); t[j] = mtvm_e_qrdmulh(t[j], w[j]); }
+                else if (op == 'x') { s[j] = mtvm_e_qadd(s[j], (s[j] >> 31) & w[j]); t[j] = mtvm_e_qadd(t[j], (t[j] >> 31) & w[j]); }
+                else if (op == 'h') { s[j] = mtvm_e_rshl(s[j], w[j]); t[j] = mtvm_e_rshl(t[j], w[j]); }
+                else if (op == 'r') {
+                    s[j] = mtvm_e_rshl(mtvm_e_qadd(s[j], s[j] >> 31), w[j]);
+                    t[j] = mtvm_e_rshl(mtvm_e_qadd(t[j], t[j] >> 31), w[j]);
+                }
+            }
+            w += op == 'f' || op == 's' || op == 't' || op == 'u' ? 16 : 4;
+        }
+    }
+}
+#define MTVM_VB2_RUN_N(x, y, o, stream, blocks, n, code) mtvm_e_vb((x), (y), (o), (stream), (blocks), (n), code)
+#define MTVM_VB2_RUN(x, y, o, stream, blocks, code) mtvm_e_vb((x), (y), (o), (stream), (blocks), 16, code)
+#define MTVM_VB1_RUN_N(x, o, stream, blocks, n, code) mtvm_e_vb((x), (const int8_t*)0, (o), (stream), (blocks), (n), code)
+#define MTVM_VB1_RUN(x, o, stream, blocks, code) mtvm_e_vb((x), (const int8_t*)0, (o), (stream), (blocks), 16, code)
+#endif
 #ifdef MTVM_MVE
 /* 8 bytes sign-extended into int16 lanes (VLDRB.S16); the first n only (tail-predicated, the rest zero) */
 static inline mtvm_i16x8 mtvm_v16_ld_s8(const int8_t* p) { return vldrbq_s16(p); }

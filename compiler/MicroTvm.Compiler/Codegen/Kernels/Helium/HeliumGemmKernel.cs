@@ -81,10 +81,12 @@ internal sealed class HeliumGemmKernel : TargetKernel
             for (int r = 0; r < pieces; r++)
                 for (int i = 0; i < piece; i++)
                     laid[(((oc / 4) * pieces + r) * steps + i / 16) * 64 + (oc % 4) * 16 + i % 16] = Weight(oc, r * piece + i);
-        string wName = c.Constants.Int8($"{c.Prefix}_filter", laid,
-            $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for VMLADAVA: [{blocks} blocks of 4 channels][{pieces}][{steps} steps][4][16], zero weights past {piece} values and past {s.OutC} channels");
         var q = ConvQuantization.Derive(input, filter, output, s.OutC, s.Activation);
         var requantize = HeliumRequantization.InRecord(q);
+        if (EmitStreamed(c, s, mode, k, pieces, steps, tail, laid, folded, requantize, zx)) return;
+
+        string wName = c.Constants.Int8($"{c.Prefix}_filter", laid,
+            $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for VMLADAVA: [{blocks} blocks of 4 channels][{pieces}][{steps} steps][4][16], zero weights past {piece} values and past {s.OutC} channels");
         // One record per block of 4 channels, read from one advancing pointer: the 4 biases, then the requantization's.
         var record = Enumerable.Range(0, blocks).SelectMany(blk => folded.Skip(4 * blk).Take(4).Concat(requantize.Record(4 * blk))).ToArray();
         int recordWords = record.Length / blocks;
@@ -96,7 +98,6 @@ internal sealed class HeliumGemmKernel : TargetKernel
 
         var body = c.Body;
         bool gathers = mode != ColumnMode.InPlace;
-        int columns = Math.Min(_pixelBlock, s.Pixels);
         if (gathers) body.Line($"int8_t (*const col)[{k}] = scratch; /* receptive fields gathered (edges: zero points for padding taps) */");
         string zeroRow = gathers
             ? c.Constants.Int8($"{c.Prefix}_zero_row", Enumerable.Repeat((sbyte)zx, s.InC).ToArray(), $"operator {node.Index} one pixel of input zero points, the value of padding taps")
@@ -128,21 +129,140 @@ internal sealed class HeliumGemmKernel : TargetKernel
             }
         }
 
-        if (columns == 1 && s.Pixels >= 2)
+        Pixels(body, s, Block);
+    }
+
+    /// <summary>Steps of 16 bytes per piece that one asm statement over all blocks unrolls (8 groups of 8, each 128
+    /// bytes on from the last), the largest move of the column pointers an ADD/SUB immediate takes, and the channel
+    /// count whose scatter offsets (int16 lanes) it stores.</summary>
+    private const int MaxStreamSteps = 64, MaxStreamMove = 4095, MaxStreamChannels = 16000;
+
+    /// <summary>The steps of one block for columns whose pieces lie <paramref name="stride"/> bytes apart (MTVM_VB1 or
+    /// MTVM_VB2 in <paramref name="v"/>), or null where a move exceeds an immediate's range.</summary>
+    private static string? StreamSteps(string v, int pieces, int steps, int tail, int stride, string requantization)
+    {
+        var code = new List<string>();
+        int at = 0;
+        for (int r = 0; r < pieces; r++)
+            for (int i = 0; i < steps; i++)
+            {
+                int group = r * stride + 128 * (i / 8);
+                if (group != at) code.Add($"{v}_ADV({group - at})");
+                at = group;
+                bool last = i == steps - 1 && tail > 0;
+                code.Add($"{v}_{(r == 0 && i == 0 ? (last ? "U" : "F") : last ? "T" : "S")}({16 * (i % 8)})");
+            }
+
+        if (at > MaxStreamMove) return null;
+        if (at > 0) code.Add($"{v}_BACK({at})");
+        code.Add($"{v}_SUMS {v}_BIAS {requantization}");
+        return string.Join(" ", code);
+    }
+
+    /// <summary>Where there are two columns or more and the channels fill whole blocks of 4: one asm
+    /// statement per column pair runs every block (MTVM_VB2_RUN of mtvm_mve_conv.h), reading filter rows, bias and
+    /// requantization constants from one stream of int32 words: a header (scatter offsets, output zero point, clamp
+    /// bounds as int16 lanes), then per block its pieces' steps ([piece][step][4 rows][16]), the 4 biases and the
+    /// requantization's record. Columns whose filter rows lie in place in the image are read there when both pixels'
+    /// fields lie inside it, else both are gathered. False (nothing written) where the shape does not fit it.</summary>
+    private bool EmitStreamed(EmitContext c, GemmShape s, ColumnMode mode, int k, int pieces, int steps, int tail, sbyte[] laid, int[] folded, HeliumRequantization requantize, int zx)
+    {
+        // One column (FULLY_CONNECTED of one batch) gains little and would store its per-tensor constants per block.
+        if (s.Pixels < 2 || s.OutC % 4 != 0 || steps > MaxStreamSteps || s.OutC > MaxStreamChannels) return false;
+        int gatheredStride = k / pieces, imageStride = s.InW * s.InC;
+        var counts = Math.Min(_pixelBlock, s.Pixels) == 1 ? new[] { 1 } : s.Pixels % 2 == 1 ? new[] { 2, 1 } : new[] { 2 };
+        var gathered = counts.ToDictionary(n => n, n => StreamSteps($"MTVM_VB{n}", pieces, steps, tail, gatheredStride, requantize.StreamCode($"MTVM_VB{n}")));
+        var inside = counts.ToDictionary(n => n, n => StreamSteps($"MTVM_VB{n}", pieces, steps, tail, imageStride, requantize.StreamCode($"MTVM_VB{n}")));
+        if (gathered.Values.Any(v => v is null) || (mode == ColumnMode.RowsInPlace && inside.Values.Any(v => v is null))) return false;
+
+        var node = c.Node;
+        int blocks = s.OutC / 4, blockBytes = pieces * steps * 64;
+        var words = new List<int>(requantize.StreamHeader(s.OutC));
+        for (int blk = 0; blk < blocks; blk++)
+        {
+            for (int i = blk * blockBytes; i < (blk + 1) * blockBytes; i += 4)
+                words.Add((byte)laid[i] | (byte)laid[i + 1] << 8 | (byte)laid[i + 2] << 16 | (byte)laid[i + 3] << 24);
+            words.AddRange(folded.Skip(4 * blk).Take(4));
+            words.AddRange(requantize.Record(4 * blk, streamed: true));
+        }
+
+        string stream = c.Constants.Int32($"{c.Prefix}_stream", words,
+            $"operator {node.Index}: header (int16 lanes: scatter offsets 0, {s.OutC}, 1, ..., output zero point, clamp low, clamp high), then per block of 4 channels: filter {node.Input(1).Name} {Dims(node.Input(1))} as [{pieces} pieces][{steps} steps][4 rows][16] bytes (zero past {k / pieces} values), bias - input zero point * sum of the filter row, {requantize.StreamContents}");
+        c.Support.UseMemcpy();
+        c.Support.Use("mtvm_mve_conv");
+        var body = c.Body;
+        string image = c.Input(0);
+        if (mode != ColumnMode.InPlace) body.Line($"int8_t (*const col)[{k}] = scratch; /* receptive fields gathered (edges: zero points for padding taps) */");
+        string zeroRow = mode != ColumnMode.InPlace
+            ? c.Constants.Int8($"{c.Prefix}_zero_row", Enumerable.Repeat((sbyte)zx, s.InC).ToArray(), $"operator {node.Index} one pixel of input zero points, the value of padding taps")
+            : "NULL";
+        body.Line("int p;");
+
+        void Block(int count)
+        {
+            var pixels = Enumerable.Range(0, count).ToList();
+            string Run(IEnumerable<string> columns, string code) =>
+                $"MTVM_VB{count}_RUN{(tail > 0 ? "_N" : "")}({string.Join(", ", columns)}, {c.Output()} + p * {s.OutC}, {stream}, {blocks}{(tail > 0 ? $", {tail}" : "")}, {code});";
+            if (mode == ColumnMode.InPlace)
+            {
+                body.Line(Run(pixels.Select(j => $"{image} + (p + {j}) * {s.InC}"), gathered[count]!));
+                return;
+            }
+
+            foreach (int j in pixels)
+            {
+                body.Line($"const int q{j} = p + {j};");
+                body.Line($"const int8_t* const src{j} = {image} + (q{j} / {s.OutW * s.OutH}) * {s.InH * s.InW * s.InC};");
+                body.Line($"const int gy{j} = ((q{j} / {s.OutW}) % {s.OutH}) * {s.StrideH} - {s.PadH}, gx{j} = (q{j} % {s.OutW}) * {s.StrideW} - {s.PadW};");
+            }
+
+            void GatherAll()
+            {
+                foreach (int j in pixels)
+                    using (body.Block(""))
+                    {
+                        body.Line($"const int8_t* const img = src{j};");
+                        body.Line($"const int iy0 = gy{j}, ix0 = gx{j};");
+                        Gather(body, s, zx, $"col[{j}]", zeroRow);
+                    }
+                body.Line(Run(pixels.Select(j => $"col[{j}]"), gathered[count]!));
+            }
+
+            if (mode == ColumnMode.Gathered)
+            {
+                GatherAll();
+                return;
+            }
+
+            string fits = string.Join(" && ", pixels.Select(j => $"gy{j} >= 0 && gy{j} + {s.FilterH} <= {s.InH} && gx{j} >= 0 && gx{j} + {s.FilterW} <= {s.InW}"));
+            using (body.Block($"if ({fits})"))
+                body.Line(Run(pixels.Select(j => $"src{j} + (gy{j} * {s.InW} + gx{j}) * {s.InC}"), inside[count]!));
+            using (body.Block("else"))
+                GatherAll();
+        }
+
+        Pixels(body, s, Block);
+        return true;
+    }
+
+    /// <summary>The loops over output pixels: pairs (with the knob's default) and a last odd pixel, or one at a time.</summary>
+    private void Pixels(CodeWriter body, GemmShape s, Action<int> block)
+    {
+        if (Math.Min(_pixelBlock, s.Pixels) == 1 && s.Pixels >= 2)
         {
             using (body.Block($"for (p = 0; p < {s.Pixels}; ++p)"))
-                Block(1);
+                block(1);
             return;
         }
 
         if (s.Pixels >= 2)
             using (body.Block($"for (p = 0; p + 1 < {s.Pixels}; p += 2)"))
-                Block(2);
+                block(2);
         if (s.Pixels % 2 == 1)
             using (body.Block(""))
             {
                 body.Line($"p = {s.Pixels - 1};");
-                Block(1);
+                block(1);
             }
     }
 

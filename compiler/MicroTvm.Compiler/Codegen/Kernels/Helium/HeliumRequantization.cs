@@ -53,15 +53,49 @@ internal sealed class HeliumRequantization
             ? new HeliumRequantization(q, null, null, null)
             : new HeliumRequantization(q, "", "", "", record: true);
 
-    /// <summary>The record words of channels <paramref name="first"/>..+3 (channels past the last repeat channel 0's values).</summary>
-    public IEnumerable<int> Record(int first)
+    /// <summary>The record words of channels <paramref name="first"/>..+3 (channels past the last repeat channel 0's
+    /// values). <paramref name="streamed"/>: for the matrix product's block loop (<see cref="StreamCode"/>), per tensor
+    /// as well, in the order applied: left shifts if any channel shifts left, multipliers, where only some channels
+    /// shift right a mask (-1 for those), negated right shifts if any channel shifts right.</summary>
+    public IEnumerable<int> Record(int first, bool streamed = false)
     {
-        if (!_record) yield break;
         int Channel(int i) => i < _q.OutputMultipliers.Length ? i : 0;
+        if (streamed)
+        {
+            if (_hasLeft)
+                for (int i = first; i < first + 4; i++) yield return Math.Max(_q.OutputShifts[Channel(i)], 0);
+            for (int i = first; i < first + 4; i++) yield return _q.OutputMultipliers[Channel(i)];
+            if (_right == 2)
+                for (int i = first; i < first + 4; i++) yield return _q.OutputShifts[Channel(i)] < 0 ? -1 : 0;
+            if (_right != 0)
+                for (int i = first; i < first + 4; i++) yield return Math.Min(_q.OutputShifts[Channel(i)], 0);
+            yield break;
+        }
+
+        if (!_record) yield break;
         for (int i = first; i < first + 4; i++) yield return _q.OutputMultipliers[Channel(i)];
         if (_hasLeft)
             for (int i = first; i < first + 4; i++) yield return Math.Max(_q.OutputShifts[Channel(i)], 0);
         for (int i = first; i < first + 4; i++) yield return Math.Min(_q.OutputShifts[Channel(i)], 0);
+    }
+
+    /// <summary>The block loop's requantization steps after the bias, the store included (<paramref name="v"/>:
+    /// MTVM_VB1 or MTVM_VB2); where the clamp is int8's whole range, a saturating narrowing replaces it.</summary>
+    public string StreamCode(string v) => (_hasLeft ? $"{v}_LEFT " : "") + $"{v}_MUL" + (_right == 1 ? $" {v}_RIGHT" : _right == 2 ? $" {v}_RIGHT_MIXED" : "") +
+        (_q.Activation.Min <= -128 && _q.Activation.Max >= 127 ? $" {v}_STORE_SAT" : $" {v}_STORE");
+
+    /// <summary>What <see cref="Record"/> gives the stream, for the constant's comment.</summary>
+    public string StreamContents => (_hasLeft ? "left shifts, " : "") + "requantization multipliers" +
+        (_right == 1 ? ", negated right shifts" : _right == 2 ? ", -1 where a channel shifts right, negated right shifts" : "");
+
+    /// <summary>The block loop's header, 16 int32 words holding four vectors of int16 lanes: the scatter offsets
+    /// 0, d, 1, d + 1, 2, d + 2, 3, d + 3 (a channel of the first column, then of the second, d bytes on), the
+    /// output zero point, the clamp's low and high bounds.</summary>
+    public IEnumerable<int> StreamHeader(int d)
+    {
+        IEnumerable<int> Lanes(Func<int, int> lane) =>
+            Enumerable.Range(0, 4).Select(i => (lane(2 * i) & 0xFFFF) | (lane(2 * i + 1) << 16));
+        return Lanes(i => i / 2 + (i % 2) * d).Concat(Lanes(_ => _q.OutputOffset)).Concat(Lanes(_ => _q.Activation.Min)).Concat(Lanes(_ => _q.Activation.Max));
     }
 
     /// <summary>Per tensor: the three vectors qm, ql, qn (and with <paramref name="second"/> qm1, ql1, qn1, the same)
