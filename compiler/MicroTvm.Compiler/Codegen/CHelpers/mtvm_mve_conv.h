@@ -205,11 +205,11 @@ MTVM_VFN void mtvm_e_vg(int32_t* s, int32_t* t, const int8_t* x, const int8_t* y
 #define MTVM_VB2_STORE_SAT "y "
 /* Lane i of the int16 vector held in the int32 words at p (little-endian halves). */
 MTVM_VFN int32_t mtvm_e_h16(const int32_t* p, int i) { return (int16_t)(uint16_t)(((uint32_t)p[i / 2] >> (16 * (i % 2))) & 0xFFFFu); }
-MTVM_VFN int32_t mtvm_e_sat16(int32_t v) { return v > 32767 ? 32767 : v < -32768 ? -32768 : v; }
+MTVM_VFN int32_t mtvm_e_vb_sat16(int32_t v) { return v > 32767 ? 32767 : v < -32768 ? -32768 : v; }
 /* A lane through VQMOVN.S32, VQADD.S16 (zero point), then VMAX.S16, VMIN.S16 (lane i of the header's vectors), or
    with sat VQMOVN.S16 instead (the clamp is int8's range). */
 MTVM_VFN int8_t mtvm_e_vb_narrow(int32_t v, const int32_t* head, int i, int sat) {
-    v = mtvm_e_sat16(mtvm_e_sat16(v) + mtvm_e_h16(head + 4, i));
+    v = mtvm_e_vb_sat16(mtvm_e_vb_sat16(v) + mtvm_e_h16(head + 4, i));
     if (sat) return (int8_t)(v > 127 ? 127 : v < -128 ? -128 : v);
     v = v < mtvm_e_h16(head + 8, i) ? mtvm_e_h16(head + 8, i) : v;
     v = v > mtvm_e_h16(head + 12, i) ? mtvm_e_h16(head + 12, i) : v;
