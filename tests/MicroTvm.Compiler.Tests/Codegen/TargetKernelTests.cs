@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using MicroTvm.Compiler.Codegen;
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Reference;
@@ -117,6 +118,29 @@ public class TargetKernelTests
         do c = FullyConnected(r, ties, depthGiven: depth);
         while (c.Graph.Nodes[0].Output.Shape[0] < 2 || c.Graph.Nodes[0].Output.Shape[1] % 4 != 0);
         return c;
+    }
+
+    /// <summary>The DSP FULLY_CONNECTED over input rows of more than 1,024 values, taken in chunks of 512 (partial sums
+    /// in the scratch): rows that are whole chunks, a last partial chunk, a depth that is no multiple of 4 (the last
+    /// chunk padded), one to three batches, widened and int8 (size layout) weights. Bit for bit against the evaluator,
+    /// and the scratch stays below the widened row's 2 bytes per value.</summary>
+    [Fact]
+    public void DspFullyConnectedTakesLongRowsInChunks()
+    {
+        var random = new Random(2011);
+        var depths = new[] { 1025, 1031, 1536, 2048, 4000, 1300 };
+        var cases = depths.Concat(depths).Select(d => FullyConnected(random, depthGiven: d)).ToList();
+        CompileOptions Options(int i, string name) =>
+            new("cortex-m7", name, WeightLayout: i < depths.Length ? MicroTvm.Compiler.Tuning.WeightLayout.Speed : MicroTvm.Compiler.Tuning.WeightLayout.Size);
+        var used = Check("cortex-m7", "the rows' partial sums", cases, Options);
+        Assert.All(used, Assert.True);
+        for (int i = 0; i < cases.Count; i++)
+        {
+            var model = ModelCompiler.Compile(cases[i].Graph, Options(i, $"case{i}"));
+            int workspace = int.Parse(Regex.Match(model.Files[model.HeaderFile], @"_WORKSPACE_SIZE (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+            int depth = cases[i].Graph.Nodes[0].Input(0).Shape[^1];
+            Assert.True(workspace < 2 * depth, $"case {i} (depth {depth}): workspace {workspace} B");
+        }
     }
 
     /// <summary>The Helium depthwise kernel with output pixels in the lanes (HeliumPlaneDepthwiseKernel): depth

@@ -38,12 +38,28 @@ internal sealed class DspFullyConnectedKernel : TargetKernel
 
     public override string? Unsupported(Node node) => TargetEligibility.Unsupported(node);
 
-    /// <summary>Scratch: the widened input row (int16 pairs), then a word-padded copy of the row when its length is
-    /// not a multiple of 4.</summary>
+    /// <summary>Values of a long input row widened at a time. A row of more than twice this many values is taken in
+    /// chunks, every block of weight rows summing over one chunk before the next is widened, so that the scratch stays
+    /// small beside the activations (micro_speech's 4,000-value row would take 8,000 B widened whole, more than the
+    /// model's activations); the partial sums then wait in the scratch, one word per row.</summary>
+    private const int ChunkValues = 512;
+
+    private static int Chunk(GemmShape s) => s.RowBytes > 2 * ChunkValues ? ChunkValues : s.RowBytes;
+
+    /// <summary>Scratch: the widened input row or chunk (int16 pairs), then a word-padded copy of the row or chunk when
+    /// the row's length is not a multiple of 4, then (in chunks) the rows' partial sums.</summary>
     public override long ScratchBytes(Node node)
     {
         var s = GemmShape.Of(node);
-        return 2 * s.RowBytes + (s.Padded ? s.RowBytes : 0);
+        int chunk = Chunk(s);
+        return 2 * chunk + (s.Padded ? chunk : 0) + (chunk < s.RowBytes ? 4 * PaddedRows(s.OutC) : 0);
+    }
+
+    /// <summary>Rows including the zero rows of a last block of two or four.</summary>
+    private static int PaddedRows(int units)
+    {
+        int left = units % Block;
+        return units / Block * Block + (left == 0 ? 0 : left <= 2 ? 2 : Block);
     }
 
     public override void Emit(EmitContext c)
@@ -118,6 +134,13 @@ internal sealed class DspFullyConnectedKernel : TargetKernel
         string wType = wide ? "int32_t" : "int8_t";
         int blockStride = wide ? Block * kp / 2 : Block * kp;
         string dot = wide ? "mtvm_fc16_1x" : "mtvm_fc8_1x";
+        int chunk = Chunk(s);
+        if (chunk < kp)
+        {
+            EmitChunked(c, s, chunk, blockSizes, wName, wide, bName, rows, Requantize);
+            return;
+        }
+
         body.Line($"int32_t* const col = scratch; /* one input row as int16 pairs ({kp / 2} words) */");
         if (s.Padded) body.Line($"int8_t* const row = (int8_t*)scratch + {2 * kp}; /* the input row padded to whole words */");
         body.Line("int p, oc;");
@@ -125,17 +148,7 @@ internal sealed class DspFullyConnectedKernel : TargetKernel
         {
             body.Line($"const {wType}* w = {wName};");
             body.Line($"int8_t* const o = {c.Output()} + p * {units};");
-            if (s.Padded)
-            {
-                body.Line($"memcpy(row, {c.Input(0)} + p * {depth}, {depth});");
-                body.Line($"memset(row + {depth}, 0, {kp - depth});");
-                body.Line($"mtvm_fc_widen(row, col, {kp});");
-                c.Support.UseMemcpy();
-            }
-            else
-            {
-                body.Line($"mtvm_fc_widen({c.Input(0)} + p * {depth}, col, {kp});");
-            }
+            WidenRow(c, s, "0", CLiteral.Int(kp), "row", "col");
 
             void Rows(int size, int count)
             {
@@ -157,4 +170,57 @@ internal sealed class DspFullyConnectedKernel : TargetKernel
         }
     }
 
+    /// <summary>Widens <paramref name="count"/> values of pixel p's input row from value <paramref name="start"/> (a
+    /// multiple of 4) into <paramref name="col"/>; values past the row's depth go through <paramref name="row"/> as zeros.</summary>
+    private static void WidenRow(EmitContext c, GemmShape s, string start, string count, string row, string col)
+    {
+        string source = $"{c.Input(0)} + p * {s.InC} + {start}";
+        if (!s.Padded)
+        {
+            c.Body.Line($"mtvm_fc_widen({source}, {col}, {count});");
+            return;
+        }
+
+        // Only the last chunk reaches past the depth; the copy keeps every read inside the input.
+        c.Body.Line($"{{ const int real = {s.InC} - ({start}) < {count} ? {s.InC} - ({start}) : {count};");
+        c.Body.Line($"  memcpy({row}, {source}, (size_t)real); memset({row} + real, 0, (size_t)({count} - real));");
+        c.Body.Line($"  mtvm_fc_widen({row}, {col}, {count}); }}");
+        c.Support.UseMemcpy();
+    }
+
+    /// <summary>A long input row in chunks of <paramref name="chunk"/> values: per chunk the chunk is widened, then every
+    /// block of rows adds its sums over the chunk to the rows' partial sums in the scratch; the sums are requantized
+    /// after the last chunk.</summary>
+    private static void EmitChunked(EmitContext c, GemmShape s, int chunk, int[] blockSizes, string wName, bool wide, string bName, int rows,
+        Func<string, int, string> requantize)
+    {
+        var body = c.Body;
+        int kp = s.RowBytes, units = s.OutC;
+        // Weight elements (int8 values, or words of two int16) per value of a row.
+        int Elements(int values) => wide ? values / 2 : values;
+        body.Line($"int32_t* const col = scratch; /* {chunk} values of the input row as int16 pairs ({chunk / 2} words) */");
+        if (s.Padded) body.Line($"int8_t* const row = (int8_t*)scratch + {2 * chunk}; /* the chunk padded to whole words */");
+        body.Line($"int32_t* const acc = (int32_t*)((int8_t*)scratch + {2 * chunk + (s.Padded ? chunk : 0)}); /* the rows' partial sums */");
+        body.Line("int p, oc, start;");
+        using (body.Block($"for (p = 0; p < {s.Pixels}; ++p)"))
+        {
+            body.Line($"int8_t* const o = {c.Output()} + p * {units};");
+            body.Line($"for (oc = 0; oc < {rows}; ++oc) acc[oc] = {bName}[oc];");
+            using (body.Block($"for (start = 0; start < {kp}; start += {chunk})"))
+            {
+                body.Line($"const int count = {kp} - start < {chunk} ? {kp} - start : {chunk};");
+                WidenRow(c, s, "start", "count", "row", "col");
+                int first = 0;
+                foreach (int size in blockSizes)
+                {
+                    // Block [first, first + size): its weights are [step][row][4 values]; this chunk's steps start at start / 4.
+                    body.Line($"mtvm_fc{(wide ? 16 : 8)}_1x{size}(col, {wName} + {Elements(first * kp)} + {Elements(size)} * start, count / 4, acc + {first});");
+                    first += size;
+                }
+            }
+
+            using (body.Block($"for (oc = 0; oc < {units}; ++oc)"))
+                body.Line($"o[oc] = {requantize("acc[oc]", 0)};");
+        }
+    }
 }
