@@ -85,7 +85,7 @@ public sealed class SerialTransport : IByteTransport
 
     public SerialTransport(string portName, int baudRate = 115200)
     {
-        _port = new SerialPort(portName, baudRate, Parity.None, 8, StopBits.One) { Handshake = Handshake.None, ReadTimeout = 100 };
+        _port = new SerialPort(portName, baudRate, Parity.None, 8, StopBits.One) { Handshake = Handshake.None, ReadTimeout = 5000 }; // reads only take bytes already waiting (Read)
         _port.Open();
         _port.DiscardInBuffer();
     }
@@ -96,24 +96,28 @@ public sealed class SerialTransport : IByteTransport
         _port.Write(bytes, 0, bytes.Length);
     }
 
+    /// <remarks>
+    /// System.IO.Ports on Unix loses the bytes of a read that times out just as they arrive: its I/O loop checks that the
+    /// request is still pending, the timeout completes it, the loop then reads the bytes into it and they are dropped (a
+    /// console line missing from -t:Monitor). So a read is issued only for bytes the driver already holds, and the
+    /// waiting is done here.
+    /// </remarks>
     public int Read(Span<byte> buffer, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        var chunk = new byte[buffer.Length];
         while (true)
         {
             if (!_port.IsOpen) throw new IOException("the serial port was closed");
-            _port.ReadTimeout = (int)Math.Clamp((deadline - DateTime.UtcNow).TotalMilliseconds, 1, 100);
-            try
+            int waiting = _port.BytesToRead;
+            if (waiting > 0)
             {
+                var chunk = new byte[Math.Min(waiting, buffer.Length)];
                 int n = _port.Read(chunk, 0, chunk.Length);
                 chunk.AsSpan(0, n).CopyTo(buffer);
                 return n;
             }
-            catch (TimeoutException)
-            {
-                if (DateTime.UtcNow >= deadline) return 0;
-            }
+            if (DateTime.UtcNow >= deadline) return 0;
+            Thread.Sleep(1);
         }
     }
 

@@ -17,21 +17,23 @@ public static class DotNet
     /// <summary>
     /// The dotnet CLI in a pseudo-terminal (util-linux <c>script</c>), as a person at a terminal runs it: dotnet build
     /// then picks the terminal logger by itself, and <c>dotnet run</c> hands the terminal to the program. The output is
-    /// what the terminal received, escape sequences and all (<see cref="TerminalText.Visible"/> reads it).
+    /// what the terminal received, escape sequences and bare carriage returns and all (<see cref="TerminalText.Visible"/>
+    /// reads it).
     /// </summary>
     public static ProcessOutput RunInTerminal(string workingDirectory, IEnumerable<string> arguments,
         IReadOnlyDictionary<string, string?>? environment, TimeSpan timeout)
     {
         string commandLine = string.Join(' ', new[] { Executable }.Concat(arguments).Select(a => "'" + a.Replace("'", "'\\''") + "'"));
-        return Run("script", workingDirectory, ["-qec", commandLine, "/dev/null"], environment, timeout);
+        return Run("script", workingDirectory, ["-qec", commandLine, "/dev/null"], environment, timeout, rawOutput: true);
     }
 
     /// <summary>Another program (arm-none-eabi-nm, cmake, ...) found on PATH, with the same captured output.</summary>
     public static ProcessOutput RunProgram(string executable, string workingDirectory, IEnumerable<string> arguments, TimeSpan timeout) =>
         Run(executable, workingDirectory, arguments, null, timeout);
 
+    /// <param name="rawOutput">Standard output as it came, not split into lines (a bare carriage return is not a line end).</param>
     private static ProcessOutput Run(string executable, string workingDirectory, IEnumerable<string> arguments,
-        IReadOnlyDictionary<string, string?>? environment, TimeSpan timeout)
+        IReadOnlyDictionary<string, string?>? environment, TimeSpan timeout, bool rawOutput = false)
     {
         var startInfo = new ProcessStartInfo(executable)
         {
@@ -70,11 +72,18 @@ public static class DotNet
 
         var output = new StringBuilder();
         using var process = new Process { StartInfo = startInfo };
-        process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
+        if (!rawOutput)
+        {
+            process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
+        }
         process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
         process.Start();
         process.StandardInput.Close();
-        process.BeginOutputReadLine();
+        var rawStandardOutput = rawOutput ? process.StandardOutput.ReadToEndAsync() : null;
+        if (!rawOutput)
+        {
+            process.BeginOutputReadLine();
+        }
         process.BeginErrorReadLine();
         if (!process.WaitForExit(timeout))
         {
@@ -84,7 +93,7 @@ public static class DotNet
         process.WaitForExit();
         lock (output)
         {
-            return new ProcessOutput(process.ExitCode, output.ToString());
+            return new ProcessOutput(process.ExitCode, rawStandardOutput?.Result + output.ToString());
         }
     }
 
