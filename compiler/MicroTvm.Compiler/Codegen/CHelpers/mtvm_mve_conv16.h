@@ -10,45 +10,29 @@
 #include "mtvm_mve.h"
 
 #ifdef MTVM_MVE
-/* acc[r] += column x (k values) . row r of the block at w, r = 0..3 */
-static inline void mtvm_c16_dot1(const int16_t* x, const int8_t* w, int k, int32_t* acc) {
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    int n;
-    for (n = k; n >= 8; n -= 8, x += 8, w += 32) {
-        const int16x8_t xv = vldrhq_s16(x);
-        a0 = vmladavaq_s16(a0, xv, vldrbq_s16(w));
-        a1 = vmladavaq_s16(a1, xv, vldrbq_s16(w + 8));
-        a2 = vmladavaq_s16(a2, xv, vldrbq_s16(w + 16));
-        a3 = vmladavaq_s16(a3, xv, vldrbq_s16(w + 24));
-    }
-    if (n > 0) {
-        const int16x8_t xv = vldrhq_z_s16(x, vctp16q((uint32_t)n));
-        a0 = vmladavaq_s16(a0, xv, vldrbq_s16(w));
-        a1 = vmladavaq_s16(a1, xv, vldrbq_s16(w + 8));
-        a2 = vmladavaq_s16(a2, xv, vldrbq_s16(w + 16));
-        a3 = vmladavaq_s16(a3, xv, vldrbq_s16(w + 24));
-    }
+/* acc[r] += column x (k values) . row r of the block at w, r = 0..3, the sums of type sum_t accumulated by mla
+   (vmladavaq_s16 or vmlaldavaq_s16): one body for both sum widths */
+#define MTVM_C16_DOT1_STEP(mla) \
+    a0 = mla(a0, xv, vldrbq_s16(w)); a1 = mla(a1, xv, vldrbq_s16(w + 8)); \
+    a2 = mla(a2, xv, vldrbq_s16(w + 16)); a3 = mla(a3, xv, vldrbq_s16(w + 24));
+#define MTVM_C16_DOT1_BODY(sum_t, mla) \
+    sum_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3]; \
+    int n; \
+    for (n = k; n >= 8; n -= 8, x += 8, w += 32) { \
+        const int16x8_t xv = vldrhq_s16(x); \
+        MTVM_C16_DOT1_STEP(mla) \
+    } \
+    if (n > 0) { \
+        const int16x8_t xv = vldrhq_z_s16(x, vctp16q((uint32_t)n)); \
+        MTVM_C16_DOT1_STEP(mla) \
+    } \
     acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+static inline void mtvm_c16_dot1(const int16_t* x, const int8_t* w, int k, int32_t* acc) {
+    MTVM_C16_DOT1_BODY(int32_t, vmladavaq_s16)
 }
 /* mtvm_c16_dot1 into 64-bit sums (VMLALDAVA.S16) */
 static inline void mtvm_c16_dot1_64(const int16_t* x, const int8_t* w, int k, int64_t* acc) {
-    int64_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    int n;
-    for (n = k; n >= 8; n -= 8, x += 8, w += 32) {
-        const int16x8_t xv = vldrhq_s16(x);
-        a0 = vmlaldavaq_s16(a0, xv, vldrbq_s16(w));
-        a1 = vmlaldavaq_s16(a1, xv, vldrbq_s16(w + 8));
-        a2 = vmlaldavaq_s16(a2, xv, vldrbq_s16(w + 16));
-        a3 = vmlaldavaq_s16(a3, xv, vldrbq_s16(w + 24));
-    }
-    if (n > 0) {
-        const int16x8_t xv = vldrhq_z_s16(x, vctp16q((uint32_t)n));
-        a0 = vmlaldavaq_s16(a0, xv, vldrbq_s16(w));
-        a1 = vmlaldavaq_s16(a1, xv, vldrbq_s16(w + 8));
-        a2 = vmlaldavaq_s16(a2, xv, vldrbq_s16(w + 16));
-        a3 = vmlaldavaq_s16(a3, xv, vldrbq_s16(w + 24));
-    }
-    acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+    MTVM_C16_DOT1_BODY(int64_t, vmlaldavaq_s16)
 }
 /* acc + x[i] * w[i] in lane i (VLDRH.S32, VLDRB.S32, VMUL, VADD: 16x8 depthwise, channels in lanes); with n < 4
    the loads are predicated and lanes n.. add zero */
