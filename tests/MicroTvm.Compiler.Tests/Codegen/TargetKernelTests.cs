@@ -161,6 +161,51 @@ public class TargetKernelTests
         Assert.Contains(cases.Where((c, i) => used[i]), c => c.Graph.Nodes[0].AttributesAs<DepthwiseConv2DAttributes>() is { DepthMultiplier: > 1, StrideH: 2 } or { DepthMultiplier: > 1, StrideW: 2 });
     }
 
+    /// <summary>The plane depthwise kernel writing its output over its input (depth multiplier 1, output of the input's
+    /// shape): chains of three SAME, stride-1 DEPTHWISE_CONV_2D layers whose middle one reads and writes workspace
+    /// tensors, so the planner gives its output the input's bytes; random heights, widths (lanes over rows or columns,
+    /// the last strip across), channel counts (not multiples of 4 or 16), filters 1x1 to 4x4, one or two images.</summary>
+    [Fact]
+    public void HeliumPlaneDepthwiseWritesOverItsInput()
+    {
+        var random = new Random(1260);
+        var cases = new List<RandomGraphs.Case>();
+        while (cases.Count < 16)
+        {
+            var chain = DepthwiseChain(random);
+            var model = ModelCompiler.Compile(chain.Graph, new CompileOptions("cortex-m55", "chain"));
+            var middle = chain.Graph.Nodes[1];
+            string source = model.Files[model.SourceFile];
+            int op1 = source.IndexOf(" op1_depthwise_conv_2d(", StringComparison.Ordinal), op2 = source.IndexOf(" op2_depthwise_conv_2d(", StringComparison.Ordinal);
+            bool plane = source[op1..op2].Contains("int8_t* const plane", StringComparison.Ordinal);
+            if (!plane) continue; // too narrow for four lanes: the channel-vectorized kernel, which never writes over its input
+            var placed = model.Metadata.MemoryPlan.Single(t => t.Tensor == middle.Output.Id);
+            Assert.Contains(middle.Input(0).Id, placed.SharesWith ?? []);
+            cases.Add(chain);
+        }
+
+        Check("cortex-m55", "mtvm_dw_requantize(", cases);
+    }
+
+    /// <summary>Three DEPTHWISE_CONV_2D layers (depth multiplier 1, stride 1, SAME), each reading the one before.</summary>
+    private static RandomGraphs.Case DepthwiseChain(Random r)
+    {
+        int n = Next(r, 1, 2), h = Next(r, 1, 9), w = Next(r, 1, 13), c = Next(r, 2, 40);
+        var b = new GraphBuilder();
+        float scale = Scale(r, 0.005, 0.1);
+        var x = b.Input(ElementType.Int8, new[] { n, h, w, c }, Q(scale, Next(r, -128, 127)));
+        for (int layer = 0; layer < 3; layer++)
+        {
+            int fh = Next(r, 1, 4), fw = Next(r, 1, 4);
+            var (filter, bias, outQ) = Layer(r, b, new[] { 1, fh, fw, c }, c, fh * fw, 3, scale);
+            var y = b.Tensor(ElementType.Int8, new[] { n, h, w, c }, outQ);
+            b.Op(OpKind.DepthwiseConv2D, new DepthwiseConv2DAttributes(Padding.Same, 1, 1, 1, 1, 1, Activation(r)), new[] { x, filter, bias }, y);
+            (x, scale) = (y, outQ.Scales[0]);
+        }
+
+        return Make(r, $"3 x DEPTHWISE_CONV_2D [{n},{h},{w},{c}] SAME stride 1", b, x);
+    }
+
     /// <summary>The DSP kernels' paths that depend on the requantization parameters and shapes: the SMMLAR
     /// requantization (ReLU, full range and other clamps; per tensor and per channel; left shifts), odd pixel and
     /// channel counts, padding on every side, strides; each case in a small random graph.</summary>

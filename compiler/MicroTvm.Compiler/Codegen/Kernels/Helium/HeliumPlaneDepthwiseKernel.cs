@@ -31,6 +31,13 @@ internal sealed class HeliumPlaneDepthwiseKernel : TargetKernel
 
     public override long ScratchBytes(Node node) => Geometry.Of(node).PlaneBytes;
 
+    /// <summary>With depth multiplier 1 and the output the input's shape, output channel ch is written only after input
+    /// channel ch has been copied into the plane, and no later channel reads it: the output may take the input's bytes
+    /// (KWS: the depthwise step then holds one 8,000-byte activation and the plane, not two).</summary>
+    public override bool CanWriteOver(Node node, int inputIndex) =>
+        inputIndex == 0 && node.AttributesAs<DepthwiseConv2DAttributes>().DepthMultiplier == 1
+        && node.Input(0).Shape.SequenceEqual(node.Output.Shape);
+
     /// <summary>The problem along the lane axis L (length Lo out, Li in, filter fL, stride sL, padding before padL, byte
     /// strides in the input and the output) and the other axis M; the plane is [Mp columns][sL phases][Lrow].</summary>
     private sealed record Geometry(bool LanesOverRows, int Lo, int Li, int Fl, int Sl, int PadL, int LaneInStride, int LaneOutStride,
