@@ -332,6 +332,28 @@ public class TargetKernelTests
         Assert.Contains(cases, c => c.Graph.Nodes[0].Input(1).Shape[1] == 1 && c.Graph.Nodes[0].Input(1).Shape[2] == 1);
     }
 
+    /// <summary>The DSP CONV_2D's scratch holds what its path uses: KWS's pointwise layer (64 to 64 channels) needs two
+    /// pixels' columns of 64 int16 (256 B) in the per-layer assembly, which keeps its sums in registers (widened and
+    /// compact layouts); mtvm_gemm16_rows and mtvm_gemm8_rows (the general requantization) also keep one chunk of 16
+    /// channels' sums for both pixels (128 B).</summary>
+    [Fact]
+    public void DspGemmScratchHoldsWhatItsPathUses()
+    {
+        var graph = TfliteImporter.Load(TestModels.ModelPath("kws_dscnn"));
+        var task = MicroTvm.Compiler.Tuning.TuningTasks.Of(graph, "cortex-m7")
+            .Single(t => t.Operator.Nodes[0] is var n && n.Kind == OpKind.Conv2D && n.Input(1).Shape[1] == 1 && n.Input(1).Shape[2] == 1);
+        long Scratch(string schedule)
+        {
+            var model = ModelCompiler.Compile(task.Operator, task.Options("cortex-m7", "pw", task.Schedules.Single(s => s.ToString() == schedule)));
+            return Assert.Single(model.Metadata.Operators).ScratchBytes ?? 0;
+        }
+
+        Assert.Equal(256, Scratch("dsp-gemm layout=int16 requantization=fast"));
+        Assert.Equal(256, Scratch("dsp-gemm layout=int8 requantization=fast"));
+        Assert.Equal(384, Scratch("dsp-gemm layout=int16 requantization=general"));
+        Assert.Equal(384, Scratch("dsp-gemm layout=int8 requantization=general"));
+    }
+
     /// <summary>One channel whose effective scale is tiny (right shift 24 to 27, beyond the 22 the zero point can be
     /// folded under) no longer sends the layer to the general requantization: the fast SMMLAR form adds the zero point
     /// after the shift, for CONV_2D (dsp-gemm) and DEPTHWISE_CONV_2D (dsp-depthwise); biases large enough that the

@@ -218,7 +218,7 @@ internal static class DspCompactGemm
         int rowStride = kp, steps = kp / 4;
         var body = c.Body;
 
-        DspGemmKernel.DeclareScratch(c, s, s.Pixels >= 2
+        DspGemmKernel.DeclareScratch(c, s, accumulators: false, column: s.Pixels >= 2
             ? $"int32_t (*const col)[{words}] = scratch; /* two output pixels' receptive fields as int16 pairs */"
             : $"int32_t (*const col)[{words}] = scratch; /* the output pixel's receptive field as int16 pairs */");
 

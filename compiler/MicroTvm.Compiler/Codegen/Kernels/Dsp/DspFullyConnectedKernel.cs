@@ -52,14 +52,15 @@ internal sealed class DspFullyConnectedKernel : TargetKernel
     {
         var s = GemmShape.Of(node);
         int chunk = Chunk(s);
-        return 2 * chunk + (s.Padded ? chunk : 0) + (chunk < s.RowBytes ? 4 * PaddedRows(s.OutC) : 0);
+        return 2 * chunk + (s.Padded ? chunk : 0) + (chunk < s.RowBytes ? 4 * BlockSizes(s.OutC).Sum() : 0);
     }
 
-    /// <summary>Rows including the zero rows of a last block of two or four.</summary>
-    private static int PaddedRows(int units)
+    /// <summary>The blocks of weight rows: full blocks of four, then a last block of two (one or two rows left) or four
+    /// (three left) whose extra rows are zeros.</summary>
+    private static int[] BlockSizes(int units)
     {
-        int left = units % Block;
-        return units / Block * Block + (left == 0 ? 0 : left <= 2 ? 2 : Block);
+        int left = units % Block, tail = left == 0 ? 0 : left <= 2 ? 2 : Block;
+        return Enumerable.Repeat(Block, units / Block).Append(tail).Where(size => size > 0).ToArray();
     }
 
     public override void Emit(EmitContext c)
@@ -69,9 +70,8 @@ internal sealed class DspFullyConnectedKernel : TargetKernel
         var input = node.Input(0);
         var filter = node.Input(1);
         int depth = s.InC, kp = s.RowBytes, steps = kp / 4, units = s.OutC;
-        // Full blocks of four rows, then a last block of two rows (one or two left) or four (three left).
-        int full = units / Block, left = units % Block, tail = left == 0 ? 0 : left <= 2 ? 2 : Block, rows = full * Block + tail;
-        var blockSizes = Enumerable.Repeat(Block, full).Append(tail).Where(size => size > 0).ToArray();
+        var blockSizes = BlockSizes(units);
+        int full = units / Block, left = units % Block, rows = blockSizes.Sum(), tail = rows - full * Block;
         int zx = input.Quantization!.ZeroPoint;
 
         var w = Decode.Int8(filter.Data!);

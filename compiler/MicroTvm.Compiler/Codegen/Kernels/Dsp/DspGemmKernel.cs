@@ -50,21 +50,24 @@ internal sealed class DspGemmKernel : TargetKernel
 
     public override long ScratchBytes(Node node)
     {
-        var (column, row) = Scratch(node);
+        var plan = Prepare(node);
+        // Only mtvm_gemm16_rows and mtvm_gemm8_rows leave their sums in memory; the per-layer assembly keeps them in
+        // registers and the compact unpacked rows on the stack.
+        var (column, row) = Scratch(node, accumulators: !plan.RowsAssembly && (plan.Wide || plan.CompactPairs));
         return column + row;
     }
 
     /// <summary>Scratch: the columns as int16 pairs (CONV_2D: two pixels interleaved; FULLY_CONNECTED: one column per
-    /// pixel, at most two), then one word-padded input row where the gather needs it.</summary>
-    internal static (int ColumnBytes, int RowBytes) Scratch(Node node)
+    /// pixel, at most two), then (with <paramref name="accumulators"/>) one chunk of channels' accumulators, then one
+    /// word-padded input row where the gather needs it.</summary>
+    internal static (int ColumnBytes, int RowBytes) Scratch(Node node, bool accumulators = true)
     {
         var s = GemmShape.Of(node);
         int words = ColumnLength(s) / 2;
         int column = 4 * (node.Kind != OpKind.FullyConnected ? 2 * words : Math.Min(2, s.Pixels) * words);
         bool needsRow = s.Padded || (s.Spatial && s.InC % 4 != 0);
-        // The widened CONV_2D path also keeps one chunk of channels' accumulators (two pixels each) for requantization.
-        int accumulators = node.Kind != OpKind.FullyConnected ? 8 * 2 * ChunkPairs(s) : 0;
-        return (column + accumulators, needsRow ? (Packed(s) ? ColumnLength(s) : s.RowBytes) : 0);
+        int sums = accumulators && node.Kind != OpKind.FullyConnected ? 8 * 2 * ChunkPairs(s) : 0;
+        return (column + sums, needsRow ? (Packed(s) ? ColumnLength(s) : s.RowBytes) : 0);
     }
 
     /// <summary>True when filter rows (fy) do not fill whole words (e.g. 3x3 over 3 channels: 9 values): then the whole
@@ -80,9 +83,9 @@ internal sealed class DspGemmKernel : TargetKernel
     private static int ChunkPairs(GemmShape s) => Math.Min(8, (s.OutC + 1) / 2);
 
     /// <summary>Declares <c>col</c> (<paramref name="columnType"/>) and, where needed, <c>row</c> in the scratch.</summary>
-    internal static void DeclareScratch(EmitContext c, GemmShape s, string column)
+    internal static void DeclareScratch(EmitContext c, GemmShape s, string column, bool accumulators = true)
     {
-        var (columnBytes, rowBytes) = Scratch(c.Node);
+        var (columnBytes, rowBytes) = Scratch(c.Node, accumulators);
         c.Body.Line(column);
         if (rowBytes == 0) return;
         c.Body.Line($"int8_t* const row = (int8_t*)scratch + {columnBytes};");
@@ -90,16 +93,17 @@ internal sealed class DspGemmKernel : TargetKernel
         if (s.Padded && rowBytes > used) c.Body.Line($"memset(row + {used}, 0, {rowBytes - used}); /* zero weights face these */");
     }
 
-    public override void Emit(EmitContext c)
+    /// <summary>What Emit and ScratchBytes both decide from the layer: the re-laid filter, the folded bias (scaled for
+    /// the widened fast path), the requantization, and whether the per-layer assembly runs it.</summary>
+    private sealed record Plan(sbyte[] Laid, int[] Folded, ConvQuantization Q, long[] Bound, DspRequantization? Fast, bool Wide, bool CompactPairs, bool RowsAssembly);
+
+    private Plan Prepare(Node node)
     {
-        var node = c.Node;
         var s = GemmShape.Of(node);
         var input = node.Input(0);
         var filter = node.Input(1);
-        var bias = node.Bias;
-        var output = node.Output;
         int zx = input.Quantization!.ZeroPoint;
-        int kp = ColumnLength(s), words = kp / 2;
+        int kp = ColumnLength(s);
         int rowStart = Packed(s) ? s.FilterW * s.InC : s.RowBytes;
 
         // Filter re-laid out: [oc][fy][RowBytes] (or packed rows), zero weights in the padding; bias with the zero point folded in.
@@ -123,7 +127,7 @@ internal sealed class DspGemmKernel : TargetKernel
             folded[oc] = ConvQuantization.FoldInputZeroPoint(b[oc], zx, sum);
         }
 
-        var q = ConvQuantization.Derive(input, filter, output, s.OutC, s.Activation);
+        var q = ConvQuantization.Derive(input, filter, node.Output, s.OutC, s.Activation);
 
         // Largest |accumulator| per channel: folded bias plus 128 * sum |w| (inputs are int8, padding holds zx).
         var bound = new long[s.OutC];
@@ -139,18 +143,30 @@ internal sealed class DspGemmKernel : TargetKernel
             for (int oc = 0; oc < s.OutC; oc++) folded[oc] *= fast.Scale[oc];
         // The per-layer assembly: widened filters, or compact ones whose pairs of channels can share int16 words.
         bool compactPairs = !wide && node.Kind != OpKind.FullyConnected && DspCompactGemm.PairsFit(s, laid, folded);
-        if (fast is not null && (wide || compactPairs) && DspGemmRows.Takes(kp))
+        bool rows = fast is not null && (wide || compactPairs) && DspGemmRows.Takes(kp);
+        return new Plan(laid, folded, q, bound, fast, wide, compactPairs, rows);
+    }
+
+    public override void Emit(EmitContext c)
+    {
+        var node = c.Node;
+        var s = GemmShape.Of(node);
+        var filter = node.Input(1);
+        int zx = node.Input(0).Quantization!.ZeroPoint;
+        int kp = ColumnLength(s);
+        var (laid, folded, q, bound, fast, wide, _, rows) = Prepare(node);
+        if (rows)
         {
             c.Support.Use("mtvm_dsp");
             string zeros = ZeroRow(c, s, zx);
             DspGemmRows.Emit(c, s, kp,
-                wide ? Int16Pairs.InSxtb16Order(laid.Select((v, i) => v * fast.Scale[i / kp]).ToArray()) : DspCompactGemm.SharedWords(s, laid), folded, fast,
+                wide ? Int16Pairs.InSxtb16Order(laid.Select((v, i) => v * fast!.Scale[i / kp]).ToArray()) : DspCompactGemm.SharedWords(s, laid), folded, fast!,
                 wide
                     ? $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs times the requantization's power of two, filter rows zero-padded to whole words"
                     : $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD, int8 per weight, filter rows zero-padded to whole words",
                 (body, pixel, column) => Gather(body, s, zx, pixel, column, c.Input(0), zeros, interleaved: true),
-                column => DeclareScratch(c, s, column), c.Input(0), zx, fused: !Packed(s) && !s.Padded,
-                wide ? null : new CompactPairs(fast.Scale.Select(v => (int)Math.Log2(v)).ToArray()));
+                column => DeclareScratch(c, s, column, accumulators: false), c.Input(0), zx, fused: !Packed(s) && !s.Padded,
+                wide ? null : new CompactPairs(fast!.Scale.Select(v => (int)Math.Log2(v)).ToArray()));
             return;
         }
 
