@@ -26,8 +26,36 @@ internal static class Program
         ("mps2-an500", "cortex-m7", "m7"), ("mps2-an386", "cortex-m4", "m4"), ("mps3-an547", "cortex-m55", "m55"),
     };
 
+    private const string Usage = """
+        Usage: eng/benchmark.sh [--boards mps2-an500,mps2-an386,mps3-an547] [--models kws_dscnn,...] [--output file.json]
+               [--per-op-boards mps2-an500] [--portable-kernels (no DSP/Helium kernels)] [--keep (keep the projects)]
+               [--caller-io (inputs and outputs in caller buffers beside the workspace instead of IoInWorkspace="true")]
+               [--weight-layout speed|size|auto (MicroTvmWeightLayout of every project; default auto)]
+               [--tuned [--tune-budget N] (also dotnet build -t:Tune each project, N trials per operator signature, default 16,
+                and build and run it again with its tuning log: tuned vs default instructions and tuning wall time)]
+        Writes eng/benchmark/results.json unless --output names another file.
+        """;
+
+    private static readonly string[] ValueOptions = ["--repo", "--boards", "--per-op-boards", "--models", "--output", "--weight-layout", "--tune-budget"];
+    private static readonly string[] FlagOptions = ["--portable-kernels", "--caller-io", "--tuned", "--keep"];
+
     private static int Main(string[] args)
     {
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+        for (int i = 0; i < args.Length; i++)
+        {
+            // An unknown or incomplete option stops before anything runs (a mistyped --help once started a whole run).
+            bool takesValue = ValueOptions.Contains(args[i]);
+            if ((!takesValue && !FlagOptions.Contains(args[i])) || (takesValue && (++i >= args.Length || args[i].StartsWith("--", StringComparison.Ordinal))))
+            {
+                Console.Error.WriteLine($"eng/benchmark.sh: {(takesValue ? "a value is missing after " + args[i - 1] : "unknown option " + args[i])}\n{Usage}");
+                return 2;
+            }
+        }
         string repo = Arg(args, "--repo") ?? Directory.GetCurrentDirectory();
         var boards = (Arg(args, "--boards")?.Split(',') ?? Boards.Select(b => b.Board).ToArray()).ToHashSet();
         var profileBoards = (Arg(args, "--per-op-boards")?.Split(',') ?? new[] { "mps2-an500" }).ToHashSet();
