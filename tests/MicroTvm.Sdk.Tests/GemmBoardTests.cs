@@ -97,13 +97,16 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
         string root = Path.Combine(Path.GetTempPath(), "microtvm-tests", $"helium-gemm-models-{Guid.NewGuid():N}");
         var firmware = new ModelCheckFirmware(root);
         var streamed = new List<string>();
+        var sources = new List<string>(); // the block loops' RUN statements
         void Model(string name, int[] input, int filterH, int filterW, int outputs, int stride, int padding, int activation, bool uniform = false, float coarse = 1)
         {
             var graph = firmware.AddEvaluatedModel(name, Conv(random, input, filterH, filterW, outputs, stride, padding, activation, uniform, coarse).Build(),
                 t => Enumerable.Range(0, (int)t.ElementCount).Select(_ => (byte)random.Next(256)).ToArray());
             var compiled = ModelCompiler.Compile(graph, new CompileOptions("cortex-m55", name));
             string source = compiled.Files[compiled.SourceFile];
-            if (source.Contains("_stream, ", StringComparison.Ordinal)) streamed.Add(name); // the RUN statement's stream argument
+            if (!source.Contains("_stream, ", StringComparison.Ordinal)) return; // the RUN statement's stream argument
+            streamed.Add(name);
+            sources.AddRange(source.Split('\n').Where(l => l.TrimStart().StartsWith("MTVM_VB", StringComparison.Ordinal) && l.Contains("_stream, ", StringComparison.Ordinal)));
         }
 
         Model("pw64", [1, 5, 5, 64], 1, 1, 16, 1, Options.Valid, 1);        // in place, 4 steps, odd pixel count
@@ -115,7 +118,12 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
         Model("long", [1, 2, 3, 1000], 1, 1, 4, 1, Options.Valid, 2, coarse: 200); // 63 steps (8 groups), RELU_N1_TO_1
         Model("col5", [2, 7, 4, 4], 5, 1, 12, 2, Options.Same, 0, uniform: true); // two images, uniform shift
         Model("odd_oc", [1, 4, 4, 16], 1, 1, 7, 1, Options.Valid, 1);       // 7 channels: the per-block loop
-        Assert.Equal(["pw64", "pw20", "pw_s2", "rows16", "rows48", "rgb", "long", "col5"], streamed);
+        Model("pw_mixed", [1, 3, 5, 32], 1, 1, 16, 1, Options.Valid, 0, coarse: 0.5f); // left, no and right shifts
+        Model("pw_left", [1, 4, 3, 32], 1, 1, 8, 1, Options.Valid, 0, coarse: 0.05f);  // left shifts only
+        Assert.Equal(["pw64", "pw20", "pw_s2", "rows16", "rows48", "rgb", "long", "col5", "pw_mixed", "pw_left"], streamed);
+        // Every requantization form of the block loop (the record's vectors named per form) runs on the board.
+        foreach (var form in new[] { "_LEFT(", "_RIGHT(", "_RIGHT_MIXED(", "MTVM_VB_REC2 ", "MTVM_VB_REC3 ", "MTVM_VB_REC5 ", "_STORE_SAT)", "_STORE)" })
+            Assert.True(sources.Any(s => s.Contains(form, StringComparison.Ordinal)), $"no model runs {form}");
 
         var project = firmware.CreateProject(sdk, "<PropertyGroup><Board>mps3-an547</Board></PropertyGroup>", "helium-gemm-an547");
         firmware.RunAndAssertAllMatch(project, log);

@@ -106,7 +106,8 @@ MTVM_VFN void mtvm_e_vg(int32_t* s, int32_t* t, const int8_t* x, const int8_t* y
    column y), then the requantization from the same stream: after the block's 16-byte steps come its bias, left shifts
    (MTVM_VB2_LEFT, if any), multipliers and negated right shifts (MTVM_VB2_RIGHT when every channel shifts right; MTVM_VB2_RIGHT_MIXED
    when some do: first a mask, -1 for the channels that shift, for the sign correction),
-   4 int32 words each. The sums reach two vectors through the stack (one PUSH, two VLDRW); both columns are narrowed
+   4 int32 words each. Each step's 4 filter rows come by one VLDM. The sums reach two vectors through the stack (one PUSH, one VPOP), the record by one VLDM (MTVM_VB_RECn: n
+   vectors into q2.., each step naming its own); both columns are narrowed
    together with saturation into the int16 lanes of one vector (x's channels in the even lanes, y's in the odd),
    offset (saturating), clamped (_STORE_SAT: where the clamp is int8's range, one VQMOVN.S16 instead), and stored
    by one VSTRB.16 scatter to o[0..3] and o[d..d+3]. The stream begins with
@@ -117,10 +118,11 @@ MTVM_VFN void mtvm_e_vg(int32_t* s, int32_t* t, const int8_t* x, const int8_t* y
    MTVM_VB2_ADV(k) moves both columns k bytes on (the next group of 8 steps, the next filter row of the image),
    MTVM_VB2_BACK(k) moves them back by the sum at the block's end. */
 #ifdef MTVM_MVE
-#define MTVM_VB_W(op, a) "vldrb.8 q2, [%[w]], #16\n\t" op " " a ", q0, q2\n\t"
-#define MTVM_VB_W2(op, a, b) "vldrb.8 q2, [%[w]], #16\n\t" op " " a ", q0, q2\n\t" op " " b ", q1, q2\n\t"
-#define MTVM_VB_OP(op) MTVM_VB_W(op, "r0") MTVM_VB_W(op, "r2") MTVM_VB_W(op, "r4") MTVM_VB_W(op, "r6")
-#define MTVM_VB_OP2(op) MTVM_VB_W2(op, "r0", "r8") MTVM_VB_W2(op, "r2", "r10") MTVM_VB_W2(op, "r4", "r12") MTVM_VB_W2(op, "r6", "lr")
+/* A step's 4 filter rows by one VLDM into q4..q7, then the column x (q0) and y (q1) against each. */
+#define MTVM_VB_W4 "vldmia %[w]!, {d8-d15}\n\t"
+#define MTVM_VB_OP(op) MTVM_VB_W4 op " r0, q0, q4\n\t" op " r2, q0, q5\n\t" op " r4, q0, q6\n\t" op " r6, q0, q7\n\t"
+#define MTVM_VB_OP2(op) MTVM_VB_W4 op " r0, q0, q4\n\t" op " r8, q1, q4\n\t" op " r2, q0, q5\n\t" op " r10, q1, q5\n\t" \
+    op " r4, q0, q6\n\t" op " r12, q1, q6\n\t" op " r6, q0, q7\n\t" op " lr, q1, q7\n\t"
 #define MTVM_VB_LOAD1(pred, o) "vldrb" pred ".8 q0, [%[xp], #" #o "]\n\t"
 #define MTVM_VB_LOAD2(pred, o) MTVM_VB_LOAD1(pred, o) "vldrb" pred ".8 q1, [%[yp], #" #o "]\n\t"
 #define MTVM_VB1_F(o) MTVM_VB_LOAD1("", o) MTVM_VB_OP("vmladav.s8")
@@ -135,33 +137,39 @@ MTVM_VFN void mtvm_e_vg(int32_t* s, int32_t* t, const int8_t* x, const int8_t* y
 #define MTVM_VB2_ADV(k) MTVM_VB1_ADV(k) "add %[yp], %[yp], #" #k "\n\t"
 #define MTVM_VB1_BACK(k) "sub %[xp], %[xp], #" #k "\n\t"
 #define MTVM_VB2_BACK(k) MTVM_VB1_BACK(k) "sub %[yp], %[yp], #" #k "\n\t"
-#define MTVM_VB_REC(op1) "vldrw.u32 q2, [%[w]], #16\n\t" op1 " q0, q0, q2\n\t"
-#define MTVM_VB_REC2(op1) MTVM_VB_REC(op1) op1 " q1, q1, q2\n\t"
-#define MTVM_VB1_SUMS "push {r0, r2, r4, r6}\n\tvldrw.u32 q0, [sp]\n\tadd sp, sp, #16\n\t"
-#define MTVM_VB2_SUMS "push {r0, r2, r4, r6, r8, r10, r12, lr}\n\tvldrw.u32 q0, [sp]\n\tvldrw.u32 q1, [sp, #16]\n\tadd sp, sp, #32\n\t"
-#define MTVM_VB1_BIAS MTVM_VB_REC("vadd.i32")
-#define MTVM_VB2_BIAS MTVM_VB_REC2("vadd.i32")
-#define MTVM_VB1_LEFT MTVM_VB_REC("vshl.s32")
-#define MTVM_VB2_LEFT MTVM_VB_REC2("vshl.s32")
-#define MTVM_VB1_MUL MTVM_VB_REC("vqrdmulh.s32")
-#define MTVM_VB2_MUL MTVM_VB_REC2("vqrdmulh.s32")
-#define MTVM_VB_RIGHT_(q) "vshr.s32 q3, " q ", #31\n\tvqadd.s32 " q ", " q ", q3\n\tvrshl.s32 " q ", " q ", q2\n\t"
-#define MTVM_VB1_RIGHT "vldrw.u32 q2, [%[w]], #16\n\t" MTVM_VB_RIGHT_("q0")
-#define MTVM_VB2_RIGHT MTVM_VB1_RIGHT MTVM_VB_RIGHT_("q1")
-#define MTVM_VB_FIX_(q) "vshr.s32 q3, " q ", #31\n\tvand q3, q3, q2\n\tvqadd.s32 " q ", " q ", q3\n\t"
-#define MTVM_VB1_RIGHT_MIXED "vldrw.u32 q2, [%[w]], #16\n\t" MTVM_VB_FIX_("q0") MTVM_VB_REC("vrshl.s32")
-#define MTVM_VB2_RIGHT_MIXED "vldrw.u32 q2, [%[w]], #16\n\t" MTVM_VB_FIX_("q0") MTVM_VB_FIX_("q1") MTVM_VB_REC2("vrshl.s32")
-#define MTVM_VB_CLAMP16 "vqadd.s16 q3, q3, q5\n\tvmax.s16 q3, q3, q6\n\tvmin.s16 q3, q3, q7\n\t"
-#define MTVM_VB1_STORE "vqmovnb.s32 q3, q0\n\t" MTVM_VB_CLAMP16 "vmovlb.s16 q3, q3\n\tvstrb.32 q3, [%[o]], #4\n\t"
-#define MTVM_VB2_STORE "vqmovnb.s32 q3, q0\n\tvqmovnt.s32 q3, q1\n\t" MTVM_VB_CLAMP16 "vstrb.16 q3, [%[o], q4]\n\tadd %[o], %[o], #4\n\t"
-#define MTVM_VB_SAT8 "vqadd.s16 q3, q3, q5\n\tvqmovnb.s16 q3, q3\n\t"
-#define MTVM_VB1_STORE_SAT "vqmovnb.s32 q3, q0\n\t" MTVM_VB_SAT8 "vmovlb.s16 q3, q3\n\tvstrb.32 q3, [%[o]], #4\n\t"
-#define MTVM_VB2_STORE_SAT "vqmovnb.s32 q3, q0\n\tvqmovnt.s32 q3, q1\n\t" MTVM_VB_SAT8 "vstrb.16 q3, [%[o], q4]\n\tadd %[o], %[o], #4\n\t"
-#define MTVM_VB_HEAD "vldrh.u16 q4, [%[w]], #16\n\tvldrh.u16 q5, [%[w]], #16\n\tvldrh.u16 q6, [%[w]], #16\n\tvldrh.u16 q7, [%[w]], #16\n1:\n\t"
+/* The sums into q0 (x) and q1 (y): one PUSH, one VPOP. Then the block's record of n vectors (bias, left shifts,
+   multipliers, mask, negated right shifts, as present) by one VLDM into q2.., each step naming its vector. */
+#define MTVM_VB1_SUMS "push {r0, r2, r4, r6}\n\tvpop {d0-d1}\n\t"
+#define MTVM_VB2_SUMS "push {r0, r2, r4, r6, r8, r10, r12, lr}\n\tvpop {d0-d3}\n\t"
+#define MTVM_VB_REC2 "vldmia %[w]!, {d4-d7}\n\t"
+#define MTVM_VB_REC3 "vldmia %[w]!, {d4-d9}\n\t"
+#define MTVM_VB_REC4 "vldmia %[w]!, {d4-d11}\n\t"
+#define MTVM_VB_REC5 "vldmia %[w]!, {d4-d13}\n\t"
+#define MTVM_VB1_BIAS(r) "vadd.i32 q0, q0, " #r "\n\t"
+#define MTVM_VB2_BIAS(r) MTVM_VB1_BIAS(r) "vadd.i32 q1, q1, " #r "\n\t"
+#define MTVM_VB1_LEFT(r) "vshl.s32 q0, q0, " #r "\n\t"
+#define MTVM_VB2_LEFT(r) MTVM_VB1_LEFT(r) "vshl.s32 q1, q1, " #r "\n\t"
+#define MTVM_VB1_MUL(r) "vqrdmulh.s32 q0, q0, " #r "\n\t"
+#define MTVM_VB2_MUL(r) MTVM_VB1_MUL(r) "vqrdmulh.s32 q1, q1, " #r "\n\t"
+#define MTVM_VB_RIGHT_(q, r) "vshr.s32 q7, " q ", #31\n\tvqadd.s32 " q ", " q ", q7\n\tvrshl.s32 " q ", " q ", " #r "\n\t"
+#define MTVM_VB1_RIGHT(r) MTVM_VB_RIGHT_("q0", r)
+#define MTVM_VB2_RIGHT(r) MTVM_VB_RIGHT_("q0", r) MTVM_VB_RIGHT_("q1", r)
+#define MTVM_VB_FIX_(q, m, r) "vshr.s32 q7, " q ", #31\n\tvand q7, q7, " #m "\n\tvqadd.s32 " q ", " q ", q7\n\tvrshl.s32 " q ", " q ", " #r "\n\t"
+#define MTVM_VB1_RIGHT_MIXED(m, r) MTVM_VB_FIX_("q0", m, r)
+#define MTVM_VB2_RIGHT_MIXED(m, r) MTVM_VB_FIX_("q0", m, r) MTVM_VB_FIX_("q1", m, r)
+/* The header's vectors from the stack (scatter offsets q2, zero point q3, clamp bounds q4 q5), narrowed into q6. */
+#define MTVM_VB_CLAMP16 "vqadd.s16 q6, q6, q3\n\tvmax.s16 q6, q6, q4\n\tvmin.s16 q6, q6, q5\n\t"
+#define MTVM_VB1_STORE "vldmia sp, {d4-d11}\n\tvqmovnb.s32 q6, q0\n\t" MTVM_VB_CLAMP16 "vstrb.32 q6, [%[o]], #4\n\t"
+#define MTVM_VB2_STORE "vldmia sp, {d4-d11}\n\tvqmovnb.s32 q6, q0\n\tvqmovnt.s32 q6, q1\n\t" MTVM_VB_CLAMP16 "vstrb.16 q6, [%[o], q2]\n\tadd %[o], %[o], #4\n\t"
+#define MTVM_VB_SAT8 "vqadd.s16 q6, q6, q3\n\tvqmovnb.s16 q6, q6\n\t"
+#define MTVM_VB1_STORE_SAT "vldmia sp, {d4-d7}\n\tvqmovnb.s32 q6, q0\n\t" MTVM_VB_SAT8 "vstrb.32 q6, [%[o]], #4\n\t"
+#define MTVM_VB2_STORE_SAT "vldmia sp, {d4-d7}\n\tvqmovnb.s32 q6, q0\n\tvqmovnt.s32 q6, q1\n\t" MTVM_VB_SAT8 "vstrb.16 q6, [%[o], q2]\n\tadd %[o], %[o], #4\n\t"
+/* Before the loop the header goes to the stack (VPUSH), above it the loop's end, read from memory into r0 (free there:
+   its sum is stored): gcc 12 finds no register for a fifth operand in some functions (without optimization r7 is the
+   frame pointer; a tail's predicate takes one). The end is read before sp moves (the operand may be sp-relative). */
+#define MTVM_VB_HEAD "ldr r0, %[e]\n\tpush {r0, r2}\n\tvldmia %[w]!, {d0-d7}\n\tvpush {d0-d7}\n1:\n\t"
 #define MTVM_VB_CLOBBERS "r0", "r2", "r4", "r6", "r8", "r10", "r12", "lr", "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "cc", "memory"
-/* The loop's end is read from memory (into r0, free there: its sum is stored): gcc 12 finds no register for a fifth
-   operand in some functions (without optimization r7 is the frame pointer; a tail's predicate takes one). */
-#define MTVM_VB_END "ldr r0, %[e]\n\tcmp %[o], r0\n\tbne 1b"
+#define MTVM_VB_END "ldr r0, [sp, #64]\n\tcmp %[o], r0\n\tbne 1b\n\tadd sp, sp, #72"
 #define MTVM_VB2_ASM(inputs, x, y, dst, stream, blocks, code) do { const int8_t* x_ = (x); const int8_t* y_ = (y); int8_t* o_ = (dst); \
     int8_t* const e_ = o_ + 4 * (blocks); const int32_t* w_ = (stream); \
     __asm__ volatile(MTVM_VB_HEAD code MTVM_VB_END : [w] "+r"(w_), [o] "+r"(o_), [xp] "+r"(x_), [yp] "+r"(y_) \
@@ -189,18 +197,22 @@ MTVM_VFN void mtvm_e_vg(int32_t* s, int32_t* t, const int8_t* x, const int8_t* y
 #define MTVM_VB2_BACK(k) ""
 #define MTVM_VB1_SUMS ""
 #define MTVM_VB2_SUMS ""
-#define MTVM_VB1_BIAS "b "
-#define MTVM_VB2_BIAS "b "
-#define MTVM_VB1_LEFT "l "
-#define MTVM_VB2_LEFT "l "
-#define MTVM_VB1_MUL "m "
-#define MTVM_VB2_MUL "m "
-#define MTVM_VB1_RIGHT "r "
-#define MTVM_VB2_RIGHT "r "
+#define MTVM_VB_REC2 ""
+#define MTVM_VB_REC3 ""
+#define MTVM_VB_REC4 ""
+#define MTVM_VB_REC5 ""
+#define MTVM_VB1_BIAS(r) "b "
+#define MTVM_VB2_BIAS(r) "b "
+#define MTVM_VB1_LEFT(r) "l "
+#define MTVM_VB2_LEFT(r) "l "
+#define MTVM_VB1_MUL(r) "m "
+#define MTVM_VB2_MUL(r) "m "
+#define MTVM_VB1_RIGHT(r) "r "
+#define MTVM_VB2_RIGHT(r) "r "
 #define MTVM_VB1_STORE "z "
 #define MTVM_VB2_STORE "z "
-#define MTVM_VB1_RIGHT_MIXED "x h "
-#define MTVM_VB2_RIGHT_MIXED "x h "
+#define MTVM_VB1_RIGHT_MIXED(m, r) "x h "
+#define MTVM_VB2_RIGHT_MIXED(m, r) "x h "
 #define MTVM_VB1_STORE_SAT "y "
 #define MTVM_VB2_STORE_SAT "y "
 /* Lane i of the int16 vector held in the int32 words at p (little-endian halves). */

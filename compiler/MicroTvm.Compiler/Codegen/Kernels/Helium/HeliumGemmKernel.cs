@@ -155,7 +155,7 @@ internal sealed class HeliumGemmKernel : TargetKernel
 
         if (at > MaxStreamMove) return null;
         if (at > 0) code.Add($"{v}_BACK({at})");
-        code.Add($"{v}_SUMS {v}_BIAS {requantization}");
+        code.Add($"{v}_SUMS {requantization}");
         return string.Join(" ", code);
     }
 

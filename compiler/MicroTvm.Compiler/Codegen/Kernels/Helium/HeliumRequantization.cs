@@ -79,10 +79,19 @@ internal sealed class HeliumRequantization
         for (int i = first; i < first + 4; i++) yield return Math.Min(_q.OutputShifts[Channel(i)], 0);
     }
 
-    /// <summary>The block loop's requantization steps after the bias, the store included (<paramref name="v"/>:
-    /// MTVM_VB1 or MTVM_VB2); where the clamp is int8's whole range, a saturating narrowing replaces it.</summary>
-    public string StreamCode(string v) => (_hasLeft ? $"{v}_LEFT " : "") + $"{v}_MUL" + (_right == 1 ? $" {v}_RIGHT" : _right == 2 ? $" {v}_RIGHT_MIXED" : "") +
-        (_q.Activation.Min <= -128 && _q.Activation.Max >= 127 ? $" {v}_STORE_SAT" : $" {v}_STORE");
+    /// <summary>The block loop's requantization steps, the store included (<paramref name="v"/>: MTVM_VB1 or
+    /// MTVM_VB2): the record (a bias vector, then <see cref="Record"/>'s) loaded at once into q2.., each step naming
+    /// its vector; where the clamp is int8's whole range, a saturating narrowing replaces it.</summary>
+    public string StreamCode(string v)
+    {
+        int next = 3;
+        string Q() => $"q{next++}";
+        string code = (_hasLeft ? $" {v}_LEFT({Q()})" : "") + $" {v}_MUL({Q()})";
+        if (_right == 2) code += $" {v}_RIGHT_MIXED({Q()}, {Q()})";
+        else if (_right == 1) code += $" {v}_RIGHT({Q()})";
+        return $"MTVM_VB_REC{next - 2} {v}_BIAS(q2)" + code +
+            (_q.Activation.Min <= -128 && _q.Activation.Max >= 127 ? $" {v}_STORE_SAT" : $" {v}_STORE");
+    }
 
     /// <summary>What <see cref="Record"/> gives the stream, for the constant's comment.</summary>
     public string StreamContents => (_hasLeft ? "left shifts, " : "") + "requantization multipliers" +
