@@ -65,10 +65,18 @@ namespace MicroTvm.Build.Tasks
 
         public string WeightLayoutKey { get; set; } = "";
 
-        /// <summary>Set when the flash overflowed with models of MicroTvmWeightLayout=auto compiled with the speed layout: the
-        /// decision file now says size, no error was logged, and the build compiles those models again and relinks.</summary>
+        /// <summary>False in the build's second pass: the decision made in the first pass is not revisited.</summary>
+        public bool WeightLayoutMayChange { get; set; } = true;
+
+        /// <summary>Set when the auto weight-layout decision changed: the flash overflowed with models of
+        /// MicroTvmWeightLayout=auto compiled with the speed layout (the decision file now says size), or a link with the size
+        /// layout left room for the speed layout (the decision is gone). No error was logged and no firmware written; the
+        /// build compiles those models again and relinks.</summary>
         [Output]
-        public bool CompactWeightsNeeded { get; set; }
+        public bool WeightLayoutChanged { get; set; }
+
+        /// <summary>Room kept below the flash's end when the speed layout's size is estimated (code alignment may differ).</summary>
+        private const long SpeedEstimateMargin = 256;
 
         public void Cancel() => cancellation.Cancel();
 
@@ -109,7 +117,7 @@ namespace MicroTvm.Build.Tasks
             }
             if (result.ExitCode != 0)
             {
-                if (FlashOverflow(result.Output) is string flash && LayoutModels(WeightLayoutChoice.Auto, WeightLayoutChoice.Speed).Any()
+                if (WeightLayoutMayChange && FlashOverflow(result.Output) is string flash && LayoutModels(WeightLayoutChoice.Auto, WeightLayoutChoice.Speed).Any()
                     && !string.IsNullOrEmpty(WeightLayoutFile) && MeasureOverflow(arguments, flash) is { } measured)
                 {
                     var (used, length) = measured;
@@ -118,13 +126,19 @@ namespace MicroTvm.Build.Tasks
                         "{0}: with widened weights (speed) the firmware takes {1:N0} B of flash, more than {2}'s {3:N0} B: compiling the models of MicroTvmWeightLayout=auto with compact weights (size) and linking again",
                         Path.GetFileName(OutputFile), used, string.IsNullOrEmpty(Board) ? "the board" : Board, length);
                     File.Delete(OutputFile);
-                    CompactWeightsNeeded = true;
+                    WeightLayoutChanged = true;
                     return true;
                 }
                 ReportLinkerErrors(result.Output, arguments);
                 // No half-written firmware: a failed link leaves no .elf that a later step could pick up.
                 File.Delete(OutputFile);
                 return false;
+            }
+            if (SpeedFitsAgain())
+            {
+                File.Delete(OutputFile);
+                WeightLayoutChanged = true;
+                return true;
             }
             foreach (var line in SplitLines(result.Output))
             {
@@ -161,6 +175,42 @@ namespace MicroTvm.Build.Tasks
             return true;
         }
 
+        /// <summary>
+        /// With the auto models on the size layout by decision: the first such link records its flash beside the speed
+        /// link's; a later one (the application changed) whose flash plus the widened weights' extra bytes fits the region
+        /// drops the decision, so that the build compiles them with the speed layout again.
+        /// </summary>
+        private bool SpeedFitsAgain()
+        {
+            if (string.IsNullOrEmpty(WeightLayoutFile) || !LayoutModels(WeightLayoutChoice.Auto, WeightLayoutChoice.Size).Any()
+                || WeightLayoutChoice.ReadCompact(WeightLayoutFile, WeightLayoutKey) is not { } decision)
+            {
+                return false;
+            }
+            var flash = RegionUsage(OutputFile, MapFile).FirstOrDefault(r => string.Equals(r.Name, "FLASH", StringComparison.OrdinalIgnoreCase));
+            if (flash == null)
+            {
+                return false;
+            }
+            if (decision.SizeFlash is not long sizeFlash)
+            {
+                WeightLayoutChoice.RecordSizeFlash(WeightLayoutFile!, (long)flash.Used);
+                return false;
+            }
+            long speedFlash = (long)flash.Used + decision.SpeedFlash - sizeFlash;
+            if (!WeightLayoutMayChange || speedFlash > (long)flash.Length - SpeedEstimateMargin)
+            {
+                return false;
+            }
+            File.Delete(WeightLayoutFile!);
+            Log.LogMessage(MessageImportance.High,
+                "{0}: the firmware now leaves room for widened weights (speed, about {1:N0} B of {2}'s {3:N0} B of flash): compiling the models of MicroTvmWeightLayout=auto with widened weights and linking again",
+                Path.GetFileName(OutputFile), speedFlash, string.IsNullOrEmpty(Board) ? "the board" : Board, (long)flash.Length);
+            return true;
+        }
+
+        private static List<MemoryRegion> RegionUsage(string elf, string map) => ElfImage.RegionUsage(ElfImage.ReadSections(elf), map);
+
         /// <summary>The flash region's name when the link failed because the image does not fit it.</summary>
         private static string? FlashOverflow(string output) =>
             Overflow.Matches(output).Cast<Match>().Concat(NotFit.Matches(output).Cast<Match>()).Select(m => m.Groups["region"].Value)
@@ -185,7 +235,7 @@ namespace MicroTvm.Build.Tasks
                 {
                     return null;
                 }
-                var flash = ElfImage.RegionUsage(ElfImage.ReadSections(elf), map).FirstOrDefault(r => r.Name == region);
+                var flash = RegionUsage(elf, map).FirstOrDefault(r => r.Name == region);
                 return flash == null ? ((long, long)?)null : ((long)flash.Used, (long)flash.Length);
             }
             catch (Exception e) when (DamagedFirmware.IsReadError(e))

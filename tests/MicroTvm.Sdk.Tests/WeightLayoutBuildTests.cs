@@ -95,12 +95,10 @@ public sealed class WeightLayoutBuildTests(SdkPackageFixture sdk, ITestOutputHel
 
         """;
 
-    [Fact]
-    public void AutoDecidesWithOneLinkPerBuildAndEvenSizeCanOverflow()
+    /// <summary>A project with kws_dscnn as a MicroModel and <see cref="KwsMain"/> on the small board with <paramref name="flash"/>.</summary>
+    private TestProject KwsProjectOnSmallBoard(string name, string flash)
     {
-        // A first build on the small board links twice (speed overflows, size fits); one far too small for either fails
-        // with the compact-weights code.
-        var project = sdk.CreateProject("tiny-flash", """
+        var project = sdk.CreateProject(name, """
               <PropertyGroup>
                 <MicroTvmBoardDirectory>boards/small-an500</MicroTvmBoardDirectory>
               </PropertyGroup>
@@ -109,7 +107,16 @@ public sealed class WeightLayoutBuildTests(SdkPackageFixture sdk, ITestOutputHel
               </ItemGroup>
             """, Projects.SingleMain(KwsMain));
         File.Copy(Path.Combine(ModelsRoot, "kws_dscnn", "model.tflite"), project.PathOf("kws.tflite"));
-        WriteBoard(project, "64K");
+        WriteBoard(project, flash);
+        return project;
+    }
+
+    [Fact]
+    public void AutoDecidesWithOneLinkPerBuildAndEvenSizeCanOverflow()
+    {
+        // A first build on the small board links twice (speed overflows, size fits); one far too small for either fails
+        // with the compact-weights code.
+        var project = KwsProjectOnSmallBoard("tiny-flash", "64K");
         var first = project.Build();
         Assert.True(first.Succeeded, first.ToString());
         Assert.Equal(2, first.TasksRun.Count(t => t == "MicroTvmLink"));
@@ -121,6 +128,42 @@ public sealed class WeightLayoutBuildTests(SdkPackageFixture sdk, ITestOutputHel
         var error = Assert.Single(tiny.Errors, e => e.Code == "MTVM3191");
         Assert.Contains("even with compact weights", error.Text);
         Assert.Contains("> 32,768 B", error.Text);
+    }
+
+    [Fact]
+    public void AutoGoesBackToWidenedWeightsWhenTheApplicationShrinks()
+    {
+        var project = KwsProjectOnSmallBoard("shrinking-app", "4M");
+        var roomy = project.Build();
+        Assert.True(roomy.Succeeded, roomy.ToString());
+        Assert.Contains("; weights int16 (auto: speed fits)", roomy.Output);
+        long speedFlash = long.Parse(Regex.Match(roomy.Output, @"Flash: [\d.]+% \(([\d,]+) of").Groups[1].Value.Replace(",", ""), System.Globalization.CultureInfo.InvariantCulture);
+
+        // 10 KiB more flash than that firmware takes, and an application grown by 16 KiB of constants: speed overflows,
+        // compact weights (about 20 KB less) fit.
+        WriteBoard(project, (speedFlash + 10_240).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        string grownMain = KwsMain.Replace("#include \"kws.h\"\n", "#include \"kws.h\"\nstatic const volatile uint8_t ballast[16384] = { 1 };\n", StringComparison.Ordinal)
+            .Replace("return kws_run(&i, &o, ws);", "return kws_run(&i, &o, ws) + ballast[0];", StringComparison.Ordinal);
+        project.WriteFile("main.c", grownMain);
+        var grown = project.Build();
+        Assert.True(grown.Succeeded, grown.ToString());
+        Assert.Equal(2, grown.TasksRun.Count(t => t == "MicroTvmLink"));
+        Assert.Matches(@"; weights int8 \(auto: speed [\d,]+ B > flash [\d,]+ B\)", grown.Output);
+
+        // The constants gone: the link with compact weights sees room for the widened ones and the build goes back to them.
+        project.WriteFile("main.c", KwsMain);
+        var shrunk = project.Build();
+        Assert.True(shrunk.Succeeded, shrunk.ToString());
+        Assert.Equal(2, shrunk.TasksRun.Count(t => t == "MicroTvmLink"));
+        Assert.Contains("now leaves room for widened weights", shrunk.Output);
+        Assert.Contains("; weights int16 (auto: speed fits)", shrunk.Output);
+        Assert.False(File.Exists(project.PathOf("obj/Debug/shrinking-app.weight-layout")));
+        Assert.Equal(File.ReadAllText(project.PathOf("obj/Debug/models/kws.c")),
+            ModelCompiler.Compile(TfliteImporter.Load(project.PathOf("kws.tflite")), new CompileOptions("cortex-m7", "kws")).Files["kws.c"]);
+
+        var again = project.Build();
+        Assert.True(again.Succeeded, again.ToString());
+        Assert.False(again.Linked);
     }
 
     [Fact]
@@ -138,6 +181,6 @@ public sealed class WeightLayoutBuildTests(SdkPackageFixture sdk, ITestOutputHel
         Assert.Contains("; weights int16 (auto: speed fits)", build.Output);
         var expected = ModelCompiler.Compile(TfliteImporter.Load(project.PathOf("kws.tflite")), new CompileOptions("cortex-m7", "kws"));
         Assert.Equal(expected.Files["kws.c"], File.ReadAllText(project.PathOf("obj/Debug/models/kws.c")));
-        Assert.False(File.Exists(project.PathOf("obj/Debug/models.weight-layout")));
+        Assert.False(File.Exists(project.PathOf("obj/Debug/roomy-flash.weight-layout")));
     }
 }
