@@ -333,6 +333,55 @@ public class TargetKernelTests
         Assert.Contains(cases, c => c.Graph.Nodes[0].Input(1).Shape[1] == 1 && c.Graph.Nodes[0].Input(1).Shape[2] == 1);
     }
 
+    /// <summary>The DSP CONV_2D writing its output over its input (a 1x1 filter, output of the input's shape): chains of
+    /// three SAME, stride-1 CONV_2D layers of C channels whose middle one reads and writes workspace tensors, mostly 1x1
+    /// (the planner gives its output the input's bytes) and some 3x3 (it must not); random images (one or two), heights,
+    /// widths (odd pixel counts), channel counts (not multiples of 4: padded rows); the widened and compact layouts, the
+    /// per-layer assembly and mtvm_gemm16_rows/mtvm_gemm8_rows (the general requantization).</summary>
+    [Fact]
+    public void DspPointwiseWritesOverItsInput()
+    {
+        var random = new Random(1270);
+        var cases = Enumerable.Range(0, 20).Select(i => ConvolutionChain(random, filter: i % 5 == 4 ? 3 : 1)).ToList();
+        string[] schedules = ["", "dsp-gemm layout=int8 requantization=fast", "dsp-gemm layout=int16 requantization=general", "dsp-gemm layout=int8 requantization=general"];
+        CompileOptions Options(int i, string name)
+        {
+            string schedule = schedules[i % 4];
+            if (schedule == "") return new CompileOptions("cortex-m7", name);
+            var entries = MicroTvm.Compiler.Tuning.TuningTasks.Of(cases[i].Graph, "cortex-m7")
+                .Select(t => new MicroTvm.Compiler.Tuning.TuningEntry(t.Signature, t.Schedules.Single(s => s.ToString() == schedule)));
+            return new CompileOptions("cortex-m7", name, Tuning: new MicroTvm.Compiler.Tuning.TuningLog(entries.ToArray()));
+        }
+
+        var used = Check("cortex-m7", "mtvm_widen", cases, Options);
+        Assert.All(used, Assert.True);
+        for (int i = 0; i < cases.Count; i++)
+        {
+            var middle = cases[i].Graph.Nodes[1];
+            var model = ModelCompiler.Compile(cases[i].Graph, Options(i, "chain"));
+            var placed = model.Metadata.MemoryPlan.Single(t => t.Tensor == middle.Output.Id);
+            Assert.Equal(middle.Input(1).Shape[1] == 1, (placed.SharesWith ?? []).Contains(middle.Input(0).Id));
+        }
+    }
+
+    /// <summary>Three CONV_2D layers (SAME, stride 1, C to C channels, <paramref name="filter"/> square), each reading the one before.</summary>
+    private static RandomGraphs.Case ConvolutionChain(Random r, int filter)
+    {
+        int n = Next(r, 1, 2), h = Next(r, 1, 9), w = Next(r, 1, 13), c = r.Next(2) == 0 ? 4 * Next(r, 1, 10) : Next(r, 2, 40);
+        var b = new GraphBuilder();
+        float scale = Scale(r, 0.005, 0.1);
+        var x = b.Input(ElementType.Int8, new[] { n, h, w, c }, Q(scale, Next(r, -128, 127)));
+        for (int layer = 0; layer < 3; layer++)
+        {
+            var (weights, bias, outQ) = Layer(r, b, new[] { c, filter, filter, c }, c, filter * filter * c, 0, scale);
+            var y = b.Tensor(ElementType.Int8, new[] { n, h, w, c }, outQ);
+            b.Op(OpKind.Conv2D, new Conv2DAttributes(Padding.Same, 1, 1, 1, 1, Activation(r)), new[] { x, weights, bias }, y);
+            (x, scale) = (y, outQ.Scales[0]);
+        }
+
+        return Make(r, $"3 x CONV_2D [{n},{h},{w},{c}] {filter}x{filter} SAME stride 1", b, x);
+    }
+
     /// <summary>The DSP CONV_2D's scratch holds what its path uses: KWS's pointwise layer (64 to 64 channels) needs two
     /// pixels' columns of 64 int16 (256 B) in the per-layer assembly, which keeps its sums in registers (widened and
     /// compact layouts); mtvm_gemm16_rows and mtvm_gemm8_rows (the general requantization) also keep one chunk of 16

@@ -26,6 +26,13 @@ internal sealed class DspGemmKernel : TargetKernel
     public override bool Handles(Node node, TargetDescription target) =>
         target.HasDsp && node.Kind != OpKind.FullyConnected && GemmShape.Takes(node); // FULLY_CONNECTED: DspFullyConnectedKernel
 
+    /// <summary>A 1x1 CONV_2D whose output has its input's shape: every path gathers pixels p and p + 1 into the scratch
+    /// columns before it stores their outputs, in the same bytes, and no later pixel reads them, so the output may take
+    /// the input's bytes (KWS's pointwise step then holds one 8,000-byte activation and its columns, not two activations).</summary>
+    public override bool CanWriteOver(Node node, int inputIndex) =>
+        inputIndex == 0 && node.Kind == OpKind.Conv2D && node.Input(1).Shape[1] == 1 && node.Input(1).Shape[2] == 1
+        && node.Input(0).Shape.SequenceEqual(node.Output.Shape);
+
     /// <summary>CONV_2D filters widened to int16 pairs at compile time (no unpacking in the inner loop) or kept int8
     /// (half the flash; SXTB16 unpacks each weight word at run time).</summary>
     internal static readonly Knob Layout = new("layout", new[] { "int16", "int8" }, Compact: "int8");
