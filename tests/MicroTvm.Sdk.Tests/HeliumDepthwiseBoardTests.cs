@@ -25,12 +25,17 @@ public sealed class HeliumDepthwiseBoardTests(SdkPackageFixture sdk, ITestOutput
         var random = new Random(1161);
         string root = Path.Combine(Path.GetTempPath(), "microtvm-tests", $"helium-dw-models-{Guid.NewGuid():N}");
         var firmware = new ModelCheckFirmware(root);
-        void Model(string name, int[] input, int filterH, int filterW, int multiplier, int strideH, int strideW, int padding, int activation)
+        void Model(string name, int[] input, int filterH, int filterW, int multiplier, int strideH, int strideW, int padding, int activation, float outputScale = 1)
         {
-            var graph = firmware.AddEvaluatedModel(name, RandomLayers.Depthwise(random, input, filterH, filterW, multiplier, strideH, strideW, padding, activation).Build(),
+            var graph = firmware.AddEvaluatedModel(name, RandomLayers.Depthwise(random, input, filterH, filterW, multiplier, strideH, strideW, padding, activation, outputScale).Build(),
                 t => Enumerable.Range(0, (int)t.ElementCount).Select(_ => (byte)random.Next(256)).ToArray());
             var compiled = ModelCompiler.Compile(graph, new CompileOptions("cortex-m55", name));
-            Assert.Contains("mtvm_dw_requantize(", compiled.Files[compiled.SourceFile], StringComparison.Ordinal);
+            string source = compiled.Files[compiled.SourceFile];
+            Assert.Contains("mtvm_dw_requantize(", source, StringComparison.Ordinal);
+            // Coarse output scales: every channel shifts right and no clamp inside int8, so pairs of whole vectors take
+            // mtvm_dw_requantize_pair's assembly (VQRDMLAH with the sign of the sum as accumulator, VQMOVNB.S16).
+            if (outputScale > 1)
+                Assert.Matches(@"mtvm_dw_requantize_pair\([^;]*, 0, 1, -?\d+, -128, 127, 4\);", source);
         }
 
         Model("kws_like", [1, 25, 5, 20], 3, 3, 1, 1, 1, Options.Same, 1);  // lanes over rows, a strip of 1 lane, a block of 5
@@ -38,6 +43,8 @@ public sealed class HeliumDepthwiseBoardTests(SdkPackageFixture sdk, ITestOutput
         Model("mult2_s2", [1, 9, 11, 3], 3, 2, 2, 2, 2, Options.Same, 3);   // two phases, blocks of 4 + 1 (RELU6)
         Model("mult4_sh2", [2, 8, 7, 5], 2, 4, 4, 2, 1, Options.Valid, 0);  // stride 2 across the lanes only, two images
         Model("two_ch_x8", [1, 10, 9, 2], 4, 3, 8, 1, 2, Options.Same, 1);  // two input channels times 8, stride 2 on the blocks
+        Model("kws_right", [1, 25, 5, 24], 3, 3, 1, 1, 1, Options.Same, 0, outputScale: 20); // every shift right: the pairs' assembly
+        Model("wide_right", [2, 6, 13, 9], 3, 3, 1, 1, 1, Options.Same, 0, outputScale: 30);  // the same, lanes over columns, two images
 
         var project = firmware.CreateProject(sdk, "<PropertyGroup><Board>mps3-an547</Board></PropertyGroup>", "helium-dw-mps3-an547");
         firmware.RunAndAssertAllMatch(project, log);

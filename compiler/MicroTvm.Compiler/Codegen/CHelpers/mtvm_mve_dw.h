@@ -42,15 +42,22 @@ static inline mtvm_i32x4 mtvm_dw_ldg_n(const int8_t* p, mtvm_dw_offsets offsets,
     return vldrbq_gather_offset_z_s32(p, offsets, vctp32q((uint32_t)n));
 }
 static inline mtvm_i32x4 mtvm_dw_mla(mtvm_i32x4 acc, mtvm_i32x4 x, int32_t w) { return vmlaq_n_s32(acc, x, w); }
+/* VQRDMULH by the multiplier, then TFLite's rounding right shift by -neg >= 1 (ties away from zero: minus 1 for a
+   negative product before VRSHL's round-half-up). The minus 1 comes from x's sign (VSHR #31) as VQRDMLAH's
+   accumulator, one instruction fewer than from the product's: the multiplier is positive, so the product is negative
+   only where x is, and where x < 0 but the product rounds to 0 the -1 shifts back to 0. */
+static inline mtvm_i32x4 mtvm_dw_scale_right(mtvm_i32x4 x, int32_t multiplier, int32_t neg) {
+    return vrshlq_n_s32(vqrdmlahq_n_s32(vshrq_n_s32(x, 31), x, multiplier), neg);
+}
 /* TFLite's MultiplyByQuantizedMultiplier with scalar operands (left = max(shift, 0), neg = min(shift, 0)), the output
    zero point and the clamp; has_left, right (0: no channel shifts right, 1: all, 2: some) as in mtvm_v_requantize_clamp.
    A clamp to the whole int8 range is a saturating shift left by 24 and back. */
 static inline mtvm_i32x4 mtvm_dw_requantize(mtvm_i32x4 x, int32_t multiplier, int32_t left, int32_t neg, int has_left, int right,
                                             int32_t offset, int32_t lo, int32_t hi) {
     if (has_left) x = vshlq_r_s32(x, left);
-    x = vqrdmulhq_n_s32(x, multiplier);
-    if (right == 1) x = vrshlq_n_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), neg);
-    else if (right == 2) x = mtvm_v_rdbpot(x, vdupq_n_s32(neg));
+    if (right == 1) x = mtvm_dw_scale_right(x, multiplier, neg);
+    else x = vqrdmulhq_n_s32(x, multiplier);
+    if (right == 2) x = mtvm_v_rdbpot(x, vdupq_n_s32(neg));
     x = vaddq_n_s32(x, offset);
     if (lo == -128 && hi == 127) return vshrq_n_s32(vqshlq_n_s32(x, 24), 24);
     return mtvm_v_clamp(x, lo, hi);
@@ -62,19 +69,41 @@ static inline mtvm_i32x4 mtvm_dw_requantize(mtvm_i32x4 x, int32_t multiplier, in
    value out of [lo, hi] on its side, so the result equals mtvm_dw_requantize's. */
 static inline void mtvm_dw_requantize_pair(int8_t* p, mtvm_dw_offsets16 offsets, mtvm_i32x4 a, mtvm_i32x4 b, int32_t multiplier,
                                            int32_t left, int32_t neg, int has_left, int right, int32_t offset, int32_t lo, int32_t hi, int n) {
+    if (!has_left && right == 1 && lo == -128 && hi == 127 && n >= 4) {
+        /* the common case in assembly: gcc copies a vector before each instruction that writes over its input */
+        int32x4_t t;
+        __asm__ volatile("vshr.s32 %q[t], %q[a], #31\n\t"
+                         "vqrdmlah.s32 %q[t], %q[a], %[m]\n\t"
+                         "vshr.s32 %q[a], %q[b], #31\n\t"
+                         "vqrdmlah.s32 %q[a], %q[b], %[m]\n\t"
+                         "vrshl.s32 %q[t], %[n]\n\t"
+                         "vrshl.s32 %q[a], %[n]\n\t"
+                         "vqmovnb.s32 %q[t], %q[t]\n\t"
+                         "vqmovnt.s32 %q[t], %q[a]\n\t"
+                         "vqadd.s16 %q[t], %q[t], %[o]\n\t"
+                         "vqmovnb.s16 %q[t], %q[t]\n\t"
+                         "vstrb.16 %q[t], [%[p], %q[g]]"
+                         : [t] "=&w"(t), [a] "+&w"(a)
+                         : [b] "w"(b), [m] "r"(multiplier), [n] "r"(neg), [o] "r"(offset), [p] "r"(p), [g] "w"(offsets)
+                         : "memory");
+        return;
+    }
     if (has_left) { a = vshlq_r_s32(a, left); b = vshlq_r_s32(b, left); }
-    a = vqrdmulhq_n_s32(a, multiplier);
-    b = vqrdmulhq_n_s32(b, multiplier);
     if (right == 1) {
-        a = vrshlq_n_s32(vqaddq_s32(a, vshrq_n_s32(a, 31)), neg);
-        b = vrshlq_n_s32(vqaddq_s32(b, vshrq_n_s32(b, 31)), neg);
-    } else if (right == 2) {
+        a = mtvm_dw_scale_right(a, multiplier, neg);
+        b = mtvm_dw_scale_right(b, multiplier, neg);
+    } else {
+        a = vqrdmulhq_n_s32(a, multiplier);
+        b = vqrdmulhq_n_s32(b, multiplier);
+    }
+    if (right == 2) {
         a = mtvm_v_rdbpot(a, vdupq_n_s32(neg));
         b = mtvm_v_rdbpot(b, vdupq_n_s32(neg));
     }
-    int16x8_t v = vqmovntq_s32(vqmovnbq_s32(vreinterpretq_s16_s32(b), a), b);
+    int16x8_t v = vqmovntq_s32(vqmovnbq_s32(vreinterpretq_s16_s32(a), a), b);
     v = vqaddq_n_s16(v, (int16_t)offset);
-    if (lo == -128 && hi == 127) v = vshrq_n_s16(vqshlq_n_s16(v, 8), 8);
+    /* the whole int8 range: VQMOVNB.S16 saturates each lane into its low byte, which the scatter stores */
+    if (lo == -128 && hi == 127) v = vreinterpretq_s16_s8(vqmovnbq_s16(vreinterpretq_s8_s16(v), v));
     else v = vminq_s16(vmaxq_s16(v, vdupq_n_s16((int16_t)lo)), vdupq_n_s16((int16_t)hi));
     if (n >= 4) vstrbq_scatter_offset_s16(p, offsets, v);
     else vstrbq_scatter_offset_p_s16(p, offsets, v, vctp16q((uint32_t)(2 * n)));
