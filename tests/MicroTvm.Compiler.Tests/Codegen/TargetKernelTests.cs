@@ -236,8 +236,8 @@ public class TargetKernelTests
     }
 
     /// <summary>The DSP depthwise kernel (SMLAD over pairs of adjacent taps from the widened row ring) on what it must
-    /// take as well as KWS's layers: 4 to 20 and 64 channels, depth multipliers 1 to 3, strides 1 and 2, filters 1x1 to
-    /// 4x4, rows up to 13 pixels (blocks of 8, 4 and 2 and a last pixel) and up to 80 (ring rows beyond LDRD's reach from
+    /// take as well as KWS's layers: 4 to 68 channels, depth multipliers 1 to 3, strides 1 and 2, filters 1x1 to
+    /// 5x5, rows up to 13 pixels (blocks of 8, 4 and 2 and a last pixel) and up to 80 (ring rows beyond LDRD's reach from
     /// one pointer), padding on every side, every pixel-block schedule.</summary>
     [Fact]
     public void DspDepthwiseMatchesTheReferenceEvaluatorOnStridesMultipliersAndWidths()
@@ -253,6 +253,17 @@ public class TargetKernelTests
             var shapes = (Input: wide.Graph.Nodes[0].Input(0).Shape, Filter: wide.Graph.Nodes[0].Input(1).Shape);
             if (i % 2 == 0 && (shapes.Input[2] < 64 || shapes.Filter[1] < 3)) i--;
             else cases.Add(wide);
+        }
+
+        // Filters up to 5 wide (each filter row's words shared by both window parities: SMLATB/SMLABT for the taps a
+        // pair leaves over) and channel counts up to 68.
+        // The first three 5 wide with stride 1 and odd-start pixels.
+        for (int i = 0; i < 8; i++)
+        {
+            var c = Convolution(random, depthwise: true, depthMultiplier: 1 + i % 2, maxWidth: 13, channels: 4 * Next(random, 1, 17), maxFilter: 5);
+            var node = c.Graph.Nodes[0];
+            if (i < 3 && (node.Input(1).Shape[2] != 5 || node.AttributesAs<DepthwiseConv2DAttributes>().StrideW != 1 || node.Output.Shape[2] < 3)) i--;
+            else cases.Add(c);
         }
 
         // Every fourth case with blocks of 2 pixels and every fourth with blocks of 4, where the row is long enough to have the knob.
@@ -542,7 +553,7 @@ public class TargetKernelTests
 
     /// <summary>Shapes the DSP kernels specialise for: channel counts that are and are not multiples of 4, odd pixel
     /// counts, 1x1 pointwise, padding on every side, strides.</summary>
-    internal static RandomGraphs.Case Convolution(Random r, bool depthwise, bool oneChannel = false, bool anyChannels = false, bool ties = false, double outputScale = 1, int depthMultiplier = 1, int maxWidth = 9, int? channels = null, int? outputs = null)
+    internal static RandomGraphs.Case Convolution(Random r, bool depthwise, bool oneChannel = false, bool anyChannels = false, bool ties = false, double outputScale = 1, int depthMultiplier = 1, int maxWidth = 9, int? channels = null, int? outputs = null, int maxFilter = 4)
     {
         while (true)
         {
@@ -550,7 +561,7 @@ public class TargetKernelTests
             int c = channels ?? (oneChannel ? 1 : anyChannels ? Next(r, 2, 40) : depthwise ? 4 * Next(r, 1, 5) : Next(r, 1, 20));
             int multiplier = oneChannel ? Next(r, 2, 9) : depthMultiplier;
             bool pointwise = !depthwise && r.Next(3) == 0;
-            int fh = pointwise ? 1 : Next(r, 1, 4), fw = pointwise ? 1 : Next(r, 1, 4), sh = Next(r, 1, 2), sw = Next(r, 1, 2);
+            int fh = pointwise ? 1 : Next(r, 1, maxFilter), fw = pointwise ? 1 : Next(r, 1, maxFilter), sh = Next(r, 1, 2), sw = Next(r, 1, 2);
             int oc = depthwise ? c * multiplier : outputs ?? Next(r, 1, anyChannels ? 23 : 13);
             var padding = r.Next(2) == 0 ? Padding.Same : Padding.Valid;
             int oh = ConvGeometry.OutputSize(padding, h, fh, sh, 1), ow = ConvGeometry.OutputSize(padding, w, fw, sw, 1);

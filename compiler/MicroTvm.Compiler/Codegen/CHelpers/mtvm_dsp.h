@@ -25,6 +25,9 @@ static inline int32_t mtvm_smlad(int32_t a, int32_t b, int32_t acc) { return __s
 static inline int32_t mtvm_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
 /* acc + hi(a)*hi(b) */
 static inline int32_t mtvm_smlatt(int32_t a, int32_t b, int32_t acc) { return __smlatt(a, b, acc); }
+/* acc + lo(a)*hi(b), and acc + hi(a)*lo(b) */
+static inline int32_t mtvm_smlabt(int32_t a, int32_t b, int32_t acc) { return __smlabt(a, b, acc); }
+static inline int32_t mtvm_smlatb(int32_t a, int32_t b, int32_t acc) { return __smlatb(a, b, acc); }
 /* acc + the high 32 bits of the 48-bit product a * lo(b) (or hi(b)): a 32-bit multiplier on a 16-bit lane */
 static inline int32_t mtvm_smlawb(int32_t a, int32_t b, int32_t acc) { return __smlawb(a, b, acc); }
 static inline int32_t mtvm_smlawt(int32_t a, int32_t b, int32_t acc) { return __smlawt(a, b, acc); }
@@ -81,6 +84,8 @@ static inline int32_t mtvm_smlad(int32_t a, int32_t b, int32_t acc) {
 }
 static inline int32_t mtvm_smlabb(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(mtvm_lo16(a) * mtvm_lo16(b))); }
 static inline int32_t mtvm_smlatt(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(mtvm_hi16(a) * mtvm_hi16(b))); }
+static inline int32_t mtvm_smlabt(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(mtvm_lo16(a) * mtvm_hi16(b))); }
+static inline int32_t mtvm_smlatb(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(mtvm_hi16(a) * mtvm_lo16(b))); }
 static inline int32_t mtvm_smlawb(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(int32_t)(((int64_t)a * mtvm_lo16(b)) >> 16)); }
 static inline int32_t mtvm_smlawt(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(int32_t)(((int64_t)a * mtvm_hi16(b)) >> 16)); }
 static inline int32_t mtvm_bytes02_hi(uint32_t v) { return (int32_t)((v << 8) & 0xFF00FF00u); }

@@ -64,6 +64,61 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         }
     }
 
+    /// <summary>One multiply of a pixel's window on one filter row: input word <c>Word</c> of the window's first (the
+    /// word holding its first column), filter word <c>Filter</c> of the row, and which halves (SMLAD both; SMLABT the
+    /// input's bottom times the filter's top; SMLATB the input's top times the filter's bottom; SMLABB both bottoms).</summary>
+    private readonly record struct Term(int Word, int Filter, string Op);
+
+    /// <summary>The filter words of one filter row and the terms of a window starting on an even column and on an odd
+    /// one. Both parities share the row's words: A_j = (k[2j], k[2j+1]) and B_j = (k[2j+1], k[2j+2]); an even window is
+    /// the A words by SMLAD (and its last tap, for an odd width, the top of the last B word by SMLABT), an odd window its
+    /// first tap by SMLATB with A_0's bottom, the B words by SMLAD (and its last tap, for an even width, the top of the
+    /// last A word by SMLABT). So fw - 1 words a row serve both (fw + 1 when each parity had its own, zero-padded ones:
+    /// one LDRD a filter row less for 3 taps). Width 1: one word (k0, k0). Without odd windows (even strides) the pairs
+    /// (k[2j], k[2j+1]) by SMLAD alone, the last zero-padded for an odd width.</summary>
+    private readonly record struct FilterRow(IReadOnlyList<(int Low, int High)> Words, IReadOnlyList<Term> Even, IReadOnlyList<Term> Odd)
+    {
+        public static FilterRow Of(int fw, bool oddWindows)
+        {
+            var words = new List<(int Low, int High)>();
+            var even = new List<Term>();
+            var odd = new List<Term>();
+            if (!oddWindows)
+            {
+                // (k[2j], k[2j+1]) by SMLAD, the last zero-padded for an odd width.
+                for (int j = 0; j < (fw + 1) / 2; j++)
+                {
+                    words.Add((2 * j, 2 * j + 1 < fw ? 2 * j + 1 : -1));
+                    even.Add(new Term(j, j, "smlad"));
+                }
+
+                return new FilterRow(words, even, odd);
+            }
+
+            if (fw == 1)
+            {
+                words.Add((0, 0));
+                even.Add(new Term(0, 0, "smlabb"));
+                odd.Add(new Term(0, 0, "smlatb"));
+                return new FilterRow(words, even, odd);
+            }
+
+            int a = fw / 2, b = (fw - 1) / 2;
+            for (int j = 0; j < a; j++) words.Add((2 * j, 2 * j + 1));
+            for (int j = 0; j < b; j++) words.Add((2 * j + 1, 2 * j + 2));
+            for (int j = 0; j < a; j++) even.Add(new Term(j, j, "smlad"));
+            if (fw % 2 == 1) even.Add(new Term(a, a + b - 1, "smlabt"));
+            odd.Add(new Term(0, 0, "smlatb"));
+            for (int j = 0; j < b; j++) odd.Add(new Term(1 + j, a + j, "smlad"));
+            if (fw % 2 == 0) odd.Add(new Term(a, a - 1, "smlabt"));
+
+            return new FilterRow(words, even, odd);
+        }
+
+        /// <summary>The packed word <paramref name="i"/> from the row's taps (tap(fx), already scaled).</summary>
+        public int Pack(int i, Func<int, int> tap) => Int16Pairs.Pack(tap(Words[i].Low), tap(Words[i].High));
+    }
+
     /// <summary>The ring: two slots per filter row (each row is kept twice, at row % rows and at that + rows, so the rows
     /// one output row reads lie in consecutive slots at fixed distances from one pointer), each [4 channels][RowWords].</summary>
     public override long ScratchBytes(Node node) => 4L * 2 * node.Input(1).Shape[1] * 4 * Geometry.Of(node).RowWords;
@@ -110,8 +165,9 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         for (int oc = 0; oc < outC; oc++) folded[oc] *= ScaleOf(oc);
 
         // Per output channel one record, read through one pointer: the folded bias, the requantization's operands when
-        // they differ between channels, then the filter pairs per filter row, the even-start words, then the odd-start ones.
-        int rowStride = even + odd, channelStride = fh * rowStride;
+        // they differ between channels, then per filter row its words (A, then B: FilterRow).
+        var filterRow = FilterRow.Of(fw, odd > 0);
+        int rowStride = filterRow.Words.Count, channelStride = fh * rowStride;
         int header = 1 + (fast?.ChannelOperands(0).Length ?? 0), record = header + channelStride;
         var records = new int[outC * record];
         for (int oc = 0; oc < outC; oc++)
@@ -123,13 +179,12 @@ internal sealed class DspDepthwiseKernel : TargetKernel
             {
                 int Tap(int fx) => fx >= 0 && fx < fw ? w[(fy * fw + fx) * outC + oc] * ScaleOf(oc) : 0;
                 int at = at0 + header + fy * rowStride;
-                for (int j = 0; j < even; j++) records[at + j] = Int16Pairs.Pack(Tap(2 * j), Tap(2 * j + 1));
-                for (int j = 0; j < odd; j++) records[at + even + j] = Int16Pairs.Pack(Tap(2 * j - 1), Tap(2 * j));
+                for (int j = 0; j < rowStride; j++) records[at + j] = filterRow.Pack(j, Tap);
             }
         }
 
         string wName = c.Constants.Int32($"{c.Prefix}_filter", records,
-            $"operator {node.Index} per output channel: bias - input zero point * sum of the taps{(header > 1 ? ", the requantization's operands (multiplier, rounding constant, right shift where they differ by channel)" : "")}, filter {filter.Name} {Dims(filter)} as int16 pairs of adjacent taps{(fast is null ? "" : " (bias and taps times the requantization's power of two)")}: [{outC} channels][{header} + {fh} rows * ({even} from an even column{(odd > 0 ? $", {odd} from an odd one" : "")})]");
+            $"operator {node.Index} per output channel: bias - input zero point * sum of the taps{(header > 1 ? ", the requantization's operands (multiplier, rounding constant, right shift where they differ by channel)" : "")}, filter {filter.Name} {Dims(filter)} as int16 pairs of adjacent taps{(fast is null ? "" : " (bias and taps times the requantization's power of two)")}: [{outC} channels][{header} + {fh} rows * {rowStride} pairs ({string.Join(", ", filterRow.Words.Select(p => $"(k{p.Low}, k{p.High})"))})]");
 
         var (multiplier, shift) = fast is null ? DspGemmKernel.Requantization(c, q) : ("", "");
         c.Support.Use("mtvm_dsp");
@@ -154,23 +209,57 @@ internal sealed class DspDepthwiseKernel : TargetKernel
             int fresh = Math.Min(a.StrideH, fh), advance = a.StrideH < fh ? a.StrideH : 0;
             body.Line("int32_t* fill = ring; /* the slot of the next row to fill */");
             body.Line("const int32_t* rows = ring; /* the slot of output row oy's first input row: filter row fy reads rows + fy * " + slot + " */");
-            using (body.Block($"for (oy = 0; oy < {oh}; ++oy)"))
+            // Input row iy into the next slot (both copies), the zero point where it is padding.
+            void Fill()
             {
-                body.Line($"const int iy0 = oy * {a.StrideH} - {ph};");
-                body.Line("int iy;");
-                using (body.Block(fresh == fh ? $"for (iy = iy0; iy < iy0 + {fh}; ++iy)" : $"for (iy = oy == 0 ? iy0 : iy0 + {fh - fresh}; iy < iy0 + {fh}; ++iy)"))
+                body.Line("int32_t* const dst = fill;");
+                body.Line($"fill = fill == ring + {(fh - 1) * slot} ? ring : fill + {slot};");
+                if (ph == 0 && (oh - 1) * a.StrideH + fh <= ih)
                 {
-                    body.Line("int32_t* const dst = fill;");
-                    body.Line($"fill = fill == ring + {(fh - 1) * slot} ? ring : fill + {slot};");
-                    using (body.Block($"if (iy < 0 || iy >= {ih})"))
+                    Widen(body, c.Input(0), $"n * {ih * iw * ch} + iy * {iw * ch} + 4 * g", fh * slot, iw, ch, pw, rowWords, zeroPair);
+                    return;
+                }
+
+                using (body.Block($"if (iy < 0 || iy >= {ih})"))
+                {
+                    if (slot <= 32 && (fh + 1) * slot <= MaxPairIndex) // unrolled, pairs by STRD
                     {
+                        body.Line($"const int32_t zero = {zeroPair}; /* a padding row */");
+                        for (int at = 0; at < slot; at += 2)
+                            foreach (int copy in new[] { at, fh * slot + at })
+                                body.Line(at + 1 < slot ? $"MTVM_STORE_PAIR(zero, zero, dst, {copy});" : $"dst[{copy}] = zero;");
+                    }
+                    else
                         using (body.Block($"for (i = 0; i < {slot}; ++i)"))
                             body.Line($"dst[i] = dst[{fh * slot} + i] = {zeroPair}; /* a padding row */");
-                        body.Line("continue;");
-                    }
-
-                    Widen(body, c.Input(0), $"n * {ih * iw * ch} + iy * {iw * ch} + 4 * g", fh * slot, iw, ch, pw, rowWords, zeroPair);
                 }
+
+                using (body.Block("else"))
+                    Widen(body, c.Input(0), $"n * {ih * iw * ch} + iy * {iw * ch} + 4 * g", fh * slot, iw, ch, pw, rowWords, zeroPair);
+            }
+
+            // The first output row's window but for the rows every output row reads fresh, then those per output row
+            // (one row: straight; kws 7,000 instructions less than one loop for both).
+            if (fh - fresh == 1)
+                using (body.Block(""))
+                {
+                    body.Line($"const int iy = {-ph};");
+                    Fill();
+                }
+            else if (fresh < fh)
+                using (body.Block($"for (int iy = {-ph}; iy < {fh - fresh - ph}; ++iy)"))
+                    Fill();
+            using (body.Block($"for (oy = 0; oy < {oh}; ++oy)"))
+            {
+                if (fresh == 1)
+                    using (body.Block(""))
+                    {
+                        body.Line($"const int iy = oy * {a.StrideH} + {fh - 1 - ph};");
+                        Fill();
+                    }
+                else
+                    using (body.Block($"for (int iy = oy * {a.StrideH} + {fh - fresh - ph}; iy < oy * {a.StrideH} + {fh - ph}; ++iy)"))
+                        Fill();
 
                 // With a depth multiplier of 1 the group's four channels are written out one after another (c a literal):
                 // the assembly then reaches each channel's ring words and record at literal offsets from the same two
@@ -233,19 +322,25 @@ internal sealed class DspDepthwiseKernel : TargetKernel
             return (first, odds, words, used);
         }
 
+        // A filter row's multiplies for a block: per input word in order, the pixels that read it, with their terms.
+        List<(int I, int J, Term Term)> Operations(int count, int[] first, bool[] odds, List<int> used) =>
+            used.SelectMany(j => Enumerable.Range(0, count).SelectMany(i => (odds[i] ? filterRow.Odd : filterRow.Even).Where(t => first[i] + t.Word == j).Select(t => (i, j, t)))).ToList();
+
+        // How many of a filter row's words the block's assembly holds at once (the rest of the registers; the row's words
+        // are loaded in rounds of that many when they do not all fit, every pixel's first term reading word 0).
+        int FilterTemps(int count, List<int> used) => Math.Min(rowStride, AsmRegisters - count - used.Count - 2);
+
         // Whether a block of count pixels from ring word at fits one asm statement: its values in the registers, its offsets in LDRD's reach.
         bool FitsAssembly(int at, int count, AsmBases bases)
         {
-            var (_, odds, _, used) = Layout(count);
-            int filterTemps = Math.Max(odds.Contains(false) ? geometry.EvenWords : 0, odds.Contains(true) ? geometry.OddWords : 0);
+            var (_, _, _, used) = Layout(count);
             int reach = (fh - 1) * slot + at + used[^1] + bases.XWords;
-            return count + used.Count + filterTemps + 2 <= AsmRegisters && reach <= MaxPairIndex && bases.KWords + header + fh * (geometry.EvenWords + geometry.OddWords) <= MaxPairIndex;
+            return FilterTemps(count, used) >= Math.Min(2, rowStride) && reach <= MaxPairIndex && bases.KWords + header + fh * rowStride <= MaxPairIndex;
         }
 
         bool AccumulateInAssembly(CodeWriter body, string xb, AsmBases bases, int at, int count, int[] first, bool[] odds, int[] words, List<int> used)
         {
             body.Line("int32_t " + string.Join(", ", Enumerable.Range(0, count).Select(i => $"a{i}")) + ";");
-            int filterTemps = Math.Max(odds.Contains(false) ? geometry.EvenWords : 0, odds.Contains(true) ? geometry.OddWords : 0);
             if (!FitsAssembly(at, count, bases)) return false;
 
             var lines = new List<string> { $"ldr %[a0], [%[k], #{4 * bases.KWords}]" };
@@ -264,21 +359,22 @@ internal sealed class DspDepthwiseKernel : TargetKernel
             }
 
             var started = new bool[count];
+            var all = Operations(count, first, odds, used);
+            var needed = all.Select(op => op.Term.Filter).Distinct().Order().ToList();
+            int filterTemps = Math.Min(FilterTemps(count, used), needed.Count);
             for (int fy = 0; fy < fh; fy++)
             {
                 Load("x", used.Select(j => ($"w{j}", fy * slot + at + j)).ToList());
-                // Row 0: the group of pixel 0 last, so the bias in a0 is read by every other accumulator first.
-                var parities = new[] { true, false }.Where(odds.Contains).ToList();
-                if (fy > 0) parities.Reverse();
-                foreach (bool parity in parities)
+                foreach (var round in needed.Chunk(filterTemps))
                 {
-                    int n = parity ? geometry.OddWords : geometry.EvenWords, row = header + fy * (geometry.EvenWords + geometry.OddWords) + (parity ? geometry.EvenWords : 0);
-                    Load("k", Enumerable.Range(0, n).Select(j => ($"t{j}", row + j)).ToList());
-                    var ops = used.SelectMany(j => Enumerable.Range(0, count).Where(i => odds[i] == parity && j >= first[i] && j < first[i] + words[i]).Select(i => (i, j))).ToList();
-                    var births = ops.Where(op => !started[op.i]).GroupBy(op => op.i).Select(g => g.First()).OrderBy(op => op.i == 0 ? 1 : 0).ToList();
-                    foreach (var (i, j) in births.Concat(ops.Except(births)))
+                    Load("k", round.Select((f, t) => ($"t{t}", header + fy * rowStride + f)).ToList());
+                    // Row 0: pixel 0 last, so the bias in a0 is read by every other accumulator first (each pixel's first
+                    // term reads filter word 0, in the first round).
+                    var ops = all.Where(op => round.Contains(op.Term.Filter)).ToList();
+                    var births = ops.Where(op => !started[op.I]).GroupBy(op => op.I).Select(g => g.First()).OrderBy(op => op.I == 0 ? 1 : 0).ToList();
+                    foreach (var (i, j, term) in births.Concat(ops.Except(births)))
                     {
-                        lines.Add($"smlad %[a{i}], %[w{j}], %[t{j - first[i]}], %[a{(started[i] ? i : 0)}]");
+                        lines.Add($"{term.Op} %[a{i}], %[w{j}], %[t{Array.IndexOf(round, term.Filter)}], %[a{(started[i] ? i : 0)}]");
                         started[i] = true;
                     }
                 }
@@ -325,18 +421,14 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                         string p = reach <= MaxPairIndex ? xb : "p";
                         int pAt = reach <= MaxPairIndex ? fy * slot + at : 0;
                         if (p == "p") body.Line($"const int32_t* const p = {xb} + {fy * slot + at};");
-                        // The even-start pixels with their filter words, then the odd-start ones with theirs.
                         LoadWords(body, p, used.Select(j => ($"w{j}", pAt + j)).ToList());
-                        foreach (bool parity in new[] { false, true }.Where(x => odds.Contains(x)))
-                            using (body.Block(""))
-                            {
-                                string name = parity ? "d" : "e";
-                                LoadWords(body, "k", Enumerable.Range(0, parity ? odd : even).Select(j => ($"{name}{j}", row + (parity ? even : 0) + j)).ToList());
-                                foreach (int j in used)
-                                    for (int i = 0; i < count; i++)
-                                        if (odds[i] == parity && j >= first[i] && j < first[i] + words[i])
-                                            body.Line($"a{i} = mtvm_smlad(w{j}, {name}{j - first[i]}, a{i});");
-                            }
+                        using (body.Block(""))
+                        {
+                            var ops = Operations(count, first, odds, used);
+                            LoadWords(body, "k", ops.Select(op => op.Term.Filter).Distinct().Order().Select(f => ($"e{f}", row + f)).ToList());
+                            foreach (var (i, j, term) in ops)
+                                body.Line($"a{i} = mtvm_{term.Op}(w{j}, e{term.Filter}, a{i});");
+                        }
                     }
 
                 if (assembly) body.Line("#endif");
@@ -391,6 +483,16 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         // Word j's four channel words as c0{s}..c3{s}, from its left and right columns' byte offsets (null: padding).
         void Compute(string s, string? left, string? right)
         {
+            if (left is not null && right is not null)
+            {
+                // Both columns in the image: their bytes interleaved by halves first (PKHBT, PKHTB), so each SXTB16 gives one
+                // channel's pair: 2 + 4 instructions instead of 4 SXTB16 and 4 PKH.
+                body.Line($"const int32_t v0{s} = (int32_t)mtvm_load4(src + {left}), v1{s} = (int32_t)mtvm_load4(src + {right});");
+                body.Line($"const uint32_t l{s} = (uint32_t)mtvm_pack_lo16(v0{s}, v1{s}), h{s} = (uint32_t)mtvm_pack_hi16(v0{s}, v1{s});");
+                body.Line($"const int32_t c0{s} = mtvm_sxtb16(l{s}), c1{s} = mtvm_sxtb16_ror8(l{s}), c2{s} = mtvm_sxtb16(h{s}), c3{s} = mtvm_sxtb16_ror8(h{s});");
+                return;
+            }
+
             body.Line(left is null ? $"const int32_t e0{s} = {zeroPair}, o0{s} = {zeroPair};"
                 : $"const uint32_t v0{s} = mtvm_load4(src + {left}); const int32_t e0{s} = mtvm_sxtb16(v0{s}), o0{s} = mtvm_sxtb16_ror8(v0{s});");
             body.Line(right is null ? $"const int32_t e1{s} = {zeroPair}, o1{s} = {zeroPair};"
