@@ -15,7 +15,7 @@ using MicroTvm.Device;
 namespace MicroTvm.Cli.Commands;
 
 public sealed record TuneOptions(string Model, string Board, string? Cpu, string Output, int Budget, int Repeats, string? Sdk, string? Cache, double TimeoutSeconds, int Seed,
-    long? WeightsBudget = null, string? Port = null, string? BoardDirectory = null);
+    long? WeightsBudget = null, string? Port = null, string? BoardDirectory = null, long ReserveFlash = 0);
 
 /// <summary>
 /// <c>microtvm tune model.tflite --board B -o log.json</c> (docs/tuning.md): every distinct operator signature of the
@@ -55,13 +55,17 @@ public static class TuneCommand
         {
             Description = "A board folder of your own (its board.props), as MicroTvmBoardDirectory; --board then only names it.",
         };
+        var reserveFlash = new Option<long>("--reserve-flash")
+        {
+            Description = "Bytes of the board's flash the application takes beside this model's weights (its code, data, other models): the chosen set's weights must fit the flash less this, as well as the tuning firmware (-t:Tune passes MicroTvmTuneReserveFlash).",
+        };
         var command = new Command("tune", "Measure each operator's schedules on the board and write the fastest into a tuning log.")
         {
-            model, board, cpu, output, budget, repeats, sdk, cache, timeout, seed, weightsBudget, port, boardDirectory,
+            model, board, cpu, output, budget, repeats, sdk, cache, timeout, seed, weightsBudget, port, boardDirectory, reserveFlash,
         };
         command.SetAction(parse => console.Guard(parse.GetValue(model), () => Run(console, new TuneOptions(parse.GetValue(model)!, parse.GetValue(board)!, parse.GetValue(cpu),
             parse.GetValue(output)!, parse.GetValue(budget), parse.GetValue(repeats), parse.GetValue(sdk), parse.GetValue(cache), parse.GetValue(timeout), parse.GetValue(seed), parse.GetValue(weightsBudget),
-            parse.GetValue(port), parse.GetValue(boardDirectory)))));
+            parse.GetValue(port), parse.GetValue(boardDirectory), parse.GetValue(reserveFlash)))));
         return command;
     }
 
@@ -83,14 +87,20 @@ public static class TuneCommand
     public static int Run(CliConsole console, TuneOptions o)
     {
         var log = console.Output;
-        if (o.Budget < 1 || o.Repeats < 1)
-            throw new CompilerException(ErrorCodes.TuneArgument, "--budget and --repeats must be at least 1") { File = o.Model };
+        if (o.Budget < 1 || o.Repeats < 1 || o.ReserveFlash < 0)
+            throw new CompilerException(ErrorCodes.TuneArgument, "--budget and --repeats must be at least 1, --reserve-flash at least 0") { File = o.Model };
         var wall = Stopwatch.StartNew();
         string sdk = o.Sdk ?? Environment.GetEnvironmentVariable("MICROTVM_SDK") ?? Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", ".."));
         string cache = o.Cache ?? Environment.GetEnvironmentVariable("MICROTVM_CACHE")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "microtvm", "tune");
         string cpu = o.Cpu ?? BoardCpu(BoardDirectory(o, sdk), o.Board, o.Model);
         TuningLog existing = File.Exists(o.Output) ? TuningLog.Load(o.Output) : new TuningLog(Array.Empty<TuningEntry>());
+        long? flash = BoardFlash(o, sdk);
+        if (o.ReserveFlash > 0 && flash is long available && o.ReserveFlash >= available)
+            throw new CompilerException(ErrorCodes.TuneReserveFlash,
+                $"--reserve-flash {N(o.ReserveFlash)} B leaves no flash for the model's weights: {o.Board} has {N(available)} B") { File = o.Model };
+        if (o.ReserveFlash > 0 && flash is null)
+            log.WriteLine($"--reserve-flash: {o.Board}'s flash is unknown (no FLASH region in its linker script); only the tuning firmware's link checks the fit");
 
         var graph = TfliteImporter.Load(o.Model);
         var tasks = TuningTasks.Of(graph, cpu);
@@ -158,10 +168,13 @@ public static class TuneCommand
         // The flash budget: --weights-budget, else the board's flash. Where the weights take a good part of the board's
         // flash (or a budget is given) the chosen set's whole model is linked for the board; when it overflows by N
         // bytes the weights get a budget N bytes below the set's and the fastest set under it is chosen and linked again.
+        // --reserve-flash: the application's flash beside the weights, which may exceed the RPC server's; the weights'
+        // budget is then at most the flash less the reserve.
         long defaultWeights = ModelCompiler.Compile(graph, new CompileOptions(cpu, "model_default")).Metadata.WeightsBytes;
-        long? flash = BoardFlash(o, sdk);
-        bool tight = o.WeightsBudget is not null || flash is not long f || 4 * defaultWeights > f;
-        long? budget = o.WeightsBudget;
+        bool tight = o.WeightsBudget is not null || flash is not long f || 4 * defaultWeights > f - o.ReserveFlash;
+        long? budget = tight ? FlashBudget.WeightsBudget(o.WeightsBudget, flash, o.ReserveFlash) : null;
+        if (tight && o.ReserveFlash > 0 && flash is long total)
+            log.WriteLine($"{N(o.ReserveFlash)} B of {o.Board}'s {N(total)} B of flash reserved for the application: at most {N(budget!.Value)} B of weights");
         for (int attempt = 0; ; attempt++)
         {
             if (budget is long weightsBudget)

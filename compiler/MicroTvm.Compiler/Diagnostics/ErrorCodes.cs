@@ -130,4 +130,7 @@ public static class ErrorCodes
 
     /// <summary>microtvm tune --port with an emulated board.</summary>
     public const string TunePortOnEmulatedBoard = "MTVM5041";
+
+    /// <summary>microtvm tune --reserve-flash: the reserve leaves no flash for the model's weights on the board.</summary>
+    public const string TuneReserveFlash = "MTVM5050";
 }

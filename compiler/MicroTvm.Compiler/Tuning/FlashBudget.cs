@@ -22,6 +22,15 @@ public static class FlashBudget
         return combinations <= exhaustiveLimit ? Exhaustive(options, uses, budget) : Greedy(options, uses, budget);
     }
 
+    /// <summary>
+    /// The weights budget on a board with <paramref name="flash"/> bytes of flash (null: unknown) of which the project's
+    /// application takes <paramref name="reservedFlash"/> beside the model's weights (its code, data, runtime, other
+    /// models): the smaller of the given budget and the flash less the reserve. The given budget (null: none) where
+    /// nothing is reserved or the flash is unknown.
+    /// </summary>
+    public static long? WeightsBudget(long? given, long? flash, long reservedFlash) =>
+        reservedFlash > 0 && flash is long f ? Math.Min(given ?? long.MaxValue, f - reservedFlash) : given;
+
     private static int[] Exhaustive(IReadOnlyList<IReadOnlyList<BudgetOption>> options, IReadOnlyList<int> uses, long budget)
     {
         var current = new int[options.Count];

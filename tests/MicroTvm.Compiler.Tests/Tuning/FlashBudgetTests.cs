@@ -1,3 +1,4 @@
+using MicroTvm.Compiler.Tests.Cli;
 using MicroTvm.Compiler.Tuning;
 
 namespace MicroTvm.Compiler.Tests.Tuning;
@@ -64,5 +65,34 @@ public sealed class FlashBudgetTests
             Assert.True(Bytes(greedy!) <= budget);
             Assert.True(Cost(greedy!) >= optimum.Value);
         }
+    }
+
+    [Fact]
+    public void TheApplicationsReservedFlashComesOffTheWeightsBudget()
+    {
+        // 160 KiB of flash; the application takes 40,000 B beside the weights.
+        Assert.Equal(123_840, FlashBudget.WeightsBudget(null, 163_840, 40_000));
+        Assert.Equal(100_000, FlashBudget.WeightsBudget(100_000, 163_840, 40_000)); // a smaller --weights-budget wins
+        Assert.Equal(123_840, FlashBudget.WeightsBudget(150_000, 163_840, 40_000));
+        Assert.Null(FlashBudget.WeightsBudget(null, 163_840, 0)); // nothing reserved: no budget (the link checks the fit)
+        Assert.Null(FlashBudget.WeightsBudget(null, null, 40_000)); // flash unknown
+        Assert.Equal(5_000, FlashBudget.WeightsBudget(5_000, null, 40_000));
+
+        // The widened filters (200 B) fit 1,000 B of flash alone, not beside an application of 850 B: the compact ones (100 B) do.
+        IReadOnlyList<IReadOnlyList<BudgetOption>> options = [[O(100, 200), O(110, 100)]];
+        Assert.Equal([0], FlashBudget.Choose(options, [1], FlashBudget.WeightsBudget(null, 1_000, 0) ?? 1_000)!);
+        Assert.Equal([1], FlashBudget.Choose(options, [1], FlashBudget.WeightsBudget(null, 1_000, 850)!.Value)!);
+    }
+
+    [Fact]
+    public void AReserveOfTheWholeFlashIsACodedErrorBeforeAnyTrial()
+    {
+        string board = Path.GetFullPath(Path.Combine(TestModels.Root, "..", "..", "templates", "firmware", "boards", "mps2-an500"));
+        string output = Path.Combine(Path.GetTempPath(), $"reserve-{Guid.NewGuid():N}.json");
+        var (exit, _, error) = CliRunner.Run("tune", TestModels.ModelPath("kws_dscnn"), "--board", "mps2-an500", "--board-directory", board,
+            "--cpu", "cortex-m7", "-o", output, "--reserve-flash", (4 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.NotEqual(0, exit);
+        Assert.Contains("error MTVM5050: --reserve-flash 4,194,304 B leaves no flash for the model's weights: mps2-an500 has 4,194,304 B", error);
+        Assert.False(File.Exists(output));
     }
 }
