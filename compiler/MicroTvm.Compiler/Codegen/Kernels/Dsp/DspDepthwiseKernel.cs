@@ -13,9 +13,9 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// rows in the scratch, per channel as int16 pairs of horizontally adjacent columns, (x[2j], x[2j+1]) — two loads,
 /// four SXTB16 and four PKH for 8 values, then reused by every filter row and output pixel that reads it. Each row is
 /// kept twice (at row % rows and at that + rows), so the rows one output row reads are consecutive slots: one pointer
-/// and literal offsets reach them. The filter is re-laid out at compile time as int16 pairs in the same order: per
-/// output channel and filter row, the taps paired from an even column, (k0, k1), (k2, 0)…, for pixels whose window
-/// starts on an even column, and from an odd one, (0, k0), (k1, k2)…, for the others (odd strides), so one pair word of
+/// and literal offsets reach them. The filter is re-laid out at compile time as int16 pairs: per output channel and
+/// filter row (k0, k1), (k2, k3)… and (k1, k2), (k3, k4)…, shared by windows starting on an even column and on an odd
+/// one (FilterRow: the taps a pair leaves over by SMLATB/SMLABT; even strides (k0, k1), (k2, 0)…), so one pair word of
 /// input feeds two pixels; each channel's record holds its folded bias and requantization operands before its filter
 /// words, so one pointer walks them. Padding columns and rows hold the input zero point, so every pixel runs the same
 /// code and the zero point's contribution is one constant per channel folded into the bias. Pixels are computed in
