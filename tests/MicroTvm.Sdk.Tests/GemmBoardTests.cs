@@ -16,8 +16,10 @@ namespace MicroTvm.Sdk.Tests;
 /// int16 words w0 + 256 * w1). One-operator CONV_2D models whose columns have 1 to 9 steps of 4 values, odd channel
 /// and pixel counts, packed 3-channel receptive fields, strides and both paddings; for the widened layout also 45 and
 /// 260 steps (the loop of 16 after the remainder; a column of more than 4,095 bytes), uniform right shifts with ReLU
-/// and with the sign correction, and RELU6 / RELU_N1_TO_1 clamps inside the int8 range; expected outputs from the
-/// reference evaluator on seeded random inputs.
+/// and with the sign correction, and RELU6 / RELU_N1_TO_1 clamps inside the int8 range; for the compact layout also
+/// layers with room beside them in the workspace (their output concatenated, then added to itself), whose int8 rows are
+/// widened into the scratch a block of pairs at a time (one block or several, an odd pixel count, a uniform shift,
+/// pointwise, stride 2); expected outputs from the reference evaluator on seeded random inputs.
 /// </summary>
 [Collection(SdkCollection.Name)]
 [Trait("Speed", "Slow")] // gcc, QEMU or dotnet build: not in eng/test.sh --fast
@@ -37,19 +39,26 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
         var rows = new List<string>();
         var unpaired = new List<string>();
         var perChannelShifts = new List<string>();
-        void Model(string name, int[] input, int filterH, int filterW, int outputs, int stride, int padding, int activation, bool uniform = false, float coarse = 1)
+        var blocks = new List<string>();
+        var severalBlocks = new List<string>();
+        void Model(string name, int[] input, int filterH, int filterW, int outputs, int stride, int padding, int activation, bool uniform = false, float coarse = 1, int room = 0)
         {
-            var graph = firmware.AddEvaluatedModel(name, Conv(random, input, filterH, filterW, outputs, stride, padding, activation, uniform, coarse).Build(),
+            var graph = firmware.AddEvaluatedModel(name, Conv(random, input, filterH, filterW, outputs, stride, padding, activation, uniform, coarse, room).Build(),
                 t => Enumerable.Range(0, (int)t.ElementCount).Select(_ => (byte)random.Next(256)).ToArray());
             var compiled = ModelCompiler.Compile(graph, new CompileOptions(target, name,
                 WeightLayout: layout == "size" ? MicroTvm.Compiler.Tuning.WeightLayout.Size : MicroTvm.Compiler.Tuning.WeightLayout.Speed));
             string source = compiled.Files[compiled.SourceFile];
             // The per-layer assembly where the fast requantization is exact (compact: where the pairs fit), else
             // mtvm_gemm16_rows (widened), mtvm_gemm8_rows or the unpacked int8 rows (compact).
-            if (source.Contains($"w = mtvm_gemm{(layout == "size" ? 8 : 16)}_pair(col, w, ", StringComparison.Ordinal)) rows.Add(name);
+            // Compact filters widened a block of pairs at a time in the workspace's room (WidenedBlocks): the widened steps.
+            if (source.Contains("mtvm_gemm8_widen(op", StringComparison.Ordinal)) blocks.Add(name);
+            if (System.Text.RegularExpressions.Regex.Match(source, @"const int n = (\d+) - c0 < (\d+) \? .* /\* pairs in this block \*/") is { Success: true } m && int.Parse(m.Groups[1].Value) > int.Parse(m.Groups[2].Value))
+                severalBlocks.Add(name);
+            if (source.Contains($"w = mtvm_gemm{(layout == "size" ? 8 : 16)}_pair(col, w, ", StringComparison.Ordinal) || blocks.Contains(name)) rows.Add(name);
             else if (layout == "size") unpaired.Add(name);
             else Assert.Contains("mtvm_gemm16_rows(", source, StringComparison.Ordinal);
-            if (source.Contains("a[2] = mtvm_gemm8_high(a[2], a[0], w[", StringComparison.Ordinal)) perChannelShifts.Add(name);
+            if (source.Contains("a[2] = mtvm_gemm8_high(a[2], a[0], w[", StringComparison.Ordinal) || source.Contains("a[0] = (int32_t)((uint32_t)a[0] << w[", StringComparison.Ordinal))
+                perChannelShifts.Add(name);
             // Compact: the per-layer assembly wherever the widened layout takes it and the pairs fit.
             var widened = ModelCompiler.Compile(graph, new CompileOptions(target, name, WeightLayout: MicroTvm.Compiler.Tuning.WeightLayout.Speed));
             if (layout == "size" && widened.Files[widened.SourceFile].Contains("w = mtvm_gemm16_pair(col, w, ", StringComparison.Ordinal) && !rows.Contains(name))
@@ -73,9 +82,18 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
             Model("uni_none", [1, 4, 4, 16], 1, 1, 7, 1, Options.Valid, 0, uniform: true);   // SSAT with ASR and the sign correction
             Model("relu6", [1, 5, 4, 8], 3, 3, 10, 2, Options.Same, 3, coarse: 200);         // RELU6 clamps inside the int8 range
             Model("n1to1", [1, 4, 4, 8], 1, 1, 9, 1, Options.Valid, 2, coarse: 200);         // RELU_N1_TO_1
+            // With room beside the layer (its output concatenated `room` times, then added to itself).
+            Model("room", [1, 6, 6, 16], 3, 3, 8, 1, Options.Same, 1, room: 20);            // 36 pixels, one block of 4 pairs
+            Model("room_odd", [1, 5, 5, 24], 3, 3, 20, 1, Options.Same, 0, room: 14);       // 25 pixels (the last twice), blocks of 5 pairs
+            Model("room_uni", [1, 4, 8, 8], 3, 3, 6, 1, Options.Same, 1, uniform: true, room: 30); // one shift: LSL by an immediate
+            Model("room_pw", [1, 4, 5, 32], 1, 1, 16, 1, Options.Valid, 0, room: 20);       // pointwise: both pixels widened at once
+            Model("room_s2", [1, 9, 9, 8], 3, 3, 10, 2, Options.Same, 3, coarse: 200, room: 20); // stride 2, RELU6
             Assert.True(rows.Count >= (layout == "size" ? 9 : 10), $"only {rows.Count} models took the per-layer assembly: {string.Join(", ", rows)}");
             Assert.Subset(rows.ToHashSet(), new HashSet<string> { "loop45", "uniform", "uni_none", "relu6", "n1to1" });
             log.WriteLine($"{layout}: per-layer assembly {string.Join(", ", rows)}; other paths {string.Join(", ", unpaired)}; shifts per channel {string.Join(", ", perChannelShifts)}");
+            log.WriteLine($"widened blocks: {string.Join(", ", blocks)}; several blocks: {string.Join(", ", severalBlocks)}");
+            Assert.Equal(layout == "size" ? ["room", "room_odd", "room_uni", "room_pw", "room_s2"] : [], blocks);
+            Assert.Equal(layout == "size" ? ["room_odd"] : [], severalBlocks);
             if (layout == "size") Assert.NotEmpty(perChannelShifts);
             else Assert.Contains("long", rows);
         }
@@ -130,7 +148,8 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
     }
 
     /// <summary>A CONV_2D with per-channel int8 weights, a random bias and an output scale that keeps values in range.</summary>
-    private static TfliteModelBuilder Conv(Random r, int[] input, int filterH, int filterW, int outputs, int stride, int padding, int activation, bool uniform = false, float coarse = 1)
+    private static TfliteModelBuilder Conv(Random r, int[] input, int filterH, int filterW, int outputs, int stride, int padding, int activation, bool uniform = false, float coarse = 1,
+        int room = 0)
     {
         int channels = input[3], taps = filterH * filterW * channels;
         int Out(int size, int f) => padding == Options.Same ? (size + stride - 1) / stride : (size - f) / stride + 1;
@@ -144,10 +163,24 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
         int x = b.AddTensor("x", ElementType.Int8, input, quantization: (inScale, r.Next(-128, 128)));
         int w = b.AddTensor("w", TensorTypes.Of(ElementType.Int8), [outputs, filterH, filterW, channels], Int8s(weights), scales, new long[outputs], 0);
         int c = b.AddTensor("b", TensorTypes.Of(ElementType.Int32), [outputs], Int32s(bias), scales.Select(s => s * inScale).ToArray(), new long[outputs], 0);
-        int y = b.AddTensor("y", ElementType.Int8, [input[0], Out(input[1], filterH), Out(input[2], filterW), outputs], quantization: (outScale, r.Next(-128, 128)));
+        int zero = r.Next(-128, 128);
+        int y = b.AddTensor("y", ElementType.Int8, [input[0], Out(input[1], filterH), Out(input[2], filterW), outputs], quantization: (outScale, zero));
         b.Inputs.Add(x);
-        b.Outputs.Add(y);
         b.AddOperator(Builtin.Conv2D, [x, w, c], [y], Options.Conv2D(padding, stride, stride, activation));
+        if (room == 0)
+        {
+            b.Outputs.Add(y);
+            return b;
+        }
+
+        // Room beside the layer in the workspace (the compact layout widens blocks of filter rows there): y concatenated
+        // `room` times, live one step later, then added to itself (twice y's scale: every value of y, unsaturated).
+        int[] wide = [input[0], Out(input[1], filterH), Out(input[2], filterW), outputs * room];
+        int z = b.AddTensor("z", ElementType.Int8, wide, quantization: (outScale, zero));
+        b.AddOperator(Builtin.Concatenation, Enumerable.Repeat(y, room).ToArray(), [z], Options.Concatenation(3));
+        int sum = b.AddTensor("sum", ElementType.Int8, wide, quantization: (2 * outScale, zero));
+        b.AddOperator(Builtin.Add, [z, z], [sum], Options.Add());
+        b.Outputs.Add(sum);
         return b;
     }
 }

@@ -1,3 +1,4 @@
+using MicroTvm.Compiler.Analysis;
 using MicroTvm.Compiler.Codegen.Kernels;
 using MicroTvm.Compiler.Diagnostics;
 using MicroTvm.Compiler.Ir;
@@ -87,7 +88,32 @@ internal sealed class KernelSelection : IKernelMemoryTraits
 
     public bool CanWriteOver(Node node, int inputIndex) => _kernels[node].CanWriteOver(node, inputIndex);
 
-    public long ScratchBytes(Node node) => _kernels[node].ScratchBytes(node);
+    public long ScratchBytes(Node node) => _granted.TryGetValue(node, out long bytes) ? bytes : _kernels[node].ScratchBytes(node);
+
+    private readonly Dictionary<Node, long> _granted = new();
+
+    /// <summary>Grants kernels' wishes for more scratch (<see cref="Kernel.ScratchWishes"/>), operators with the most MACs
+    /// first, each the first wish that leaves the workspace of <paramref name="plan"/>'s first answer as it is; returns
+    /// the plan with them.</summary>
+    public MemoryPlan GrantScratchWishes(Graph graph, Func<MemoryPlan> plan)
+    {
+        var best = plan();
+        foreach (var node in graph.Nodes.OrderByDescending(GraphStats.Macs))
+            foreach (long wish in _kernels[node].ScratchWishes(node))
+            {
+                _granted[node] = wish;
+                var tried = plan();
+                if (tried.WorkspaceBytes <= best.WorkspaceBytes)
+                {
+                    best = tried;
+                    break;
+                }
+
+                _granted.Remove(node);
+            }
+
+        return best;
+    }
 
     public int ScratchAlignment(Node node) => _kernels[node].ScratchAlignment(node);
 }

@@ -105,7 +105,7 @@ public static class ModelCompiler
             if (tensor.IsConstant)
                 throw new CompilerException(ErrorCodes.UnsupportedOperatorCodegen, $"graph input/output {tensor} is a constant") { File = graph.SourcePath };
 
-        var plan = MemoryPlanner.Plan(graph, kernels, target.Alignment, options.IoInWorkspace);
+        var plan = kernels.GrantScratchWishes(graph, () => MemoryPlanner.Plan(graph, kernels, target.Alignment, options.IoInWorkspace));
         long withoutScratch = plan.ScratchOffsets.Count == 0 ? plan.WorkspaceBytes
             : MemoryPlanner.Plan(graph, new WithoutScratch(kernels), target.Alignment, options.IoInWorkspace).WorkspaceBytes;
         try

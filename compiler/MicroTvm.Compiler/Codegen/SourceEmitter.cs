@@ -42,7 +42,7 @@ internal sealed class SourceEmitter
         foreach (var node in _graph.Nodes)
         {
             string function = $"op{node.Index}_{node.Kind.Name.ToLowerInvariant()}";
-            var context = new EmitContext(node, function, constants, support, _plan);
+            var context = new EmitContext(node, function, constants, support, _plan) { ScratchBytes = _kernels.ScratchBytes(node) };
             try
             {
                 var kernel = _kernels[node];

@@ -415,6 +415,35 @@ public class TargetKernelTests
         Assert.Equal(384, Scratch("dsp-gemm layout=int8 requantization=general"));
     }
 
+    /// <summary>Compact filters widened a block of channel pairs at a time into scratch the plan grants without raising
+    /// the workspace (WidenedBlocks): random layers with even channel counts and at least 16 pixels, the workspace's room
+    /// beside them enough for every pair, for half or for a quarter (several blocks), per-channel and uniform shifts.
+    /// Bit for bit against the evaluator (the portable form of the steps, the widening and the shifts); the workspace
+    /// equals the plan without the wish.</summary>
+    [Fact]
+    public void DspCompactGemmWidensBlocksInTheWorkspacesRoom()
+    {
+        var random = new Random(1230);
+        var cases = new List<RandomGraphs.Case>();
+        for (int i = 0; i < 18; i++)
+            cases.Add(Convolution(random, depthwise: false, anyChannels: i % 2 == 0, outputs: 2 * Next(random, 1, 12), minPixels: 16,
+                outputScale: new[] { 1, 40 }[i % 2], room: new[] { 1.0, 0.5, 0.25 }[i / 2 % 3]));
+        var options = cases.Select(c => new CompileOptions("cortex-m7", "c", WeightLayout: MicroTvm.Compiler.Tuning.WeightLayout.Size)).ToList();
+        var used = Check("cortex-m7", "mtvm_gemm8_widen(op", cases, (i, name) => options[i] with { Name = name });
+        Assert.True(used.Count(u => u) >= 12, $"only {used.Count(u => u)} of {cases.Count} cases widened blocks");
+        var sources = cases.Select((c, i) => ModelCompiler.Compile(c.Graph, options[i])).ToList();
+        // Several blocks in some layers, one in others; shifts per channel (stream words) in some.
+        var blocks = sources.Select(m => System.Text.RegularExpressions.Regex.Match(m.Files[m.SourceFile], @"const int n = (\d+) - c0 < (\d+) \? .* /\* pairs in this block \*/")).Where(m => m.Success).ToList();
+        Assert.Contains(blocks, m => int.Parse(m.Groups[1].Value) > int.Parse(m.Groups[2].Value));
+        Assert.Contains(blocks, m => int.Parse(m.Groups[1].Value) == int.Parse(m.Groups[2].Value));
+        Assert.Contains(sources, m => m.Files[m.SourceFile].Contains("a[0] = (int32_t)((uint32_t)a[0] << w[", StringComparison.Ordinal));
+        foreach (var (model, c) in sources.Zip(cases))
+        {
+            var plain = ModelCompiler.Compile(c.Graph, new CompileOptions("cortex-m7", "c", WeightLayout: MicroTvm.Compiler.Tuning.WeightLayout.Speed));
+            Assert.True(model.Metadata.WorkspaceBytes <= plain.Metadata.WorkspaceBytes, $"{c.Description}: workspace {model.Metadata.WorkspaceBytes} > {plain.Metadata.WorkspaceBytes}");
+        }
+    }
+
     /// <summary>One channel whose effective scale is tiny (right shift 24 to 27, beyond the 22 the zero point can be
     /// folded under) no longer sends the layer to the general requantization: the fast SMMLAR form adds the zero point
     /// after the shift, for CONV_2D (dsp-gemm) and DEPTHWISE_CONV_2D (dsp-depthwise); biases large enough that the
@@ -553,7 +582,8 @@ public class TargetKernelTests
 
     /// <summary>Shapes the DSP kernels specialise for: channel counts that are and are not multiples of 4, odd pixel
     /// counts, 1x1 pointwise, padding on every side, strides.</summary>
-    internal static RandomGraphs.Case Convolution(Random r, bool depthwise, bool oneChannel = false, bool anyChannels = false, bool ties = false, double outputScale = 1, int depthMultiplier = 1, int maxWidth = 9, int? channels = null, int? outputs = null, int maxFilter = 4)
+    internal static RandomGraphs.Case Convolution(Random r, bool depthwise, bool oneChannel = false, bool anyChannels = false, bool ties = false, double outputScale = 1, int depthMultiplier = 1, int maxWidth = 9, int? channels = null, int? outputs = null, int maxFilter = 4,
+        int minPixels = 1, double room = 0)
     {
         while (true)
         {
@@ -565,7 +595,7 @@ public class TargetKernelTests
             int oc = depthwise ? c * multiplier : outputs ?? Next(r, 1, anyChannels ? 23 : 13);
             var padding = r.Next(2) == 0 ? Padding.Same : Padding.Valid;
             int oh = ConvGeometry.OutputSize(padding, h, fh, sh, 1), ow = ConvGeometry.OutputSize(padding, w, fw, sw, 1);
-            if (oh < 1 || ow < 1) continue;
+            if (oh < 1 || ow < 1 || n * oh * ow < minPixels) continue;
             var b = new GraphBuilder();
             float inScale = ties ? MathF.Pow(2, -Next(r, 4, 7)) : Scale(r, 0.005, 0.1);
             var input = b.Input(ElementType.Int8, new[] { n, h, w, c }, Q(inScale, Next(r, -128, 127)));
@@ -579,7 +609,23 @@ public class TargetKernelTests
                 ? new DepthwiseConv2DAttributes(padding, sh, sw, 1, 1, multiplier, activation)
                 : new Conv2DAttributes(padding, sh, sw, 1, 1, activation);
             b.Op(depthwise ? OpKind.DepthwiseConv2D : OpKind.Conv2D, attributes, new[] { input, filter, bias }, output);
-            return Make(r, $"{(depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D")} in [{n},{h},{w},{c}] filter {fh}x{fw} out {oc} (x{multiplier}) stride {sh}x{sw} {padding} {activation}{(ties ? " power-of-two scales" : "")}", b, output);
+            string also = "";
+            if (room > 0)
+            {
+                // Room in the workspace beside the layer: the output concatenated k times (live one step later with
+                // the output), then added to itself into the graph's output. k * output bytes: room times a
+                // generous bound of the scratch that widens every filter row (4 bytes per value and per channel).
+                long widened = 4L * oc * (fh * fw * (c + 3) + 16) + 16L * fh * fw * (c + 3) + 1024;
+                int k = Math.Max(1, (int)Math.Ceiling(room * widened / (n * oh * ow * oc)));
+                var wide = b.Tensor(ElementType.Int8, new[] { n, oh, ow, oc * k }, outQ);
+                b.Op(OpKind.Concatenation, new ConcatenationAttributes(3, FusedActivation.None), Enumerable.Repeat(output, k).ToArray(), wide);
+                // Twice the scale and the same zero point: the sum is every value of the layer's output, unsaturated.
+                output = b.Tensor(ElementType.Int8, new[] { n, oh, ow, oc * k }, new QuantizationParameters(new[] { 2 * outQ.Scale }, new[] { (long)outQ.ZeroPoint }));
+                b.Op(OpKind.Add, new ElementwiseAttributes(FusedActivation.None), new[] { wide, wide }, output);
+                also = $", then concatenated x{k} and added to itself";
+            }
+
+            return Make(r, $"{(depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D")}{also} in [{n},{h},{w},{c}] filter {fh}x{fw} out {oc} (x{multiplier}) stride {sh}x{sw} {padding} {activation}{(ties ? " power-of-two scales" : "")}", b, output);
         }
     }
 

@@ -33,6 +33,23 @@ static inline const int32_t* mtvm_gemm8_pair(const int32_t* x, const int32_t* w,
     return w;
 }
 
+/* Widens `pairs` pairs of channels' int8 rows for the widened steps (DspCompactGemm.cs, WidenedBlocks): s streams per
+   pair 4 start words, `n4` steps of one int8 word of each row, `tail` words (requantization operands); d receives the
+   same with each int8 word as its SXTB16 pair (w0,w2) and SXTB16 ROR #8 pair (w1,w3), the order mtvm_gemm16_pair reads. */
+static inline void mtvm_gemm8_widen(const int32_t* s, int32_t* d, int pairs, int n4, int tail) {
+    int pair, k;
+    for (pair = 0; pair < pairs; ++pair) {
+        d[0] = s[0]; d[1] = s[1]; d[2] = s[2]; d[3] = s[3];
+        s += 4; d += 4;
+        for (k = 0; k < n4; ++k) {
+            const uint32_t u = (uint32_t)s[0], v = (uint32_t)s[1];
+            d[0] = mtvm_sxtb16(u); d[1] = mtvm_sxtb16_ror8(u); d[2] = mtvm_sxtb16(v); d[3] = mtvm_sxtb16_ror8(v);
+            s += 2; d += 4;
+        }
+        for (k = 0; k < tail; ++k) *d++ = *s++;
+    }
+}
+
 /* mtvm_gemm8_rows: two pixels' interleaved column x ([n4 steps][pixel][2 words], 4 values per step) times `pairs`
    pairs of channels. w streams [pair][4 words: the accumulators' start][n4 steps][2 words of h]; acc receives
    [pair][acc0 pixel 0, acc0 pixel 1, sum pixel 0, sum pixel 1]. */

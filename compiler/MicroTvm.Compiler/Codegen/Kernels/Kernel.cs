@@ -31,6 +31,11 @@ internal abstract class Kernel
     /// <c>scratch</c> (aligned to <see cref="ScratchAlignment"/> and the workspace alignment). No kernel keeps more than a few words on the stack.</summary>
     public virtual long ScratchBytes(Node node) => 0;
 
+    /// <summary>Larger scratch sizes the kernel runs faster with, best first: the compiler grants the first that does
+    /// not raise the workspace (<see cref="KernelSelection.GrantScratchWishes"/>) and the kernel reads what it got from
+    /// <see cref="EmitContext.ScratchBytes"/>.</summary>
+    public virtual IReadOnlyList<long> ScratchWishes(Node node) => [];
+
     /// <summary>The alignment the scratch's widest element needs (8 for int64 accumulators); the workspace alignment
     /// when larger.</summary>
     public virtual int ScratchAlignment(Node node) => 1;
@@ -57,6 +62,9 @@ internal sealed class EmitContext
     public SupportLibrary Support { get; }
 
     public MemoryPlan Plan { get; }
+
+    /// <summary>The scratch the plan gives this operator (<see cref="Kernel.ScratchBytes"/>, or a granted wish).</summary>
+    public long ScratchBytes { get; init; }
 
     /// <summary>The function body (the framework writes signature and braces).</summary>
     public CodeWriter Body { get; } = new();

@@ -12,7 +12,8 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// |acc1| &lt; 2^23 (checked per channel at compile time from its largest accumulator). One SXTB16 per weight word
 /// and per two pixels instead of two. With the fast requantization the layer gets the widened path's per-layer
 /// assembly (<see cref="DspGemmRows"/> with <see cref="CompactPairs"/>: 23 instructions per 32 MACs, widened 20, the
-/// requantization inside); else <c>mtvm_gemm8_rows</c> (assembly over all pairs of rows, two pixels' interleaved
+/// requantization inside; or, where the memory plan has room beside the layer, <see cref="WidenedBlocks"/>: the rows
+/// widened into the scratch a block at a time, 20 per 32); else <c>mtvm_gemm8_rows</c> (assembly over all pairs of rows, two pixels' interleaved
 /// columns as the widened path gathers them, 12 instructions per 16 MACs) and a C loop requantizes. A layer where a pair does
 /// not fit (|acc1| too large, or <c>w1 = -128</c> beside a negative <c>w0</c>) keeps plain int8 rows, each weight word
 /// unpacked by SXTB16 and SXTB16 ROR #8 (14 instructions per 16 MACs).
@@ -344,4 +345,107 @@ internal sealed class CompactPairs(int[] shifts)
         $"sxtb16 {h0}, {h0}", $"sxtb16 {h1}, {h1}",
         $"smlad r2, r8, {h0}, r2", $"smlad r3, r10, {h0}, r3", $"smlad r2, r9, {h1}, r2", $"smlad r3, r11, {h1}, r3",
     ];
+}
+
+/// <summary>
+/// The compact layout where the workspace has room (a scratch the plan grants without raising the workspace,
+/// <see cref="Kernel.ScratchWishes"/>): the layer's channel pairs are taken a block at a time, each block's int8 rows
+/// widened into the scratch once (<c>mtvm_gemm8_widen</c>: per 4 values SXTB16 and SXTB16 ROR #8) and the widened
+/// steps of <see cref="DspGemmRows"/> (20 instructions per 32 MACs, the compact pairs' 23) run over every output pixel
+/// from there. Added: the widening, once per weight, and with more than one block each block's gathering of the
+/// columns. The weights stay unscaled: the accumulators get the requantization's power of two after the steps (LSL).
+/// Flash: per pair 4 start words, per step of 4 values one int8 word of each row, the requantization operands.
+/// </summary>
+internal sealed class WidenedBlocks
+{
+    /// <summary>Fewer pairs per block than this would gather the columns too often to pay.</summary>
+    private const int MinBlockPairs = 4;
+
+    /// <summary>Fewer output pixels than this would not pay for the widening.</summary>
+    private const int MinPixels = 16;
+
+    private readonly int[] _shifts;
+    private readonly int _blockPairs, _offsetWords;
+    private IDisposable? _loop;
+
+    private WidenedBlocks(int[] shifts, int blockPairs, int offsetWords) => (_shifts, _blockPairs, _offsetWords) = (shifts, blockPairs, offsetWords);
+
+    private bool Uniform => _shifts.Distinct().Count() == 1;
+
+    /// <summary>Per pair after the requantization operands: none for one shift, else both channels' left shifts.</summary>
+    public int ShiftWords => Uniform ? 0 : 2;
+
+    public int[] Words(int channel0, int channel1) => Uniform ? [] : [_shifts[channel0], _shifts[channel1]];
+
+    private static int[] Shifts(DspRequantization fast) => fast.Scale.Select(v => (int)Math.Log2(v)).ToArray();
+
+    /// <summary>Words of one pair widened: start, 4 per step, operands and shifts.</summary>
+    private static int WidenedPairWords(int steps, DspRequantization fast) =>
+        4 + 4 * steps + 2 * fast.StreamedOperands(0).Length + (Shifts(fast).Distinct().Count() == 1 ? 0 : 2);
+
+    private static int OffsetWords(long baseBytes) => (int)((baseBytes + 3) / 4);
+
+    /// <summary>The scratch sizes that would run the layer this way, fewest blocks first (none where it does not pay).
+    /// <paramref name="oneBlock"/>: the output may take the input's bytes, so no pixel may be gathered again after its
+    /// outputs are stored.</summary>
+    public static IReadOnlyList<long> Wishes(GemmShape s, int columnValues, DspRequantization fast, long baseBytes, bool oneBlock)
+    {
+        var wishes = new List<long>();
+        if (s.OutC % 2 == 1 || s.Pixels < MinPixels) return wishes;
+        int pairs = s.OutC / 2, ram = WidenedPairWords(columnValues / 4, fast);
+        for (int blocks = 1; (pairs + blocks - 1) / blocks >= Math.Min(MinBlockPairs, pairs) && blocks <= (oneBlock ? 1 : pairs); blocks *= 2)
+            wishes.Add(4L * (OffsetWords(baseBytes) + (pairs + blocks - 1) / blocks * ram));
+        return wishes.Distinct().ToList();
+    }
+
+    /// <summary>The blocks that <paramref name="granted"/> bytes of scratch hold, or null (too few: the compact pairs).</summary>
+    public static WidenedBlocks? For(GemmShape s, int columnValues, DspRequantization fast, long granted, long baseBytes, bool oneBlock)
+    {
+        if (s.OutC % 2 == 1 || s.Pixels < MinPixels) return null;
+        int pairs = s.OutC / 2;
+        long fit = (granted / 4 - OffsetWords(baseBytes)) / WidenedPairWords(columnValues / 4, fast);
+        if (fit < Math.Min(MinBlockPairs, pairs) || (oneBlock && fit < pairs)) return null;
+        int blocks = (int)((pairs + fit - 1) / fit);
+        return new WidenedBlocks(Shifts(fast), (pairs + blocks - 1) / blocks, OffsetWords(baseBytes));
+    }
+
+    /// <summary>Each channel's rows as int8 words ([channel][steps]), the stream's order within a step.</summary>
+    public static int[] Rows(sbyte[] laid) =>
+        Enumerable.Range(0, laid.Length / 4).Select(k => (int)((byte)laid[4 * k] | ((uint)(byte)laid[4 * k + 1] << 8) | ((uint)(byte)laid[4 * k + 2] << 16) | ((uint)(byte)laid[4 * k + 3] << 24))).ToArray();
+
+    public string Description(string filter, int pairs, int steps, string operands) =>
+        $"{filter}: [{pairs} channel pairs][the pair's bias - input zero point * sum of its filter row: b0, b0, b1, b1][{steps} steps of 4 values][2 channels][1 word of 4 int8]{operands}" +
+        (ShiftWords == 0 ? "" : "[accumulator left shifts of both channels]") + $"; widened into the scratch {_blockPairs} pairs at a time";
+
+    /// <summary>Opens the loop over blocks (closed by <see cref="Close"/>): the block widened into the scratch. Returns the
+    /// widened stream, its end and the output offset of the block's first channel.</summary>
+    public (string Rows, string End, string Channel) Open(CodeWriter body, string filter, int pairs, int steps, int tailWords)
+    {
+        int flashWords = 4 + 2 * steps + tailWords, ramWords = 4 + 4 * steps + tailWords;
+        body.Line($"int32_t* const wide = (int32_t*)scratch + {_offsetWords}; /* {_blockPairs} pairs of filter rows widened to int16 pairs ({ramWords} words each) */");
+        body.Line("int c0;");
+        _loop = body.Block($"for (c0 = 0; c0 < {2 * pairs}; c0 += {2 * _blockPairs})");
+        body.Line($"const int n = {2 * pairs} - c0 < {2 * _blockPairs} ? ({2 * pairs} - c0) / 2 : {_blockPairs}; /* pairs in this block */");
+        body.Line($"const int32_t* const wide_end = wide + n * {ramWords};");
+        body.Line($"mtvm_gemm8_widen({filter} + c0 / 2 * {flashWords}, wide, n, {steps}, {tailWords});");
+        return ("wide", "wide_end", " + c0");
+    }
+
+    public void Close(CodeWriter body) => _loop?.Dispose();
+
+    /// <summary>The accumulators times 2^shift after the steps (non-uniform shifts: channel 0's in r10, channel 1's in r11).</summary>
+    public IEnumerable<string> Scale()
+    {
+        if (!Uniform) return ["lsl r2, r2, r10", "lsl r3, r3, r10", "lsl r12, r12, r11", "lsl lr, lr, r11"];
+        int k = _shifts[0];
+        return k == 0 ? [] : [$"lsl r2, r2, #{k}", $"lsl r3, r3, #{k}", $"lsl r12, r12, #{k}", $"lsl lr, lr, #{k}"];
+    }
+
+    /// <summary>The portable form of <see cref="Scale"/>; <paramref name="at"/>: the shift words' index from the pair's operands.</summary>
+    public string CScale(int at)
+    {
+        var (left0, left1) = Uniform ? (CLiteral.Int(_shifts[0]), CLiteral.Int(_shifts[0])) : ($"w[{at}]", $"w[{at + 1}]");
+        return $"a[0] = (int32_t)((uint32_t)a[0] << {left0}); a[1] = (int32_t)((uint32_t)a[1] << {left0}); " +
+               $"a[2] = (int32_t)((uint32_t)a[2] << {left1}); a[3] = (int32_t)((uint32_t)a[3] << {left1});";
+    }
 }

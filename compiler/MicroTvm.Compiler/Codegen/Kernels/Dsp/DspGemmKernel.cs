@@ -64,6 +64,15 @@ internal sealed class DspGemmKernel : TargetKernel
         return column + row;
     }
 
+    /// <summary>Compact filters: room to widen blocks of filter rows in the scratch (<see cref="WidenedBlocks"/>).</summary>
+    public override IReadOnlyList<long> ScratchWishes(Node node)
+    {
+        var s = GemmShape.Of(node);
+        int kp = ColumnLength(s);
+        if (!_compact || node.Kind == OpKind.FullyConnected || !DspGemmRows.Takes(kp)) return [];
+        return Prepare(node).Fast is { } fast ? WidenedBlocks.Wishes(s, kp, fast, ScratchBytes(node), CanWriteOver(node, 0)) : [];
+    }
+
     /// <summary>Scratch: the columns as int16 pairs (CONV_2D: two pixels interleaved; FULLY_CONNECTED: one column per
     /// pixel, at most two), then (with <paramref name="accumulators"/>) one chunk of channels' accumulators, then one
     /// word-padded input row where the gather needs it.</summary>
@@ -162,18 +171,22 @@ internal sealed class DspGemmKernel : TargetKernel
         int zx = node.Input(0).Quantization!.ZeroPoint;
         int kp = ColumnLength(s);
         var (laid, folded, q, bound, fast, wide, _, rows) = Prepare(node);
-        if (rows)
+        // Compact filters widened a block at a time in the scratch the plan granted (Dsp/DspCompactGemm.cs).
+        var blocks = !wide && fast is not null && node.Kind != OpKind.FullyConnected && DspGemmRows.Takes(kp)
+            ? WidenedBlocks.For(s, kp, fast, c.ScratchBytes, ScratchBytes(node), CanWriteOver(node, 0)) : null;
+        if (rows || blocks is not null)
         {
             c.Support.Use("mtvm_dsp");
             string zeros = ZeroRow(c, s, zx);
             DspGemmRows.Emit(c, s, kp,
-                wide ? Int16Pairs.InSxtb16Order(laid.Select((v, i) => v * fast!.Scale[i / kp]).ToArray()) : DspCompactGemm.SharedWords(s, laid), folded, fast!,
+                wide ? Int16Pairs.InSxtb16Order(laid.Select((v, i) => v * fast!.Scale[i / kp]).ToArray())
+                    : blocks is not null ? WidenedBlocks.Rows(laid) : DspCompactGemm.SharedWords(s, laid), folded, fast!,
                 wide
                     ? $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD as int16 pairs times the requantization's power of two, filter rows zero-padded to whole words"
                     : $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out for SMLAD, int8 per weight, filter rows zero-padded to whole words",
                 (body, pixel, column) => Gather(body, s, zx, pixel, column, c.Input(0), zeros, interleaved: true),
                 column => DeclareScratch(c, s, column, accumulators: false), c.Input(0), zx, fused: !Packed(s) && !s.Padded,
-                wide ? null : new CompactPairs(fast!.Scale.Select(v => (int)Math.Log2(v)).ToArray()));
+                wide || blocks is not null ? null : new CompactPairs(fast!.Scale.Select(v => (int)Math.Log2(v)).ToArray()), blocks);
             return;
         }
 

@@ -36,14 +36,16 @@ internal static class DspGemmRows
     /// With <paramref name="compact"/> (the int8 layout, <see cref="DspCompactGemm"/>): <paramref name="words"/> are the
     /// pairs' shared words h = w0 + 256 * w1, [pair][columnValues / 2], and the bias is not scaled: the accumulators are, after the steps.</summary>
     public static void Emit(EmitContext c, GemmShape s, int columnValues, int[] words, int[] bias, DspRequantization fast, string filterDescription,
-        Action<CodeWriter, string, string> gather, Action<string> declareScratch, string image, int zx, bool fused, CompactPairs? compact = null)
+        Action<CodeWriter, string, string> gather, Action<string> declareScratch, string image, int zx, bool fused, CompactPairs? compact = null,
+        WidenedBlocks? blocks = null)
     {
         var body = c.Body;
         int steps = columnValues / 4, rowWords = columnValues / 2;
         int pairs = (s.OutC + 1) / 2, fullPairs = s.OutC / 2;
         int operandWords = fast.StreamedOperands(0).Length;
-        int tailWords = 2 * operandWords + (compact?.ShiftWords ?? 0);
+        int tailWords = 2 * operandWords + (compact?.ShiftWords ?? blocks?.ShiftWords ?? 0);
         int pairWords = 4 + (compact is null ? 2 * rowWords : rowWords) + tailWords;
+        if (blocks is not null) pairWords = 4 + 2 * steps + tailWords; // int8 rows in flash; widened (4 * steps) in the scratch
 
         var stream = new int[pairs * pairWords];
         int i = 0;
@@ -51,7 +53,13 @@ internal static class DspGemmRows
         {
             int r0 = 2 * pair, r1 = Math.Min(2 * pair + 1, s.OutC); // r1 == OutC: the zero row of an odd count
             int b1 = r1 < s.OutC ? bias[r1] : 0;
-            if (compact is null)
+            if (blocks is not null)
+            {
+                foreach (int v in new[] { bias[r0], bias[r0], b1, b1 }) stream[i++] = v;
+                for (int step = 0; step < steps; step++)
+                    foreach (int row in new[] { r0, r1 }) stream[i++] = words[row * steps + step];
+            }
+            else if (compact is null)
             {
                 foreach (int v in new[] { bias[r0], bias[r0], b1, b1 }) stream[i++] = v;
                 for (int step = 0; step < rowWords; step += 2)
@@ -68,32 +76,37 @@ internal static class DspGemmRows
 
             foreach (int v in fast.StreamedOperands(r0).Concat(fast.StreamedOperands(r1 < s.OutC ? r1 : r0))) stream[i++] = v;
             if (compact is not null) foreach (int v in compact.Words(r0, r1 < s.OutC ? r1 : r0)) stream[i++] = v;
+            if (blocks is not null) foreach (int v in blocks.Words(r0, r1)) stream[i++] = v;
         }
 
         string operandsText = $"[requantization operands of both channels: {(operandWords == 3 ? "multiplier, constant, right shift" : "multiplier, constant")}]";
-        string filter = c.Constants.Int32($"{c.Prefix}_filter", stream, compact is null
+        string filter = c.Constants.Int32($"{c.Prefix}_filter", stream, blocks is not null
+            ? blocks.Description(filterDescription, pairs, steps, operandsText)
+            : compact is null
             ? $"{filterDescription}: [{pairs} channel pairs][the pair's bias - input zero point * sum of its filter row, times the power of two: b0, b0, b1, b1]" +
               $"[{steps} steps of 4 values][2 channels][(w0,w2),(w1,w3)]{operandsText}" + (s.OutC % 2 == 1 ? "; the last pair's second row is zeros" : "")
             : $"{filterDescription}: [{pairs} channel pairs][the accumulators' start, b = bias - input zero point * sum of the filter row: b0, b0, b0 + 256 * b1, b0 + 256 * b1]" +
               $"[{steps} steps of 4 values][(h0,h2),(h1,h3)], h = w0 + 256 * w1{operandsText}{(compact.ShiftWords == 0 ? "" : "[accumulator shifts: left of channel 0, right of channel 1's 256 * acc1]")}" +
               (s.OutC % 2 == 1 ? "; the last pair's w1 are zeros" : ""));
-        c.Support.Use(compact is null ? "mtvm_dsp_gemm" : "mtvm_dsp_gemm8");
+        c.Support.Use(compact is null && blocks is null ? "mtvm_dsp_gemm" : "mtvm_dsp_gemm8");
 
         declareScratch($"int32_t* const col = scratch; /* two output pixels' receptive fields as int16 pairs, interleaved per 4 values ({columnValues} words) */");
+        // With blocks: the asm reads the block widened in the scratch; c0 is the block's first channel.
+        var (rows, end, c0) = blocks is null ? (filter, $"{filter} + {fullPairs * pairWords}", "") : blocks.Open(body, filter, pairs, steps, tailWords);
         body.Line("int p;");
         using (body.Block($"for (p = 0; p < {s.Pixels}; p += 2)"))
         {
             body.Line(s.Pixels % 2 == 1 ? $"const int p1 = p + 1 < {s.Pixels} ? p + 1 : p; /* an odd last pixel twice, stored once */" : "const int p1 = p + 1;");
-            body.Line($"int8_t* const o0 = {c.Output()} + p * {s.OutC};");
-            body.Line($"int8_t* const o1 = {c.Output()} + p1 * {s.OutC};");
+            body.Line($"int8_t* const o0 = {c.Output()} + p * {s.OutC}{c0};");
+            body.Line($"int8_t* const o1 = {c.Output()} + p1 * {s.OutC}{c0};");
             GatherPair(body, s, gather, image, zx, fused);
             body.Line("#if defined(MTVM_DSP_ASM)");
             using (body.Block(""))
             {
-                body.Line($"const void* const args[5] = {{ col, {filter}, o0, o1, {filter} + {fullPairs * pairWords} }};");
+                body.Line($"const void* const args[5] = {{ col, {rows}, o0, o1, {end} }};");
                 body.Line($"/* {pairs} pairs of filter rows; {steps} column steps each{(steps > Unrolled ? $" ({steps % LoopSteps} unrolled, then a loop of {LoopSteps})" : "")} */");
                 body.Line("__asm__ volatile(");
-                foreach (var line in Assembly(s, steps, fullPairs, fast, operandWords, compact))
+                foreach (var line in Assembly(s, steps, fullPairs, fast, operandWords, compact, blocks))
                     body.Line($"    \"{line}\\n\\t\"");
                 body.Line("    : : \"r\"(args) : \"memory\", \"cc\");");
             }
@@ -101,12 +114,13 @@ internal static class DspGemmRows
             body.Line("#else");
             using (body.Block(""))
             {
-                body.Line($"const int32_t* w = {filter};");
+                body.Line($"const int32_t* w = {rows};");
                 body.Line("int pr;");
-                using (body.Block($"for (pr = 0; pr < {pairs}; ++pr, w += {tailWords})"))
+                using (body.Block(blocks is null ? $"for (pr = 0; pr < {pairs}; ++pr, w += {tailWords})" : $"for (pr = 0; w != {end}; ++pr, w += {tailWords})"))
                 {
                     body.Line("int32_t a[4];");
                     body.Line($"w = mtvm_gemm{(compact is null ? 16 : 8)}_pair(col, w, {steps}, a);");
+                    if (blocks is not null) body.Line(blocks.CScale(2 * operandWords));
                     if (compact is not null)
                     {
                         // a: acc0 of both pixels, acc0 + 256 * acc1 of both; scaled as the widened path's are.
@@ -128,6 +142,8 @@ internal static class DspGemmRows
 
             body.Line("#endif");
         }
+
+        blocks?.Close(body);
     }
 
     /// <summary>Both pixels' columns. Where filter rows fill whole words: a pointwise pair, and a pair in one output row
@@ -173,7 +189,7 @@ internal static class DspGemmRows
 
     /// <summary>The statement's instructions. args: column, filter stream, o0, o1, end of the whole pairs. The stack
     /// holds o0, o1, that end and the column's end; every register is saved and restored around it.</summary>
-    private static IEnumerable<string> Assembly(GemmShape s, int steps, int fullPairs, DspRequantization fast, int operandWords, CompactPairs? compact)
+    private static IEnumerable<string> Assembly(GemmShape s, int steps, int fullPairs, DspRequantization fast, int operandWords, CompactPairs? compact, WidenedBlocks? blocks)
     {
         IEnumerable<string> Steps(int count) => compact is null ? Enumerable.Repeat(Step, count).SelectMany(x => x) : CompactPairs.Steps(count);
 
@@ -208,9 +224,10 @@ internal static class DspGemmRows
             }
 
             // Operands: row 0's in r4, r5 (r8), row 1's in r6, r7 (r9); r10, r11 free (after the compact pair's shifts).
-            string shiftRegisters = compact?.ShiftWords > 0 ? ", r10, r11" : "";
+            string shiftRegisters = (compact?.ShiftWords ?? blocks?.ShiftWords) > 0 ? ", r10, r11" : "";
             asm.Add(operandWords == 3 ? $"ldmia r1!, {{r4, r5, r6, r7, r8, r9{shiftRegisters}}}" : $"ldmia r1!, {{r4, r5, r6, r7{shiftRegisters}}}");
             if (compact is not null) asm.AddRange(compact.Scale(secondRow));
+            if (blocks is not null) asm.AddRange(blocks.Scale());
             var (m0, d0, e0) = operandWords == 3 ? ("r4", "r5", "r6") : ("r4", "r5", "");
             var (m1, d1, e1) = operandWords == 3 ? ("r7", "r8", "r9") : ("r6", "r7", "");
             asm.AddRange(fast.Assembly("r2", m0, d0, e0, "r10"));
