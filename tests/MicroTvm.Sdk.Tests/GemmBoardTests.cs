@@ -127,7 +127,7 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
             sources.AddRange(source.Split('\n').Where(l => l.TrimStart().StartsWith("MTVM_VB", StringComparison.Ordinal) && l.Contains("_stream, ", StringComparison.Ordinal)));
         }
 
-        Model("pw64", [1, 5, 5, 64], 1, 1, 16, 1, Options.Valid, 1);        // in place, 4 steps, odd pixel count
+        Model("pw64", [1, 5, 5, 64], 1, 1, 16, 1, Options.Valid, 1);        // in place, 4 steps by VLDM, odd pixel count
         Model("pw20", [1, 3, 6, 20], 1, 1, 8, 1, Options.Valid, 0);         // in place, a tail of 4 bytes
         Model("pw_s2", [1, 6, 5, 40], 1, 1, 12, 2, Options.Same, 1);        // strided 1x1: gathered, tail 8
         Model("rows16", [1, 6, 7, 16], 3, 3, 8, 1, Options.Same, 1);        // rows of 48 bytes in place, edges gathered
@@ -140,7 +140,7 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
         Model("pw_left", [1, 4, 3, 32], 1, 1, 8, 1, Options.Valid, 0, coarse: 0.05f);  // left shifts only
         Assert.Equal(["pw64", "pw20", "pw_s2", "rows16", "rows48", "rgb", "long", "col5", "pw_mixed", "pw_left"], streamed);
         // Every requantization form of the block loop (the record's vectors named per form) runs on the board.
-        foreach (var form in new[] { "_LEFT(", "_RIGHT(", "_RIGHT_MIXED(", "MTVM_VB_REC2 ", "MTVM_VB_REC3 ", "MTVM_VB_REC5 ", "_STORE_SAT)", "_STORE)" })
+        foreach (var form in new[] { "_LEFT(", "_RIGHT(", "_RIGHT_MIXED(", "MTVM_VB_REC2 ", "MTVM_VB_REC3 ", "MTVM_VB_REC5 ", "_STORE_SAT)", "_STORE)", "MTVM_VB2_PAF(", "MTVM_VB1_PDF(" })
             Assert.True(sources.Any(s => s.Contains(form, StringComparison.Ordinal)), $"no model runs {form}");
 
         var project = firmware.CreateProject(sdk, "<PropertyGroup><Board>mps3-an547</Board></PropertyGroup>", "helium-gemm-an547");

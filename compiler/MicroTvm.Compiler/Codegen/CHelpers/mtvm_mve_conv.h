@@ -116,7 +116,8 @@ MTVM_VFN void mtvm_e_vg(int32_t* s, int32_t* t, const int8_t* x, const int8_t* y
    int32 clamp. MTVM_VB1_RUN: one column (r0 r2 r4 r6), stored with VSTRB.32. Steps: _F/_S/_T as MTVM_VG's, _U a tail that
    is also the first step (VMLADAV on the predicated load's zeros past n). Steps of a group at byte offsets 0..112;
    MTVM_VB2_ADV(k) moves both columns k bytes on (the next group of 8 steps, the next filter row of the image),
-   MTVM_VB2_BACK(k) moves them back by the sum at the block's end. */
+   MTVM_VB2_BACK(k) moves them back by the sum at the block's end. `code` may hold two blocks, each ending with its
+   store (the loop then runs once per two). */
 #ifdef MTVM_MVE
 /* A step's 4 filter rows by one VLDM into q4..q7, then the column x (q0) and y (q1) against each. */
 #define MTVM_VB_W4 "vldmia %[w]!, {d8-d15}\n\t"
@@ -133,6 +134,22 @@ MTVM_VFN void mtvm_e_vg(int32_t* s, int32_t* t, const int8_t* x, const int8_t* y
 #define MTVM_VB2_T(o) "vpstt\n\t" MTVM_VB_LOAD2("t", o) MTVM_VB_OP2("vmladava.s8")
 #define MTVM_VB1_U(o) "vpst\n\t" MTVM_VB_LOAD1("t", o) MTVM_VB_OP("vmladav.s8")
 #define MTVM_VB2_U(o) "vpstt\n\t" MTVM_VB_LOAD2("t", o) MTVM_VB_OP2("vmladav.s8")
+/* Two steps (byte offsets a, b: for the emulation) of word-aligned columns by one VLDM per column, forward (_PA: from
+   the pointer, which moves on) or backward (_PD: the 32 bytes before it, the pointer moved back), x into q0 q1, y into
+   q2 q3; _F: the first of the block. */
+#define MTVM_VB_OPQ(op, x, y) MTVM_VB_W4 op " r0, " x ", q4\n\t" op " r8, " y ", q4\n\t" op " r2, " x ", q5\n\t" op " r10, " y ", q5\n\t" \
+    op " r4, " x ", q6\n\t" op " r12, " y ", q6\n\t" op " r6, " x ", q7\n\t" op " lr, " y ", q7\n\t"
+#define MTVM_VB_OPQ1(op, x) MTVM_VB_W4 op " r0, " x ", q4\n\t" op " r2, " x ", q5\n\t" op " r4, " x ", q6\n\t" op " r6, " x ", q7\n\t"
+#define MTVM_VB2_PAIR_(ld, op) ld " %[xp]!, {d0-d3}\n\t" ld " %[yp]!, {d4-d7}\n\t" MTVM_VB_OPQ(op, "q0", "q2") MTVM_VB_OPQ("vmladava.s8", "q1", "q3")
+#define MTVM_VB1_PAIR_(ld, op) ld " %[xp]!, {d0-d3}\n\t" MTVM_VB_OPQ1(op, "q0") MTVM_VB_OPQ1("vmladava.s8", "q1")
+#define MTVM_VB2_PA(a, b) MTVM_VB2_PAIR_("vldmia", "vmladava.s8")
+#define MTVM_VB2_PAF(a, b) MTVM_VB2_PAIR_("vldmia", "vmladav.s8")
+#define MTVM_VB2_PD(a, b) MTVM_VB2_PAIR_("vldmdb", "vmladava.s8")
+#define MTVM_VB2_PDF(a, b) MTVM_VB2_PAIR_("vldmdb", "vmladav.s8")
+#define MTVM_VB1_PA(a, b) MTVM_VB1_PAIR_("vldmia", "vmladava.s8")
+#define MTVM_VB1_PAF(a, b) MTVM_VB1_PAIR_("vldmia", "vmladav.s8")
+#define MTVM_VB1_PD(a, b) MTVM_VB1_PAIR_("vldmdb", "vmladava.s8")
+#define MTVM_VB1_PDF(a, b) MTVM_VB1_PAIR_("vldmdb", "vmladav.s8")
 #define MTVM_VB1_ADV(k) "add %[xp], %[xp], #" #k "\n\t"
 #define MTVM_VB2_ADV(k) MTVM_VB1_ADV(k) "add %[yp], %[yp], #" #k "\n\t"
 #define MTVM_VB1_BACK(k) "sub %[xp], %[xp], #" #k "\n\t"
@@ -193,6 +210,14 @@ MTVM_VFN void mtvm_e_vg(int32_t* s, int32_t* t, const int8_t* x, const int8_t* y
 #define MTVM_VB2_U(o) "u" #o " "
 #define MTVM_VB1_ADV(k) "a" #k " "
 #define MTVM_VB2_ADV(k) "a" #k " "
+#define MTVM_VB2_PA(a, b) "s" #a " s" #b " "
+#define MTVM_VB2_PAF(a, b) "f" #a " s" #b " "
+#define MTVM_VB2_PD(a, b) "s" #a " s" #b " "
+#define MTVM_VB2_PDF(a, b) "f" #a " s" #b " "
+#define MTVM_VB1_PA(a, b) "s" #a " s" #b " "
+#define MTVM_VB1_PAF(a, b) "f" #a " s" #b " "
+#define MTVM_VB1_PD(a, b) "s" #a " s" #b " "
+#define MTVM_VB1_PDF(a, b) "f" #a " s" #b " "
 #define MTVM_VB1_BACK(k) ""
 #define MTVM_VB2_BACK(k) ""
 #define MTVM_VB1_SUMS ""
@@ -227,11 +252,11 @@ MTVM_VFN int8_t mtvm_e_vb_narrow(int32_t v, const int32_t* head, int i, int sat)
     v = v > mtvm_e_h16(head + 12, i) ? mtvm_e_h16(head + 12, i) : v;
     return (int8_t)(uint8_t)((uint32_t)v & 0xFFu);
 }
-/* Runs MTVM_VB2_RUN's block loop: s, t the sums of columns x and y (y NULL: one column). */
+/* Runs MTVM_VB2_RUN's block loop: s, t the sums of columns x and y (y NULL: one column); a store ends a block. */
 MTVM_VFN void mtvm_e_vb(const int8_t* x, const int8_t* y, int8_t* o, const int32_t* stream, int blocks, int n, const char* code) {
     const int32_t* w = stream + 16;
-    int blk, j;
-    for (blk = 0; blk < blocks; ++blk, o += 4) {
+    int blk = 0, j;
+    while (blk < blocks) { /* code runs one block or more (each ends with its store) per pass */
         int32_t s[4] = { 0, 0, 0, 0 }, t[4] = { 0, 0, 0, 0 };
         const int8_t* xb = x;
         const int8_t* yb = y;
@@ -248,6 +273,10 @@ MTVM_VFN void mtvm_e_vb(const int8_t* x, const int8_t* y, int8_t* o, const int32
                     o[(uint16_t)mtvm_e_h16(stream, 2 * j)] = mtvm_e_vb_narrow(s[j], stream, 2 * j, op == 'y');
                     o[(uint16_t)mtvm_e_h16(stream, 2 * j + 1)] = mtvm_e_vb_narrow(t[j], stream, 2 * j + 1, op == 'y');
                 }
+                o += 4;
+                ++blk;
+                xb = x;
+                yb = y;
                 continue;
             }
             for (j = 0; j < 4; ++j) {

@@ -139,18 +139,19 @@ internal sealed class HeliumGemmKernel : TargetKernel
 
     /// <summary>The steps of one block for columns whose pieces lie <paramref name="stride"/> bytes apart (MTVM_VB1 or
     /// MTVM_VB2 in <paramref name="v"/>), or null where a move exceeds an immediate's range.</summary>
-    private static string? StreamSteps(string v, int pieces, int steps, int tail, int stride, string requantization)
+    private static string? StreamSteps(string v, int pieces, int steps, int tail, int stride, string requantization, int[]? order = null)
     {
         var code = new List<string>();
         int at = 0;
         for (int r = 0; r < pieces; r++)
             for (int i = 0; i < steps; i++)
             {
-                int group = r * stride + 128 * (i / 8);
+                int step = order is null ? i : order[i]; // a reordered block (whole steps, one piece of at most 8)
+                int group = r * stride + 128 * (step / 8);
                 if (group != at) code.Add($"{v}_ADV({group - at})");
                 at = group;
                 bool last = i == steps - 1 && tail > 0;
-                code.Add($"{v}_{(r == 0 && i == 0 ? (last ? "U" : "F") : last ? "T" : "S")}({16 * (i % 8)})");
+                code.Add($"{v}_{(r == 0 && i == 0 ? (last ? "U" : "F") : last ? "T" : "S")}({16 * (step % 8)})");
             }
 
         if (at > MaxStreamMove) return null;
@@ -158,6 +159,17 @@ internal sealed class HeliumGemmKernel : TargetKernel
         code.Add($"{v}_SUMS {requantization}");
         return string.Join(" ", code);
     }
+
+    /// <summary>A block whose column steps are read two at a time by VLDM with writeback (MTVM_VB2_PA/_PD of
+    /// mtvm_mve_conv.h): forward from the column's start, or backward from its end, pairs in reverse order (the
+    /// stream lays that block's steps so), so that a forward and a backward block leave the pointers where they were.</summary>
+    private static string PairedSteps(string v, int steps, bool backward, string requantization) =>
+        string.Join(" ", Enumerable.Range(0, steps / 2).Select(i => backward ? steps / 2 - 1 - i : i)
+            .Select((pair, i) => $"{v}_P{(backward ? "D" : "A")}{(i == 0 ? "F" : "")}({32 * pair}, {32 * pair + 16})")) + $" {v}_SUMS {requantization}";
+
+    /// <summary>The order of a block's steps where it is read backward: pairs last to first.</summary>
+    private static int[] BackwardSteps(int steps) =>
+        Enumerable.Range(0, steps / 2).Reverse().SelectMany(pair => new[] { 2 * pair, 2 * pair + 1 }).ToArray();
 
     /// <summary>Where there are two columns or more and the channels fill whole blocks of 4: one asm
     /// statement per column pair runs every block (MTVM_VB2_RUN of mtvm_mve_conv.h), reading filter rows, bias and
@@ -171,17 +183,32 @@ internal sealed class HeliumGemmKernel : TargetKernel
         if (s.Pixels < 2 || s.OutC % 4 != 0 || steps > MaxStreamSteps || s.OutC > MaxStreamChannels) return false;
         int gatheredStride = k / pieces, imageStride = s.InW * s.InC;
         var counts = Math.Min(_pixelBlock, s.Pixels) == 1 ? new[] { 1 } : s.Pixels % 2 == 1 ? new[] { 2, 1 } : new[] { 2 };
-        var gathered = counts.ToDictionary(n => n, n => StreamSteps($"MTVM_VB{n}", pieces, steps, tail, gatheredStride, requantize.StreamCode($"MTVM_VB{n}")));
-        var inside = counts.ToDictionary(n => n, n => StreamSteps($"MTVM_VB{n}", pieces, steps, tail, imageStride, requantize.StreamCode($"MTVM_VB{n}")));
+        int blocks = s.OutC / 4, blockBytes = pieces * steps * 64;
+        // Short blocks (at most 8 steps) two per pass of the loop: one loop end for two. Pointwise columns of whole
+        // steps in pairs: where the input is word-aligned each pass reads them by VLDM, forward then backward.
+        bool twice = blocks % 2 == 0 && pieces * steps <= 8;
+        bool paired = twice && mode == ColumnMode.InPlace && tail == 0 && steps % 2 == 0;
+        int[]? second = paired ? BackwardSteps(steps) : null;
+        string? Code(int n, int stride)
+        {
+            string v = $"MTVM_VB{n}", rq = requantize.StreamCode(v);
+            string? first = StreamSteps(v, pieces, steps, tail, stride, rq);
+            return first is null || !twice ? first : first + " " + StreamSteps(v, pieces, steps, tail, stride, rq, second);
+        }
+
+        var gathered = counts.ToDictionary(n => n, n => Code(n, gatheredStride));
+        var inside = counts.ToDictionary(n => n, n => Code(n, imageStride));
+        var pairs = counts.ToDictionary(n => n, n => PairedSteps($"MTVM_VB{n}", steps, false, requantize.StreamCode($"MTVM_VB{n}")) + " " +
+            PairedSteps($"MTVM_VB{n}", steps, true, requantize.StreamCode($"MTVM_VB{n}")));
         if (gathered.Values.Any(v => v is null) || (mode == ColumnMode.RowsInPlace && inside.Values.Any(v => v is null))) return false;
 
         var node = c.Node;
-        int blocks = s.OutC / 4, blockBytes = pieces * steps * 64;
         var words = new List<int>(requantize.StreamHeader(s.OutC));
         for (int blk = 0; blk < blocks; blk++)
         {
-            for (int i = blk * blockBytes; i < (blk + 1) * blockBytes; i += 4)
-                words.Add((byte)laid[i] | (byte)laid[i + 1] << 8 | (byte)laid[i + 2] << 16 | (byte)laid[i + 3] << 24);
+            foreach (int step in blk % 2 == 1 && second is not null ? second : Enumerable.Range(0, pieces * steps))
+                for (int i = blk * blockBytes + step * 64; i < blk * blockBytes + step * 64 + 64; i += 4)
+                    words.Add((byte)laid[i] | (byte)laid[i + 1] << 8 | (byte)laid[i + 2] << 16 | (byte)laid[i + 3] << 24);
             words.AddRange(folded.Skip(4 * blk).Take(4));
             words.AddRange(requantize.Record(4 * blk, streamed: true));
         }
@@ -205,7 +232,18 @@ internal sealed class HeliumGemmKernel : TargetKernel
                 $"MTVM_VB{count}_RUN{(tail > 0 ? "_N" : "")}({string.Join(", ", columns)}, {c.Output()} + p * {s.OutC}, {stream}, {blocks}{(tail > 0 ? $", {tail}" : "")}, {code});";
             if (mode == ColumnMode.InPlace)
             {
-                body.Line(Run(pixels.Select(j => $"{image} + (p + {j}) * {s.InC}"), gathered[count]!));
+                var columns = pixels.Select(j => $"{image} + (p + {j}) * {s.InC}").ToList();
+                if (!paired)
+                {
+                    body.Line(Run(columns, gathered[count]!));
+                    return;
+                }
+
+                // VLDM needs word-aligned columns: those of a word-aligned input (whole 16-byte steps apart).
+                using (body.Block($"if (((uintptr_t)(const void*){image} & 3u) == 0u)"))
+                    body.Line(Run(columns, pairs[count]));
+                using (body.Block("else"))
+                    body.Line(Run(columns, gathered[count]!));
                 return;
             }
 
