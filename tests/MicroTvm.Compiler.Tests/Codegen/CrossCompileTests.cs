@@ -33,6 +33,9 @@ public class CrossCompileTests
             string obj = $"{modelName}-{target.Name}.o";
             var (code, text) = Gcc.Run("arm-none-eabi-gcc", $"{target.GccFlags} -std=c99 -Wall -Wextra {Gcc.StrictWarnings} -Werror -O2 -ffunction-sections -fdata-sections -fstack-usage -c {model.SourceFile} -o {obj}", dir);
             Assert.True(code == 0, $"{target.Name}: arm-none-eabi-gcc failed:\n{text}");
+            // OptimizationLevel=0 is a user's choice too (debugging): the inline asm must still find its registers.
+            var (unoptimizedCode, unoptimizedText) = Gcc.Run("arm-none-eabi-gcc", $"{target.GccFlags} -std=c99 -Wall -Wextra {Gcc.StrictWarnings} -Werror -O0 -c {model.SourceFile} -o {modelName}-{target.Name}-O0.o", dir);
+            Assert.True(unoptimizedCode == 0, $"{target.Name} at -O0: arm-none-eabi-gcc failed:\n{unoptimizedText}");
             // <file>:<line>:<column>:<function>\t<bytes>\t<static|dynamic|bounded>
             foreach (var line in File.ReadAllLines(Path.Combine(dir, Path.ChangeExtension(obj, ".su"))))
             {

@@ -13,6 +13,11 @@
 #include <arm_mve.h>
 #define MTVM_MVE 1
 #define MTVM_VFN static inline
+/* The Helium kernels' inline asm names more registers than gcc finds without optimization (-O0, a project's
+   OptimizationLevel=0: "'asm' operand has impossible constraints"): the model's file is then compiled at -Og. */
+#if defined(__GNUC__) && !defined(__OPTIMIZE__)
+#pragma GCC optimize ("Og")
+#endif
 typedef int32x4_t mtvm_i32x4;
 typedef int16x8_t mtvm_i16x8;
 typedef int8x16_t mtvm_i8x16;
