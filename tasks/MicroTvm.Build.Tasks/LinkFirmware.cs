@@ -178,12 +178,13 @@ namespace MicroTvm.Build.Tasks
         /// <summary>
         /// With the auto models on the size layout by decision: the first such link records its flash beside the speed
         /// link's; a later one (the application changed) whose flash plus the widened weights' extra bytes fits the region
-        /// drops the decision, so that the build compiles them with the speed layout again.
+        /// drops the decision, so that the build compiles them with the speed layout again. A decision without the speed
+        /// link's flash (written by an older SDK) is kept as it is.
         /// </summary>
         private bool SpeedFitsAgain()
         {
             if (string.IsNullOrEmpty(WeightLayoutFile) || !LayoutModels(WeightLayoutChoice.Auto, WeightLayoutChoice.Size).Any()
-                || WeightLayoutChoice.ReadCompact(WeightLayoutFile, WeightLayoutKey) is not { } decision)
+                || WeightLayoutChoice.ReadCompact(WeightLayoutFile, WeightLayoutKey) is not { SpeedFlash: long speedFlashThen } decision)
             {
                 return false;
             }
@@ -197,7 +198,7 @@ namespace MicroTvm.Build.Tasks
                 WeightLayoutChoice.RecordSizeFlash(WeightLayoutFile!, (long)flash.Used);
                 return false;
             }
-            long speedFlash = (long)flash.Used + decision.SpeedFlash - sizeFlash;
+            long speedFlash = (long)flash.Used + speedFlashThen - sizeFlash;
             if (!WeightLayoutMayChange || speedFlash > (long)flash.Length - SpeedEstimateMargin)
             {
                 return false;

@@ -25,10 +25,11 @@ namespace MicroTvm.Build.Tasks
 
         public static bool IsValid(string layout) => layout == Speed || layout == Size || layout == Auto;
 
-        /// <summary>A size decision: why, the flash the speed link took, and (once a size link followed) the flash that took.</summary>
+        /// <summary>A size decision: why, the flash the speed link took (absent in a file an older SDK wrote), and (once a
+        /// size link followed) the flash that took.</summary>
         public sealed class CompactDecision
         {
-            public CompactDecision(string reason, long speedFlash, long? sizeFlash)
+            public CompactDecision(string reason, long? speedFlash, long? sizeFlash)
             {
                 Reason = reason;
                 SpeedFlash = speedFlash;
@@ -36,7 +37,7 @@ namespace MicroTvm.Build.Tasks
             }
 
             public string Reason { get; }
-            public long SpeedFlash { get; }
+            public long? SpeedFlash { get; }
             public long? SizeFlash { get; }
         }
 
@@ -55,7 +56,7 @@ namespace MicroTvm.Build.Tasks
                 return null;
             }
             long? Number(string name) => values.TryGetValue(name, out var text) && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : (long?)null;
-            return new CompactDecision(reason, Number("speedFlash") ?? long.MaxValue, Number("sizeFlash"));
+            return new CompactDecision(reason, Number("speedFlash"), Number("sizeFlash"));
         }
 
         public static void WriteCompact(string file, string key, long speedFlash, long flashLength)
