@@ -80,6 +80,9 @@ namespace MicroTvm.Build.Tasks
 
         public void Cancel() => cancellation.Cancel();
 
+        /// <summary>The board as messages name it.</summary>
+        private string BoardName => string.IsNullOrEmpty(Board) ? "the board" : Board!;
+
         private static readonly Regex NotFit = new Regex(@"will not fit in region `(?<region>[^']+)'", RegexOptions.Compiled);
         private static readonly Regex Overflow = new Regex(@"region `(?<region>[^']+)' overflowed by (?<bytes>\d+) bytes", RegexOptions.Compiled);
         private static readonly Regex Located = new Regex(@"^(?<file>[^:]+(?::\\[^:]+)?):(?<line>\d+):(?:\([^)]*\): )?\s*(?<message>.+)$", RegexOptions.Compiled);
@@ -124,7 +127,7 @@ namespace MicroTvm.Build.Tasks
                     WeightLayoutChoice.WriteCompact(WeightLayoutFile!, WeightLayoutKey, used, length);
                     Log.LogMessage(MessageImportance.High,
                         "{0}: with widened weights (speed) the firmware takes {1:N0} B of flash, more than {2}'s {3:N0} B: compiling the models of MicroTvmWeightLayout=auto with compact weights (size) and linking again",
-                        Path.GetFileName(OutputFile), used, string.IsNullOrEmpty(Board) ? "the board" : Board, length);
+                        Path.GetFileName(OutputFile), used, BoardName, length);
                     File.Delete(OutputFile);
                     WeightLayoutChanged = true;
                     return true;
@@ -206,7 +209,7 @@ namespace MicroTvm.Build.Tasks
             File.Delete(WeightLayoutFile!);
             Log.LogMessage(MessageImportance.High,
                 "{0}: the firmware now leaves room for widened weights (speed, about {1:N0} B of {2}'s {3:N0} B of flash): compiling the models of MicroTvmWeightLayout=auto with widened weights and linking again",
-                Path.GetFileName(OutputFile), speedFlash, string.IsNullOrEmpty(Board) ? "the board" : Board, (long)flash.Length);
+                Path.GetFileName(OutputFile), speedFlash, BoardName, (long)flash.Length);
             return true;
         }
 
@@ -258,18 +261,17 @@ namespace MicroTvm.Build.Tasks
                 && (widened.Count > 0 || LayoutModels(null, WeightLayoutChoice.Size).Any()) && MeasureOverflow(arguments, flash) is { } measured)
             {
                 var (used, length) = measured;
-                string board = string.IsNullOrEmpty(Board) ? "the board" : Board!;
                 if (widened.Count > 0)
                 {
                     Log.LogError(null, ErrorCodes.FlashOverflowWidenedWeights, ErrorCodes.HelpLink, OutputFile, 0, 0, 0, 0,
                         "The firmware does not fit {0}'s flash with widened weights: {1:N0} B > {2:N0} B. {3} MicroTvmWeightLayout=speed; auto (the default) or size stores the weights compactly (int8).",
-                        board, used, length, string.Join(", ", widened.Select(m => "model " + m.GetMetadata("ModelName"))) + (widened.Count == 1 ? " has" : " have"));
+                        BoardName, used, length, string.Join(", ", widened.Select(m => "model " + m.GetMetadata("ModelName"))) + (widened.Count == 1 ? " has" : " have"));
                 }
                 else
                 {
                     Log.LogError(null, ErrorCodes.FlashOverflowCompactWeights, ErrorCodes.HelpLink, OutputFile, 0, 0, 0, 0,
                         "The firmware does not fit {0}'s flash even with compact weights (MicroTvmWeightLayout size): {1:N0} B > {2:N0} B.{3} Make code or data smaller (e.g. OptimizationLevel s) or choose a board with more flash.",
-                        board, used, length, " Models in this firmware: " + string.Join("; ", ModelSize.Read(Models).Select(m => m.Describe())) + ".");
+                        BoardName, used, length, " Models in this firmware: " + string.Join("; ", ModelSize.Read(Models).Select(m => m.Describe())) + ".");
                 }
                 return;
             }
