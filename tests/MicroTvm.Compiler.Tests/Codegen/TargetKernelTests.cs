@@ -382,10 +382,48 @@ public class TargetKernelTests
         }
     }
 
-    /// <summary>Three CONV_2D layers (SAME, stride 1, C to C channels, <paramref name="filter"/> square), each reading the one before.</summary>
-    private static RandomGraphs.Case ConvolutionChain(Random r, int filter)
+    /// <summary>An in-place 1x1 layer in the compact layout widens its filter rows in one block or not at all
+    /// (WidenedBlocks' one-block limit): a second block would gather pixels whose outputs the first block already
+    /// wrote over them. Chains of three 1x1 CONV_2D of C to C channels (the second and third write over their inputs)
+    /// with room beside them for 55 % to 90 % of the widened rows (several blocks would fit, one does not), or 105 %
+    /// (one fits). Bit for bit against the evaluator.</summary>
+    [Fact]
+    public void DspInPlacePointwiseWidensOneBlockOnly()
+    {
+        var random = new Random(1350);
+        var cases = Enumerable.Range(0, 16).Select(i => ConvolutionChain(random, filter: 1, widening: i < 12 ? 0.55 + 0.03 * i : 1.05)).ToList();
+        var options = new CompileOptions("cortex-m7", "c", WeightLayout: MicroTvm.Compiler.Tuning.WeightLayout.Size);
+        var used = Check("cortex-m7", "mtvm_gemm8_widen(op", cases, (i, name) => options with { Name = name });
+        Assert.Contains(used, u => u);
+        int roomForSeveral = 0;
+        foreach (var c in cases)
+        {
+            var model = ModelCompiler.Compile(c.Graph, options);
+            var kernels = KernelSelection.Choose(c.Graph, Targets.Find("cortex-m7"), layout: MicroTvm.Compiler.Tuning.WeightLayout.Size);
+            foreach (int step in new[] { 1, 2 })
+            {
+                var layer = c.Graph.Nodes[step];
+                Assert.Contains(layer.Input(0).Id, model.Metadata.MemoryPlan.Single(t => t.Tensor == layer.Output.Id).SharesWith ?? []);
+                if (kernels[layer].ScratchWishes(layer) is not [long one, ..]) continue; // no fast requantization
+                // The workspace beside the layer's one activation; the scratch of all pairs widened, and of half of them.
+                long room = model.Metadata.WorkspaceBytes - layer.Output.ByteSize, least = kernels[layer].ScratchBytes(layer);
+                int pairs = layer.Output.Shape[3] / 2;
+                long two = least + (pairs + 1) / 2 * ((one - least) / pairs);
+                if (two <= room && one > room) roomForSeveral++;
+                Assert.Equal(one <= room ? one : least, model.Metadata.Operators[step].ScratchBytes);
+            }
+        }
+
+        Assert.True(roomForSeveral >= 8, $"only {roomForSeveral} in-place layers with room for several blocks and not for one");
+    }
+
+    /// <summary>Three CONV_2D layers (SAME, stride 1, C to C channels, <paramref name="filter"/> square), each reading the one
+    /// before; or (<paramref name="widening"/>) one image of 16 to 24 pixels, C = 16, 24, 32 or 40 and room beside the
+    /// layers for that fraction of the scratch widening all filter rows (<see cref="Room"/>).</summary>
+    private static RandomGraphs.Case ConvolutionChain(Random r, int filter, double widening = 0)
     {
         int n = Next(r, 1, 2), h = Next(r, 1, 9), w = Next(r, 1, 13), c = r.Next(2) == 0 ? 4 * Next(r, 1, 10) : Next(r, 2, 40);
+        if (widening > 0) (n, h, w, c) = (1, 4, Next(r, 4, 6), 8 * Next(r, 2, 5));
         var b = new GraphBuilder();
         float scale = Scale(r, 0.005, 0.1);
         var x = b.Input(ElementType.Int8, new[] { n, h, w, c }, Q(scale, Next(r, -128, 127)));
@@ -397,7 +435,10 @@ public class TargetKernelTests
             (x, scale) = (y, outQ.Scales[0]);
         }
 
-        return Make(r, $"3 x CONV_2D [{n},{h},{w},{c}] {filter}x{filter} SAME stride 1", b, x);
+        string also = "";
+        // The widened rows of all pairs: per pair 4 bias words, 2 words per 4 values, up to 8 words of operands and shifts.
+        if (widening > 0) (x, also) = Room(b, x, widening * 4 * (c / 2) * (12 + c));
+        return Make(r, $"3 x CONV_2D [{n},{h},{w},{c}] {filter}x{filter} SAME stride 1{also}", b, x);
     }
 
     /// <summary>The DSP CONV_2D's scratch holds what its path uses: KWS's pointwise layer (64 to 64 channels) needs two
@@ -618,23 +659,25 @@ public class TargetKernelTests
                 : new Conv2DAttributes(padding, sh, sw, 1, 1, activation);
             b.Op(depthwise ? OpKind.DepthwiseConv2D : OpKind.Conv2D, attributes, new[] { input, filter, bias }, output);
             string also = "";
-            if (room > 0)
-            {
-                // Room in the workspace beside the layer: the output concatenated k times (live one step later with
-                // the output), then added to itself into the graph's output. k * output bytes: room times a
-                // generous bound of the scratch that widens every filter row (4 bytes per value and per channel).
-                long widened = 4L * oc * (fh * fw * (c + 3) + 16) + 16L * fh * fw * (c + 3) + 1024;
-                int k = Math.Max(1, (int)Math.Ceiling(room * widened / (n * oh * ow * oc)));
-                var wide = b.Tensor(ElementType.Int8, new[] { n, oh, ow, oc * k }, outQ);
-                b.Op(OpKind.Concatenation, new ConcatenationAttributes(3, FusedActivation.None), Enumerable.Repeat(output, k).ToArray(), wide);
-                // Twice the scale and the same zero point: the sum is every value of the layer's output, unsaturated.
-                output = b.Tensor(ElementType.Int8, new[] { n, oh, ow, oc * k }, new QuantizationParameters(new[] { 2 * outQ.Scale }, new[] { (long)outQ.ZeroPoint }));
-                b.Op(OpKind.Add, new ElementwiseAttributes(FusedActivation.None), new[] { wide, wide }, output);
-                also = $", then concatenated x{k} and added to itself";
-            }
-
+            // Room: times a generous bound of the scratch that widens every filter row (4 bytes per value and per channel).
+            if (room > 0) (output, also) = Room(b, output, room * (4L * oc * (fh * fw * (c + 3) + 16) + 16L * fh * fw * (c + 3) + 1024));
             return Make(r, $"{(depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D")}{also} in [{n},{h},{w},{c}] filter {fh}x{fw} out {oc} (x{multiplier}) stride {sh}x{sw} {padding} {activation}{(ties ? " power-of-two scales" : "")}", b, output);
         }
+    }
+
+    /// <summary>Room in the workspace beside the layer writing <paramref name="output"/> (at least <paramref name="bytes"/>):
+    /// the output concatenated k times (live one step later with the output), then added to itself into the graph's output.</summary>
+    private static (Tensor Output, string Description) Room(GraphBuilder b, Tensor output, double bytes)
+    {
+        var shape = output.Shape;
+        var q = output.Quantization!;
+        int k = Math.Max(1, (int)Math.Ceiling(bytes / output.ElementCount));
+        var wide = b.Tensor(ElementType.Int8, shape[..^1].Append(shape[^1] * k).ToArray(), q);
+        b.Op(OpKind.Concatenation, new ConcatenationAttributes(3, FusedActivation.None), Enumerable.Repeat(output, k).ToArray(), wide);
+        // Twice the scale and the same zero point: the sum is every value of the layer's output, unsaturated.
+        var sum = b.Tensor(ElementType.Int8, wide.Shape, new QuantizationParameters(new[] { 2 * q.Scale }, new[] { (long)q.ZeroPoint }));
+        b.Op(OpKind.Add, new ElementwiseAttributes(FusedActivation.None), new[] { wide, wide }, sum);
+        return (sum, $", then concatenated x{k} and added to itself");
     }
 
     internal static RandomGraphs.Case FullyConnected(Random r, bool ties = false, int? depthGiven = null)
