@@ -101,7 +101,7 @@ internal sealed class KernelSelection : IKernelMemoryTraits
         foreach (var node in graph.Nodes.OrderByDescending(GraphStats.Macs))
             foreach (long wish in _kernels[node].ScratchWishes(node))
             {
-                _granted[node] = wish;
+                Grant(node, wish);
                 var tried = plan();
                 if (tried.WorkspaceBytes <= best.WorkspaceBytes)
                 {
@@ -114,6 +114,10 @@ internal sealed class KernelSelection : IKernelMemoryTraits
 
         return best;
     }
+
+    /// <summary>Gives the node's kernel <paramref name="bytes"/> of scratch; the plan and the model then hold what the
+    /// kernel uses of them (<see cref="Kernel.ScratchUsed"/>), not more.</summary>
+    internal void Grant(Node node, long bytes) => _granted[node] = _kernels[node].ScratchUsed(node, bytes);
 
     public int ScratchAlignment(Node node) => _kernels[node].ScratchAlignment(node);
 }

@@ -254,6 +254,35 @@ public class MemoryPlanTests
         Assert.Equal(4, ModelCompiler.Compile(int8, new CompileOptions(target, "dw")).Metadata.WorkspaceAlignment);
     }
 
+    /// <summary>A kernel's scratch wish is granted as the bytes it uses (Kernel.ScratchUsed): the compact DSP convolutions
+    /// of ic_resnet8 widen blocks of filter rows (<c>wide = scratch + columns</c>, blocks of pairs times words per pair)
+    /// and the JSON's scratchBytes is exactly that; a grant a few words larger than a wish is kept as the wish.</summary>
+    [Fact]
+    public void AGrantedScratchIsWhatTheKernelUses()
+    {
+        var graph = TfliteImporter.Load(TestModels.ModelPath("ic_resnet8"));
+        var model = ModelCompiler.Compile(graph, new CompileOptions("cortex-m7", "ic", WeightLayout: MicroTvm.Compiler.Tuning.WeightLayout.Size));
+        string source = model.Files[model.SourceFile];
+        int widened = 0;
+        foreach (var op in model.Metadata.Operators.Where(o => o.Function is not null))
+        {
+            var body = source[source.IndexOf($" {op.Function}(", StringComparison.Ordinal)..];
+            body = body[..body.IndexOf("\n}\n", StringComparison.Ordinal)];
+            var wide = System.Text.RegularExpressions.Regex.Match(body, @"\(int32_t\*\)scratch \+ (\d+); /\* (\d+) pairs of filter rows widened to int16 pairs \((\d+) words each");
+            if (!wide.Success) continue;
+            widened++;
+            long used = 4L * (long.Parse(wide.Groups[1].Value) + long.Parse(wide.Groups[2].Value) * long.Parse(wide.Groups[3].Value));
+            Assert.Equal(used, op.ScratchBytes);
+        }
+
+        Assert.True(widened >= 4, $"only {widened} operators widened their filter rows");
+        var kernels = KernelSelection.Choose(graph, Targets.Find("cortex-m7"), layout: MicroTvm.Compiler.Tuning.WeightLayout.Size);
+        var node = graph.Nodes.First(n => kernels[n].ScratchWishes(n).Count > 0);
+        long wish = kernels[node].ScratchWishes(node)[0];
+        kernels.Grant(node, wish + 12);
+        Assert.Equal(wish, kernels.ScratchBytes(node));
+    }
+
     [Fact]
     public void PackerBeatsGreedyBySizeOnSomeProblems()
     {

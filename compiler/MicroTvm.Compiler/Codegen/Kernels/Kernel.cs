@@ -36,6 +36,10 @@ internal abstract class Kernel
     /// <see cref="EmitContext.ScratchBytes"/>.</summary>
     public virtual IReadOnlyList<long> ScratchWishes(Node node) => [];
 
+    /// <summary>The bytes the kernel uses out of a grant of <paramref name="granted"/> (at least <see cref="ScratchBytes"/>):
+    /// what the plan keeps for the operator, the model's JSON reports and <see cref="EmitContext.ScratchBytes"/> says.</summary>
+    public virtual long ScratchUsed(Node node, long granted) => ScratchBytes(node);
+
     /// <summary>The alignment the scratch's widest element needs (8 for int64 accumulators); the workspace alignment
     /// when larger.</summary>
     public virtual int ScratchAlignment(Node node) => 1;
@@ -63,7 +67,7 @@ internal sealed class EmitContext
 
     public MemoryPlan Plan { get; }
 
-    /// <summary>The scratch the plan gives this operator (<see cref="Kernel.ScratchBytes"/>, or a granted wish).</summary>
+    /// <summary>The scratch the plan gives this operator (<see cref="Kernel.ScratchBytes"/>, or what it uses of a granted wish).</summary>
     public long ScratchBytes { get; init; }
 
     /// <summary>The function body (the framework writes signature and braces).</summary>

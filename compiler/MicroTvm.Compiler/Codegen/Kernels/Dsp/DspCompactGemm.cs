@@ -365,10 +365,14 @@ internal sealed class WidenedBlocks
     private const int MinPixels = 16;
 
     private readonly int[] _shifts;
-    private readonly int _blockPairs, _offsetWords;
+    private readonly int _blockPairs, _offsetWords, _pairWords;
     private IDisposable? _loop;
 
-    private WidenedBlocks(int[] shifts, int blockPairs, int offsetWords) => (_shifts, _blockPairs, _offsetWords) = (shifts, blockPairs, offsetWords);
+    private WidenedBlocks(int[] shifts, int blockPairs, int offsetWords, int pairWords) =>
+        (_shifts, _blockPairs, _offsetWords, _pairWords) = (shifts, blockPairs, offsetWords, pairWords);
+
+    /// <summary>The scratch the blocks use: the columns (and row) in front, then one block of widened pairs.</summary>
+    public long ScratchBytes => 4L * (_offsetWords + _blockPairs * _pairWords);
 
     private bool Uniform => _shifts.Distinct().Count() == 1;
 
@@ -402,11 +406,11 @@ internal sealed class WidenedBlocks
     public static WidenedBlocks? For(GemmShape s, int columnValues, DspRequantization fast, long granted, long baseBytes, bool oneBlock)
     {
         if (s.OutC % 2 == 1 || s.Pixels < MinPixels) return null;
-        int pairs = s.OutC / 2;
-        long fit = (granted / 4 - OffsetWords(baseBytes)) / WidenedPairWords(columnValues / 4, fast);
+        int pairs = s.OutC / 2, pairWords = WidenedPairWords(columnValues / 4, fast);
+        long fit = (granted / 4 - OffsetWords(baseBytes)) / pairWords;
         if (fit < Math.Min(MinBlockPairs, pairs) || (oneBlock && fit < pairs)) return null;
         int blocks = (int)((pairs + fit - 1) / fit);
-        return new WidenedBlocks(Shifts(fast), (pairs + blocks - 1) / blocks, OffsetWords(baseBytes));
+        return new WidenedBlocks(Shifts(fast), (pairs + blocks - 1) / blocks, OffsetWords(baseBytes), pairWords);
     }
 
     /// <summary>Each channel's rows as int8 words ([channel][steps]), the stream's order within a step.</summary>

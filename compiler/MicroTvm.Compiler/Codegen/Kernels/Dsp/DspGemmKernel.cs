@@ -73,6 +73,17 @@ internal sealed class DspGemmKernel : TargetKernel
         return Prepare(node).Fast is { } fast ? WidenedBlocks.Wishes(s, kp, fast, ScratchBytes(node), CanWriteOver(node, 0)) : [];
     }
 
+    public override long ScratchUsed(Node node, long granted) => Blocks(node, Prepare(node), granted)?.ScratchBytes ?? ScratchBytes(node);
+
+    /// <summary>Compact filters widened a block at a time in <paramref name="granted"/> bytes of scratch (Dsp/DspCompactGemm.cs), or null.</summary>
+    private WidenedBlocks? Blocks(Node node, Plan plan, long granted)
+    {
+        var s = GemmShape.Of(node);
+        int kp = ColumnLength(s);
+        return !plan.Wide && plan.Fast is { } fast && node.Kind != OpKind.FullyConnected && DspGemmRows.Takes(kp)
+            ? WidenedBlocks.For(s, kp, fast, granted, ScratchBytes(node), CanWriteOver(node, 0)) : null;
+    }
+
     /// <summary>Scratch: the columns as int16 pairs (CONV_2D: two pixels interleaved; FULLY_CONNECTED: one column per
     /// pixel, at most two), then (with <paramref name="accumulators"/>) one chunk of channels' accumulators, then one
     /// word-padded input row where the gather needs it.</summary>
@@ -170,10 +181,9 @@ internal sealed class DspGemmKernel : TargetKernel
         var filter = node.Input(1);
         int zx = node.Input(0).Quantization!.ZeroPoint;
         int kp = ColumnLength(s);
-        var (laid, folded, q, bound, fast, wide, _, rows) = Prepare(node);
-        // Compact filters widened a block at a time in the scratch the plan granted (Dsp/DspCompactGemm.cs).
-        var blocks = !wide && fast is not null && node.Kind != OpKind.FullyConnected && DspGemmRows.Takes(kp)
-            ? WidenedBlocks.For(s, kp, fast, c.ScratchBytes, ScratchBytes(node), CanWriteOver(node, 0)) : null;
+        var plan = Prepare(node);
+        var (laid, folded, q, bound, fast, wide, _, rows) = plan;
+        var blocks = Blocks(node, plan, c.ScratchBytes);
         if (rows || blocks is not null)
         {
             c.Support.Use("mtvm_dsp");
