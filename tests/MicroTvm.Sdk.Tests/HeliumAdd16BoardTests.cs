@@ -11,7 +11,7 @@ namespace MicroTvm.Sdk.Tests;
 /// <summary>
 /// The Helium int16 ADD/SUB kernel (HeliumAdd16Kernel) on the Cortex-M55 board, where the MVE instructions run instead
 /// of their host emulation: one-operator models of the same shape, broadcasting along the inner and the outer
-/// dimensions, tails of 1..7 lanes, ReLU/RELU6/RELU_N1_TO_1 clamps, SUB and power-of-two scales, expected outputs from
+/// dimensions, tails of 1..7 lanes, ReLU/RELU6/RELU_N1_TO_1 clamps, SUB, power-of-two scales, an output rounding that ties on every odd difference, expected outputs from
 /// the reference evaluator on seeded random inputs; and TFLM's add_i16*/sub_i16* cases of tests/operators against
 /// TFLM's outputs. Three layers also run compiled with the portable kernel, for the instruction counts side by side.
 /// </summary>
@@ -50,6 +50,8 @@ public sealed class HeliumAdd16BoardTests(SdkPackageFixture sdk, ITestOutputHelp
         Model("rows", Builtin.Add, [2, 3, 5, 7], [1, 3, 1, 7], [2, 3, 5, 7], 2);            // rows of 7: a tail of 3, RELU_N1_TO_1
         Model("scalar", Builtin.Sub, [1, 1, 1, 1], [1, 6, 6, 9], [1, 6, 6, 9], 0);          // a scalar minus a tensor
         Model("pot", Builtin.Add, [1, 8, 8, 16], [1, 8, 8, 16], [1, 8, 8, 16], 0, (1f / 4096, 1f / 8192, 1f / 2048));
+        Model("halves", Builtin.Sub, [1, 8, 8, 16], [1, 8, 8, 16], [1, 8, 8, 16], 0, (0.0003f, 0.0003f, 0.0006f));     // every odd difference a tie of the output's rounding
+        Model("fine", Builtin.Add, [1, 8, 8, 16], [1, 8, 8, 16], [1, 8, 8, 16], 0, (0.001f, 0.001f / 65536, 0.0015f)); // b: multiplier 2^30, right shift 16: not the one-VSHL form
         for (int n = 1; n <= 7; n++)
             Model($"tail{n}", n % 2 == 0 ? Builtin.Sub : Builtin.Add, [n], [n], [n], n % 4);
         foreach (var name in new[] { "same", "outer", "pot" })
