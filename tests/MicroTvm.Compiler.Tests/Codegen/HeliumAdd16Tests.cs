@@ -10,7 +10,7 @@ namespace MicroTvm.Compiler.Tests.Codegen;
 /// The Helium int16 ADD/SUB kernel (HeliumAdd16Kernel) on the host through the portable emulation of the MVE
 /// instructions, bit for bit against the reference evaluator: seeded random ADD and SUB of shapes of rank 1 to 4 that
 /// broadcast either way; hand-made layers in every arithmetic regime (power-of-two scales where the inputs are plain
-/// shifts and the output rounds ties, an input 2^16 times finer whose rounding ties, an output multiplier above one
+/// shifts and the output rounds ties, equal scales with the output's twice theirs (ties on every odd sum), an input 2^16 times finer whose rounding ties, an output multiplier above one
 /// that shifts left and wraps, zero points, every clamp) over same-shape rows with tails of 1..7 lanes and
 /// broadcasting along the inner and the outer dimensions; and TFLM's int16 ADD/SUB oracle cases of tests/operators,
 /// whose outputs the evaluator must equal.
@@ -32,6 +32,7 @@ public class HeliumAdd16Tests
         {
             (1f / 4096, 1f / 8192, 1f / 2048, 0, 0, 0, "power-of-two scales"),
             (0.0003f, 0.0003f, 0.0007f, 0, 0, 0, "equal input scales"),
+            (0.0003f, 0.0003f, 0.0006f, 0, 0, 0, "an output rounding that ties on every odd sum"),
             (0.001f, 0.001f / 65536, 0.0015f, 0, 0, 0, "an input 2^16 times finer"),
             (0.00021f, 0.00047f, 0.0011f, 0, 0, 0, "general scales"),
             (0.001f, 0.0004f, 0.00000002f, 0, 0, 0, "output multiplier above one"),
