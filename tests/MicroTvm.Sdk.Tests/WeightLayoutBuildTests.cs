@@ -130,6 +130,38 @@ public sealed class WeightLayoutBuildTests(SdkPackageFixture sdk, ITestOutputHel
         Assert.Contains("> 32,768 B", error.Text);
     }
 
+    /// <summary>A decision file that an SDK before 32f2242 wrote has no speed link's flash: it is kept, and the build stays
+    /// on compact weights with one link per change, the file as it was. Before 078b79a the missing figure read as the
+    /// largest number: the first link after it recorded its flash, a larger second one's speed estimate overflowed to a
+    /// negative number and dropped the decision, and the link with widened weights that followed did not fit (MTVM3192).</summary>
+    [Fact]
+    public void AutoKeepsADecisionWithoutTheSpeedLinksFlash()
+    {
+        var project = KwsProjectOnSmallBoard("older-decision", "64K");
+        var first = project.Build();
+        Assert.True(first.Succeeded, first.ToString());
+        string file = project.PathOf("obj/Debug/older-decision.weight-layout");
+        bool Figure(string line) => line.StartsWith("speedFlash=", StringComparison.Ordinal) || line.StartsWith("sizeFlash=", StringComparison.Ordinal);
+        var lines = File.ReadAllLines(file);
+        Assert.Contains(lines, l => l.StartsWith("speedFlash=", StringComparison.Ordinal));
+        var older = lines.Where(l => !Figure(l)).ToArray();
+        File.WriteAllLines(file, older);
+
+        // Two edits that grow the application (the overflow needed a link larger than the one before).
+        for (int change = 1; change <= 2; change++)
+        {
+            project.WriteFile("main.c", KwsMain
+                .Replace("#include \"kws.h\"\n", $"#include \"kws.h\"\nstatic const volatile uint8_t ballast[{256 * change}] = {{ 1 }};\n", StringComparison.Ordinal)
+                .Replace("return kws_run(&i, &o, ws);", "return kws_run(&i, &o, ws) + ballast[0];", StringComparison.Ordinal));
+            var build = project.Build();
+            Assert.True(build.Succeeded, $"change {change}: {build}");
+            Assert.Single(build.TasksRun, t => t == "MicroTvmLink");
+            Assert.Matches(@"; weights int8 \(auto: speed [\d,]+ B > flash 65,536 B\)", build.Output);
+        }
+
+        Assert.Equal(older, File.ReadAllLines(file));
+    }
+
     [Fact]
     public void AutoGoesBackToWidenedWeightsWhenTheApplicationShrinks()
     {
