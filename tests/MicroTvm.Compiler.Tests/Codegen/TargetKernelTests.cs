@@ -195,6 +195,41 @@ public class TargetKernelTests
         Check("cortex-m55", "mtvm_dw_requantize(", cases);
     }
 
+    /// <summary>The Helium window depthwise kernel (HeliumWindowDepthwiseKernel: one VMLADAV.S8 per output over 16 bytes
+    /// of a zero-point-padded plane): SAME (a gap of the zero point between rows: copies scattered across rows) and
+    /// VALID (rows back to back: contiguous copies), windows of 15 bytes or less (two outputs per load) and of exactly
+    /// 16 (one), output counts that are multiples of 8 or not (a last group overlapping the one before), loops over
+    /// periods of rows or none, one or two images, channel counts to 40, every clamp, per-channel and per-tensor scales.</summary>
+    [Fact]
+    public void HeliumWindowDepthwiseMatchesTheReferenceEvaluator()
+    {
+        var random = new Random(1360);
+        var shapes = new (int H, int W, int Fh, int Fw, Padding Padding)[]
+        {
+            (25, 5, 3, 3, Padding.Same), (7, 4, 3, 3, Padding.Same), (6, 6, 3, 3, Padding.Valid), (5, 4, 3, 4, Padding.Same),
+            (9, 12, 1, 3, Padding.Same), (4, 7, 2, 2, Padding.Valid), (2, 4, 2, 3, Padding.Same), (10, 3, 4, 3, Padding.Same),
+            (8, 5, 3, 1, Padding.Valid), (3, 8, 2, 5, Padding.Same),
+        };
+        var cases = new List<RandomGraphs.Case>();
+        for (int i = 0; i < 2 * shapes.Length; i++)
+        {
+            var (h, w, fh, fw, padding) = shapes[i % shapes.Length];
+            int n = Next(random, 1, 2), c = Next(random, 1, 40);
+            var b = new GraphBuilder();
+            float scale = Scale(random, 0.005, 0.1);
+            var x = b.Input(ElementType.Int8, new[] { n, h, w, c }, Q(scale, Next(random, -128, 127)));
+            var (filter, bias, outQ) = Layer(random, b, new[] { 1, fh, fw, c }, c, fh * fw, 3, scale, ties: i % 5 == 4);
+            int oh = ConvGeometry.OutputSize(padding, h, fh, 1, 1), ow = ConvGeometry.OutputSize(padding, w, fw, 1, 1);
+            var y = b.Tensor(ElementType.Int8, new[] { n, oh, ow, c }, outQ);
+            b.Op(OpKind.DepthwiseConv2D, new DepthwiseConv2DAttributes(padding, 1, 1, 1, 1, 1, Activation(random)), new[] { x, filter, bias }, y);
+            cases.Add(Make(random, $"DEPTHWISE_CONV_2D [{n},{h},{w},{c}] {fh}x{fw} {padding}", b, y));
+        }
+
+        var used = Check("cortex-m55", "mtvm_dw_dot16(x0, w0)", cases);
+        // a power-of-two scale may give a shift no Helium kernel takes (the portable kernel then runs)
+        Assert.True(used.Count(u => u) >= cases.Count - 2, $"only {used.Count(u => u)} of {cases.Count} cases used the window kernel");
+    }
+
     /// <summary>Three DEPTHWISE_CONV_2D layers (depth multiplier 1, stride 1, SAME), each reading the one before.</summary>
     private static RandomGraphs.Case DepthwiseChain(Random r)
     {

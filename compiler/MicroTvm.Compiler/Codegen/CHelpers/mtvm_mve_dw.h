@@ -3,7 +3,11 @@
    gather and a contiguous VSTRB.16; _n: a predicated last step); four consecutive output pixels of one
    channel then take each tap with one VMLA.S32 by the tap's weight in a core register (mtvm_dw_mla) from one widening
    load (mtvm_dw_ld4; mtvm_dw_ldg gathers 4 pixels across the plane's columns), and are requantized with the channel's multiplier and shifts as scalars
-   (mtvm_dw_requantize) and scattered to their NHWC places (mtvm_dw_store, _n: the first n lanes). */
+   (mtvm_dw_requantize) and scattered to their NHWC places (mtvm_dw_store, _n: the first n lanes).
+   The window kernel (HeliumWindowDepthwiseKernel) copies a channel into a plane of rows one zero-point gap apart
+   (mtvm_dw_gather_scatter8: 8 pixels by one gather and one scatter), takes each output as one VMLADAV.S8 of 16 plane
+   bytes (mtvm_dw_ld16) against a weight vector (mtvm_dw_dot16; mtvm_dw_next_window: the neighbouring output's), puts 4
+   sums into a vector (mtvm_dw_lanes4) and requantizes two vectors with mtvm_dw_requantize_pair. */
 #ifndef MTVM_MVE_DW_H
 #define MTVM_MVE_DW_H
 #include <stdint.h>
@@ -112,6 +116,28 @@ static inline void mtvm_dw_store(int8_t* p, mtvm_dw_offsets offsets, mtvm_i32x4 
 static inline void mtvm_dw_store_n(int8_t* p, mtvm_dw_offsets offsets, mtvm_i32x4 v, int n) {
     vstrbq_scatter_offset_p_s32(p, offsets, v, vctp32q((uint32_t)n));
 }
+/* The window kernel (HeliumWindowDepthwiseKernel): 16 plane bytes from p (VLDRB.8, any alignment) */
+static inline mtvm_i8x16 mtvm_dw_ld16(const int8_t* p) { return vldrbq_s8(p); }
+/* the weight vector w moved up one lane (lane 0 zero): the weights of the next output's window in the same load
+   (VSHLC of the whole vector by 8 bits) */
+static inline mtvm_i8x16 mtvm_dw_next_window(mtvm_i8x16 w) { uint32_t zero = 0; return vshlcq_s8(w, &zero, 8); }
+/* one output: the sum of the 16 lanes' products (VMLADAV.S8; the weight vector is zero outside the window) */
+static inline int32_t mtvm_dw_dot16(mtvm_i8x16 x, mtvm_i8x16 w) { return vmladavq_s8(x, w); }
+/* four outputs into lanes 0..3 plus the bias: two VMOVs of core register pairs into the vector's doubleword halves
+   (VMOV Dm, Rt, Rt2 puts Rt in the low word: no doubt about the lane order, unlike MVE's two-lane VMOV; gcc's
+   vsetq_lane takes four single-lane moves) */
+static inline mtvm_i32x4 mtvm_dw_lanes4(int32_t s0, int32_t s1, int32_t s2, int32_t s3, int32_t bias) {
+    int32x4_t v;
+    __asm__("vmov %e[v], %[s0], %[s1]\n\t"
+            "vmov %f[v], %[s2], %[s3]"
+            : [v] "=w"(v) : [s0] "r"(s0), [s1] "r"(s1), [s2] "r"(s2), [s3] "r"(s3));
+    return vaddq_n_s32(v, bias);
+}
+/* 8 bytes a stride apart (gather offsets) to dst + scatter[i] (VSTRB.16 scatter): 8 consecutive pixels of a channel
+   into plane rows that a padding gap separates */
+static inline void mtvm_dw_gather_scatter8(int8_t* dst, const int8_t* src, mtvm_dw_offsets16 offsets, const uint16_t* scatter) {
+    vstrbq_scatter_offset_u16((uint8_t*)dst, vldrhq_u16(scatter), vldrbq_gather_offset_u16((const uint8_t*)src, offsets));
+}
 /* One plane load at p + off (off a literal in -127..127; widening loads take a low register) feeding 1 to 5 accumulators,
    each with its weight: assembly, because gcc 12 hoists every load of an unrolled block to the top and spills. */
 /* p's value hidden from the optimizer (the weights read through it stay inside the loop instead of spilling) */
@@ -196,6 +222,22 @@ MTVM_VFN void mtvm_dw_requantize_pair(int8_t* p, mtvm_dw_offsets16 offsets, mtvm
             v = v < lo ? lo : v > hi ? hi : v;
             p[offsets.lane[2 * i + j]] = (int8_t)(uint8_t)((uint32_t)v & 0xFFu);
         }
+}
+MTVM_VFN mtvm_i8x16 mtvm_dw_ld16(const int8_t* p) { mtvm_i8x16 r; int i; for (i = 0; i < 16; ++i) r.lane[i] = p[i]; return r; }
+MTVM_VFN mtvm_i8x16 mtvm_dw_next_window(mtvm_i8x16 w) {
+    mtvm_i8x16 r; int i; r.lane[0] = 0; for (i = 1; i < 16; ++i) r.lane[i] = w.lane[i - 1]; return r;
+}
+MTVM_VFN int32_t mtvm_dw_dot16(mtvm_i8x16 x, mtvm_i8x16 w) {
+    int32_t s = 0; int i; for (i = 0; i < 16; ++i) s += (int32_t)x.lane[i] * w.lane[i]; return s;
+}
+MTVM_VFN mtvm_i32x4 mtvm_dw_lanes4(int32_t s0, int32_t s1, int32_t s2, int32_t s3, int32_t bias) {
+    mtvm_i32x4 r;
+    r.lane[0] = (int32_t)((uint32_t)s0 + (uint32_t)bias); r.lane[1] = (int32_t)((uint32_t)s1 + (uint32_t)bias);
+    r.lane[2] = (int32_t)((uint32_t)s2 + (uint32_t)bias); r.lane[3] = (int32_t)((uint32_t)s3 + (uint32_t)bias);
+    return r;
+}
+MTVM_VFN void mtvm_dw_gather_scatter8(int8_t* dst, const int8_t* src, mtvm_dw_offsets16 offsets, const uint16_t* scatter) {
+    int i; for (i = 0; i < 8; ++i) dst[scatter[i]] = src[offsets.lane[i]];
 }
 #define MTVM_DW_OPAQUE(p) ((void)0)
 #define MTVM_DW_LM1(p, off, a0, w0) do { const mtvm_i32x4 v_ = mtvm_dw_ld4((p) + (off)); (a0) = mtvm_dw_mla((a0), v_, (w0)); } while (0)

@@ -16,7 +16,8 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// multiplier 1 and the images too narrow for four lanes). The lanes run along the image axis that wastes fewer lanes
 /// (KWS's 25x5: along the 25 rows); a block holds up to 5 outputs along the other axis; a last strip of 1 to 3
 /// lanes stores predicated, or, where that leaves more lanes idle, runs with its lanes along the other axis (KWS's
-/// 25th row: 2 vectors of gathers instead of 5 of one lane each).
+/// 25th row: 2 vectors of gathers instead of 5 of one lane each). Stride-1 layers of depth multiplier 1 whose whole
+/// window fits 16 bytes of a plane (KWS's 3x3 over 5 columns) go to <see cref="HeliumWindowDepthwiseKernel"/> first.
 /// </summary>
 internal sealed class HeliumPlaneDepthwiseKernel : TargetKernel
 {
@@ -106,22 +107,7 @@ internal sealed class HeliumPlaneDepthwiseKernel : TargetKernel
         string wName = c.Constants.Int8($"{c.Prefix}_filter", laid, $"operator {node.Index} filter {filter.Name} {Dims(filter)} re-laid out as [{co} channels][{taps} taps]");
         string biasName = c.Constants.Int32($"{c.Prefix}_bias", folded, $"operator {node.Index} bias - input zero point * sum of the taps, per output channel");
 
-        var q = ConvQuantization.Derive(input, filter, output, co, a.Activation);
-        bool perTensor = q.OutputMultipliers.Distinct().Count() == 1 && q.OutputShifts.Distinct().Count() == 1;
-        string multiplier, left, neg;
-        if (perTensor)
-            (multiplier, left, neg) = (CLiteral.Int(q.OutputMultipliers[0]), CLiteral.Int(Math.Max(q.OutputShifts[0], 0)), CLiteral.Int(Math.Min(q.OutputShifts[0], 0)));
-        else
-        {
-            multiplier = c.Constants.Int32($"{c.Prefix}_multiplier", q.OutputMultipliers, $"operator {node.Index} requantization multiplier per channel") + "[oc]";
-            left = c.Constants.Int32($"{c.Prefix}_left", q.OutputShifts.Select(s => Math.Max(s, 0)).ToArray(), $"operator {node.Index} requantization left shift per channel") + "[oc]";
-            neg = c.Constants.Int32($"{c.Prefix}_neg_right", q.OutputShifts.Select(s => Math.Min(s, 0)).ToArray(), $"operator {node.Index} requantization right shift per channel, negated") + "[oc]";
-        }
-
-        int hasLeft = q.OutputShifts.Any(s => s > 0) ? 1 : 0;
-        int right = q.OutputShifts.All(s => s >= 0) ? 0 : q.OutputShifts.All(s => s < 0) ? 1 : 2;
-        bool wholeRange = q.Activation.Min == -128 && q.Activation.Max == 127;
-        string quantization = $"qm, ql, qn, {hasLeft}, {right}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max}";
+        var (multiplier, left, neg, quantization, wholeRange) = Requantization(c, co);
         string Requantize(string x) => $"mtvm_dw_requantize({x}, {quantization})";
         // Neighbouring blocks' accumulators are requantized in pairs when the pair's byte offsets fit 16 bits.
         string? pairs = 3L * g.LaneOutStride + g.OtherOutStride <= ushort.MaxValue ? quantization : null;
@@ -193,6 +179,31 @@ internal sealed class HeliumPlaneDepthwiseKernel : TargetKernel
                     }
             }
         }
+    }
+
+    /// <summary>The requantization's per-channel scalars (C expressions indexed by <c>oc</c>: a constant array per channel,
+    /// literals per tensor) and the arguments qm, ql, qn, has_left, right, offset, lo, hi of mtvm_dw_requantize and
+    /// mtvm_dw_requantize_pair (the kernels declare qm, ql, qn per output channel); shared with
+    /// <see cref="HeliumWindowDepthwiseKernel"/>.</summary>
+    internal static (string Multiplier, string Left, string Neg, string Quantization, bool WholeRange) Requantization(EmitContext c, int co)
+    {
+        var node = c.Node;
+        var q = ConvQuantization.Derive(node.Input(0), node.Input(1), node.Output, co, node.AttributesAs<DepthwiseConv2DAttributes>().Activation);
+        bool perTensor = q.OutputMultipliers.Distinct().Count() == 1 && q.OutputShifts.Distinct().Count() == 1;
+        string multiplier, left, neg;
+        if (perTensor)
+            (multiplier, left, neg) = (CLiteral.Int(q.OutputMultipliers[0]), CLiteral.Int(Math.Max(q.OutputShifts[0], 0)), CLiteral.Int(Math.Min(q.OutputShifts[0], 0)));
+        else
+        {
+            multiplier = c.Constants.Int32($"{c.Prefix}_multiplier", q.OutputMultipliers, $"operator {node.Index} requantization multiplier per channel") + "[oc]";
+            left = c.Constants.Int32($"{c.Prefix}_left", q.OutputShifts.Select(s => Math.Max(s, 0)).ToArray(), $"operator {node.Index} requantization left shift per channel") + "[oc]";
+            neg = c.Constants.Int32($"{c.Prefix}_neg_right", q.OutputShifts.Select(s => Math.Min(s, 0)).ToArray(), $"operator {node.Index} requantization right shift per channel, negated") + "[oc]";
+        }
+
+        int hasLeft = q.OutputShifts.Any(s => s > 0) ? 1 : 0;
+        int right = q.OutputShifts.All(s => s >= 0) ? 0 : q.OutputShifts.All(s => s < 0) ? 1 : 2;
+        bool wholeRange = q.Activation.Min == -128 && q.Activation.Max == 127;
+        return (multiplier, left, neg, $"qm, ql, qn, {hasLeft}, {right}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max}", wholeRange);
     }
 
     /// <summary>How many input positions along the lane axis phase <paramref name="phase"/> of a plane column holds.</summary>
