@@ -215,9 +215,15 @@ public static class TuneCommand
         table.Write(log, new[] { 0, 2, 3, 4, 5 });
         double before = entries.Sum(e => e.Measured!.DefaultCost * tasks.First(t => t.Signature == e.Signature).Occurrences);
         double after = entries.Sum(e => e.Measured!.Cost * tasks.First(t => t.Signature == e.Signature).Occurrences);
-        log.WriteLine($"tuned operators: {N(after)} {unit} against {N(before)} by default ({(1 - after / before) * 100:0.0}% fewer), in {wall.Elapsed.TotalSeconds:0} s; log: {o.Output}");
+        log.WriteLine($"tuned operators: {N(after)} {unit} against {N(before)} by default ({AgainstDefaults(after, before)}), in {wall.Elapsed.TotalSeconds:0} s; log: {o.Output}");
         return 0;
     }
+
+    /// <summary>The summary's comparison of the tuned operators' cost with the defaults': fewer, or (where the weights'
+    /// budget left the defaults out, the one way the chosen set can be slower) more, saying why.</summary>
+    internal static string AgainstDefaults(double after, double before) => after <= before
+        ? $"{(1 - after / before) * 100:0.0}% fewer"
+        : $"{(after / before - 1) * 100:0.0}% more: the defaults' weights exceed the flash budget";
 
     private static string N(double v) => v.ToString("N0", Inv);
 
