@@ -51,6 +51,8 @@ static inline int32_t mtvm_pack_hi16(int32_t a, int32_t b) { int32_t r; __asm__(
 static inline int32_t mtvm_smmulr(int32_t a, int32_t b) { int32_t r; __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b)); return r; }
 /* acc + (a * b + 2^31) / 2^32, the rounded high word of the product added to acc (SMMLAR) */
 static inline int32_t mtvm_smmlar(int32_t a, int32_t b, int32_t acc) { int32_t r; __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc)); return r; }
+/* acc + floor(a * b / 2^32), the truncated high word of the product added to acc (SMMLA) */
+static inline int32_t mtvm_smmla(int32_t a, int32_t b, int32_t acc) { int32_t r; __asm__("smmla %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc)); return r; }
 /* v saturated to int8 (SSAT) and to [0, 255] (USAT); the builtin, not ACLE's __ssat, whose macro converts the
    builtin's unsigned result to int32_t (a -Wsign-conversion warning at every use) */
 static inline int32_t mtvm_ssat8(int32_t v) { return (int32_t)__builtin_arm_ssat(v, 8); }
@@ -105,6 +107,9 @@ static inline int32_t mtvm_smmulr(int32_t a, int32_t b) { return (int32_t)(((int
 static inline int32_t mtvm_smmlar(int32_t a, int32_t b, int32_t acc) {
     const uint64_t sum = ((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * b) + 0x80000000u;
     return (int32_t)(uint32_t)(sum >> 32);
+}
+static inline int32_t mtvm_smmla(int32_t a, int32_t b, int32_t acc) {
+    return (int32_t)((uint32_t)acc + (uint32_t)(int32_t)(((int64_t)a * b) >> 32));
 }
 static inline int32_t mtvm_ssat8(int32_t v) { return v < -128 ? -128 : v > 127 ? 127 : v; }
 static inline int32_t mtvm_usat8(int32_t v) { return v < 0 ? 0 : v > 255 ? 255 : v; }

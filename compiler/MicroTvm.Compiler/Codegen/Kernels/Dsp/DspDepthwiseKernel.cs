@@ -160,21 +160,48 @@ internal sealed class DspDepthwiseKernel : TargetKernel
 
         var q = ConvQuantization.Derive(input, filter, output, outC, a.Activation);
         // The fast requantization wants the accumulator times a power of two per channel: filter pairs and biases carry it.
-        var fast = _generalRequantization ? null : DspRequantization.TryCreate(q, bound);
-        int ScaleOf(int channel) => fast is null ? 1 : fast.Scale[channel];
-        for (int oc = 0; oc < outC; oc++) folded[oc] *= ScaleOf(oc);
+        // Per-channel right shifts that differ: one shift for all (no ASR per output), else DspRequantization's form.
+        var uniform = _generalRequantization ? null : DspUniformShiftRequantization.TryCreate(q, bound);
+        var fast = _generalRequantization || uniform is not null ? null : DspRequantization.TryCreate(q, bound);
+        int ScaleOf(int channel) => uniform?.Scale[channel] ?? fast?.Scale[channel] ?? 1;
+        int[] OperandsOf(int channel) => uniform?.ChannelOperands(channel) ?? fast?.ChannelOperands(channel) ?? [];
+        bool scaled = uniform is not null || fast is not null;
 
-        // Per output channel one record, read through one pointer: the folded bias, the requantization's operands when
-        // they differ between channels, then per filter row its words (A, then B: FilterRow).
+        // Per output channel one record, read through one pointer: the folded bias, the border biases (BorderSets), the
+        // requantization's operands when they differ between channels, then per filter row its words (A, then B: FilterRow).
         var filterRow = FilterRow.Of(fw, odd > 0);
         int rowStride = filterRow.Words.Count, channelStride = fh * rowStride;
-        int header = 1 + (fast?.ChannelOperands(0).Length ?? 0), record = header + channelStride;
+        int operandWords = OperandsOf(0).Length;
+        var borders = new List<int[]>();
+        int header = 1 + operandWords, record = header + channelStride;
+        var plan = BlockPlan();
+        borders = BorderSets(plan);
+        header += borders.Count;
+        record += borders.Count;
+        if (borders.Count > 0 && BlockPlan() != plan)
+        {
+            // Never seen: the longer record moved a block past LDRD's reach; then no border biases.
+            header -= borders.Count;
+            record -= borders.Count;
+            borders.Clear();
+        }
+
+        int biasWords = 1 + borders.Count;
         var records = new int[outC * record];
         for (int oc = 0; oc < outC; oc++)
         {
             int at0 = oc * record;
-            records[at0] = folded[oc];
-            if (fast is not null) fast.ChannelOperands(oc).CopyTo(records, at0 + 1);
+            records[at0] = folded[oc] * ScaleOf(oc);
+            for (int s = 0; s < borders.Count; s++)
+            {
+                long dropped = 0;
+                for (int fy = 0; fy < fh; fy++)
+                    foreach (int fx in borders[s])
+                        dropped += w[(fy * fw + fx) * outC + oc];
+                records[at0 + 1 + s] = checked((int)((folded[oc] + zx * dropped) * ScaleOf(oc)));
+            }
+
+            OperandsOf(oc).CopyTo(records, at0 + biasWords);
             for (int fy = 0; fy < fh; fy++)
             {
                 int Tap(int fx) => fx >= 0 && fx < fw ? w[(fy * fw + fx) * outC + oc] * ScaleOf(oc) : 0;
@@ -184,14 +211,14 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         }
 
         string wName = c.Constants.Int32($"{c.Prefix}_filter", records,
-            $"operator {node.Index} per output channel: bias - input zero point * sum of the taps{(header > 1 ? ", the requantization's operands (multiplier, rounding constant, right shift where they differ by channel)" : "")}, filter {filter.Name} {Dims(filter)} as int16 pairs of adjacent taps{(fast is null ? "" : " (bias and taps times the requantization's power of two)")}: [{outC} channels][{header} + {fh} rows * {rowStride} pairs ({string.Join(", ", filterRow.Words.Select(p => $"(k{p.Low}, k{p.High})"))})]");
+            $"operator {node.Index} per output channel: bias - input zero point * sum of the taps{(borders.Count > 0 ? $", {borders.Count} border bias(es) (the same plus input zero point * the taps of columns {string.Join(" / ", borders.Select(set => string.Join(" ", set)))}, for pixels that skip those padding columns)" : "")}{(operandWords > 0 ? ", the requantization's operands (multiplier, rounding constant, right shift where they differ by channel)" : "")}, filter {filter.Name} {Dims(filter)} as int16 pairs of adjacent taps{(scaled ? " (biases and taps times the requantization's power of two)" : "")}: [{outC} channels][{header} + {fh} rows * {rowStride} pairs ({string.Join(", ", filterRow.Words.Select(p => $"(k{p.Low}, k{p.High})"))})]");
 
-        var (multiplier, shift) = fast is null ? DspGemmKernel.Requantization(c, q) : ("", "");
+        var (multiplier, shift) = !scaled ? DspGemmKernel.Requantization(c, q) : ("", "");
         c.Support.Use("mtvm_dsp");
         c.Support.Use("mtvm_dsp_requantize");
         string function = DspGemmKernel.SmallAccumulators(bound, q) ? "mtvm_requantize_small_int8" : "mtvm_requantize_int8";
-        var operandNames = Enumerable.Range(1, header - 1).Select(i => $"q{i}").ToList();
-        string Requantize(string acc) => fast is not null ? fast.Output(acc, operandNames) :
+        var operandNames = Enumerable.Range(1, operandWords).Select(i => $"q{i}").ToList();
+        string Requantize(string acc) => uniform is not null ? uniform.Output(acc, operandNames) : fast is not null ? fast.Output(acc, operandNames) :
             $"{function}({acc}, {string.Format(multiplier, "oc")}, {string.Format(shift, "oc")}, {q.OutputOffset}, {q.Activation.Min}, {q.Activation.Max})";
 
         string zeroPair = CLiteral.Int(Int16Pairs.Pack(zx, zx));
@@ -265,15 +292,9 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                 // the assembly then reaches each channel's ring words and record at literal offsets from the same two
                 // pointers, and no loop counter or pointer steps are left between channels (kws: 72 -> 65 instructions per
                 // channel row).
-                // Only where every block of the row runs in assembly: gcc, given four copies of C blocks, spills their pointers.
-                // A block of 7 or 8 pixels whose values do not fit the registers (stride 1, or a depth multiplier) runs as
-                // blocks of 4 in assembly: faster than gcc's spilling C (13-pixel rows of 8 channels 9,520 -> 8,720
-                // instructions); shorter ones stay whole (stride-2 rows of 5: 5 in C beat 4 in assembly and a last pixel).
-                int block = Math.Min(_block, ow);
-                if (block >= 7 && !FitsAssembly(0, block, default) && FitsAssembly(0, 4, default)) block = 4;
+                // Only where every block of the row runs in assembly (BlockPlan).
+                var (block, unroll) = plan;
                 int full = ow / block * block;
-                var blocks = (full > 0 ? new[] { (At: 0, Count: block) } : []).Concat(Enumerable.Range(0, (ow - full + 1) / 2).Select(i => (At: (full + 2 * i) * sw / 2, Count: Math.Min(2, ow - full - 2 * i))));
-                bool unroll = mult == 1 && blocks.All(b => FitsAssembly(b.At, b.Count, new AsmBases(3 * rowWords, 3 * record)));
                 int copies = unroll ? 4 : 1;
                 for (int copy = 0; copy < copies; copy++)
                     using (body.Block(unroll ? "" : "for (int c = 0; c < 4; ++c)"))
@@ -305,26 +326,82 @@ internal sealed class DspDepthwiseKernel : TargetKernel
             }
         }
 
+        // The row's blocks: a block of block pixels from pixel 0 on (from every multiple of it, in a loop, when the row
+        // holds more than one), then the rest two at a time from an even pixel. A block of 7 or 8 pixels whose values do
+        // not fit the registers (stride 1, or a depth multiplier) runs as blocks of 4 in assembly: faster than gcc's
+        // spilling C (13-pixel rows of 8 channels 9,520 -> 8,720 instructions); shorter ones stay whole (stride-2 rows of
+        // 5: 5 in C beat 4 in assembly and a last pixel). Unroll: the group's four channels written out one after another
+        // where every block fits the assembly at their offsets (gcc, given four copies of C blocks, spills their pointers).
+        (int Block, bool Unroll) BlockPlan()
+        {
+            int block = Math.Min(_block, ow);
+            if (block >= 7 && !FitsAssembly(0, block, default) && FitsAssembly(0, 4, default)) block = 4;
+            bool unroll = mult == 1 && Blocks(block).All(b => FitsAssembly(b.Literal ? b.Start * sw / 2 : 0, b.Count, new AsmBases(3 * rowWords, 3 * record)));
+            return (block, unroll);
+        }
+
+        // The blocks of a row (Literal: its first pixel is a literal in the code, not the loop's ox).
+        IEnumerable<(int Start, int Count, bool Literal)> Blocks(int block)
+        {
+            int full = ow / block * block;
+            for (int start = 0; start < full; start += block) yield return (start, block, full == block);
+            for (int start = full; start < ow; start += 2) yield return (start, Math.Min(2, ow - start), true);
+        }
+
+        // A term reads only padding columns where every column of its input halves lies outside the image: a pixel at a
+        // literal position then skips it, and starts from a bias that holds those taps' share of the zero point (padding
+        // reads the zero point, so its product is a constant). The tap columns the term multiplies, then.
+        IEnumerable<int> PaddingTaps(int pixel, Term t)
+        {
+            int j = pixel * sw / 2 + t.Word;
+            var columns = t.Op switch { "smlad" => new[] { 2 * j, 2 * j + 1 }, "smlatb" => new[] { 2 * j + 1 }, _ => new[] { 2 * j } };
+            if (!columns.All(column => column < pw || column >= pw + iw)) return [];
+            var (low, high) = filterRow.Words[t.Filter];
+            var taps = t.Op switch { "smlad" => new[] { low, high }, "smlabt" => new[] { high }, _ => new[] { low } };
+            return taps.Where(fx => fx >= 0);
+        }
+
+        IReadOnlyList<Term> TermsOf(int pixel) => pixel * sw % 2 == 1 ? filterRow.Odd : filterRow.Even;
+
+        // The tap columns pixel skips (none for pixel 0 of a block: its bias register is every other pixel's start).
+        int[] Skipped(int pixel) => TermsOf(pixel).SelectMany(t => PaddingTaps(pixel, t)).Distinct().Order().ToArray();
+
+        // The distinct non-empty sets of skipped tap columns of the pixels at literal positions (not a block's first),
+        // each one bias word per channel after the plain bias.
+        List<int[]> BorderSets((int Block, bool Unroll) p) =>
+            Blocks(p.Block).Where(b => b.Literal).SelectMany(b => Enumerable.Range(b.Start + 1, b.Count - 1)).Select(Skipped)
+                .Where(set => set.Length > 0).DistinctBy(set => string.Join(",", set)).ToList();
+
+        // The record word pixel starts from: 0 (the bias) or its border bias.
+        int BiasWord(int? pixel, bool first)
+        {
+            if (pixel is not { } p || first) return 0;
+            var set = Skipped(p);
+            return set.Length == 0 ? 0 : 1 + borders.FindIndex(b => b.SequenceEqual(set));
+        }
+
         /// <summary>Declares the block's accumulators a0.. and, where the DSP assembly is available and the block's values fit
         /// the registers, opens an <c>#if MTVM_DSP_ASM</c> branch that computes them in one asm statement (gcc, left to the C
         /// below, hoists every load and spills accumulators and pointers: 82 instructions per kws channel row instead of 68).
         /// The same operations in the same order as the C: pixel 0's accumulator first holds the bias, which every other
         /// accumulator's first SMLAD reads, so it is the last one to start. Returns whether the branch was opened.</summary>
-        // count pixels from one whose window starts on an even column: pixel i's window starts i * stride columns later,
-        // on word (i * stride) / 2 (first) and with the odd-start filter words when i * stride is odd (odds); words, the
-        // filter words it reads per row; used, the block's input words per row.
-        (int[] First, bool[] Odds, int[] Words, List<int> Used) Layout(int count)
+        // count pixels from one whose window starts on an even column (pixel start, when a literal): pixel i's window
+        // starts i * stride columns later, on word (i * stride) / 2 (first), with the odd-start filter words when i * stride
+        // is odd; terms, a filter row's terms of each pixel (those on padding columns left out where it starts from a
+        // border bias: biases, its record word); used, the block's input words per row.
+        (int[] First, IReadOnlyList<Term>[] Terms, int[] Biases, List<int> Used) Layout(int count, int? start)
         {
             var first = Enumerable.Range(0, count).Select(i => i * sw / 2).ToArray();
-            var odds = Enumerable.Range(0, count).Select(i => i * sw % 2 == 1).ToArray();
-            var words = Enumerable.Range(0, count).Select(i => odds[i] ? odd : even).ToArray();
-            var used = Enumerable.Range(0, count).SelectMany(i => Enumerable.Range(first[i], words[i])).Distinct().Order().ToList();
-            return (first, odds, words, used);
+            var biases = Enumerable.Range(0, count).Select(i => BiasWord(start + i, i == 0)).ToArray();
+            var terms = Enumerable.Range(0, count).Select(i => biases[i] == 0 ? TermsOf(i)
+                : TermsOf(i).Where(t => !PaddingTaps(start!.Value + i, t).Any()).ToList()).ToArray();
+            var used = Enumerable.Range(0, count).SelectMany(i => terms[i].Select(t => first[i] + t.Word)).Distinct().Order().ToList();
+            return (first, terms, biases, used);
         }
 
         // A filter row's multiplies for a block: per input word in order, the pixels that read it, with their terms.
-        List<(int I, int J, Term Term)> Operations(int count, int[] first, bool[] odds, List<int> used) =>
-            used.SelectMany(j => Enumerable.Range(0, count).SelectMany(i => (odds[i] ? filterRow.Odd : filterRow.Even).Where(t => first[i] + t.Word == j).Select(t => (i, j, t)))).ToList();
+        List<(int I, int J, Term Term)> Operations(int count, int[] first, IReadOnlyList<Term>[] terms, List<int> used) =>
+            used.SelectMany(j => Enumerable.Range(0, count).SelectMany(i => terms[i].Where(t => first[i] + t.Word == j).Select(t => (i, j, t)))).ToList();
 
         // How many of a filter row's words the block's assembly holds at once (the rest of the registers; the row's words
         // are loaded in rounds of that many when they do not all fit, every pixel's first term reading word 0).
@@ -333,17 +410,17 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         // Whether a block of count pixels from ring word at fits one asm statement: its values in the registers, its offsets in LDRD's reach.
         bool FitsAssembly(int at, int count, AsmBases bases)
         {
-            var (_, _, _, used) = Layout(count);
+            var (_, _, _, used) = Layout(count, null);
             int reach = (fh - 1) * slot + at + used[^1] + bases.XWords;
             return FilterTemps(count, used) >= Math.Min(2, rowStride) && reach <= MaxPairIndex && bases.KWords + header + fh * rowStride <= MaxPairIndex;
         }
 
-        bool AccumulateInAssembly(CodeWriter body, string xb, AsmBases bases, int at, int count, int[] first, bool[] odds, int[] words, List<int> used)
+        bool AccumulateInAssembly(CodeWriter body, string xb, AsmBases bases, int at, int count, int[] first, IReadOnlyList<Term>[] terms, int[] biases, List<int> used)
         {
             body.Line("int32_t " + string.Join(", ", Enumerable.Range(0, count).Select(i => $"a{i}")) + ";");
             if (!FitsAssembly(at, count, bases)) return false;
 
-            var lines = new List<string> { $"ldr %[a0], [%[k], #{4 * bases.KWords}]" };
+            var lines = new List<string>();
             void Load(string pointer, IReadOnlyList<(string Name, int Index)> loads)
             {
                 int offset = pointer == "x" ? bases.XWords : bases.KWords;
@@ -358,8 +435,10 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                         lines.Add($"ldr %[{loads[i].Name}], [%[{pointer}], #{4 * loads[i].Index}]");
             }
 
-            var started = new bool[count];
-            var all = Operations(count, first, odds, used);
+            // The bias into a0, and each border bias into its pixel's accumulator, which then starts from it.
+            Load("k", Enumerable.Range(0, count).Where(i => i == 0 || biases[i] > 0).Select(i => ($"a{i}", biases[i])).OrderBy(l => l.Item2).ToList());
+            var started = Enumerable.Range(0, count).Select(i => biases[i] > 0).ToArray();
+            var all = Operations(count, first, terms, used);
             var needed = all.Select(op => op.Term.Filter).Distinct().Order().ToList();
             int filterTemps = Math.Min(FilterTemps(count, used), needed.Count);
             for (int fy = 0; fy < fh; fy++)
@@ -408,11 +487,11 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                 string xb = ox == "ox" ? "xb" : "x";
                 // One filter row at a time, its filter words in locals and its input words read once each (adjacent: LDRD)
                 // and fed at once to every pixel of the block that uses them.
-                var (first, odds, words, used) = Layout(count);
-                bool assembly = AccumulateInAssembly(body, xb, bases, at, count, first, odds, words, used);
+                var (first, terms, biases, used) = Layout(count, ox == "ox" ? null : int.Parse(ox, System.Globalization.CultureInfo.InvariantCulture));
+                bool assembly = AccumulateInAssembly(body, xb, bases, at, count, first, terms, biases, used);
                 if (assembly) body.Line("#else");
                 body.Line("const int32_t bias = k[0];");
-                body.Line(string.Join(" ", Enumerable.Range(0, count).Select(i => $"a{i} = bias;")));
+                body.Line(string.Join(" ", Enumerable.Range(0, count).Select(i => biases[i] == 0 ? $"a{i} = bias;" : $"a{i} = k[{biases[i]}]; /* a border bias */")));
                 for (int fy = 0; fy < fh; fy++)
                     using (body.Block(""))
                     {
@@ -424,7 +503,7 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                         LoadWords(body, p, used.Select(j => ($"w{j}", pAt + j)).ToList());
                         using (body.Block(""))
                         {
-                            var ops = Operations(count, first, odds, used);
+                            var ops = Operations(count, first, terms, used);
                             LoadWords(body, "k", ops.Select(op => op.Term.Filter).Distinct().Order().Select(f => ($"e{f}", row + f)).ToList());
                             foreach (var (i, j, term) in ops)
                                 body.Line($"a{i} = mtvm_{term.Op}(w{j}, e{term.Filter}, a{i});");
@@ -436,7 +515,7 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                 if (operandNames.Count > 0)
                 {
                     body.Line("MTVM_LOADS_AFTER();");
-                    body.Line("const int32_t " + string.Join(", ", operandNames.Select((n, i) => $"{n} = k[{i + 1}]")) + ";");
+                    body.Line("const int32_t " + string.Join(", ", operandNames.Select((n, i) => $"{n} = k[{biasWords + i}]")) + ";");
                 }
                 for (int i = 0; i < count; i++)
                     body.Line($"o[({ox} + {i}) * {outC}] = {Requantize($"a{i}")};");
