@@ -16,11 +16,18 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// and literal offsets reach them. The filter is re-laid out at compile time as int16 pairs: per output channel and
 /// filter row (k0, k1), (k2, k3)… and (k1, k2), (k3, k4)…, shared by windows starting on an even column and on an odd
 /// one (FilterRow: the taps a pair leaves over by SMLATB/SMLABT; even strides (k0, k1), (k2, 0)…), so one pair word of
-/// input feeds two pixels; each channel's record holds its folded bias and requantization operands before its filter
+/// input feeds two pixels; each channel's record holds its folded bias(es) and requantization operands before its filter
 /// words, so one pointer walks them. Padding columns and rows hold the input zero point, so every pixel runs the same
 /// code and the zero point's contribution is one constant per channel folded into the bias. Pixels are computed in
 /// blocks along the row, one channel and one filter row at a time: its filter words and input words come in pairs by
 /// LDRD and each feeds every pixel of the block that uses it, few values live (gcc keeps them in registers).
+/// A pixel at a literal position in an assembly block (not the block's first) skips the terms that read only padding
+/// columns and starts from a border bias (after the bias in its channel's record) that holds their share of the zero
+/// point (KWS: the last pixel's right column, 3 of 30 MACs per channel row). Per-channel right shifts that differ
+/// become one shift for all (<see cref="DspUniformShiftRequantization"/>: SMMLA and SSAT's free shift, no ASR per
+/// output, no shift word). KWS's 3x3 layers per channel row of 5 outputs: 27 MACs, 9 loads (the bias pair, per filter
+/// row 2 input loads and a filter pair), 3 per output to requantize and store and its operand pair, about 10 to widen
+/// and store the ring's new row, about 6 of loop: 113,360 instructions on the M7 for 72,000 MACs (14.2 per output).
 /// </summary>
 internal sealed class DspDepthwiseKernel : TargetKernel
 {
@@ -211,7 +218,7 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         }
 
         string wName = c.Constants.Int32($"{c.Prefix}_filter", records,
-            $"operator {node.Index} per output channel: bias - input zero point * sum of the taps{(borders.Count > 0 ? $", {borders.Count} border bias(es) (the same plus input zero point * the taps of columns {string.Join(" / ", borders.Select(set => string.Join(" ", set)))}, for pixels that skip those padding columns)" : "")}{(operandWords > 0 ? ", the requantization's operands (multiplier, rounding constant, right shift where they differ by channel)" : "")}, filter {filter.Name} {Dims(filter)} as int16 pairs of adjacent taps{(scaled ? " (biases and taps times the requantization's power of two)" : "")}: [{outC} channels][{header} + {fh} rows * {rowStride} pairs ({string.Join(", ", filterRow.Words.Select(p => $"(k{p.Low}, k{p.High})"))})]");
+            $"operator {node.Index} per output channel: bias - input zero point * sum of the taps{(borders.Count > 0 ? $", {borders.Count} border bias(es) (the same plus input zero point * the taps of columns {string.Join(" / ", borders.Select(set => string.Join(" ", set)))}, for pixels that skip those padding columns)" : "")}{(uniform is not null ? ", the requantization's operands (multiplier, SMMLA's constant)" : operandWords > 0 ? ", the requantization's operands (multiplier, rounding constant, right shift where they differ by channel)" : "")}, filter {filter.Name} {Dims(filter)} as int16 pairs of adjacent taps{(scaled ? " (biases and taps times the requantization's power of two)" : "")}: [{outC} channels][{header} + {fh} rows * {rowStride} pairs ({string.Join(", ", filterRow.Words.Select(p => $"(k{p.Low}, k{p.High})"))})]");
 
         var (multiplier, shift) = !scaled ? DspGemmKernel.Requantization(c, q) : ("", "");
         c.Support.Use("mtvm_dsp");
@@ -366,13 +373,15 @@ internal sealed class DspDepthwiseKernel : TargetKernel
         // The tap columns pixel skips (none for pixel 0 of a block: its bias register is every other pixel's start).
         int[] Skipped(int pixel) => TermsOf(pixel).SelectMany(t => PaddingTaps(pixel, t)).Distinct().Order().ToArray();
 
-        // The distinct non-empty sets of skipped tap columns of the pixels at literal positions (not a block's first),
-        // each one bias word per channel after the plain bias.
+        // The distinct non-empty sets of skipped tap columns of the pixels at literal positions (not a block's first) in
+        // blocks that run in assembly (gcc, given the C with one more bias, spilled: stride-2 rows of 5 in C, 8 channels,
+        // 5,280 -> 5,600 instructions), each one bias word per channel after the plain bias.
         List<int[]> BorderSets((int Block, bool Unroll) p) =>
-            Blocks(p.Block).Where(b => b.Literal).SelectMany(b => Enumerable.Range(b.Start + 1, b.Count - 1)).Select(Skipped)
+            Blocks(p.Block).Where(b => b.Literal && FitsAssembly(b.Start * sw / 2, b.Count, p.Unroll ? new AsmBases(3 * rowWords, 3 * record) : default))
+                .SelectMany(b => Enumerable.Range(b.Start + 1, b.Count - 1)).Select(Skipped)
                 .Where(set => set.Length > 0).DistinctBy(set => string.Join(",", set)).ToList();
 
-        // The record word pixel starts from: 0 (the bias) or its border bias.
+        // The record word pixel starts from: 0 (the bias) or its border bias (pixel null: the block is in a loop or in C).
         int BiasWord(int? pixel, bool first)
         {
             if (pixel is not { } p || first) return 0;
@@ -487,7 +496,7 @@ internal sealed class DspDepthwiseKernel : TargetKernel
                 string xb = ox == "ox" ? "xb" : "x";
                 // One filter row at a time, its filter words in locals and its input words read once each (adjacent: LDRD)
                 // and fed at once to every pixel of the block that uses them.
-                var (first, terms, biases, used) = Layout(count, ox == "ox" ? null : int.Parse(ox, System.Globalization.CultureInfo.InvariantCulture));
+                var (first, terms, biases, used) = Layout(count, ox == "ox" || !FitsAssembly(at, count, bases) ? null : int.Parse(ox, System.Globalization.CultureInfo.InvariantCulture));
                 bool assembly = AccumulateInAssembly(body, xb, bases, at, count, first, terms, biases, used);
                 if (assembly) body.Line("#else");
                 body.Line("const int32_t bias = k[0];");
