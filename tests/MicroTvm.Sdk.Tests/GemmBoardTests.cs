@@ -107,7 +107,10 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
     /// narrowed into one vector and stored by one scatter), with columns read in place (pointwise, and filter rows of
     /// whole 16-byte steps inside the image) or gathered (edges, small rows), tails of 1 to 15 bytes, columns of
     /// more than 8 steps (pointers moved between groups and rows), a last odd pixel (MTVM_VB1_RUN), every clamp
-    /// (int8's range saturates instead), uniform shifts; channel counts not a multiple of 4 keep the per-block loop.</summary>
+    /// (int8's range saturates instead), uniform shifts; channel counts not a multiple of 4 keep the per-block loop.
+    /// Word-aligned columns two steps per VLDM by moving pointers (gathered, 3x3 rows in place), and inputs at odd
+    /// addresses (a 3-byte or 1-byte input before them) whose columns are read by step; mixed shifts whose sign
+    /// correction needs the mask (not the shift vector), and with RELU the rounding shift alone.</summary>
     [Fact]
     public void HeliumMatrixProductGivesTheEvaluatorsOutputsOnTheBoard()
     {
@@ -116,9 +119,10 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
         var firmware = new ModelCheckFirmware(root);
         var streamed = new List<string>();
         var sources = new List<string>(); // the block loops' RUN statements
-        void Model(string name, int[] input, int filterH, int filterW, int outputs, int stride, int padding, int activation, bool uniform = false, float coarse = 1)
+        void Model(string name, int[] input, int filterH, int filterW, int outputs, int stride, int padding, int activation, bool uniform = false, float coarse = 1,
+            int oddDivisor = 0, int weightMax = 127, int misalign = 0)
         {
-            var graph = firmware.AddEvaluatedModel(name, Conv(random, input, filterH, filterW, outputs, stride, padding, activation, uniform, coarse).Build(),
+            var graph = firmware.AddEvaluatedModel(name, Conv(random, input, filterH, filterW, outputs, stride, padding, activation, uniform, coarse, oddDivisor: oddDivisor, weightMax: weightMax, misalign: misalign).Build(),
                 t => Enumerable.Range(0, (int)t.ElementCount).Select(_ => (byte)random.Next(256)).ToArray());
             var compiled = ModelCompiler.Compile(graph, new CompileOptions("cortex-m55", name));
             string source = compiled.Files[compiled.SourceFile];
@@ -138,28 +142,43 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
         Model("odd_oc", [1, 4, 4, 16], 1, 1, 7, 1, Options.Valid, 1);       // 7 channels: the per-block loop
         Model("pw_mixed", [1, 3, 5, 32], 1, 1, 16, 1, Options.Valid, 0, coarse: 0.5f); // left, no and right shifts
         Model("pw_left", [1, 4, 3, 32], 1, 1, 8, 1, Options.Valid, 0, coarse: 0.05f);  // left shifts only
-        Assert.Equal(["pw64", "pw20", "pw_s2", "rows16", "rows48", "rgb", "long", "col5", "pw_mixed", "pw_left"], streamed);
+        // Odd channels' scales 12 times below the even ones' and weights in -3..3: channels that do not shift right beside
+        // channels shifting right by 3 whose outputs stay mostly in range, so that the sign correction must add the mask's
+        // -1, not the negated shift (which changes a quarter of the negative sums' results); no activation (the correction kept).
+        Model("pw_wide", [1, 3, 5, 32], 1, 1, 16, 1, Options.Valid, 0, oddDivisor: 12, weightMax: 3);
+        // RELU with mixed shifts: the rounding right shift alone (RSHR), the record without its mask; an odd pixel count.
+        Model("rows_relu", [1, 5, 5, 32], 3, 3, 8, 1, Options.Same, 1, oddDivisor: 12, weightMax: 3);
+        // The input at an odd address (a second input of 3 bytes before it): the columns read by step in the image.
+        Model("pw_odd", [1, 3, 5, 64], 1, 1, 8, 1, Options.Valid, 1, misalign: 3);
+        Model("rows_odd", [1, 5, 6, 32], 3, 3, 8, 1, Options.Same, 0, misalign: 1);
+        Assert.Equal(["pw64", "pw20", "pw_s2", "rows16", "rows48", "rgb", "long", "col5", "pw_mixed", "pw_left", "pw_wide", "rows_relu", "pw_odd", "rows_odd"], streamed);
         // Every requantization form of the block loop (the record's vectors named per form) runs on the board.
-        foreach (var form in new[] { "_LEFT(", "_RIGHT(", "_RIGHT_MIXED(", "MTVM_VB_REC2 ", "MTVM_VB_REC3 ", "MTVM_VB_REC5 ", "_STORE_SAT)", "_STORE)", "MTVM_VB2_PAF(", "MTVM_VB1_PDF(" })
+        foreach (var form in new[] { "_LEFT(", "_RIGHT(", "_RIGHT_MIXED(", "_RSHR(", "MTVM_VB_REC2 ", "MTVM_VB_REC3 ", "MTVM_VB_REC5 ", "_STORE_SAT)", "_STORE)", "MTVM_VB2_PAF(", "MTVM_VB1_PDF(",
+                     "MTVM_VB2_QF ", "MTVM_VB1_QF ", "MTVM_VB2_Q ", "MTVM_VB2_QN ", "MTVM_VB2_O ", "MTVM_VB2_T(0)" })
             Assert.True(sources.Any(s => s.Contains(form, StringComparison.Ordinal)), $"no model runs {form}");
 
         var project = firmware.CreateProject(sdk, "<PropertyGroup><Board>mps3-an547</Board></PropertyGroup>", "helium-gemm-an547");
         firmware.RunAndAssertAllMatch(project, log);
     }
 
-    /// <summary>A CONV_2D with per-channel int8 weights, a random bias and an output scale that keeps values in range.</summary>
+    /// <summary>A CONV_2D with per-channel int8 weights, a random bias and an output scale that keeps values in range.
+    /// <paramref name="oddDivisor"/>: the odd channels' filter scale that many times below the even ones' (one scale); weights in -<paramref name="weightMax"/>..<paramref name="weightMax"/>; <paramref name="misalign"/>: a first
+    /// input of that many bytes before x (added to itself into a second output), so that x lies at an odd address.</summary>
     private static TfliteModelBuilder Conv(Random r, int[] input, int filterH, int filterW, int outputs, int stride, int padding, int activation, bool uniform = false, float coarse = 1,
-        int room = 0)
+        int room = 0, int oddDivisor = 0, int weightMax = 127, int misalign = 0)
     {
         int channels = input[3], taps = filterH * filterW * channels;
         int Out(int size, int f) => padding == Options.Same ? (size + stride - 1) / stride : (size - f) / stride + 1;
         var b = new TfliteModelBuilder();
         const float inScale = 0.05f;
         var scales = Enumerable.Range(0, outputs).Select(_ => (float)(0.004 * Math.Pow(5, r.NextDouble()))).ToArray();
-        if (uniform) Array.Fill(scales, scales[0]);
-        var weights = Enumerable.Range(0, outputs * taps).Select(_ => (sbyte)r.Next(-127, 128)).ToArray();
+        if (uniform || oddDivisor > 0) Array.Fill(scales, scales[0]);
+        for (int i = 1; i < outputs && oddDivisor > 0; i += 2) scales[i] /= oddDivisor;
+        var weights = Enumerable.Range(0, outputs * taps).Select(_ => (sbyte)r.Next(-weightMax, weightMax + 1)).ToArray();
         var bias = Enumerable.Range(0, outputs).Select(_ => r.Next(-60 * taps, 60 * taps + 1)).ToArray();
         float outScale = coarse * inScale * scales[0] * 30 * MathF.Sqrt(taps) / 128;
+        int a = misalign > 0 ? b.AddTensor("a", ElementType.Int8, [1, 1, 1, misalign], quantization: (inScale, 0)) : -1;
+        if (a >= 0) b.Inputs.Add(a);
         int x = b.AddTensor("x", ElementType.Int8, input, quantization: (inScale, r.Next(-128, 128)));
         int w = b.AddTensor("w", TensorTypes.Of(ElementType.Int8), [outputs, filterH, filterW, channels], Int8s(weights), scales, new long[outputs], 0);
         int c = b.AddTensor("b", TensorTypes.Of(ElementType.Int32), [outputs], Int32s(bias), scales.Select(s => s * inScale).ToArray(), new long[outputs], 0);
@@ -170,6 +189,10 @@ public sealed class GemmBoardTests(SdkPackageFixture sdk, ITestOutputHelper log)
         if (room == 0)
         {
             b.Outputs.Add(y);
+            if (a < 0) return b;
+            int twice = b.AddTensor("a2", ElementType.Int8, [1, 1, 1, misalign], quantization: (2 * inScale, 0));
+            b.AddOperator(Builtin.Add, [a, a], [twice], Options.Add());
+            b.Outputs.Add(twice);
             return b;
         }
 

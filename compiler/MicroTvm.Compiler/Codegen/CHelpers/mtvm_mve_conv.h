@@ -150,6 +150,25 @@ MTVM_VFN void mtvm_e_vg(int32_t* s, int32_t* t, const int8_t* x, const int8_t* y
 #define MTVM_VB1_PAF(a, b) MTVM_VB1_PAIR_("vldmia", "vmladav.s8")
 #define MTVM_VB1_PD(a, b) MTVM_VB1_PAIR_("vldmdb", "vmladava.s8")
 #define MTVM_VB1_PDF(a, b) MTVM_VB1_PAIR_("vldmdb", "vmladav.s8")
+/* Column pointers that move on (word-aligned columns): two steps by one VLDM per column (_Q; _QF the first of the
+   block), one step by VLDRB with post-increment (_O; _OF), each leaving the pointers 32 or 16 bytes on; the block's
+   last two steps without moving them (_QN, _QNF). */
+#define MTVM_VB2_QPAIR_(wb, op) "vldmia %[xp]" wb ", {d0-d3}\n\tvldmia %[yp]" wb ", {d4-d7}\n\t" MTVM_VB_OPQ(op, "q0", "q2") MTVM_VB_OPQ("vmladava.s8", "q1", "q3")
+#define MTVM_VB1_QPAIR_(wb, op) "vldmia %[xp]" wb ", {d0-d3}\n\t" MTVM_VB_OPQ1(op, "q0") MTVM_VB_OPQ1("vmladava.s8", "q1")
+#define MTVM_VB2_Q MTVM_VB2_QPAIR_("!", "vmladava.s8")
+#define MTVM_VB2_QF MTVM_VB2_QPAIR_("!", "vmladav.s8")
+#define MTVM_VB2_QN MTVM_VB2_QPAIR_("", "vmladava.s8")
+#define MTVM_VB2_QNF MTVM_VB2_QPAIR_("", "vmladav.s8")
+#define MTVM_VB1_Q MTVM_VB1_QPAIR_("!", "vmladava.s8")
+#define MTVM_VB1_QF MTVM_VB1_QPAIR_("!", "vmladav.s8")
+#define MTVM_VB1_QN MTVM_VB1_QPAIR_("", "vmladava.s8")
+#define MTVM_VB1_QNF MTVM_VB1_QPAIR_("", "vmladav.s8")
+#define MTVM_VB_LOADP1 "vldrb.8 q0, [%[xp]], #16\n\t"
+#define MTVM_VB_LOADP2 MTVM_VB_LOADP1 "vldrb.8 q1, [%[yp]], #16\n\t"
+#define MTVM_VB2_O MTVM_VB_LOADP2 MTVM_VB_OP2("vmladava.s8")
+#define MTVM_VB2_OF MTVM_VB_LOADP2 MTVM_VB_OP2("vmladav.s8")
+#define MTVM_VB1_O MTVM_VB_LOADP1 MTVM_VB_OP("vmladava.s8")
+#define MTVM_VB1_OF MTVM_VB_LOADP1 MTVM_VB_OP("vmladav.s8")
 #define MTVM_VB1_ADV(k) "add %[xp], %[xp], #" #k "\n\t"
 #define MTVM_VB2_ADV(k) MTVM_VB1_ADV(k) "add %[yp], %[yp], #" #k "\n\t"
 #define MTVM_VB1_BACK(k) "sub %[xp], %[xp], #" #k "\n\t"
@@ -171,6 +190,10 @@ MTVM_VFN void mtvm_e_vg(int32_t* s, int32_t* t, const int8_t* x, const int8_t* y
 #define MTVM_VB_RIGHT_(q, r) "vshr.s32 q7, " q ", #31\n\tvqadd.s32 " q ", " q ", q7\n\tvrshl.s32 " q ", " q ", " #r "\n\t"
 #define MTVM_VB1_RIGHT(r) MTVM_VB_RIGHT_("q0", r)
 #define MTVM_VB2_RIGHT(r) MTVM_VB_RIGHT_("q0", r) MTVM_VB_RIGHT_("q1", r)
+/* The rounding right shift alone (no sign correction): where the clamp's low bound is at or above the output zero
+   point, every sum the correction would change (negative ones) ends at that bound either way. */
+#define MTVM_VB1_RSHR(r) "vrshl.s32 q0, q0, " #r "\n\t"
+#define MTVM_VB2_RSHR(r) MTVM_VB1_RSHR(r) "vrshl.s32 q1, q1, " #r "\n\t"
 #define MTVM_VB_FIX_(q, m, r) "vshr.s32 q7, " q ", #31\n\tvand q7, q7, " #m "\n\tvqadd.s32 " q ", " q ", q7\n\tvrshl.s32 " q ", " q ", " #r "\n\t"
 #define MTVM_VB1_RIGHT_MIXED(m, r) MTVM_VB_FIX_("q0", m, r)
 #define MTVM_VB2_RIGHT_MIXED(m, r) MTVM_VB_FIX_("q0", m, r) MTVM_VB_FIX_("q1", m, r)
@@ -218,6 +241,20 @@ MTVM_VFN void mtvm_e_vg(int32_t* s, int32_t* t, const int8_t* x, const int8_t* y
 #define MTVM_VB1_PAF(a, b) "f" #a " s" #b " "
 #define MTVM_VB1_PD(a, b) "s" #a " s" #b " "
 #define MTVM_VB1_PDF(a, b) "f" #a " s" #b " "
+#define MTVM_VB2_QN "s0 s16 "
+#define MTVM_VB2_QNF "f0 s16 "
+#define MTVM_VB1_QN "s0 s16 "
+#define MTVM_VB1_QNF "f0 s16 "
+#define MTVM_VB2_Q "s0 s16 a32 "
+#define MTVM_VB2_QF "f0 s16 a32 "
+#define MTVM_VB1_Q "s0 s16 a32 "
+#define MTVM_VB1_QF "f0 s16 a32 "
+#define MTVM_VB2_O "s0 a16 "
+#define MTVM_VB2_OF "f0 a16 "
+#define MTVM_VB1_O "s0 a16 "
+#define MTVM_VB1_OF "f0 a16 "
+#define MTVM_VB1_RSHR(r) "h "
+#define MTVM_VB2_RSHR(r) "h "
 #define MTVM_VB1_BACK(k) ""
 #define MTVM_VB2_BACK(k) ""
 #define MTVM_VB1_SUMS ""

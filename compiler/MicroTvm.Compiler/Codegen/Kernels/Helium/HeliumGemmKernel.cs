@@ -38,6 +38,9 @@ internal sealed class HeliumGemmKernel : TargetKernel
         return Mode(s) == ColumnMode.InPlace ? 0 : Math.Min(_pixelBlock, s.Pixels) * s.FilterH * s.FilterW * s.InC;
     }
 
+    /// <summary>The gathered columns are read by word-aligned loads (VLDM) where their size allows.</summary>
+    public override int ScratchAlignment(Node node) => 4;
+
     private static ColumnMode Mode(GemmShape s) =>
         !s.Spatial ? ColumnMode.InPlace : s.FilterW * s.InC % 16 == 0 ? ColumnMode.RowsInPlace : ColumnMode.Gathered;
 
@@ -160,6 +163,47 @@ internal sealed class HeliumGemmKernel : TargetKernel
         return string.Join(" ", code);
     }
 
+    /// <summary>The steps of one block for word-aligned columns whose pieces lie <paramref name="stride"/> bytes apart,
+    /// read by pointers that move on (MTVM_VB1 or MTVM_VB2 in <paramref name="v"/>): per piece, pairs of whole steps by
+    /// one VLDM per column (_Q), a last whole step by VLDRB with post-increment (_O), the tail at the pointer (_T);
+    /// the pointers moved to the next piece, and back at the block's end; null where a move exceeds an immediate.</summary>
+    private static string? AdvancingSteps(string v, int pieces, int steps, int tail, int stride, string requantization)
+    {
+        var code = new List<string>();
+        int at = 0, full = steps - (tail > 0 ? 1 : 0);
+        bool first = true;
+        string First() { string f = first ? "F" : ""; first = false; return f; }
+        for (int r = 0; r < pieces; r++)
+        {
+            if (r * stride - at > MaxStreamMove) return null;
+            if (r * stride != at) code.Add($"{v}_ADV({r * stride - at})");
+            at = r * stride;
+            // The block's last load leaves the pointers where they are (one move less to take back).
+            bool lastPiece = r == pieces - 1 && tail == 0;
+            for (int i = 0; i + 1 < full; i += 2)
+            {
+                bool stays = lastPiece && i + 2 == full;
+                code.Add($"{v}_Q{(stays ? "N" : "")}{First()}");
+                if (!stays) at += 32;
+            }
+
+            if (full % 2 == 1 && lastPiece) code.Add($"{v}_{(first ? "F" : "S")}(0)");
+            else if (full % 2 == 1)
+            {
+                code.Add($"{v}_O{First()}");
+                at += 16;
+            }
+
+            if (tail > 0) code.Add(first ? $"{v}_U(0)" : $"{v}_T(0)");
+            first = false;
+        }
+
+        if (at > MaxStreamMove) return null;
+        if (at > 0) code.Add($"{v}_BACK({at})");
+        code.Add($"{v}_SUMS {requantization}");
+        return string.Join(" ", code);
+    }
+
     /// <summary>A block whose column steps are read two at a time by VLDM with writeback (MTVM_VB2_PA/_PD of
     /// mtvm_mve_conv.h): forward from the column's start, or backward from its end, pairs in reverse order (the
     /// stream lays that block's steps so), so that a forward and a backward block leave the pointers where they were.</summary>
@@ -176,7 +220,10 @@ internal sealed class HeliumGemmKernel : TargetKernel
     /// requantization constants from one stream of int32 words: a header (scatter offsets, output zero point, clamp
     /// bounds as int16 lanes), then per block its pieces' steps ([piece][step][4 rows][16]), the 4 biases and the
     /// requantization's record. Columns whose filter rows lie in place in the image are read there when both pixels'
-    /// fields lie inside it, else both are gathered. False (nothing written) where the shape does not fit it.</summary>
+    /// fields lie inside it, else both are gathered. Word-aligned columns (gathered ones of whole words; in the image, of
+    /// channel counts of whole words where the input is word-aligned, tested at run time) are read two steps per VLDM by
+    /// pointers that move on (<see cref="AdvancingSteps"/>), else by step at immediate offsets. False (nothing written)
+    /// where the shape does not fit it.</summary>
     private bool EmitStreamed(EmitContext c, GemmShape s, ColumnMode mode, int k, int pieces, int steps, int tail, sbyte[] laid, int[] folded, HeliumRequantization requantize, int zx)
     {
         // One column (FULLY_CONNECTED of one batch) gains little and would store its per-tensor constants per block.
@@ -196,6 +243,20 @@ internal sealed class HeliumGemmKernel : TargetKernel
             return first is null || !twice ? first : first + " " + StreamSteps(v, pieces, steps, tail, stride, rq, second);
         }
 
+        // Word-aligned columns read by pointers that move on (AdvancingSteps): gathered columns where both lie on word
+        // boundaries in the scratch (one piece: the rows are back to back there), columns in the image where every
+        // pixel and row starts on a word boundary of a word-aligned input (tested at run time); null where not taken.
+        string? Advancing(int n, int pieceCount, int stepCount, int stride)
+        {
+            string v = $"MTVM_VB{n}", rq = requantize.StreamCode(v);
+            string? one = AdvancingSteps(v, pieceCount, stepCount, tail, stride, rq);
+            if (one is null || !one.Contains("_Q", StringComparison.Ordinal)) return null; // no pair: no load fewer than by step
+            return twice ? one + " " + one : one;
+        }
+
+        bool wordColumns = s.InC % 4 == 0 && !paired;
+        var advancingGathered = counts.ToDictionary(n => n, n => mode != ColumnMode.InPlace && k % 4 == 0 ? Advancing(n, 1, pieces * steps, k) : null);
+        var advancingImage = counts.ToDictionary(n => n, n => mode != ColumnMode.Gathered && wordColumns ? Advancing(n, pieces, steps, mode == ColumnMode.InPlace ? k : imageStride) : null);
         var gathered = counts.ToDictionary(n => n, n => Code(n, gatheredStride));
         var inside = counts.ToDictionary(n => n, n => Code(n, imageStride));
         var pairs = counts.ToDictionary(n => n, n => PairedSteps($"MTVM_VB{n}", steps, false, requantize.StreamCode($"MTVM_VB{n}")) + " " +
@@ -230,20 +291,25 @@ internal sealed class HeliumGemmKernel : TargetKernel
             var pixels = Enumerable.Range(0, count).ToList();
             string Run(IEnumerable<string> columns, string code) =>
                 $"MTVM_VB{count}_RUN{(tail > 0 ? "_N" : "")}({string.Join(", ", columns)}, {c.Output()} + p * {s.OutC}, {stream}, {blocks}{(tail > 0 ? $", {tail}" : "")}, {code});";
-            if (mode == ColumnMode.InPlace)
+            // VLDM needs word-aligned columns: in the image, those of a word-aligned input (the code chosen so that
+            // every column and row then starts on a word); else the columns are read by step.
+            void InImage(IEnumerable<string> columns, string? aligned, string byStep)
             {
-                var columns = pixels.Select(j => $"{image} + (p + {j}) * {s.InC}").ToList();
-                if (!paired)
+                if (aligned is null)
                 {
-                    body.Line(Run(columns, gathered[count]!));
+                    body.Line(Run(columns, byStep));
                     return;
                 }
 
-                // VLDM needs word-aligned columns: those of a word-aligned input (whole 16-byte steps apart).
                 using (body.Block($"if (((uintptr_t)(const void*){image} & 3u) == 0u)"))
-                    body.Line(Run(columns, pairs[count]));
+                    body.Line(Run(columns, aligned));
                 using (body.Block("else"))
-                    body.Line(Run(columns, gathered[count]!));
+                    body.Line(Run(columns, byStep));
+            }
+
+            if (mode == ColumnMode.InPlace)
+            {
+                InImage(pixels.Select(j => $"{image} + (p + {j}) * {s.InC}"), paired ? pairs[count] : advancingImage[count], gathered[count]!);
                 return;
             }
 
@@ -263,7 +329,7 @@ internal sealed class HeliumGemmKernel : TargetKernel
                         body.Line($"const int iy0 = gy{j}, ix0 = gx{j};");
                         Gather(body, s, zx, $"col[{j}]", zeroRow);
                     }
-                body.Line(Run(pixels.Select(j => $"col[{j}]"), gathered[count]!));
+                body.Line(Run(pixels.Select(j => $"col[{j}]"), advancingGathered[count] ?? gathered[count]!));
             }
 
             if (mode == ColumnMode.Gathered)
@@ -274,7 +340,7 @@ internal sealed class HeliumGemmKernel : TargetKernel
 
             string fits = string.Join(" && ", pixels.Select(j => $"gy{j} >= 0 && gy{j} + {s.FilterH} <= {s.InH} && gx{j} >= 0 && gx{j} + {s.FilterW} <= {s.InW}"));
             using (body.Block($"if ({fits})"))
-                body.Line(Run(pixels.Select(j => $"src{j} + (gy{j} * {s.InW} + gx{j}) * {s.InC}"), inside[count]!));
+                InImage(pixels.Select(j => $"src{j} + (gy{j} * {s.InW} + gx{j}) * {s.InC}"), advancingImage[count], inside[count]!);
             using (body.Block("else"))
                 GatherAll();
         }

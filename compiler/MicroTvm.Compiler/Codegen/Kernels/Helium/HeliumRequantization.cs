@@ -23,7 +23,13 @@ internal sealed class HeliumRequantization
         (_multipliers, _lefts, _negs) = (multipliers, lefts, negs);
         _hasLeft = q.OutputShifts.Any(v => v > 0);
         _right = q.OutputShifts.All(v => v >= 0) ? 0 : q.OutputShifts.All(v => v < 0) ? 1 : 2;
+        _halfUpExact = q.Activation.Min >= q.OutputOffset;
     }
+
+    /// <summary>The block loop's right shift may round halves up (VRSHL alone, no sign correction and no mask): the clamp's
+    /// low bound is at or above the output zero point, so every sum the correction would change (a negative one, whose
+    /// quotient is at most 0 either way) ends at that bound.</summary>
+    private readonly bool _halfUpExact;
 
     /// <summary>The constants for <paramref name="padded"/> channels, channel c at position <paramref name="order"/>(c)
     /// (default: c); positions no channel takes repeat channel 0's (valid) values.</summary>
@@ -65,7 +71,7 @@ internal sealed class HeliumRequantization
             if (_hasLeft)
                 for (int i = first; i < first + 4; i++) yield return Math.Max(_q.OutputShifts[Channel(i)], 0);
             for (int i = first; i < first + 4; i++) yield return _q.OutputMultipliers[Channel(i)];
-            if (_right == 2)
+            if (_right == 2 && !_halfUpExact)
                 for (int i = first; i < first + 4; i++) yield return _q.OutputShifts[Channel(i)] < 0 ? -1 : 0;
             if (_right != 0)
                 for (int i = first; i < first + 4; i++) yield return Math.Min(_q.OutputShifts[Channel(i)], 0);
@@ -81,13 +87,15 @@ internal sealed class HeliumRequantization
 
     /// <summary>The block loop's requantization steps, the store included (<paramref name="v"/>: MTVM_VB1 or
     /// MTVM_VB2): the record (a bias vector, then <see cref="Record"/>'s) loaded at once into q2.., each step naming
-    /// its vector; where the clamp is int8's whole range, a saturating narrowing replaces it.</summary>
+    /// its vector; where the clamp is int8's whole range, a saturating narrowing replaces it; where its low bound is at or
+    /// above the output zero point, the right shift rounds halves up (_RSHR; see _halfUpExact).</summary>
     public string StreamCode(string v)
     {
         int next = 3;
         string Q() => $"q{next++}";
         string code = (_hasLeft ? $" {v}_LEFT({Q()})" : "") + $" {v}_MUL({Q()})";
-        if (_right == 2) code += $" {v}_RIGHT_MIXED({Q()}, {Q()})";
+        if (_right != 0 && _halfUpExact) code += $" {v}_RSHR({Q()})";
+        else if (_right == 2) code += $" {v}_RIGHT_MIXED({Q()}, {Q()})";
         else if (_right == 1) code += $" {v}_RIGHT({Q()})";
         return $"MTVM_VB_REC{next - 2} {v}_BIAS(q2)" + code +
             (_q.Activation.Min <= -128 && _q.Activation.Max >= 127 ? $" {v}_STORE_SAT" : $" {v}_STORE");
@@ -95,7 +103,7 @@ internal sealed class HeliumRequantization
 
     /// <summary>What <see cref="Record"/> gives the stream, for the constant's comment.</summary>
     public string StreamContents => (_hasLeft ? "left shifts, " : "") + "requantization multipliers" +
-        (_right == 1 ? ", negated right shifts" : _right == 2 ? ", -1 where a channel shifts right, negated right shifts" : "");
+        (_right == 1 || (_right == 2 && _halfUpExact) ? ", negated right shifts" : _right == 2 ? ", -1 where a channel shifts right, negated right shifts" : "");
 
     /// <summary>The block loop's header, 16 int32 words holding four vectors of int16 lanes: the scatter offsets
     /// 0, d, 1, d + 1, 2, d + 2, 3, d + 3 (a channel of the first column, then of the second, d bytes on), the
