@@ -2,6 +2,7 @@ using MicroTvm.Compiler.Codegen;
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Reference;
 using MicroTvm.Compiler.Tests.Reference;
+using MicroTvm.Compiler.Tflite;
 using static MicroTvm.Compiler.Tests.Reference.GraphBuilder;
 
 namespace MicroTvm.Compiler.Tests.Codegen;
@@ -50,6 +51,39 @@ public class HeliumInt16KernelTests
         var huge = cases.Select((c, i) => Decode.Int64(c.Graph.Nodes[0].Bias?.Data ?? []).Any(v => Math.Abs(v) > int.MaxValue)).ToArray();
         Assert.True(huge.Count(h => h) >= 2, "too few layers with a bias beyond int32");
         for (int i = 0; i < cases.Count; i++) Assert.True(used[i] != huge[i], $"case{i} {cases[i].Description}: helium kernel {(used[i] ? "used" : "not used")}");
+    }
+
+    /// <summary>The 16x8 depthwise kernel with depth multipliers 2, 3 and 4 (the int16 load a gather of each lane's input
+    /// channel) and with dilation 2 (with and without a multiplier): 1 to 9 input channels, so most output channel counts
+    /// fill no vector, strides 1 and 2, SAME and VALID; layers whose bias leaves int32 stay with the portable kernel.</summary>
+    [Fact]
+    public void HeliumDepthwise16WithMultiplierOrDilationMatchesTheReferenceEvaluator()
+    {
+        var random = new Random(1223);
+        var cases = new List<RandomGraphs.Case>();
+        foreach (var (multiplier, dilation) in new[] { (2, 1), (3, 1), (4, 1), (2, 2), (3, 2), (1, 2) })
+            for (int i = 0; i < 4; i++)
+                cases.Add(Depthwise16(random, i == 3 ? null : ElementType.Int64, multiplier, dilation));
+        var used = TargetKernelTests.Check("cortex-m55", "(acc, x, ", cases);
+        var huge = cases.Select(c => Decode.Int64(c.Graph.Nodes[0].Bias?.Data ?? []).Any(v => Math.Abs(v) > int.MaxValue)).ToArray();
+        for (int i = 0; i < cases.Count; i++) Assert.True(used[i] != huge[i], $"case{i} {cases[i].Description}: helium kernel {(used[i] ? "used" : "not used")}");
+        Assert.True(used.Count(u => u) >= 18, $"only {used.Count(u => u)} of {cases.Count} cases took the helium kernel");
+        var sources = cases.Select((c, i) => ModelCompiler.Compile(c.Graph, new CompileOptions("cortex-m55", $"case{i}"))).Select(m => m.Files[m.SourceFile]).ToList();
+        for (int i = 0; i < cases.Count; i++)
+            if (used[i]) Assert.Equal(cases[i].Graph.Nodes[0].Output.Shape[3] != cases[i].Graph.Nodes[0].Input(0).Shape[3], sources[i].Contains("mtvm_c16_mla4g(acc, x, off", StringComparison.Ordinal));
+    }
+
+    /// <summary>TFLM's own 16x8 depthwise case (tests/operators/depthwise_conv_2d_i16: depth multiplier 2) takes the gather
+    /// on the Cortex-M55 and gives TFLM's outputs byte for byte.</summary>
+    [Fact]
+    public void HeliumDepthwise16EqualsTflmOnItsOracleCase()
+    {
+        string folder = Path.Combine(OperatorOracleTests.Root, "depthwise_conv_2d_i16");
+        var graph = TfliteImporter.Load(Path.Combine(folder, "model.tflite"));
+        var model = ModelCompiler.Compile(graph, new CompileOptions("cortex-m55", "oracle"));
+        Assert.Contains("mtvm_c16_mla4g(acc, x, off", model.Files[model.SourceFile], StringComparison.Ordinal);
+        DifferentialTests.CheckAll([new RandomGraphs.Case("depthwise_conv_2d_i16", graph, [File.ReadAllBytes(Path.Combine(folder, "input0.bin"))],
+            [File.ReadAllBytes(Path.Combine(folder, "output0.bin"))])], "tests/operators on the Cortex-M55", target: "cortex-m55");
     }
 
     private static ElementType? Bias(int i) => (i % 5) switch { 0 or 3 => ElementType.Int64, 1 or 4 => ElementType.Int32, _ => null };
@@ -114,23 +148,26 @@ public class HeliumInt16KernelTests
         }
     }
 
-    internal static RandomGraphs.Case Depthwise16(Random r, ElementType? biasType)
+    /// <summary>A random 16x8 DEPTHWISE_CONV_2D; with a <paramref name="multiplier"/> or <paramref name="dilation"/> other
+    /// than 1, 1 to 9 input channels.</summary>
+    internal static RandomGraphs.Case Depthwise16(Random r, ElementType? biasType, int multiplier = 1, int dilation = 1)
     {
         while (true)
         {
-            int n = Next(r, 1, 2), h = Next(r, 1, 9), w = Next(r, 1, 9), c = Next(r, 1, 21);
+            int n = Next(r, 1, 2), h = Next(r, 1, 9), w = Next(r, 1, 9), c = Next(r, 1, multiplier == 1 && dilation == 1 ? 21 : 9);
             int fh = Next(r, 1, 4), fw = Next(r, 1, 4), sh = Next(r, 1, 2), sw = Next(r, 1, 2);
             var padding = r.Next(2) == 0 ? Padding.Same : Padding.Valid;
-            int oh = ConvGeometry.OutputSize(padding, h, fh, sh, 1), ow = ConvGeometry.OutputSize(padding, w, fw, sw, 1);
+            int oh = ConvGeometry.OutputSize(padding, h, fh, sh, dilation), ow = ConvGeometry.OutputSize(padding, w, fw, sw, dilation);
             if (oh < 1 || ow < 1) continue;
+            int oc = c * multiplier;
             var b = new GraphBuilder();
             float inScale = Scale(r, 0.0001, 0.001);
             var input = b.Input(ElementType.Int16, new[] { n, h, w, c }, Q(inScale, 0));
-            var (weights, bias, outQ) = Parameters(r, b, new[] { 1, fh, fw, c }, c, fh * fw, inScale, biasType, dimension: 3);
-            var output = b.Tensor(ElementType.Int16, new[] { n, oh, ow, c }, outQ);
+            var (weights, bias, outQ) = Parameters(r, b, new[] { 1, fh, fw, oc }, oc, fh * fw, inScale, biasType, dimension: 3);
+            var output = b.Tensor(ElementType.Int16, new[] { n, oh, ow, oc }, outQ);
             var activation = Activation(r);
-            b.Op(OpKind.DepthwiseConv2D, new DepthwiseConv2DAttributes(padding, sh, sw, 1, 1, 1, activation), new[] { input, weights, bias }, output);
-            return Make(r, $"DEPTHWISE_CONV_2D 16x8 in [{n},{h},{w},{c}] filter {fh}x{fw} stride {sh}x{sw} {padding} {activation} bias {biasType?.DisplayName() ?? "none"}", b, output);
+            b.Op(OpKind.DepthwiseConv2D, new DepthwiseConv2DAttributes(padding, sh, sw, dilation, dilation, multiplier, activation), new[] { input, weights, bias }, output);
+            return Make(r, $"DEPTHWISE_CONV_2D 16x8 in [{n},{h},{w},{c}] filter {fh}x{fw} multiplier {multiplier} stride {sh}x{sw} dilation {dilation} {padding} {activation} bias {biasType?.DisplayName() ?? "none"}", b, output);
         }
     }
 

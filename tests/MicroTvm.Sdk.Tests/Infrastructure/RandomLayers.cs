@@ -61,12 +61,13 @@ internal static class RandomLayers
         return b;
     }
 
-    /// <summary>A 16x8 DEPTHWISE_CONV_2D (depth multiplier 1) with int16 activations, per-channel int8 weights, an int64
-    /// bias (or none) and an int16 output scale that keeps most values in range.</summary>
-    public static TfliteModelBuilder Depthwise16(Random r, int[] input, int filterH, int filterW, int stride, int padding, int activation, bool bias)
+    /// <summary>A 16x8 DEPTHWISE_CONV_2D (input channels times <paramref name="multiplier"/> outputs, filter taps
+    /// <paramref name="dilation"/> apart) with int16 activations, per-channel int8 weights, an int64 bias (or none) and an
+    /// int16 output scale that keeps most values in range.</summary>
+    public static TfliteModelBuilder Depthwise16(Random r, int[] input, int filterH, int filterW, int stride, int padding, int activation, bool bias, int multiplier = 1, int dilation = 1)
     {
-        int channels = input[3], taps = filterH * filterW;
-        int Out(int size, int f) => padding == Options.Same ? (size + stride - 1) / stride : (size - f) / stride + 1;
+        int channels = input[3] * multiplier, taps = filterH * filterW;
+        int Out(int size, int f) => padding == Options.Same ? (size + stride - 1) / stride : (size - (f - 1) * dilation - 1) / stride + 1;
         var b = new TfliteModelBuilder();
         const float inScale = 0.0005f;
         var scales = Enumerable.Range(0, channels).Select(_ => (float)(0.004 * Math.Pow(5, r.NextDouble()))).ToArray();
@@ -81,7 +82,7 @@ internal static class RandomLayers
         int y = b.AddTensor("y", ElementType.Int16, [input[0], Out(input[1], filterH), Out(input[2], filterW), channels], quantization: (outScale, 0));
         b.Inputs.Add(x);
         b.Outputs.Add(y);
-        b.AddOperator(Builtin.DepthwiseConv2D, [x, w, c], [y], Options.DepthwiseConv2D(padding, stride, stride, 1, activation));
+        b.AddOperator(Builtin.DepthwiseConv2D, [x, w, c], [y], Options.DepthwiseConv2D(padding, stride, stride, multiplier, activation, dilation, dilation));
         return b;
     }
 }

@@ -3,7 +3,8 @@
    (VLDRH.S16), four widening weight loads (VLDRB.S16) and one multiply-accumulate-across per row:
    VMLADAVA.S16 into 32-bit sums (wrapping, as TFLite's int32 accumulator does) or VMLALDAVA.S16 into 64-bit sums.
    The last step's column load is tail-predicated (zeros past k), so nothing past a column is read. The 16x8 depthwise
-   kernel (Kernels/Helium/HeliumDepthwise16Kernel.cs) keeps 4 channels in int32 lanes (mtvm_c16_mla4). */
+   kernel (Kernels/Helium/HeliumDepthwise16Kernel.cs) keeps 4 channels in int32 lanes (mtvm_c16_mla4; with a depth
+   multiplier mtvm_c16_mla4g gathers each lane's input channel). */
 #ifndef MTVM_MVE_CONV16_H
 #define MTVM_MVE_CONV16_H
 #include <stdint.h>
@@ -43,6 +44,19 @@ static inline mtvm_i32x4 mtvm_c16_mla4(mtvm_i32x4 acc, const int16_t* x, const i
         return vaddq_s32(acc, vmulq_s32(vldrhq_z_s32(x, p), vldrbq_z_s32(w, p)));
     }
 }
+/* four input channel offsets (in int16 values) for a gather: p[0..3] widened (VLDRH.U32) */
+typedef uint32x4_t mtvm_c16_off;
+static inline mtvm_c16_off mtvm_c16_ld_off(const uint16_t* p) { return vldrhq_u32(p); }
+/* acc + x[off[i]] * w[i] in lane i (VLDRH.S32 gather by shifted offsets, VLDRB.S32, VMUL, VADD: 16x8 depthwise with a
+   depth multiplier, where lane i's input channel is its output channel / multiplier); with n < 4 the loads are
+   predicated and lanes n.. add zero */
+static inline mtvm_i32x4 mtvm_c16_mla4g(mtvm_i32x4 acc, const int16_t* x, mtvm_c16_off off, const int8_t* w, int n) {
+    if (n >= 4) return vaddq_s32(acc, vmulq_s32(vldrhq_gather_shifted_offset_s32(x, off), vldrbq_s32(w)));
+    {
+        const mve_pred16_t p = vctp32q((uint32_t)n);
+        return vaddq_s32(acc, vmulq_s32(vldrhq_gather_shifted_offset_z_s32(x, off, p), vldrbq_z_s32(w, p)));
+    }
+}
 /* the low halves of the first n lanes (4: all) to p[0..n-1] (VSTRH.32, tail-predicated) */
 static inline void mtvm_c16_st_s16(int16_t* p, mtvm_i32x4 v, int n) {
     if (n >= 4) vstrhq_s32(p, v); else vstrhq_p_s32(p, v, vctp32q((uint32_t)n));
@@ -66,6 +80,13 @@ MTVM_VFN void mtvm_c16_dot1_64(const int16_t* x, const int8_t* w, int k, int64_t
 MTVM_VFN mtvm_i32x4 mtvm_c16_mla4(mtvm_i32x4 acc, const int16_t* x, const int8_t* w, int n) {
     int i;
     for (i = 0; i < 4; ++i) acc.lane[i] = (int32_t)((uint32_t)acc.lane[i] + (uint32_t)(i < n ? (int32_t)x[i] * (int32_t)w[i] : 0));
+    return acc;
+}
+typedef struct { uint32_t lane[4]; } mtvm_c16_off;
+MTVM_VFN mtvm_c16_off mtvm_c16_ld_off(const uint16_t* p) { mtvm_c16_off r; int i; for (i = 0; i < 4; ++i) r.lane[i] = p[i]; return r; }
+MTVM_VFN mtvm_i32x4 mtvm_c16_mla4g(mtvm_i32x4 acc, const int16_t* x, mtvm_c16_off off, const int8_t* w, int n) {
+    int i;
+    for (i = 0; i < 4; ++i) acc.lane[i] = (int32_t)((uint32_t)acc.lane[i] + (uint32_t)(i < n ? (int32_t)x[off.lane[i]] * (int32_t)w[i] : 0));
     return acc;
 }
 MTVM_VFN void mtvm_c16_st_s16(int16_t* p, mtvm_i32x4 v, int n) { int i; for (i = 0; i < 4 && i < n; ++i) p[i] = (int16_t)(uint16_t)((uint32_t)v.lane[i] & 0xFFFFu); }

@@ -288,7 +288,7 @@ internal sealed class ConvolutionKernel : Kernel
     private static string Scaled(string variable, int factor, string offset) => (factor == 1 ? variable : $"{variable} * {factor}") + $" + {offset}";
 
     /// <summary>The first input row/column of the window (<c>i{axis}0</c>) and the valid filter taps [f0, f1).</summary>
-    private static void EmitWindow(CodeWriter body, string axis, string output, int stride, int pad, int dilation, int filter, int size)
+    internal static void EmitWindow(CodeWriter body, string axis, string output, int stride, int pad, int dilation, int filter, int size)
     {
         string origin = (stride == 1 ? output : $"{output} * {stride}") + (pad == 0 ? "" : $" - {pad}");
         body.Line($"const int i{axis}0 = {origin};");
