@@ -342,6 +342,27 @@ MTVM_VFN void mtvm_e_vb(const int8_t* x, const int8_t* y, int8_t* o, const int32
 #define MTVM_VB1_RUN_N(x, o, stream, blocks, n, code) mtvm_e_vb((x), (const int8_t*)0, (o), (stream), (blocks), (n), code)
 #define MTVM_VB1_RUN(x, o, stream, blocks, code) mtvm_e_vb((x), (const int8_t*)0, (o), (stream), (blocks), 16, code)
 #endif
+/* The matrix product's gathering (HeliumGemmKernel, runs of 16 bytes or more): n bytes (a constant) copied from s to d,
+   or set to v, by 16-byte vector moves, the last tail-predicated (memcpy/memset of a larger run is a call). */
+#ifdef MTVM_MVE
+static inline void mtvm_v_copy(int8_t* d, const int8_t* s, int n) {
+    int i;
+    for (i = 0; i + 16 <= n; i += 16) vst1q_s8(d + i, vld1q_s8(s + i));
+    if (i < n) {
+        const mve_pred16_t p = vctp8q((uint32_t)(n - i));
+        vstrbq_p_s8(d + i, vldrbq_z_s8(s + i, p), p);
+    }
+}
+static inline void mtvm_v_fill(int8_t* d, int8_t v, int n) {
+    const int8x16_t x = vdupq_n_s8(v);
+    int i;
+    for (i = 0; i + 16 <= n; i += 16) vst1q_s8(d + i, x);
+    if (i < n) vstrbq_p_s8(d + i, x, vctp8q((uint32_t)(n - i)));
+}
+#else
+MTVM_VFN void mtvm_v_copy(int8_t* d, const int8_t* s, int n) { int i; for (i = 0; i < n; ++i) d[i] = s[i]; }
+MTVM_VFN void mtvm_v_fill(int8_t* d, int8_t v, int n) { int i; for (i = 0; i < n; ++i) d[i] = v; }
+#endif
 #ifdef MTVM_MVE
 /* 8 bytes sign-extended into int16 lanes (VLDRB.S16); the first n only (tail-predicated, the rest zero) */
 static inline mtvm_i16x8 mtvm_v16_ld_s8(const int8_t* p) { return vldrbq_s16(p); }

@@ -459,23 +459,26 @@ internal sealed class HeliumGemmKernel : TargetKernel
     /// filter row, the row's bytes as they are where they lie inside the image, else tap by tap (zero points outside).</summary>
     private static void Gather(CodeWriter body, GemmShape s, int zx, string column, string zeroRow)
     {
+        // Runs of 16 bytes or more by vector moves; shorter ones by memcpy/memset, which gcc turns into a few word moves.
+        static string Copy(int bytes) => bytes >= 16 ? "mtvm_v_copy" : "memcpy";
+        static string Fill(int bytes) => bytes >= 16 ? "mtvm_v_fill" : "memset";
         int rowBytes = s.FilterW * s.InC;
         body.Line($"int8_t* d = {column};");
         body.Line("int fy;");
         using (body.Block($"for (fy = 0; fy < {s.FilterH}; ++fy, d += {rowBytes})"))
         {
             body.Line("const int iy = iy0 + fy;");
-            body.Line($"if (iy < 0 || iy >= {s.InH}) {{ memset(d, {zx}, {rowBytes}); continue; }}");
-            body.Line($"if (ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW}) {{ memcpy(d, img + (iy * {s.InW} + ix0) * {s.InC}, {rowBytes}); continue; }}");
+            body.Line($"if (iy < 0 || iy >= {s.InH}) {{ {Fill(rowBytes)}(d, {zx}, {rowBytes}); continue; }}");
+            body.Line($"if (ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW}) {{ {Copy(rowBytes)}(d, img + (iy * {s.InW} + ix0) * {s.InC}, {rowBytes}); continue; }}");
             if (s.FilterW <= 8)
             {
                 for (int fx = 0; fx < s.FilterW; fx++)
-                    body.Line($"memcpy(d + {fx * s.InC}, (unsigned)(ix0 + {fx}) < {s.InW}u ? img + (iy * {s.InW} + ix0 + {fx}) * {s.InC} : {zeroRow}, {s.InC});");
+                    body.Line($"{Copy(s.InC)}(d + {fx * s.InC}, (unsigned)(ix0 + {fx}) < {s.InW}u ? img + (iy * {s.InW} + ix0 + {fx}) * {s.InC} : {zeroRow}, {s.InC});");
             }
             else
             {
                 body.Line("int fx;");
-                body.Line($"for (fx = 0; fx < {s.FilterW}; ++fx) memcpy(d + fx * {s.InC}, (unsigned)(ix0 + fx) < {s.InW}u ? img + (iy * {s.InW} + ix0 + fx) * {s.InC} : {zeroRow}, {s.InC});");
+                body.Line($"for (fx = 0; fx < {s.FilterW}; ++fx) {Copy(s.InC)}(d + fx * {s.InC}, (unsigned)(ix0 + fx) < {s.InW}u ? img + (iy * {s.InW} + ix0 + fx) * {s.InC} : {zeroRow}, {s.InC});");
             }
         }
     }
