@@ -73,6 +73,17 @@ public class HeliumInt16KernelTests
             if (used[i]) Assert.Equal(cases[i].Graph.Nodes[0].Output.Shape[3] != cases[i].Graph.Nodes[0].Input(0).Shape[3], sources[i].Contains("mtvm_c16_mla4g(acc, x, off", StringComparison.Ordinal));
     }
 
+    /// <summary>The 16x8 matrix-product kernel on dilated CONV_2D (dilation 2 and 3): the gathered column takes every
+    /// filter tap the dilation apart (zeros outside the image), int64, int32 and no bias.</summary>
+    [Fact]
+    public void HeliumGemm16DilatedMatchesTheReferenceEvaluator()
+    {
+        var random = new Random(1224);
+        var cases = Enumerable.Range(0, 16).Select(i => Convolution16(random, Bias(i), dilation: 2 + i % 2)).ToList();
+        var used = TargetKernelTests.Check("cortex-m55", "mtvm_c16_dot1", cases);
+        Assert.True(used.Count(u => u) >= 14, $"only {used.Count(u => u)} of {cases.Count} cases took the helium kernel");
+    }
+
     /// <summary>TFLM's own 16x8 depthwise case (tests/operators/depthwise_conv_2d_i16: depth multiplier 2) takes the gather
     /// on the Cortex-M55 and gives TFLM's outputs byte for byte.</summary>
     [Fact]
@@ -125,7 +136,7 @@ public class HeliumInt16KernelTests
         return new RandomGraphs.Case(description, graph, graph.Inputs.Select(t => Int16s(r, t.ElementCount)).ToArray());
     }
 
-    internal static RandomGraphs.Case Convolution16(Random r, ElementType? biasType, int? channels = null, int? filter = null)
+    internal static RandomGraphs.Case Convolution16(Random r, ElementType? biasType, int? channels = null, int? filter = null, int dilation = 1)
     {
         while (true)
         {
@@ -135,7 +146,7 @@ public class HeliumInt16KernelTests
             int sh = pointwise && r.Next(2) == 0 ? 1 : Next(r, 1, 2), sw = pointwise && r.Next(2) == 0 ? 1 : Next(r, 1, 2);
             int oc = Next(r, 1, 23);
             var padding = r.Next(2) == 0 ? Padding.Same : Padding.Valid;
-            int oh = ConvGeometry.OutputSize(padding, h, fh, sh, 1), ow = ConvGeometry.OutputSize(padding, w, fw, sw, 1);
+            int oh = ConvGeometry.OutputSize(padding, h, fh, sh, dilation), ow = ConvGeometry.OutputSize(padding, w, fw, sw, dilation);
             if (oh < 1 || ow < 1) continue;
             var b = new GraphBuilder();
             float inScale = Scale(r, 0.0001, 0.001);
@@ -143,8 +154,8 @@ public class HeliumInt16KernelTests
             var (weights, bias, outQ) = Parameters(r, b, new[] { oc, fh, fw, c }, oc, fh * fw * c, inScale, biasType);
             var output = b.Tensor(ElementType.Int16, new[] { n, oh, ow, oc }, outQ);
             var activation = Activation(r);
-            b.Op(OpKind.Conv2D, new Conv2DAttributes(padding, sh, sw, 1, 1, activation), new[] { input, weights, bias }, output);
-            return Make(r, $"CONV_2D 16x8 in [{n},{h},{w},{c}] filter {fh}x{fw} out {oc} stride {sh}x{sw} {padding} {activation} bias {biasType?.DisplayName() ?? "none"}", b, output);
+            b.Op(OpKind.Conv2D, new Conv2DAttributes(padding, sh, sw, dilation, dilation, activation), new[] { input, weights, bias }, output);
+            return Make(r, $"CONV_2D 16x8 in [{n},{h},{w},{c}] filter {fh}x{fw} out {oc} stride {sh}x{sw} dilation {dilation} {padding} {activation} bias {biasType?.DisplayName() ?? "none"}", b, output);
         }
     }
 

@@ -30,12 +30,13 @@ internal static class RandomLayers
 
     /// <summary>A 16x8 CONV_2D (input NHWC, <paramref name="filterH"/> = 0: FULLY_CONNECTED of input [batches, depth]
     /// into <paramref name="outputs"/> units) with int16 activations (zero point 0), int8 weights per channel, an int64,
-    /// int32 or no bias (<paramref name="biasType"/> null) and an int16 output scale that keeps most values in range.</summary>
-    public static TfliteModelBuilder Layer16(Random r, int[] input, int outputs, int filterH, int filterW, int stride, int padding, int activation, ElementType? biasType)
+    /// int32 or no bias (<paramref name="biasType"/> null), filter taps <paramref name="dilation"/> apart, and an int16
+    /// output scale that keeps most values in range.</summary>
+    public static TfliteModelBuilder Layer16(Random r, int[] input, int outputs, int filterH, int filterW, int stride, int padding, int activation, ElementType? biasType, int dilation = 1)
     {
         bool fc = filterH == 0;
         int inC = input[^1], taps = fc ? inC : filterH * filterW * inC;
-        int Out(int size, int f) => padding == Options.Same ? (size + stride - 1) / stride : (size - f) / stride + 1;
+        int Out(int size, int f) => padding == Options.Same ? (size + stride - 1) / stride : (size - (f - 1) * dilation - 1) / stride + 1;
         var b = new TfliteModelBuilder();
         const float inScale = 0.0005f;
         var scales = Enumerable.Range(0, outputs).Select(_ => (float)(0.004 * Math.Pow(5, r.NextDouble()))).ToArray();
@@ -57,7 +58,7 @@ internal static class RandomLayers
         b.Inputs.Add(x);
         b.Outputs.Add(y);
         if (fc) b.AddOperator(Builtin.FullyConnected, [x, w, c], [y], Options.FullyConnected(activation));
-        else b.AddOperator(Builtin.Conv2D, [x, w, c], [y], Options.Conv2D(padding, stride, stride, activation));
+        else b.AddOperator(Builtin.Conv2D, [x, w, c], [y], Options.Conv2D(padding, stride, stride, activation, dilation, dilation));
         return b;
     }
 

@@ -1,11 +1,12 @@
 using MicroTvm.Compiler.Ir;
 using MicroTvm.Compiler.Quantization;
+using MicroTvm.Compiler.Reference;
 using static MicroTvm.Compiler.Codegen.Kernels.KernelHelpers;
 
 namespace MicroTvm.Compiler.Codegen.Kernels;
 
 /// <summary>
-/// 16x8 CONV_2D (dilation 1, no groups) and FULLY_CONNECTED (int16 activations with zero point 0, int8 weights) for
+/// 16x8 CONV_2D (any dilation, no groups) and FULLY_CONNECTED (int16 activations with zero point 0, int8 weights) for
 /// Helium (MVE, Cortex-M55) as a matrix product by blocks of 4 output channels: VMLADAVA.S16 multiplies 8 int16 values
 /// of a pixel's column with 8 widened filter bytes into a sum in one instruction (mtvm_mve_conv16.h). The sums follow
 /// <see cref="Int16x8Accumulation"/> (see <see cref="Sums"/>): int32 sums (wrapping as TFLite's accumulator, started
@@ -14,7 +15,7 @@ namespace MicroTvm.Compiler.Codegen.Kernels;
 /// shifts allow, else per channel; VMLALDAVA.S16 into 64-bit sums where a sum may leave int32. One pixel at a time:
 /// VMLADAVA's accumulators must be even registers, and two pixels' 8 sums spill (2.3 MACs per instruction against
 /// 2.9). Columns are the input pixel in place (FULLY_CONNECTED; pointwise stride-1 convolutions), else gathered (the
-/// int16 zero point is 0: padding taps are zeros).
+/// int16 zero point is 0: padding taps are zeros; a dilated filter's taps gathered the dilation apart).
 /// </summary>
 internal sealed class HeliumGemm16Kernel : TargetKernel
 {
@@ -22,7 +23,7 @@ internal sealed class HeliumGemm16Kernel : TargetKernel
 
     public override string? Unsupported(Node node) => TargetEligibility.Unsupported(node);
 
-    /// <summary>16x8 CONV_2D without dilation or groups and FULLY_CONNECTED that the portable kernel supports; with
+    /// <summary>16x8 CONV_2D without groups and FULLY_CONNECTED that the portable kernel supports; with
     /// 32-bit arithmetic only where the vector requantization takes the shifts.</summary>
     internal static bool Takes(Node node)
     {
@@ -31,7 +32,7 @@ internal sealed class HeliumGemm16Kernel : TargetKernel
         FusedActivation activation;
         switch (node.Attributes)
         {
-            case Conv2DAttributes a when a.DilationH == 1 && a.DilationW == 1 && node.Input(1).Shape[3] == node.Input(0).Shape[3]:
+            case Conv2DAttributes a when node.Input(1).Shape[3] == node.Input(0).Shape[3]:
                 activation = a.Activation;
                 break;
             case FullyConnectedAttributes f:
@@ -92,9 +93,22 @@ internal sealed class HeliumGemm16Kernel : TargetKernel
     internal static ConvQuantization AsVectorRequantization(ConvQuantization q) =>
         q with { OutputMultipliers = VectorMultipliers(q)!, OutputShifts = new int[q.OutputShifts.Length] };
 
-    public override long ScratchBytes(Node node)
+    /// <summary>The layer's <see cref="GemmShape"/> with the padding of its dilated filter, and the dilation (1 for
+    /// FULLY_CONNECTED).</summary>
+    private static (GemmShape Shape, int DilationH, int DilationW) ShapeOf(Node node)
     {
         var s = GemmShape.Of(node);
+        if (node.Attributes is not Conv2DAttributes a) return (s, 1, 1);
+        return (s with
+        {
+            PadH = ConvGeometry.PaddingBefore(a.Padding, s.InH, s.FilterH, a.StrideH, a.DilationH),
+            PadW = ConvGeometry.PaddingBefore(a.Padding, s.InW, s.FilterW, a.StrideW, a.DilationW),
+        }, a.DilationH, a.DilationW);
+    }
+
+    public override long ScratchBytes(Node node)
+    {
+        var s = ShapeOf(node).Shape;
         return Gathers(node, s) ? 2L * s.FilterH * s.FilterW * s.InC : 0;
     }
 
@@ -105,7 +119,7 @@ internal sealed class HeliumGemm16Kernel : TargetKernel
     public override void Emit(EmitContext c)
     {
         var node = c.Node;
-        var s = GemmShape.Of(node);
+        var (s, dilationH, dilationW) = ShapeOf(node);
         var filter = node.Input(1);
         int k = s.FilterH * s.FilterW * s.InC, steps = (k + 7) / 8, blocks = (s.OutC + 3) / 4;
         var q = ConvQuantization.Derive(node.Input(0), filter, node.Output, s.OutC, s.Activation);
@@ -153,7 +167,7 @@ internal sealed class HeliumGemm16Kernel : TargetKernel
         body.Line("int p, blk;");
         using (body.Block($"for (p = 0; p < {s.Pixels}; ++p)"))
         {
-            if (gathers) Gather(body, s, "p", "col", c.Input(0));
+            if (gathers) Gather(body, s, dilationH, dilationW, "p", "col", c.Input(0));
             body.Line(gathers ? "const int16_t* const x = col;" : $"const int16_t* const x = {c.Input(0)} + p * {k};");
             body.Line($"int16_t* const o = {c.Output()} + p * {s.OutC};");
             body.Line($"const int8_t* w = {wName};");
@@ -188,9 +202,10 @@ internal sealed class HeliumGemm16Kernel : TargetKernel
         }
     }
 
-    /// <summary>Statements filling <paramref name="column"/> with the receptive field of output pixel <paramref name="pixel"/>:
-    /// per filter row, its values as they lie where the row is inside the image, else tap by tap (zeros outside).</summary>
-    private static void Gather(CodeWriter body, GemmShape s, string pixel, string column, string image)
+    /// <summary>Statements filling <paramref name="column"/> with the receptive field of output pixel <paramref name="pixel"/>
+    /// (taps <paramref name="dilationH"/> rows and <paramref name="dilationW"/> columns apart): per filter row, its values
+    /// as they lie where the row is inside the image and its taps adjacent, else tap by tap (zeros outside).</summary>
+    private static void Gather(CodeWriter body, GemmShape s, int dilationH, int dilationW, string pixel, string column, string image)
     {
         int rowValues = s.FilterW * s.InC;
         using (body.Block(""))
@@ -203,11 +218,13 @@ internal sealed class HeliumGemm16Kernel : TargetKernel
             body.Line("int fy, fx;");
             using (body.Block($"for (fy = 0; fy < {s.FilterH}; ++fy, d += {rowValues})"))
             {
-                body.Line("const int iy = iy0 + fy;");
+                body.Line(dilationH == 1 ? "const int iy = iy0 + fy;" : $"const int iy = iy0 + fy * {dilationH};");
                 body.Line($"if (iy < 0 || iy >= {s.InH}) {{ memset(d, 0, {2 * rowValues}); continue; }}");
-                body.Line($"if (ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW}) {{ memcpy(d, img + (iy * {s.InW} + ix0) * {s.InC}, {2 * rowValues}); continue; }}");
+                if (dilationW == 1)
+                    body.Line($"if (ix0 >= 0 && ix0 + {s.FilterW} <= {s.InW}) {{ memcpy(d, img + (iy * {s.InW} + ix0) * {s.InC}, {2 * rowValues}); continue; }}");
+                string ix = dilationW == 1 ? "ix0 + fx" : $"ix0 + fx * {dilationW}";
                 body.Line($"for (fx = 0; fx < {s.FilterW}; ++fx)");
-                body.Line($"    if ((unsigned)(ix0 + fx) < {s.InW}u) memcpy(d + fx * {s.InC}, img + (iy * {s.InW} + ix0 + fx) * {s.InC}, {2 * s.InC}); else memset(d + fx * {s.InC}, 0, {2 * s.InC});");
+                body.Line($"    if ((unsigned)({ix}) < {s.InW}u) memcpy(d + fx * {s.InC}, img + (iy * {s.InW} + {ix}) * {s.InC}, {2 * s.InC}); else memset(d + fx * {s.InC}, 0, {2 * s.InC});");
             }
         }
     }
