@@ -93,21 +93,18 @@ public sealed class TuneTests(SdkPackageFixture sdk, ITestOutputHelper log)
         var untuned = firmware.RunAndAssertAllMatch(project, log);
         string untunedJson = File.ReadAllText(project.PathOf("obj/Debug/models/ic_resnet8.json"));
         string untunedLayout = Regex.Match(untunedJson, "\"weightLayout\": \"(\\w+)\"").Groups[1].Value;
-        // On 160 KiB the application (test vectors, printf) takes more flash than the tuner's RPC server: its image less
-        // the model's weights (arm-none-eabi-size, the compiler's figure) is reserved for it.
-        string[] reserve = [];
-        if (flash == "160K")
-        {
-            var size = DotNet.RunProgram("arm-none-eabi-size", project.Directory, [Directory.GetFiles(project.PathOf("bin"), "*.elf", SearchOption.AllDirectories).Single()], TimeSpan.FromMinutes(1));
-            var berkeley = size.Output.Split('\n')[1].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Take(2).Select(long.Parse).ToArray();
-            long weights = long.Parse(Regex.Match(untunedJson, "\"weightsBytes\": (\\d+)").Groups[1].Value);
-            reserve = [$"-p:MicroTvmTuneReserveFlash={berkeley[0] + berkeley[1] - weights}"];
-        }
 
         // Tuning ic_resnet8 where it hardly fits splits its 58 candidates into several firmware images: minutes on a loaded machine.
-        var tune = project.Run("build", ["-t:Tune", "-p:MicroTvmTuneRepeats=1", .. reserve], null, TimeSpan.FromMinutes(20));
-        log.WriteLine(string.Join("\n", tune.Output.Split('\n').Where(l => l.Contains("whole model") || l.Contains("tuned operators") || l.Contains("budget") || l.Contains("overflows"))));
+        var tune = project.Run("build", ["-t:Tune", "-p:MicroTvmTuneRepeats=1"], null, TimeSpan.FromMinutes(20));
+        log.WriteLine(string.Join("\n", tune.Output.Split('\n').Where(l => l.Contains("whole model") || l.Contains("tuned operators") || l.Contains("budget") || l.Contains("overflows") || l.Contains("reserved"))));
         Assert.True(tune.Succeeded, tune.ToString());
+        // The application (test vectors, printf) takes more flash than the tuner's RPC server: -t:Tune linked the project
+        // and reserved its image less the model's weights (checked against arm-none-eabi-size and the compiler's figure).
+        var size = DotNet.RunProgram("arm-none-eabi-size", project.Directory, [Directory.GetFiles(project.PathOf("bin"), "*.elf", SearchOption.AllDirectories).Single()], TimeSpan.FromMinutes(1));
+        var berkeley = size.Output.Split('\n')[1].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Take(2).Select(long.Parse).ToArray();
+        long weights = long.Parse(Regex.Match(File.ReadAllText(project.PathOf("obj/Debug/models/ic_resnet8.json")), "\"weightsBytes\": (\\d+)").Groups[1].Value);
+        Assert.Contains(string.Format(System.Globalization.CultureInfo.InvariantCulture, "the project's firmware takes {0:N0} B of flash, {1:N0} B of it this model's weights: {2:N0} B reserved for the rest of the application",
+            berkeley[0] + berkeley[1], weights, berkeley[0] + berkeley[1] - weights), tune.Output);
         // The chosen set's whole model was linked for this board and ran bit-exact there.
         Assert.Matches(@"whole model with the chosen schedules: fits \S+'s flash \([\d,]+ B in the tuning firmware\), [\d,]+ instructions, outputs equal the evaluator's", tune.Output);
         var tuned = TuningLog.Load(project.PathOf("ic_resnet8.tuning.json"));

@@ -15,7 +15,7 @@ using MicroTvm.Device;
 namespace MicroTvm.Cli.Commands;
 
 public sealed record TuneOptions(string Model, string Board, string? Cpu, string Output, int Budget, int Repeats, string? Sdk, string? Cache, double TimeoutSeconds, int Seed,
-    long? WeightsBudget = null, string? Port = null, string? BoardDirectory = null, long ReserveFlash = 0);
+    long? WeightsBudget = null, string? Port = null, string? BoardDirectory = null, long ReserveFlash = 0, long? FirmwareFlash = null, string? FirmwareMetadata = null);
 
 /// <summary>
 /// <c>microtvm tune model.tflite --board B -o log.json</c> (docs/tuning.md): every distinct operator signature of the
@@ -59,13 +59,21 @@ public static class TuneCommand
         {
             Description = "Bytes of the board's flash the application takes beside this model's weights (its code, data, other models): the chosen set's weights must fit the flash less this, as well as the tuning firmware (-t:Tune passes MicroTvmTuneReserveFlash).",
         };
+        var firmwareFlash = new Option<long?>("--firmware-flash")
+        {
+            Description = "The flash the project's own firmware takes with this model in it (-t:Tune links the project and passes it): without --reserve-flash, the reserve is this less the model's weights in --firmware-metadata.",
+        };
+        var firmwareMetadata = new Option<string?>("--firmware-metadata")
+        {
+            Description = "The model's .json from the build that --firmware-flash measured (its weightsBytes).",
+        };
         var command = new Command("tune", "Measure each operator's schedules on the board and write the fastest into a tuning log.")
         {
-            model, board, cpu, output, budget, repeats, sdk, cache, timeout, seed, weightsBudget, port, boardDirectory, reserveFlash,
+            model, board, cpu, output, budget, repeats, sdk, cache, timeout, seed, weightsBudget, port, boardDirectory, reserveFlash, firmwareFlash, firmwareMetadata,
         };
         command.SetAction(parse => console.Guard(parse.GetValue(model), () => Run(console, new TuneOptions(parse.GetValue(model)!, parse.GetValue(board)!, parse.GetValue(cpu),
             parse.GetValue(output)!, parse.GetValue(budget), parse.GetValue(repeats), parse.GetValue(sdk), parse.GetValue(cache), parse.GetValue(timeout), parse.GetValue(seed), parse.GetValue(weightsBudget),
-            parse.GetValue(port), parse.GetValue(boardDirectory), parse.GetValue(reserveFlash)))));
+            parse.GetValue(port), parse.GetValue(boardDirectory), parse.GetValue(reserveFlash), parse.GetValue(firmwareFlash), parse.GetValue(firmwareMetadata)))));
         return command;
     }
 
@@ -96,6 +104,12 @@ public static class TuneCommand
         string cpu = o.Cpu ?? BoardCpu(BoardDirectory(o, sdk), o.Board, o.Model);
         TuningLog existing = File.Exists(o.Output) ? TuningLog.Load(o.Output) : new TuningLog(Array.Empty<TuningEntry>());
         long? flash = BoardFlash(o, sdk);
+        if (o.ReserveFlash == 0 && o.FirmwareFlash is long image)
+        {
+            long built = BuiltWeights(o);
+            o = o with { ReserveFlash = Math.Max(0, image - built) };
+            log.WriteLine($"the project's firmware takes {N(image)} B of flash, {N(built)} B of it this model's weights: {N(o.ReserveFlash)} B reserved for the rest of the application");
+        }
         if (o.ReserveFlash > 0 && flash is long available && o.ReserveFlash >= available)
             throw new CompilerException(ErrorCodes.TuneReserveFlash,
                 $"--reserve-flash {N(o.ReserveFlash)} B leaves no flash for the model's weights: {o.Board} has {N(available)} B") { File = o.Model };
@@ -226,6 +240,21 @@ public static class TuneCommand
         : $"{(after / before - 1) * 100:0.0}% more: the defaults' weights exceed the flash budget";
 
     private static string N(double v) => v.ToString("N0", Inv);
+
+    /// <summary>The model's weights in the build --firmware-flash measured (weightsBytes of its .json).</summary>
+    private static long BuiltWeights(TuneOptions o)
+    {
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(o.FirmwareMetadata ?? throw new InvalidDataException("no --firmware-metadata given")));
+            return json.RootElement.GetProperty("weightsBytes").GetInt64();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new CompilerException(ErrorCodes.TuneFirmwareMetadata,
+                $"--firmware-flash needs the model's .json of that build (--firmware-metadata) with its weightsBytes: {e.Message}") { File = o.FirmwareMetadata ?? o.Model };
+        }
+    }
 
     private static byte[] RandomBytes(Tensor tensor, Random random)
     {

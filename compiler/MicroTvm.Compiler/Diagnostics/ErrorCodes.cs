@@ -133,4 +133,7 @@ public static class ErrorCodes
 
     /// <summary>microtvm tune --reserve-flash: the reserve leaves no flash for the model's weights on the board.</summary>
     public const string TuneReserveFlash = "MTVM5050";
+
+    /// <summary>microtvm tune --firmware-flash without a readable --firmware-metadata (the model's .json with weightsBytes).</summary>
+    public const string TuneFirmwareMetadata = "MTVM5060";
 }

@@ -105,4 +105,24 @@ public sealed class FlashBudgetTests
         Assert.Contains("error MTVM5050: --reserve-flash 4,194,304 B leaves no flash for the model's weights: mps2-an500 has 4,194,304 B", error);
         Assert.False(File.Exists(output));
     }
+
+    /// <summary>--firmware-flash (what -t:Tune measures) with a .json that cannot be read or has no weightsBytes: a coded
+    /// error naming the file, before any trial.</summary>
+    [Fact]
+    public void AFirmwareFlashWithoutTheModelsJsonIsACodedError()
+    {
+        string board = Path.GetFullPath(Path.Combine(TestModels.Root, "..", "..", "templates", "firmware", "boards", "mps2-an500"));
+        string output = Path.Combine(Path.GetTempPath(), $"firmware-{Guid.NewGuid():N}.json");
+        string metadata = Path.Combine(Path.GetTempPath(), $"firmware-{Guid.NewGuid():N}-model.json");
+        File.WriteAllText(metadata, "{ \"name\": \"kws\" }");
+        foreach (string json in new[] { metadata, metadata + ".missing" })
+        {
+            var (exit, _, error) = CliRunner.Run("tune", TestModels.ModelPath("kws_dscnn"), "--board", "mps2-an500", "--board-directory", board,
+                "--cpu", "cortex-m7", "-o", output, "--firmware-flash", "90000", "--firmware-metadata", json);
+            Assert.NotEqual(0, exit);
+            Assert.Contains("error MTVM5060: --firmware-flash needs the model's .json of that build", error);
+            Assert.Contains(Path.GetFileName(json), error);
+            Assert.False(File.Exists(output));
+        }
+    }
 }
