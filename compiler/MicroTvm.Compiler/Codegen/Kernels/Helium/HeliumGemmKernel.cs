@@ -332,13 +332,29 @@ internal sealed class HeliumGemmKernel : TargetKernel
                 body.Line(Run(pixels.Select(j => $"col[{j}]"), advancingGathered[count] ?? gathered[count]!));
             }
 
+            string fits = string.Join(" && ", pixels.Select(j => $"gy{j} >= 0 && gy{j} + {s.FilterH} <= {s.InH} && gx{j} >= 0 && gx{j} + {s.FilterW} <= {s.InW}"));
             if (mode == ColumnMode.Gathered)
             {
-                GatherAll();
+                // Fields inside the image: their rows copied straight (no test per row), else row by row with padding.
+                int rowBytes = s.FilterW * s.InC;
+                using (body.Block($"if ({fits})"))
+                {
+                    foreach (int j in pixels)
+                        using (body.Block(""))
+                        {
+                            body.Line($"const int8_t* const b = src{j} + (gy{j} * {s.InW} + gx{j}) * {s.InC};");
+                            for (int r = 0; r < s.FilterH; r++)
+                                body.Line($"{Copy(rowBytes)}(col[{j}] + {r * rowBytes}, b + {r * imageStride}, {rowBytes});");
+                        }
+
+                    body.Line(Run(pixels.Select(j => $"col[{j}]"), advancingGathered[count] ?? gathered[count]!));
+                }
+
+                using (body.Block("else"))
+                    GatherAll();
                 return;
             }
 
-            string fits = string.Join(" && ", pixels.Select(j => $"gy{j} >= 0 && gy{j} + {s.FilterH} <= {s.InH} && gx{j} >= 0 && gx{j} + {s.FilterW} <= {s.InW}"));
             using (body.Block($"if ({fits})"))
                 InImage(pixels.Select(j => $"src{j} + (gy{j} * {s.InW} + gx{j}) * {s.InC}"), advancingImage[count], inside[count]!);
             using (body.Block("else"))
@@ -455,13 +471,16 @@ internal sealed class HeliumGemmKernel : TargetKernel
         }
     }
 
+    /// <summary>The copy of a gathered run: 16 bytes or more by vector moves (mtvm_v_copy, mtvm_v_fill), shorter ones
+    /// by memcpy/memset, which gcc turns into a few word moves.</summary>
+    private static string Copy(int bytes) => bytes >= 16 ? "mtvm_v_copy" : "memcpy";
+
+    private static string Fill(int bytes) => bytes >= 16 ? "mtvm_v_fill" : "memset";
+
     /// <summary>Statements filling <paramref name="column"/> with the receptive field at iy0, ix0 of img: per
     /// filter row, the row's bytes as they are where they lie inside the image, else tap by tap (zero points outside).</summary>
     private static void Gather(CodeWriter body, GemmShape s, int zx, string column, string zeroRow)
     {
-        // Runs of 16 bytes or more by vector moves; shorter ones by memcpy/memset, which gcc turns into a few word moves.
-        static string Copy(int bytes) => bytes >= 16 ? "mtvm_v_copy" : "memcpy";
-        static string Fill(int bytes) => bytes >= 16 ? "mtvm_v_fill" : "memset";
         int rowBytes = s.FilterW * s.InC;
         body.Line($"int8_t* d = {column};");
         body.Line("int fy;");
