@@ -99,7 +99,7 @@ public sealed class RpcServerTests(SdkPackageFixture sdk)
             Assert.All(runs, r => Assert.Equal(0, r.Status));
             // -icount: deterministic up to the timer's resolution (one tick is 31-40 instructions).
             Assert.InRange((long)runs[1].Ticks - (long)runs[0].Ticks, -1, 1);
-            Assert.InRange(runs[0].Ticks * 1e9 / info.TimerHz, 500_000, 20_000_000); // instructions: KWS is 1-5 million
+            Assert.InRange(runs[0].Ticks * 1e9 / info.TimerHz, 200_000, 20_000_000); // instructions: KWS is 0.48 (M55) to 5 million
             // TFLite Micro's outputs for the stored inputs, bit for bit.
             Assert.Equal(File.ReadAllBytes(Path.Combine(ModelDirectory, $"output{k}.bin")), client.ReadOutput(0, 0, model.Outputs[0].Bytes));
             // TIME_MODEL (the tuner's call): 5 runs in one answer, the same time as RUN's.
